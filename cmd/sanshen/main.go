@@ -1,0 +1,331 @@
+// Command sanshen runs the three-review publication pipeline and its
+// operations. `sanshen help` lists the subcommands.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
+	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/config"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
+)
+
+const usage = `sanshen — 三审: the review pipeline before publication
+
+Run:
+  sanshen all                         every service in one process, embedded NATS; creates and migrates the database
+  sanshen api                         the HTTP API and public pages
+  sanshen worker --stage STAGE        a stage worker (completeness, compliance, confidentiality)
+  sanshen relay                       the outbox relay and sweeper
+  sanshen publisher                   the channel publisher
+
+Operate:
+  sanshen migrate                     create the database if missing and apply migrations
+  sanshen departments add --name N    add a department
+  sanshen departments list
+  sanshen users add --name N --role R [--role R] [--department D]... [--password P]
+                                      add a user; prints the API token alone on the last line
+  sanshen audit verify [--checkpoint FILE]
+                                      verify the audit trail (and that a checkpoint's events are intact)
+  sanshen audit checkpoint [--out FILE]
+                                      sign and export a checkpoint of every chain head
+  sanshen deadletters list
+  sanshen deadletters replay ID
+
+Configuration is read from the environment; see README.md.
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "sanshen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "all":
+		return serve(ctx, cfg, log, rest, system.Options{Components: system.All, Migrate: true})
+	case "api":
+		return serve(ctx, cfg, log, rest, system.Options{Components: system.Components{API: true}})
+	case "worker":
+		fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+		stage := fs.String("stage", "", "the stage: completeness, compliance or confidentiality")
+		if err := fs.Parse(rest); err != nil {
+			return err
+		}
+		if !domain.Stage(*stage).Valid() {
+			return fmt.Errorf("worker needs --stage completeness, compliance or confidentiality (got %q)", *stage)
+		}
+		return serve(ctx, cfg, log, nil, system.Options{Components: system.Components{Stages: []domain.Stage{domain.Stage(*stage)}}})
+	case "relay":
+		return serve(ctx, cfg, log, rest, system.Options{Components: system.Components{Relay: true}})
+	case "publisher":
+		return serve(ctx, cfg, log, rest, system.Options{Components: system.Components{Publisher: true}})
+	case "migrate":
+		if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return err
+		}
+		return withStore(ctx, cfg, log, func(s *store.Store) error { return s.Migrate(ctx) })
+	case "departments":
+		return departments(ctx, cfg, log, rest, out)
+	case "users":
+		return users(ctx, cfg, log, rest, out)
+	case "audit":
+		return auditCmd(ctx, cfg, log, rest, out)
+	case "deadletters":
+		return deadletters(ctx, cfg, log, rest, out)
+	}
+	return fmt.Errorf("unknown command %q; run `sanshen help`", cmd)
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, o system.Options) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&cfg.HTTPAddr, "http", cfg.HTTPAddr, "HTTP listen address (SANSHEN_HTTP_ADDR)")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (SANSHEN_DATA_DIR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.Components.Relay {
+		o.CheckpointEvery = cfg.CheckpointEvery
+	}
+	sys, err := system.Start(ctx, cfg, log, o)
+	if err != nil {
+		return err
+	}
+	defer sys.Stop()
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		return nil
+	case err := <-sys.Errors():
+		return err
+	}
+}
+
+func withStore(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(*store.Store) error) error {
+	s, err := store.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(s)
+}
+
+// cliActor is who the audit trail records for operations run from the shell.
+func cliActor() domain.Actor {
+	name := "cli"
+	if u := os.Getenv("USER"); u != "" {
+		name = "cli:" + u
+	}
+	return domain.Actor{Name: name, Roles: []domain.Role{domain.RoleAdmin}}
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func departments(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("departments needs a subcommand: add or list")
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		switch args[0] {
+		case "add":
+			fs := flag.NewFlagSet("departments add", flag.ContinueOnError)
+			name := fs.String("name", "", "the department's name")
+			if err := fs.Parse(args[1:]); err != nil {
+				return err
+			}
+			if strings.TrimSpace(*name) == "" {
+				return errors.New("departments add needs --name")
+			}
+			d, err := s.AddDepartment(ctx, cliActor(), strings.TrimSpace(*name))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "department %d %s\n", d.ID, d.Name)
+			return nil
+		case "list":
+			ds, err := s.Departments(ctx)
+			if err != nil {
+				return err
+			}
+			for _, d := range ds {
+				fmt.Fprintf(out, "%d\t%s\n", d.ID, d.Name)
+			}
+			return nil
+		}
+		return fmt.Errorf("unknown departments subcommand %q", args[0])
+	})
+}
+
+func users(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return errors.New("users needs a subcommand: add")
+	}
+	fs := flag.NewFlagSet("users add", flag.ContinueOnError)
+	name := fs.String("name", "", "the user's name")
+	password := fs.String("password", "", "a password for the web sign-in (optional)")
+	var roles, depts multi
+	fs.Var(&roles, "role", "a role (repeatable): officer, dept_head, confidentiality, admin, auditor")
+	fs.Var(&depts, "department", "a department name (repeatable)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		nu, err := api.ResolveNewUser(ctx, s, *name, roles, depts)
+		if err != nil {
+			return err
+		}
+		if *password != "" {
+			if nu.PasswordHash, err = api.HashPassword(*password); err != nil {
+				return err
+			}
+		}
+		u, token, err := s.AddUser(ctx, cliActor(), nu)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "user %d %s roles=%v departments=%v\n%s\n", u.ID, u.Name, u.Roles, []string(depts), token)
+		return nil
+	})
+}
+
+func auditCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("audit needs a subcommand: verify or checkpoint")
+	}
+	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
+	cpFile := fs.String("checkpoint", "", "a checkpoint file to check the trail against (verify)")
+	outFile := fs.String("out", "", "where to write the checkpoint (checkpoint; default stdout)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		switch args[0] {
+		case "verify":
+			res, err := s.VerifyAll(ctx)
+			if err != nil {
+				return err
+			}
+			if *cpFile != "" {
+				b, err := os.ReadFile(*cpFile)
+				if err != nil {
+					return fmt.Errorf("error reading checkpoint: %w", err)
+				}
+				var cp audit.Checkpoint
+				if err := json.Unmarshal(b, &cp); err != nil {
+					return fmt.Errorf("error reading checkpoint: %w", err)
+				}
+				if err := cp.VerifySignature(cp.PublicKey); err != nil {
+					return err
+				}
+				breaks, err := s.CheckAgainst(ctx, cp)
+				if err != nil {
+					return err
+				}
+				res.Breaks = append(res.Breaks, breaks...)
+				res.OK = len(res.Breaks) == 0
+			}
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(res); err != nil {
+				return err
+			}
+			if !res.OK {
+				return fmt.Errorf("audit trail does not verify: %d break(s), first: %s", len(res.Breaks), res.Breaks[0])
+			}
+			return nil
+		case "checkpoint":
+			key, err := config.AuditSigningKey(cfg)
+			if err != nil {
+				return err
+			}
+			cp, err := s.MakeCheckpoint(ctx, key)
+			if err != nil {
+				return err
+			}
+			b, _ := json.MarshalIndent(cp, "", "  ")
+			if *outFile == "" {
+				_, err = out.Write(append(b, '\n'))
+				return err
+			}
+			return os.WriteFile(*outFile, append(b, '\n'), 0o644)
+		}
+		return fmt.Errorf("unknown audit subcommand %q", args[0])
+	})
+}
+
+func deadletters(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("deadletters needs a subcommand: list or replay ID")
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		switch args[0] {
+		case "list":
+			ds, err := s.DeadLetters(ctx, 500)
+			if err != nil {
+				return err
+			}
+			for _, d := range ds {
+				replayed := ""
+				if d.ReplayedAt != nil {
+					replayed = " replayed " + d.ReplayedAt.Format("2006-01-02 15:04:05")
+				}
+				fmt.Fprintf(out, "%d\t%s\t%s\tdeliveries=%d\t%s\t%s%s\n", d.ID, d.Consumer, d.Subject, d.Deliveries, d.Payload, d.LastError, replayed)
+			}
+			return nil
+		case "replay":
+			if len(args) < 2 {
+				return errors.New("deadletters replay needs an ID")
+			}
+			id, err := strconv.ParseInt(args[1], 10, 64)
+			if err != nil {
+				return fmt.Errorf("%q is not a dead-letter id", args[1])
+			}
+			d, err := s.ReplayDeadLetter(ctx, cliActor(), id)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "replayed dead letter %d to %s\n", d.ID, d.Subject)
+			return nil
+		}
+		return fmt.Errorf("unknown deadletters subcommand %q", args[0])
+	})
+}

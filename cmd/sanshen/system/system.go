@@ -1,0 +1,224 @@
+// Package system wires sanshen's services together for the binary's run
+// modes: all of them in one process (`sanshen all`) or one each (split mode).
+// Tests use it to run the real system in-process.
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/checks"
+	"github.com/sanshen-gov/sanshen/internal/config"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/metrics"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
+	"github.com/sanshen-gov/sanshen/services/publisher"
+	"github.com/sanshen-gov/sanshen/services/relay"
+	"github.com/sanshen-gov/sanshen/services/worker"
+)
+
+// Components says which services a process runs.
+type Components struct {
+	API       bool
+	Stages    []domain.Stage
+	Relay     bool
+	Publisher bool
+}
+
+// All is every service: `sanshen all`.
+var All = Components{API: true, Stages: domain.Stages, Relay: true, Publisher: true}
+
+// Options are the knobs beyond Config, mostly for tests.
+type Options struct {
+	Components Components
+	// Migrate creates the database and applies migrations first (`all` does);
+	// otherwise the schema version is only checked.
+	Migrate     bool
+	Bus         bus.Options
+	Concurrency int
+	// Listener, when set, is used instead of listening on Config.HTTPAddr.
+	Listener net.Listener
+	// CheckpointEvery makes signed audit checkpoints periodically (relay).
+	CheckpointEvery time.Duration
+	// Fault hooks for tests.
+	WorkerBeforeAck   func(stage domain.Stage, w bus.Work) error
+	RelayAfterPublish func(ids []int64) error
+	// Embedded, when set, is used as the NATS server instead of NATS_URL or a new one.
+	Embedded *bus.Embedded
+}
+
+// System is a running sanshen process.
+type System struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Metrics  *metrics.Metrics
+	NATS     *nats.Conn
+	JS       jetstream.JetStream
+	Embedded *bus.Embedded // nil when connected to an external NATS
+	ownsNATS bool
+	HTTP     *http.Server
+	Addr     string // the API's listening address, when it runs
+
+	runCtx context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	errs   chan error
+}
+
+// Start starts the configured components; they run until Stop.
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (sys *System, err error) {
+	s := &System{Config: cfg, Log: log, Metrics: metrics.New(), errs: make(chan error, 16)}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	if o.Migrate {
+		if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+	}
+	if s.Store, err = store.Open(ctx, cfg.DatabaseURL, log); err != nil {
+		return nil, err
+	}
+	if o.Migrate {
+		if err := s.Store.Migrate(ctx); err != nil {
+			return nil, err
+		}
+	} else if err := s.Store.CheckSchema(ctx); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.Embedded != nil:
+		s.Embedded = o.Embedded
+	case cfg.NATSURL == "":
+		if s.Embedded, err = bus.StartEmbedded(cfg.DataDir, cfg.NATSListen); err != nil {
+			return nil, err
+		}
+		s.ownsNATS = true
+		log.Info("embedded NATS started", "store", cfg.DataDir+"/jetstream", "listen", cfg.NATSListen)
+	}
+	if s.Embedded != nil {
+		s.NATS, err = s.Embedded.Connect()
+	} else {
+		s.NATS, err = bus.Connect(cfg.NATSURL, log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.JS, err = jetstream.New(s.NATS); err != nil {
+		return nil, fmt.Errorf("error opening JetStream: %w", err)
+	}
+	busOpts := o.Bus
+	if busOpts.MaxDeliver == 0 {
+		busOpts.MaxDeliver = cfg.MaxDeliver
+	}
+	if err := bus.Declare(ctx, s.JS, busOpts); err != nil {
+		return nil, err
+	}
+
+	s.runCtx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	c := o.Components
+	if c.API {
+		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Metrics: s.Metrics, Log: log,
+			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL}
+		s.HTTP = &http.Server{Handler: srv.Routes(), ReadHeaderTimeout: 10 * time.Second}
+		ln := o.Listener
+		if ln == nil {
+			if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+				return nil, fmt.Errorf("error listening on %s (SANSHEN_HTTP_ADDR): %w", cfg.HTTPAddr, err)
+			}
+		}
+		s.Addr = ln.Addr().String()
+		s.run("api", func(context.Context) error {
+			if err := s.HTTP.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+		log.Info("API listening", "addr", s.Addr)
+	}
+	runner := checks.NewRunner()
+	for _, st := range c.Stages {
+		wk := &worker.Worker{Stage: st, Store: s.Store, JS: s.JS, Checks: runner, Bus: busOpts,
+			Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics}
+		if o.WorkerBeforeAck != nil {
+			wk.BeforeAck = func(w bus.Work) error { return o.WorkerBeforeAck(st, w) }
+		}
+		s.run("worker-"+string(st), wk.Run)
+	}
+	if c.Publisher {
+		p := &publisher.Publisher{Store: s.Store, JS: s.JS, Bus: busOpts, Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics,
+			Channels: map[domain.Channel]publisher.Channel{
+				domain.ChannelWebsite: publisher.Website{PublicURL: cfg.PublicURL},
+				domain.ChannelWeChat:  publisher.NotConfigured{},
+				domain.ChannelDouyin:  publisher.NotConfigured{},
+			}}
+		s.run("publisher", p.Run)
+	}
+	if c.Relay {
+		r := &relay.Relay{Store: s.Store, JS: s.JS, Log: log, Metrics: s.Metrics, SweepAfter: cfg.SweepAfter,
+			AfterPublish: o.RelayAfterPublish}
+		if o.CheckpointEvery > 0 {
+			key, err := config.AuditSigningKey(cfg)
+			if err != nil {
+				return nil, err
+			}
+			r.CheckpointEvery, r.CheckpointKey = o.CheckpointEvery, key
+		}
+		s.run("relay", r.Run)
+	}
+	return s, nil
+}
+
+func (s *System) run(name string, fn func(context.Context) error) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := fn(s.runCtx); err != nil {
+			s.Log.Error("service stopped with an error", "service", name, "err", err)
+			select {
+			case s.errs <- fmt.Errorf("%s: %w", name, err):
+			default:
+			}
+		}
+	}()
+}
+
+// Errors delivers the first errors of services that stopped on their own.
+func (s *System) Errors() <-chan error { return s.errs }
+
+// Stop stops every service, waits for them, and closes connections.
+func (s *System) Stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.HTTP != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.HTTP.Shutdown(ctx)
+		cancel()
+	}
+	s.wg.Wait()
+	if s.NATS != nil {
+		s.NATS.Close()
+	}
+	if s.Embedded != nil && s.ownsNATS {
+		s.Embedded.Shutdown()
+	}
+	if s.Store != nil {
+		s.Store.Close()
+	}
+}

@@ -1,0 +1,161 @@
+// Package bus is sanshen's NATS JetStream side: the one place that declares
+// the stream, its subjects and the durable consumers, the embedded server of
+// `sanshen all`, and the consume loop every worker shares.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Options tune the stream and the consumers. Zero values take the defaults.
+type Options struct {
+	MaxDeliver int           // deliveries before a message is dead-lettered (default 5)
+	AckWait    time.Duration // how long a delivery may take before it is redelivered (default 30s)
+	BackOff    []time.Duration
+	Replicas   int // stream replicas on a JetStream cluster (default 1)
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxDeliver <= 0 {
+		o.MaxDeliver = 5
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = 30 * time.Second
+	}
+	if o.BackOff == nil {
+		o.BackOff = []time.Duration{time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second}
+	}
+	if len(o.BackOff) >= o.MaxDeliver {
+		o.BackOff = o.BackOff[:o.MaxDeliver-1]
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	return o
+}
+
+// ConsumerName is the durable consumer of a subject: one per stage, one for the publisher.
+func ConsumerName(subject string) string {
+	switch subject {
+	case SubjectPublish:
+		return "publisher"
+	}
+	return "stage-" + subject[len(SubjectPrefix+"stage."):]
+}
+
+// Declare creates or updates the stream and every consumer. Every service
+// calls it at start, so whichever starts first sets things up.
+func Declare(ctx context.Context, js jetstream.JetStream, o Options) error {
+	o = o.withDefaults()
+	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "sanshen: work between the review stages and the publisher; Postgres is the truth",
+		Subjects:    []string{SubjectPrefix + ">"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Duplicates:  2 * time.Minute, // Nats-Msg-Id = outbox id: a relay retry inside this window is dropped
+		MaxAge:      7 * 24 * time.Hour,
+		Replicas:    o.Replicas,
+	})
+	if err != nil {
+		return fmt.Errorf("error declaring stream %s: %w", StreamName, err)
+	}
+	for _, subject := range Subjects() {
+		_, err := js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
+			Durable:       ConsumerName(subject),
+			FilterSubject: subject,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       o.AckWait,
+			MaxDeliver:    o.MaxDeliver,
+			BackOff:       o.BackOff,
+			MaxAckPending: 1000,
+		})
+		if err != nil {
+			return fmt.Errorf("error declaring consumer for %s: %w", subject, err)
+		}
+	}
+	return nil
+}
+
+// Subjects lists every work subject, each with its durable consumer.
+func Subjects() []string {
+	return []string{
+		StageSubject("completeness"), StageSubject("compliance"), StageSubject("confidentiality"), SubjectPublish,
+	}
+}
+
+// Connect connects to an external NATS server.
+func Connect(url string, log *slog.Logger) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, nats.Name("sanshen"), nats.MaxReconnects(-1),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("NATS disconnected", "err", err) }),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "url", c.ConnectedUrl()) }))
+	if err != nil {
+		return nil, fmt.Errorf("error connecting to NATS at %s: %w (is it running with JetStream? see README: Configuration)", url, err)
+	}
+	return nc, nil
+}
+
+// Embedded is an in-process nats-server with JetStream on disk. It listens
+// on no port unless asked (listen = "host:port"), so it never collides with
+// a NATS already on 4222; clients connect in-process.
+type Embedded struct {
+	Server *server.Server
+}
+
+// StartEmbedded starts the server with its store under dataDir/jetstream.
+func StartEmbedded(dataDir, listen string) (*Embedded, error) {
+	opts := &server.Options{
+		ServerName: "sanshen-embedded",
+		JetStream:  true,
+		StoreDir:   filepath.Join(dataDir, "jetstream"),
+		NoSigs:     true,
+		NoLog:      true,
+		DontListen: listen == "",
+	}
+	if listen != "" {
+		host, port, err := net.SplitHostPort(listen)
+		if err != nil {
+			return nil, fmt.Errorf("error reading SANSHEN_NATS_LISTEN %q: %w", listen, err)
+		}
+		opts.Host = host
+		if opts.Port, err = strconv.Atoi(port); err != nil {
+			return nil, fmt.Errorf("error reading SANSHEN_NATS_LISTEN port %q: %w", port, err)
+		}
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("error creating embedded NATS server: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("embedded NATS server did not become ready in 30s")
+	}
+	return &Embedded{Server: ns}, nil
+}
+
+// Connect opens an in-process client connection.
+func (e *Embedded) Connect() (*nats.Conn, error) {
+	nc, err := nats.Connect("", nats.Name("sanshen"), nats.InProcessServer(e.Server), nats.MaxReconnects(-1))
+	if err != nil {
+		return nil, fmt.Errorf("error connecting to embedded NATS: %w", err)
+	}
+	return nc, nil
+}
+
+// Shutdown stops the server and waits for it.
+func (e *Embedded) Shutdown() {
+	e.Server.Shutdown()
+	e.Server.WaitForShutdown()
+}

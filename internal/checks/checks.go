@@ -1,0 +1,120 @@
+// Package checks runs the machine checks of each review stage. The rules of
+// each stage live in their own package (completeness, compliance,
+// confidentiality, words); this package only says which run where.
+package checks
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// Runner holds what the checks need besides the draft.
+type Runner struct {
+	Calendar *calendar.Calendar
+	Now      func() time.Time
+}
+
+// NewRunner makes a runner with the official calendar and the wall clock.
+func NewRunner() *Runner {
+	return &Runner{Calendar: calendar.Official(), Now: time.Now}
+}
+
+// Run returns the findings of stage for content.
+func (r *Runner) Run(stage domain.Stage, c domain.Content) []domain.Finding {
+	var fs []domain.Finding
+	switch stage {
+	case domain.StageCompleteness:
+		fs = append(fs, basic(c, r.Now())...)
+		fs = append(fs, r.deadline(c)...)
+	case domain.StageCompliance:
+	case domain.StageConfidentiality:
+	}
+	for i := range fs {
+		fs[i].Stage = stage
+	}
+	return fs
+}
+
+// basic is the minimal set every draft must pass: required fields, a body,
+// a valid formed_on not in the future, a known category, a sane title.
+func basic(c domain.Content, now time.Time) []domain.Finding {
+	var fs []domain.Finding
+	add := func(code, field string, sev domain.Severity, zh, en string) {
+		fs = append(fs, domain.Finding{Code: code, Severity: sev, Field: field, Start: -1, End: -1, MessageZH: zh, MessageEN: en})
+	}
+	titleLen := utf8.RuneCountInString(c.Title)
+	switch {
+	case titleLen == 0:
+		add("title_missing", "title", domain.SeverityBlock, "缺少标题", "the title is missing")
+	case titleLen < 4:
+		add("title_too_short", "title", domain.SeverityBlock, fmt.Sprintf("标题过短（%d字），至少4字", titleLen),
+			fmt.Sprintf("the title is too short (%d characters, at least 4)", titleLen))
+	case titleLen > 100:
+		add("title_too_long", "title", domain.SeverityBlock, fmt.Sprintf("标题过长（%d字），至多100字", titleLen),
+			fmt.Sprintf("the title is too long (%d characters, at most 100)", titleLen))
+	}
+	if utf8.RuneCountInString(c.Body) == 0 {
+		add("body_missing", "body", domain.SeverityBlock, "正文为空", "the body is empty")
+	}
+	if c.FormedOn.IsZero() {
+		add("formed_on_missing", "", domain.SeverityBlock, "缺少信息形成日期", "the date the information was formed is missing")
+	} else if today := civil(now); c.FormedOn.After(today) {
+		add("formed_on_future", "", domain.SeverityBlock,
+			fmt.Sprintf("信息形成日期 %s 晚于今天", c.FormedOn.Format(domain.DateLayout)),
+			fmt.Sprintf("formed_on %s is in the future", c.FormedOn.Format(domain.DateLayout)))
+	}
+	if !domain.ValidCategory(c.Category) {
+		add("category_unknown", "", domain.SeverityBlock, fmt.Sprintf("未知的信息类别 %q", c.Category),
+			fmt.Sprintf("unknown category %q", c.Category))
+	}
+	if len(c.Channels) == 0 {
+		add("channels_missing", "", domain.SeverityBlock, "未选择发布渠道", "no publication channel chosen")
+	}
+	if c.Department == "" {
+		add("department_missing", "", domain.SeverityBlock, "缺少所属科室", "the department is missing")
+	}
+	return fs
+}
+
+// nearDue is how many working days before the Article 26 deadline a draft
+// is flagged as nearly due.
+const nearDue = 5
+
+// deadline warns when the Article 26 deadline is past or near.
+func (r *Runner) deadline(c domain.Content) []domain.Finding {
+	if c.FormedOn.IsZero() {
+		return nil
+	}
+	due := r.Calendar.Deadline(c.FormedOn)
+	left := r.Calendar.WorkingDaysBetween(civil(r.Now()), due)
+	f := domain.Finding{Severity: domain.SeverityWarn, Start: -1, End: -1}
+	switch {
+	case left < 0:
+		f.Code = "deadline_passed"
+		f.MessageZH = fmt.Sprintf("已超过《政府信息公开条例》第二十六条规定的公开期限（%s，超期%d个工作日）", due.Format(domain.DateLayout), -left)
+		f.MessageEN = fmt.Sprintf("past the Article 26 deadline (%s, %d working days overdue)", due.Format(domain.DateLayout), -left)
+	case left <= nearDue:
+		f.Code = "deadline_near"
+		f.MessageZH = fmt.Sprintf("临近公开期限（%s，剩余%d个工作日）", due.Format(domain.DateLayout), left)
+		f.MessageEN = fmt.Sprintf("the Article 26 deadline is near (%s, %d working days left)", due.Format(domain.DateLayout), left)
+	default:
+		return nil
+	}
+	return []domain.Finding{f}
+}
+
+// civil is t's calendar day at midnight UTC, how formed_on is stored.
+func civil(t time.Time) time.Time {
+	t = t.In(beijing)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// beijing is China Standard Time; the office's "today" is Beijing's.
+var beijing = time.FixedZone("CST", 8*3600)
+
+// Today is the office's calendar day now.
+func Today(now time.Time) time.Time { return civil(now) }

@@ -1,0 +1,102 @@
+// Package config reads sanshen's settings from the environment. Every
+// variable is listed in the README; flags of the subcommands may override.
+package config
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config holds every setting. It is passed explicitly, never global.
+type Config struct {
+	DatabaseURL string        // DATABASE_URL
+	NATSURL     string        // NATS_URL; empty in `all` means the embedded server
+	HTTPAddr    string        // SANSHEN_HTTP_ADDR
+	DataDir     string        // SANSHEN_DATA_DIR: embedded JetStream store, audit signing key
+	NATSListen  string        // SANSHEN_NATS_LISTEN: also let the embedded server listen here (host:port), e.g. for `nats` tools
+	SweepAfter  time.Duration // SANSHEN_SWEEP_AFTER: re-send a draft's work when its machine step has not finished in this long
+	MaxDeliver  int           // SANSHEN_MAX_DELIVER: deliveries of one message before it is dead-lettered
+	MaxBodySize int64         // SANSHEN_MAX_BODY_BYTES: largest accepted request body
+	PublicURL   string        // SANSHEN_PUBLIC_URL: the address the public pages are reached at, for links in the feed
+	LogLevel    string        // SANSHEN_LOG_LEVEL: debug, info, warn, error
+	AuditKey    string        // SANSHEN_AUDIT_KEY: base64 Ed25519 seed for signing checkpoints; else a key file in the data dir
+	// CheckpointEvery is how often the relay signs an audit checkpoint (SANSHEN_CHECKPOINT_EVERY, 0 = never).
+	CheckpointEvery time.Duration
+}
+
+// DefaultDatabaseURL is a local PostgreSQL, as a fresh install has it.
+const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/sanshen?sslmode=disable"
+
+// FromEnv reads the configuration, with the documented defaults.
+func FromEnv() (Config, error) {
+	c := Config{
+		DatabaseURL: env("DATABASE_URL", DefaultDatabaseURL),
+		NATSURL:     os.Getenv("NATS_URL"),
+		HTTPAddr:    env("SANSHEN_HTTP_ADDR", ":8080"),
+		DataDir:     env("SANSHEN_DATA_DIR", "./data"),
+		NATSListen:  os.Getenv("SANSHEN_NATS_LISTEN"),
+		PublicURL:   env("SANSHEN_PUBLIC_URL", "http://localhost:8080"),
+		LogLevel:    env("SANSHEN_LOG_LEVEL", "info"),
+		AuditKey:    os.Getenv("SANSHEN_AUDIT_KEY"),
+	}
+	var err error
+	if c.SweepAfter, err = time.ParseDuration(env("SANSHEN_SWEEP_AFTER", "30s")); err != nil {
+		return c, fmt.Errorf("error reading SANSHEN_SWEEP_AFTER: %w", err)
+	}
+	if c.CheckpointEvery, err = time.ParseDuration(env("SANSHEN_CHECKPOINT_EVERY", "1h")); err != nil {
+		return c, fmt.Errorf("error reading SANSHEN_CHECKPOINT_EVERY: %w", err)
+	}
+	if c.MaxDeliver, err = strconv.Atoi(env("SANSHEN_MAX_DELIVER", "5")); err != nil || c.MaxDeliver < 1 {
+		return c, fmt.Errorf("error reading SANSHEN_MAX_DELIVER: want a positive number, got %q", os.Getenv("SANSHEN_MAX_DELIVER"))
+	}
+	if c.MaxBodySize, err = strconv.ParseInt(env("SANSHEN_MAX_BODY_BYTES", "262144"), 10, 64); err != nil || c.MaxBodySize < 1024 {
+		return c, fmt.Errorf("error reading SANSHEN_MAX_BODY_BYTES: want a number of bytes >= 1024, got %q", os.Getenv("SANSHEN_MAX_BODY_BYTES"))
+	}
+	return c, nil
+}
+
+func env(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// AuditSigningKey is the Ed25519 key that signs audit checkpoints: from
+// SANSHEN_AUDIT_KEY (a base64 32-byte seed) or, failing that, the file
+// audit-signing.key in the data dir, created on first use.
+func AuditSigningKey(c Config) (ed25519.PrivateKey, error) {
+	if c.AuditKey != "" {
+		seed, err := base64.StdEncoding.DecodeString(c.AuditKey)
+		if err != nil || len(seed) != ed25519.SeedSize {
+			return nil, fmt.Errorf("SANSHEN_AUDIT_KEY must be a base64 32-byte seed")
+		}
+		return ed25519.NewKeyFromSeed(seed), nil
+	}
+	path := filepath.Join(c.DataDir, "audit-signing.key")
+	if b, err := os.ReadFile(path); err == nil {
+		seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(seed) != ed25519.SeedSize {
+			return nil, fmt.Errorf("error reading %s: not a base64 32-byte seed", path)
+		}
+		return ed25519.NewKeyFromSeed(seed), nil
+	}
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, fmt.Errorf("error making audit signing key: %w", err)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("error creating data dir: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(seed)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("error writing %s: %w", path, err)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}

@@ -1,0 +1,217 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Rule names the rule that refused something. Every refusal carries one, so a
+// person is told which rule stopped them and the audit trail records it.
+type Rule string
+
+// The rules. Their names appear in API errors and audit events.
+const (
+	RuleNoSuchTransition  Rule = "no_such_transition"
+	RuleStale             Rule = "stale_decision"        // older revision or wrong stage
+	RuleChecksPending     Rule = "checks_pending"        // machine checks of the stage not finished
+	RuleRole              Rule = "role_required"         // the actor lacks the stage's role
+	RuleDepartment        Rule = "department_scope"      // not a department of the actor's
+	RuleAuthorDecides     Rule = "separation_author"     // authors never decide their own drafts
+	RuleTwoStages         Rule = "separation_two_stages" // one person never decides two stages of a draft
+	RuleCommentRequired   Rule = "comment_required"
+	RuleReasonRequired    Rule = "reason_required"
+	RuleOverrideRequired  Rule = "override_comment_required" // approving past a blocking finding
+	RuleNotAuthor         Rule = "author_only"
+	RuleNotVisible        Rule = "not_visible"
+	RuleInvalidDecision   Rule = "invalid_decision"
+	RuleWithdrawNeedsText Rule = "withdraw_reason_required"
+)
+
+// Refusal is an action refused by a rule.
+type Refusal struct {
+	Rule    Rule
+	Message string
+}
+
+func (r *Refusal) Error() string { return fmt.Sprintf("%s: %s", r.Rule, r.Message) }
+
+// Conflict reports whether the refusal is about the draft having moved on
+// (HTTP 409) rather than about who is asking (403) or what they sent (422).
+func (r *Refusal) Conflict() bool {
+	return r.Rule == RuleStale || r.Rule == RuleNoSuchTransition || r.Rule == RuleChecksPending
+}
+
+// Invalid reports whether the refusal is about the request's content.
+func (r *Refusal) Invalid() bool {
+	switch r.Rule {
+	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText:
+		return true
+	}
+	return false
+}
+
+func refuse(rule Rule, format string, args ...any) error {
+	return &Refusal{Rule: rule, Message: fmt.Sprintf(format, args...)}
+}
+
+// Actor is who is asking: a person, or the system.
+type Actor struct {
+	ID          int64
+	Name        string
+	Roles       []Role
+	Departments []int64
+}
+
+// Has reports whether the actor holds role r.
+func (a Actor) Has(r Role) bool { return slices.Contains(a.Roles, r) }
+
+// InDepartment reports whether the actor belongs to department d.
+func (a Actor) InDepartment(d int64) bool { return slices.Contains(a.Departments, d) }
+
+// PastDecision is a decision already taken on a draft, as separation of duties needs it.
+type PastDecision struct {
+	ActorID  int64
+	Stage    Stage
+	Revision int
+}
+
+// DraftFacts is what the rules need to know about a draft.
+type DraftFacts struct {
+	AuthorID     int64
+	DepartmentID int64
+	State        State
+	Revision     int
+	StepDone     bool // the current stage's machine checks have finished
+	Blocking     bool // the current revision has a blocking finding at the current stage
+	Decisions    []PastDecision
+}
+
+// DecisionRequest is a reviewer's decision as submitted.
+type DecisionRequest struct {
+	Stage    Stage
+	Revision int
+	Decision Decision
+	Reason   Reason
+	Comment  string
+}
+
+// CanView reports whether the actor may read the draft at all. Department
+// scope lives here, so the API, the web pages and the queue ask one place.
+func CanView(a Actor, d DraftFacts) error {
+	switch {
+	case a.ID == d.AuthorID,
+		a.Has(RoleAdmin), a.Has(RoleAuditor), a.Has(RoleConfidentiality),
+		a.Has(RoleDeptHead) && a.InDepartment(d.DepartmentID):
+		return nil
+	}
+	return refuse(RuleNotVisible, "draft is not in any of your departments and you did not write it")
+}
+
+// CanViewAudit reports whether the actor may read a draft's audit events:
+// auditors, admins and the draft's reviewers.
+func CanViewAudit(a Actor, d DraftFacts) error {
+	switch {
+	case a.Has(RoleAdmin), a.Has(RoleAuditor), a.Has(RoleConfidentiality),
+		a.Has(RoleDeptHead) && a.InDepartment(d.DepartmentID):
+		return nil
+	}
+	return refuse(RuleNotVisible, "only auditors, admins and the draft's reviewers may read its audit trail")
+}
+
+// CanSubmit reports whether the actor may submit a new draft for department dept.
+func CanSubmit(a Actor, dept int64) error {
+	if !a.Has(RoleOfficer) {
+		return refuse(RuleRole, "submitting drafts needs the officer role")
+	}
+	if !a.InDepartment(dept) {
+		return refuse(RuleDepartment, "you may only submit drafts for your own departments")
+	}
+	return nil
+}
+
+// CanRevise reports whether the actor may make a new revision of the draft.
+func CanRevise(a Actor, d DraftFacts) error {
+	if a.ID != d.AuthorID {
+		return refuse(RuleNotAuthor, "only the draft's author may revise it")
+	}
+	if d.State != StateReturned {
+		return refuse(RuleNoSuchTransition, "only a returned draft can be revised; this one is %q", d.State)
+	}
+	return nil
+}
+
+// CanWithdraw reports whether the actor may withdraw a published draft.
+func CanWithdraw(a Actor, d DraftFacts, reason string) error {
+	if !a.Has(RoleAdmin) && !(a.Has(RoleDeptHead) && a.InDepartment(d.DepartmentID)) {
+		return refuse(RuleRole, "withdrawing needs the admin role or the head of the draft's department")
+	}
+	if d.State != StatePublished {
+		return refuse(RuleNoSuchTransition, "only a published draft can be withdrawn; this one is %q", d.State)
+	}
+	if strings.TrimSpace(reason) == "" {
+		return refuse(RuleWithdrawNeedsText, "a withdrawal needs a reason")
+	}
+	return nil
+}
+
+// MayDecideStage reports whether the actor could decide the draft at the
+// given stage at all: role, department, separation of duties. The queue uses it
+// to list only what the caller may decide; Authorize uses it for every decision.
+func MayDecideStage(a Actor, d DraftFacts, s Stage) error {
+	role := ReviewerRole(s)
+	if role == "" {
+		return refuse(RuleRole, "stage %q is not decided by a person", s)
+	}
+	if !a.Has(role) {
+		return refuse(RuleRole, "deciding stage %q needs the %s role", s, role)
+	}
+	if s == StageCompliance && !a.InDepartment(d.DepartmentID) {
+		return refuse(RuleDepartment, "the draft belongs to a department you do not head")
+	}
+	if a.ID == d.AuthorID {
+		return refuse(RuleAuthorDecides, "you wrote this draft and may not decide it")
+	}
+	for _, p := range d.Decisions {
+		if p.ActorID == a.ID && p.Stage != s {
+			return refuse(RuleTwoStages, "you decided stage %q of this draft (revision %d); one person never decides two stages", p.Stage, p.Revision)
+		}
+	}
+	return nil
+}
+
+// Authorize checks a decision against the draft as it is now. It returns the
+// state the draft moves to, or a *Refusal naming the rule.
+func Authorize(a Actor, d DraftFacts, req DecisionRequest) (State, error) {
+	if !req.Decision.Valid() {
+		return "", refuse(RuleInvalidDecision, "decision must be approve, return or reject, not %q", req.Decision)
+	}
+	if !req.Stage.Valid() || !req.Stage.HumanDecided() {
+		return "", refuse(RuleInvalidDecision, "stage must be compliance or confidentiality, not %q", req.Stage)
+	}
+	if err := MayDecideStage(a, d, req.Stage); err != nil {
+		return "", err
+	}
+	if req.Stage.State() != d.State || req.Revision != d.Revision {
+		return "", refuse(RuleStale, "the draft is at %q revision %d; this decision is for %q revision %d",
+			d.State, d.Revision, req.Stage, req.Revision)
+	}
+	if !d.StepDone {
+		return "", refuse(RuleChecksPending, "the machine checks of this stage have not finished yet")
+	}
+	switch req.Decision {
+	case DecisionReturn:
+		if strings.TrimSpace(req.Comment) == "" {
+			return "", refuse(RuleCommentRequired, "a return needs a comment for the author")
+		}
+	case DecisionReject:
+		if !req.Reason.Valid() {
+			return "", refuse(RuleReasonRequired, "a reject needs a reason code from the law's list, not %q", req.Reason)
+		}
+	case DecisionApprove:
+		if d.Blocking && strings.TrimSpace(req.Comment) == "" {
+			return "", refuse(RuleOverrideRequired, "this revision has a blocking finding; approving past it needs an override comment")
+		}
+	}
+	return Next(d.State, ActionFor(req.Decision))
+}

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// DeadLetter is a message that kept failing, kept so it is visible and replayable.
+type DeadLetter struct {
+	ID         int64      `json:"id"`
+	Consumer   string     `json:"consumer"`
+	Subject    string     `json:"subject"`
+	Payload    string     `json:"payload"`
+	MsgID      string     `json:"msg_id"`
+	Deliveries int        `json:"deliveries"`
+	LastError  string     `json:"last_error"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ReplayedAt *time.Time `json:"replayed_at,omitempty"`
+}
+
+// AddDeadLetter records a message that exhausted its deliveries or cannot be handled.
+func (s *Store) AddDeadLetter(ctx context.Context, d DeadLetter) (int64, error) {
+	var id int64
+	err := s.Pool.QueryRow(ctx, `INSERT INTO dead_letters (consumer, subject, payload, msg_id, deliveries, last_error)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, d.Consumer, d.Subject, []byte(d.Payload), d.MsgID, d.Deliveries, d.LastError).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("error storing dead letter: %w", err)
+	}
+	return id, nil
+}
+
+const deadLetterColumns = `id, consumer, subject, encode(payload, 'escape'), msg_id, deliveries, last_error, created_at, replayed_at`
+
+func scanDeadLetter(r pgx.Row) (DeadLetter, error) {
+	var d DeadLetter
+	err := r.Scan(&d.ID, &d.Consumer, &d.Subject, &d.Payload, &d.MsgID, &d.Deliveries, &d.LastError, &d.CreatedAt, &d.ReplayedAt)
+	return d, err
+}
+
+// DeadLetters lists dead letters, newest first.
+func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters ORDER BY id DESC LIMIT $1`, limit)
+	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DeadLetter, error) { return scanDeadLetter(r) })
+	if err != nil {
+		return nil, fmt.Errorf("error listing dead letters: %w", err)
+	}
+	return ds, nil
+}
+
+// ReplayDeadLetter puts a dead letter's message back in the outbox (a new
+// outbox id, so JetStream does not drop it as a duplicate) and marks it replayed.
+func (s *Store) ReplayDeadLetter(ctx context.Context, by domain.Actor, id int64) (DeadLetter, error) {
+	var d DeadLetter
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		d, err = scanDeadLetter(tx.QueryRow(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters WHERE id = $1 FOR UPDATE`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("dead letter %d: %w", id, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("error loading dead letter: %w", err)
+		}
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO outbox (subject, payload) VALUES ($1, $2::jsonb)`, d.Subject, d.Payload)
+		b.Queue(`SELECT pg_notify($1, '')`, OutboxChannel)
+		b.Queue(`UPDATE dead_letters SET replayed_at = now() WHERE id = $1`, id)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("error replaying dead letter %d (is its payload JSON?): %w", id, err)
+		}
+		return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name,
+			Role: primaryRole(by), Action: "deadletter_replay", Comment: fmt.Sprintf("dead letter %d %s %s", id, d.Subject, d.Payload)})
+	})
+	return d, err
+}
+
+// SinkDeadLetter is the consume loop's bus.DeadLetterSink: it keeps the
+// message in Postgres even while the caller's context is ending.
+func (s *Store) SinkDeadLetter(ctx context.Context, d bus.DeadLetter) error {
+	_, err := s.AddDeadLetter(context.WithoutCancel(ctx), DeadLetter{Consumer: d.Consumer, Subject: d.Subject,
+		Payload: string(d.Payload), MsgID: d.MsgID, Deliveries: d.Deliveries, LastError: d.Err.Error()})
+	return err
+}

@@ -1,0 +1,461 @@
+package store
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// ErrConflict is returned when a compare-and-set found the draft moved on.
+var ErrConflict = errors.New("the draft changed meanwhile")
+
+// Draft is a draft with its current revision's content.
+type Draft struct {
+	ID             int64          `json:"id"`
+	AuthorID       int64          `json:"author_id"`
+	Author         string         `json:"author"`
+	DepartmentID   int64          `json:"department_id"`
+	State          domain.State   `json:"state"`
+	Revision       int            `json:"revision"`
+	StepDone       bool           `json:"checks_done"`
+	StateEnteredAt time.Time      `json:"state_entered_at"`
+	Deadline       string         `json:"deadline"`
+	CreatedAt      time.Time      `json:"created_at"`
+	UpdatedAt      time.Time      `json:"updated_at"`
+	PublishedAt    *time.Time     `json:"published_at,omitempty"`
+	Content        domain.Content `json:"-"`
+	ContentSHA256  string         `json:"content_sha256"`
+}
+
+// Facts is the draft as the rules see it.
+func (d Draft) Facts() domain.DraftFacts {
+	return domain.DraftFacts{AuthorID: d.AuthorID, DepartmentID: d.DepartmentID, State: d.State, Revision: d.Revision, StepDone: d.StepDone}
+}
+
+// Decision is a recorded reviewer decision.
+type Decision struct {
+	Revision      int       `json:"revision"`
+	Stage         string    `json:"stage"`
+	ActorID       int64     `json:"actor_id"`
+	Actor         string    `json:"actor"`
+	Decision      string    `json:"decision"`
+	Reason        string    `json:"reason,omitempty"`
+	Comment       string    `json:"comment,omitempty"`
+	ContentSHA256 string    `json:"content_sha256"`
+	At            time.Time `json:"at"`
+}
+
+// Finding is a stored machine finding.
+type Finding struct {
+	Revision int `json:"revision"`
+	domain.Finding
+}
+
+// Publication is one channel's outcome for a revision.
+type Publication struct {
+	Revision    int        `json:"revision"`
+	Channel     string     `json:"channel"`
+	Status      string     `json:"status"`
+	URL         string     `json:"url,omitempty"`
+	ExternalID  string     `json:"external_id,omitempty"`
+	Error       string     `json:"error,omitempty"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+}
+
+// lockedDraft is a draft row locked for a transition, with its audit chain head.
+type lockedDraft struct {
+	domain.DraftFacts
+	ID        int64
+	ChainLen  int64
+	ChainHead []byte
+	Content   []byte // SHA-256 of the current revision
+}
+
+// lockDraft takes the draft's row lock (and its chain's) for the rest of
+// the transaction, and loads what the rules need in the same round trip.
+func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
+	d := lockedDraft{ID: id}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT d.author_id, d.department_id, d.state, d.revision, d.step_done, c.length, c.head, r.content_sha256
+		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
+		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
+		WHERE d.id = $1 FOR UPDATE OF d, c`, id)
+	b.Queue(`SELECT actor_id, stage, revision FROM decisions WHERE draft_id = $1 ORDER BY id`, id)
+	b.Queue(`SELECT EXISTS (SELECT 1 FROM findings f JOIN drafts d ON d.id = f.draft_id AND f.revision = d.revision AND f.stage = d.state
+		WHERE f.draft_id = $1 AND f.severity = 'block')`, id)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	err := br.QueryRow().Scan(&d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.ChainLen, &d.ChainHead, &d.Content)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("error locking draft %d: %w", id, err)
+	}
+	rows, _ := br.Query()
+	d.Decisions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.PastDecision, error) {
+		var p domain.PastDecision
+		return p, r.Scan(&p.ActorID, &p.Stage, &p.Revision)
+	})
+	if err != nil {
+		return d, fmt.Errorf("error loading decisions: %w", err)
+	}
+	if err := br.QueryRow().Scan(&d.Blocking); err != nil {
+		return d, fmt.Errorf("error loading findings: %w", err)
+	}
+	return d, br.Close()
+}
+
+// move is one transition of a locked draft.
+type move struct {
+	to       domain.State
+	revision int
+	stepDone bool
+	event    audit.Event
+}
+
+// queueMove adds the transition's writes to b: the compare-and-set update,
+// the audit event, the outbox row when the new state owes a machine step,
+// and the notifications. Sent with the rest of the batch, it is one round trip.
+func queueMove(b *pgx.Batch, cur *lockedDraft, m move) {
+	b.Queue(`UPDATE drafts SET state = $4, revision = $5, step_done = $6,
+		state_entered_at = CASE WHEN state <> $4 OR revision <> $5 THEN now() ELSE state_entered_at END,
+		step_sent_at = now(), updated_at = now(),
+		published_at = CASE WHEN $4 = 'published' THEN now() ELSE published_at END
+		WHERE id = $1 AND state = $2 AND revision = $3`,
+		cur.ID, cur.State, cur.Revision, m.to, m.revision, m.stepDone).Exec(func(ct pgconn.CommandTag) error {
+		if ct.RowsAffected() != 1 {
+			return ErrConflict
+		}
+		return nil
+	})
+	m.event.Chain = audit.DraftChain(cur.ID)
+	m.event.DraftID = cur.ID
+	queueEvent(b, &m.event, cur.ChainLen, cur.ChainHead)
+	cur.ChainLen, cur.ChainHead = m.event.Index, m.event.Hash
+	if !m.stepDone && m.to.MachineStep() {
+		queueWork(b, bus.Work{DraftID: cur.ID, Revision: m.revision, State: m.to})
+	}
+	b.Queue(`SELECT pg_notify($1, $2)`, EventsChannel, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":%d}`, cur.ID, m.to, m.revision))
+	cur.State, cur.Revision, cur.StepDone = m.to, m.revision, m.stepDone
+}
+
+// queueWork adds an outbox row for w and wakes the relay at commit.
+func queueWork(b *pgx.Batch, w bus.Work) {
+	subject, err := bus.SubjectForState(w.State)
+	if err != nil {
+		panic(err) // callers only queue work for states that owe a step
+	}
+	payload, _ := json.Marshal(w)
+	b.Queue(`INSERT INTO outbox (subject, payload) VALUES ($1, $2)`, subject, payload)
+	b.Queue(`SELECT pg_notify($1, '')`, OutboxChannel)
+}
+
+// Submit stores a new draft at revision 1 and sends it to stage 1.
+func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
+	var id int64
+	sum := c.SHA256()
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO drafts (author_id, department_id, state, revision, formed_on, deadline)
+			VALUES ($1, $2, $3, 1, $4, $5) RETURNING id`, by.ID, deptID, domain.StateCompleteness, c.FormedOn, deadline).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("error storing draft: %w", err)
+		}
+		b := &pgx.Batch{}
+		queueRevision(b, id, 1, c, sum)
+		b.Queue(`INSERT INTO audit_chains (chain) VALUES ($1)`, audit.DraftChain(id))
+		queueEvent(b, &audit.Event{Chain: audit.DraftChain(id), DraftID: id, ActorID: by.ID, Actor: by.Name,
+			Role: string(domain.RoleOfficer), Stage: string(domain.StageCompleteness), Action: string(domain.ActionSubmit),
+			Revision: 1, ContentSHA256: sum}, 0, nil)
+		queueWork(b, bus.Work{DraftID: id, Revision: 1, State: domain.StateCompleteness})
+		b.Queue(`SELECT pg_notify($1, $2)`, EventsChannel, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":1}`, id, domain.StateCompleteness))
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("error storing draft: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Draft{}, err
+	}
+	return s.Draft(ctx, id)
+}
+
+func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte) {
+	chans := make([]string, len(c.Channels))
+	for i, ch := range c.Channels {
+		chans[i] = string(ch)
+	}
+	b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, rev, c.Title, c.Body, c.Category, chans, c.FormedOn, sum)
+}
+
+// Revise stores a new revision of a returned draft by its author and sends it to stage 1 again.
+func (s *Store) Revise(ctx context.Context, by domain.Actor, id int64, c domain.Content, deadline time.Time) (Draft, error) {
+	sum := c.SHA256()
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		cur, err := lockDraft(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanRevise(by, cur.DraftFacts); err != nil {
+			return s.refuse(ctx, tx, &cur, by, string(domain.ActionRevise), err)
+		}
+		next, err := domain.Next(cur.State, domain.ActionRevise)
+		if err != nil {
+			return err
+		}
+		rev := cur.Revision + 1
+		b := &pgx.Batch{}
+		queueRevision(b, id, rev, c, sum)
+		b.Queue(`UPDATE drafts SET formed_on = $2, deadline = $3 WHERE id = $1`, id, c.FormedOn, deadline)
+		queueMove(b, &cur, move{to: next, revision: rev, event: audit.Event{ActorID: by.ID, Actor: by.Name,
+			Role: string(domain.RoleOfficer), Stage: string(domain.StageCompleteness), Action: string(domain.ActionRevise),
+			Revision: rev, ContentSHA256: sum}})
+		return sendBatch(ctx, tx, b)
+	})
+	if err != nil {
+		return Draft{}, err
+	}
+	return s.Draft(ctx, id)
+}
+
+func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return err
+		}
+		return fmt.Errorf("error writing transition: %w", err)
+	}
+	return nil
+}
+
+// refuse audits a refused attempt on a draft and returns the refusal. It
+// commits tx itself, so the audit event stays while the caller's
+// transaction function returns the refusal as its error.
+func (s *Store) refuse(ctx context.Context, tx pgx.Tx, cur *lockedDraft, by domain.Actor, action string, err error) error {
+	var r *domain.Refusal
+	if !errors.As(err, &r) {
+		return err
+	}
+	b := &pgx.Batch{}
+	queueEvent(b, &audit.Event{Chain: audit.DraftChain(cur.ID), DraftID: cur.ID, ActorID: by.ID, Actor: by.Name,
+		Role: primaryRole(by), Stage: string(cur.State), Action: "denied:" + action, Revision: cur.Revision,
+		Reason: string(r.Rule), Comment: r.Message}, cur.ChainLen, cur.ChainHead)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("error auditing refusal: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("error auditing refusal: %w", err)
+	}
+	return r
+}
+
+// AuditDenied records a refused attempt that changed nothing, such as reading
+// a draft outside one's departments.
+func (s *Store) AuditDenied(ctx context.Context, by domain.Actor, id int64, action string, err error) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		cur, lerr := lockDraft(ctx, tx, id)
+		if lerr != nil {
+			return lerr
+		}
+		return s.refuse(ctx, tx, &cur, by, action, err)
+	})
+}
+
+// Decide applies a reviewer's decision, or refuses it and audits the refusal.
+// contentSHA256, when given, must match the revision's content.
+func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domain.DecisionRequest, contentSHA256 []byte) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		cur, err := lockDraft(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		next, err := domain.Authorize(by, cur.DraftFacts, req)
+		if err == nil && contentSHA256 != nil && string(contentSHA256) != string(cur.Content) {
+			err = &domain.Refusal{Rule: domain.RuleStale, Message: "the content hash does not match the revision's content: it changed since you read it"}
+		}
+		if err != nil {
+			return s.refuse(ctx, tx, &cur, by, "decide", err)
+		}
+		role := domain.ReviewerRole(req.Stage)
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO decisions (draft_id, revision, stage, actor_id, decision, reason, comment, content_sha256)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, req.Revision, req.Stage, by.ID, req.Decision, req.Reason, req.Comment, cur.Content)
+		queueMove(b, &cur, move{to: next, revision: cur.Revision, event: audit.Event{ActorID: by.ID, Actor: by.Name,
+			Role: string(role), Stage: string(req.Stage), Action: string(req.Decision), Revision: req.Revision,
+			ContentSHA256: cur.Content, Reason: string(req.Reason), Comment: req.Comment},
+			stepDone: !next.MachineStep()})
+		return sendBatch(ctx, tx, b)
+	})
+	return unwrapRefused(err)
+}
+
+// Withdraw takes a published draft off the public pages, with a reason.
+func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason string) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		cur, err := lockDraft(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanWithdraw(by, cur.DraftFacts, reason); err != nil {
+			return s.refuse(ctx, tx, &cur, by, string(domain.ActionWithdraw), err)
+		}
+		b := &pgx.Batch{}
+		queueMove(b, &cur, move{to: domain.StateWithdrawn, revision: cur.Revision, stepDone: true,
+			event: audit.Event{ActorID: by.ID, Actor: by.Name, Role: primaryRole(by), Action: string(domain.ActionWithdraw),
+				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: reason}})
+		return sendBatch(ctx, tx, b)
+	})
+	return unwrapRefused(err)
+}
+
+func unwrapRefused(err error) error {
+	var r *domain.Refusal
+	if errors.As(err, &r) {
+		return r
+	}
+	return err
+}
+
+const draftColumns = `d.id, d.author_id, u.name, d.department_id, dep.name, d.state, d.revision, d.step_done, d.state_entered_at,
+	d.deadline, d.created_at, d.updated_at, d.published_at,
+	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256`
+
+const draftFrom = ` FROM drafts d JOIN users u ON u.id = d.author_id JOIN departments dep ON dep.id = d.department_id
+	JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision`
+
+func scanDraft(row pgx.Row) (Draft, error) {
+	var d Draft
+	var deadline, formed time.Time
+	var chans []string
+	var sum []byte
+	err := row.Scan(&d.ID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
+		&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
+		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum)
+	if err != nil {
+		return d, err
+	}
+	d.Deadline = deadline.Format(domain.DateLayout)
+	d.Content.FormedOn = formed
+	for _, c := range chans {
+		d.Content.Channels = append(d.Content.Channels, domain.Channel(c))
+	}
+	d.ContentSHA256 = hex.EncodeToString(sum)
+	return d, nil
+}
+
+// Draft loads a draft with its current revision.
+func (s *Store) Draft(ctx context.Context, id int64) (Draft, error) {
+	d, err := scanDraft(s.Pool.QueryRow(ctx, `SELECT `+draftColumns+draftFrom+` WHERE d.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	if err != nil {
+		return d, fmt.Errorf("error loading draft %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// DraftFacts loads what the rules need about a draft, without locking it.
+func (s *Store) DraftFacts(ctx context.Context, id int64) (domain.DraftFacts, error) {
+	var f domain.DraftFacts
+	err := s.Pool.QueryRow(ctx, `SELECT author_id, department_id, state, revision, step_done FROM drafts WHERE id = $1`, id).
+		Scan(&f.AuthorID, &f.DepartmentID, &f.State, &f.Revision, &f.StepDone)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, ErrNotFound
+	}
+	if err != nil {
+		return f, fmt.Errorf("error loading draft %d: %w", id, err)
+	}
+	rows, _ := s.Pool.Query(ctx, `SELECT actor_id, stage, revision FROM decisions WHERE draft_id = $1`, id)
+	f.Decisions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.PastDecision, error) {
+		var p domain.PastDecision
+		return p, r.Scan(&p.ActorID, &p.Stage, &p.Revision)
+	})
+	if err != nil {
+		return f, fmt.Errorf("error loading decisions: %w", err)
+	}
+	return f, nil
+}
+
+// DraftDetail is everything the draft page and GET /drafts/{id} show.
+type DraftDetail struct {
+	Draft
+	Findings     []Finding     `json:"findings"`
+	Decisions    []Decision    `json:"decisions"`
+	Publications []Publication `json:"publications"`
+}
+
+// Detail loads a draft with its findings (every revision), decisions and publications.
+func (s *Store) Detail(ctx context.Context, id int64) (DraftDetail, error) {
+	d, err := s.Draft(ctx, id)
+	if err != nil {
+		return DraftDetail{}, err
+	}
+	out := DraftDetail{Draft: d, Findings: []Finding{}, Decisions: []Decision{}, Publications: []Publication{}}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT revision, stage, code, severity, field, start_rune, end_rune, message_zh, message_en, suggestion
+		FROM findings WHERE draft_id = $1 ORDER BY revision, id`, id)
+	b.Queue(`SELECT x.revision, x.stage, x.actor_id, u.name, x.decision, x.reason, x.comment, x.content_sha256, x.created_at
+		FROM decisions x JOIN users u ON u.id = x.actor_id WHERE x.draft_id = $1 ORDER BY x.id`, id)
+	b.Queue(`SELECT revision, channel, status, url, external_id, error, delivered_at FROM publications WHERE draft_id = $1 ORDER BY revision, channel`, id)
+	br := s.Pool.SendBatch(ctx, b)
+	defer br.Close()
+	rows, _ := br.Query()
+	out.Findings, err = pgx.AppendRows(out.Findings, rows, func(r pgx.CollectableRow) (Finding, error) {
+		var f Finding
+		return f, r.Scan(&f.Revision, &f.Stage, &f.Code, &f.Severity, &f.Field, &f.Start, &f.End, &f.MessageZH, &f.MessageEN, &f.Suggestion)
+	})
+	if err != nil {
+		return out, fmt.Errorf("error loading findings: %w", err)
+	}
+	rows, _ = br.Query()
+	out.Decisions, err = pgx.AppendRows(out.Decisions, rows, func(r pgx.CollectableRow) (Decision, error) {
+		var x Decision
+		var sum []byte
+		err := r.Scan(&x.Revision, &x.Stage, &x.ActorID, &x.Actor, &x.Decision, &x.Reason, &x.Comment, &sum, &x.At)
+		x.ContentSHA256 = hex.EncodeToString(sum)
+		return x, err
+	})
+	if err != nil {
+		return out, fmt.Errorf("error loading decisions: %w", err)
+	}
+	rows, _ = br.Query()
+	out.Publications, err = pgx.AppendRows(out.Publications, rows, func(r pgx.CollectableRow) (Publication, error) {
+		var p Publication
+		return p, r.Scan(&p.Revision, &p.Channel, &p.Status, &p.URL, &p.ExternalID, &p.Error, &p.DeliveredAt)
+	})
+	if err != nil {
+		return out, fmt.Errorf("error loading publications: %w", err)
+	}
+	return out, br.Close()
+}
+
+// Revision loads one revision's content.
+func (s *Store) Revision(ctx context.Context, id int64, rev int) (domain.Content, error) {
+	var c domain.Content
+	var chans []string
+	err := s.Pool.QueryRow(ctx, `SELECT r.title, r.body, dep.name, r.category, r.channels, r.formed_on
+		FROM revisions r JOIN drafts d ON d.id = r.draft_id JOIN departments dep ON dep.id = d.department_id
+		WHERE r.draft_id = $1 AND r.revision = $2`, id, rev).Scan(&c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("error loading revision: %w", err)
+	}
+	for _, ch := range chans {
+		c.Channels = append(c.Channels, domain.Channel(ch))
+	}
+	return c, nil
+}

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// OutboxRow is a message waiting to be published to JetStream.
+type OutboxRow struct {
+	ID        int64
+	Subject   string
+	Payload   []byte
+	CreatedAt time.Time
+}
+
+// RelayOutbox hands up to limit unsent rows, oldest first, to fn. Rows are
+// claimed with SKIP LOCKED inside fn's transaction, so relay replicas share
+// the work; fn publishes them and returns the ids it published, which are
+// marked sent in the same transaction.
+func (s *Store) RelayOutbox(ctx context.Context, limit int, fn func([]OutboxRow) ([]int64, error)) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT id, subject, payload, created_at FROM outbox WHERE sent_at IS NULL
+			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
+		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxRow, error) {
+			var o OutboxRow
+			return o, r.Scan(&o.ID, &o.Subject, &o.Payload, &o.CreatedAt)
+		})
+		if err != nil {
+			return fmt.Errorf("error reading outbox: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		sent, ferr := fn(batch)
+		if len(sent) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE outbox SET sent_at = now() WHERE id = ANY($1)`, sent); err != nil {
+				return fmt.Errorf("error marking outbox sent: %w", err)
+			}
+		}
+		n = len(sent)
+		return ferr
+	})
+	return n, err
+}
+
+// OutboxLag is the age of the oldest unsent outbox row (0 when none).
+func (s *Store) OutboxLag(ctx context.Context) (time.Duration, int64, error) {
+	var oldest *time.Time
+	var n int64
+	err := s.Pool.QueryRow(ctx, `SELECT min(created_at), count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&oldest, &n)
+	if err != nil || oldest == nil {
+		return 0, n, err
+	}
+	return time.Since(*oldest), n, nil
+}
+
+// PruneOutbox deletes sent rows older than keep; the audit trail, not the
+// outbox, is the record of what happened.
+func (s *Store) PruneOutbox(ctx context.Context, keep time.Duration) (int64, error) {
+	ct, err := s.Pool.Exec(ctx, `DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)`, keep.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("error pruning outbox: %w", err)
+	}
+	return ct.RowsAffected(), nil
+}

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// QueueItem is one draft waiting for the caller's decision.
+type QueueItem struct {
+	ID             int64        `json:"id"`
+	Title          string       `json:"title"`
+	Department     string       `json:"department"`
+	DepartmentID   int64        `json:"department_id"`
+	Category       string       `json:"category"`
+	Author         string       `json:"author"`
+	State          domain.State `json:"state"`
+	Revision       int          `json:"revision"`
+	StateEnteredAt time.Time    `json:"waiting_since"`
+	FormedOn       time.Time    `json:"-"`
+	Deadline       time.Time    `json:"-"`
+	Blocking       int          `json:"blocking_findings"`
+	Warnings       int          `json:"warning_findings"`
+}
+
+// QueueFilter narrows a queue.
+type QueueFilter struct {
+	Department int64
+	Category   string
+	Text       string
+	Limit      int
+}
+
+// Queue lists the drafts waiting at stage for a decision the actor may take:
+// department scope and separation of duties are asked of the same rules as
+// a decision (domain.MayDecideStage) after a SQL pre-filter, so the list
+// never shows a draft the caller would be refused on.
+func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f QueueFilter) ([]QueueItem, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 200
+	}
+	allDepts := stage == domain.StageConfidentiality
+	rows, _ := s.Pool.Query(ctx, `SELECT d.id, r.title, dep.name, d.department_id, r.category, u.name, d.state, d.revision,
+			d.state_entered_at, d.formed_on, d.deadline,
+			(SELECT count(*) FROM findings x WHERE x.draft_id = d.id AND x.revision = d.revision AND x.severity = 'block'),
+			(SELECT count(*) FROM findings x WHERE x.draft_id = d.id AND x.revision = d.revision AND x.severity = 'warn')
+		FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
+		JOIN departments dep ON dep.id = d.department_id JOIN users u ON u.id = d.author_id
+		WHERE d.state = $1 AND d.step_done AND d.author_id <> $2
+		  AND ($3 OR d.department_id = ANY($4))
+		  AND ($5 = 0 OR d.department_id = $5)
+		  AND ($6 = '' OR r.category = $6)
+		  AND ($7 = '' OR strpos(r.title, $7) > 0 OR strpos(r.body, $7) > 0)
+		  AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.draft_id = d.id AND x.actor_id = $2 AND x.stage <> $1)
+		ORDER BY d.state_entered_at, d.id LIMIT $8`,
+		stage, a.ID, allDepts, a.Departments, f.Department, f.Category, f.Text, f.Limit)
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (QueueItem, error) {
+		var q QueueItem
+		return q, r.Scan(&q.ID, &q.Title, &q.Department, &q.DepartmentID, &q.Category, &q.Author, &q.State, &q.Revision,
+			&q.StateEnteredAt, &q.FormedOn, &q.Deadline, &q.Blocking, &q.Warnings)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error reading queue: %w", err)
+	}
+	return items, nil
+}
+
+// MyDrafts lists the drafts an author wrote, most recently changed first.
+func (s *Store) MyDrafts(ctx context.Context, authorID int64, limit int) ([]Draft, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT `+draftColumns+draftFrom+` WHERE d.author_id = $1 ORDER BY d.updated_at DESC LIMIT $2`, authorID, limit)
+	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Draft, error) { return scanDraft(r) })
+	if err != nil {
+		return nil, fmt.Errorf("error listing drafts: %w", err)
+	}
+	return ds, nil
+}
+
+// PublicItem is a published draft as the public pages show it.
+type PublicItem struct {
+	ID          int64     `json:"id"`
+	Title       string    `json:"title"`
+	Body        string    `json:"body"`
+	Department  string    `json:"department"`
+	Category    string    `json:"category"`
+	PublishedAt time.Time `json:"published_at"`
+	Revision    int       `json:"revision"`
+}
+
+const publicSelect = `SELECT d.id, r.title, r.body, dep.name, r.category, p.delivered_at, d.revision
+	FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
+	JOIN departments dep ON dep.id = d.department_id
+	JOIN publications p ON p.draft_id = d.id AND p.revision = d.revision AND p.channel = 'website' AND p.status = 'delivered'
+	WHERE d.state IN ('publishing', 'published')`
+
+func scanPublic(r pgx.Row) (PublicItem, error) {
+	var p PublicItem
+	err := r.Scan(&p.ID, &p.Title, &p.Body, &p.Department, &p.Category, &p.PublishedAt, &p.Revision)
+	return p, err
+}
+
+// PublicItems lists what the website channel published, newest first; a
+// withdrawn draft leaves the list at once.
+func (s *Store) PublicItems(ctx context.Context, limit int) ([]PublicItem, error) {
+	rows, _ := s.Pool.Query(ctx, publicSelect+` ORDER BY p.delivered_at DESC, d.id DESC LIMIT $1`, limit)
+	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PublicItem, error) { return scanPublic(r) })
+	if err != nil {
+		return nil, fmt.Errorf("error listing published items: %w", err)
+	}
+	return items, nil
+}
+
+// PublicItem loads one published item.
+func (s *Store) PublicItem(ctx context.Context, id int64) (PublicItem, error) {
+	p, err := scanPublic(s.Pool.QueryRow(ctx, publicSelect+` AND d.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, ErrNotFound
+	}
+	if err != nil {
+		return p, fmt.Errorf("error loading published item: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,256 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// ErrNothingToDo means the work a message asked for is already done or no
+// longer owed (a newer revision, another state): the message is acked and
+// changes nothing. This is what makes redelivery and duplicates safe.
+var ErrNothingToDo = errors.New("no step owed: already done or superseded")
+
+// StepWork loads the content a worker needs for w, or ErrNothingToDo.
+func (s *Store) StepWork(ctx context.Context, w bus.Work) (domain.Content, error) {
+	var state domain.State
+	var rev int
+	var done bool
+	err := s.Pool.QueryRow(ctx, `SELECT state, revision, step_done FROM drafts WHERE id = $1`, w.DraftID).Scan(&state, &rev, &done)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.Content{}, fmt.Errorf("draft %d: %w", w.DraftID, ErrNotFound)
+	}
+	if err != nil {
+		return domain.Content{}, fmt.Errorf("error loading draft %d: %w", w.DraftID, err)
+	}
+	if state != w.State || rev != w.Revision || done {
+		return domain.Content{}, ErrNothingToDo
+	}
+	return s.Revision(ctx, w.DraftID, w.Revision)
+}
+
+// CompleteChecks stores a stage's findings and moves the draft on, in one
+// transaction that first re-checks the step is still owed. At stage 1 a
+// blocking finding returns the draft to its author; otherwise it goes to
+// stage 2. At stages 2 and 3 the draft then waits for a person.
+func (s *Store) CompleteChecks(ctx context.Context, w bus.Work, findings []domain.Finding) (domain.State, error) {
+	var to domain.State
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		cur, err := lockDraft(ctx, tx, w.DraftID)
+		if err != nil {
+			return err
+		}
+		if cur.State != w.State || cur.Revision != w.Revision || cur.StepDone {
+			return ErrNothingToDo
+		}
+		stage, ok := domain.StageOf(cur.State)
+		if !ok {
+			return fmt.Errorf("draft %d is %q, not at a review stage", w.DraftID, cur.State)
+		}
+		action := domain.ActionChecksDone
+		if stage == domain.StageCompleteness {
+			action = domain.ActionChecksPass
+			if domain.Blocking(findings) {
+				action = domain.ActionChecksBlock
+			}
+		}
+		if to, err = domain.Next(cur.State, action); err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		for _, f := range findings {
+			b.Queue(`INSERT INTO findings (draft_id, revision, stage, code, severity, field, start_rune, end_rune, message_zh, message_en, suggestion)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				w.DraftID, w.Revision, stage, f.Code, f.Severity, f.Field, f.Start, f.End, f.MessageZH, f.MessageEN, f.Suggestion)
+		}
+		blocks, warns := 0, 0
+		for _, f := range findings {
+			if f.Severity == domain.SeverityBlock {
+				blocks++
+			} else {
+				warns++
+			}
+		}
+		queueMove(b, &cur, move{to: to, revision: cur.Revision, stepDone: to == cur.State || !to.MachineStep(),
+			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Stage: string(stage),
+				Action: string(action), Revision: cur.Revision, ContentSHA256: cur.Content,
+				Comment: fmt.Sprintf("%d blocking, %d warning findings", blocks, warns)}})
+		return sendBatch(ctx, tx, b)
+	})
+	return to, err
+}
+
+// PublicationOutcome is what delivering one channel came to.
+type PublicationOutcome struct {
+	Channel    domain.Channel
+	Status     string // delivered, not_configured, failed, unknown
+	URL        string
+	ExternalID string
+	Error      string
+}
+
+// Publication statuses.
+const (
+	PubPending       = "pending"
+	PubSending       = "sending"
+	PubDelivered     = "delivered"
+	PubNotConfigured = "not_configured"
+	PubFailed        = "failed"
+	PubUnknown       = "unknown" // a send was started and its outcome never recorded: never retried blindly
+)
+
+// StartPublishing makes sure a publication row exists for each channel of
+// the revision (the unique key is the exactly-once guard) and returns them.
+func (s *Store) StartPublishing(ctx context.Context, w bus.Work) (domain.Content, []Publication, error) {
+	c, err := s.StepWork(ctx, w)
+	if err != nil {
+		return c, nil, err
+	}
+	var pubs []Publication
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, ch := range c.Channels {
+			b.Queue(`INSERT INTO publications (draft_id, revision, channel, status) VALUES ($1, $2, $3, 'pending') ON CONFLICT DO NOTHING`,
+				w.DraftID, w.Revision, ch)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("error creating publications: %w", err)
+		}
+		rows, _ := tx.Query(ctx, `SELECT revision, channel, status, url, external_id, error, delivered_at
+			FROM publications WHERE draft_id = $1 AND revision = $2 ORDER BY channel`, w.DraftID, w.Revision)
+		pubs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Publication, error) {
+			var p Publication
+			return p, r.Scan(&p.Revision, &p.Channel, &p.Status, &p.URL, &p.ExternalID, &p.Error, &p.DeliveredAt)
+		})
+		return err
+	})
+	if err != nil {
+		return c, nil, fmt.Errorf("error starting publication of draft %d: %w", w.DraftID, err)
+	}
+	return c, pubs, nil
+}
+
+// ClaimPublication moves a pending publication to sending, committed before
+// an external send, so a crash mid-send leaves a visible "sending" row that
+// is never sent again blindly. It reports whether this caller won the claim.
+func (s *Store) ClaimPublication(ctx context.Context, w bus.Work, ch domain.Channel) (bool, error) {
+	ct, err := s.Pool.Exec(ctx, `UPDATE publications SET status = 'sending', attempts = attempts + 1
+		WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND status = 'pending'`, w.DraftID, w.Revision, ch)
+	if err != nil {
+		return false, fmt.Errorf("error claiming publication: %w", err)
+	}
+	return ct.RowsAffected() == 1, nil
+}
+
+// RecordPublication stores a channel's outcome and audits it. Only a row
+// still pending or sending changes, so a duplicate outcome changes nothing.
+func (s *Store) RecordPublication(ctx context.Context, w bus.Work, o PublicationOutcome) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		cur, err := lockDraft(ctx, tx, w.DraftID)
+		if err != nil {
+			return err
+		}
+		ct, err := tx.Exec(ctx, `UPDATE publications SET status = $4, url = $5, external_id = $6, error = $7,
+			delivered_at = CASE WHEN $4 = 'delivered' THEN now() END
+			WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND status IN ('pending', 'sending')`,
+			w.DraftID, w.Revision, o.Channel, o.Status, o.URL, o.ExternalID, o.Error)
+		if err != nil {
+			return fmt.Errorf("error recording publication: %w", err)
+		}
+		if ct.RowsAffected() == 0 {
+			return ErrNothingToDo
+		}
+		b := &pgx.Batch{}
+		queueEvent(b, &audit.Event{Chain: audit.DraftChain(cur.ID), DraftID: cur.ID, Actor: SystemActor.Name,
+			Role: string(domain.RoleSystem), Stage: string(domain.StatePublishing), Action: "channel_" + o.Status,
+			Revision: w.Revision, ContentSHA256: cur.Content, Reason: string(o.Channel),
+			Comment: joinNonEmpty(" ", o.URL, o.ExternalID, o.Error)}, cur.ChainLen, cur.ChainHead)
+		return sendBatch(ctx, tx, b)
+	})
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	out := ""
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if out != "" {
+			out += sep
+		}
+		out += p
+	}
+	return out
+}
+
+// FinishPublishing moves the draft to published once every channel has a
+// final outcome. It returns ErrNothingToDo while some channel is still open.
+func (s *Store) FinishPublishing(ctx context.Context, w bus.Work) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		cur, err := lockDraft(ctx, tx, w.DraftID)
+		if err != nil {
+			return err
+		}
+		if cur.State != domain.StatePublishing || cur.Revision != w.Revision || cur.StepDone {
+			return ErrNothingToDo
+		}
+		var open int
+		var summary string
+		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status IN ('pending', 'sending')),
+			COALESCE(string_agg(channel || '=' || status, ' ' ORDER BY channel), '')
+			FROM publications WHERE draft_id = $1 AND revision = $2`, w.DraftID, w.Revision).Scan(&open, &summary); err != nil {
+			return fmt.Errorf("error reading publications: %w", err)
+		}
+		if open > 0 {
+			return ErrNothingToDo
+		}
+		b := &pgx.Batch{}
+		queueMove(b, &cur, move{to: domain.StatePublished, revision: cur.Revision, stepDone: true,
+			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Action: string(domain.ActionPublished),
+				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: summary}})
+		return sendBatch(ctx, tx, b)
+	})
+}
+
+// Sweep re-sends, through the outbox, the work of drafts whose machine step
+// has not finished within after: a message lost by NATS delays a draft but
+// never strands it. Replicas sweep disjoint rows (SKIP LOCKED).
+func (s *Store) Sweep(ctx context.Context, after time.Duration, limit int) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `SELECT id, state, revision FROM drafts
+			WHERE NOT step_done AND step_sent_at < now() - make_interval(secs => $1)
+			ORDER BY step_sent_at LIMIT $2 FOR UPDATE SKIP LOCKED`, after.Seconds(), limit)
+		ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bus.Work, error) {
+			var w bus.Work
+			return w, r.Scan(&w.DraftID, &w.State, &w.Revision)
+		})
+		if err != nil {
+			return fmt.Errorf("error finding stalled drafts: %w", err)
+		}
+		b := &pgx.Batch{}
+		for _, w := range ws {
+			if !w.State.MachineStep() {
+				continue
+			}
+			b.Queue(`UPDATE drafts SET step_sent_at = now() WHERE id = $1`, w.DraftID)
+			queueWork(b, w)
+			n++
+		}
+		if n == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("error sweeping: %w", err)
+	}
+	return n, nil
+}

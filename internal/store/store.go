@@ -1,0 +1,159 @@
+// Package store is sanshen's PostgreSQL layer, the source of truth. Every
+// transition of a draft is one transaction here: the compare-and-set of
+// (state, revision), its audit event and its outbox row commit together.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// OutboxChannel is the LISTEN/NOTIFY channel a committed outbox row wakes.
+const OutboxChannel = "sanshen_outbox"
+
+// EventsChannel is notified when a draft changes state, for live pages.
+const EventsChannel = "sanshen_events"
+
+// ErrNotFound is returned when the thing asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store wraps the connection pool. Its methods take ctx first.
+type Store struct {
+	Pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+// Open connects to the database.
+func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("error parsing DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("error connecting to PostgreSQL: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("error connecting to PostgreSQL at %s: %w (is it running? see README: Configuration)", redact(databaseURL), err)
+	}
+	return &Store{Pool: pool, log: log}, nil
+}
+
+// Close releases the pool.
+func (s *Store) Close() { s.Pool.Close() }
+
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return p.Redacted()
+}
+
+// EnsureDatabase creates the database DATABASE_URL names if it is missing,
+// so `sanshen all` works on a fresh PostgreSQL.
+func EnsureDatabase(ctx context.Context, databaseURL string) error {
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		return fmt.Errorf("error parsing DATABASE_URL: %w", err)
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("error connecting to PostgreSQL at %s: %w (is it running?)", redact(databaseURL), err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("error looking for database %q: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // created meanwhile by another replica
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("error creating database %q: %w", name, err)
+	}
+	return nil
+}
+
+func (s *Store) goose() (*goose.Provider, *sql.DB, error) {
+	db := stdlib.OpenDBFromPool(s.Pool)
+	p, err := goose.NewProvider(goose.DialectPostgres, db, mustSub(migrations, "migrations"))
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("error loading migrations: %w", err)
+	}
+	return p, db, nil
+}
+
+// Migrate applies every pending migration.
+func (s *Store) Migrate(ctx context.Context) error {
+	p, db, err := s.goose()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// Replicas may start together: one migrates, the others wait on the lock.
+	if _, err := s.Pool.Exec(ctx, `SELECT pg_advisory_lock(7260011)`); err != nil {
+		return fmt.Errorf("error taking the migration lock: %w", err)
+	}
+	defer s.Pool.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7260011)`) //nolint:errcheck
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("error applying migrations: %w", err)
+	}
+	for _, r := range res {
+		s.log.Info("migration applied", "version", r.Source.Version, "path", r.Source.Path)
+	}
+	return nil
+}
+
+// CheckSchema refuses to run on a database whose schema is older than this
+// binary expects: a service must never write with the wrong columns.
+func (s *Store) CheckSchema(ctx context.Context) error {
+	p, db, err := s.goose()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("error reading the schema version: %w", err)
+	}
+	if current < target {
+		return fmt.Errorf("database schema is at version %d but this sanshen needs %d: run `sanshen migrate` first", current, target)
+	}
+	return nil
+}
+
+// tx runs fn in a transaction and commits it when fn returns nil.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.Pool, fn)
+}
+
+// uniqueViolation reports whether err is a unique-constraint violation.
+func uniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}

@@ -1,0 +1,182 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+func requireRole(c echo.Context, roles ...domain.Role) error {
+	a := user(c).Actor()
+	for _, r := range roles {
+		if a.Has(r) {
+			return nil
+		}
+	}
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	return &domain.Refusal{Rule: domain.RuleRole, Message: "this needs the role " + strings.Join(names, " or ")}
+}
+
+func (s *Server) listDepartments(c echo.Context) error {
+	ds, err := s.Store.Departments(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"departments": ds})
+}
+
+func (s *Server) addDepartment(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin); err != nil {
+		return err
+	}
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || len([]rune(in.Name)) > 100 || strings.ContainsRune(in.Name, 0) {
+		return fail(http.StatusBadRequest, "invalid_name", "a department needs a name of 1 to 100 characters")
+	}
+	d, err := s.Store.AddDepartment(c.Request().Context(), user(c).Actor(), in.Name)
+	if errors.Is(err, store.ErrExists) {
+		return fail(http.StatusConflict, "exists", "department %q already exists", in.Name)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, d)
+}
+
+// userInput is the body of POST /api/v1/users.
+type userInput struct {
+	Name        string   `json:"name"`
+	Roles       []string `json:"roles"`
+	Departments []string `json:"departments"`
+}
+
+func (s *Server) addUser(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin); err != nil {
+		return err
+	}
+	var in userInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	nu, err := ResolveNewUser(c.Request().Context(), s.Store, in.Name, in.Roles, in.Departments)
+	if err != nil {
+		return err
+	}
+	u, token, err := s.Store.AddUser(c.Request().Context(), user(c).Actor(), nu)
+	if errors.Is(err, store.ErrExists) {
+		return fail(http.StatusConflict, "exists", "user %q already exists", in.Name)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"id": u.ID, "name": u.Name, "roles": u.Roles, "departments": in.Departments, "token": token})
+}
+
+// ResolveNewUser validates a new user's name, roles and department names.
+func ResolveNewUser(ctx context.Context, st *store.Store, name string, roles, departments []string) (store.NewUser, error) {
+	nu := store.NewUser{Name: strings.TrimSpace(name)}
+	if nu.Name == "" || len([]rune(nu.Name)) > 100 || strings.ContainsRune(nu.Name, 0) {
+		return nu, fail(http.StatusBadRequest, "invalid_name", "a user needs a name of 1 to 100 characters")
+	}
+	if len(roles) == 0 {
+		return nu, fail(http.StatusBadRequest, "missing_field", "a user needs at least one role")
+	}
+	for _, r := range roles {
+		role := domain.Role(r)
+		if !role.Valid() {
+			return nu, fail(http.StatusBadRequest, "unknown_role", "unknown role %q; use officer, dept_head, confidentiality, admin or auditor", r)
+		}
+		nu.Roles = append(nu.Roles, role)
+	}
+	for _, dn := range departments {
+		d, err := st.DepartmentByName(ctx, dn)
+		if errors.Is(err, store.ErrNotFound) {
+			return nu, fail(http.StatusUnprocessableEntity, "unknown_department", "unknown department %q", dn)
+		}
+		if err != nil {
+			return nu, err
+		}
+		nu.Departments = append(nu.Departments, d.ID)
+	}
+	return nu, nil
+}
+
+func (s *Server) draftAudit(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	facts, err := s.Store.DraftFacts(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	a := user(c).Actor()
+	if err := domain.CanViewAudit(a, facts); err != nil {
+		if aerr := s.Store.AuditDenied(c.Request().Context(), a, id, "read_audit", err); aerr != nil && !isRefusal(aerr) {
+			return aerr
+		}
+		return err
+	}
+	evs, err := s.Store.DraftEvents(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	res, err := s.Store.VerifyChain(c.Request().Context(), "draft/"+strconv.FormatInt(id, 10))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"events": evs, "verify": res})
+}
+
+func (s *Server) verifyAudit(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAuditor, domain.RoleAdmin); err != nil {
+		return err
+	}
+	res, err := s.Store.VerifyAll(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func (s *Server) listDeadLetters(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin); err != nil {
+		return err
+	}
+	ds, err := s.Store.DeadLetters(c.Request().Context(), 500)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"dead_letters": ds})
+}
+
+func (s *Server) replayDeadLetter(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin); err != nil {
+		return err
+	}
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.Store.ReplayDeadLetter(c.Request().Context(), user(c).Actor(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}

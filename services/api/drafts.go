@@ -1,0 +1,292 @@
+package api
+
+import (
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+// draftJSON is a draft as the API returns it.
+type draftJSON struct {
+	ID            int64               `json:"id"`
+	State         domain.State        `json:"state"`
+	Revision      int                 `json:"revision"`
+	ChecksDone    bool                `json:"checks_done"`
+	Title         string              `json:"title"`
+	Body          string              `json:"body"`
+	Department    string              `json:"department"`
+	Category      string              `json:"category"`
+	Channels      []domain.Channel    `json:"channels"`
+	FormedOn      string              `json:"formed_on"`
+	Deadline      string              `json:"deadline"`
+	ContentSHA256 string              `json:"content_sha256"`
+	Author        string              `json:"author"`
+	AuthorID      int64               `json:"author_id"`
+	WaitingSince  time.Time           `json:"waiting_since"`
+	CreatedAt     time.Time           `json:"created_at"`
+	UpdatedAt     time.Time           `json:"updated_at"`
+	PublishedAt   *time.Time          `json:"published_at,omitempty"`
+	Findings      []store.Finding     `json:"findings,omitempty"`
+	Decisions     []store.Decision    `json:"decisions,omitempty"`
+	Publications  []store.Publication `json:"publications,omitempty"`
+}
+
+func toJSON(d store.Draft) draftJSON {
+	return draftJSON{ID: d.ID, State: d.State, Revision: d.Revision, ChecksDone: d.StepDone,
+		Title: d.Content.Title, Body: d.Content.Body, Department: d.Content.Department, Category: d.Content.Category,
+		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: d.Deadline,
+		ContentSHA256: d.ContentSHA256, Author: d.Author, AuthorID: d.AuthorID, WaitingSince: d.StateEnteredAt,
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishedAt: d.PublishedAt}
+}
+
+func detailJSON(d store.DraftDetail) draftJSON {
+	j := toJSON(d.Draft)
+	j.Findings, j.Decisions, j.Publications = d.Findings, d.Decisions, d.Publications
+	return j
+}
+
+// readContent decodes and validates a draft body, resolving its department.
+func (s *Server) readContent(c echo.Context) (domain.Content, int64, error) {
+	var in draftInput
+	if err := decode(c, &in); err != nil {
+		return domain.Content{}, 0, err
+	}
+	content, err := in.content()
+	if err != nil {
+		return content, 0, err
+	}
+	dep, err := s.Store.DepartmentByName(c.Request().Context(), content.Department)
+	if errors.Is(err, store.ErrNotFound) {
+		return content, 0, fail(http.StatusUnprocessableEntity, "unknown_department", "unknown department %q", content.Department)
+	}
+	return content, dep.ID, err
+}
+
+func (s *Server) submitDraft(c echo.Context) error {
+	u := user(c)
+	content, deptID, err := s.readContent(c)
+	if err != nil {
+		return err
+	}
+	if err := domain.CanSubmit(u.Actor(), deptID); err != nil {
+		return err
+	}
+	d, err := s.Store.Submit(c.Request().Context(), u.Actor(), deptID, content, s.Calendar.Deadline(content.FormedOn))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toJSON(d))
+}
+
+func (s *Server) reviseDraft(c echo.Context) error {
+	u := user(c)
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.visible(c, id); err != nil {
+		return err
+	}
+	content, deptID, err := s.readContent(c)
+	if err != nil {
+		return err
+	}
+	facts, err := s.Store.DraftFacts(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if deptID != facts.DepartmentID {
+		return fail(http.StatusUnprocessableEntity, "department_change", "a revision keeps its draft's department; submit a new draft for another department")
+	}
+	d, err := s.Store.Revise(c.Request().Context(), u.Actor(), id, content, s.Calendar.Deadline(content.FormedOn))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(d))
+}
+
+// visible asks the one policy whether the caller may see the draft; a
+// refusal is audited and answered 403 with the rule.
+func (s *Server) visible(c echo.Context, id int64) error {
+	facts, err := s.Store.DraftFacts(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	a := user(c).Actor()
+	if err := domain.CanView(a, facts); err != nil {
+		if aerr := s.Store.AuditDenied(c.Request().Context(), a, id, "view", err); aerr != nil && !isRefusal(aerr) {
+			return aerr
+		}
+		return err
+	}
+	return nil
+}
+
+func isRefusal(err error) bool {
+	var r *domain.Refusal
+	return errors.As(err, &r)
+}
+
+func (s *Server) getDraft(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.visible(c, id); err != nil {
+		return err
+	}
+	d, err := s.Store.Detail(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, detailJSON(d))
+}
+
+func (s *Server) myDrafts(c echo.Context) error {
+	ds, err := s.Store.MyDrafts(c.Request().Context(), user(c).ID, 200)
+	if err != nil {
+		return err
+	}
+	out := make([]draftJSON, len(ds))
+	for i, d := range ds {
+		out[i] = toJSON(d)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"drafts": out})
+}
+
+// decisionInput is the body of POST /api/v1/drafts/{id}/decisions.
+type decisionInput struct {
+	Stage         *string `json:"stage"`
+	Revision      *int    `json:"revision"`
+	Decision      *string `json:"decision"`
+	Reason        string  `json:"reason"`
+	Comment       string  `json:"comment"`
+	ContentSHA256 string  `json:"content_sha256"`
+}
+
+func (s *Server) decide(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in decisionInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Stage == nil || in.Revision == nil || in.Decision == nil {
+		return fail(http.StatusBadRequest, "missing_field", "a decision needs stage, revision and decision")
+	}
+	var sum []byte
+	if in.ContentSHA256 != "" {
+		if sum, err = hex.DecodeString(in.ContentSHA256); err != nil || len(sum) != 32 {
+			return fail(http.StatusBadRequest, "invalid_hash", "content_sha256 must be 64 hex digits")
+		}
+	}
+	if len([]rune(in.Comment)) > 5000 {
+		return fail(http.StatusBadRequest, "field_too_long", "comment is over 5000 characters")
+	}
+	req := domain.DecisionRequest{Stage: domain.Stage(*in.Stage), Revision: *in.Revision, Decision: domain.Decision(*in.Decision),
+		Reason: domain.Reason(in.Reason), Comment: in.Comment}
+	// No separate visibility check: the decision rules include department
+	// scope, and a refusal is audited by Decide itself.
+	if err := s.Store.Decide(c.Request().Context(), user(c).Actor(), id, req, sum); err != nil {
+		return err
+	}
+	s.Metrics.Transitions.WithLabelValues(*in.Stage, *in.Decision).Inc()
+	d, err := s.Store.Detail(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, detailJSON(d))
+}
+
+func (s *Server) withdraw(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if err := s.visible(c, id); err != nil {
+		return err
+	}
+	if err := s.Store.Withdraw(c.Request().Context(), user(c).Actor(), id, in.Reason); err != nil {
+		return err
+	}
+	d, err := s.Store.Draft(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(d))
+}
+
+// queueItemJSON is a queue row with its age and legal deadline.
+type queueItemJSON struct {
+	store.QueueItem
+	AgeSeconds      int64  `json:"age_seconds"`
+	FormedOn        string `json:"formed_on"`
+	Deadline        string `json:"deadline"`
+	WorkingDaysLeft int    `json:"working_days_left"`
+	Overdue         bool   `json:"overdue"`
+	NearlyDue       bool   `json:"nearly_due"`
+}
+
+func (s *Server) queue(c echo.Context) error {
+	u := user(c)
+	a := u.Actor()
+	stage := domain.Stage(c.QueryParam("stage"))
+	if stage == "" {
+		switch {
+		case a.Has(domain.RoleDeptHead):
+			stage = domain.StageCompliance
+		case a.Has(domain.RoleConfidentiality):
+			stage = domain.StageConfidentiality
+		}
+	}
+	if !stage.HumanDecided() {
+		return fail(http.StatusBadRequest, "invalid_stage", "stage must be compliance or confidentiality")
+	}
+	if !a.Has(domain.ReviewerRole(stage)) {
+		return &domain.Refusal{Rule: domain.RuleRole, Message: "the " + string(stage) + " queue needs the " + string(domain.ReviewerRole(stage)) + " role"}
+	}
+	f := store.QueueFilter{Category: c.QueryParam("category"), Text: c.QueryParam("q")}
+	if d := c.QueryParam("department"); d != "" {
+		dep, err := s.Store.DepartmentByName(c.Request().Context(), d)
+		if err != nil {
+			return fail(http.StatusBadRequest, "unknown_department", "unknown department %q", d)
+		}
+		f.Department = dep.ID
+	}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return fail(http.StatusBadRequest, "invalid_limit", "limit must be a positive number")
+		}
+		f.Limit = n
+	}
+	items, err := s.Store.Queue(c.Request().Context(), a, stage, f)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	out := make([]queueItemJSON, len(items))
+	for i, it := range items {
+		left := s.Calendar.WorkingDaysBetween(today, it.Deadline)
+		out[i] = queueItemJSON{QueueItem: it, AgeSeconds: int64(now.Sub(it.StateEnteredAt).Seconds()),
+			FormedOn: it.FormedOn.Format(domain.DateLayout), Deadline: it.Deadline.Format(domain.DateLayout),
+			WorkingDaysLeft: left, Overdue: left < 0, NearlyDue: left >= 0 && left <= 5}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"stage": stage, "items": out})
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// decode reads a JSON body strictly: valid UTF-8, no unknown fields, right
+// types, one value. The error names the problem.
+func decode(c echo.Context, v any) error {
+	raw, err := io.ReadAll(c.Request().Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return fail(http.StatusRequestEntityTooLarge, "body_too_large", "request body is over the limit of %d bytes", tooBig.Limit)
+	}
+	if err != nil {
+		return fail(http.StatusBadRequest, "unreadable_body", "could not read the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return fail(http.StatusBadRequest, "empty_body", "the request needs a JSON body")
+	}
+	if !utf8.Valid(raw) {
+		return fail(http.StatusBadRequest, "invalid_utf8", "the request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr):
+			return fail(http.StatusBadRequest, "wrong_type", "field %q must be %s, not %s", typeErr.Field, typeErr.Type, typeErr.Value)
+		case errors.As(err, &syntaxErr):
+			return fail(http.StatusBadRequest, "invalid_json", "the body is not valid JSON at byte %d: %v", syntaxErr.Offset, err)
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return fail(http.StatusBadRequest, "unknown_field", "%s", strings.TrimPrefix(err.Error(), "json: "))
+		}
+		return fail(http.StatusBadRequest, "invalid_json", "the body is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return fail(http.StatusBadRequest, "invalid_json", "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// Field limits, documented in the README.
+const (
+	maxTitleRunes = 200
+	maxBodyRunes  = 50000
+)
+
+// draftInput is the body of POST and PUT /api/v1/drafts.
+type draftInput struct {
+	Title      *string  `json:"title"`
+	Body       *string  `json:"body"`
+	Department *string  `json:"department"`
+	Category   *string  `json:"category"`
+	Channels   []string `json:"channels"`
+	FormedOn   *string  `json:"formed_on"`
+}
+
+// content validates the input's shape. Department existence is checked by
+// the caller; whether the content is good enough is the machine checks' job.
+// Text may contain HTML: it is stored as text and escaped wherever shown.
+func (in draftInput) content() (domain.Content, error) {
+	var c domain.Content
+	var missing []string
+	for name, p := range map[string]*string{"title": in.Title, "body": in.Body, "department": in.Department, "category": in.Category, "formed_on": in.FormedOn} {
+		if p == nil {
+			missing = append(missing, name)
+		}
+	}
+	if in.Channels == nil {
+		missing = append(missing, "channels")
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return c, fail(http.StatusBadRequest, "missing_field", "missing required field(s): %s", strings.Join(missing, ", "))
+	}
+	c.Title, c.Body, c.Department, c.Category = strings.TrimSpace(*in.Title), *in.Body, strings.TrimSpace(*in.Department), *in.Category
+	for name, v := range map[string]string{"title": c.Title, "body": c.Body, "department": c.Department} {
+		if strings.ContainsRune(v, 0) {
+			return c, fail(http.StatusBadRequest, "invalid_text", "field %q contains a NUL character", name)
+		}
+	}
+	if c.Title == "" {
+		return c, fail(http.StatusBadRequest, "empty_field", "title must not be empty")
+	}
+	if n := utf8.RuneCountInString(c.Title); n > maxTitleRunes {
+		return c, fail(http.StatusBadRequest, "field_too_long", "title is %d characters; the limit is %d", n, maxTitleRunes)
+	}
+	if strings.TrimSpace(c.Body) == "" {
+		return c, fail(http.StatusBadRequest, "empty_field", "body must not be empty")
+	}
+	if n := utf8.RuneCountInString(c.Body); n > maxBodyRunes {
+		return c, fail(http.StatusBadRequest, "field_too_long", "body is %d characters; the limit is %d", n, maxBodyRunes)
+	}
+	if !domain.ValidCategory(c.Category) {
+		return c, fail(http.StatusBadRequest, "unknown_category", "unknown category %q; use one of: %s", c.Category, strings.Join(domain.Categories, ", "))
+	}
+	if len(in.Channels) == 0 {
+		return c, fail(http.StatusBadRequest, "no_channels", "channels must name at least one of: website, wechat, douyin")
+	}
+	seen := map[domain.Channel]bool{}
+	for _, ch := range in.Channels {
+		cc := domain.Channel(ch)
+		if !cc.Valid() {
+			return c, fail(http.StatusBadRequest, "unknown_channel", "unknown channel %q; use website, wechat or douyin", ch)
+		}
+		if !seen[cc] {
+			seen[cc] = true
+			c.Channels = append(c.Channels, cc)
+		}
+	}
+	formed, err := time.Parse(domain.DateLayout, *in.FormedOn)
+	if err != nil {
+		return c, fail(http.StatusBadRequest, "invalid_date", "formed_on must be a date YYYY-MM-DD, not %q", *in.FormedOn)
+	}
+	c.FormedOn = formed
+	return c, nil
+}
+
+func pathID(c echo.Context) (int64, error) {
+	var id int64
+	if _, err := fmt.Sscan(c.Param("id"), &id); err != nil || id <= 0 {
+		return 0, fail(http.StatusBadRequest, "invalid_id", "%q is not a draft id", c.Param("id"))
+	}
+	return id, nil
+}

@@ -1,0 +1,184 @@
+// Package api serves the JSON API, the public pages, health and metrics.
+// Every route is declared in Routes, top to bottom; handlers are methods on
+// Server, which holds their dependencies.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/metrics"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+// Server is the HTTP side of sanshen.
+type Server struct {
+	Store       *store.Store
+	NATS        *nats.Conn
+	Calendar    *calendar.Calendar
+	Metrics     *metrics.Metrics
+	Log         *slog.Logger
+	MaxBodySize int64
+	PublicURL   string
+	Now         func() time.Time
+}
+
+// Routes builds the echo instance with every route.
+func (s *Server) Routes() *echo.Echo {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(s.observe, s.limitBody)
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{})))
+
+	e.GET("/public", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/public/") })
+	e.GET("/public/", s.publicList)
+	e.GET("/public/items/:id", s.publicItem)
+	e.GET("/public/feed.json", s.publicFeed)
+
+	v1 := e.Group("/api/v1", s.authenticate)
+	v1.POST("/drafts", s.submitDraft)
+	v1.GET("/drafts", s.myDrafts)
+	v1.GET("/drafts/:id", s.getDraft)
+	v1.PUT("/drafts/:id", s.reviseDraft)
+	v1.POST("/drafts/:id/decisions", s.decide)
+	v1.POST("/drafts/:id/withdraw", s.withdraw)
+	v1.GET("/drafts/:id/audit", s.draftAudit)
+	v1.GET("/queue", s.queue)
+	v1.GET("/audit/verify", s.verifyAudit)
+	v1.GET("/departments", s.listDepartments)
+	v1.POST("/departments", s.addDepartment)
+	v1.POST("/users", s.addUser)
+	v1.GET("/deadletters", s.listDeadLetters)
+	v1.POST("/deadletters/:id/replay", s.replayDeadLetter)
+	return e
+}
+
+// apiError is the body of every error: {"error": {"code", "message"}}.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func fail(status int, code, format string, args ...any) error {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var ae *apiError
+	var he *echo.HTTPError
+	var ref *domain.Refusal
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &ref):
+		ae = &apiError{Status: http.StatusForbidden, Code: string(ref.Rule), Message: ref.Message}
+		if ref.Conflict() {
+			ae.Status = http.StatusConflict
+		} else if ref.Invalid() {
+			ae.Status = http.StatusUnprocessableEntity
+		}
+	case errors.Is(err, store.ErrNotFound):
+		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
+	case errors.Is(err, store.ErrConflict):
+		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the draft changed while your request was handled; reload and try again"}
+	case errors.As(err, &he):
+		ae = &apiError{Status: he.Code, Code: httpCode(he.Code), Message: fmt.Sprint(he.Message)}
+	default:
+		s.Log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		ae = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"}
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(ae.Status)
+		return
+	}
+	_ = c.JSON(ae.Status, map[string]any{"error": map[string]string{"code": ae.Code, "message": ae.Message}})
+}
+
+func httpCode(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "body_too_large"
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	}
+	return "http_" + strconv.Itoa(status)
+}
+
+// observe records request counts and latency by route.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		method := c.Request().Method
+		s.Metrics.HTTPRequests.WithLabelValues(method, route, strconv.Itoa(c.Response().Status)).Inc()
+		s.Metrics.HTTPSeconds.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
+		return nil
+	}
+}
+
+// limitBody refuses bodies over the documented limit before reading them.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > s.MaxBodySize {
+			return fail(http.StatusRequestEntityTooLarge, "body_too_large", "request body is %d bytes; the limit is %d (SANSHEN_MAX_BODY_BYTES)", r.ContentLength, s.MaxBodySize)
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.MaxBodySize)
+		return next(c)
+	}
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	status := map[string]string{"postgres": "ok", "nats": "ok"}
+	ok := true
+	if err := s.Store.Pool.Ping(ctx); err != nil {
+		status["postgres"], ok = err.Error(), false
+	}
+	if s.NATS == nil || s.NATS.Status() != nats.CONNECTED {
+		status["nats"], ok = "not connected", false
+	}
+	if !ok {
+		return c.JSON(http.StatusServiceUnavailable, status)
+	}
+	return c.JSON(http.StatusOK, status)
+}

@@ -1,0 +1,148 @@
+// Package publisher publishes approved revisions to their channels, each
+// (draft, revision, channel) exactly once: a unique publication row is the
+// guard, and an external send is claimed in Postgres before it starts, so a
+// crash mid-send is never followed by a blind second send.
+package publisher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/metrics"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+// Channel delivers a revision to one place.
+type Channel interface {
+	// Configured reports whether the channel can deliver at all; an
+	// unconfigured channel is recorded as not delivered, never as done.
+	Configured() bool
+	// Internal channels deliver inside sanshen's own database and need no claim.
+	Internal() bool
+	// Deliver sends the content and returns where it can be seen.
+	Deliver(ctx context.Context, draftID int64, revision int, c domain.Content) (url, externalID string, err error)
+}
+
+// Website is the office's public pages, served by sanshen itself: a
+// publication row marked delivered is what makes the item appear.
+type Website struct{ PublicURL string }
+
+// Configured is always true: the public pages are part of sanshen.
+func (Website) Configured() bool { return true }
+
+// Internal is true: delivery is the publication row itself.
+func (Website) Internal() bool { return true }
+
+// Deliver returns the item's public address.
+func (w Website) Deliver(_ context.Context, id int64, _ int, _ domain.Content) (string, string, error) {
+	return fmt.Sprintf("%s/public/items/%d", w.PublicURL, id), "", nil
+}
+
+// NotConfigured stands for a channel whose adapter has no credentials.
+type NotConfigured struct{}
+
+// Configured is false.
+func (NotConfigured) Configured() bool { return false }
+
+// Internal is false.
+func (NotConfigured) Internal() bool { return false }
+
+// Deliver never succeeds.
+func (NotConfigured) Deliver(context.Context, int64, int, domain.Content) (string, string, error) {
+	return "", "", errors.New("channel not configured")
+}
+
+// Publisher consumes the publish subject.
+type Publisher struct {
+	Store       *store.Store
+	JS          jetstream.JetStream
+	Channels    map[domain.Channel]Channel
+	Bus         bus.Options
+	Concurrency int
+	Log         *slog.Logger
+	Metrics     *metrics.Metrics
+}
+
+// Run consumes until ctx ends.
+func (p *Publisher) Run(ctx context.Context) error {
+	c := &bus.Consumer{JS: p.JS, Subject: bus.SubjectPublish, Handler: p.Handle, DeadLetters: p.Store.SinkDeadLetter,
+		Options: p.Bus, Concurrency: p.Concurrency, Log: p.Log, Metrics: p.Metrics}
+	p.Log.Info("publisher started")
+	return c.Run(ctx)
+}
+
+// Handle publishes one revision to each of its channels, then marks it published.
+func (p *Publisher) Handle(ctx context.Context, w bus.Work) error {
+	if w.State != domain.StatePublishing {
+		return bus.Permanent(fmt.Errorf("message for state %q on the publish subject", w.State))
+	}
+	content, pubs, err := p.Store.StartPublishing(ctx, w)
+	if errors.Is(err, store.ErrNothingToDo) {
+		return bus.ErrNoop
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return bus.Permanent(err)
+	}
+	if err != nil {
+		return err
+	}
+	for _, pub := range pubs {
+		if err := p.deliver(ctx, w, content, pub); err != nil {
+			return err
+		}
+	}
+	err = p.Store.FinishPublishing(ctx, w)
+	if errors.Is(err, store.ErrNothingToDo) {
+		return bus.ErrNoop
+	}
+	if err == nil {
+		p.Metrics.Transitions.WithLabelValues(string(domain.StatePublishing), string(domain.StatePublished)).Inc()
+	}
+	return err
+}
+
+func (p *Publisher) deliver(ctx context.Context, w bus.Work, content domain.Content, pub store.Publication) error {
+	name := domain.Channel(pub.Channel)
+	ch := p.Channels[name]
+	if ch == nil {
+		ch = NotConfigured{}
+	}
+	o := store.PublicationOutcome{Channel: name}
+	switch {
+	case pub.Status == store.PubSending:
+		// A send was claimed and never recorded: it may have gone out. A
+		// WeChat mass-send cannot be taken back, so a person must check.
+		o.Status, o.Error = store.PubUnknown, "a send was started but its outcome was not recorded; check the channel before sending again"
+	case pub.Status != store.PubPending:
+		return nil // already final
+	case !ch.Configured():
+		o.Status, o.Error = store.PubNotConfigured, "channel not configured"
+	case ch.Internal():
+		o.URL, o.ExternalID, _ = ch.Deliver(ctx, w.DraftID, w.Revision, content)
+		o.Status = store.PubDelivered
+	default:
+		won, err := p.Store.ClaimPublication(ctx, w, name)
+		if err != nil || !won {
+			return err
+		}
+		url, ext, derr := ch.Deliver(ctx, w.DraftID, w.Revision, content)
+		o.URL, o.ExternalID, o.Status = url, ext, store.PubDelivered
+		if derr != nil {
+			o.Status, o.Error = store.PubFailed, derr.Error()
+		}
+	}
+	err := p.Store.RecordPublication(ctx, w, o)
+	if errors.Is(err, store.ErrNothingToDo) {
+		return nil
+	}
+	if err == nil {
+		p.Metrics.Publications.WithLabelValues(string(name), o.Status).Inc()
+	}
+	return err
+}

@@ -1,0 +1,202 @@
+// Package relay moves committed outbox rows to JetStream, promptly (woken by
+// LISTEN/NOTIFY at commit), and runs the sweeper that re-sends the work of
+// drafts whose machine step did not finish in time. It is the only writer
+// to the stream: no transaction ever publishes to NATS itself.
+package relay
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sanshen-gov/sanshen/internal/metrics"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+// Relay is the outbox relay and sweeper. Replicas are safe: rows are
+// claimed with SKIP LOCKED and JetStream drops a re-sent Nats-Msg-Id.
+type Relay struct {
+	Store      *store.Store
+	JS         jetstream.JetStream
+	Log        *slog.Logger
+	Metrics    *metrics.Metrics
+	BatchSize  int           // outbox rows per transaction (default 256)
+	SweepAfter time.Duration // re-send a step not finished in this long (default 30s)
+	// CheckpointEvery and CheckpointKey make a signed audit checkpoint
+	// periodically; zero or nil turns that off.
+	CheckpointEvery time.Duration
+	CheckpointKey   ed25519.PrivateKey
+	// AfterPublish, when set, runs after a batch is published and before it
+	// is marked sent; fault tests use it to kill the relay there.
+	AfterPublish func(ids []int64) error
+}
+
+// Run relays and sweeps until ctx ends.
+func (r *Relay) Run(ctx context.Context) error {
+	if r.BatchSize <= 0 {
+		r.BatchSize = 256
+	}
+	if r.SweepAfter <= 0 {
+		r.SweepAfter = 30 * time.Second
+	}
+	wake := make(chan struct{}, 1)
+	listening := make(chan struct{})
+	go r.listen(ctx, wake, listening)
+	select {
+	case <-listening:
+	case <-ctx.Done():
+		return nil
+	}
+	r.Log.Info("relay started", "sweep_after", r.SweepAfter)
+	relayTick := time.NewTicker(time.Second) // a fallback if a notification is missed
+	defer relayTick.Stop()
+	sweepTick := time.NewTicker(max(r.SweepAfter/3, 100*time.Millisecond))
+	defer sweepTick.Stop()
+	var cpTick <-chan time.Time
+	if r.CheckpointEvery > 0 && r.CheckpointKey != nil {
+		t := time.NewTicker(r.CheckpointEvery)
+		defer t.Stop()
+		cpTick = t.C
+	}
+	r.drain(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+			r.drain(ctx)
+		case <-relayTick.C:
+			r.drain(ctx)
+			r.observeLag(ctx)
+		case <-sweepTick.C:
+			n, err := r.Store.Sweep(ctx, r.SweepAfter, 500)
+			if err != nil && ctx.Err() == nil {
+				r.Log.Error("sweep failed", "err", err)
+			}
+			if n > 0 {
+				r.Metrics.Swept.Add(float64(n))
+				r.Log.Warn("sweeper re-sent stalled drafts", "count", n)
+				r.drain(ctx)
+			}
+		case <-cpTick:
+			if cp, err := r.Store.MakeCheckpoint(ctx, r.CheckpointKey); err != nil {
+				r.Log.Error("audit checkpoint failed", "err", err)
+			} else {
+				r.Log.Info("audit checkpoint made", "upto_seq", cp.UptoSeq, "events", cp.Events)
+			}
+		}
+	}
+}
+
+// listen holds one connection in LISTEN and signals wake on every
+// notification; it reconnects after errors.
+func (r *Relay) listen(ctx context.Context, wake chan<- struct{}, listening chan<- struct{}) {
+	first := true
+	for ctx.Err() == nil {
+		err := func() error {
+			conn, err := r.Store.Pool.Acquire(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Release()
+			if _, err := conn.Exec(ctx, "LISTEN "+store.OutboxChannel); err != nil {
+				return err
+			}
+			defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+store.OutboxChannel) //nolint:errcheck
+			if first {
+				close(listening)
+				first = false
+			}
+			for {
+				if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+					return err
+				}
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			}
+		}()
+		if ctx.Err() != nil {
+			return
+		}
+		r.Log.Warn("outbox LISTEN connection lost, reconnecting", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// drain relays batches until the outbox is empty.
+func (r *Relay) drain(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := r.Store.RelayOutbox(ctx, r.BatchSize, r.publish(ctx))
+		if err != nil {
+			if ctx.Err() == nil {
+				r.Log.Error("relay failed", "err", err)
+			}
+			return
+		}
+		r.Metrics.Relayed.Add(float64(n))
+		if n < r.BatchSize {
+			return
+		}
+	}
+}
+
+// publish sends a batch asynchronously and waits for every ack, so a batch
+// costs one round of acks, not one per message.
+func (r *Relay) publish(ctx context.Context) func([]store.OutboxRow) ([]int64, error) {
+	return func(rows []store.OutboxRow) ([]int64, error) {
+		futures := make([]jetstream.PubAckFuture, 0, len(rows))
+		for _, row := range rows {
+			m := nats.NewMsg(row.Subject)
+			m.Data = row.Payload
+			m.Header.Set(jetstream.MsgIDHeader, strconv.FormatInt(row.ID, 10))
+			f, err := r.JS.PublishMsgAsync(m)
+			if err != nil {
+				return nil, fmt.Errorf("error publishing outbox row %d: %w", row.ID, err)
+			}
+			futures = append(futures, f)
+		}
+		sent := make([]int64, 0, len(rows))
+		var firstErr error
+		timeout := time.After(10 * time.Second)
+		for i, f := range futures {
+			select {
+			case <-f.Ok():
+				sent = append(sent, rows[i].ID)
+			case err := <-f.Err():
+				firstErr = errors.Join(firstErr, fmt.Errorf("error publishing outbox row %d: %w", rows[i].ID, err))
+			case <-timeout:
+				return sent, errors.Join(firstErr, errors.New("timed out waiting for JetStream acks"))
+			case <-ctx.Done():
+				return sent, ctx.Err()
+			}
+		}
+		if r.AfterPublish != nil {
+			if err := r.AfterPublish(sent); err != nil {
+				return nil, err
+			}
+		}
+		return sent, firstErr
+	}
+}
+
+func (r *Relay) observeLag(ctx context.Context) {
+	lag, n, err := r.Store.OutboxLag(ctx)
+	if err != nil {
+		return
+	}
+	r.Metrics.OutboxLag.Set(lag.Seconds())
+	r.Metrics.OutboxUnsent.Set(float64(n))
+}
