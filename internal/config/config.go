@@ -7,10 +7,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 

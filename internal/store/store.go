@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 
@@ -157,3 +158,6 @@ func uniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
+
+// Migrations is the embedded migrations folder, for tools and tests.
+func Migrations() fs.FS { return mustSub(migrations, "migrations") }

@@ -29,9 +29,11 @@ type Worker struct {
 	Concurrency int
 	Log         *slog.Logger
 	Metrics     *metrics.Metrics
-	// BeforeAck, when set, runs after the transaction commits and before the
-	// ack; fault tests use it to kill a worker at the worst moment.
-	BeforeAck func(w bus.Work) error
+	// BeforeStep and BeforeAck, when set, run before the checks and after
+	// the transaction commits (before the ack); fault tests use them to make
+	// a step fail or to kill a worker at the worst moment.
+	BeforeStep func(w bus.Work) error
+	BeforeAck  func(w bus.Work) error
 }
 
 // Run consumes the stage's subject until ctx ends.
@@ -47,6 +49,11 @@ func (wk *Worker) Run(ctx context.Context) error {
 func (wk *Worker) Handle(ctx context.Context, w bus.Work) error {
 	if w.State != wk.Stage.State() {
 		return bus.Permanent(errors.New("message for state " + string(w.State) + " on the " + string(wk.Stage) + " subject"))
+	}
+	if wk.BeforeStep != nil {
+		if err := wk.BeforeStep(w); err != nil {
+			return err
+		}
 	}
 	content, err := wk.Store.StepWork(ctx, w)
 	if errors.Is(err, store.ErrNothingToDo) {

@@ -53,6 +53,7 @@ type Options struct {
 	// CheckpointEvery makes signed audit checkpoints periodically (relay).
 	CheckpointEvery time.Duration
 	// Fault hooks for tests.
+	WorkerBeforeStep  func(stage domain.Stage, w bus.Work) error
 	WorkerBeforeAck   func(stage domain.Stage, w bus.Work) error
 	RelayAfterPublish func(ids []int64) error
 	// Embedded, when set, is used as the NATS server instead of NATS_URL or a new one.
@@ -155,6 +156,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	for _, st := range c.Stages {
 		wk := &worker.Worker{Stage: st, Store: s.Store, JS: s.JS, Checks: runner, Bus: busOpts,
 			Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics}
+		if o.WorkerBeforeStep != nil {
+			wk.BeforeStep = func(w bus.Work) error { return o.WorkerBeforeStep(st, w) }
+		}
 		if o.WorkerBeforeAck != nil {
 			wk.BeforeAck = func(w bus.Work) error { return o.WorkerBeforeAck(st, w) }
 		}

@@ -1,0 +1,178 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+var allActions = []Action{ActionSubmit, ActionRevise, ActionChecksPass, ActionChecksBlock, ActionChecksDone,
+	ActionApprove, ActionReturn, ActionReject, ActionPublished, ActionWithdraw}
+
+// TestNextEveryStateAndAction checks every state × action against the
+// lifecycle written out by hand from the brief.
+func TestNextEveryStateAndAction(t *testing.T) {
+	allowed := map[State]map[Action]State{
+		"":                   {ActionSubmit: StateCompleteness},
+		StateCompleteness:    {ActionChecksPass: StateCompliance, ActionChecksBlock: StateReturned},
+		StateCompliance:      {ActionChecksDone: StateCompliance, ActionApprove: StateConfidentiality, ActionReturn: StateReturned, ActionReject: StateRejected},
+		StateConfidentiality: {ActionChecksDone: StateConfidentiality, ActionApprove: StatePublishing, ActionReturn: StateReturned, ActionReject: StateRejected},
+		StatePublishing:      {ActionPublished: StatePublished},
+		StatePublished:       {ActionWithdraw: StateWithdrawn},
+		StateReturned:        {ActionRevise: StateCompleteness},
+		StateRejected:        {},
+		StateWithdrawn:       {},
+	}
+	for _, from := range append([]State{""}, States...) {
+		for _, a := range allActions {
+			got, err := Next(from, a)
+			want, ok := allowed[from][a]
+			if ok {
+				if err != nil || got != want {
+					t.Errorf("Next(%q, %q) = %q, %v; want %q", from, a, got, err, want)
+				}
+				continue
+			}
+			var r *Refusal
+			if !errors.As(err, &r) || r.Rule != RuleNoSuchTransition {
+				t.Errorf("Next(%q, %q) = %q, %v; want refusal %s", from, a, got, err, RuleNoSuchTransition)
+			}
+		}
+	}
+}
+
+const (
+	author = 1
+	me     = 2
+	dept   = 10
+	other  = 20
+)
+
+func facts(s State) DraftFacts {
+	return DraftFacts{AuthorID: author, DepartmentID: dept, State: s, Revision: 3, StepDone: true}
+}
+
+func refusalRule(err error) Rule {
+	var r *Refusal
+	if errors.As(err, &r) {
+		return r.Rule
+	}
+	if err != nil {
+		return "other-error"
+	}
+	return ""
+}
+
+// TestAuthorizeEveryStateDecisionRole checks each state × decision × role
+// for a reviewer of the draft's department who did not write it.
+func TestAuthorizeEveryStateDecisionRole(t *testing.T) {
+	decisions := []Decision{DecisionApprove, DecisionReturn, DecisionReject}
+	for _, st := range States {
+		for _, d := range decisions {
+			for _, role := range Roles {
+				for _, stage := range []Stage{StageCompliance, StageConfidentiality} {
+					name := fmt.Sprintf("%s/%s/%s/%s", st, stage, d, role)
+					a := Actor{ID: me, Roles: []Role{role}, Departments: []int64{dept}}
+					req := DecisionRequest{Stage: stage, Revision: 3, Decision: d, Reason: "state_secret", Comment: "请修改"}
+					got, err := Authorize(a, facts(st), req)
+					var want Rule
+					switch {
+					case role != ReviewerRole(stage):
+						want = RuleRole
+					case State(stage) != st:
+						want = RuleStale
+					}
+					if rule := refusalRule(err); rule != want {
+						t.Errorf("%s: rule %q (%v), want %q", name, rule, err, want)
+						continue
+					}
+					if want == "" {
+						next, _ := Next(st, ActionFor(d))
+						if got != next {
+							t.Errorf("%s: moved to %q, want %q", name, got, next)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestAuthorizeRules(t *testing.T) {
+	head := Actor{ID: me, Roles: []Role{RoleDeptHead}, Departments: []int64{dept}}
+	sec := Actor{ID: me, Roles: []Role{RoleConfidentiality}}
+	both := Actor{ID: me, Roles: []Role{RoleDeptHead, RoleConfidentiality}, Departments: []int64{dept}}
+	approve := func(s Stage, rev int) DecisionRequest {
+		return DecisionRequest{Stage: s, Revision: rev, Decision: DecisionApprove}
+	}
+	withDecisions := func(f DraftFacts, ps ...PastDecision) DraftFacts { f.Decisions = ps; return f }
+	cases := []struct {
+		name string
+		a    Actor
+		f    DraftFacts
+		req  DecisionRequest
+		want Rule
+	}{
+		{"head approves own department", head, facts(StateCompliance), approve(StageCompliance, 3), ""},
+		{"head of another department", Actor{ID: me, Roles: []Role{RoleDeptHead}, Departments: []int64{other}}, facts(StateCompliance), approve(StageCompliance, 3), RuleDepartment},
+		{"confidentiality covers every department", sec, DraftFacts{AuthorID: author, DepartmentID: other, State: StateConfidentiality, Revision: 3, StepDone: true}, approve(StageConfidentiality, 3), ""},
+		{"author never decides", Actor{ID: author, Roles: []Role{RoleDeptHead}, Departments: []int64{dept}}, facts(StateCompliance), approve(StageCompliance, 3), RuleAuthorDecides},
+		{"one person, two stages", both, withDecisions(facts(StateConfidentiality), PastDecision{ActorID: me, Stage: StageCompliance, Revision: 3}), approve(StageConfidentiality, 3), RuleTwoStages},
+		{"two stages across revisions too", both, withDecisions(facts(StateConfidentiality), PastDecision{ActorID: me, Stage: StageCompliance, Revision: 1}), approve(StageConfidentiality, 3), RuleTwoStages},
+		{"same stage on a later revision is fine", head, withDecisions(facts(StateCompliance), PastDecision{ActorID: me, Stage: StageCompliance, Revision: 1}), approve(StageCompliance, 3), ""},
+		{"someone else's decision does not count", both, withDecisions(facts(StateConfidentiality), PastDecision{ActorID: 99, Stage: StageCompliance, Revision: 3}), approve(StageConfidentiality, 3), ""},
+		{"older revision is stale", head, facts(StateCompliance), approve(StageCompliance, 2), RuleStale},
+		{"wrong stage is stale", both, facts(StateCompliance), approve(StageConfidentiality, 3), RuleStale},
+		{"checks not finished", head, DraftFacts{AuthorID: author, DepartmentID: dept, State: StateCompliance, Revision: 3}, approve(StageCompliance, 3), RuleChecksPending},
+		{"return needs a comment", head, facts(StateCompliance), DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: DecisionReturn, Comment: "  "}, RuleCommentRequired},
+		{"reject needs a reason code", head, facts(StateCompliance), DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: DecisionReject, Reason: "dislike"}, RuleReasonRequired},
+		{"reject with a law reason", head, facts(StateCompliance), DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: DecisionReject, Reason: "third_party_rights"}, ""},
+		{"unknown decision", head, facts(StateCompliance), DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: "maybe"}, RuleInvalidDecision},
+		{"stage 1 is not decided by people", head, facts(StateCompleteness), approve(StageCompleteness, 3), RuleInvalidDecision},
+		{"blocking finding needs override comment", head, DraftFacts{AuthorID: author, DepartmentID: dept, State: StateCompliance, Revision: 3, StepDone: true, Blocking: true}, approve(StageCompliance, 3), RuleOverrideRequired},
+	}
+	for _, tc := range cases {
+		_, err := Authorize(tc.a, tc.f, tc.req)
+		if got := refusalRule(err); got != tc.want {
+			t.Errorf("%s: rule %q (%v), want %q", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+func TestViewAndRevise(t *testing.T) {
+	f := facts(StateReturned)
+	cases := []struct {
+		a    Actor
+		view bool
+	}{
+		{Actor{ID: author, Roles: []Role{RoleOfficer}, Departments: []int64{dept}}, true},
+		{Actor{ID: me, Roles: []Role{RoleOfficer}, Departments: []int64{dept}}, false}, // a colleague's draft
+		{Actor{ID: me, Roles: []Role{RoleDeptHead}, Departments: []int64{dept}}, true},
+		{Actor{ID: me, Roles: []Role{RoleDeptHead}, Departments: []int64{other}}, false},
+		{Actor{ID: me, Roles: []Role{RoleConfidentiality}}, true},
+		{Actor{ID: me, Roles: []Role{RoleAuditor}}, true},
+	}
+	for i, tc := range cases {
+		if got := CanView(tc.a, f) == nil; got != tc.view {
+			t.Errorf("case %d: CanView = %v, want %v", i, got, tc.view)
+		}
+	}
+	if err := CanRevise(Actor{ID: author}, f); err != nil {
+		t.Errorf("author cannot revise a returned draft: %v", err)
+	}
+	if rule := refusalRule(CanRevise(Actor{ID: me}, f)); rule != RuleNotAuthor {
+		t.Errorf("non-author revise: %q", rule)
+	}
+	if rule := refusalRule(CanRevise(Actor{ID: author}, facts(StateCompliance))); rule != RuleNoSuchTransition {
+		t.Errorf("revise outside returned: %q", rule)
+	}
+}
+
+func TestContentHashChangesWithContent(t *testing.T) {
+	c := Content{Title: "标题", Body: "正文", Department: "综合办", Category: "news", Channels: []Channel{ChannelWebsite}}
+	h1 := fmt.Sprintf("%x", c.SHA256())
+	c.Body = "正文。"
+	if h2 := fmt.Sprintf("%x", c.SHA256()); h1 == h2 {
+		t.Fatal("content hash did not change with the body")
+	}
+}
