@@ -132,14 +132,13 @@ func DatabaseURL(t testing.TB) string {
 		t.Fatalf("cannot reach PostgreSQL at %s: %v; %s", adminURL(), err, howToStart)
 	}
 	defer conn.Close(ctx)
-	// CREATE DATABASE ... TEMPLATE fails while another session uses the template; retry briefly.
-	for i := 0; ; i++ {
-		_, err = conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+tpl)
-		if err == nil || i == 50 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	// CREATE DATABASE ... TEMPLATE fails while another session copies the
+	// template, so copies take turns, across test binaries too.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(7260013)`); err != nil {
+		t.Fatalf("creating test database: %v", err)
 	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+tpl)
+	_, _ = conn.Exec(ctx, `SELECT pg_advisory_unlock(7260013)`)
 	if err != nil {
 		t.Fatalf("creating test database: %v", err)
 	}
