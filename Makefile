@@ -1,0 +1,32 @@
+# sanshen — `make help` lists the targets.
+.DEFAULT_GOAL := help
+GO ?= go
+
+help: ## list the targets
+	@grep -E '^[a-z/]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+run: ## run everything in one process (sanshen all)
+	$(GO) run ./cmd/sanshen all
+
+build: ## build ./sanshen
+	$(GO) build -o sanshen ./cmd/sanshen
+
+test: ## run the tests (needs PostgreSQL; see README)
+	$(GO) test -count=1 ./...
+
+test/race: ## run the tests with the race detector, as CI does
+	$(GO) test -race -count=1 ./...
+
+verify: lint test/race ## everything CI checks
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+bench: ## run the Go benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+ci: ## run CI as it runs on a fresh clone
+	bash .ci/run
+
+.PHONY: help run build test test/race verify lint bench ci
