@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/checks/confidentiality"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -32,6 +33,7 @@ func (r *Runner) Run(stage domain.Stage, c domain.Content) []domain.Finding {
 		fs = append(fs, r.deadline(c)...)
 	case domain.StageCompliance:
 	case domain.StageConfidentiality:
+		fs = append(fs, confidentiality.Check(c)...)
 	}
 	for i := range fs {
 		fs[i].Stage = stage
