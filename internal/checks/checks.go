@@ -6,9 +6,10 @@ package checks
 import (
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/checks/completeness"
+	"github.com/sanshen-gov/sanshen/internal/checks/compliance"
 	"github.com/sanshen-gov/sanshen/internal/checks/confidentiality"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
@@ -29,55 +30,15 @@ func (r *Runner) Run(stage domain.Stage, c domain.Content) []domain.Finding {
 	var fs []domain.Finding
 	switch stage {
 	case domain.StageCompleteness:
-		fs = append(fs, basic(c, r.Now())...)
+		fs = append(fs, completeness.Check(c, r.Now())...)
 		fs = append(fs, r.deadline(c)...)
 	case domain.StageCompliance:
+		fs = append(fs, compliance.Check(c)...)
 	case domain.StageConfidentiality:
 		fs = append(fs, confidentiality.Check(c)...)
 	}
 	for i := range fs {
 		fs[i].Stage = stage
-	}
-	return fs
-}
-
-// basic is the minimal set every draft must pass: required fields, a body,
-// a valid formed_on not in the future, a known category, a sane title.
-func basic(c domain.Content, now time.Time) []domain.Finding {
-	var fs []domain.Finding
-	add := func(code, field string, sev domain.Severity, zh, en string) {
-		fs = append(fs, domain.Finding{Code: code, Severity: sev, Field: field, Start: -1, End: -1, MessageZH: zh, MessageEN: en})
-	}
-	titleLen := utf8.RuneCountInString(c.Title)
-	switch {
-	case titleLen == 0:
-		add("title_missing", "title", domain.SeverityBlock, "缺少标题", "the title is missing")
-	case titleLen < 4:
-		add("title_too_short", "title", domain.SeverityBlock, fmt.Sprintf("标题过短（%d字），至少4字", titleLen),
-			fmt.Sprintf("the title is too short (%d characters, at least 4)", titleLen))
-	case titleLen > 100:
-		add("title_too_long", "title", domain.SeverityBlock, fmt.Sprintf("标题过长（%d字），至多100字", titleLen),
-			fmt.Sprintf("the title is too long (%d characters, at most 100)", titleLen))
-	}
-	if utf8.RuneCountInString(c.Body) == 0 {
-		add("body_missing", "body", domain.SeverityBlock, "正文为空", "the body is empty")
-	}
-	if c.FormedOn.IsZero() {
-		add("formed_on_missing", "", domain.SeverityBlock, "缺少信息形成日期", "the date the information was formed is missing")
-	} else if today := civil(now); c.FormedOn.After(today) {
-		add("formed_on_future", "", domain.SeverityBlock,
-			fmt.Sprintf("信息形成日期 %s 晚于今天", c.FormedOn.Format(domain.DateLayout)),
-			fmt.Sprintf("formed_on %s is in the future", c.FormedOn.Format(domain.DateLayout)))
-	}
-	if !domain.ValidCategory(c.Category) {
-		add("category_unknown", "", domain.SeverityBlock, fmt.Sprintf("未知的信息类别 %q", c.Category),
-			fmt.Sprintf("unknown category %q", c.Category))
-	}
-	if len(c.Channels) == 0 {
-		add("channels_missing", "", domain.SeverityBlock, "未选择发布渠道", "no publication channel chosen")
-	}
-	if c.Department == "" {
-		add("department_missing", "", domain.SeverityBlock, "缺少所属科室", "the department is missing")
 	}
 	return fs
 }

@@ -54,11 +54,11 @@ func detailJSON(d store.DraftDetail) draftJSON {
 
 // readContent decodes and validates a draft body, resolving its department.
 func (s *Server) readContent(c echo.Context) (domain.Content, int64, error) {
-	var in draftInput
+	var in DraftInput
 	if err := decode(c, &in); err != nil {
 		return domain.Content{}, 0, err
 	}
-	content, err := in.content()
+	content, err := in.Content()
 	if err != nil {
 		return content, 0, err
 	}

@@ -61,8 +61,8 @@ const (
 	maxBodyRunes  = 50000
 )
 
-// draftInput is the body of POST and PUT /api/v1/drafts.
-type draftInput struct {
+// DraftInput is the body of POST and PUT /api/v1/drafts, and the web form.
+type DraftInput struct {
 	Title      *string  `json:"title"`
 	Body       *string  `json:"body"`
 	Department *string  `json:"department"`
@@ -71,10 +71,10 @@ type draftInput struct {
 	FormedOn   *string  `json:"formed_on"`
 }
 
-// content validates the input's shape. Department existence is checked by
+// Content validates the input's shape. Department existence is checked by
 // the caller; whether the content is good enough is the machine checks' job.
 // Text may contain HTML: it is stored as text and escaped wherever shown.
-func (in draftInput) content() (domain.Content, error) {
+func (in DraftInput) Content() (domain.Content, error) {
 	var c domain.Content
 	var missing []string
 	for name, p := range map[string]*string{"title": in.Title, "body": in.Body, "department": in.Department, "category": in.Category, "formed_on": in.FormedOn} {

@@ -80,6 +80,10 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
+// Error is an input problem with its HTTP status and code, for callers
+// outside this package (the web forms) that show it in their own way.
+type Error = apiError
+
 func fail(status int, code, format string, args ...any) error {
 	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }

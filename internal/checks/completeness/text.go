@@ -1,0 +1,152 @@
+package completeness
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// The fields of domain.Content that carry text, as findings name them.
+const (
+	fieldTitle = "title"
+	fieldBody  = "body"
+)
+
+// text is one field prepared for scanning: its runes, the same runes as a
+// string for the regular expressions, and the map from byte offsets of that
+// string back to rune offsets, because regexp reports bytes and findings
+// report runes.
+//
+// An invalid byte becomes one U+FFFD, exactly as utf8.RuneCountInString counts
+// it, and full-width digits become ASCII digits one rune for one rune, so every
+// offset into the prepared copy is the same offset into what the officer typed.
+type text struct {
+	name   string
+	runes  []rune
+	str    string
+	byteAt []int // byteAt[b] is the rune offset of byte b of str; len(str)+1 entries
+}
+
+func newText(name, raw string) *text {
+	rs := []rune(raw)
+	for i, r := range rs {
+		if r >= '０' && r <= '９' {
+			rs[i] = r - '０' + '0'
+		}
+	}
+	str := string(rs)
+	byteAt := make([]int, len(str)+1)
+	n := 0
+	for b := 0; b < len(str); {
+		_, size := utf8.DecodeRuneInString(str[b:])
+		for k := range size {
+			byteAt[b+k] = n
+		}
+		b += size
+		n++
+	}
+	byteAt[len(str)] = n
+	return &text{name: name, runes: rs, str: str, byteAt: byteAt}
+}
+
+// span converts a byte range of t.str to a rune range.
+func (t *text) span(b0, b1 int) (int, int) { return t.byteAt[b0], t.byteAt[b1] }
+
+// slice returns the runes [start, end) as a string.
+func (t *text) slice(start, end int) string { return string(t.runes[start:end]) }
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
+
+func isLineBreak(r rune) bool { return r == '\n' || r == '\r' || r == 0x2028 || r == 0x2029 }
+
+// isSpace is any blank a Chinese text uses, the ideographic space included.
+func isSpace(r rune) bool { return unicode.IsSpace(r) || r == '\u3000' }
+
+// blank reports whether s holds nothing but blanks.
+func blank(s string) bool { return strings.TrimFunc(s, isSpace) == "" }
+
+// hasPrefixAt reports whether rs[i:] starts with s.
+func hasPrefixAt(rs []rune, i int, s string) bool {
+	for _, r := range s {
+		if i < 0 || i >= len(rs) || rs[i] != r {
+			return false
+		}
+		i++
+	}
+	return true
+}
+
+// hasSuffixAt reports whether rs[:end] ends with s.
+func hasSuffixAt(rs []rune, end int, s string) bool {
+	n := utf8.RuneCountInString(s)
+	return end-n >= 0 && end <= len(rs) && hasPrefixAt(rs, end-n, s)
+}
+
+// hanRunStart returns where the run of Han characters that ends at end
+// (exclusive) starts, looking back at most limit runes.
+func hanRunStart(rs []rune, end, limit int) int {
+	i := end
+	for i > 0 && end-i < limit && isHan(rs[i-1]) {
+		i--
+	}
+	return i
+}
+
+func newFinding(code string, sev domain.Severity, field string, start, end int, zh, en, suggestion string) domain.Finding {
+	return domain.Finding{Code: code, Severity: sev, Stage: domain.StageCompleteness, Field: field,
+		Start: start, End: end, MessageZH: zh, MessageEN: en, Suggestion: suggestion}
+}
+
+// wholeDraft is a finding about the draft as a whole: no field, offsets -1.
+func wholeDraft(code string, sev domain.Severity, zh, en string) domain.Finding {
+	return newFinding(code, sev, "", -1, -1, zh, en, "")
+}
+
+func fieldRank(field string) int {
+	switch field {
+	case "":
+		return 0
+	case fieldTitle:
+		return 1
+	}
+	return 2
+}
+
+// sortFindings orders findings as a reader meets them: the whole draft, then
+// the title, then the body, each by offset.
+func sortFindings(fs []domain.Finding) {
+	slices.SortStableFunc(fs, func(a, b domain.Finding) int {
+		return cmp.Or(
+			cmp.Compare(fieldRank(a.Field), fieldRank(b.Field)),
+			cmp.Compare(a.Start, b.Start),
+			cmp.Compare(a.End, b.End),
+			cmp.Compare(a.Code, b.Code),
+		)
+	})
+}
+
+// dedupe drops a finding with the same code and span as an earlier one, which
+// two overlapping heuristics may both produce.
+func dedupe(fs []domain.Finding) []domain.Finding {
+	type key struct {
+		code, field string
+		start, end  int
+	}
+	seen := map[key]bool{}
+	out := fs[:0]
+	for _, f := range fs {
+		k := key{f.Code, f.Field, f.Start, f.End}
+		if f.Start >= 0 && seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	return out
+}
