@@ -24,6 +24,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/metrics"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/services/api"
+	"github.com/sanshen-gov/sanshen/services/api/web"
 	"github.com/sanshen-gov/sanshen/services/publisher"
 	"github.com/sanshen-gov/sanshen/services/relay"
 	"github.com/sanshen-gov/sanshen/services/worker"
@@ -136,7 +137,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if c.API {
 		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Metrics: s.Metrics, Log: log,
 			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL}
-		s.HTTP = &http.Server{Handler: srv.Routes(), ReadHeaderTimeout: 10 * time.Second}
+		e := srv.Routes()
+		pages := &web.Web{Store: s.Store, Calendar: calendar.Official(), Log: log, Metrics: s.Metrics}
+		if err := pages.Register(s.runCtx, e); err != nil {
+			return nil, err
+		}
+		s.HTTP = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 		ln := o.Listener
 		if ln == nil {
 			if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

@@ -1,0 +1,226 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
+)
+
+func (w *Web) requireRoles(c echo.Context, roles ...domain.Role) bool {
+	a := currentUser(c).Actor()
+	for _, r := range roles {
+		if a.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// auditView is a trail with its verification.
+type auditView struct {
+	DraftID int64
+	Title   string
+	Events  []audit.Event
+	Result  audit.Result
+}
+
+func (w *Web) draftAudit(c echo.Context) error {
+	id, ok := draftID(c)
+	if !ok {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	ctx := c.Request().Context()
+	facts, err := w.Store.DraftFacts(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	if err != nil {
+		return err
+	}
+	a := currentUser(c).Actor()
+	if err := domain.CanViewAudit(a, facts); err != nil {
+		if aerr := w.Store.AuditDenied(ctx, a, id, "read_audit", err); aerr != nil && !isRefusal(aerr) {
+			return aerr
+		}
+		return w.errorPage(c, http.StatusForbidden, "rule.not_visible")
+	}
+	evs, err := w.Store.DraftEvents(ctx, id)
+	if err != nil {
+		return err
+	}
+	res, err := w.Store.VerifyChain(ctx, audit.DraftChain(id))
+	if err != nil {
+		return err
+	}
+	d, err := w.Store.Draft(ctx, id)
+	if err != nil {
+		return err
+	}
+	p := w.base(c, "audit.draft_title", "audit")
+	p.Data = auditView{DraftID: id, Title: d.Content.Title, Events: evs, Result: res}
+	return w.render(c, http.StatusOK, "audit_draft", p)
+}
+
+func (w *Web) auditPage(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAuditor, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	res, err := w.Store.VerifyAll(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p := w.base(c, "audit.title", "audit")
+	p.Data = auditView{Result: res}
+	return w.render(c, http.StatusOK, "audit", p)
+}
+
+type usersView struct {
+	Users       []store.User
+	Departments map[int64]string
+	AllDeps     []store.Department
+	Roles       []domain.Role
+	NewToken    string
+	NewName     string
+}
+
+func (w *Web) usersPage(c echo.Context) error {
+	return w.showUsers(c, http.StatusOK, "", "", "")
+}
+
+func (w *Web) showUsers(c echo.Context, status int, errMsg, newName, token string) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	ctx := c.Request().Context()
+	us, err := w.Store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	deps, err := w.Store.Departments(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, d := range deps {
+		names[d.ID] = d.Name
+	}
+	p := w.base(c, "users.title", "users")
+	p.Error = errMsg
+	p.Data = usersView{Users: us, Departments: names, AllDeps: deps, Roles: domain.Roles, NewToken: token, NewName: newName}
+	return w.render(c, status, "users", p)
+}
+
+func (w *Web) addUser(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	ctx := c.Request().Context()
+	f, _ := c.FormParams()
+	nu, err := api.ResolveNewUser(ctx, w.Store, f.Get("name"), f["roles"], f["departments"])
+	if err == nil && f.Get("password") != "" {
+		nu.PasswordHash, err = api.HashPassword(f.Get("password"))
+	}
+	if err != nil {
+		return w.showUsers(c, http.StatusUnprocessableEntity, err.Error(), "", "")
+	}
+	u, token, err := w.Store.AddUser(ctx, currentUser(c).Actor(), nu)
+	if errors.Is(err, store.ErrExists) {
+		return w.showUsers(c, http.StatusConflict, w.t(c, "users.exists", nu.Name), "", "")
+	}
+	if err != nil {
+		return err
+	}
+	// The token is shown once, here, and never again.
+	return w.showUsers(c, http.StatusOK, "", u.Name, token)
+}
+
+func (w *Web) resetPassword(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	hash, err := api.HashPassword(c.FormValue("password"))
+	if err != nil {
+		return w.showUsers(c, http.StatusUnprocessableEntity, w.t(c, "users.password_short"), "", "")
+	}
+	if err := w.Store.SetPassword(c.Request().Context(), currentUser(c).Actor(), id, hash); err != nil {
+		return err
+	}
+	flash(c, "flash.password_set")
+	return c.Redirect(http.StatusSeeOther, "/web/admin/users")
+}
+
+func (w *Web) departmentsPage(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	deps, err := w.Store.Departments(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p := w.base(c, "departments.title", "departments")
+	p.Data = deps
+	return w.render(c, http.StatusOK, "departments", p)
+}
+
+func (w *Web) addDepartment(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	name := strings.TrimSpace(c.FormValue("name"))
+	if name == "" || len([]rune(name)) > 100 {
+		return w.errorPage(c, http.StatusUnprocessableEntity, "input.invalid_name")
+	}
+	_, err := w.Store.AddDepartment(c.Request().Context(), currentUser(c).Actor(), name)
+	if errors.Is(err, store.ErrExists) {
+		flash(c, "departments.exists")
+	} else if err != nil {
+		return err
+	} else {
+		flash(c, "flash.department_added")
+	}
+	return c.Redirect(http.StatusSeeOther, "/web/admin/departments")
+}
+
+func (w *Web) deadLettersPage(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	ds, err := w.Store.DeadLetters(c.Request().Context(), 500)
+	if err != nil {
+		return err
+	}
+	p := w.base(c, "deadletters.title", "deadletters")
+	p.Data = ds
+	return w.render(c, http.StatusOK, "deadletters", p)
+}
+
+func (w *Web) replayDeadLetter(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	if _, err := w.Store.ReplayDeadLetter(c.Request().Context(), currentUser(c).Actor(), id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return w.errorPage(c, http.StatusNotFound, "error.not_found")
+		}
+		return fmt.Errorf("error replaying dead letter: %w", err)
+	}
+	flash(c, "flash.replayed")
+	return c.Redirect(http.StatusSeeOther, "/web/admin/deadletters")
+}

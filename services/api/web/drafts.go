@@ -1,0 +1,381 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
+)
+
+func (w *Web) myDrafts(c echo.Context) error {
+	ds, err := w.Store.MyDrafts(c.Request().Context(), currentUser(c).ID, 200)
+	if err != nil {
+		return err
+	}
+	p := w.base(c, "drafts.title", "drafts")
+	p.Data = ds
+	return w.render(c, http.StatusOK, "drafts", p)
+}
+
+// formData fills the new-draft and revise forms.
+type formData struct {
+	Action      string
+	DraftID     int64
+	Revision    int
+	Title       string
+	Body        string
+	Department  string
+	Category    string
+	Channels    []domain.Channel
+	FormedOn    string
+	Deadline    string
+	Departments []store.Department
+	Categories  []string
+	Comment     string // the reviewer's comment, when revising a returned draft
+	Findings    []store.Finding
+}
+
+func (w *Web) departmentsOf(c echo.Context, u *store.User) ([]store.Department, error) {
+	all, err := w.Store.Departments(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	var mine []store.Department
+	for _, d := range all {
+		if u.Actor().InDepartment(d.ID) {
+			mine = append(mine, d)
+		}
+	}
+	return mine, nil
+}
+
+func (w *Web) newDraftForm(c echo.Context) error {
+	u := currentUser(c)
+	if !u.Actor().Has(domain.RoleOfficer) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	deps, err := w.departmentsOf(c, u)
+	if err != nil {
+		return err
+	}
+	today := w.Now().In(beijing).Format(domain.DateLayout)
+	fd := formData{Action: "/web/drafts", FormedOn: today, Departments: deps, Categories: domain.Categories,
+		Channels: []domain.Channel{domain.ChannelWebsite}, Category: "news"}
+	fd.Deadline = w.deadlineOf(today)
+	p := w.base(c, "form.new_title", "new")
+	p.Data = fd
+	return w.render(c, http.StatusOK, "form", p)
+}
+
+func (w *Web) deadlineOf(formed string) string {
+	t, err := time.Parse(domain.DateLayout, formed)
+	if err != nil {
+		return ""
+	}
+	return w.Calendar.Deadline(t).Format(domain.DateLayout)
+}
+
+// deadlineHint is the htmx fragment beside the date field.
+func (w *Web) deadlineHint(c echo.Context) error {
+	return w.fragment(c, "deadline_hint", w.deadlineOf(c.QueryParam("formed_on")))
+}
+
+// readForm turns the form into the API's input, so both check it alike.
+func readForm(c echo.Context) (api.DraftInput, formData) {
+	f, _ := c.FormParams()
+	title, body, dept, cat, formed := f.Get("title"), f.Get("body"), f.Get("department"), f.Get("category"), f.Get("formed_on")
+	chans := f["channels"]
+	if chans == nil {
+		chans = []string{}
+	}
+	fd := formData{Title: title, Body: body, Department: dept, Category: cat, FormedOn: formed}
+	for _, ch := range chans {
+		fd.Channels = append(fd.Channels, domain.Channel(ch))
+	}
+	return api.DraftInput{Title: &title, Body: &body, Department: &dept, Category: &cat, Channels: chans, FormedOn: &formed}, fd
+}
+
+// formError shows the form again with the problem, keeping what was typed.
+func (w *Web) formError(c echo.Context, fd formData, err error) error {
+	var ae *api.Error
+	var ref *domain.Refusal
+	p := w.base(c, "form.new_title", "new")
+	switch {
+	case errors.As(err, &ae):
+		p.Error = w.t(c, "input."+ae.Code) + " — " + ae.Message
+	case errors.As(err, &ref):
+		p.Error = w.t(c, "rule."+string(ref.Rule))
+	default:
+		return err
+	}
+	u := currentUser(c)
+	deps, derr := w.departmentsOf(c, u)
+	if derr != nil {
+		return derr
+	}
+	fd.Departments, fd.Categories, fd.Deadline = deps, domain.Categories, w.deadlineOf(fd.FormedOn)
+	p.Data = fd
+	return w.render(c, http.StatusUnprocessableEntity, "form", p)
+}
+
+func (w *Web) createDraft(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	in, fd := readForm(c)
+	fd.Action = "/web/drafts"
+	content, err := in.Content()
+	if err != nil {
+		return w.formError(c, fd, err)
+	}
+	dep, err := w.Store.DepartmentByName(ctx, content.Department)
+	if errors.Is(err, store.ErrNotFound) {
+		return w.formError(c, fd, &api.Error{Status: 422, Code: "unknown_department", Message: content.Department})
+	}
+	if err != nil {
+		return err
+	}
+	if err := domain.CanSubmit(u.Actor(), dep.ID); err != nil {
+		return w.formError(c, fd, err)
+	}
+	d, err := w.Store.Submit(ctx, u.Actor(), dep.ID, content, w.Calendar.Deadline(content.FormedOn))
+	if err != nil {
+		return err
+	}
+	flash(c, "flash.submitted")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", d.ID))
+}
+
+func draftID(c echo.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// loadVisible loads a draft the user may see; a refusal is audited and
+// shown as 403 with the rule, for a URL typed by hand too.
+func (w *Web) loadVisible(c echo.Context) (store.DraftDetail, error) {
+	id, ok := draftID(c)
+	if !ok {
+		return store.DraftDetail{}, w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	ctx := c.Request().Context()
+	facts, err := w.Store.DraftFacts(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.DraftDetail{}, w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	if err != nil {
+		return store.DraftDetail{}, err
+	}
+	a := currentUser(c).Actor()
+	if err := domain.CanView(a, facts); err != nil {
+		if aerr := w.Store.AuditDenied(ctx, a, id, "view", err); aerr != nil && !isRefusal(aerr) {
+			return store.DraftDetail{}, aerr
+		}
+		return store.DraftDetail{}, w.errorPage(c, http.StatusForbidden, "rule.not_visible")
+	}
+	return w.Store.Detail(ctx, id)
+}
+
+func isRefusal(err error) bool {
+	var r *domain.Refusal
+	return errors.As(err, &r)
+}
+
+// draftView is the draft page's data.
+type draftView struct {
+	D            store.DraftDetail
+	TitleSegs    []segment
+	BodySegs     []segment
+	Findings     []store.Finding // current revision's
+	Older        []store.Finding // earlier revisions'
+	Diff         []diffPart
+	HasDiff      bool
+	CanDecide    bool
+	Stage        domain.Stage
+	DecideReason string // why the user may not decide, when they are a reviewer of the stage
+	Blocking     bool
+	Reasons      []domain.Reason
+	Claim        *store.Claim
+	ClaimedByMe  bool
+	CanRevise    bool
+	CanAudit     bool
+	Returned     *store.Decision // the decision that returned it, for the author
+}
+
+func (w *Web) draftPage(c echo.Context) error {
+	d, err := w.loadVisible(c)
+	if err != nil || d.ID == 0 {
+		return err
+	}
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	a := u.Actor()
+	lang := w.lang(c)
+	v := draftView{D: d, Reasons: domain.Reasons}
+	for _, f := range d.Findings {
+		if f.Revision == d.Revision {
+			v.Findings = append(v.Findings, f)
+		} else {
+			v.Older = append(v.Older, f)
+		}
+	}
+	sortFindings(v.Findings)
+	v.TitleSegs = highlight(d.Content.Title, v.Findings, "title", lang)
+	v.BodySegs = highlight(d.Content.Body, v.Findings, "body", lang)
+	if d.Revision > 1 {
+		prev, err := w.Store.Revision(ctx, d.ID, d.Revision-1)
+		if err != nil {
+			return err
+		}
+		v.HasDiff = true
+		v.Diff = diff(prev.Title+"\n\n"+prev.Body, d.Content.Title+"\n\n"+d.Content.Body)
+	}
+	if st, ok := domain.StageOf(d.State); ok && st.HumanDecided() {
+		v.Stage = st
+		facts, err := w.Store.DraftFacts(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		if err := domain.MayDecideStage(a, facts, st); err == nil {
+			v.CanDecide = d.StepDone
+			claim, err := w.Store.ClaimDraft(ctx, d.ID, u.ID, w.ClaimTTL)
+			if err != nil {
+				return err
+			}
+			v.Claim, v.ClaimedByMe = &claim, claim.UserID == u.ID
+		} else if a.Has(domain.ReviewerRole(st)) {
+			var r *domain.Refusal
+			if errors.As(err, &r) {
+				v.DecideReason = w.t(c, "rule."+string(r.Rule))
+			}
+		}
+		for _, f := range v.Findings {
+			if f.Stage == st && f.Severity == domain.SeverityBlock {
+				v.Blocking = true
+			}
+		}
+	}
+	v.CanRevise = d.State == domain.StateReturned && d.AuthorID == u.ID
+	v.CanAudit = domain.CanViewAudit(a, d.Facts()) == nil
+	if d.State == domain.StateReturned {
+		for i := len(d.Decisions) - 1; i >= 0; i-- {
+			if d.Decisions[i].Decision == string(domain.DecisionReturn) && d.Decisions[i].Revision == d.Revision {
+				v.Returned = &d.Decisions[i]
+				break
+			}
+		}
+	}
+	p := w.base(c, "draft.title", "")
+	p.Title = d.Content.Title
+	p.Data = v
+	return w.render(c, http.StatusOK, "draft", p)
+}
+
+func (w *Web) editDraftForm(c echo.Context) error {
+	d, err := w.loadVisible(c)
+	if err != nil || d.ID == 0 {
+		return err
+	}
+	u := currentUser(c)
+	if err := domain.CanRevise(u.Actor(), d.Facts()); err != nil {
+		var r *domain.Refusal
+		errors.As(err, &r)
+		return w.errorPage(c, http.StatusForbidden, "rule."+string(r.Rule))
+	}
+	deps, err := w.departmentsOf(c, u)
+	if err != nil {
+		return err
+	}
+	fd := formData{Action: fmt.Sprintf("/web/drafts/%d", d.ID), DraftID: d.ID, Revision: d.Revision,
+		Title: d.Content.Title, Body: d.Content.Body, Department: d.Content.Department, Category: d.Content.Category,
+		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: d.Deadline,
+		Departments: deps, Categories: domain.Categories}
+	for _, x := range d.Decisions {
+		if x.Revision == d.Revision && x.Decision == string(domain.DecisionReturn) {
+			fd.Comment = x.Comment
+		}
+	}
+	for _, f := range d.Findings {
+		if f.Revision == d.Revision {
+			fd.Findings = append(fd.Findings, f)
+		}
+	}
+	p := w.base(c, "form.revise_title", "drafts")
+	p.Data = fd
+	return w.render(c, http.StatusOK, "form", p)
+}
+
+func (w *Web) reviseDraft(c echo.Context) error {
+	id, ok := draftID(c)
+	if !ok {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	in, fd := readForm(c)
+	fd.Action, fd.DraftID = fmt.Sprintf("/web/drafts/%d", id), id
+	content, err := in.Content()
+	if err != nil {
+		return w.formError(c, fd, err)
+	}
+	facts, err := w.Store.DraftFacts(ctx, id)
+	if err != nil {
+		return err
+	}
+	dep, err := w.Store.DepartmentByName(ctx, content.Department)
+	if err != nil || dep.ID != facts.DepartmentID {
+		return w.formError(c, fd, &api.Error{Status: 422, Code: "department_change", Message: content.Department})
+	}
+	if _, err := w.Store.Revise(ctx, u.Actor(), id, content, w.Calendar.Deadline(content.FormedOn)); err != nil {
+		if isRefusal(err) {
+			return w.formError(c, fd, err)
+		}
+		return err
+	}
+	flash(c, "flash.revised")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+}
+
+// decide applies the decision form. A refusal — including the 409 of a
+// second reviewer deciding a draft already decided — comes back as a flash
+// naming the rule; nothing changes.
+func (w *Web) decide(c echo.Context) error {
+	id, ok := draftID(c)
+	if !ok {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	rev, err := strconv.Atoi(c.FormValue("revision"))
+	if err != nil {
+		return w.errorPage(c, http.StatusBadRequest, "input.missing_field")
+	}
+	req := domain.DecisionRequest{Stage: domain.Stage(c.FormValue("stage")), Revision: rev,
+		Decision: domain.Decision(c.FormValue("decision")), Reason: domain.Reason(c.FormValue("reason")),
+		Comment: strings.TrimSpace(c.FormValue("comment"))}
+	var sum []byte
+	if h := c.FormValue("content_sha256"); h != "" {
+		fmt.Sscanf(h, "%x", &sum) //nolint:errcheck // a malformed hash simply fails to match
+	}
+	err = w.Store.Decide(c.Request().Context(), currentUser(c).Actor(), id, req, sum)
+	var r *domain.Refusal
+	switch {
+	case err == nil:
+		w.Metrics.Transitions.WithLabelValues(string(req.Stage), string(req.Decision)).Inc()
+		flash(c, "flash.decided."+string(req.Decision))
+		return c.Redirect(http.StatusSeeOther, "/web/queue?stage="+string(req.Stage))
+	case errors.As(err, &r):
+		flash(c, "rule."+string(r.Rule))
+		status := http.StatusSeeOther
+		return c.Redirect(status, fmt.Sprintf("/web/drafts/%d", id))
+	case errors.Is(err, store.ErrConflict):
+		flash(c, "rule.stale_decision")
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+	}
+	return err
+}

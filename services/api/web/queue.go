@@ -1,0 +1,156 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+// nearlyDue is how many working days before the deadline a row is marked.
+const nearlyDue = 5
+
+// queueRow is one row of a review queue.
+type queueRow struct {
+	store.QueueItem
+	Age      time.Duration
+	Deadline string
+	DaysLeft int
+	Overdue  bool
+	Near     bool
+	Claim    *store.Claim
+	Mine     bool
+}
+
+// queueView is the queue page's data.
+type queueView struct {
+	Stage       domain.Stage
+	Rows        []queueRow
+	Departments []store.Department
+	Categories  []string
+	Department  string
+	Category    string
+	Query       string
+	Query2      string // the filter as a query string, for the live refresh
+}
+
+// loadQueue reads the filtered queue of the caller for the requested stage.
+func (w *Web) loadQueue(c echo.Context) (queueView, error) {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	a := u.Actor()
+	v := queueView{Stage: domain.Stage(c.QueryParam("stage")), Department: c.QueryParam("department"),
+		Category: c.QueryParam("category"), Query: c.QueryParam("q"), Categories: domain.Categories}
+	if v.Stage == "" {
+		v.Stage = domain.StageCompliance
+		if !a.Has(domain.RoleDeptHead) {
+			v.Stage = domain.StageConfidentiality
+		}
+	}
+	if !v.Stage.HumanDecided() || !a.Has(domain.ReviewerRole(v.Stage)) {
+		return v, &domain.Refusal{Rule: domain.RuleRole}
+	}
+	all, err := w.Store.Departments(ctx)
+	if err != nil {
+		return v, err
+	}
+	f := store.QueueFilter{Category: v.Category, Text: v.Query}
+	for _, d := range all {
+		if v.Stage == domain.StageConfidentiality || a.InDepartment(d.ID) {
+			v.Departments = append(v.Departments, d)
+		}
+		if d.Name == v.Department {
+			f.Department = d.ID
+		}
+	}
+	items, err := w.Store.Queue(ctx, a, v.Stage, f)
+	if err != nil {
+		return v, err
+	}
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	claims, err := w.Store.Claims(ctx, ids)
+	if err != nil {
+		return v, err
+	}
+	now := w.Now()
+	today := time.Date(now.In(beijing).Year(), now.In(beijing).Month(), now.In(beijing).Day(), 0, 0, 0, 0, time.UTC)
+	for _, it := range items {
+		left := w.Calendar.WorkingDaysBetween(today, it.Deadline)
+		r := queueRow{QueueItem: it, Age: now.Sub(it.StateEnteredAt), Deadline: it.Deadline.Format(domain.DateLayout),
+			DaysLeft: left, Overdue: left < 0, Near: left >= 0 && left <= nearlyDue}
+		if cl, ok := claims[it.ID]; ok {
+			r.Claim, r.Mine = &cl, cl.UserID == u.ID
+		}
+		v.Rows = append(v.Rows, r)
+	}
+	v.Query2 = fmt.Sprintf("stage=%s&department=%s&category=%s&q=%s", v.Stage, queryEscape(v.Department), queryEscape(v.Category), queryEscape(v.Query))
+	return v, nil
+}
+
+func (w *Web) queuePage(c echo.Context) error {
+	v, err := w.loadQueue(c)
+	if isRefusal(err) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	if err != nil {
+		return err
+	}
+	p := w.base(c, "queue.title."+string(v.Stage), "queue-"+string(v.Stage))
+	p.Data = v
+	return w.render(c, http.StatusOK, "queue", p)
+}
+
+// queueRows is the table body alone, which the page re-fetches when the
+// live event stream says a draft arrived or left.
+func (w *Web) queueRows(c echo.Context) error {
+	v, err := w.loadQueue(c)
+	if isRefusal(err) {
+		return c.NoContent(http.StatusForbidden)
+	}
+	if err != nil {
+		return err
+	}
+	p := w.base(c, "queue.title."+string(v.Stage), "")
+	p.Data = v
+	return w.fragment(c, "queue_rows", p)
+}
+
+// liveEvents streams server-sent events: one "change" per draft that moved,
+// so open queues refresh without a reload.
+func (w *Web) liveEvents(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	c.Response().WriteHeader(http.StatusOK)
+	ch, cancel := w.events.subscribe()
+	defer cancel()
+	fmt.Fprint(c.Response(), "retry: 3000\n\n")
+	c.Response().Flush()
+	keepalive := time.NewTicker(25 * time.Second)
+	defer keepalive.Stop()
+	for {
+		select {
+		case <-c.Request().Context().Done():
+			return nil
+		case <-keepalive.C:
+			fmt.Fprint(c.Response(), ": keepalive\n\n")
+		case ev, ok := <-ch:
+			if !ok {
+				return nil
+			}
+			fmt.Fprintf(c.Response(), "event: change\ndata: %s\n\n", ev)
+		}
+		c.Response().Flush()
+	}
+}
+
+func queryEscape(s string) string { return url.QueryEscape(s) }

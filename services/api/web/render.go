@@ -1,0 +1,217 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed locales/*.json
+var localeFS embed.FS
+
+// Languages: Chinese by default, English as the switch.
+const (
+	langZH      = "zh"
+	langEN      = "en"
+	defaultLang = langZH
+)
+
+var languages = []string{langZH, langEN}
+
+// pageSet holds, per language, each page parsed with the layout.
+type pageSet struct {
+	pages    map[string]map[string]*template.Template // lang -> page -> template
+	messages map[string]map[string]string
+}
+
+var beijing = time.FixedZone("CST", 8*3600)
+
+func loadPages() (*pageSet, error) {
+	ps := &pageSet{pages: map[string]map[string]*template.Template{}, messages: map[string]map[string]string{}}
+	for _, lang := range languages {
+		b, err := localeFS.ReadFile("locales/" + lang + ".json")
+		if err != nil {
+			return nil, fmt.Errorf("error reading locale %s: %w", lang, err)
+		}
+		msgs := map[string]string{}
+		if err := json.Unmarshal(b, &msgs); err != nil {
+			return nil, fmt.Errorf("error parsing locale %s: %w", lang, err)
+		}
+		ps.messages[lang] = msgs
+	}
+	// Every key must exist in every language.
+	for k := range ps.messages[langZH] {
+		if _, ok := ps.messages[langEN][k]; !ok {
+			return nil, fmt.Errorf("locale en lacks key %q", k)
+		}
+	}
+	for k := range ps.messages[langEN] {
+		if _, ok := ps.messages[langZH][k]; !ok {
+			return nil, fmt.Errorf("locale zh lacks key %q", k)
+		}
+	}
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, lang := range languages {
+		ps.pages[lang] = map[string]*template.Template{}
+		// layout.html and the partials (_*.html) go into every page.
+		shared, err := template.New("shared").Funcs(ps.funcs(lang)).ParseFS(templateFS, "templates/layout.html", "templates/_*.html")
+		if err != nil {
+			return nil, fmt.Errorf("error parsing templates: %w", err)
+		}
+		ps.pages[lang][""] = shared
+		for _, f := range files {
+			name := strings.TrimSuffix(path.Base(f), ".html")
+			if name == "layout" || strings.HasPrefix(name, "_") {
+				continue
+			}
+			t, err := template.Must(shared.Clone()).ParseFS(templateFS, f)
+			if err != nil {
+				return nil, fmt.Errorf("error parsing template %s: %w", f, err)
+			}
+			ps.pages[lang][name] = t
+		}
+	}
+	return ps, nil
+}
+
+// T translates key in lang, formatting args into it.
+func (ps *pageSet) T(lang, key string, args ...any) string {
+	msg, ok := ps.messages[lang][key]
+	if !ok {
+		return key // a missing key shows itself, and TestLocalesComplete catches it
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(msg, args...)
+	}
+	return msg
+}
+
+func (ps *pageSet) funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t":        func(key string, args ...any) string { return ps.T(lang, key, args...) },
+		"state":    func(s domain.State) string { return ps.T(lang, "state."+string(s)) },
+		"category": func(c string) string { return ps.T(lang, "category."+c) },
+		"channel":  func(c any) string { return ps.T(lang, "channel."+fmt.Sprint(c)) },
+		"role":     func(r domain.Role) string { return ps.T(lang, "role."+string(r)) },
+		"datetime": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(beijing).Format("2006-01-02 15:04")
+		},
+		"date": func(t time.Time) string { return t.Format(domain.DateLayout) },
+		"age": func(d time.Duration) string {
+			switch {
+			case d < time.Hour:
+				return ps.T(lang, "age.minutes", int(d.Minutes()))
+			case d < 48*time.Hour:
+				return ps.T(lang, "age.hours", int(d.Hours()))
+			}
+			return ps.T(lang, "age.days", int(d.Hours()/24))
+		},
+		"hasChannel": func(cs []domain.Channel, c string) bool { return slices.Contains(cs, domain.Channel(c)) },
+		"list":       func(xs ...string) []string { return xs },
+		"neg":        func(n int) int { return -n },
+		"hex":        func(b []byte) string { return fmt.Sprintf("%x", b) },
+	}
+}
+
+// pageData is what every page gets; Data is the page's own.
+type pageData struct {
+	User  *store.User
+	Lang  string
+	CSRF  string
+	Title string
+	Nav   string
+	Flash string
+	// FlashBad shows the flash as a refusal, not a confirmation.
+	FlashBad bool
+	Error    string
+	Path     string
+	IsHead   bool
+	IsSec    bool
+	IsOff    bool
+	IsAdm    bool
+	IsAud    bool
+	Data     any
+}
+
+func (w *Web) lang(c echo.Context) string {
+	if ck, err := c.Cookie("lang"); err == nil && slices.Contains(languages, ck.Value) {
+		return ck.Value
+	}
+	return defaultLang
+}
+
+func (w *Web) t(c echo.Context, key string, args ...any) string {
+	return w.pages.T(w.lang(c), key, args...)
+}
+
+func (w *Web) base(c echo.Context, title, nav string) pageData {
+	p := pageData{User: currentUser(c), Lang: w.lang(c), CSRF: currentSession(c).CSRF, Nav: nav, Path: c.Request().URL.RequestURI()}
+	p.Title = w.t(c, title)
+	if p.User != nil {
+		a := p.User.Actor()
+		p.IsHead, p.IsSec, p.IsOff = a.Has(domain.RoleDeptHead), a.Has(domain.RoleConfidentiality), a.Has(domain.RoleOfficer)
+		p.IsAdm, p.IsAud = a.Has(domain.RoleAdmin), a.Has(domain.RoleAuditor)
+	}
+	if f, err := c.Cookie("flash"); err == nil && f.Value != "" {
+		p.Flash, p.FlashBad = w.t(c, f.Value), strings.HasPrefix(f.Value, "rule.")
+		c.SetCookie(&http.Cookie{Name: "flash", Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	}
+	return p
+}
+
+// flash shows a message (a locale key) on the next page.
+func flash(c echo.Context, key string) {
+	c.SetCookie(&http.Cookie{Name: "flash", Value: key, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: 60})
+}
+
+// render executes a page (its file's "content" inside "layout") into a
+// buffer first, so a template error never sends half a page.
+func (w *Web) render(c echo.Context, status int, page string, p pageData) error {
+	return w.execute(c, status, p.Lang, page, "layout", p)
+}
+
+// fragment renders a partial (a {{define}} in a _*.html file) alone, for htmx.
+func (w *Web) fragment(c echo.Context, name string, data any) error {
+	return w.execute(c, http.StatusOK, w.lang(c), "", name, data)
+}
+
+func (w *Web) execute(c echo.Context, status int, lang, page, name string, p any) error {
+	t := w.pages.pages[lang][page]
+	if t == nil {
+		return fmt.Errorf("no page %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, p); err != nil {
+		return fmt.Errorf("error rendering %s/%s: %w", page, name, err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// errorPage shows a translated error with its status.
+func (w *Web) errorPage(c echo.Context, status int, key string, args ...any) error {
+	p := w.base(c, "error.title", "")
+	p.Error = w.t(c, key, args...)
+	return w.render(c, status, "error", p)
+}
