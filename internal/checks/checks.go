@@ -4,6 +4,7 @@
 package checks
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -11,13 +12,21 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/checks/completeness"
 	"github.com/sanshen-gov/sanshen/internal/checks/compliance"
 	"github.com/sanshen-gov/sanshen/internal/checks/confidentiality"
+	"github.com/sanshen-gov/sanshen/internal/checks/words"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
+
+// WordSource gives the current sensitive-word matcher; the list is edited
+// by admins and versioned, so it is looked up at each step.
+type WordSource interface {
+	Matcher(ctx context.Context) (*words.Matcher, error)
+}
 
 // Runner holds what the checks need besides the draft.
 type Runner struct {
 	Calendar *calendar.Calendar
 	Now      func() time.Time
+	Words    WordSource // nil: no word list
 }
 
 // NewRunner makes a runner with the official calendar and the wall clock.
@@ -26,7 +35,7 @@ func NewRunner() *Runner {
 }
 
 // Run returns the findings of stage for content.
-func (r *Runner) Run(stage domain.Stage, c domain.Content) []domain.Finding {
+func (r *Runner) Run(ctx context.Context, stage domain.Stage, c domain.Content) ([]domain.Finding, error) {
 	var fs []domain.Finding
 	switch stage {
 	case domain.StageCompleteness:
@@ -36,11 +45,18 @@ func (r *Runner) Run(stage domain.Stage, c domain.Content) []domain.Finding {
 		fs = append(fs, compliance.Check(c)...)
 	case domain.StageConfidentiality:
 		fs = append(fs, confidentiality.Check(c)...)
+		if r.Words != nil {
+			m, err := r.Words.Matcher(ctx)
+			if err != nil {
+				return nil, err
+			}
+			fs = append(fs, words.Check(m, c)...)
+		}
 	}
 	for i := range fs {
 		fs[i].Stage = stage
 	}
-	return fs
+	return fs, nil
 }
 
 // nearDue is how many working days before the Article 26 deadline a draft

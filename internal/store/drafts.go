@@ -288,12 +288,16 @@ func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domai
 			return s.refuse(ctx, tx, &cur, by, "decide", err)
 		}
 		role := domain.ReviewerRole(req.Stage)
+		reason := string(req.Reason)
+		if req.Decision == domain.DecisionApprove && cur.Blocking {
+			reason = "override" // approved past a blocking finding; the comment is the justification
+		}
 		b := &pgx.Batch{}
 		b.Queue(`INSERT INTO decisions (draft_id, revision, stage, actor_id, decision, reason, comment, content_sha256)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, req.Revision, req.Stage, by.ID, req.Decision, req.Reason, req.Comment, cur.Content)
 		queueMove(b, &cur, move{to: next, revision: cur.Revision, event: audit.Event{ActorID: by.ID, Actor: by.Name,
 			Role: string(role), Stage: string(req.Stage), Action: string(req.Decision), Revision: req.Revision,
-			ContentSHA256: cur.Content, Reason: string(req.Reason), Comment: req.Comment},
+			ContentSHA256: cur.Content, Reason: reason, Comment: req.Comment},
 			stepDone: !next.MachineStep()})
 		return sendBatch(ctx, tx, b)
 	})

@@ -180,3 +180,63 @@ func (s *Server) replayDeadLetter(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, d)
 }
+
+func (s *Server) getWordList(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin, domain.RoleConfidentiality, domain.RoleAuditor); err != nil {
+		return err
+	}
+	l, err := s.Store.CurrentWordList(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, l)
+}
+
+// maxWords bounds the sensitive-word list; the matcher is measured at 10,000.
+const maxWords = 50000
+
+// CleanWords trims, drops empty and duplicate entries, and checks the
+// list's size, for the API and the admin page alike.
+func CleanWords(in []string) ([]string, error) {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, w := range in {
+		w = strings.TrimSpace(w)
+		if w == "" || seen[w] {
+			continue
+		}
+		if len([]rune(w)) > 50 || strings.ContainsRune(w, 0) {
+			return nil, fail(http.StatusBadRequest, "invalid_word", "word %q is longer than 50 characters or holds a NUL", w)
+		}
+		seen[w] = true
+		out = append(out, w)
+	}
+	if len(out) > maxWords {
+		return nil, fail(http.StatusBadRequest, "too_many_words", "the list has %d words; the limit is %d", len(out), maxWords)
+	}
+	return out, nil
+}
+
+func (s *Server) setWordList(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin); err != nil {
+		return err
+	}
+	var in struct {
+		Words []string `json:"words"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Words == nil {
+		return fail(http.StatusBadRequest, "missing_field", "words is required (a list, may be empty)")
+	}
+	ws, err := CleanWords(in.Words)
+	if err != nil {
+		return err
+	}
+	l, err := s.Store.SetWordList(c.Request().Context(), user(c).Actor(), ws)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, l)
+}

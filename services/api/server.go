@@ -66,6 +66,8 @@ func (s *Server) Routes() *echo.Echo {
 	v1.GET("/departments", s.listDepartments)
 	v1.POST("/departments", s.addDepartment)
 	v1.POST("/users", s.addUser)
+	v1.GET("/wordlist", s.getWordList)
+	v1.PUT("/wordlist", s.setWordList)
 	v1.GET("/deadletters", s.listDeadLetters)
 	v1.POST("/deadletters/:id/replay", s.replayDeadLetter)
 	return e

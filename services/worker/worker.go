@@ -65,7 +65,10 @@ func (wk *Worker) Handle(ctx context.Context, w bus.Work) error {
 	if err != nil {
 		return err
 	}
-	findings := wk.Checks.Run(wk.Stage, content)
+	findings, err := wk.Checks.Run(ctx, wk.Stage, content)
+	if err != nil {
+		return err
+	}
 	to, err := wk.Store.CompleteChecks(ctx, w, findings)
 	if errors.Is(err, store.ErrNothingToDo) || errors.Is(err, store.ErrConflict) {
 		return bus.ErrNoop

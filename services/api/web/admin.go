@@ -224,3 +224,40 @@ func (w *Web) replayDeadLetter(c echo.Context) error {
 	flash(c, "flash.replayed")
 	return c.Redirect(http.StatusSeeOther, "/web/admin/deadletters")
 }
+
+type wordsView struct {
+	List store.WordList
+	Text string
+}
+
+func (w *Web) wordsPage(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin, domain.RoleConfidentiality) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	l, err := w.Store.CurrentWordList(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p := w.base(c, "words.title", "words")
+	p.Data = wordsView{List: l, Text: strings.Join(l.Words, "\n")}
+	return w.render(c, http.StatusOK, "words", p)
+}
+
+func (w *Web) setWords(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	ws, err := api.CleanWords(strings.Split(strings.ReplaceAll(c.FormValue("words"), "\r", ""), "\n"))
+	if err != nil {
+		var ae *api.Error
+		if errors.As(err, &ae) {
+			return w.errorPage(c, ae.Status, "input."+ae.Code)
+		}
+		return err
+	}
+	if _, err := w.Store.SetWordList(c.Request().Context(), currentUser(c).Actor(), ws); err != nil {
+		return err
+	}
+	flash(c, "flash.words_saved")
+	return c.Redirect(http.StatusSeeOther, "/web/admin/words")
+}
