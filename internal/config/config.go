@@ -19,6 +19,7 @@ type Config struct {
 	DatabaseURL string        // DATABASE_URL
 	NATSURL     string        // NATS_URL; empty in `all` means the embedded server
 	HTTPAddr    string        // SANSHEN_HTTP_ADDR
+	MetricsAddr string        // SANSHEN_METRICS_ADDR: /metrics of split services that do not serve the API
 	DataDir     string        // SANSHEN_DATA_DIR: embedded JetStream store, audit signing key
 	NATSListen  string        // SANSHEN_NATS_LISTEN: also let the embedded server listen here (host:port), e.g. for `nats` tools
 	SweepAfter  time.Duration // SANSHEN_SWEEP_AFTER: re-send a draft's work when its machine step has not finished in this long
@@ -40,6 +41,7 @@ func FromEnv() (Config, error) {
 		DatabaseURL: env("DATABASE_URL", DefaultDatabaseURL),
 		NATSURL:     os.Getenv("NATS_URL"),
 		HTTPAddr:    env("SANSHEN_HTTP_ADDR", ":8080"),
+		MetricsAddr: env("SANSHEN_METRICS_ADDR", ":9090"),
 		DataDir:     env("SANSHEN_DATA_DIR", "./data"),
 		NATSListen:  os.Getenv("SANSHEN_NATS_LISTEN"),
 		PublicURL:   env("SANSHEN_PUBLIC_URL", "http://localhost:8080"),

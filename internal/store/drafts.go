@@ -76,9 +76,11 @@ type Publication struct {
 type lockedDraft struct {
 	domain.DraftFacts
 	ID        int64
+	EnteredAt time.Time // when the draft entered its current state
 	ChainLen  int64
 	ChainHead []byte
 	Content   []byte // SHA-256 of the current revision
+	moves     *[]moved // transitions to report after commit (txMoves)
 }
 
 // lockDraft takes the draft's row lock (and its chain's) for the rest of
@@ -86,7 +88,7 @@ type lockedDraft struct {
 func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	d := lockedDraft{ID: id}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT d.author_id, d.department_id, d.state, d.revision, d.step_done, c.length, c.head, r.content_sha256
+	b.Queue(`SELECT d.author_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at, c.length, c.head, r.content_sha256
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		WHERE d.id = $1 FOR UPDATE OF d, c`, id)
@@ -95,7 +97,7 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 		WHERE f.draft_id = $1 AND f.severity = 'block')`, id)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
-	err := br.QueryRow().Scan(&d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.ChainLen, &d.ChainHead, &d.Content)
+	err := br.QueryRow().Scan(&d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
 	}
@@ -128,6 +130,9 @@ type move struct {
 // the audit event, the outbox row when the new state owes a machine step,
 // and the notifications. Sent with the rest of the batch, it is one round trip.
 func queueMove(b *pgx.Batch, cur *lockedDraft, m move) {
+	if cur.moves != nil && (m.to != cur.State || m.revision != cur.Revision) {
+		*cur.moves = append(*cur.moves, moved{from: cur.State, to: m.to, since: cur.EnteredAt})
+	}
 	b.Queue(`UPDATE drafts SET state = $4, revision = $5, step_done = $6,
 		state_entered_at = CASE WHEN state <> $4 OR revision <> $5 THEN now() ELSE state_entered_at END,
 		step_sent_at = now(), updated_at = now(),
@@ -187,6 +192,9 @@ func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c dom
 	if err != nil {
 		return Draft{}, err
 	}
+	if s.OnTransition != nil {
+		s.OnTransition("", domain.StateCompleteness, 0)
+	}
 	return s.Draft(ctx, id)
 }
 
@@ -202,11 +210,12 @@ func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte
 // Revise stores a new revision of a returned draft by its author and sends it to stage 1 again.
 func (s *Store) Revise(ctx context.Context, by domain.Actor, id int64, c domain.Content, deadline time.Time) (Draft, error) {
 	sum := c.SHA256()
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
 		cur, err := lockDraft(ctx, tx, id)
 		if err != nil {
 			return err
 		}
+		cur.moves = ms
 		if err := domain.CanRevise(by, cur.DraftFacts); err != nil {
 			return s.refuse(ctx, tx, &cur, by, string(domain.ActionRevise), err)
 		}
@@ -275,11 +284,12 @@ func (s *Store) AuditDenied(ctx context.Context, by domain.Actor, id int64, acti
 // Decide applies a reviewer's decision, or refuses it and audits the refusal.
 // contentSHA256, when given, must match the revision's content.
 func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domain.DecisionRequest, contentSHA256 []byte) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
 		cur, err := lockDraft(ctx, tx, id)
 		if err != nil {
 			return err
 		}
+		cur.moves = ms
 		next, err := domain.Authorize(by, cur.DraftFacts, req)
 		if err == nil && contentSHA256 != nil && string(contentSHA256) != string(cur.Content) {
 			err = &domain.Refusal{Rule: domain.RuleStale, Message: "the content hash does not match the revision's content: it changed since you read it"}
@@ -306,11 +316,12 @@ func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domai
 
 // Withdraw takes a published draft off the public pages, with a reason.
 func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason string) error {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
 		cur, err := lockDraft(ctx, tx, id)
 		if err != nil {
 			return err
 		}
+		cur.moves = ms
 		if err := domain.CanWithdraw(by, cur.DraftFacts, reason); err != nil {
 			return s.refuse(ctx, tx, &cur, by, string(domain.ActionWithdraw), err)
 		}

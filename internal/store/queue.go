@@ -125,3 +125,28 @@ func (s *Store) PublicItem(ctx context.Context, id int64) (PublicItem, error) {
 	}
 	return p, nil
 }
+
+// StageDepth is how many drafts wait in a state and for how long the oldest has.
+type StageDepth struct {
+	State  domain.State
+	Count  int64
+	Oldest time.Duration
+}
+
+// QueueDepths reads, per state that waits (the two human queues and the
+// machine steps), its depth and its oldest draft's age, for the metrics.
+func (s *Store) QueueDepths(ctx context.Context) ([]StageDepth, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT state, count(*), COALESCE(extract(epoch FROM now() - min(state_entered_at)), 0)::float8
+		FROM drafts WHERE state IN ('completeness', 'compliance', 'confidentiality', 'publishing') GROUP BY state`)
+	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StageDepth, error) {
+		var d StageDepth
+		var secs float64
+		err := r.Scan(&d.State, &d.Count, &secs)
+		d.Oldest = time.Duration(secs * float64(time.Second))
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error reading queue depths: %w", err)
+	}
+	return ds, nil
+}

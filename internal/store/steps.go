@@ -42,11 +42,12 @@ func (s *Store) StepWork(ctx context.Context, w bus.Work) (domain.Content, error
 // stage 2. At stages 2 and 3 the draft then waits for a person.
 func (s *Store) CompleteChecks(ctx context.Context, w bus.Work, findings []domain.Finding) (domain.State, error) {
 	var to domain.State
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
 		cur, err := lockDraft(ctx, tx, w.DraftID)
 		if err != nil {
 			return err
 		}
+		cur.moves = ms
 		if cur.State != w.State || cur.Revision != w.Revision || cur.StepDone {
 			return ErrNothingToDo
 		}
@@ -193,11 +194,12 @@ func joinNonEmpty(sep string, parts ...string) string {
 // FinishPublishing moves the draft to published once every channel has a
 // final outcome. It returns ErrNothingToDo while some channel is still open.
 func (s *Store) FinishPublishing(ctx context.Context, w bus.Work) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
 		cur, err := lockDraft(ctx, tx, w.DraftID)
 		if err != nil {
 			return err
 		}
+		cur.moves = ms
 		if cur.State != domain.StatePublishing || cur.Revision != w.Revision || cur.StepDone {
 			return ErrNothingToDo
 		}

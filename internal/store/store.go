@@ -12,12 +12,15 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
 //go:embed migrations/*.sql
@@ -36,6 +39,10 @@ var ErrNotFound = errors.New("not found")
 type Store struct {
 	Pool *pgxpool.Pool
 	log  *slog.Logger
+	// OnTransition, when set, hears every committed transition: the state
+	// left, the state entered and how long the draft was in the old one.
+	// Metrics hang here, so every path that moves a draft is counted alike.
+	OnTransition func(from, to domain.State, inState time.Duration)
 }
 
 // Open connects to the database.
@@ -161,3 +168,25 @@ func uniqueViolation(err error) bool {
 
 // Migrations is the embedded migrations folder, for tools and tests.
 func Migrations() fs.FS { return mustSub(migrations, "migrations") }
+
+// moved is a transition committed by a transaction, reported after commit.
+type moved struct {
+	from, to domain.State
+	since    time.Time
+}
+
+// txMoves runs fn in a transaction and reports the transitions it queued
+// once the transaction has committed.
+func (s *Store) txMoves(ctx context.Context, fn func(pgx.Tx, *[]moved) error) error {
+	var ms []moved
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		ms = ms[:0]
+		return fn(tx, &ms)
+	})
+	if err == nil && s.OnTransition != nil {
+		for _, m := range ms {
+			s.OnTransition(m.from, m.to, time.Since(m.since))
+		}
+	}
+	return err
+}

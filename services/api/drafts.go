@@ -199,7 +199,6 @@ func (s *Server) decide(c echo.Context) error {
 	if err := s.Store.Decide(c.Request().Context(), user(c).Actor(), id, req, sum); err != nil {
 		return err
 	}
-	s.Metrics.Transitions.WithLabelValues(*in.Stage, *in.Decision).Inc()
 	d, err := s.Store.Detail(c.Request().Context(), id)
 	if err != nil {
 		return err

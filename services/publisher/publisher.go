@@ -101,9 +101,6 @@ func (p *Publisher) Handle(ctx context.Context, w bus.Work) error {
 	if errors.Is(err, store.ErrNothingToDo) {
 		return bus.ErrNoop
 	}
-	if err == nil {
-		p.Metrics.Transitions.WithLabelValues(string(domain.StatePublishing), string(domain.StatePublished)).Inc()
-	}
 	return err
 }
 

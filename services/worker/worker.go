@@ -69,14 +69,13 @@ func (wk *Worker) Handle(ctx context.Context, w bus.Work) error {
 	if err != nil {
 		return err
 	}
-	to, err := wk.Store.CompleteChecks(ctx, w, findings)
+	_, err = wk.Store.CompleteChecks(ctx, w, findings)
 	if errors.Is(err, store.ErrNothingToDo) || errors.Is(err, store.ErrConflict) {
 		return bus.ErrNoop
 	}
 	if err != nil {
 		return err
 	}
-	wk.Metrics.Transitions.WithLabelValues(string(wk.Stage), string(to)).Inc()
 	if wk.BeforeAck != nil {
 		return wk.BeforeAck(w)
 	}

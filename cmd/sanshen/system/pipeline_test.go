@@ -65,6 +65,20 @@ func TestSubmitToPublishedPage(t *testing.T) {
 		t.Fatalf("draft chain does not verify: %s", a.raw)
 	}
 	h.verifyAudit()
+	// The metrics saw every transition, including its time in the stage.
+	m := h.do("GET", "/metrics", "", nil).raw
+	for _, want := range []string{
+		`sanshen_transitions_total{outcome="published",stage="publishing"} 1`,
+		`sanshen_transitions_total{outcome="confidentiality",stage="compliance"} 1`,
+		`sanshen_transitions_total{outcome="completeness",stage="new"} 1`,
+		`sanshen_time_in_stage_seconds_count{stage="confidentiality"} 1`,
+		`sanshen_queue_depth{stage="compliance"} 0`,
+		`sanshen_publications_total{channel="website",status="delivered"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	// Withdraw takes it off the public pages, audited.
 	h.mustStatus(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/withdraw", id), "head", map[string]any{"reason": "信息有误"}), http.StatusOK)
 	if page := h.do("GET", "/public/", "", nil); strings.Contains(page.raw, "冬季消防") {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
@@ -96,6 +97,15 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if s.Store, err = store.Open(ctx, cfg.DatabaseURL, log); err != nil {
 		return nil, err
 	}
+	s.Store.OnTransition = func(from, to domain.State, inState time.Duration) {
+		stage := string(from)
+		if stage == "" {
+			stage = "new"
+		} else {
+			s.Metrics.TimeInStage.WithLabelValues(stage).Observe(inState.Seconds())
+		}
+		s.Metrics.Transitions.WithLabelValues(stage, string(to)).Inc()
+	}
 	if o.Migrate {
 		if err := s.Store.Migrate(ctx); err != nil {
 			return nil, err
@@ -135,6 +145,14 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	s.runCtx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	c := o.Components
 	if c.API {
+		s.Metrics.Registry.MustRegister(metrics.NewQueueCollector(func(ctx context.Context) ([]metrics.Depth, error) {
+			ds, err := s.Store.QueueDepths(ctx)
+			out := make([]metrics.Depth, len(ds))
+			for i, d := range ds {
+				out[i] = metrics.Depth{State: string(d.State), Count: d.Count, Oldest: d.Oldest}
+			}
+			return out, err
+		}))
 		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Metrics: s.Metrics, Log: log,
 			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL}
 		e := srv.Routes()
@@ -157,6 +175,24 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 			return nil
 		})
 		log.Info("API listening", "addr", s.Addr)
+	}
+	if !c.API && cfg.MetricsAddr != "" {
+		// Split services without the API still expose /metrics for Prometheus.
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return nil, fmt.Errorf("error listening on %s (SANSHEN_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		s.HTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		s.Addr = ln.Addr().String()
+		s.run("metrics", func(context.Context) error {
+			if err := s.HTTP.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
 	}
 	runner := checks.NewRunner()
 	runner.Words = &store.WordMatchers{Store: s.Store, Refresh: time.Second}

@@ -366,7 +366,6 @@ func (w *Web) decide(c echo.Context) error {
 	var r *domain.Refusal
 	switch {
 	case err == nil:
-		w.Metrics.Transitions.WithLabelValues(string(req.Stage), string(req.Decision)).Inc()
 		flash(c, "flash.decided."+string(req.Decision))
 		return c.Redirect(http.StatusSeeOther, "/web/queue?stage="+string(req.Stage))
 	case errors.As(err, &r):

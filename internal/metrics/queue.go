@@ -1,0 +1,53 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Depth is one state's queue as QueueCollector reports it.
+type Depth struct {
+	State  string
+	Count  int64
+	Oldest time.Duration
+}
+
+// QueueCollector reads the queues from Postgres at scrape time, so the
+// depth is the truth, not a counter that drifts across replicas.
+type QueueCollector struct {
+	Read   func(ctx context.Context) ([]Depth, error)
+	depth  *prometheus.Desc
+	oldest *prometheus.Desc
+}
+
+// NewQueueCollector makes the collector of sanshen_queue_depth and sanshen_queue_oldest_seconds.
+func NewQueueCollector(read func(ctx context.Context) ([]Depth, error)) *QueueCollector {
+	return &QueueCollector{Read: read,
+		depth:  prometheus.NewDesc("sanshen_queue_depth", "Drafts waiting in a state (the machine steps and the two review queues).", []string{"stage"}, nil),
+		oldest: prometheus.NewDesc("sanshen_queue_oldest_seconds", "Age of the oldest draft waiting in a state.", []string{"stage"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (q *QueueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- q.depth; ch <- q.oldest }
+
+// Collect implements prometheus.Collector; every waiting state is reported, zero included.
+func (q *QueueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	ds, err := q.Read(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(q.depth, err)
+		return
+	}
+	seen := map[string]Depth{}
+	for _, d := range ds {
+		seen[d.State] = d
+	}
+	for _, st := range []string{"completeness", "compliance", "confidentiality", "publishing"} {
+		d := seen[st]
+		ch <- prometheus.MustNewConstMetric(q.depth, prometheus.GaugeValue, float64(d.Count), st)
+		ch <- prometheus.MustNewConstMetric(q.oldest, prometheus.GaugeValue, d.Oldest.Seconds(), st)
+	}
+}
