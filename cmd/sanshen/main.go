@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/sanshen-gov/sanshen/cmd/sanshen/bench"
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/config"
@@ -45,6 +46,7 @@ Operate:
                                       sign and export a checkpoint of every chain head
   sanshen deadletters list
   sanshen deadletters replay ID
+  sanshen bench [-n N] [-c C] [-json]   measure the pipeline against this machine's ceilings (docs/performance.md)
 
 Configuration is read from the environment; see README.md.
 `
@@ -101,6 +103,8 @@ func run(args []string, out io.Writer) error {
 		return auditCmd(ctx, cfg, log, rest, out)
 	case "deadletters":
 		return deadletters(ctx, cfg, log, rest, out)
+	case "bench":
+		return bench.Main(ctx, cfg, log, rest, out)
 	}
 	return fmt.Errorf("unknown command %q; run `sanshen help`", cmd)
 }

@@ -79,7 +79,7 @@ type lockedDraft struct {
 	EnteredAt time.Time // when the draft entered its current state
 	ChainLen  int64
 	ChainHead []byte
-	Content   []byte // SHA-256 of the current revision
+	Content   []byte   // SHA-256 of the current revision
 	moves     *[]moved // transitions to report after commit (txMoves)
 }
 
