@@ -28,10 +28,9 @@ type loginData struct {
 	Token string
 }
 
+// loginForm shows the form, also to someone signed in who wants to switch
+// accounts; signing in then ends their old session.
 func (w *Web) loginForm(c echo.Context) error {
-	if currentUser(c) != nil {
-		return c.Redirect(http.StatusSeeOther, "/web/")
-	}
 	return w.showLogin(c, http.StatusOK, "", "")
 }
 
@@ -44,6 +43,7 @@ func (w *Web) showLogin(c echo.Context, status int, name, errKey string) error {
 	}
 	c.SetCookie(&http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/web/login", HttpOnly: true, Secure: tls(c), SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	p := w.base(c, "login.title", "login")
+	p.User, p.CSRF = nil, "" // the sign-in page is the same for everyone
 	if errKey != "" {
 		p.Error = w.t(c, errKey)
 	}

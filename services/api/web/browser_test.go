@@ -74,7 +74,6 @@ func startSite(t *testing.T) *site {
 			t.Fatal(err)
 		}
 	}
-	s.alloc = browser(t)
 	return s
 }
 
@@ -122,6 +121,9 @@ type person struct {
 }
 
 func (s *site) as(name string) *person {
+	if s.alloc == nil {
+		s.alloc = browser(s.t)
+	}
 	ctx, cancel := chromedp.NewContext(s.alloc, chromedp.WithNewBrowserContext())
 	s.t.Cleanup(cancel)
 	// The first Do opens the tab with this context's lifetime; a timeout
