@@ -269,16 +269,26 @@ func (s *Store) refuse(ctx context.Context, tx pgx.Tx, cur *lockedDraft, by doma
 	return r
 }
 
-// AuditDenied records a refused attempt that changed nothing, such as reading
-// a draft outside one's departments.
-func (s *Store) AuditDenied(ctx context.Context, by domain.Actor, id int64, action string, err error) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		cur, lerr := lockDraft(ctx, tx, id)
-		if lerr != nil {
-			return lerr
-		}
-		return s.refuse(ctx, tx, &cur, by, action, err)
-	})
+// Check asks rule whether a may act on draft id without changing it (read
+// the draft, read its trail). A refusal is audited in the draft's chain and
+// returned as the *domain.Refusal; every read of a draft goes through here.
+func (s *Store) Check(ctx context.Context, a domain.Actor, id int64, action string,
+	rule func(domain.Actor, domain.DraftFacts) error) (domain.DraftFacts, error) {
+	facts, err := s.DraftFacts(ctx, id)
+	if err != nil {
+		return facts, err
+	}
+	if rerr := rule(a, facts); rerr != nil {
+		err := s.tx(ctx, func(tx pgx.Tx) error {
+			cur, lerr := lockDraft(ctx, tx, id)
+			if lerr != nil {
+				return lerr
+			}
+			return s.refuse(ctx, tx, &cur, a, action, rerr)
+		})
+		return facts, unwrapRefused(err)
+	}
+	return facts, nil
 }
 
 // Decide applies a reviewer's decision, or refuses it and audits the refusal.

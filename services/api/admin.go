@@ -122,15 +122,7 @@ func (s *Server) draftAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	facts, err := s.Store.DraftFacts(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	a := user(c).Actor()
-	if err := domain.CanViewAudit(a, facts); err != nil {
-		if aerr := s.Store.AuditDenied(c.Request().Context(), a, id, "read_audit", err); aerr != nil && !isRefusal(aerr) {
-			return aerr
-		}
+	if _, err := s.Store.Check(c.Request().Context(), user(c).Actor(), id, "read_audit", domain.CanViewAudit); err != nil {
 		return err
 	}
 	evs, err := s.Store.DraftEvents(c.Request().Context(), id)

@@ -115,23 +115,8 @@ func (s *Server) reviseDraft(c echo.Context) error {
 // visible asks the one policy whether the caller may see the draft; a
 // refusal is audited and answered 403 with the rule.
 func (s *Server) visible(c echo.Context, id int64) error {
-	facts, err := s.Store.DraftFacts(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	a := user(c).Actor()
-	if err := domain.CanView(a, facts); err != nil {
-		if aerr := s.Store.AuditDenied(c.Request().Context(), a, id, "view", err); aerr != nil && !isRefusal(aerr) {
-			return aerr
-		}
-		return err
-	}
-	return nil
-}
-
-func isRefusal(err error) bool {
-	var r *domain.Refusal
-	return errors.As(err, &r)
+	_, err := s.Store.Check(c.Request().Context(), user(c).Actor(), id, "view", domain.CanView)
+	return err
 }
 
 func (s *Server) getDraft(c echo.Context) error {

@@ -39,19 +39,14 @@ func (w *Web) draftAudit(c echo.Context) error {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
 	ctx := c.Request().Context()
-	facts, err := w.Store.DraftFacts(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	_, err := w.Store.Check(ctx, currentUser(c).Actor(), id, "read_audit", domain.CanViewAudit)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
-	}
-	if err != nil {
-		return err
-	}
-	a := currentUser(c).Actor()
-	if err := domain.CanViewAudit(a, facts); err != nil {
-		if aerr := w.Store.AuditDenied(ctx, a, id, "read_audit", err); aerr != nil && !isRefusal(aerr) {
-			return aerr
-		}
+	case isRefusal(err):
 		return w.errorPage(c, http.StatusForbidden, "rule.not_visible")
+	case err != nil:
+		return err
 	}
 	evs, err := w.Store.DraftEvents(ctx, id)
 	if err != nil {

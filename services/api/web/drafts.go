@@ -166,19 +166,14 @@ func (w *Web) loadVisible(c echo.Context) (store.DraftDetail, error) {
 		return store.DraftDetail{}, w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
 	ctx := c.Request().Context()
-	facts, err := w.Store.DraftFacts(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	_, err := w.Store.Check(ctx, currentUser(c).Actor(), id, "view", domain.CanView)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return store.DraftDetail{}, w.errorPage(c, http.StatusNotFound, "error.not_found")
-	}
-	if err != nil {
-		return store.DraftDetail{}, err
-	}
-	a := currentUser(c).Actor()
-	if err := domain.CanView(a, facts); err != nil {
-		if aerr := w.Store.AuditDenied(ctx, a, id, "view", err); aerr != nil && !isRefusal(aerr) {
-			return store.DraftDetail{}, aerr
-		}
+	case isRefusal(err):
 		return store.DraftDetail{}, w.errorPage(c, http.StatusForbidden, "rule.not_visible")
+	case err != nil:
+		return store.DraftDetail{}, err
 	}
 	return w.Store.Detail(ctx, id)
 }
