@@ -64,6 +64,12 @@ type Consumer struct {
 func (c *Consumer) Run(ctx context.Context) error {
 	o := c.Options.withDefaults()
 	name := ConsumerName(c.Subject)
+	// Every series exists from the start, so increase() sees the first event.
+	c.Metrics.Redeliveries.WithLabelValues(name)
+	c.Metrics.DeadLetters.WithLabelValues(name)
+	for _, r := range []string{"done", "noop", "retry", "dead"} {
+		c.Metrics.Handled.WithLabelValues(name, r)
+	}
 	cons, err := c.JS.Consumer(ctx, StreamName, name)
 	if err != nil {
 		return fmt.Errorf("error opening consumer %s (was bus.Declare run?): %w", name, err)

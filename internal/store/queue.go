@@ -150,3 +150,23 @@ func (s *Store) QueueDepths(ctx context.Context) ([]StageDepth, error) {
 	}
 	return ds, nil
 }
+
+// OpenProblems counts what needs a person: dead letters not replayed, and
+// publications whose outcome is failed or unknown, by channel and status.
+func (s *Store) OpenProblems(ctx context.Context) (deadLetters int64, pubs map[[2]string]int64, err error) {
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM dead_letters WHERE replayed_at IS NULL`).Scan(&deadLetters); err != nil {
+		return 0, nil, fmt.Errorf("error counting dead letters: %w", err)
+	}
+	rows, _ := s.Pool.Query(ctx, `SELECT channel, status, count(*) FROM publications WHERE status IN ('failed', 'unknown') GROUP BY channel, status`)
+	pubs = map[[2]string]int64{}
+	var ch, st string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&ch, &st, &n}, func() error {
+		pubs[[2]string{ch, st}] = n
+		return nil
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("error counting publications: %w", err)
+	}
+	return deadLetters, pubs, nil
+}

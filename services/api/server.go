@@ -46,7 +46,7 @@ func (s *Server) Routes() *echo.Echo {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{})))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})))
 
 	e.GET("/public", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/public/") })
 	e.GET("/public/", s.publicList)

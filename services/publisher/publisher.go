@@ -73,6 +73,11 @@ type Publisher struct {
 func (p *Publisher) Run(ctx context.Context) error {
 	c := &bus.Consumer{JS: p.JS, Subject: bus.SubjectPublish, Handler: p.Handle, DeadLetters: p.Store.SinkDeadLetter,
 		Options: p.Bus, Concurrency: p.Concurrency, Log: p.Log, Metrics: p.Metrics}
+	for ch := range p.Channels {
+		for _, st := range []string{store.PubDelivered, store.PubNotConfigured, store.PubFailed, store.PubUnknown} {
+			p.Metrics.Publications.WithLabelValues(string(ch), st)
+		}
+	}
 	p.Log.Info("publisher started")
 	return c.Run(ctx)
 }

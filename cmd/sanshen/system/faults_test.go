@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -213,6 +214,9 @@ func TestPoisonMessageDeadLetteredAndReplayed(t *testing.T) {
 	d, err := h.sys.Store.Detail(context.Background(), id)
 	if err != nil || d.State != domain.StateCompliance || d.StepDone {
 		t.Fatalf("draft moved on despite the poison: %s done=%v err=%v", d.State, d.StepDone, err)
+	}
+	if m := h.do("GET", "/metrics", "", nil).raw; !strings.Contains(m, "sanshen_dead_letters_open 1") || !strings.Contains(m, `sanshen_dead_letters_total{consumer="stage-compliance"} 1`) {
+		t.Fatalf("dead letter not in the metrics")
 	}
 	// Only admins replay.
 	if r := h.do("POST", "/api/v1/deadletters/1/replay", "head", nil); r.status != http.StatusForbidden {

@@ -152,6 +152,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 				out[i] = metrics.Depth{State: string(d.State), Count: d.Count, Oldest: d.Oldest}
 			}
 			return out, err
+		}, func(ctx context.Context) (metrics.Problems, error) {
+			dead, pubs, err := s.Store.OpenProblems(ctx)
+			return metrics.Problems{DeadLetters: dead, Publications: pubs}, err
 		}))
 		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Metrics: s.Metrics, Log: log,
 			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL}
@@ -179,7 +182,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if !c.API && cfg.MetricsAddr != "" {
 		// Split services without the API still expose /metrics for Prometheus.
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{}))
+		mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 		ln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {

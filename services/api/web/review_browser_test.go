@@ -90,6 +90,17 @@ func TestReviewInTheBrowser(t *testing.T) {
 		t.Fatalf("English page title %q", h)
 	}
 	wang.shot("my-drafts-en")
+	// The admin's pages.
+	adm := s.as("admin")
+	for _, pg := range []string{"users", "departments", "words", "deadletters"} {
+		adm.do(chromedp.Navigate(s.base+"/web/admin/"+pg), chromedp.WaitVisible(chromedp.CSS("h1")))
+		adm.shot("admin-" + pg)
+	}
+	adm.do(chromedp.Navigate(s.base+"/web/admin/words"), chromedp.SetValue(chromedp.CSS("#words"), "整改不力\n群体事件"),
+		chromedp.Click(chromedp.CSS("form.stack button")), chromedp.WaitVisible(chromedp.CSS("#words-version")))
+	if v := adm.text("#words-version"); !strings.Contains(v, "第1版") || !strings.Contains(v, "2 个词") {
+		t.Fatalf("word list page: %q", v)
+	}
 	// A narrow window.
 	li.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)))
 	li.shot("narrow-draft")
