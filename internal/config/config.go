@@ -73,8 +73,9 @@ func env(k, def string) string {
 
 // AuditSigningKey is the Ed25519 key that signs audit checkpoints: from
 // SANSHEN_AUDIT_KEY (a base64 32-byte seed) or, failing that, the file
-// audit-signing.key in the data dir, created on first use.
-func AuditSigningKey(c Config) (ed25519.PrivateKey, error) {
+// audit-signing.key in the data dir. create makes that file when missing
+// (the relay does); an operator's command must not sign with a stray new key.
+func AuditSigningKey(c Config, create bool) (ed25519.PrivateKey, error) {
 	if c.AuditKey != "" {
 		seed, err := base64.StdEncoding.DecodeString(c.AuditKey)
 		if err != nil || len(seed) != ed25519.SeedSize {
@@ -89,6 +90,9 @@ func AuditSigningKey(c Config) (ed25519.PrivateKey, error) {
 			return nil, fmt.Errorf("error reading %s: not a base64 32-byte seed", path)
 		}
 		return ed25519.NewKeyFromSeed(seed), nil
+	}
+	if !create {
+		return nil, fmt.Errorf("no audit signing key: set SANSHEN_AUDIT_KEY or SANSHEN_DATA_DIR to where the relay keeps audit-signing.key (%s does not exist)", path)
 	}
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := rand.Read(seed); err != nil {

@@ -223,7 +223,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		r := &relay.Relay{Store: s.Store, JS: s.JS, Log: log, Metrics: s.Metrics, SweepAfter: cfg.SweepAfter,
 			AfterPublish: o.RelayAfterPublish}
 		if o.CheckpointEvery > 0 {
-			key, err := config.AuditSigningKey(cfg)
+			key, err := config.AuditSigningKey(cfg, true)
 			if err != nil {
 				return nil, err
 			}
