@@ -36,10 +36,11 @@ type QueueFilter struct {
 	Limit      int
 }
 
-// Queue lists the drafts waiting at stage for a decision the actor may take:
-// department scope and separation of duties are asked of the same rules as
-// a decision (domain.MayDecideStage) after a SQL pre-filter, so the list
-// never shows a draft the caller would be refused on.
+// Queue lists the drafts waiting at stage for a decision the actor may take.
+// The SQL mirrors domain.MayDecideStage (the caller checks the role):
+// department scope for stage 2, never the actor's own drafts, never a draft
+// of which they decided another stage. The end-to-end tests check that the
+// queue offers nothing the decision rules would refuse.
 func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f QueueFilter) ([]QueueItem, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 200

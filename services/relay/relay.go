@@ -59,6 +59,8 @@ func (r *Relay) Run(ctx context.Context) error {
 	defer relayTick.Stop()
 	sweepTick := time.NewTicker(max(r.SweepAfter/3, 100*time.Millisecond))
 	defer sweepTick.Stop()
+	pruneTick := time.NewTicker(time.Hour)
+	defer pruneTick.Stop()
 	var cpTick <-chan time.Time
 	if r.CheckpointEvery > 0 && r.CheckpointKey != nil {
 		t := time.NewTicker(r.CheckpointEvery)
@@ -84,6 +86,13 @@ func (r *Relay) Run(ctx context.Context) error {
 				r.Metrics.Swept.Add(float64(n))
 				r.Log.Warn("sweeper re-sent stalled drafts", "count", n)
 				r.drain(ctx)
+			}
+		case <-pruneTick.C:
+			// Sent rows are kept a day for inspection; the audit trail is the record.
+			if n, err := r.Store.PruneOutbox(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+				r.Log.Error("outbox prune failed", "err", err)
+			} else if n > 0 {
+				r.Log.Info("outbox pruned", "rows", n)
 			}
 		case <-cpTick:
 			if cp, err := r.Store.MakeCheckpoint(ctx, r.CheckpointKey); err != nil {
