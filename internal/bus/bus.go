@@ -20,10 +20,10 @@ import (
 
 // Options tune the stream and the consumers. Zero values take the defaults.
 type Options struct {
-	MaxDeliver int           // deliveries before a message is dead-lettered (default 5)
-	AckWait    time.Duration // how long a delivery may take before it is redelivered (default 30s)
-	BackOff    []time.Duration
-	Replicas   int // stream replicas on a JetStream cluster (default 1)
+	MaxDeliver int             // deliveries before a message is dead-lettered (default 5)
+	AckWait    time.Duration   // how long a delivery may take before it is redelivered (default 30s)
+	BackOff    []time.Duration // delays before the 2nd, 3rd, ... delivery after an error
+	Replicas   int             // stream replicas on a JetStream cluster (default 1)
 }
 
 func (o Options) withDefaults() Options {
@@ -76,9 +76,12 @@ func Declare(ctx context.Context, js jetstream.JetStream, o Options) error {
 			Durable:       ConsumerName(subject),
 			FilterSubject: subject,
 			AckPolicy:     jetstream.AckExplicitPolicy,
+			// No BackOff here: JetStream would then redeliver a message still
+			// being handled after the first backoff step. AckWait bounds a
+			// silent handler (the loop sends InProgress while it works); retry
+			// delays come from the loop's NakWithDelay.
 			AckWait:       o.AckWait,
 			MaxDeliver:    o.MaxDeliver,
-			BackOff:       o.BackOff,
 			MaxAckPending: 1000,
 		})
 		if err != nil {

@@ -129,7 +129,12 @@ func (c *Consumer) handle(ctx context.Context, name string, o Options, msg jetst
 		return
 	}
 	log := c.Log.With("consumer", name, "draft", w.DraftID, "revision", w.Revision, "delivery", deliveries)
+	// Tell JetStream the message is being worked on, so a slow step (an
+	// external channel's API) is not handed to a second worker meanwhile.
+	stop := heartbeat(msg, max(o.AckWait/3, 10*time.Millisecond))
+	defer stop() // also when the handler's goroutine ends abnormally (runtime.Goexit)
 	err = c.Handler(ctx, w)
+	stop()
 	c.Metrics.HandleSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
 	var perm permanent
 	switch {
@@ -171,4 +176,23 @@ func (c *Consumer) dead(ctx context.Context, name string, msg jetstream.Msg, del
 	_ = msg.Term()
 	c.Metrics.DeadLetters.WithLabelValues(name).Inc()
 	c.Metrics.Handled.WithLabelValues(name, "dead").Inc()
+}
+
+// heartbeat sends InProgress every interval until the returned stop is called.
+func heartbeat(msg jetstream.Msg, interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }) }
 }

@@ -70,6 +70,7 @@ type Publication struct {
 	ExternalID  string     `json:"external_id,omitempty"`
 	Error       string     `json:"error,omitempty"`
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	ClaimedAt   *time.Time `json:"-"` // when an external send was claimed
 }
 
 // lockedDraft is a draft row locked for a transition, with its audit chain head.

@@ -124,11 +124,11 @@ func (s *Store) StartPublishing(ctx context.Context, w bus.Work) (domain.Content
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("error creating publications: %w", err)
 		}
-		rows, _ := tx.Query(ctx, `SELECT revision, channel, status, url, external_id, error, delivered_at
+		rows, _ := tx.Query(ctx, `SELECT revision, channel, status, url, external_id, error, delivered_at, claimed_at
 			FROM publications WHERE draft_id = $1 AND revision = $2 ORDER BY channel`, w.DraftID, w.Revision)
 		pubs, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Publication, error) {
 			var p Publication
-			return p, r.Scan(&p.Revision, &p.Channel, &p.Status, &p.URL, &p.ExternalID, &p.Error, &p.DeliveredAt)
+			return p, r.Scan(&p.Revision, &p.Channel, &p.Status, &p.URL, &p.ExternalID, &p.Error, &p.DeliveredAt, &p.ClaimedAt)
 		})
 		return err
 	})
@@ -142,7 +142,7 @@ func (s *Store) StartPublishing(ctx context.Context, w bus.Work) (domain.Content
 // an external send, so a crash mid-send leaves a visible "sending" row that
 // is never sent again blindly. It reports whether this caller won the claim.
 func (s *Store) ClaimPublication(ctx context.Context, w bus.Work, ch domain.Channel) (bool, error) {
-	ct, err := s.Pool.Exec(ctx, `UPDATE publications SET status = 'sending', attempts = attempts + 1
+	ct, err := s.Pool.Exec(ctx, `UPDATE publications SET status = 'sending', attempts = attempts + 1, claimed_at = now()
 		WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND status = 'pending'`, w.DraftID, w.Revision, ch)
 	if err != nil {
 		return false, fmt.Errorf("error claiming publication: %w", err)
@@ -255,4 +255,62 @@ func (s *Store) Sweep(ctx context.Context, after time.Duration, limit int) (int,
 		return 0, fmt.Errorf("error sweeping: %w", err)
 	}
 	return n, nil
+}
+
+// OpenPublication is a publication waiting for a person: failed, or sent
+// with its outcome unknown.
+type OpenPublication struct {
+	DraftID  int64  `json:"draft_id"`
+	Title    string `json:"title"`
+	Revision int    `json:"revision"`
+	Channel  string `json:"channel"`
+	Status   string `json:"status"`
+	Error    string `json:"error"`
+	Attempts int    `json:"attempts"`
+}
+
+// OpenPublications lists failed and unknown publications, oldest first.
+func (s *Store) OpenPublications(ctx context.Context) ([]OpenPublication, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT p.draft_id, r.title, p.revision, p.channel, p.status, p.error, p.attempts
+		FROM publications p JOIN revisions r ON r.draft_id = p.draft_id AND r.revision = p.revision
+		WHERE p.status IN ('failed', 'unknown') ORDER BY p.created_at`)
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OpenPublication, error) {
+		var p OpenPublication
+		return p, r.Scan(&p.DraftID, &p.Title, &p.Revision, &p.Channel, &p.Status, &p.Error, &p.Attempts)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error listing open publications: %w", err)
+	}
+	return ps, nil
+}
+
+// ResolvePublication records what a person found out about a failed or
+// unknown publication of the draft's current revision: it did go out
+// (delivered, with where) or it did not (failed). Audited with the note.
+func (s *Store) ResolvePublication(ctx context.Context, by domain.Actor, draftID int64, ch domain.Channel, delivered bool, url, note string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		cur, err := lockDraft(ctx, tx, draftID)
+		if err != nil {
+			return err
+		}
+		status := PubFailed
+		if delivered {
+			status = PubDelivered
+		}
+		ct, err := tx.Exec(ctx, `UPDATE publications SET status = $4, url = CASE WHEN $5 = '' THEN url ELSE $5 END,
+			error = $6, delivered_at = CASE WHEN $4 = 'delivered' THEN now() END
+			WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND status IN ('failed', 'unknown')`,
+			draftID, cur.Revision, ch, status, url, "resolved by "+by.Name+": "+note)
+		if err != nil {
+			return fmt.Errorf("error resolving publication: %w", err)
+		}
+		if ct.RowsAffected() == 0 {
+			return fmt.Errorf("draft %d has no failed or unknown %s publication at revision %d: %w", draftID, ch, cur.Revision, ErrNotFound)
+		}
+		b := &pgx.Batch{}
+		queueEvent(b, &audit.Event{Chain: audit.DraftChain(draftID), DraftID: draftID, ActorID: by.ID, Actor: by.Name,
+			Role: primaryRole(by), Stage: string(domain.StatePublishing), Action: "channel_resolved_" + status,
+			Revision: cur.Revision, ContentSHA256: cur.Content, Reason: string(ch), Comment: joinNonEmpty(" ", url, note)}, cur.ChainLen, cur.ChainHead)
+		return sendBatch(ctx, tx, b)
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -67,6 +68,10 @@ type Publisher struct {
 	Concurrency int
 	Log         *slog.Logger
 	Metrics     *metrics.Metrics
+	// ClaimTimeout is how long a claimed external send may take before a
+	// later delivery of the message concludes the sender died mid-send
+	// (outcome unknown). Until then the message is retried. Default 10m.
+	ClaimTimeout time.Duration
 }
 
 // Run consumes until ctx ends.
@@ -109,6 +114,13 @@ func (p *Publisher) Handle(ctx context.Context, w bus.Work) error {
 	return err
 }
 
+func (p *Publisher) claimTimeout() time.Duration {
+	if p.ClaimTimeout > 0 {
+		return p.ClaimTimeout
+	}
+	return 10 * time.Minute
+}
+
 func (p *Publisher) deliver(ctx context.Context, w bus.Work, content domain.Content, pub store.Publication) error {
 	name := domain.Channel(pub.Channel)
 	ch := p.Channels[name]
@@ -117,6 +129,9 @@ func (p *Publisher) deliver(ctx context.Context, w bus.Work, content domain.Cont
 	}
 	o := store.PublicationOutcome{Channel: name}
 	switch {
+	case pub.Status == store.PubSending && pub.ClaimedAt != nil && time.Since(*pub.ClaimedAt) < p.claimTimeout():
+		// Another publisher may still be at it (a sweeper's duplicate, a replica).
+		return fmt.Errorf("the %s send claimed at %s is still in progress", name, pub.ClaimedAt.Format(time.RFC3339))
 	case pub.Status == store.PubSending:
 		// A send was claimed and never recorded: it may have gone out. A
 		// WeChat mass-send cannot be taken back, so a person must check.

@@ -58,6 +58,10 @@ type Options struct {
 	WorkerBeforeStep  func(stage domain.Stage, w bus.Work) error
 	WorkerBeforeAck   func(stage domain.Stage, w bus.Work) error
 	RelayAfterPublish func(ids []int64) error
+	// Channels, when set, replace the publisher's channel adapters (tests).
+	Channels map[domain.Channel]publisher.Channel
+	// ClaimTimeout overrides the publisher's claim timeout (tests).
+	ClaimTimeout time.Duration
 	// Embedded, when set, is used as the NATS server instead of NATS_URL or a new one.
 	Embedded *bus.Embedded
 }
@@ -217,6 +221,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 				domain.ChannelWeChat:  publisher.NotConfigured{},
 				domain.ChannelDouyin:  publisher.NotConfigured{},
 			}}
+		p.ClaimTimeout = o.ClaimTimeout
+		for ch, a := range o.Channels {
+			p.Channels[ch] = a
+		}
 		s.run("publisher", p.Run)
 	}
 	if c.Relay {
