@@ -28,6 +28,13 @@ type QueueItem struct {
 	Warnings       int          `json:"warning_findings"`
 }
 
+// A queue shows the oldest DefaultQueueLimit drafts unless asked for more,
+// up to MaxQueueLimit: a reviewer works from the top, and each row costs.
+const (
+	DefaultQueueLimit = 50
+	MaxQueueLimit     = 500
+)
+
 // QueueFilter narrows a queue.
 type QueueFilter struct {
 	Department int64
@@ -42,9 +49,10 @@ type QueueFilter struct {
 // of which they decided another stage. The end-to-end tests check that the
 // queue offers nothing the decision rules would refuse.
 func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f QueueFilter) ([]QueueItem, error) {
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 200
+	if f.Limit <= 0 {
+		f.Limit = DefaultQueueLimit
 	}
+	f.Limit = min(f.Limit, MaxQueueLimit)
 	allDepts := stage == domain.StageConfidentiality
 	rows, _ := s.Pool.Query(ctx, `SELECT d.id, r.title, dep.name, d.department_id, r.category, u.name, d.state, d.revision,
 			d.state_entered_at, d.formed_on, d.deadline,

@@ -187,7 +187,12 @@ type Claim struct {
 // unexpired claim; it returns the claim in force either way.
 func (s *Store) ClaimDraft(ctx context.Context, draftID, userID int64, ttl time.Duration) (Claim, error) {
 	var c Claim
-	err := s.Pool.QueryRow(ctx, `WITH up AS (
+	// A claim is advisory and short-lived: it need not wait for the WAL flush.
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `WITH up AS (
 			INSERT INTO claims (draft_id, user_id, since, expires_at) VALUES ($1, $2, now(), now() + make_interval(secs => $3))
 			ON CONFLICT (draft_id) DO UPDATE SET
 				user_id = EXCLUDED.user_id,
@@ -199,6 +204,7 @@ func (s *Store) ClaimDraft(ctx context.Context, draftID, userID int64, ttl time.
 			SELECT draft_id, user_id, since FROM up
 			UNION ALL SELECT draft_id, user_id, since FROM claims WHERE draft_id = $1 AND NOT EXISTS (SELECT 1 FROM up)
 		) x JOIN users u ON u.id = x.user_id`, draftID, userID, ttl.Seconds()).Scan(&c.DraftID, &c.UserID, &c.User, &c.Since)
+	})
 	if err != nil {
 		return c, fmt.Errorf("error claiming draft: %w", err)
 	}

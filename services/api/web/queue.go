@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -37,6 +38,8 @@ type queueView struct {
 	Category    string
 	Query       string
 	Query2      string // the filter as a query string, for the live refresh
+	Limit       int    // rows asked for; a full page offers more
+	More        string // the query string of the next larger page, when the page is full
 }
 
 // loadQueue reads the filtered queue of the caller for the requested stage.
@@ -60,6 +63,10 @@ func (w *Web) loadQueue(c echo.Context) (queueView, error) {
 		return v, err
 	}
 	f := store.QueueFilter{Category: v.Category, Text: v.Query}
+	if n, err := strconv.Atoi(c.QueryParam("limit")); err == nil && n > 0 {
+		f.Limit = n
+	}
+	v.Limit = min(max(f.Limit, store.DefaultQueueLimit), store.MaxQueueLimit)
 	for _, d := range all {
 		if v.Stage == domain.StageConfidentiality || a.InDepartment(d.ID) {
 			v.Departments = append(v.Departments, d)
@@ -91,7 +98,10 @@ func (w *Web) loadQueue(c echo.Context) (queueView, error) {
 		}
 		v.Rows = append(v.Rows, r)
 	}
-	v.Query2 = fmt.Sprintf("stage=%s&department=%s&category=%s&q=%s", v.Stage, queryEscape(v.Department), queryEscape(v.Category), queryEscape(v.Query))
+	v.Query2 = fmt.Sprintf("stage=%s&department=%s&category=%s&q=%s&limit=%d", v.Stage, queryEscape(v.Department), queryEscape(v.Category), queryEscape(v.Query), v.Limit)
+	if len(items) >= v.Limit && v.Limit < store.MaxQueueLimit {
+		v.More = fmt.Sprintf("stage=%s&department=%s&category=%s&q=%s&limit=%d", v.Stage, queryEscape(v.Department), queryEscape(v.Category), queryEscape(v.Query), v.Limit+store.DefaultQueueLimit)
+	}
 	return v, nil
 }
 
