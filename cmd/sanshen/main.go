@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/bench"
+	"github.com/sanshen-gov/sanshen/cmd/sanshen/queueload"
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/config"
@@ -40,13 +41,20 @@ Operate:
   sanshen departments list
   sanshen users add --name N --role R [--role R] [--department D]... [--password P]
                                       add a user; prints the API token alone on the last line
+  sanshen users passwd --name N --password P
+                                      set a user's web password (ends their sessions)
   sanshen audit verify [--checkpoint FILE]
                                       verify the audit trail (and that a checkpoint's events are intact)
   sanshen audit checkpoint [--out FILE]
                                       sign and export a checkpoint of every chain head
   sanshen deadletters list
   sanshen deadletters replay ID
+  sanshen publications list           publications that failed or whose outcome is unknown
+  sanshen publications resolve --draft ID --channel C (--delivered --url U | --failed) --note TEXT
+                                      record what a person found on the channel (audited)
   sanshen bench [-n N] [-c C] [-json]   measure the pipeline against this machine's ceilings (docs/performance.md)
+  sanshen bench queue [-drafts N] [-events N] [-c C] [-d DURATION]
+                                      a large office's queue: 100,000 waiting drafts, 1,000,000 audit events, 50 reviewers
 
 Configuration is read from the environment; see README.md.
 `
@@ -104,6 +112,9 @@ func run(args []string, out io.Writer) error {
 	case "deadletters":
 		return deadletters(ctx, cfg, log, rest, out)
 	case "bench":
+		if len(rest) > 0 && rest[0] == "queue" {
+			return queueload.Main(ctx, cfg, log, rest[1:], out)
+		}
 		return bench.Main(ctx, cfg, log, rest, out)
 	}
 	return fmt.Errorf("unknown command %q; run `sanshen help`", cmd)
@@ -200,8 +211,11 @@ func departments(ctx context.Context, cfg config.Config, log *slog.Logger, args 
 }
 
 func users(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) > 0 && args[0] == "passwd" {
+		return passwd(ctx, cfg, log, args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return errors.New("users needs a subcommand: add")
+		return errors.New("users needs a subcommand: add or passwd")
 	}
 	fs := flag.NewFlagSet("users add", flag.ContinueOnError)
 	name := fs.String("name", "", "the user's name")
@@ -227,6 +241,31 @@ func users(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 			return err
 		}
 		fmt.Fprintf(out, "user %d %s roles=%v departments=%v\n%s\n", u.ID, u.Name, u.Roles, []string(depts), token)
+		return nil
+	})
+}
+
+// passwd sets (or resets) a user's web sign-in password and ends their sessions.
+func passwd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("users passwd", flag.ContinueOnError)
+	name := fs.String("name", "", "the user's name")
+	password := fs.String("password", "", "the new password (at least 8 characters)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	hash, err := api.HashPassword(*password)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		u, _, err := s.UserForSignIn(ctx, *name)
+		if err != nil {
+			return fmt.Errorf("user %q: %w", *name, err)
+		}
+		if err := s.SetPassword(ctx, cliActor(), u.ID, hash); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "password set for %s; their sessions were signed out\n", u.Name)
 		return nil
 	})
 }
@@ -277,7 +316,7 @@ func auditCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 			}
 			return nil
 		case "checkpoint":
-			key, err := config.AuditSigningKey(cfg)
+			key, err := config.AuditSigningKey(cfg, false)
 			if err != nil {
 				return err
 			}
@@ -331,5 +370,47 @@ func deadletters(ctx context.Context, cfg config.Config, log *slog.Logger, args 
 			return nil
 		}
 		return fmt.Errorf("unknown deadletters subcommand %q", args[0])
+	})
+}
+
+func publications(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("publications needs a subcommand: list or resolve")
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		switch args[0] {
+		case "list":
+			ps, err := s.OpenPublications(ctx)
+			if err != nil {
+				return err
+			}
+			for _, p := range ps {
+				fmt.Fprintf(out, "draft %d rev %d\t%s\t%s\tattempts=%d\t%s\t%s\n", p.DraftID, p.Revision, p.Channel, p.Status, p.Attempts, p.Title, p.Error)
+			}
+			return nil
+		case "resolve":
+			fs := flag.NewFlagSet("publications resolve", flag.ContinueOnError)
+			draft := fs.Int64("draft", 0, "the draft's id")
+			channel := fs.String("channel", "", "wechat, douyin or website")
+			delivered := fs.Bool("delivered", false, "it did go out")
+			failed := fs.Bool("failed", false, "it did not go out")
+			url := fs.String("url", "", "where it can be seen, when delivered")
+			note := fs.String("note", "", "what was checked, for the audit trail")
+			if err := fs.Parse(args[1:]); err != nil {
+				return err
+			}
+			if *delivered == *failed {
+				return errors.New("publications resolve needs exactly one of --delivered or --failed")
+			}
+			if !domain.Channel(*channel).Valid() || *draft <= 0 || strings.TrimSpace(*note) == "" {
+				return errors.New("publications resolve needs --draft, --channel (website, wechat, douyin) and --note")
+			}
+			if err := s.ResolvePublication(ctx, cliActor(), *draft, domain.Channel(*channel), *delivered, *url, *note); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "draft %d %s resolved\n", *draft, *channel)
+			return nil
+		}
+		return fmt.Errorf("unknown publications subcommand %q", args[0])
 	})
 }
