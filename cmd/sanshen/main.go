@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -43,7 +45,7 @@ Operate:
                                       add a user; prints the API token alone on the last line
   sanshen users passwd --name N --password P
                                       set a user's web password (ends their sessions)
-  sanshen audit verify [--checkpoint FILE]
+  sanshen audit verify [--checkpoint FILE [--public-key HEX]]
                                       verify the audit trail (and that a checkpoint's events are intact)
   sanshen audit checkpoint [--out FILE]
                                       sign and export a checkpoint of every chain head
@@ -277,6 +279,7 @@ func auditCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	cpFile := fs.String("checkpoint", "", "a checkpoint file to check the trail against (verify)")
 	outFile := fs.String("out", "", "where to write the checkpoint (checkpoint; default stdout)")
+	pubHex := fs.String("public-key", "", "the signer's public key in hex, as recorded when checkpoints began (verify; default: the configured signing key)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -296,7 +299,11 @@ func auditCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 				if err := json.Unmarshal(b, &cp); err != nil {
 					return fmt.Errorf("error reading checkpoint: %w", err)
 				}
-				if err := cp.VerifySignature(cp.PublicKey); err != nil {
+				pub, err := checkpointKey(cfg, *pubHex, cp)
+				if err != nil {
+					return err
+				}
+				if err := cp.VerifySignature(pub); err != nil {
 					return err
 				}
 				breaks, err := s.CheckAgainst(ctx, cp)
@@ -333,6 +340,25 @@ func auditCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 		}
 		return fmt.Errorf("unknown audit subcommand %q", args[0])
 	})
+}
+
+// checkpointKey is the key a checkpoint must be signed with: the one given,
+// else the configured signing key's. Only when neither is at hand is the
+// key inside the file used, with a warning, since a forger would sign with
+// a key of their own.
+func checkpointKey(cfg config.Config, given string, cp audit.Checkpoint) (ed25519.PublicKey, error) {
+	if given != "" {
+		b, err := hex.DecodeString(given)
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, errors.New("--public-key must be 64 hex digits")
+		}
+		return ed25519.PublicKey(b), nil
+	}
+	if key, err := config.AuditSigningKey(cfg, false); err == nil {
+		return key.Public().(ed25519.PublicKey), nil
+	}
+	fmt.Fprintf(os.Stderr, "warning: no --public-key and no signing key configured; checking against the key inside the checkpoint, %x: compare it with the key you recorded\n", []byte(cp.PublicKey))
+	return ed25519.PublicKey(cp.PublicKey), nil
 }
 
 func deadletters(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {

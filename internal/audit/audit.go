@@ -21,6 +21,31 @@ import (
 	"time"
 )
 
+// Hex is bytes that JSON shows as hex, as hashes are written everywhere else.
+type Hex []byte
+
+// MarshalJSON writes the bytes as a hex string.
+func (h Hex) MarshalJSON() ([]byte, error) {
+	if h == nil {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + hex.EncodeToString(h) + `"`), nil
+}
+
+// UnmarshalJSON reads a hex string.
+func (h *Hex) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*h = nil
+		return nil
+	}
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("want a hex string, got %s", b)
+	}
+	v, err := hex.DecodeString(string(b[1 : len(b)-1]))
+	*h = v
+	return err
+}
+
 // SystemChain holds events that belong to no draft: users, departments, sign-ins.
 const SystemChain = "system"
 
@@ -39,12 +64,12 @@ type Event struct {
 	Stage         string    `json:"stage,omitempty"`
 	Action        string    `json:"action"`
 	Revision      int       `json:"revision,omitempty"`
-	ContentSHA256 []byte    `json:"content_sha256,omitempty"`
+	ContentSHA256 Hex       `json:"content_sha256,omitempty"`
 	Reason        string    `json:"reason,omitempty"`
 	Comment       string    `json:"comment,omitempty"`
 	At            time.Time `json:"at"`
-	PrevHash      []byte    `json:"prev_hash,omitempty"`
-	Hash          []byte    `json:"hash"`
+	PrevHash      Hex       `json:"prev_hash,omitempty"`
+	Hash          Hex       `json:"hash"`
 }
 
 // Hash computes the event's hash over every field but Seq and Hash itself,
@@ -155,9 +180,9 @@ func (v *Verifier) Add(e *Event) {
 
 // Head is a chain's recorded end, as the store keeps it.
 type Head struct {
-	Chain  string
-	Length int64
-	Hash   []byte
+	Chain  string `json:"chain"`
+	Length int64  `json:"length"`
+	Hash   Hex    `json:"hash"`
 }
 
 // CheckHeads compares the chains seen with the recorded heads, which catches
@@ -226,10 +251,10 @@ type Checkpoint struct {
 	Chains    int64     `json:"chains"`
 	Events    int64     `json:"events"`
 	Heads     []Head    `json:"heads"`
-	Digest    []byte    `json:"digest"`
+	Digest    Hex       `json:"digest"`
 	At        time.Time `json:"at"`
-	PublicKey []byte    `json:"public_key"`
-	Signature []byte    `json:"signature"`
+	PublicKey Hex       `json:"public_key"`
+	Signature Hex       `json:"signature"`
 }
 
 func (c *Checkpoint) signed() []byte {
@@ -241,7 +266,7 @@ func (c *Checkpoint) signed() []byte {
 // Sign computes the digest and signs the checkpoint with key.
 func (c *Checkpoint) Sign(key ed25519.PrivateKey) {
 	c.Digest = Digest(c.Heads)
-	c.PublicKey = key.Public().(ed25519.PublicKey)
+	c.PublicKey = Hex(key.Public().(ed25519.PublicKey))
 	c.Signature = ed25519.Sign(key, c.signed())
 }
 
