@@ -190,3 +190,45 @@ func (s *Store) txMoves(ctx context.Context, fn func(pgx.Tx, *[]moved) error) er
 	}
 	return err
 }
+
+// Listen holds one connection in LISTEN on channel and calls on for every
+// notification until ctx ends, reconnecting after errors. ready, if set, is
+// called once the first LISTEN is in place, so a caller can rely on not
+// missing what commits after it.
+func (s *Store) Listen(ctx context.Context, channel string, ready func(), on func(payload string)) {
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, channel, &ready, on)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("LISTEN connection lost, reconnecting", "channel", channel, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context, channel string, ready *func(), on func(string)) error {
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+pgx.Identifier{channel}.Sanitize()) //nolint:errcheck
+	if *ready != nil {
+		(*ready)()
+		*ready = nil
+	}
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		on(n.Payload)
+	}
+}

@@ -104,45 +104,14 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// listen holds one connection in LISTEN and signals wake on every
-// notification; it reconnects after errors.
+// listen signals wake on every outbox notification.
 func (r *Relay) listen(ctx context.Context, wake chan<- struct{}, listening chan<- struct{}) {
-	first := true
-	for ctx.Err() == nil {
-		err := func() error {
-			conn, err := r.Store.Pool.Acquire(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Release()
-			if _, err := conn.Exec(ctx, "LISTEN "+store.OutboxChannel); err != nil {
-				return err
-			}
-			defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+store.OutboxChannel) //nolint:errcheck
-			if first {
-				close(listening)
-				first = false
-			}
-			for {
-				if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
-					return err
-				}
-				select {
-				case wake <- struct{}{}:
-				default:
-				}
-			}
-		}()
-		if ctx.Err() != nil {
-			return
-		}
-		r.Log.Warn("outbox LISTEN connection lost, reconnecting", "err", err)
+	r.Store.Listen(ctx, store.OutboxChannel, func() { close(listening) }, func(string) {
 		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
+		case wake <- struct{}{}:
+		default: // a wake-up is already pending
 		}
-	}
+	})
 }
 
 // drain relays batches until the outbox is empty.

@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
@@ -13,13 +11,12 @@ import (
 // notifications out, so a hundred open queues cost one database connection.
 type hub struct {
 	store *store.Store
-	log   *slog.Logger
 	mu    sync.Mutex
 	subs  map[chan string]struct{}
 }
 
-func newHub(s *store.Store, log *slog.Logger) *hub {
-	return &hub{store: s, log: log, subs: map[chan string]struct{}{}}
+func newHub(s *store.Store) *hub {
+	return &hub{store: s, subs: map[chan string]struct{}{}}
 }
 
 func (h *hub) subscribe() (<-chan string, func()) {
@@ -45,36 +42,9 @@ func (h *hub) broadcast(payload string) {
 	}
 }
 
-// run listens until ctx ends, reconnecting after errors.
+// run listens until ctx ends, then closes every subscriber's channel.
 func (h *hub) run(ctx context.Context) {
-	for ctx.Err() == nil {
-		err := func() error {
-			conn, err := h.store.Pool.Acquire(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Release()
-			if _, err := conn.Exec(ctx, "LISTEN "+store.EventsChannel); err != nil {
-				return err
-			}
-			defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+store.EventsChannel) //nolint:errcheck
-			for {
-				n, err := conn.Conn().WaitForNotification(ctx)
-				if err != nil {
-					return err
-				}
-				h.broadcast(n.Payload)
-			}
-		}()
-		if ctx.Err() != nil {
-			break
-		}
-		h.log.Warn("live events: LISTEN connection lost, reconnecting", "err", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
-	}
+	h.store.Listen(ctx, store.EventsChannel, nil, h.broadcast)
 	h.mu.Lock()
 	for ch := range h.subs {
 		close(ch)

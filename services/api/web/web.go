@@ -57,7 +57,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	if w.pages, err = loadPages(); err != nil {
 		return err
 	}
-	w.events = newHub(w.Store, w.Log)
+	w.events = newHub(w.Store)
 	go w.events.run(ctx)
 
 	static, _ := fs.Sub(staticFS, "static")
