@@ -112,9 +112,9 @@ func Check(c domain.Content, today time.Time) []domain.Finding {
 func basic(c domain.Content, title, body *text, today time.Time) []domain.Finding {
 	var fs []domain.Finding
 
-	n := len(title.runes)
-	lead := len(title.runes) - utf8.RuneCountInString(strings.TrimLeftFunc(title.str, isSpace))
-	trimmed := strings.TrimFunc(title.str, isSpace)
+	n := len(title.Runes)
+	lead := len(title.Runes) - utf8.RuneCountInString(strings.TrimLeftFunc(title.Str, isSpace))
+	trimmed := strings.TrimFunc(title.Str, isSpace)
 	tn := utf8.RuneCountInString(trimmed)
 	switch {
 	case tn == 0:
@@ -133,23 +133,23 @@ func basic(c domain.Content, title, body *text, today time.Time) []domain.Findin
 			fmt.Sprintf("标题较长（%d字，超过%d字），网站列表和微信卡片会截断，建议精简。", tn, titleWarnRunes),
 			fmt.Sprintf("The title is long (%d characters, over %d); website lists and WeChat cards will cut it.", tn, titleWarnRunes), ""))
 	}
-	if i := slices.IndexFunc(title.runes[lead:lead+tn], isLineBreak); tn > 0 && i >= 0 {
+	if i := slices.IndexFunc(title.Runes[lead:lead+tn], isLineBreak); tn > 0 && i >= 0 {
 		fs = append(fs, newFinding("title_line_break", domain.SeverityWarn, fieldTitle, lead+i, lead+i+1,
 			"标题中有换行，发布后会显示为一行，请删除。", "The title contains a line break; it is shown on one line once published.", ""))
 	}
 
 	content := 0
-	for _, r := range body.runes {
+	for _, r := range body.Runes {
 		if !isSpace(r) {
 			content++
 		}
 	}
 	switch {
 	case content == 0:
-		fs = append(fs, newFinding("body_missing", domain.SeverityBlock, fieldBody, 0, len(body.runes),
+		fs = append(fs, newFinding("body_missing", domain.SeverityBlock, fieldBody, 0, len(body.Runes),
 			"正文为空。", "The body is empty.", ""))
 	case content < bodyMinRunes:
-		fs = append(fs, newFinding("body_too_short", domain.SeverityWarn, fieldBody, 0, len(body.runes),
+		fs = append(fs, newFinding("body_too_short", domain.SeverityWarn, fieldBody, 0, len(body.Runes),
 			fmt.Sprintf("正文过短（%d字），请确认内容完整。", content),
 			fmt.Sprintf("The body is very short (%d characters); make sure it is complete.", content), ""))
 	}

@@ -110,7 +110,7 @@ func cnSmall(s string) (int, bool) {
 // by its words, so any impossible month or day makes it invalid.
 func findDates(t *text) []dateMention {
 	var out []dateMention
-	covered := make([]bool, len(t.runes)+1)
+	covered := make([]bool, len(t.Runes)+1)
 	add := func(d dateMention) {
 		for i := d.start; i < d.end; i++ {
 			covered[i] = true
@@ -125,71 +125,71 @@ func findDates(t *text) []dateMention {
 		}
 		return false
 	}
-	digitBefore := func(b int) bool { return b > 0 && isDigit(rune(t.str[b-1])) }
+	digitBefore := func(b int) bool { return b > 0 && isDigit(rune(t.Str[b-1])) }
 
-	for _, m := range reDateYMD.FindAllStringSubmatchIndex(t.str, -1) {
+	for _, m := range reDateYMD.FindAllStringSubmatchIndex(t.Str, -1) {
 		if digitBefore(m[0]) {
 			continue
 		}
-		y, _ := strconv.Atoi(t.str[m[2]:m[3]])
-		mo, _ := strconv.Atoi(t.str[m[4]:m[5]])
-		d, _ := strconv.Atoi(t.str[m[6]:m[7]])
-		s, e := t.span(m[0], m[1])
+		y, _ := strconv.Atoi(t.Str[m[2]:m[3]])
+		mo, _ := strconv.Atoi(t.Str[m[4]:m[5]])
+		d, _ := strconv.Atoi(t.Str[m[6]:m[7]])
+		s, e := t.Span(m[0], m[1])
 		add(mention(t, s, e, y, mo, d))
 	}
-	for _, m := range reDateCN.FindAllStringSubmatchIndex(t.str, -1) {
-		s, e := t.span(m[0], m[1])
+	for _, m := range reDateCN.FindAllStringSubmatchIndex(t.Str, -1) {
+		s, e := t.Span(m[0], m[1])
 		if overlaps(s, e) {
 			continue
 		}
 		y := 0
-		for _, r := range t.str[m[2]:m[3]] {
+		for _, r := range t.Str[m[2]:m[3]] {
 			y = 10*y + cnDigit(r)
 		}
-		mo, ok1 := cnSmall(t.str[m[4]:m[5]])
-		d, ok2 := cnSmall(t.str[m[6]:m[7]])
+		mo, ok1 := cnSmall(t.Str[m[4]:m[5]])
+		d, ok2 := cnSmall(t.Str[m[6]:m[7]])
 		if !ok1 || !ok2 {
 			continue
 		}
 		add(mention(t, s, e, y, mo, d))
 	}
-	for _, m := range reDateSep.FindAllStringSubmatchIndex(t.str, -1) {
-		if t.str[m[4]:m[5]] != t.str[m[8]:m[9]] || digitBefore(m[0]) ||
-			(m[0] > 0 && strings.ContainsRune(".-/", rune(t.str[m[0]-1]))) {
+	for _, m := range reDateSep.FindAllStringSubmatchIndex(t.Str, -1) {
+		if t.Str[m[4]:m[5]] != t.Str[m[8]:m[9]] || digitBefore(m[0]) ||
+			(m[0] > 0 && strings.ContainsRune(".-/", rune(t.Str[m[0]-1]))) {
 			continue
 		}
-		if rest := t.str[m[1]:]; rest != "" && (isDigit(rune(rest[0])) ||
+		if rest := t.Str[m[1]:]; rest != "" && (isDigit(rune(rest[0])) ||
 			(len(rest) > 1 && strings.ContainsRune(".-/", rune(rest[0])) && isDigit(rune(rest[1])))) {
 			continue
 		}
-		y, _ := strconv.Atoi(t.str[m[2]:m[3]])
-		mo, _ := strconv.Atoi(t.str[m[6]:m[7]])
-		d, _ := strconv.Atoi(t.str[m[10]:m[11]])
+		y, _ := strconv.Atoi(t.Str[m[2]:m[3]])
+		mo, _ := strconv.Atoi(t.Str[m[6]:m[7]])
+		d, _ := strconv.Atoi(t.Str[m[10]:m[11]])
 		if mo < 1 || mo > 12 || d < 1 || d > 31 {
 			continue
 		}
-		s, e := t.span(m[0], m[1])
+		s, e := t.Span(m[0], m[1])
 		if overlaps(s, e) {
 			continue
 		}
 		add(mention(t, s, e, y, mo, d))
 	}
-	for _, m := range reDateMD.FindAllStringSubmatchIndex(t.str, -1) {
-		s, e := t.span(m[0], m[1])
+	for _, m := range reDateMD.FindAllStringSubmatchIndex(t.Str, -1) {
+		s, e := t.Span(m[0], m[1])
 		if digitBefore(m[0]) || overlaps(s, e) {
 			continue
 		}
-		mo, _ := strconv.Atoi(t.str[m[2]:m[3]])
-		d, _ := strconv.Atoi(t.str[m[4]:m[5]])
+		mo, _ := strconv.Atoi(t.Str[m[2]:m[3]])
+		d, _ := strconv.Atoi(t.Str[m[4]:m[5]])
 		add(mention(t, s, e, 0, mo, d))
 	}
-	for _, m := range reDateCMD.FindAllStringSubmatchIndex(t.str, -1) {
-		s, e := t.span(m[0], m[1])
-		if overlaps(s, e) || (s > 0 && cnDigit(t.runes[s-1]) >= 0) {
+	for _, m := range reDateCMD.FindAllStringSubmatchIndex(t.Str, -1) {
+		s, e := t.Span(m[0], m[1])
+		if overlaps(s, e) || (s > 0 && cnDigit(t.Runes[s-1]) >= 0) {
 			continue
 		}
-		mo, ok1 := cnSmall(t.str[m[2]:m[3]])
-		d, ok2 := cnSmall(t.str[m[4]:m[5]])
+		mo, ok1 := cnSmall(t.Str[m[2]:m[3]])
+		d, ok2 := cnSmall(t.Str[m[4]:m[5]])
 		if !ok1 || !ok2 {
 			continue
 		}
@@ -226,7 +226,7 @@ var (
 // forwardLooking reports whether the words around the mention make a future date expected.
 func forwardLooking(t *text, d dateMention) bool {
 	before := t.slice(max(0, d.start-12), d.start)
-	after := t.slice(d.end, min(len(t.runes), d.end+8))
+	after := t.slice(d.end, min(len(t.Runes), d.end+8))
 	for _, w := range forwardBefore {
 		if strings.Contains(before, w) {
 			return true
@@ -295,8 +295,8 @@ func decisionDate(t *text, dates []dateMention) (dateMention, bool) {
 		}
 	}
 	// 1. A labelled date.
-	for _, m := range reDecisionLabel.FindAllStringIndex(t.str, -1) {
-		_, e := t.span(m[0], m[1])
+	for _, m := range reDecisionLabel.FindAllStringIndex(t.Str, -1) {
+		_, e := t.Span(m[0], m[1])
 		for _, d := range full {
 			if d.start == e {
 				return d, true
@@ -307,10 +307,10 @@ func decisionDate(t *text, dates []dateMention) (dateMention, bool) {
 	var sig *dateMention
 	for i, d := range full {
 		ls, le := d.start, d.end
-		for ls > 0 && !isLineBreak(t.runes[ls-1]) {
+		for ls > 0 && !isLineBreak(t.Runes[ls-1]) {
 			ls--
 		}
-		for le < len(t.runes) && !isLineBreak(t.runes[le]) {
+		for le < len(t.Runes) && !isLineBreak(t.Runes[le]) {
 			le++
 		}
 		if blank(t.slice(ls, d.start)) && blank(t.slice(d.end, le)) {
@@ -323,12 +323,12 @@ func decisionDate(t *text, dates []dateMention) (dateMention, bool) {
 	// 3. The last date followed by 作出 … 决定 in the same clause.
 	var made *dateMention
 	for i, d := range full {
-		after := t.slice(d.end, min(len(t.runes), d.end+12))
+		after := t.slice(d.end, min(len(t.Runes), d.end+12))
 		k := strings.Index(after, "作出")
 		if k < 0 {
 			continue
 		}
-		clause := t.slice(d.end+utf8.RuneCountInString(after[:k]), len(t.runes))
+		clause := t.slice(d.end+utf8.RuneCountInString(after[:k]), len(t.Runes))
 		if j := strings.IndexAny(clause, "，,。；;\n"); j >= 0 {
 			clause = clause[:j]
 		}

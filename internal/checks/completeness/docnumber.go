@@ -44,17 +44,17 @@ func DocumentNumbers(s string) []domain.Finding {
 // documentNumbers checks the first limit numbers of t, all when limit < 0.
 func documentNumbers(t *text, limit int) []domain.Finding {
 	var fs []domain.Finding
-	for _, m := range reDocNumber.FindAllStringSubmatchIndex(t.str, limit) {
-		prefix := t.str[m[2]:m[3]]
+	for _, m := range reDocNumber.FindAllStringSubmatchIndex(t.Str, limit) {
+		prefix := t.Str[m[2]:m[3]]
 		pStart := m[2]
 		for _, w := range prefixStops {
 			if i := strings.LastIndex(prefix, w); i >= 0 && m[2]+i+len(w) > pStart {
 				pStart = m[2] + i + len(w)
 			}
 		}
-		prefix = t.str[pStart:m[3]]
-		open, year, closing, di, serial := t.str[m[4]:m[5]], t.str[m[6]:m[7]], t.str[m[8]:m[9]], t.str[m[10]:m[11]], t.str[m[12]:m[13]]
-		start, end := t.span(pStart, m[1])
+		prefix = t.Str[pStart:m[3]]
+		open, year, closing, di, serial := t.Str[m[4]:m[5]], t.Str[m[6]:m[7]], t.Str[m[8]:m[9]], t.Str[m[10]:m[11]], t.Str[m[12]:m[13]]
+		start, end := t.Span(pStart, m[1])
 		written := t.slice(start, end)
 
 		fixedYear := year
@@ -93,7 +93,7 @@ func documentNumbers(t *text, limit int) []domain.Finding {
 			add("docno_leading_zero", "的发文顺序号不编虚位（1不编为01）",
 				"the serial number has no leading zeros (1, not 01)")
 		}
-		if strings.ContainsFunc(t.str[m[4]:m[1]], isSpace) {
+		if strings.ContainsFunc(t.Str[m[4]:m[1]], isSpace) {
 			add("docno_spacing", "中间不应有空格",
 				"it must not contain spaces")
 		}

@@ -228,18 +228,18 @@ var reLabelLike = regexp.MustCompile(`^[^：:\n]{1,12}[：:]`)
 func restOfLine(t *text, i int) (rest, next string) {
 	const valueScan = 64
 	e := i
-	for e < len(t.runes) && e-i < valueScan && !isLineBreak(t.runes[e]) {
+	for e < len(t.Runes) && e-i < valueScan && !isLineBreak(t.Runes[e]) {
 		e++
 	}
 	rest = t.slice(i, e)
 	if e-i == valueScan {
 		return rest, ""
 	}
-	for e < len(t.runes) && isLineBreak(t.runes[e]) {
+	for e < len(t.Runes) && isLineBreak(t.Runes[e]) {
 		e++
 	}
 	n := e
-	for n < len(t.runes) && n-e < valueScan && !isLineBreak(t.runes[n]) {
+	for n < len(t.Runes) && n-e < valueScan && !isLineBreak(t.Runes[n]) {
 		n++
 	}
 	return rest, t.slice(e, n)
@@ -259,7 +259,7 @@ const (
 func locate(f Field, texts ...*text) (state fieldState, where *text, start, end int) {
 	if re := patternRE(f.Pattern); re != nil {
 		for _, t := range texts {
-			if re.MatchString(t.str) {
+			if re.MatchString(t.Str) {
 				return fieldPresent, t, 0, 0
 			}
 		}
@@ -269,8 +269,8 @@ func locate(f Field, texts ...*text) (state fieldState, where *text, start, end 
 		return fieldMissing, nil, 0, 0
 	}
 	for _, t := range texts {
-		for _, m := range re.FindAllStringIndex(t.str, -1) {
-			s, e := t.span(m[0], m[1])
+		for _, m := range re.FindAllStringIndex(t.Str, -1) {
+			s, e := t.Span(m[0], m[1])
 			rest, next := restOfLine(t, e)
 			if strings.TrimFunc(rest, func(r rune) bool { return isSpace(r) || strings.ContainsRune("；;。，,、", r) }) != "" ||
 				(blank(rest) && !blank(next) && !reLabelLike.MatchString(strings.TrimLeftFunc(next, isSpace))) {
@@ -303,7 +303,7 @@ func requiredFields(category string, title, body *text) []domain.Finding {
 		cat = [2]string{"本类信息", "this category"}
 	}
 	for _, f := range RequiredFields[category] {
-		if !applies(f, title.str) {
+		if !applies(f, title.Str) {
 			continue
 		}
 		label := f.NameZH

@@ -76,7 +76,7 @@ func brackets(t *text) []domain.Finding {
 		fs = append(fs, newFinding(code, domain.SeverityWarn, t.name, pos, pos+1,
 			fmt.Sprintf(zh, zhKind, string(r)), fmt.Sprintf(en, enKind, string(r)), ""))
 	}
-	rs := t.runes
+	rs := t.Runes
 	for i, r := range rs {
 		if _, ok := pairs[r]; ok {
 			stack = append(stack, open{r, i})
@@ -141,7 +141,7 @@ const repeatable = "。，、；：！？,;!?．"
 // other run's suggestion is the mark once.
 func repeatedPunctuation(t *text) []domain.Finding {
 	var fs []domain.Finding
-	rs := t.runes
+	rs := t.Runes
 	for i := 0; i < len(rs); {
 		j := i + 1
 		if strings.ContainsRune(repeatable, rs[i]) {

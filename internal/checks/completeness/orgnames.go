@@ -130,7 +130,7 @@ func occurrences(rs []rune, sub []rune) []int {
 // Two real organs that differ by one character outside the exclusions of
 // typoDiff are reported, and the reviewer dismisses the warning.
 func orgNames(t *text, department string) []domain.Finding {
-	rs := t.runes
+	rs := t.Runes
 	var fs []domain.Finding
 	add := func(start, end int, written, want string) {
 		if len(fs) >= maxPerRule {

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -16,48 +17,20 @@ const (
 	fieldBody  = "body"
 )
 
-// text is one field prepared for scanning: its runes, the same runes as a
-// string for the regular expressions, and the map from byte offsets of that
-// string back to rune offsets, because regexp reports bytes and findings
-// report runes.
-//
-// An invalid byte becomes one U+FFFD, exactly as utf8.RuneCountInString counts
-// it, and full-width digits become ASCII digits one rune for one rune, so every
-// offset into the prepared copy is the same offset into what the officer typed.
+// text is one field prepared for scanning, named as findings name it; see
+// runetext for how its offsets stay those of what the officer typed. Full-width
+// digits become ASCII digits.
 type text struct {
-	name   string
-	runes  []rune
-	str    string
-	byteAt []int // byteAt[b] is the rune offset of byte b of str; len(str)+1 entries
+	name string
+	*runetext.Text
 }
 
 func newText(name, raw string) *text {
-	rs := []rune(raw)
-	for i, r := range rs {
-		if r >= '０' && r <= '９' {
-			rs[i] = r - '０' + '0'
-		}
-	}
-	str := string(rs)
-	byteAt := make([]int, len(str)+1)
-	n := 0
-	for b := 0; b < len(str); {
-		_, size := utf8.DecodeRuneInString(str[b:])
-		for k := range size {
-			byteAt[b+k] = n
-		}
-		b += size
-		n++
-	}
-	byteAt[len(str)] = n
-	return &text{name: name, runes: rs, str: str, byteAt: byteAt}
+	return &text{name: name, Text: runetext.New(raw, runetext.FoldDigits)}
 }
 
-// span converts a byte range of t.str to a rune range.
-func (t *text) span(b0, b1 int) (int, int) { return t.byteAt[b0], t.byteAt[b1] }
-
 // slice returns the runes [start, end) as a string.
-func (t *text) slice(start, end int) string { return string(t.runes[start:end]) }
+func (t *text) slice(start, end int) string { return string(t.Runes[start:end]) }
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 

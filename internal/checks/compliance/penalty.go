@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sanshen-gov/sanshen/internal/checks/completeness"
+	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -76,33 +77,9 @@ var kindREs = func() []*regexp.Regexp {
 
 // text is the body prepared for matching: full-width digits become ASCII,
 // one rune for one, so that rune offsets stay those of the original.
-type text struct {
-	runes  []rune
-	str    string
-	byteAt []int
-}
+type text = runetext.Text
 
-func newText(raw string) *text {
-	rs := []rune(raw)
-	for i, r := range rs {
-		if r >= '０' && r <= '９' {
-			rs[i] = r - '０' + '0'
-		}
-	}
-	str := string(rs)
-	byteAt := make([]int, len(str)+1)
-	n := 0
-	for b := 0; b < len(str); {
-		_, size := utf8.DecodeRuneInString(str[b:])
-		for k := range size {
-			byteAt[b+k] = n
-		}
-		b += size
-		n++
-	}
-	byteAt[len(str)] = n
-	return &text{runes: rs, str: str, byteAt: byteAt}
-}
+func newText(raw string) *text { return runetext.New(raw, runetext.FoldDigits) }
 
 // penaltyFacts is what a decision imposes, as far as it can be read.
 type penaltyFacts struct {
@@ -121,7 +98,7 @@ func (p penaltyFacts) has(name string) bool {
 	return false
 }
 
-// segments returns the byte ranges of t.str that state the penalty: from each
+// segments returns the byte ranges of t.Str that state the penalty: from each
 // anchor to the end of its line, continued into the following lines while
 // they are list items or the line before ends with a colon. Reading only
 // these keeps the fines a decision quotes from the law (处五千元以上五万元以下
@@ -129,21 +106,21 @@ func (p penaltyFacts) has(name string) bool {
 func segments(t *text) [][2]int {
 	var out [][2]int
 	lineEnd := func(b int) int {
-		if i := strings.IndexByte(t.str[b:], '\n'); i >= 0 {
+		if i := strings.IndexByte(t.Str[b:], '\n'); i >= 0 {
 			return b + i
 		}
-		return len(t.str)
+		return len(t.Str)
 	}
-	for _, m := range reAnchor.FindAllStringIndex(t.str, -1) {
+	for _, m := range reAnchor.FindAllStringIndex(t.Str, -1) {
 		if n := len(out); n > 0 && m[0] < out[n-1][1] {
 			continue // already inside the segment before
 		}
 		s, e := m[0], lineEnd(m[0])
-		for e < len(t.str) {
-			line := strings.TrimRight(t.str[s:e], " \t\r\u3000")
+		for e < len(t.Str) {
+			line := strings.TrimRight(t.Str[s:e], " \t\r\u3000")
 			next := e + 1
 			ne := lineEnd(next)
-			nextLine := t.str[next:ne]
+			nextLine := t.Str[next:ne]
 			if strings.TrimSpace(nextLine) == "" {
 				break
 			}
@@ -163,14 +140,14 @@ func analyse(body string) penaltyFacts {
 	t := newText(body)
 	segs := segments(t)
 	if len(segs) == 0 {
-		segs = [][2]int{{0, len(t.str)}}
+		segs = [][2]int{{0, len(t.Str)}}
 	}
 	var p penaltyFacts
 	for i, re := range kindREs {
 		for _, sg := range segs {
-			if m := re.FindStringIndex(t.str[sg[0]:sg[1]]); m != nil {
+			if m := re.FindStringIndex(t.Str[sg[0]:sg[1]]); m != nil {
 				p.kinds = append(p.kinds, i)
-				p.firstAt = append(p.firstAt, [2]int{t.byteAt[sg[0]+m[0]], t.byteAt[sg[0]+m[1]]})
+				p.firstAt = append(p.firstAt, [2]int{t.Rune(sg[0] + m[0]), t.Rune(sg[0] + m[1])})
 				break
 			}
 		}
@@ -178,7 +155,7 @@ func analyse(body string) penaltyFacts {
 	var total float64
 	read := 0
 	for _, sg := range segs {
-		seg := t.str[sg[0]:sg[1]]
+		seg := t.Str[sg[0]:sg[1]]
 		for _, m := range kindREs[2].FindAllStringIndex(seg, -1) { // 罚款
 			before := lastRunes(seg[:m[0]], 14)
 			if reRange.MatchString(lastRunes(before, 6)) && strings.Contains(before, "元") {
@@ -412,9 +389,9 @@ func penaltyFindings(c domain.Content) []domain.Finding {
 	t := newText(c.Body)
 
 	// The legal basis.
-	if !reLaw.MatchString(t.str) {
-		if m := reLawNoArticle.FindStringIndex(t.str); m != nil {
-			s, e := t.byteAt[m[0]], t.byteAt[m[1]]
+	if !reLaw.MatchString(t.Str) {
+		if m := reLawNoArticle.FindStringIndex(t.Str); m != nil {
+			s, e := t.Span(m[0], m[1])
 			fs = append(fs, newFinding("penalty_no_legal_basis", domain.SeverityBlock, "body", s, e,
 				"处罚依据只写了法律名称，未写明具体条款（应为“依据《……》第×条”）。",
 				"The legal basis names a law but no article; cite it as 依据《…》第X条.", ""))

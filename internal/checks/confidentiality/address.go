@@ -56,17 +56,17 @@ const (
 
 func addresses(t *text) []domain.Finding {
 	var fs []domain.Finding
-	for _, m := range reAddressLabel.FindAllStringSubmatchIndex(t.str, -1) {
-		labelStart, valueStart := t.span(m[0], m[1])
-		label := t.str[m[2]:m[3]]
-		start, end := addressValue(t.runes, valueStart)
-		value := string(t.runes[start:end])
-		if !addressLike(value) || !personsAddress(t.runes, labelStart, slices.Contains(weakLabels, label)) {
+	for _, m := range reAddressLabel.FindAllStringSubmatchIndex(t.Str, -1) {
+		labelStart, valueStart := t.Span(m[0], m[1])
+		label := t.Str[m[2]:m[3]]
+		start, end := addressValue(t.Runes, valueStart)
+		value := string(t.Runes[start:end])
+		if !addressLike(value) || !personsAddress(t.Runes, labelStart, slices.Contains(weakLabels, label)) {
 			continue
 		}
 		fs = append(fs, domain.Finding{
 			Code: codeAddress, Severity: domain.SeverityWarn, Stage: domain.StageConfidentiality,
-			Start: start, End: end, Suggestion: maskAddress(t.runes[start:end]),
+			Start: start, End: end, Suggestion: maskAddress(t.Runes[start:end]),
 			// The messages do not repeat the address: findings are stored and
 			// audited, and personal data should not spread there.
 			MessageZH: "疑似自然人住址。公开行政处罚决定等文书时应隐去自然人的详细住址（可保留至县级），请核实。",

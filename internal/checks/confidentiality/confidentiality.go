@@ -30,8 +30,8 @@ package confidentiality
 import (
 	"cmp"
 	"slices"
-	"unicode/utf8"
 
+	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -90,37 +90,11 @@ func sortByOffset(fs []domain.Finding) []domain.Finding {
 	return fs
 }
 
-// text is a field prepared for matching: its runes folded to half-width, the
-// same runes as a string for the regular expressions, and the map from byte
-// offsets of that string back to rune offsets.
-type text struct {
-	runes  []rune
-	str    string
-	byteAt []int // byteAt[b] is the rune offset of byte b of str; len(str)+1 entries
-}
+// text is a field prepared for matching, its runes folded to half-width with
+// fold; see runetext.
+type text = runetext.Text
 
-func newText(s string) *text {
-	rs := []rune(s) // an invalid byte becomes one U+FFFD, as utf8.RuneCountInString counts it
-	for i, r := range rs {
-		rs[i] = fold(r)
-	}
-	str := string(rs)
-	byteAt := make([]int, len(str)+1)
-	n := 0
-	for b := 0; b < len(str); {
-		_, size := utf8.DecodeRuneInString(str[b:])
-		for k := range size {
-			byteAt[b+k] = n
-		}
-		b += size
-		n++
-	}
-	byteAt[len(str)] = n
-	return &text{runes: rs, str: str, byteAt: byteAt}
-}
-
-// span converts a regexp byte range of t.str to a rune range.
-func (t *text) span(b0, b1 int) (int, int) { return t.byteAt[b0], t.byteAt[b1] }
+func newText(s string) *text { return runetext.New(s, fold) }
 
 // fold maps full-width ASCII variants and unusual spaces to ASCII, one rune
 // for one rune, so that "１３８" is matched like "138".

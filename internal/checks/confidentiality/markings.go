@@ -63,46 +63,46 @@ func Markings(s string) []domain.Finding {
 	t := newText(s)
 	var fs []domain.Finding
 	add := func(code string, start, end int, variant bool) {
-		fs = append(fs, markingFinding(code, string(t.runes[start:end]), start, end, variant))
+		fs = append(fs, markingFinding(code, string(t.Runes[start:end]), start, end, variant))
 	}
 
-	for _, m := range reClassified.FindAllStringIndex(t.str, -1) {
-		if start, end := t.span(m[0], m[1]); !namedSecret(t.runes, start) {
+	for _, m := range reClassified.FindAllStringIndex(t.Str, -1) {
+		if start, end := t.Span(m[0], m[1]); !namedSecret(t.Runes, start) {
 			add(codeClassified, start, end, false)
 		}
 	}
-	for _, m := range reClassifiedVariant.FindAllStringIndex(t.str, -1) {
-		if start, end := t.span(m[0], m[1]); !namedSecret(t.runes, start) {
+	for _, m := range reClassifiedVariant.FindAllStringIndex(t.Str, -1) {
+		if start, end := t.Span(m[0], m[1]); !namedSecret(t.Runes, start) {
 			add(codeClassified, start, end, true)
 		}
 	}
-	for _, m := range reWorkSecretStar.FindAllStringIndex(t.str, -1) {
-		start, end := t.span(m[0], m[1])
+	for _, m := range reWorkSecretStar.FindAllStringIndex(t.Str, -1) {
+		start, end := t.Span(m[0], m[1])
 		add(codeWorkSecret, start, end, false)
 	}
-	for _, m := range reKeep.FindAllStringSubmatchIndex(t.str, -1) {
-		start, end := t.span(m[0], m[1])
-		phrase, sep := t.str[m[2]:m[3]], t.str[m[4]:m[5]]
-		if keepMarking(t.runes, start, phrase, sep) {
+	for _, m := range reKeep.FindAllStringSubmatchIndex(t.Str, -1) {
+		start, end := t.Span(m[0], m[1])
+		phrase, sep := t.Str[m[2]:m[3]], t.Str[m[4]:m[5]]
+		if keepMarking(t.Runes, start, phrase, sep) {
 			add(codeWorkSecret, start, end, false)
 		}
 	}
 
-	head := headLine(t.runes)
-	for a, b := range lines(t.runes) {
-		a, b = trimBlank(t.runes, a, b)
+	head := headLine(t.Runes)
+	for a, b := range lines(t.Runes) {
+		a, b = trimBlank(t.Runes, a, b)
 		if a == b {
 			continue
 		}
 		set := lineMarkings
 		if a == head {
 			set = append(slices.Clip(lineMarkings), headMarkings...)
-			if inner := unbracket(t.runes[a:b]); slices.Contains(set, inner) {
+			if inner := unbracket(t.Runes[a:b]); slices.Contains(set, inner) {
 				add(markingCode(inner), a, b, false)
 				continue
 			}
 		}
-		if end, inner, ok := bracketedPrefix(t.runes[a:b]); ok && slices.Contains(set, inner) {
+		if end, inner, ok := bracketedPrefix(t.Runes[a:b]); ok && slices.Contains(set, inner) {
 			add(markingCode(inner), a, a+end, false)
 		}
 	}

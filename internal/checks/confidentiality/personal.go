@@ -30,13 +30,13 @@ var reIndexNumber = regexp.MustCompile(`索引号[ \t]*(?::[ \t]*)?([0-9A-Za-z][
 // for the caller to set.
 func PersonalData(s string) []domain.Finding {
 	t := newText(s)
-	sc := &numberScanner{rs: t.runes, ts: tokenize(t.runes)}
+	sc := &numberScanner{rs: t.Runes, ts: tokenize(t.Runes)}
 	sc.scan()
 	fs := append(sc.found, addresses(t)...)
 
 	var exempt [][2]int
-	for _, m := range reIndexNumber.FindAllStringSubmatchIndex(t.str, -1) {
-		a, b := t.span(m[2], m[3])
+	for _, m := range reIndexNumber.FindAllStringSubmatchIndex(t.Str, -1) {
+		a, b := t.Span(m[2], m[3])
 		exempt = append(exempt, [2]int{a, b})
 	}
 	out := fs[:0]

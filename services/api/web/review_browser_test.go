@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
@@ -209,4 +210,36 @@ func TestBrowserAccessAndSafety(t *testing.T) {
 	wang.do(chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#signin")),
 		chromedp.Navigate(s.base+"/web/drafts"), chromedp.WaitVisible(chromedp.CSS("#signin")))
 	_ = time.Second
+}
+
+// TestKeyboardOnly signs in and decides with the keyboard alone.
+func TestKeyboardOnly(t *testing.T) {
+	s := startSite(t)
+	if s.alloc == nil {
+		s.alloc = browser(t)
+	}
+	ctx, cancel := chromedp.NewContext(s.alloc, chromedp.WithNewBrowserContext())
+	defer cancel()
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p := &person{s: s, name: "li-keyboard", ctx: ctx}
+	p.do(chromedp.Navigate(s.base+"/web/login"), chromedp.WaitVisible(chromedp.CSS("#name")),
+		chromedp.KeyEvent("li"), chromedp.KeyEvent(kb.Tab))
+	if id := p.eval(`document.activeElement.id`); id != "password" {
+		t.Fatalf("Tab from the name went to %q", id)
+	}
+	p.do(chromedp.KeyEvent(password+kb.Enter), chromedp.WaitVisible(chromedp.CSS("#logout")))
+	wang := s.as("wang")
+	id := wang.submitDraft("关于调整社区服务中心开放时间的公告", body1)
+	s.waitState(id, domain.StateCompliance)
+	p.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#decide-form")),
+		chromedp.Focus(chromedp.CSS("#comment")))
+	// From the comment, Tab reaches the reason and then the approve button.
+	p.do(chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab))
+	if id := p.eval(`document.activeElement.id`); id != "approve" {
+		t.Fatalf("Tab order reached %q, want approve", id)
+	}
+	p.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	s.waitState(id, domain.StateConfidentiality)
 }
