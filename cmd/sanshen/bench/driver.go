@@ -122,7 +122,7 @@ func (d *driver) run(ctx context.Context, sysErrs <-chan error) error {
 
 	// Officers.
 	next := make(chan int)
-	g.go_(func(ctx context.Context, quit <-chan struct{}) error {
+	g.spawn(func(ctx context.Context, quit <-chan struct{}) error {
 		defer close(next)
 		var tick *time.Ticker
 		if d.o.Rate > 0 {
@@ -146,7 +146,7 @@ func (d *driver) run(ctx context.Context, sysErrs <-chan error) error {
 		return nil
 	})
 	for range d.o.Clients {
-		g.go_(func(ctx context.Context, _ <-chan struct{}) error {
+		g.spawn(func(ctx context.Context, _ <-chan struct{}) error {
 			for i := range next {
 				if err := d.submit(ctx, i); err != nil {
 					return err
@@ -169,7 +169,7 @@ func (d *driver) run(ctx context.Context, sysErrs <-chan error) error {
 
 	// The end: every draft published.
 	done := make(chan struct{})
-	g.go_(func(ctx context.Context, quit <-chan struct{}) error { return d.watch(ctx, quit, done, sysErrs) })
+	g.spawn(func(ctx context.Context, quit <-chan struct{}) error { return d.watch(ctx, quit, done, sysErrs) })
 	err := g.wait(done)
 	d.finished = time.Now()
 	if err != nil {
@@ -221,7 +221,7 @@ const queueLimit = 500
 func (d *driver) stage(g *group, stage domain.Stage, watcher *person, department string, deciders []*person) {
 	work := make(chan queueItem, queueLimit)
 	var outstanding atomic.Int64
-	g.go_(func(ctx context.Context, quit <-chan struct{}) error {
+	g.spawn(func(ctx context.Context, quit <-chan struct{}) error {
 		defer close(work)
 		seen := map[[2]int64]bool{}
 		q := url.Values{"stage": {string(stage)}, "limit": {fmt.Sprint(queueLimit)}}
@@ -267,7 +267,7 @@ func (d *driver) stage(g *group, stage domain.Stage, watcher *person, department
 		return nil
 	})
 	for _, p := range deciders {
-		g.go_(func(ctx context.Context, quit <-chan struct{}) error {
+		g.spawn(func(ctx context.Context, quit <-chan struct{}) error {
 			for it := range work {
 				err := d.decide(ctx, quit, stage, p, it)
 				outstanding.Add(-1)
@@ -347,7 +347,7 @@ func (d *driver) decide(ctx context.Context, quit <-chan struct{}, stage domain.
 // person noticing it in their list) and has the flagged text removed, as
 // its author would, and is counted with the codes that blocked it.
 func (d *driver) authors(g *group) {
-	g.go_(func(ctx context.Context, quit <-chan struct{}) error {
+	g.spawn(func(ctx context.Context, quit <-chan struct{}) error {
 		for !closed(quit) {
 			sleep(quit, time.Second)
 			rows, _ := d.db.Pool.Query(ctx, `SELECT id, revision FROM drafts WHERE state = 'returned'`)
@@ -372,7 +372,7 @@ func (d *driver) authors(g *group) {
 		return nil
 	})
 	for range max(2, d.o.Clients/4) {
-		g.go_(func(ctx context.Context, quit <-chan struct{}) error {
+		g.spawn(func(ctx context.Context, quit <-chan struct{}) error {
 			for {
 				select {
 				case <-quit:
@@ -672,7 +672,7 @@ func newGroup(ctx context.Context) *group {
 
 func (g *group) stop() { g.qonce.Do(func() { close(g.quit) }) }
 
-func (g *group) go_(fn func(ctx context.Context, quit <-chan struct{}) error) {
+func (g *group) spawn(fn func(ctx context.Context, quit <-chan struct{}) error) {
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()

@@ -396,6 +396,7 @@ type sample struct {
 	maxRSSKB    int64
 	machineBusy uint64 // jiffies, all cores
 	machineAll  uint64
+	cores       int            // cpuN lines of /proc/stat
 	backends    map[int]uint64 // pid → utime+stime jiffies of the bench database's backends
 	commits     int64
 }
@@ -403,7 +404,7 @@ type sample struct {
 func takeSample(ctx context.Context, s *store.Store) (sample, error) {
 	sm := sample{at: time.Now(), backends: map[int]uint64{}}
 	sm.cpu, sm.maxRSSKB = rusage()
-	sm.machineBusy, sm.machineAll = machineJiffies()
+	sm.machineBusy, sm.machineAll, sm.cores = machineJiffies()
 	rows, _ := s.Pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
 	for rows.Next() {
 		var pid int
@@ -440,10 +441,13 @@ func (r *Result) fillProcess(before, after sample) {
 		ticks += j - min(before.backends[pid], j)
 	}
 	r.PostgresCPUSeconds = float64(ticks) / clockTicks
-	if after.machineAll > before.machineAll {
-		// /proc/stat sums every core; one core-second is clockTicks jiffies.
-		machineBusy := float64(after.machineBusy-before.machineBusy) / clockTicks
-		r.OtherCPUSeconds = max(0, machineBusy-r.CPUSeconds-r.PostgresCPUSeconds)
+	if after.machineAll > before.machineAll && after.cores > 0 {
+		// The busy share times the cores and the window, rather than busy
+		// jiffies ÷ USER_HZ: a virtual machine's /proc/stat can advance a few
+		// percent slower than the wall clock, and this is a small difference
+		// of large numbers.
+		busy := r.MachineCPUBusy * float64(after.cores) * r.CPUWindowSeconds
+		r.OtherCPUSeconds = max(0, busy-r.CPUSeconds-r.PostgresCPUSeconds)
 	}
 }
 
@@ -462,17 +466,22 @@ func (r *Result) fillCommits(ctx context.Context, s *store.Store, before sample)
 	return nil
 }
 
-// machineJiffies reads the busy and total CPU time of the machine from
-// /proc/stat (zero where there is none).
-func machineJiffies() (busy, all uint64) {
+// machineJiffies reads the busy and total CPU time of the machine, and its
+// number of cores, from /proc/stat (zero where there is none).
+func machineJiffies() (busy, all uint64, cores int) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
+	lines := strings.Split(string(b), "\n")
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "cpu") {
+			cores++
+		}
+	}
+	f := strings.Fields(lines[0])
 	if len(f) < 5 || f[0] != "cpu" {
-		return 0, 0
+		return 0, 0, 0
 	}
 	for i, s := range f[1:] {
 		v, _ := strconv.ParseUint(s, 10, 64)
@@ -484,7 +493,7 @@ func machineJiffies() (busy, all uint64) {
 			busy += v
 		}
 	}
-	return busy, all
+	return busy, all, cores
 }
 
 // processJiffies is utime+stime of a process, from /proc/PID/stat.
