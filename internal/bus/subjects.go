@@ -38,3 +38,16 @@ type Work struct {
 	Revision int          `json:"revision"`
 	State    domain.State `json:"state"`
 }
+
+// StateForSubject is the state whose machine step a subject carries.
+func StateForSubject(subject string) (domain.State, bool) {
+	if subject == SubjectPublish {
+		return domain.StatePublishing, true
+	}
+	for _, st := range domain.Stages {
+		if StageSubject(st) == subject {
+			return st.State(), true
+		}
+	}
+	return "", false
+}

@@ -18,22 +18,35 @@ import (
 // changes nothing. This is what makes redelivery and duplicates safe.
 var ErrNothingToDo = errors.New("no step owed: already done or superseded")
 
-// StepWork loads the content a worker needs for w, or ErrNothingToDo.
+// StepWork loads the content a worker needs for w, or ErrNothingToDo, in
+// one query.
 func (s *Store) StepWork(ctx context.Context, w bus.Work) (domain.Content, error) {
 	var state domain.State
 	var rev int
 	var done bool
-	err := s.Pool.QueryRow(ctx, `SELECT state, revision, step_done FROM drafts WHERE id = $1`, w.DraftID).Scan(&state, &rev, &done)
+	var c domain.Content
+	var chans []string
+	err := s.Pool.QueryRow(ctx, `SELECT d.state, d.revision, d.step_done, r.title, r.body, dep.name, r.category, r.channels, r.formed_on
+		FROM drafts d JOIN departments dep ON dep.id = d.department_id
+		JOIN revisions r ON r.draft_id = d.id AND r.revision = $2
+		WHERE d.id = $1`, w.DraftID, w.Revision).Scan(&state, &rev, &done, &c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return domain.Content{}, fmt.Errorf("draft %d: %w", w.DraftID, ErrNotFound)
+		// No such draft, or no such revision of it: either way nothing is owed.
+		if _, ferr := s.DraftFacts(ctx, w.DraftID); errors.Is(ferr, ErrNotFound) {
+			return c, fmt.Errorf("draft %d: %w", w.DraftID, ErrNotFound)
+		}
+		return c, ErrNothingToDo
 	}
 	if err != nil {
-		return domain.Content{}, fmt.Errorf("error loading draft %d: %w", w.DraftID, err)
+		return c, fmt.Errorf("error loading draft %d: %w", w.DraftID, err)
 	}
 	if state != w.State || rev != w.Revision || done {
-		return domain.Content{}, ErrNothingToDo
+		return c, ErrNothingToDo
 	}
-	return s.Revision(ctx, w.DraftID, w.Revision)
+	for _, ch := range chans {
+		c.Channels = append(c.Channels, domain.Channel(ch))
+	}
+	return c, nil
 }
 
 // CompleteChecks stores a stage's findings and moves the draft on, in one
@@ -158,23 +171,57 @@ func (s *Store) RecordPublication(ctx context.Context, w bus.Work, o Publication
 		if err != nil {
 			return err
 		}
-		ct, err := tx.Exec(ctx, `UPDATE publications SET status = $4, url = $5, external_id = $6, error = $7,
+		n, err := recordOutcomes(ctx, tx, &cur, w, []PublicationOutcome{o})
+		if err == nil && n == 0 {
+			return ErrNothingToDo
+		}
+		return err
+	})
+}
+
+// recordOutcomes writes each outcome whose row is still open, with its
+// audit event, in one round trip, and reports how many it wrote.
+func recordOutcomes(ctx context.Context, tx pgx.Tx, cur *lockedDraft, w bus.Work, os []PublicationOutcome) (int, error) {
+	if len(os) == 0 {
+		return 0, nil
+	}
+	b := &pgx.Batch{}
+	for _, o := range os {
+		b.Queue(`UPDATE publications SET status = $4, url = $5, external_id = $6, error = $7,
 			delivered_at = CASE WHEN $4 = 'delivered' THEN now() END
 			WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND status IN ('pending', 'sending')`,
 			w.DraftID, w.Revision, o.Channel, o.Status, o.URL, o.ExternalID, o.Error)
+	}
+	br := tx.SendBatch(ctx, b)
+	var written []PublicationOutcome
+	for _, o := range os {
+		ct, err := br.Exec()
 		if err != nil {
-			return fmt.Errorf("error recording publication: %w", err)
+			br.Close()
+			return 0, fmt.Errorf("error recording publication: %w", err)
 		}
-		if ct.RowsAffected() == 0 {
-			return ErrNothingToDo
+		if ct.RowsAffected() == 1 {
+			written = append(written, o)
 		}
-		b := &pgx.Batch{}
-		queueEvent(b, &audit.Event{Chain: audit.DraftChain(cur.ID), DraftID: cur.ID, Actor: SystemActor.Name,
+	}
+	if err := br.Close(); err != nil {
+		return 0, fmt.Errorf("error recording publication: %w", err)
+	}
+	b = &pgx.Batch{}
+	for _, o := range written {
+		e := &audit.Event{Chain: audit.DraftChain(cur.ID), DraftID: cur.ID, Actor: SystemActor.Name,
 			Role: string(domain.RoleSystem), Stage: string(domain.StatePublishing), Action: "channel_" + o.Status,
 			Revision: w.Revision, ContentSHA256: cur.Content, Reason: string(o.Channel),
-			Comment: joinNonEmpty(" ", o.URL, o.ExternalID, o.Error)}, cur.ChainLen, cur.ChainHead)
-		return sendBatch(ctx, tx, b)
-	})
+			Comment: joinNonEmpty(" ", o.URL, o.ExternalID, o.Error)}
+		queueEvent(b, e, cur.ChainLen, cur.ChainHead)
+		cur.ChainLen, cur.ChainHead = e.Index, e.Hash
+	}
+	if len(written) > 0 {
+		if err := sendBatch(ctx, tx, b); err != nil {
+			return 0, err
+		}
+	}
+	return len(written), nil
 }
 
 func joinNonEmpty(sep string, parts ...string) string {
@@ -192,8 +239,13 @@ func joinNonEmpty(sep string, parts ...string) string {
 }
 
 // FinishPublishing moves the draft to published once every channel has a
-// final outcome. It returns ErrNothingToDo while some channel is still open.
-func (s *Store) FinishPublishing(ctx context.Context, w bus.Work) error {
+// final outcome; while another publisher still holds a send it only writes
+// the given outcomes, and that publisher finishes the draft.
+//
+// The outcomes of channels that need no claim (the website, an
+// unconfigured channel, an unknown send) are written in the same
+// transaction, so a website-only draft is published in one commit.
+func (s *Store) FinishPublishing(ctx context.Context, w bus.Work, outcomes ...PublicationOutcome) error {
 	return s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
 		cur, err := lockDraft(ctx, tx, w.DraftID)
 		if err != nil {
@@ -203,6 +255,9 @@ func (s *Store) FinishPublishing(ctx context.Context, w bus.Work) error {
 		if cur.State != domain.StatePublishing || cur.Revision != w.Revision || cur.StepDone {
 			return ErrNothingToDo
 		}
+		if _, err := recordOutcomes(ctx, tx, &cur, w, outcomes); err != nil {
+			return err
+		}
 		var open int
 		var summary string
 		if err := tx.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status IN ('pending', 'sending')),
@@ -211,7 +266,9 @@ func (s *Store) FinishPublishing(ctx context.Context, w bus.Work) error {
 			return fmt.Errorf("error reading publications: %w", err)
 		}
 		if open > 0 {
-			return ErrNothingToDo
+			// Another publisher holds a send; it finishes the draft. Keep
+			// the outcomes written here.
+			return nil
 		}
 		b := &pgx.Batch{}
 		queueMove(b, &cur, move{to: domain.StatePublished, revision: cur.Revision, stepDone: true,
@@ -221,15 +278,22 @@ func (s *Store) FinishPublishing(ctx context.Context, w bus.Work) error {
 	})
 }
 
-// Sweep re-sends, through the outbox, the work of drafts whose machine step
-// has not finished within after: a message lost by NATS delays a draft but
-// never strands it. Replicas sweep disjoint rows (SKIP LOCKED).
-func (s *Store) Sweep(ctx context.Context, after time.Duration, limit int) (int, error) {
+// Sweep re-sends, through the outbox, the work of drafts in states whose
+// machine step has not finished within after: a message lost by NATS delays
+// a draft but never strands it. Replicas sweep disjoint rows (SKIP LOCKED).
+func (s *Store) Sweep(ctx context.Context, after time.Duration, limit int, states []domain.State) (int, error) {
 	n := 0
+	if len(states) == 0 {
+		return 0, nil
+	}
+	names := make([]string, len(states))
+	for i, st := range states {
+		names[i] = string(st)
+	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `SELECT id, state, revision FROM drafts
-			WHERE NOT step_done AND step_sent_at < now() - make_interval(secs => $1)
-			ORDER BY step_sent_at LIMIT $2 FOR UPDATE SKIP LOCKED`, after.Seconds(), limit)
+			WHERE NOT step_done AND step_sent_at < now() - make_interval(secs => $1) AND state = ANY($3)
+			ORDER BY step_sent_at LIMIT $2 FOR UPDATE SKIP LOCKED`, after.Seconds(), limit, names)
 		ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bus.Work, error) {
 			var w bus.Work
 			return w, r.Scan(&w.DraftID, &w.State, &w.Revision)

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +33,10 @@ const OutboxChannel = "sanshen_outbox"
 // EventsChannel is notified when a draft changes state, for live pages.
 const EventsChannel = "sanshen_events"
 
+// DefaultPoolSize is the connection pool's size unless DATABASE_URL sets
+// pool_max_conns: enough for every service of `sanshen all` at once.
+const DefaultPoolSize = 16
+
 // ErrNotFound is returned when the thing asked for does not exist.
 var ErrNotFound = errors.New("not found")
 
@@ -50,6 +55,11 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("error parsing DATABASE_URL: %w", err)
+	}
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		// pgx's default (max(4, CPUs)) starves a process that runs every
+		// service; measured in docs/performance.md. The URL can still set it.
+		cfg.MaxConns = DefaultPoolSize
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -76,10 +86,11 @@ func redact(u string) string {
 // EnsureDatabase creates the database DATABASE_URL names if it is missing,
 // so `sanshen all` works on a fresh PostgreSQL.
 func EnsureDatabase(ctx context.Context, databaseURL string) error {
-	cfg, err := pgx.ParseConfig(databaseURL)
+	pcfg, err := pgxpool.ParseConfig(databaseURL) // accepts and drops the pool_* settings
 	if err != nil {
 		return fmt.Errorf("error parsing DATABASE_URL: %w", err)
 	}
+	cfg := pcfg.ConnConfig
 	name := cfg.Database
 	cfg.Database = "postgres"
 	conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -211,11 +222,12 @@ func (s *Store) Listen(ctx context.Context, channel string, ready func(), on fun
 }
 
 func (s *Store) listenOnce(ctx context.Context, channel string, ready *func(), on func(string)) error {
-	conn, err := s.Pool.Acquire(ctx)
+	// A connection of its own, outside the pool: it is held for ever.
+	conn, err := pgx.ConnectConfig(ctx, s.Pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return err
 	}
@@ -225,7 +237,7 @@ func (s *Store) listenOnce(ctx context.Context, channel string, ready *func(), o
 		*ready = nil
 	}
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}

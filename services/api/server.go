@@ -112,6 +112,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the draft changed while your request was handled; reload and try again"}
 	case errors.As(err, &he):
 		ae = &apiError{Status: he.Code, Code: httpCode(he.Code), Message: fmt.Sprint(he.Message)}
+	case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:
+		// The client went away; nobody is there to read an answer.
+		s.Log.Debug("request abandoned by the client", "method", c.Request().Method, "path", c.Request().URL.Path)
+		c.Response().WriteHeader(499)
+		return
 	default:
 		s.Log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 		ae = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"}

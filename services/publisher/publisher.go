@@ -102,12 +102,22 @@ func (p *Publisher) Handle(ctx context.Context, w bus.Work) error {
 	if err != nil {
 		return err
 	}
+	var local []store.PublicationOutcome // outcomes written with the finish, in one transaction
 	for _, pub := range pubs {
-		if err := p.deliver(ctx, w, content, pub); err != nil {
+		o, err := p.deliver(ctx, w, content, pub)
+		if err != nil {
 			return err
 		}
+		if o != nil {
+			local = append(local, *o)
+		}
 	}
-	err = p.Store.FinishPublishing(ctx, w)
+	err = p.Store.FinishPublishing(ctx, w, local...)
+	if err == nil {
+		for _, o := range local {
+			p.Metrics.Publications.WithLabelValues(string(o.Channel), o.Status).Inc()
+		}
+	}
 	if errors.Is(err, store.ErrNothingToDo) {
 		return bus.ErrNoop
 	}
@@ -121,7 +131,10 @@ func (p *Publisher) claimTimeout() time.Duration {
 	return 10 * time.Minute
 }
 
-func (p *Publisher) deliver(ctx context.Context, w bus.Work, content domain.Content, pub store.Publication) error {
+// deliver publishes one channel. An external send is claimed, made and
+// recorded here; every other outcome is returned, to be written with the
+// finish in one transaction.
+func (p *Publisher) deliver(ctx context.Context, w bus.Work, content domain.Content, pub store.Publication) (*store.PublicationOutcome, error) {
 	name := domain.Channel(pub.Channel)
 	ch := p.Channels[name]
 	if ch == nil {
@@ -131,35 +144,37 @@ func (p *Publisher) deliver(ctx context.Context, w bus.Work, content domain.Cont
 	switch {
 	case pub.Status == store.PubSending && pub.ClaimedAt != nil && time.Since(*pub.ClaimedAt) < p.claimTimeout():
 		// Another publisher may still be at it (a sweeper's duplicate, a replica).
-		return fmt.Errorf("the %s send claimed at %s is still in progress", name, pub.ClaimedAt.Format(time.RFC3339))
+		return nil, fmt.Errorf("the %s send claimed at %s is still in progress", name, pub.ClaimedAt.Format(time.RFC3339))
 	case pub.Status == store.PubSending:
 		// A send was claimed and never recorded: it may have gone out. A
 		// WeChat mass-send cannot be taken back, so a person must check.
 		o.Status, o.Error = store.PubUnknown, "a send was started but its outcome was not recorded; check the channel before sending again"
+		return &o, nil
 	case pub.Status != store.PubPending:
-		return nil // already final
+		return nil, nil // already final
 	case !ch.Configured():
 		o.Status, o.Error = store.PubNotConfigured, "channel not configured"
+		return &o, nil
 	case ch.Internal():
 		o.URL, o.ExternalID, _ = ch.Deliver(ctx, w.DraftID, w.Revision, content)
 		o.Status = store.PubDelivered
-	default:
-		won, err := p.Store.ClaimPublication(ctx, w, name)
-		if err != nil || !won {
-			return err
-		}
-		url, ext, derr := ch.Deliver(ctx, w.DraftID, w.Revision, content)
-		o.URL, o.ExternalID, o.Status = url, ext, store.PubDelivered
-		if derr != nil {
-			o.Status, o.Error = store.PubFailed, derr.Error()
-		}
+		return &o, nil
 	}
-	err := p.Store.RecordPublication(ctx, w, o)
+	won, err := p.Store.ClaimPublication(ctx, w, name)
+	if err != nil || !won {
+		return nil, err
+	}
+	url, ext, derr := ch.Deliver(ctx, w.DraftID, w.Revision, content)
+	o.URL, o.ExternalID, o.Status = url, ext, store.PubDelivered
+	if derr != nil {
+		o.Status, o.Error = store.PubFailed, derr.Error()
+	}
+	err = p.Store.RecordPublication(ctx, w, o)
 	if errors.Is(err, store.ErrNothingToDo) {
-		return nil
+		return nil, nil
 	}
 	if err == nil {
 		p.Metrics.Publications.WithLabelValues(string(name), o.Status).Inc()
 	}
-	return err
+	return nil, err
 }

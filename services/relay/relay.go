@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
@@ -78,7 +80,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.drain(ctx)
 			r.observeLag(ctx)
 		case <-sweepTick.C:
-			n, err := r.Store.Sweep(ctx, r.SweepAfter, 500)
+			n, err := r.Store.Sweep(ctx, r.SweepAfter, 500, r.idleStates(ctx))
 			if err != nil && ctx.Err() == nil {
 				r.Log.Error("sweep failed", "err", err)
 			}
@@ -168,6 +170,29 @@ func (r *Relay) publish(ctx context.Context) func([]store.OutboxRow) ([]int64, e
 		}
 		return sent, firstErr
 	}
+}
+
+// idleStates are the states whose consumer has nothing pending or in
+// flight: a draft of theirs whose step is overdue has lost its message. A
+// consumer with a backlog is only slow; re-sending would add to the backlog
+// (measured: thousands of useless re-sends in a 20,000-draft run), and its
+// drafts are swept once it has drained. If JetStream cannot be asked,
+// every state is swept: a duplicate is harmless, a strand is not.
+func (r *Relay) idleStates(ctx context.Context) []domain.State {
+	var out []domain.State
+	for _, subject := range bus.Subjects() {
+		st, _ := bus.StateForSubject(subject)
+		c, err := r.JS.Consumer(ctx, bus.StreamName, bus.ConsumerName(subject))
+		if err != nil {
+			out = append(out, st)
+			continue
+		}
+		info, err := c.Info(ctx)
+		if err != nil || (info.NumPending == 0 && info.NumAckPending == 0) {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 func (r *Relay) observeLag(ctx context.Context) {
