@@ -15,6 +15,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sanshen-gov/sanshen/internal/bus"
@@ -101,6 +102,16 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if s.Store, err = store.Open(ctx, cfg.DatabaseURL, log); err != nil {
 		return nil, err
 	}
+	// Pool counts, for the soak and the dashboards: a leak shows as growth.
+	pool := s.Store.Pool
+	s.Metrics.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sanshen_db_pool_total_conns", Help: "Connections in the Postgres pool."},
+			func() float64 { return float64(pool.Stat().TotalConns()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sanshen_db_pool_acquired_conns", Help: "Pool connections in use."},
+			func() float64 { return float64(pool.Stat().AcquiredConns()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sanshen_db_pool_max_conns", Help: "The pool's size."},
+			func() float64 { return float64(pool.Stat().MaxConns()) }),
+	)
 	s.Store.OnTransition = func(from, to domain.State, inState time.Duration) {
 		stage := string(from)
 		if stage == "" {
