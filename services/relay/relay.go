@@ -80,7 +80,15 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.drain(ctx)
 			r.observeLag(ctx)
 		case <-sweepTick.C:
+			// Idle stages after SweepAfter; every stage after ten times that,
+			// so steady traffic that never lets a consumer drain cannot strand
+			// a draft whose message was lost.
 			n, err := r.Store.Sweep(ctx, r.SweepAfter, 500, r.idleStates(ctx))
+			if err == nil {
+				var m int
+				m, err = r.Store.Sweep(ctx, 10*r.SweepAfter, 500, allStates)
+				n += m
+			}
 			if err != nil && ctx.Err() == nil {
 				r.Log.Error("sweep failed", "err", err)
 			}
@@ -171,6 +179,9 @@ func (r *Relay) publish(ctx context.Context) func([]store.OutboxRow) ([]int64, e
 		return sent, firstErr
 	}
 }
+
+// allStates are the states that owe a machine step.
+var allStates = []domain.State{domain.StateCompleteness, domain.StateCompliance, domain.StateConfidentiality, domain.StatePublishing}
 
 // idleStates are the states whose consumer has nothing pending or in
 // flight: a draft of theirs whose step is overdue has lost its message. A

@@ -232,3 +232,56 @@ func TestPoisonMessageDeadLetteredAndReplayed(t *testing.T) {
 }
 
 func jsonNum(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestSweeperRecoversLostMessageBehindABacklog(t *testing.T) {
+	t.Parallel()
+	h := start(t, func(c *config.Config, o *system.Options) {
+		o.Components.Stages = []domain.Stage{domain.StageCompliance, domain.StageConfidentiality}
+		c.SweepAfter = 200 * time.Millisecond
+	})
+	lost := h.submit("关于征集老旧小区改造意见的公告")
+	other := h.submit("关于开展垃圾分类入户宣传的通知")
+	deadline := time.Now().Add(10 * time.Second)
+	for h.count(`SELECT count(*) FROM outbox WHERE sent_at IS NULL`) > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	// NATS loses one message; the other stays pending, so stage 1 never looks idle.
+	ctx := context.Background()
+	stream, err := h.sys.JS.Stream(ctx, bus.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := stream.Info(ctx)
+	deleted := false
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if err != nil {
+			continue
+		}
+		var w bus.Work
+		if json.Unmarshal(m.Data, &w) == nil && w.DraftID == lost {
+			if err := stream.DeleteMsg(ctx, seq); err != nil {
+				t.Fatal(err)
+			}
+			deleted = true
+		}
+	}
+	if !deleted {
+		t.Fatal("the message to lose was not in the stream")
+	}
+	// The long bound sweeps it anyway.
+	deadline = time.Now().Add(20 * time.Second)
+	for h.count(`SELECT count(*) FROM outbox WHERE (payload->>'draft_id')::bigint = $1`, lost) < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := h.count(`SELECT count(*) FROM outbox WHERE (payload->>'draft_id')::bigint = $1`, lost); n < 2 {
+		t.Fatalf("the lost draft was not re-sent behind the backlog (%d outbox rows)", n)
+	}
+	h.startSystem(func(c *config.Config, o *system.Options) {
+		o.Components = system.Components{Stages: []domain.Stage{domain.StageCompleteness}}
+	})
+	h.publishAll(lost)
+	h.publishAll(other)
+	h.exactlyOnce(lost)
+	h.exactlyOnce(other)
+}
