@@ -85,17 +85,20 @@ type lockedDraft struct {
 }
 
 // lockDraft takes the draft's row lock (and its chain's) for the rest of
-// the transaction, and loads what the rules need in the same round trip.
-func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
+// the transaction. withRules also loads, in the same round trip, what the
+// decision rules need beyond the row: past decisions and blocking findings.
+func lockDraft(ctx context.Context, tx pgx.Tx, id int64, withRules bool) (lockedDraft, error) {
 	d := lockedDraft{ID: id}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT d.author_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at, c.length, c.head, r.content_sha256
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		WHERE d.id = $1 FOR UPDATE OF d, c`, id)
-	b.Queue(`SELECT actor_id, stage, revision FROM decisions WHERE draft_id = $1 ORDER BY id`, id)
-	b.Queue(`SELECT EXISTS (SELECT 1 FROM findings f JOIN drafts d ON d.id = f.draft_id AND f.revision = d.revision AND f.stage = d.state
-		WHERE f.draft_id = $1 AND f.severity = 'block')`, id)
+	if withRules {
+		b.Queue(`SELECT actor_id, stage, revision FROM decisions WHERE draft_id = $1 ORDER BY id`, id)
+		b.Queue(`SELECT EXISTS (SELECT 1 FROM findings f JOIN drafts d ON d.id = f.draft_id AND f.revision = d.revision AND f.stage = d.state
+			WHERE f.draft_id = $1 AND f.severity = 'block')`, id)
+	}
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	err := br.QueryRow().Scan(&d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content)
@@ -105,16 +108,18 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	if err != nil {
 		return d, fmt.Errorf("error locking draft %d: %w", id, err)
 	}
-	rows, _ := br.Query()
-	d.Decisions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.PastDecision, error) {
-		var p domain.PastDecision
-		return p, r.Scan(&p.ActorID, &p.Stage, &p.Revision)
-	})
-	if err != nil {
-		return d, fmt.Errorf("error loading decisions: %w", err)
-	}
-	if err := br.QueryRow().Scan(&d.Blocking); err != nil {
-		return d, fmt.Errorf("error loading findings: %w", err)
+	if withRules {
+		rows, _ := br.Query()
+		d.Decisions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.PastDecision, error) {
+			var p domain.PastDecision
+			return p, r.Scan(&p.ActorID, &p.Stage, &p.Revision)
+		})
+		if err != nil {
+			return d, fmt.Errorf("error loading decisions: %w", err)
+		}
+		if err := br.QueryRow().Scan(&d.Blocking); err != nil {
+			return d, fmt.Errorf("error loading findings: %w", err)
+		}
 	}
 	return d, br.Close()
 }
@@ -212,7 +217,7 @@ func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte
 func (s *Store) Revise(ctx context.Context, by domain.Actor, id int64, c domain.Content, deadline time.Time) (Draft, error) {
 	sum := c.SHA256()
 	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
-		cur, err := lockDraft(ctx, tx, id)
+		cur, err := lockDraft(ctx, tx, id, false)
 		if err != nil {
 			return err
 		}
@@ -281,7 +286,7 @@ func (s *Store) Check(ctx context.Context, a domain.Actor, id int64, action stri
 	}
 	if rerr := rule(a, facts); rerr != nil {
 		err := s.tx(ctx, func(tx pgx.Tx) error {
-			cur, lerr := lockDraft(ctx, tx, id)
+			cur, lerr := lockDraft(ctx, tx, id, false)
 			if lerr != nil {
 				return lerr
 			}
@@ -296,7 +301,7 @@ func (s *Store) Check(ctx context.Context, a domain.Actor, id int64, action stri
 // contentSHA256, when given, must match the revision's content.
 func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domain.DecisionRequest, contentSHA256 []byte) error {
 	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
-		cur, err := lockDraft(ctx, tx, id)
+		cur, err := lockDraft(ctx, tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -328,7 +333,7 @@ func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domai
 // Withdraw takes a published draft off the public pages, with a reason.
 func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason string) error {
 	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
-		cur, err := lockDraft(ctx, tx, id)
+		cur, err := lockDraft(ctx, tx, id, false)
 		if err != nil {
 			return err
 		}

@@ -56,7 +56,7 @@ func (s *Store) StepWork(ctx context.Context, w bus.Work) (domain.Content, error
 func (s *Store) CompleteChecks(ctx context.Context, w bus.Work, findings []domain.Finding) (domain.State, error) {
 	var to domain.State
 	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
-		cur, err := lockDraft(ctx, tx, w.DraftID)
+		cur, err := lockDraft(ctx, tx, w.DraftID, false)
 		if err != nil {
 			return err
 		}
@@ -167,7 +167,7 @@ func (s *Store) ClaimPublication(ctx context.Context, w bus.Work, ch domain.Chan
 // still pending or sending changes, so a duplicate outcome changes nothing.
 func (s *Store) RecordPublication(ctx context.Context, w bus.Work, o PublicationOutcome) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		cur, err := lockDraft(ctx, tx, w.DraftID)
+		cur, err := lockDraft(ctx, tx, w.DraftID, false)
 		if err != nil {
 			return err
 		}
@@ -247,7 +247,7 @@ func joinNonEmpty(sep string, parts ...string) string {
 // transaction, so a website-only draft is published in one commit.
 func (s *Store) FinishPublishing(ctx context.Context, w bus.Work, outcomes ...PublicationOutcome) error {
 	return s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
-		cur, err := lockDraft(ctx, tx, w.DraftID)
+		cur, err := lockDraft(ctx, tx, w.DraftID, false)
 		if err != nil {
 			return err
 		}
@@ -353,7 +353,7 @@ func (s *Store) OpenPublications(ctx context.Context) ([]OpenPublication, error)
 // (delivered, with where) or it did not (failed). Audited with the note.
 func (s *Store) ResolvePublication(ctx context.Context, by domain.Actor, draftID int64, ch domain.Channel, delivered bool, url, note string) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		cur, err := lockDraft(ctx, tx, draftID)
+		cur, err := lockDraft(ctx, tx, draftID, false)
 		if err != nil {
 			return err
 		}
