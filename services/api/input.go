@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -133,8 +133,8 @@ func (in DraftInput) Content() (domain.Content, error) {
 }
 
 func pathID(c echo.Context) (int64, error) {
-	var id int64
-	if _, err := fmt.Sscan(c.Param("id"), &id); err != nil || id <= 0 {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
 		return 0, fail(http.StatusBadRequest, "invalid_id", "%q is not a draft id", c.Param("id"))
 	}
 	return id, nil

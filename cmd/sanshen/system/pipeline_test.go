@@ -258,6 +258,12 @@ func TestBadInput(t *testing.T) {
 	if n := h.count(`SELECT count(*) FROM drafts`); n != 0 {
 		t.Fatalf("bad input wrote %d drafts", n)
 	}
+	if r := h.do("GET", "/api/v1/drafts/12abc", "officer", nil); r.status != 400 || r.errCode() != "invalid_id" {
+		t.Fatalf("malformed id: %d %s", r.status, r.raw)
+	}
+	if r := h.do("GET", "/api/v1/drafts/999999", "officer", nil); r.status != 404 {
+		t.Fatalf("missing draft: %d %s", r.status, r.raw)
+	}
 	if r := h.do("GET", "/api/v1/queue", "", nil); r.status != 401 {
 		t.Fatalf("no token: %d", r.status)
 	}
