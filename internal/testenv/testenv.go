@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.uber.org/goleak"
 
 	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -178,4 +179,14 @@ func NATS(t testing.TB) *bus.Embedded {
 	}
 	t.Cleanup(e.Shutdown)
 	return e
+}
+
+// KnownGoroutines are the goleak options every suite shares: pgxpool's health
+// checker and a network poller that end shortly after Close are theirs, not
+// leaks of ours.
+func KnownGoroutines() []goleak.Option {
+	return []goleak.Option{
+		goleak.IgnoreAnyFunction("github.com/jackc/pgx/v5/pgxpool.(*Pool).backgroundHealthCheck"),
+		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
+	}
 }
