@@ -256,3 +256,41 @@ func (w *Web) setWords(c echo.Context) error {
 	flash(c, "flash.words_saved")
 	return c.Redirect(http.StatusSeeOther, "/web/admin/words")
 }
+
+func (w *Web) publicationsPage(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	ps, err := w.Store.OpenPublications(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p := w.base(c, "publications.title", "publications")
+	p.Data = ps
+	return w.render(c, http.StatusOK, "publications", p)
+}
+
+// resolvePublication records what an admin found on the channel for a
+// failed or unknown send: it went out (with where), or it did not.
+func (w *Web) resolvePublication(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	id, err := strconv.ParseInt(c.FormValue("draft"), 10, 64)
+	ch := domain.Channel(c.FormValue("channel"))
+	outcome := c.FormValue("outcome")
+	note := strings.TrimSpace(c.FormValue("note"))
+	if err != nil || !ch.Valid() || (outcome != "delivered" && outcome != "failed") || note == "" {
+		return w.errorPage(c, http.StatusUnprocessableEntity, "publications.invalid")
+	}
+	err = w.Store.ResolvePublication(c.Request().Context(), currentUser(c).Actor(), id, ch, outcome == "delivered",
+		strings.TrimSpace(c.FormValue("url")), note)
+	if errors.Is(err, store.ErrNotFound) {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	if err != nil {
+		return err
+	}
+	flash(c, "flash.publication_resolved")
+	return c.Redirect(http.StatusSeeOther, "/web/admin/publications")
+}

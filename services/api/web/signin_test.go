@@ -7,8 +7,10 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/services/api"
@@ -179,7 +181,7 @@ func TestLocalesComplete(t *testing.T) {
 		u, _ := url.Parse(s.base)
 		c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: lang}})
 		c.signIn("admin", password)
-		for _, p := range []string{"/web/admin/users", "/web/admin/departments", "/web/admin/deadletters", "/web/admin/words", "/web/audit"} {
+		for _, p := range []string{"/web/admin/users", "/web/admin/departments", "/web/admin/deadletters", "/web/admin/words", "/web/admin/publications", "/web/audit"} {
 			r, body := c.req("GET", p, nil)
 			if r.StatusCode != 200 {
 				t.Fatalf("%s %s: %d", lang, p, r.StatusCode)
@@ -188,5 +190,44 @@ func TestLocalesComplete(t *testing.T) {
 				t.Errorf("%s %s shows an untranslated key %q", lang, p, m)
 			}
 		}
+	}
+}
+
+func TestResolveUnknownPublication(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	ctx := context.Background()
+	officer, _, _ := s.sys.Store.UserForSignIn(ctx, "wang")
+	d, err := s.sys.Store.Submit(ctx, officer.Actor(), officer.Departments[0], domain.Content{Title: "关于春节值班安排的通知",
+		Body: "春节期间值班安排如下，请各科室遵照执行。", Department: "综合办", Category: "news",
+		Channels: []domain.Channel{domain.ChannelWebsite, domain.ChannelWeChat}, FormedOn: time.Now().UTC().Truncate(24 * time.Hour)}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A publisher died mid-send: the WeChat row is unknown.
+	if _, err := s.sys.Store.Pool.Exec(ctx, `INSERT INTO publications (draft_id, revision, channel, status, attempts) VALUES ($1, 1, 'wechat', 'unknown', 1)`, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, s.base)
+	c.signIn("admin", password)
+	_, page := c.req("GET", "/web/admin/publications", nil)
+	if !strings.Contains(page, "关于春节值班安排的通知") {
+		t.Fatalf("the open publication is not listed")
+	}
+	token := csrfField.FindStringSubmatch(page)[1]
+	form := url.Values{"_csrf": {token}, "draft": {strconv.FormatInt(d.ID, 10)}, "channel": {"wechat"}, "outcome": {"delivered"}, "url": {"https://mp.weixin.qq.com/s/x"}}
+	if r, _ := c.req("POST", "/web/admin/publications/resolve", form); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("resolution without a note: %d", r.StatusCode)
+	}
+	form.Set("note", "已在公众号后台群发记录中核实")
+	if r, _ := c.req("POST", "/web/admin/publications/resolve", form); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resolve: %d", r.StatusCode)
+	}
+	var status string
+	if err := s.sys.Store.Pool.QueryRow(ctx, `SELECT status FROM publications WHERE draft_id = $1 AND channel = 'wechat'`, d.ID).Scan(&status); err != nil || status != "delivered" {
+		t.Fatalf("status after resolve: %q %v", status, err)
+	}
+	if _, page = c.req("GET", "/web/admin/publications", nil); strings.Contains(page, "关于春节值班安排的通知") {
+		t.Fatal("the resolved publication is still listed")
 	}
 }

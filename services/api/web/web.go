@@ -92,6 +92,8 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.POST("/admin/departments", w.addDepartment)
 	a.GET("/admin/words", w.wordsPage)
 	a.POST("/admin/words", w.setWords)
+	a.GET("/admin/publications", w.publicationsPage)
+	a.POST("/admin/publications/resolve", w.resolvePublication)
 	a.GET("/admin/deadletters", w.deadLettersPage)
 	a.POST("/admin/deadletters/:id/replay", w.replayDeadLetter)
 	return nil
