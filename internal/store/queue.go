@@ -61,10 +61,11 @@ func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f
 	// generic plan for "state = $1" cannot use the partial index drafts_queue,
 	// and then reads the whole table on every queue load.
 	rows, _ := s.Pool.Query(ctx, `SELECT d.id, r.title, dep.name, d.department_id, r.category, u.name, d.state, d.revision,
-			d.state_entered_at, d.formed_on, d.deadline,
-			(SELECT count(*) FROM findings x WHERE x.draft_id = d.id AND x.revision = d.revision AND x.severity = 'block'),
-			(SELECT count(*) FROM findings x WHERE x.draft_id = d.id AND x.revision = d.revision AND x.severity = 'warn')
+			d.state_entered_at, d.formed_on, d.deadline, f.blocks, f.warns
 		FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
+		CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE x.severity = 'block') AS blocks,
+			count(*) FILTER (WHERE x.severity = 'warn') AS warns
+			FROM findings x WHERE x.draft_id = d.id AND x.revision = d.revision) f
 		JOIN departments dep ON dep.id = d.department_id JOIN users u ON u.id = d.author_id
 		WHERE d.state = '`+string(stage)+`' AND d.step_done AND d.author_id <> $2
 		  AND ($3 OR d.department_id = ANY($4))
