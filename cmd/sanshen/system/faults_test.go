@@ -162,10 +162,7 @@ func TestSweeperRecoversMessageLostByNATS(t *testing.T) {
 		c.SweepAfter = 500 * time.Millisecond
 	})
 	id := h.submit("关于公布2026年度政务服务事项清单的通知")
-	deadline := time.Now().Add(10 * time.Second)
-	for h.count(`SELECT count(*) FROM outbox WHERE sent_at IS NULL`) > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.waitRelayed()
 	// NATS loses the acknowledged message.
 	stream, err := h.sys.JS.Stream(context.Background(), bus.StreamName)
 	if err != nil {
@@ -241,10 +238,7 @@ func TestSweeperRecoversLostMessageBehindABacklog(t *testing.T) {
 	})
 	lost := h.submit("关于征集老旧小区改造意见的公告")
 	other := h.submit("关于开展垃圾分类入户宣传的通知")
-	deadline := time.Now().Add(10 * time.Second)
-	for h.count(`SELECT count(*) FROM outbox WHERE sent_at IS NULL`) > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	h.waitRelayed()
 	// NATS loses one message; the other stays pending, so stage 1 never looks idle.
 	ctx := context.Background()
 	stream, err := h.sys.JS.Stream(ctx, bus.StreamName)
@@ -270,7 +264,7 @@ func TestSweeperRecoversLostMessageBehindABacklog(t *testing.T) {
 		t.Fatal("the message to lose was not in the stream")
 	}
 	// The long bound sweeps it anyway.
-	deadline = time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for h.count(`SELECT count(*) FROM outbox WHERE (payload->>'draft_id')::bigint = $1`, lost) < 2 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -284,4 +278,16 @@ func TestSweeperRecoversLostMessageBehindABacklog(t *testing.T) {
 	h.publishAll(other)
 	h.exactlyOnce(lost)
 	h.exactlyOnce(other)
+}
+
+// waitRelayed waits until the relay has sent every outbox row.
+func (h *harness) waitRelayed() {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.count(`SELECT count(*) FROM outbox WHERE sent_at IS NULL`) > 0 {
+		if time.Now().After(deadline) {
+			h.t.Fatal("the relay did not send the outbox")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
