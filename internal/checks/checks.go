@@ -95,5 +95,6 @@ func civil(t time.Time) time.Time {
 // beijing is China Standard Time; the office's "today" is Beijing's.
 var beijing = time.FixedZone("CST", 8*3600)
 
-// Today is the office's calendar day now.
+// Today is the office's calendar day now (Beijing time), as a civil date:
+// the queue's deadlines and the checks count from it alike.
 func Today(now time.Time) time.Time { return civil(now) }

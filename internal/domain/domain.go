@@ -214,9 +214,6 @@ func Next(from State, a Action) (State, error) {
 		Message: fmt.Sprintf("action %q is not possible from state %q", a, from)}
 }
 
-// Terminal reports whether no action leads out of s except withdraw.
-func (s State) Terminal() bool { return s == StateRejected || s == StateWithdrawn }
-
 // MachineStep reports whether a worker owes work to a draft in state s: the
 // sweeper re-sends the work of drafts whose step has not finished in time.
 func (s State) MachineStep() bool {

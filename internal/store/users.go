@@ -160,24 +160,6 @@ func (s *Store) UserByToken(ctx context.Context, token string) (User, error) {
 	return u, nil
 }
 
-// UserByID loads a user.
-func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
-	var u User
-	var roles []string
-	err := s.Pool.QueryRow(ctx, `SELECT id, name, roles, departments, disabled FROM users WHERE id = $1`, id).
-		Scan(&u.ID, &u.Name, &roles, &u.Departments, &u.Disabled)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return u, ErrNotFound
-	}
-	if err != nil {
-		return u, fmt.Errorf("error loading user: %w", err)
-	}
-	for _, r := range roles {
-		u.Roles = append(u.Roles, domain.Role(r))
-	}
-	return u, nil
-}
-
 // primaryRole is the role an actor's audit event records when the act
 // needs no particular role (admin tasks, system steps).
 func primaryRole(a domain.Actor) string {

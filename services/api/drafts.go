@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sanshen-gov/sanshen/internal/checks"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
@@ -264,7 +265,7 @@ func (s *Server) queue(c echo.Context) error {
 		return err
 	}
 	now := s.Now()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	today := checks.Today(now)
 	out := make([]queueItemJSON, len(items))
 	for i, it := range items {
 		left := s.Calendar.WorkingDaysBetween(today, it.Deadline)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sanshen-gov/sanshen/internal/checks"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
@@ -88,7 +89,7 @@ func (w *Web) loadQueue(c echo.Context) (queueView, error) {
 		return v, err
 	}
 	now := w.Now()
-	today := time.Date(now.In(beijing).Year(), now.In(beijing).Month(), now.In(beijing).Day(), 0, 0, 0, 0, time.UTC)
+	today := checks.Today(now)
 	for _, it := range items {
 		left := w.Calendar.WorkingDaysBetween(today, it.Deadline)
 		r := queueRow{QueueItem: it, Age: now.Sub(it.StateEnteredAt), Deadline: it.Deadline.Format(domain.DateLayout),
