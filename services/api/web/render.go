@@ -105,6 +105,14 @@ func (ps *pageSet) T(lang, key string, args ...any) string {
 	return msg
 }
 
+// or translates key, or gives fallback when the locale does not have it.
+func (ps *pageSet) or(lang, key, fallback string) string {
+	if msg, ok := ps.messages[lang][key]; ok {
+		return msg
+	}
+	return fallback
+}
+
 func (ps *pageSet) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":        func(key string, args ...any) string { return ps.T(lang, key, args...) },
@@ -112,6 +120,22 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		"category": func(c string) string { return ps.T(lang, "category."+c) },
 		"channel":  func(c any) string { return ps.T(lang, "channel."+fmt.Sprint(c)) },
 		"role":     func(r domain.Role) string { return ps.T(lang, "role."+string(r)) },
+		// The audit trail stores codes; these show them in the reader's language
+		// and fall back to the code itself for any the locale does not name.
+		"actorRole": func(r string) string { return ps.or(lang, "role."+r, r) },
+		"stageName": func(st string) string { return ps.or(lang, "stage."+st, st) },
+		"action": func(a string) string {
+			if rest, ok := strings.CutPrefix(a, "denied:"); ok {
+				return ps.T(lang, "action.denied") + "（" + ps.or(lang, "action."+rest, rest) + "）"
+			}
+			if rest, ok := strings.CutPrefix(a, "channel_resolved_"); ok {
+				return ps.T(lang, "action.channel_resolved") + "：" + ps.or(lang, "pub."+rest, rest)
+			}
+			if rest, ok := strings.CutPrefix(a, "channel_"); ok {
+				return ps.T(lang, "action.channel") + "：" + ps.or(lang, "pub."+rest, rest)
+			}
+			return ps.or(lang, "action."+a, a)
+		},
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
