@@ -185,11 +185,12 @@ func (s *Server) decide(c echo.Context) error {
 	if err := s.Store.Decide(c.Request().Context(), user(c).Actor(), id, req, sum); err != nil {
 		return err
 	}
-	d, err := s.Store.Detail(c.Request().Context(), id)
+	// The draft as the decision left it; GET /drafts/{id} has the findings and history.
+	d, err := s.Store.Draft(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, detailJSON(d))
+	return c.JSON(http.StatusOK, toJSON(d))
 }
 
 func (s *Server) withdraw(c echo.Context) error {
