@@ -30,8 +30,15 @@
       htmx.ajax("GET", url, { target: "#queue-rows", swap: "innerHTML" });
     }
   }
+  var stage = table.getAttribute("data-stage");
   var es = new EventSource("/web/events");
-  es.addEventListener("change", function () {
-    if (!timer) timer = setTimeout(refresh, 250);
+  es.addEventListener("change", function (e) {
+    // Refresh only for a draft that arrives in this queue's stage or one
+    // already listed (it left or changed); other stages' traffic is ignored.
+    var ev;
+    try { ev = JSON.parse(e.data); } catch (err) { return; }
+    var listed = document.querySelector('#queue-rows tr[data-id="' + Number(ev.draft_id) + '"]');
+    if (ev.state !== stage && !listed) return;
+    if (!timer) timer = setTimeout(refresh, 500);
   });
 })();
