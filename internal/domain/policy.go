@@ -26,6 +26,7 @@ const (
 	RuleNotVisible        Rule = "not_visible"
 	RuleInvalidDecision   Rule = "invalid_decision"
 	RuleWithdrawNeedsText Rule = "withdraw_reason_required"
+	RuleDepartmentChange  Rule = "department_change" // a revision keeps its draft's department
 )
 
 // Refusal is an action refused by a rule.
@@ -45,7 +46,7 @@ func (r *Refusal) Conflict() bool {
 // Invalid reports whether the refusal is about the request's content.
 func (r *Refusal) Invalid() bool {
 	switch r.Rule {
-	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText:
+	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText, RuleDepartmentChange:
 		return true
 	}
 	return false
@@ -137,6 +138,18 @@ func CanRevise(a Actor, d DraftFacts) error {
 	}
 	if d.State != StateReturned {
 		return refuse(RuleNoSuchTransition, "only a returned draft can be revised; this one is %q", d.State)
+	}
+	return nil
+}
+
+// CanReviseInto is CanRevise for a revision naming department dept: a
+// revision keeps its draft's department.
+func CanReviseInto(a Actor, d DraftFacts, dept int64) error {
+	if err := CanRevise(a, d); err != nil {
+		return err
+	}
+	if dept != d.DepartmentID {
+		return refuse(RuleDepartmentChange, "a revision keeps its draft's department; submit a new draft for another department")
 	}
 	return nil
 }

@@ -173,7 +173,21 @@ func queueWork(b *pgx.Batch, w bus.Work) {
 }
 
 // Submit stores a new draft at revision 1 and sends it to stage 1.
+// It asks domain.CanSubmit itself, so every way in (API, pages) is checked
+// in one place; a refusal is audited in the system chain.
 func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
+	if rerr := domain.CanSubmit(by, deptID); rerr != nil {
+		r := rerr.(*domain.Refusal)
+		err := s.tx(ctx, func(tx pgx.Tx) error {
+			return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name,
+				Role: primaryRole(by), Action: "denied:" + string(domain.ActionSubmit), Reason: string(r.Rule),
+				Comment: fmt.Sprintf("department %d: %s", deptID, r.Message)})
+		})
+		if err != nil {
+			return Draft{}, err
+		}
+		return Draft{}, r
+	}
 	var id int64
 	sum := c.SHA256()
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -214,7 +228,7 @@ func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte
 }
 
 // Revise stores a new revision of a returned draft by its author and sends it to stage 1 again.
-func (s *Store) Revise(ctx context.Context, by domain.Actor, id int64, c domain.Content, deadline time.Time) (Draft, error) {
+func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
 	sum := c.SHA256()
 	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
 		cur, err := lockDraft(ctx, tx, id, false)
@@ -222,7 +236,7 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id int64, c domain.
 			return err
 		}
 		cur.moves = ms
-		if err := domain.CanRevise(by, cur.DraftFacts); err != nil {
+		if err := domain.CanReviseInto(by, cur.DraftFacts, deptID); err != nil {
 			return s.refuse(ctx, tx, &cur, by, string(domain.ActionRevise), err)
 		}
 		next, err := domain.Next(cur.State, domain.ActionRevise)

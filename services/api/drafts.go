@@ -76,9 +76,6 @@ func (s *Server) submitDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := domain.CanSubmit(u.Actor(), deptID); err != nil {
-		return err
-	}
 	d, err := s.Store.Submit(c.Request().Context(), u.Actor(), deptID, content, s.Calendar.Deadline(content.FormedOn))
 	if err != nil {
 		return err
@@ -99,14 +96,7 @@ func (s *Server) reviseDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	facts, err := s.Store.DraftFacts(c.Request().Context(), id)
-	if err != nil {
-		return err
-	}
-	if deptID != facts.DepartmentID {
-		return fail(http.StatusUnprocessableEntity, "department_change", "a revision keeps its draft's department; submit a new draft for another department")
-	}
-	d, err := s.Store.Revise(c.Request().Context(), u.Actor(), id, content, s.Calendar.Deadline(content.FormedOn))
+	d, err := s.Store.Revise(c.Request().Context(), u.Actor(), id, deptID, content, s.Calendar.Deadline(content.FormedOn))
 	if err != nil {
 		return err
 	}

@@ -109,6 +109,11 @@ func TestReturnAndRevise(t *testing.T) {
 	if r := h.do("PUT", fmt.Sprintf("/api/v1/drafts/%d", id), "head", b); r.status != http.StatusForbidden || r.errCode() != "author_only" {
 		t.Fatalf("non-author revise: %d %s", r.status, r.raw)
 	}
+	moved := draftBody("辖区道路维修工程进展情况（修订）")
+	moved["department"] = "执法队"
+	if r := h.do("PUT", fmt.Sprintf("/api/v1/drafts/%d", id), "officer", moved); r.status != http.StatusUnprocessableEntity || r.errCode() != "department_change" {
+		t.Fatalf("revision into another department: %d %s", r.status, r.raw)
+	}
 	r = h.mustStatus(h.do("PUT", fmt.Sprintf("/api/v1/drafts/%d", id), "officer", b), http.StatusOK)
 	if r.body["revision"].(float64) != 2 {
 		t.Fatalf("revision after revise: %s", r.raw)
@@ -257,6 +262,9 @@ func TestBadInput(t *testing.T) {
 	}
 	if n := h.count(`SELECT count(*) FROM drafts`); n != 0 {
 		t.Fatalf("bad input wrote %d drafts", n)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_events WHERE chain = 'system' AND action = 'denied:submit' AND reason = 'department_scope'`); n != 1 {
+		t.Fatalf("refused submission audited %d times", n)
 	}
 	if r := h.do("GET", "/api/v1/drafts/12abc", "officer", nil); r.status != 400 || r.errCode() != "invalid_id" {
 		t.Fatalf("malformed id: %d %s", r.status, r.raw)

@@ -143,10 +143,10 @@ func (w *Web) createDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := domain.CanSubmit(u.Actor(), dep.ID); err != nil {
+	d, err := w.Store.Submit(ctx, u.Actor(), dep.ID, content, w.Calendar.Deadline(content.FormedOn))
+	if isRefusal(err) {
 		return w.formError(c, fd, err)
 	}
-	d, err := w.Store.Submit(ctx, u.Actor(), dep.ID, content, w.Calendar.Deadline(content.FormedOn))
 	if err != nil {
 		return err
 	}
@@ -321,15 +321,14 @@ func (w *Web) reviseDraft(c echo.Context) error {
 	if err != nil {
 		return w.formError(c, fd, err)
 	}
-	facts, err := w.Store.DraftFacts(ctx, id)
+	dep, err := w.Store.DepartmentByName(ctx, content.Department)
+	if errors.Is(err, store.ErrNotFound) {
+		return w.formError(c, fd, &api.Error{Status: 422, Code: "unknown_department", Message: content.Department})
+	}
 	if err != nil {
 		return err
 	}
-	dep, err := w.Store.DepartmentByName(ctx, content.Department)
-	if err != nil || dep.ID != facts.DepartmentID {
-		return w.formError(c, fd, &api.Error{Status: 422, Code: "department_change", Message: content.Department})
-	}
-	if _, err := w.Store.Revise(ctx, u.Actor(), id, content, w.Calendar.Deadline(content.FormedOn)); err != nil {
+	if _, err := w.Store.Revise(ctx, u.Actor(), id, dep.ID, content, w.Calendar.Deadline(content.FormedOn)); err != nil {
 		if isRefusal(err) {
 			return w.formError(c, fd, err)
 		}
