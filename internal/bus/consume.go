@@ -31,6 +31,12 @@ func Permanent(err error) error { return permanent{err} }
 // commit its transaction before returning nil: the loop acks after it returns.
 type Handler func(ctx context.Context, w Work) error
 
+// BatchHandler does the work of several messages at once, typically in one
+// transaction (a group commit), and returns one result per work item, in
+// order: nil or ErrNoop once that item's work is committed, an error to
+// retry or dead-letter that item alone. Like Handler, it must be idempotent.
+type BatchHandler func(ctx context.Context, ws []Work) []error
+
 // DeadLetter is a message the loop gave up on.
 type DeadLetter struct {
 	Consumer   string
@@ -49,14 +55,19 @@ type DeadLetterSink func(ctx context.Context, d DeadLetter) error
 // after commit, nak with backoff on a retryable error, term plus dead
 // letter on a permanent one or after the last delivery.
 type Consumer struct {
-	JS          jetstream.JetStream
-	Subject     string
-	Handler     Handler
-	DeadLetters DeadLetterSink
-	Options     Options
-	Concurrency int // messages handled at once (default 4)
-	Log         *slog.Logger
-	Metrics     *metrics.Metrics
+	JS      jetstream.JetStream
+	Subject string
+	Handler Handler
+	// BatchHandler, when set, is used instead of Handler: the loop hands it
+	// every message already waiting, up to MaxBatch, so under load one
+	// transaction carries many steps and an idle stage still answers at once.
+	BatchHandler BatchHandler
+	MaxBatch     int // messages per batch (default 64)
+	DeadLetters  DeadLetterSink
+	Options      Options
+	Concurrency  int // messages (batches, with a BatchHandler) handled at once (default 4)
+	Log          *slog.Logger
+	Metrics      *metrics.Metrics
 }
 
 // Run consumes until ctx is cancelled, then stops the message iterator and
@@ -77,29 +88,30 @@ func (c *Consumer) Run(ctx context.Context) error {
 	conc := c.Concurrency
 	if conc <= 0 {
 		conc = 4
+		if c.BatchHandler != nil {
+			conc = 2 // batches: fewer in flight means larger ones under load
+		}
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(2 * conc))
+	pull := 2 * conc
+	if c.BatchHandler != nil {
+		pull = 2 * conc * c.maxBatch()
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(pull))
 	if err != nil {
 		return fmt.Errorf("error starting consumer %s: %w", name, err)
 	}
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
+	if c.BatchHandler != nil {
+		return c.runBatches(ctx, name, o, it, conc)
+	}
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		msg, err := it.Next()
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+		msg, ok := c.next(ctx, name, it)
+		if !ok {
 			return nil
-		}
-		if err != nil {
-			c.Log.Warn("error fetching message", "consumer", name, "err", err)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(time.Second):
-			}
-			continue
 		}
 		sem <- struct{}{}
 		wg.Add(1)
@@ -110,11 +122,125 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-func (c *Consumer) handle(ctx context.Context, name string, o Options, msg jetstream.Msg) {
+func (c *Consumer) maxBatch() int {
+	if c.MaxBatch > 0 {
+		return c.MaxBatch
+	}
+	return 64
+}
+
+// next waits for the next message; false means the iterator was stopped.
+func (c *Consumer) next(ctx context.Context, name string, it jetstream.MessagesContext) (jetstream.Msg, bool) {
+	for {
+		msg, err := it.Next()
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			return nil, false
+		}
+		if err == nil {
+			return msg, true
+		}
+		c.Log.Warn("error fetching message", "consumer", name, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// runBatches is the loop with a BatchHandler. A reader moves messages into
+// a channel; whenever a handler slot is free, the next batch is everything
+// waiting there (at least one message, at most MaxBatch). Batches grow by
+// themselves while the handlers are busy, which is when grouping pays.
+func (c *Consumer) runBatches(ctx context.Context, name string, o Options, it jetstream.MessagesContext, conc int) error {
+	maxBatch := c.maxBatch()
+	msgs := make(chan jetstream.Msg, maxBatch)
+	go func() {
+		defer close(msgs)
+		for {
+			msg, ok := c.next(ctx, name, it)
+			if !ok {
+				return
+			}
+			msgs <- msg
+		}
+	}()
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		sem <- struct{}{}
+		first, ok := <-msgs
+		if !ok {
+			return nil
+		}
+		batch := []jetstream.Msg{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case msg, ok := <-msgs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, msg)
+			default:
+				break fill
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			c.handleBatch(ctx, name, o, batch)
+		}()
+	}
+}
+
+// handleBatch hands the batch's readable messages to the BatchHandler and
+// settles each message by its own result.
+func (c *Consumer) handleBatch(ctx context.Context, name string, o Options, batch []jetstream.Msg) {
 	start := time.Now()
-	meta, err := msg.Metadata()
+	c.Metrics.BatchSize.WithLabelValues(name).Observe(float64(len(batch)))
+	type item struct {
+		msg        jetstream.Msg
+		deliveries int
+	}
+	items := make([]item, 0, len(batch))
+	works := make([]Work, 0, len(batch))
+	for _, msg := range batch {
+		w, deliveries, err := c.read(name, msg)
+		if err != nil {
+			c.dead(ctx, name, msg, deliveries, err)
+			continue
+		}
+		items = append(items, item{msg, deliveries})
+		works = append(works, w)
+	}
+	if len(works) == 0 {
+		return
+	}
+	stop := heartbeat(max(o.AckWait/3, 10*time.Millisecond), func() {
+		for _, it := range items {
+			_ = it.msg.InProgress()
+		}
+	})
+	defer stop()
+	errs := c.BatchHandler(ctx, works)
+	stop()
+	took := time.Since(start).Seconds()
+	for i, it := range items {
+		var err error
+		if i < len(errs) {
+			err = errs[i]
+		}
+		c.Metrics.HandleSeconds.WithLabelValues(name).Observe(took)
+		c.settle(ctx, name, o, it.msg, works[i], it.deliveries, err)
+	}
+}
+
+// read decodes a message; an unreadable one is a permanent error.
+func (c *Consumer) read(name string, msg jetstream.Msg) (Work, int, error) {
 	deliveries := 1
-	if err == nil {
+	if meta, err := msg.Metadata(); err == nil {
 		deliveries = int(meta.NumDelivered)
 	}
 	if deliveries > 1 {
@@ -125,17 +251,31 @@ func (c *Consumer) handle(ctx context.Context, name string, o Options, msg jetst
 		if err == nil {
 			err = fmt.Errorf("message names no draft or state")
 		}
-		c.dead(ctx, name, msg, deliveries, Permanent(fmt.Errorf("unreadable work message: %w", err)))
+		return w, deliveries, Permanent(fmt.Errorf("unreadable work message: %w", err))
+	}
+	return w, deliveries, nil
+}
+
+func (c *Consumer) handle(ctx context.Context, name string, o Options, msg jetstream.Msg) {
+	start := time.Now()
+	w, deliveries, err := c.read(name, msg)
+	if err != nil {
+		c.dead(ctx, name, msg, deliveries, err)
 		return
 	}
-	log := c.Log.With("consumer", name, "draft", w.DraftID, "revision", w.Revision, "delivery", deliveries)
 	// Tell JetStream the message is being worked on, so a slow step (an
 	// external channel's API) is not handed to a second worker meanwhile.
-	stop := heartbeat(msg, max(o.AckWait/3, 10*time.Millisecond))
+	stop := heartbeat(max(o.AckWait/3, 10*time.Millisecond), func() { _ = msg.InProgress() })
 	defer stop() // also when the handler's goroutine ends abnormally (runtime.Goexit)
 	err = c.Handler(ctx, w)
 	stop()
 	c.Metrics.HandleSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
+	c.settle(ctx, name, o, msg, w, deliveries, err)
+}
+
+// settle acks, naks or dead-letters one message by its handler's result.
+func (c *Consumer) settle(ctx context.Context, name string, o Options, msg jetstream.Msg, w Work, deliveries int, err error) {
+	log := c.Log.With("consumer", name, "draft", w.DraftID, "revision", w.Revision, "delivery", deliveries)
 	var perm permanent
 	switch {
 	case err == nil || errors.Is(err, ErrNoop):
@@ -178,8 +318,8 @@ func (c *Consumer) dead(ctx context.Context, name string, msg jetstream.Msg, del
 	c.Metrics.Handled.WithLabelValues(name, "dead").Inc()
 }
 
-// heartbeat sends InProgress every interval until the returned stop is called.
-func heartbeat(msg jetstream.Msg, interval time.Duration) (stop func()) {
+// heartbeat calls beat every interval until the returned stop is called.
+func heartbeat(interval time.Duration, beat func()) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		t := time.NewTicker(interval)
@@ -189,7 +329,7 @@ func heartbeat(msg jetstream.Msg, interval time.Duration) (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				_ = msg.InProgress()
+				beat()
 			}
 		}
 	}()

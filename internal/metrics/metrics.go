@@ -13,6 +13,7 @@ type Metrics struct {
 	Transitions   *prometheus.CounterVec   // stage, outcome
 	TimeInStage   *prometheus.HistogramVec // stage: from entering a state to leaving it
 	HandleSeconds *prometheus.HistogramVec // consumer: worker handling time
+	BatchSize     *prometheus.HistogramVec // consumer: messages handled in one transaction
 	Handled       *prometheus.CounterVec   // consumer, result (done, noop, retry, dead)
 	Redeliveries  *prometheus.CounterVec   // consumer
 	DeadLetters   *prometheus.CounterVec   // consumer
@@ -37,6 +38,9 @@ func New() *Metrics {
 			Buckets: []float64{.01, .05, .1, .5, 1, 5, 30, 60, 600, 3600, 86400, 7 * 86400}}, []string{"stage"}),
 		HandleSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sanshen_worker_handle_seconds",
 			Help: "Time a worker took to handle one message.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"consumer"}),
+		BatchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sanshen_worker_batch_size",
+			Help:    "Messages a worker handled together, in one transaction (a group commit).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}}, []string{"consumer"}),
 		Handled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sanshen_worker_messages_total",
 			Help: "Messages handled by result: done, noop (already done or superseded), retry, dead."}, []string{"consumer", "result"}),
 		Redeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sanshen_redeliveries_total",
@@ -59,7 +63,7 @@ func New() *Metrics {
 			Help: "Channel publications by channel and final status."}, []string{"channel", "status"}),
 	}
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.Transitions, m.TimeInStage, m.HandleSeconds, m.Handled, m.Redeliveries, m.DeadLetters,
+		m.Transitions, m.TimeInStage, m.HandleSeconds, m.BatchSize, m.Handled, m.Redeliveries, m.DeadLetters,
 		m.OutboxLag, m.OutboxUnsent, m.Relayed, m.Swept, m.HTTPRequests, m.HTTPSeconds, m.Publications)
 	return m
 }

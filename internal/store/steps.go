@@ -18,88 +18,10 @@ import (
 // changes nothing. This is what makes redelivery and duplicates safe.
 var ErrNothingToDo = errors.New("no step owed: already done or superseded")
 
-// StepWork loads the content a worker needs for w, or ErrNothingToDo, in
-// one query.
+// StepWork loads the content a worker needs for w, or ErrNothingToDo.
 func (s *Store) StepWork(ctx context.Context, w bus.Work) (domain.Content, error) {
-	var state domain.State
-	var rev int
-	var done bool
-	var c domain.Content
-	var chans []string
-	err := s.Pool.QueryRow(ctx, `SELECT d.state, d.revision, d.step_done, r.title, r.body, dep.name, r.category, r.channels, r.formed_on
-		FROM drafts d JOIN departments dep ON dep.id = d.department_id
-		JOIN revisions r ON r.draft_id = d.id AND r.revision = $2
-		WHERE d.id = $1`, w.DraftID, w.Revision).Scan(&state, &rev, &done, &c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// No such draft, or no such revision of it: either way nothing is owed.
-		if _, ferr := s.DraftFacts(ctx, w.DraftID); errors.Is(ferr, ErrNotFound) {
-			return c, fmt.Errorf("draft %d: %w", w.DraftID, ErrNotFound)
-		}
-		return c, ErrNothingToDo
-	}
-	if err != nil {
-		return c, fmt.Errorf("error loading draft %d: %w", w.DraftID, err)
-	}
-	if state != w.State || rev != w.Revision || done {
-		return c, ErrNothingToDo
-	}
-	for _, ch := range chans {
-		c.Channels = append(c.Channels, domain.Channel(ch))
-	}
-	return c, nil
-}
-
-// CompleteChecks stores a stage's findings and moves the draft on, in one
-// transaction that first re-checks the step is still owed. At stage 1 a
-// blocking finding returns the draft to its author; otherwise it goes to
-// stage 2. At stages 2 and 3 the draft then waits for a person.
-func (s *Store) CompleteChecks(ctx context.Context, w bus.Work, findings []domain.Finding) (domain.State, error) {
-	var to domain.State
-	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
-		cur, err := lockDraft(ctx, tx, w.DraftID, false)
-		if err != nil {
-			return err
-		}
-		cur.moves = ms
-		if cur.State != w.State || cur.Revision != w.Revision || cur.StepDone {
-			return ErrNothingToDo
-		}
-		stage, ok := domain.StageOf(cur.State)
-		if !ok {
-			return fmt.Errorf("draft %d is %q, not at a review stage", w.DraftID, cur.State)
-		}
-		action := domain.ActionChecksDone
-		if stage == domain.StageCompleteness {
-			action = domain.ActionChecksPass
-			if domain.Blocking(findings) {
-				action = domain.ActionChecksBlock
-			}
-		}
-		if to, err = domain.Next(cur.State, action); err != nil {
-			return err
-		}
-		b := &pgx.Batch{}
-		for _, f := range findings {
-			b.Queue(`INSERT INTO findings (draft_id, revision, stage, code, severity, field, start_rune, end_rune, message_zh, message_en, suggestion)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-				w.DraftID, w.Revision, stage, f.Code, f.Severity, f.Field, f.Start, f.End, f.MessageZH, f.MessageEN, f.Suggestion)
-		}
-		blocks, warns := 0, 0
-		for _, f := range findings {
-			if f.Severity == domain.SeverityBlock {
-				blocks++
-			} else {
-				warns++
-			}
-		}
-		queueMove(b, &cur, move{to: to, revision: cur.Revision, stepDone: to == cur.State || !to.MachineStep(),
-			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Stage: string(stage),
-				Action: string(action), Revision: cur.Revision, ContentSHA256: cur.Content,
-				Comment: fmt.Sprintf("%d blocking, %d warning findings", blocks, warns)}})
-		queueMachineCommit(b)
-		return sendBatch(ctx, tx, b)
-	})
-	return to, err
+	cs, errs := s.StepWorks(ctx, []bus.Work{w})
+	return cs[0], errs[0]
 }
 
 // PublicationOutcome is what delivering one channel came to.
@@ -130,6 +52,15 @@ func (s *Store) StartPublishing(ctx context.Context, w bus.Work) (domain.Content
 	}
 	var pubs []Publication
 	err = s.tx(ctx, func(tx pgx.Tx) error {
+		// The draft's lock orders this with PublishLocalBatch, which
+		// writes a draft's rows only when it finds none.
+		cur, err := lockDraft(ctx, tx, w.DraftID, false)
+		if err != nil {
+			return err
+		}
+		if err := owed(&cur, w); err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
 		for _, ch := range c.Channels {
 			b.Queue(`INSERT INTO publications (draft_id, revision, channel, status) VALUES ($1, $2, $3, 'pending') ON CONFLICT DO NOTHING`,
@@ -210,11 +141,8 @@ func recordOutcomes(ctx context.Context, tx pgx.Tx, cur *lockedDraft, w bus.Work
 	}
 	b = &pgx.Batch{}
 	for _, o := range written {
-		e := &audit.Event{Chain: audit.DraftChain(cur.ID), DraftID: cur.ID, Actor: SystemActor.Name,
-			Role: string(domain.RoleSystem), Stage: string(domain.StatePublishing), Action: "channel_" + o.Status,
-			Revision: w.Revision, ContentSHA256: cur.Content, Reason: string(o.Channel),
-			Comment: joinNonEmpty(" ", o.URL, o.ExternalID, o.Error)}
-		queueEvent(b, e, cur.ChainLen, cur.ChainHead)
+		e := channelEvent(w, cur, o)
+		queueEvent(b, &e, cur.ChainLen, cur.ChainHead)
 		cur.ChainLen, cur.ChainHead = e.Index, e.Hash
 	}
 	if len(written) > 0 {

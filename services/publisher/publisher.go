@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -76,7 +78,7 @@ type Publisher struct {
 
 // Run consumes until ctx ends.
 func (p *Publisher) Run(ctx context.Context) error {
-	c := &bus.Consumer{JS: p.JS, Subject: bus.SubjectPublish, Handler: p.Handle, DeadLetters: p.Store.SinkDeadLetter,
+	c := &bus.Consumer{JS: p.JS, Subject: bus.SubjectPublish, BatchHandler: p.HandleBatch, DeadLetters: p.Store.SinkDeadLetter,
 		Options: p.Bus, Concurrency: p.Concurrency, Log: p.Log, Metrics: p.Metrics}
 	for ch := range p.Channels {
 		for _, st := range []string{store.PubDelivered, store.PubNotConfigured, store.PubFailed, store.PubUnknown} {
@@ -85,6 +87,88 @@ func (p *Publisher) Run(ctx context.Context) error {
 	}
 	p.Log.Info("publisher started")
 	return c.Run(ctx)
+}
+
+// HandleBatch publishes several revisions. Those whose channels all end
+// without an external send (the website, unconfigured channels) are
+// written together in one transaction; a revision with a channel to send to,
+// or with publication rows from an earlier attempt, goes through Handle on
+// its own, where each external send is claimed before it starts.
+func (p *Publisher) HandleBatch(ctx context.Context, ws []bus.Work) []error {
+	errs := make([]error, len(ws))
+	var todo []bus.Work
+	var at []int // item index of each todo
+	for i, w := range ws {
+		if w.State != domain.StatePublishing {
+			errs[i] = bus.Permanent(fmt.Errorf("message for state %q on the publish subject", w.State))
+			continue
+		}
+		todo = append(todo, w)
+		at = append(at, i)
+	}
+	var alone []int                                   // items for Handle
+	planned := map[int64][]store.PublicationOutcome{} // by draft, for the metrics after commit
+	plan := func(w bus.Work, c domain.Content) ([]store.PublicationOutcome, bool) {
+		outs, ok := p.localOutcomes(ctx, w, c)
+		planned[w.DraftID] = outs
+		return outs, ok
+	}
+	for j, err := range p.Store.PublishLocalBatch(ctx, todo, plan) {
+		i := at[j]
+		switch {
+		case errors.Is(err, store.ErrPublishedBefore) || errors.Is(err, store.ErrNeedsSend):
+			alone = append(alone, i)
+		case errors.Is(err, store.ErrNothingToDo) || errors.Is(err, store.ErrConflict):
+			errs[i] = bus.ErrNoop
+		case errors.Is(err, store.ErrNotFound):
+			errs[i] = bus.Permanent(err)
+		case err != nil:
+			errs[i] = err
+		default:
+			for _, o := range planned[ws[i].DraftID] {
+				p.Metrics.Publications.WithLabelValues(string(o.Channel), o.Status).Inc()
+			}
+		}
+	}
+	// External sends may be slow: side by side.
+	var wg sync.WaitGroup
+	finished := make([]bool, len(ws))
+	for _, i := range alone {
+		wg.Go(func() {
+			errs[i] = p.Handle(ctx, ws[i])
+			finished[i] = true
+		})
+	}
+	wg.Wait()
+	for _, i := range alone {
+		if !finished[i] {
+			// Handle ended abnormally (runtime.Goexit): leave the whole
+			// batch unsettled, as a crash of the process would.
+			runtime.Goexit()
+		}
+	}
+	return errs
+}
+
+// localOutcomes gives every channel's outcome when none needs an external
+// send; false when one does.
+func (p *Publisher) localOutcomes(ctx context.Context, w bus.Work, c domain.Content) ([]store.PublicationOutcome, bool) {
+	outs := make([]store.PublicationOutcome, 0, len(c.Channels))
+	for _, name := range c.Channels {
+		ch := p.Channels[name]
+		o := store.PublicationOutcome{Channel: name}
+		switch {
+		case ch == nil || !ch.Configured():
+			o.Status, o.Error = store.PubNotConfigured, "channel not configured"
+		case ch.Internal():
+			o.URL, o.ExternalID, _ = ch.Deliver(ctx, w.DraftID, w.Revision, c)
+			o.Status = store.PubDelivered
+		default:
+			return nil, false
+		}
+		outs = append(outs, o)
+	}
+	return outs, true
 }
 
 // Handle publishes one revision to each of its channels, then marks it published.

@@ -36,9 +36,9 @@ type Worker struct {
 	BeforeAck  func(w bus.Work) error
 }
 
-// Run consumes the stage's subject until ctx ends.
+// Run consumes the stage's subject until ctx ends, a batch at a time.
 func (wk *Worker) Run(ctx context.Context) error {
-	c := &bus.Consumer{JS: wk.JS, Subject: bus.StageSubject(wk.Stage), Handler: wk.Handle,
+	c := &bus.Consumer{JS: wk.JS, Subject: bus.StageSubject(wk.Stage), BatchHandler: wk.HandleBatch,
 		DeadLetters: wk.Store.SinkDeadLetter, Options: wk.Bus, Concurrency: wk.Concurrency,
 		Log: wk.Log, Metrics: wk.Metrics}
 	wk.Log.Info("stage worker started", "stage", wk.Stage)
@@ -47,37 +47,48 @@ func (wk *Worker) Run(ctx context.Context) error {
 
 // Handle does the stage's machine step for one message.
 func (wk *Worker) Handle(ctx context.Context, w bus.Work) error {
-	if w.State != wk.Stage.State() {
-		return bus.Permanent(errors.New("message for state " + string(w.State) + " on the " + string(wk.Stage) + " subject"))
+	return wk.HandleBatch(ctx, []bus.Work{w})[0]
+}
+
+// HandleBatch does the stage's machine step for several messages in one
+// transaction: the drafts are locked and loaded together, the checks run
+// on each, and every item's findings and transition are written together.
+// Each item has its own result, so one bad message never holds up the others.
+func (wk *Worker) HandleBatch(ctx context.Context, ws []bus.Work) []error {
+	errs := make([]error, len(ws))
+	var todo []bus.Work
+	var at []int // item index of each todo
+	for i, w := range ws {
+		if w.State != wk.Stage.State() {
+			errs[i] = bus.Permanent(errors.New("message for state " + string(w.State) + " on the " + string(wk.Stage) + " subject"))
+			continue
+		}
+		if wk.BeforeStep != nil {
+			if errs[i] = wk.BeforeStep(w); errs[i] != nil {
+				continue
+			}
+		}
+		todo = append(todo, w)
+		at = append(at, i)
 	}
-	if wk.BeforeStep != nil {
-		if err := wk.BeforeStep(w); err != nil {
-			return err
+	if len(todo) == 0 {
+		return errs
+	}
+	check := func(w bus.Work, c domain.Content) ([]domain.Finding, error) {
+		return wk.Checks.Run(ctx, wk.Stage, c)
+	}
+	for j, err := range wk.Store.CompleteChecksBatch(ctx, todo, check) {
+		i := at[j]
+		switch {
+		case errors.Is(err, store.ErrNothingToDo) || errors.Is(err, store.ErrConflict):
+			errs[i] = bus.ErrNoop
+		case errors.Is(err, store.ErrNotFound):
+			errs[i] = bus.Permanent(err)
+		case err != nil:
+			errs[i] = err
+		case wk.BeforeAck != nil:
+			errs[i] = wk.BeforeAck(ws[i])
 		}
 	}
-	content, err := wk.Store.StepWork(ctx, w)
-	if errors.Is(err, store.ErrNothingToDo) {
-		return bus.ErrNoop
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return bus.Permanent(err)
-	}
-	if err != nil {
-		return err
-	}
-	findings, err := wk.Checks.Run(ctx, wk.Stage, content)
-	if err != nil {
-		return err
-	}
-	_, err = wk.Store.CompleteChecks(ctx, w, findings)
-	if errors.Is(err, store.ErrNothingToDo) || errors.Is(err, store.ErrConflict) {
-		return bus.ErrNoop
-	}
-	if err != nil {
-		return err
-	}
-	if wk.BeforeAck != nil {
-		return wk.BeforeAck(w)
-	}
-	return nil
+	return errs
 }

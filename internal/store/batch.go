@@ -1,0 +1,502 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// Machine steps are written in batches: a worker hands over every message
+// waiting for it, and one transaction carries all their transitions (a
+// group commit). Each draft's transition is still its compare-and-set
+// state change, its audit event and its outbox row, committed together;
+// what the batch saves is the per-transaction and per-statement cost, which
+// is most of what a transition costs (docs/performance.md). The writes are
+// set-based (unnest of arrays), so a batch of 64 is as many statements as
+// a batch of one.
+
+// moveSet gathers the writes of many transitions for set-based statements.
+type moveSet struct {
+	// the compare-and-set of each draft
+	ids                 []int64
+	fromState, toState  []string
+	fromRev, toRev      []int32
+	stepDone            []bool
+	ev                  eventColumnsSet
+	chainIdx            map[string]int // chain -> position in heads
+	headChain           []string
+	headLen             []int64
+	headHash            [][]byte
+	outSubject, outBody []string
+	notes               []string
+	fnd                 findingColumns
+	pubs                publicationColumns
+	moves               []moved
+}
+
+type eventColumnsSet struct {
+	chain                                       []string
+	idx, draftID, actorID                       []int64
+	actor, role, stage, action, reason, comment []string
+	revision                                    []int32
+	content, prev, hash                         [][]byte
+	at                                          []time.Time
+}
+
+type findingColumns struct {
+	draftID                                                     []int64
+	revision, start, end                                        []int32
+	stage, code, severity, field, messageZH, messageEN, suggest []string
+}
+
+type publicationColumns struct {
+	draftID                                 []int64
+	revision                                []int32
+	channel, status, url, externalID, error []string
+}
+
+// event seals e onto cur's chain and adds it.
+func (m *moveSet) event(cur *lockedDraft, e audit.Event) {
+	e.Chain = audit.DraftChain(cur.ID)
+	e.DraftID = cur.ID
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	audit.Seal(&e, cur.ChainLen, cur.ChainHead)
+	cur.ChainLen, cur.ChainHead = e.Index, e.Hash
+	v := &m.ev
+	v.chain = append(v.chain, e.Chain)
+	v.idx = append(v.idx, e.Index)
+	v.draftID = append(v.draftID, e.DraftID)
+	v.actorID = append(v.actorID, e.ActorID)
+	v.actor = append(v.actor, e.Actor)
+	v.role = append(v.role, e.Role)
+	v.stage = append(v.stage, e.Stage)
+	v.action = append(v.action, e.Action)
+	v.revision = append(v.revision, int32(e.Revision))
+	v.content = append(v.content, e.ContentSHA256)
+	v.reason = append(v.reason, e.Reason)
+	v.comment = append(v.comment, e.Comment)
+	v.at = append(v.at, e.At)
+	v.prev = append(v.prev, e.PrevHash)
+	v.hash = append(v.hash, e.Hash)
+	if m.chainIdx == nil {
+		m.chainIdx = map[string]int{}
+	}
+	if i, ok := m.chainIdx[e.Chain]; ok {
+		m.headLen[i], m.headHash[i] = e.Index, e.Hash
+		return
+	}
+	m.chainIdx[e.Chain] = len(m.headChain)
+	m.headChain = append(m.headChain, e.Chain)
+	m.headLen = append(m.headLen, e.Index)
+	m.headHash = append(m.headHash, e.Hash)
+}
+
+// move adds one transition of a locked draft: what queueMove writes for a
+// single transition, as rows of the batch's statements.
+func (m *moveSet) move(cur *lockedDraft, mv move) {
+	if mv.to != cur.State || mv.revision != cur.Revision {
+		m.moves = append(m.moves, moved{from: cur.State, to: mv.to, since: cur.EnteredAt})
+	}
+	m.ids = append(m.ids, cur.ID)
+	m.fromState = append(m.fromState, string(cur.State))
+	m.fromRev = append(m.fromRev, int32(cur.Revision))
+	m.toState = append(m.toState, string(mv.to))
+	m.toRev = append(m.toRev, int32(mv.revision))
+	m.stepDone = append(m.stepDone, mv.stepDone)
+	m.event(cur, mv.event)
+	if !mv.stepDone && mv.to.MachineStep() {
+		w := bus.Work{DraftID: cur.ID, Revision: mv.revision, State: mv.to}
+		subject, err := bus.SubjectForState(w.State)
+		if err != nil {
+			panic(err) // MachineStep states always have a subject
+		}
+		payload, _ := json.Marshal(w)
+		m.outSubject = append(m.outSubject, subject)
+		m.outBody = append(m.outBody, string(payload))
+	}
+	m.notes = append(m.notes, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":%d}`, cur.ID, mv.to, mv.revision))
+	cur.State, cur.Revision, cur.StepDone = mv.to, mv.revision, mv.stepDone
+}
+
+func (m *moveSet) finding(draftID int64, revision int, stage domain.Stage, f domain.Finding) {
+	c := &m.fnd
+	c.draftID = append(c.draftID, draftID)
+	c.revision = append(c.revision, int32(revision))
+	c.stage = append(c.stage, string(stage))
+	c.code = append(c.code, f.Code)
+	c.severity = append(c.severity, string(f.Severity))
+	c.field = append(c.field, f.Field)
+	c.start = append(c.start, int32(f.Start))
+	c.end = append(c.end, int32(f.End))
+	c.messageZH = append(c.messageZH, f.MessageZH)
+	c.messageEN = append(c.messageEN, f.MessageEN)
+	c.suggest = append(c.suggest, f.Suggestion)
+}
+
+func (m *moveSet) publication(draftID int64, revision int, o PublicationOutcome) {
+	c := &m.pubs
+	c.draftID = append(c.draftID, draftID)
+	c.revision = append(c.revision, int32(revision))
+	c.channel = append(c.channel, string(o.Channel))
+	c.status = append(c.status, o.Status)
+	c.url = append(c.url, o.URL)
+	c.externalID = append(c.externalID, o.ExternalID)
+	c.error = append(c.error, o.Error)
+}
+
+func (m *moveSet) empty() bool { return len(m.ids) == 0 && len(m.ev.chain) == 0 }
+
+// queue adds the set's statements to b, children before the rows that
+// point at them, and the notifications last.
+func (m *moveSet) queue(b *pgx.Batch) {
+	if n := len(m.fnd.draftID); n > 0 {
+		c := &m.fnd
+		b.Queue(`INSERT INTO findings (draft_id, revision, stage, code, severity, field, start_rune, end_rune, message_zh, message_en, suggestion)
+			SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::text[], $10::text[], $11::text[])`,
+			c.draftID, c.revision, c.stage, c.code, c.severity, c.field, c.start, c.end, c.messageZH, c.messageEN, c.suggest)
+	}
+	if n := len(m.pubs.draftID); n > 0 {
+		c := &m.pubs
+		b.Queue(`INSERT INTO publications (draft_id, revision, channel, status, url, external_id, error, delivered_at)
+			SELECT d, r, c, s, u, x, e, CASE WHEN s = 'delivered' THEN now() END
+			FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS p(d, r, c, s, u, x, e)`,
+			c.draftID, c.revision, c.channel, c.status, c.url, c.externalID, c.error)
+	}
+	if n := len(m.ids); n > 0 {
+		b.Queue(`UPDATE drafts d SET state = u.to_state, revision = u.to_rev, step_done = u.step_done,
+			state_entered_at = CASE WHEN d.state <> u.to_state OR d.revision <> u.to_rev THEN now() ELSE d.state_entered_at END,
+			step_sent_at = now(), updated_at = now(),
+			published_at = CASE WHEN u.to_state = 'published' THEN now() ELSE d.published_at END
+			FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::int[], $6::bool[]) AS u(id, from_state, from_rev, to_state, to_rev, step_done)
+			WHERE d.id = u.id AND d.id = ANY($1) AND d.state = u.from_state AND d.revision = u.from_rev`,
+			m.ids, m.fromState, m.fromRev, m.toState, m.toRev, m.stepDone).Exec(func(ct pgconn.CommandTag) error {
+			if ct.RowsAffected() != int64(n) {
+				return ErrConflict
+			}
+			return nil
+		})
+	}
+	if len(m.ev.chain) > 0 {
+		v := &m.ev
+		// ORDER BY the array position: seq must follow each chain's order.
+		b.Queue(`WITH ev AS (
+			INSERT INTO audit_events (chain, idx, draft_id, actor_id, actor, role, stage, action, revision,
+				content_sha256, reason, comment, at, prev_hash, hash)
+			SELECT chain, idx, NULLIF(draft_id, 0), NULLIF(actor_id, 0), actor, role, stage, action, revision,
+				content_sha256, reason, comment, at, prev_hash, hash
+			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
+				$9::int[], $10::bytea[], $11::text[], $12::text[], $13::timestamptz[], $14::bytea[], $15::bytea[])
+				WITH ORDINALITY AS e(chain, idx, draft_id, actor_id, actor, role, stage, action, revision,
+				content_sha256, reason, comment, at, prev_hash, hash, n)
+			ORDER BY n
+			RETURNING seq)
+		UPDATE audit_chains c SET length = h.length, head = h.head
+			FROM unnest($16::text[], $17::bigint[], $18::bytea[]) AS h(chain, length, head)
+			WHERE c.chain = h.chain AND c.chain = ANY($16)`,
+			v.chain, v.idx, v.draftID, v.actorID, v.actor, v.role, v.stage, v.action, v.revision, v.content, v.reason,
+			v.comment, v.at, v.prev, v.hash, m.headChain, m.headLen, m.headHash)
+	}
+	if len(m.outSubject) > 0 {
+		b.Queue(`INSERT INTO outbox (subject, payload) SELECT s, p::jsonb FROM unnest($1::text[], $2::text[]) AS o(s, p)`,
+			m.outSubject, m.outBody)
+		b.Queue(`SELECT pg_notify($1, '')`, OutboxChannel)
+	}
+	if len(m.notes) > 0 {
+		b.Queue(`SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n`, EventsChannel, m.notes)
+	}
+}
+
+// lockedWork is a draft locked for a batch, with its current revision's
+// content and whether that revision has publication rows already.
+type lockedWork struct {
+	*lockedDraft
+	content   domain.Content
+	published bool
+}
+
+// lockDrafts locks the drafts and their chains, in id order so two batches
+// never wait on each other in a cycle, and loads their current content, in
+// one round trip. A missing id is simply absent from the map.
+//
+// The batch's statements take arrays. Left alone, PostgreSQL plans them
+// anew on every call (a custom plan looks cheaper for a short array), and
+// planning costs more than running them; and a generic plan made while the
+// tables were still small keeps its sequential scans as they grow. So the
+// batch's transaction fixes the plan shape: generic plans, driven by the
+// array, through the primary keys (batchPlans).
+func lockDrafts(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*lockedWork, error) {
+	b := &pgx.Batch{}
+	b.Queue(batchPlans)
+	b.Queue(`SELECT d.id, d.author_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at,
+			c.length, c.head, r.content_sha256, r.title, r.body, dep.name, r.category, r.channels, r.formed_on,
+			EXISTS (SELECT 1 FROM publications p WHERE p.draft_id = d.id AND p.revision = d.revision)
+		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
+		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
+		JOIN departments dep ON dep.id = d.department_id
+		WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d, c`, ids)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("error locking drafts: %w", err)
+	}
+	rows, _ := br.Query()
+	out := make(map[int64]*lockedWork, len(ids))
+	defer rows.Close()
+	for rows.Next() {
+		d := &lockedWork{lockedDraft: &lockedDraft{}}
+		c := &d.content
+		var chans []string
+		if err := rows.Scan(&d.ID, &d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt,
+			&d.ChainLen, &d.ChainHead, &d.Content, &c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn,
+			&d.published); err != nil {
+			return nil, fmt.Errorf("error locking drafts: %w", err)
+		}
+		for _, ch := range chans {
+			c.Channels = append(c.Channels, domain.Channel(ch))
+		}
+		out[d.ID] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("error locking drafts: %w", err)
+	}
+	return out, br.Close()
+}
+
+// batchPlans is set at the start of every batch transaction, before its
+// first statement, so each connection's cached generic plan of a batch
+// statement is the index-driven nested loop, whatever the tables' sizes
+// were when it was made.
+const batchPlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+	set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true),
+	set_config('enable_mergejoin', 'off', true), set_config('enable_bitmapscan', 'off', true)`
+
+// owed reports whether w's step is still owed by the locked draft.
+func owed(cur *lockedDraft, w bus.Work) error {
+	if cur == nil {
+		return fmt.Errorf("draft %d: %w", w.DraftID, ErrNotFound)
+	}
+	if cur.State != w.State || cur.Revision != w.Revision || cur.StepDone {
+		return ErrNothingToDo
+	}
+	return nil
+}
+
+// batchTx runs a batch's transaction for ws: it locks and loads the
+// drafts, hands each one whose step is still owed to step, and writes what
+// step added to the set. Items not owed get ErrNothingToDo, or ErrNotFound
+// when the draft does not exist. If the transaction fails, every item not
+// already settled gets its error. Transitions are reported to OnTransition
+// after commit.
+func (s *Store) batchTx(ctx context.Context, ws []bus.Work, step func(i int, cur *lockedWork, set *moveSet) error) []error {
+	errs := make([]error, len(ws))
+	if len(ws) == 0 {
+		return errs
+	}
+	ids := make([]int64, len(ws))
+	for i, w := range ws {
+		ids[i] = w.DraftID
+	}
+	var set moveSet
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		set = moveSet{}
+		clear(errs)
+		locked, err := lockDrafts(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		for i, w := range ws {
+			cur := locked[w.DraftID]
+			var d *lockedDraft
+			if cur != nil {
+				d = cur.lockedDraft
+			}
+			if errs[i] = owed(d, w); errs[i] == nil {
+				errs[i] = step(i, cur, &set)
+			}
+		}
+		if set.empty() {
+			return nil
+		}
+		b := &pgx.Batch{}
+		set.queue(b)
+		queueMachineCommit(b)
+		return sendBatch(ctx, tx, b)
+	})
+	if err != nil {
+		// Retried as a whole: not ErrConflict (a no-op to the workers),
+		// which under the batch's locks cannot be about one item.
+		err = fmt.Errorf("error writing a batch of %d: %s", len(ws), err.Error())
+		for i := range errs {
+			if errs[i] == nil || errors.Is(errs[i], ErrNothingToDo) {
+				errs[i] = err
+			}
+		}
+		return errs
+	}
+	if s.OnTransition != nil {
+		for _, m := range set.moves {
+			s.OnTransition(m.from, m.to, time.Since(m.since))
+		}
+	}
+	return errs
+}
+
+// StepWorks loads the content each work item's step needs, in one query.
+// An item whose step is no longer owed gets ErrNothingToDo; one whose draft
+// does not exist gets ErrNotFound.
+func (s *Store) StepWorks(ctx context.Context, ws []bus.Work) ([]domain.Content, []error) {
+	contents := make([]domain.Content, len(ws))
+	errs := make([]error, len(ws))
+	ids := make([]int64, len(ws))
+	for i, w := range ws {
+		ids[i] = w.DraftID
+	}
+	rows, _ := s.Pool.Query(ctx, `SELECT d.id, d.state, d.revision, d.step_done, r.title, r.body, dep.name, r.category, r.channels, r.formed_on
+		FROM drafts d JOIN departments dep ON dep.id = d.department_id
+		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
+		WHERE d.id = ANY($1)`, ids)
+	type row struct {
+		facts   domain.DraftFacts
+		content domain.Content
+	}
+	got := map[int64]row{}
+	var id int64
+	var r row
+	var chans []string
+	_, err := pgx.ForEachRow(rows, []any{&id, &r.facts.State, &r.facts.Revision, &r.facts.StepDone, &r.content.Title, &r.content.Body,
+		&r.content.Department, &r.content.Category, &chans, &r.content.FormedOn}, func() error {
+		c := r
+		c.content.Channels = make([]domain.Channel, len(chans))
+		for j, ch := range chans {
+			c.content.Channels[j] = domain.Channel(ch)
+		}
+		got[id] = c
+		return nil
+	})
+	for i, w := range ws {
+		r, ok := got[w.DraftID]
+		switch {
+		case err != nil:
+			errs[i] = fmt.Errorf("error loading drafts' work: %w", err)
+		case !ok:
+			errs[i] = fmt.Errorf("draft %d: %w", w.DraftID, ErrNotFound)
+		case r.facts.State != w.State || r.facts.Revision != w.Revision || r.facts.StepDone:
+			errs[i] = ErrNothingToDo
+		default:
+			contents[i] = r.content
+		}
+	}
+	return contents, errs
+}
+
+// Check is a stage's machine checks of one revision's content.
+type Check func(w bus.Work, c domain.Content) ([]domain.Finding, error)
+
+// CompleteChecksBatch runs check on each item whose step is still owed and
+// stores its findings and the draft's move, all in one transaction that
+// holds the drafts' locks throughout: at stage 1 a blocking finding returns
+// the draft to its author, otherwise it goes to stage 2; at stages 2 and 3
+// the draft then waits for a person. It returns one result per item: nil
+// when written, ErrNothingToDo when the step was no longer owed, or the
+// check's error for that item alone.
+func (s *Store) CompleteChecksBatch(ctx context.Context, ws []bus.Work, check Check) []error {
+	return s.batchTx(ctx, ws, func(i int, cur *lockedWork, set *moveSet) error {
+		w := ws[i]
+		stage, ok := domain.StageOf(cur.State)
+		if !ok {
+			return fmt.Errorf("draft %d is %q, not at a review stage", w.DraftID, cur.State)
+		}
+		findings, err := check(w, cur.content)
+		if err != nil {
+			return err
+		}
+		action := domain.ActionChecksDone
+		if stage == domain.StageCompleteness {
+			action = domain.ActionChecksPass
+			if domain.Blocking(findings) {
+				action = domain.ActionChecksBlock
+			}
+		}
+		to, err := domain.Next(cur.State, action)
+		if err != nil {
+			return err
+		}
+		blocks := 0
+		for _, f := range findings {
+			set.finding(w.DraftID, w.Revision, stage, f)
+			if f.Severity == domain.SeverityBlock {
+				blocks++
+			}
+		}
+		set.move(cur.lockedDraft, move{to: to, revision: cur.Revision, stepDone: to == cur.State || !to.MachineStep(),
+			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Stage: string(stage),
+				Action: string(action), Revision: cur.Revision, ContentSHA256: cur.Content,
+				Comment: fmt.Sprintf("%d blocking, %d warning findings", blocks, len(findings)-blocks)}})
+		return nil
+	})
+}
+
+// ErrPublishedBefore means an earlier attempt already wrote some of the
+// revision's publication rows (a crash, a redelivery): the publisher then
+// takes the careful one-draft path, which looks at each row's status.
+var ErrPublishedBefore = errors.New("publication rows exist from an earlier attempt")
+
+// ErrNeedsSend means a revision has a channel that needs an external send:
+// the publisher takes the one-draft path, which claims each send first.
+var ErrNeedsSend = errors.New("a channel needs an external send")
+
+// Plan gives the final outcome of every channel of a revision when none
+// needs an external send (the website, a channel that is not configured),
+// or false when one does.
+type Plan func(w bus.Work, c domain.Content) ([]PublicationOutcome, bool)
+
+// PublishLocalBatch publishes the items whose channels all end without an
+// external send: their publication rows with the final outcomes, the audit
+// events and the move to published, all in one transaction. An item that
+// needs a send gets ErrNeedsSend; one with publication rows from an earlier
+// attempt gets ErrPublishedBefore; nothing is written for either.
+func (s *Store) PublishLocalBatch(ctx context.Context, ws []bus.Work, plan Plan) []error {
+	return s.batchTx(ctx, ws, func(i int, cur *lockedWork, set *moveSet) error {
+		w := ws[i]
+		if cur.published {
+			return ErrPublishedBefore
+		}
+		outs, ok := plan(w, cur.content)
+		if !ok {
+			return ErrNeedsSend
+		}
+		outs = append([]PublicationOutcome(nil), outs...)
+		sort.Slice(outs, func(a, b int) bool { return outs[a].Channel < outs[b].Channel })
+		summary := make([]string, len(outs))
+		for j, o := range outs {
+			set.publication(w.DraftID, w.Revision, o)
+			set.event(cur.lockedDraft, channelEvent(w, cur.lockedDraft, o))
+			summary[j] = string(o.Channel) + "=" + o.Status
+		}
+		set.move(cur.lockedDraft, move{to: domain.StatePublished, revision: cur.Revision, stepDone: true,
+			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Action: string(domain.ActionPublished),
+				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: strings.Join(summary, " ")}})
+		return nil
+	})
+}
+
+// channelEvent is the audit event of one channel's outcome.
+func channelEvent(w bus.Work, cur *lockedDraft, o PublicationOutcome) audit.Event {
+	return audit.Event{Chain: audit.DraftChain(cur.ID), DraftID: cur.ID, Actor: SystemActor.Name,
+		Role: string(domain.RoleSystem), Stage: string(domain.StatePublishing), Action: "channel_" + o.Status,
+		Revision: w.Revision, ContentSHA256: cur.Content, Reason: string(o.Channel),
+		Comment: joinNonEmpty(" ", o.URL, o.ExternalID, o.Error)}
+}
