@@ -118,17 +118,21 @@ func (m *moveSet) move(cur *lockedDraft, mv move) {
 	m.stepDone = append(m.stepDone, mv.stepDone)
 	m.event(cur, mv.event)
 	if !mv.stepDone && mv.to.MachineStep() {
-		w := bus.Work{DraftID: cur.ID, Revision: mv.revision, State: mv.to}
-		subject, err := bus.SubjectForState(w.State)
-		if err != nil {
-			panic(err) // MachineStep states always have a subject
-		}
-		payload, _ := json.Marshal(w)
-		m.outSubject = append(m.outSubject, subject)
-		m.outBody = append(m.outBody, string(payload))
+		m.work(bus.Work{DraftID: cur.ID, Revision: mv.revision, State: mv.to})
 	}
 	m.notes = append(m.notes, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":%d}`, cur.ID, mv.to, mv.revision))
 	cur.State, cur.Revision, cur.StepDone = mv.to, mv.revision, mv.stepDone
+}
+
+// work adds an outbox row for w.
+func (m *moveSet) work(w bus.Work) {
+	subject, err := bus.SubjectForState(w.State)
+	if err != nil {
+		panic(err) // callers only send work for states that owe a step
+	}
+	payload, _ := json.Marshal(w)
+	m.outSubject = append(m.outSubject, subject)
+	m.outBody = append(m.outBody, string(payload))
 }
 
 func (m *moveSet) finding(draftID int64, revision int, stage domain.Stage, f domain.Finding) {
@@ -181,7 +185,7 @@ func (m *moveSet) queue(b *pgx.Batch) {
 			step_sent_at = now(), updated_at = now(),
 			published_at = CASE WHEN u.to_state = 'published' THEN now() ELSE d.published_at END
 			FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::int[], $6::bool[]) AS u(id, from_state, from_rev, to_state, to_rev, step_done)
-			WHERE d.id = u.id AND d.id = ANY($1) AND d.state = u.from_state AND d.revision = u.from_rev`,
+			WHERE d.id = u.id AND d.state = u.from_state AND d.revision = u.from_rev`,
 			m.ids, m.fromState, m.fromRev, m.toState, m.toRev, m.stepDone).Exec(func(ct pgconn.CommandTag) error {
 			if ct.RowsAffected() != int64(n) {
 				return ErrConflict
@@ -205,7 +209,7 @@ func (m *moveSet) queue(b *pgx.Batch) {
 			RETURNING seq)
 		UPDATE audit_chains c SET length = h.length, head = h.head
 			FROM unnest($16::text[], $17::bigint[], $18::bytea[]) AS h(chain, length, head)
-			WHERE c.chain = h.chain AND c.chain = ANY($16)`,
+			WHERE c.chain = h.chain`,
 			v.chain, v.idx, v.draftID, v.actorID, v.actor, v.role, v.stage, v.action, v.revision, v.content, v.reason,
 			v.comment, v.at, v.prev, v.hash, m.headChain, m.headLen, m.headHash)
 	}

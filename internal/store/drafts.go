@@ -172,52 +172,6 @@ func queueWork(b *pgx.Batch, w bus.Work) {
 	b.Queue(`SELECT pg_notify($1, '')`, OutboxChannel)
 }
 
-// Submit stores a new draft at revision 1 and sends it to stage 1.
-// It asks domain.CanSubmit itself, so every way in (API, pages) is checked
-// in one place; a refusal is audited in the system chain.
-func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
-	if rerr := domain.CanSubmit(by, deptID); rerr != nil {
-		r := rerr.(*domain.Refusal)
-		err := s.tx(ctx, func(tx pgx.Tx) error {
-			return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name,
-				Role: primaryRole(by), Action: "denied:" + string(domain.ActionSubmit), Reason: string(r.Rule),
-				Comment: fmt.Sprintf("department %d: %s", deptID, r.Message)})
-		})
-		if err != nil {
-			return Draft{}, err
-		}
-		return Draft{}, r
-	}
-	var id int64
-	sum := c.SHA256()
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO drafts (author_id, department_id, state, revision, formed_on, deadline)
-			VALUES ($1, $2, $3, 1, $4, $5) RETURNING id`, by.ID, deptID, domain.StateCompleteness, c.FormedOn, deadline).Scan(&id)
-		if err != nil {
-			return fmt.Errorf("error storing draft: %w", err)
-		}
-		b := &pgx.Batch{}
-		queueRevision(b, id, 1, c, sum)
-		b.Queue(`INSERT INTO audit_chains (chain) VALUES ($1)`, audit.DraftChain(id))
-		queueEvent(b, &audit.Event{Chain: audit.DraftChain(id), DraftID: id, ActorID: by.ID, Actor: by.Name,
-			Role: string(domain.RoleOfficer), Stage: string(domain.StageCompleteness), Action: string(domain.ActionSubmit),
-			Revision: 1, ContentSHA256: sum}, 0, nil)
-		queueWork(b, bus.Work{DraftID: id, Revision: 1, State: domain.StateCompleteness})
-		b.Queue(`SELECT pg_notify($1, $2)`, EventsChannel, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":1}`, id, domain.StateCompleteness))
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("error storing draft: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return Draft{}, err
-	}
-	if s.OnTransition != nil {
-		s.OnTransition("", domain.StateCompleteness, 0)
-	}
-	return s.Draft(ctx, id)
-}
-
 func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte) {
 	chans := make([]string, len(c.Channels))
 	for i, ch := range c.Channels {
@@ -309,39 +263,6 @@ func (s *Store) Check(ctx context.Context, a domain.Actor, id int64, action stri
 		return facts, unwrapRefused(err)
 	}
 	return facts, nil
-}
-
-// Decide applies a reviewer's decision, or refuses it and audits the refusal.
-// contentSHA256, when given, must match the revision's content.
-func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domain.DecisionRequest, contentSHA256 []byte) error {
-	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
-		cur, err := lockDraft(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		cur.moves = ms
-		next, err := domain.Authorize(by, cur.DraftFacts, req)
-		if err == nil && contentSHA256 != nil && string(contentSHA256) != string(cur.Content) {
-			err = &domain.Refusal{Rule: domain.RuleStale, Message: "the content hash does not match the revision's content: it changed since you read it"}
-		}
-		if err != nil {
-			return s.refuse(ctx, tx, &cur, by, "decide", err)
-		}
-		role := domain.ReviewerRole(req.Stage)
-		reason := string(req.Reason)
-		if req.Decision == domain.DecisionApprove && cur.Blocking {
-			reason = "override" // approved past a blocking finding; the comment is the justification
-		}
-		b := &pgx.Batch{}
-		b.Queue(`INSERT INTO decisions (draft_id, revision, stage, actor_id, decision, reason, comment, content_sha256)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, req.Revision, req.Stage, by.ID, req.Decision, req.Reason, req.Comment, cur.Content)
-		queueMove(b, &cur, move{to: next, revision: cur.Revision, event: audit.Event{ActorID: by.ID, Actor: by.Name,
-			Role: string(role), Stage: string(req.Stage), Action: string(req.Decision), Revision: req.Revision,
-			ContentSHA256: cur.Content, Reason: reason, Comment: req.Comment},
-			stepDone: !next.MachineStep()})
-		return sendBatch(ctx, tx, b)
-	})
-	return unwrapRefused(err)
 }
 
 // Withdraw takes a published draft off the public pages, with a reason.

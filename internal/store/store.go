@@ -48,6 +48,9 @@ type Store struct {
 	// left, the state entered and how long the draft was in the old one.
 	// Metrics hang here, so every path that moves a draft is counted alike.
 	OnTransition func(from, to domain.State, inState time.Duration)
+
+	decisions   *grouper[*decideJob] // group commit of people's decisions (people.go)
+	submissions *grouper[*submitJob]
 }
 
 // Open connects to the database.
@@ -69,7 +72,8 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		pool.Close()
 		return nil, fmt.Errorf("error connecting to PostgreSQL at %s: %w (is it running? see README: Configuration)", redact(databaseURL), err)
 	}
-	return &Store{Pool: pool, log: log}, nil
+	return &Store{Pool: pool, log: log,
+		decisions: newGrouper[*decideJob](peopleGroups, maxGroup), submissions: newGrouper[*submitJob](peopleGroups, maxGroup)}, nil
 }
 
 // Close releases the pool.
@@ -207,8 +211,15 @@ func (s *Store) txMoves(ctx context.Context, fn func(pgx.Tx, *[]moved) error) er
 // called once the first LISTEN is in place, so a caller can rely on not
 // missing what commits after it.
 func (s *Store) Listen(ctx context.Context, channel string, ready func(), on func(payload string)) {
+	s.listen(ctx, channel, ready, nil, on)
+}
+
+// listen is Listen with link, if set, called with true each time a LISTEN is
+// in place and with false as soon as that connection is lost or ctx ends:
+// between the two, nothing committed goes unannounced.
+func (s *Store) listen(ctx context.Context, channel string, ready func(), link func(up bool), on func(payload string)) {
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, channel, &ready, on)
+		err := s.listenOnce(ctx, channel, &ready, link, on)
 		if ctx.Err() != nil {
 			return
 		}
@@ -221,7 +232,7 @@ func (s *Store) Listen(ctx context.Context, channel string, ready func(), on fun
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, channel string, ready *func(), on func(string)) error {
+func (s *Store) listenOnce(ctx context.Context, channel string, ready *func(), link func(bool), on func(string)) error {
 	// A connection of its own, outside the pool: it is held for ever.
 	conn, err := pgx.ConnectConfig(ctx, s.Pool.Config().ConnConfig.Copy())
 	if err != nil {
@@ -232,6 +243,10 @@ func (s *Store) listenOnce(ctx context.Context, channel string, ready *func(), o
 		return err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+pgx.Identifier{channel}.Sanitize()) //nolint:errcheck
+	if link != nil {
+		link(true)
+		defer link(false) // runs first: before the teardown, which may be slow
+	}
 	if *ready != nil {
 		(*ready)()
 		*ready = nil

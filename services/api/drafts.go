@@ -172,11 +172,9 @@ func (s *Server) decide(c echo.Context) error {
 		Reason: domain.Reason(in.Reason), Comment: in.Comment}
 	// No separate visibility check: the decision rules include department
 	// scope, and a refusal is audited by Decide itself.
-	if err := s.Store.Decide(c.Request().Context(), user(c).Actor(), id, req, sum); err != nil {
-		return err
-	}
-	// The draft as the decision left it; GET /drafts/{id} has the findings and history.
-	d, err := s.Store.Draft(c.Request().Context(), id)
+	// The answer is the draft as the decision left it; GET /drafts/{id} has
+	// the findings and history.
+	d, err := s.Store.Decide(c.Request().Context(), user(c).Actor(), id, req, sum)
 	if err != nil {
 		return err
 	}

@@ -229,11 +229,14 @@ func (d *driver) stage(g *group, stage domain.Stage, watcher *person, department
 			q.Set("department", department)
 		}
 		path := "/api/v1/queue?" + q.Encode()
+		var last time.Time
 		for !closed(quit) {
 			if outstanding.Load() >= queueLimit/2 {
 				sleep(quit, 2*time.Millisecond)
 				continue
 			}
+			sleep(quit, pollEvery-time.Since(last))
+			last = time.Now()
 			var page struct {
 				Items []queueItem `json:"items"`
 			}
@@ -627,7 +630,13 @@ func (d *driver) call(ctx context.Context, method, path string, who *person, bod
 
 // pollIdle is how long a queue (or an author's list) rests after a
 // reload that showed nothing new: a page refreshing ten times a second.
-const pollIdle = 100 * time.Millisecond
+// pollEvery is the least time between two loads of one queue: a person
+// works through what a page shows before reloading, and 4 loads a second
+// is still far faster than anyone reads.
+const (
+	pollIdle  = 100 * time.Millisecond
+	pollEvery = 250 * time.Millisecond
+)
 
 // sleep waits for d or until quit is closed.
 func sleep(quit <-chan struct{}, d time.Duration) {

@@ -357,7 +357,7 @@ func (w *Web) decide(c echo.Context) error {
 	if h := c.FormValue("content_sha256"); h != "" {
 		sum, _ = hex.DecodeString(h) // a malformed hash simply fails to match the content
 	}
-	err = w.Store.Decide(c.Request().Context(), currentUser(c).Actor(), id, req, sum)
+	_, err = w.Store.Decide(c.Request().Context(), currentUser(c).Actor(), id, req, sum)
 	var r *domain.Refusal
 	switch {
 	case err == nil:

@@ -1,0 +1,425 @@
+package store
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// People's transitions (decisions, submissions) are group-committed too:
+// a request that arrives while another commit is in flight waits and goes
+// with the next one. Each request still gets its own answer, decided under
+// its draft's lock, and the commit is durable (synchronous) before anyone
+// is answered. What the group saves is the transaction and statement
+// overhead, and a WAL flush shared by everyone in it.
+
+// grouper collects jobs and runs them in groups. There is no background
+// goroutine: a waiting caller becomes the leader when a slot is free, takes
+// everything pending, and runs it.
+type grouper[J any] struct {
+	mu      sync.Mutex
+	pending []*groupJob[J]
+	slots   chan struct{} // groups in flight
+	max     int           // jobs per group
+}
+
+type groupJob[J any] struct {
+	in   J
+	done chan struct{}
+}
+
+func newGrouper[J any](inFlight, max int) *grouper[J] {
+	return &grouper[J]{slots: make(chan struct{}, inFlight), max: max}
+}
+
+// do waits until run has handled in, as part of some group. run must settle
+// every job it is given before returning.
+func (g *grouper[J]) do(in J, run func([]J)) {
+	j := &groupJob[J]{in: in, done: make(chan struct{})}
+	g.mu.Lock()
+	g.pending = append(g.pending, j)
+	g.mu.Unlock()
+	for {
+		select {
+		case <-j.done:
+			return
+		case g.slots <- struct{}{}:
+		}
+		g.mu.Lock()
+		n := min(len(g.pending), g.max)
+		group := g.pending[:n:n]
+		g.pending = append([]*groupJob[J](nil), g.pending[n:]...)
+		g.mu.Unlock()
+		if n == 0 {
+			// Another leader has this job: wait for it.
+			<-g.slots
+			<-j.done
+			return
+		}
+		ins := make([]J, n)
+		for i, gj := range group {
+			ins[i] = gj.in
+		}
+		run(ins)
+		<-g.slots
+		for _, gj := range group {
+			close(gj.done)
+		}
+	}
+}
+
+// peopleGroups groups of each kind may be in flight at once: while one
+// commits, the next one forms. maxGroup bounds a group.
+const (
+	peopleGroups = 2
+	maxGroup     = 64
+)
+
+// groupTimeout bounds a group's transaction: it runs on behalf of several
+// requests, so no single caller's cancellation may abort it.
+const groupTimeout = 30 * time.Second
+
+// decideJob is one reviewer's decision and, once run, its answer.
+type decideJob struct {
+	by    domain.Actor
+	id    int64
+	req   domain.DecisionRequest
+	sum   []byte
+	draft Draft
+	err   error
+}
+
+// Decide applies a reviewer's decision, or refuses it and audits the
+// refusal, and returns the draft as the decision left it. contentSHA256,
+// when given, must match the revision's content. Concurrent decisions are
+// committed together (see grouper); each is checked on its own.
+func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domain.DecisionRequest, contentSHA256 []byte) (Draft, error) {
+	j := &decideJob{by: by, id: id, req: req, sum: contentSHA256}
+	s.decisions.do(j, func(js []*decideJob) {
+		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
+		defer cancel()
+		s.decideGroup(gctx, js)
+	})
+	return j.draft, j.err
+}
+
+// decideGroup writes a group of decisions in one transaction. If that
+// transaction fails, each decision is tried alone, so one bad request never
+// fails the others.
+func (s *Store) decideGroup(ctx context.Context, js []*decideJob) {
+	err := s.decideTx(ctx, js)
+	if err == nil || len(js) == 1 {
+		for _, j := range js {
+			if err != nil {
+				j.err = err
+			}
+		}
+		return
+	}
+	for _, j := range js {
+		if err := s.decideTx(ctx, []*decideJob{j}); err != nil {
+			j.err = err
+		}
+	}
+}
+
+// peopleDraft is a draft locked for people's decisions: the row, its
+// chain head, the rules' facts and what the answer shows.
+type peopleDraft struct {
+	lockedDraft
+	draft Draft
+}
+
+// lockForPeople locks the drafts (id order) with their chains, loading what
+// the decision rules need and the draft as the answer shows it, in one
+// statement.
+func lockForPeople(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*peopleDraft, error) {
+	b := &pgx.Batch{}
+	b.Queue(batchPlans)
+	b.Queue(`SELECT `+draftColumns+`, c.length, c.head,
+			(SELECT COALESCE(array_agg(x.actor_id ORDER BY x.id), '{}') FROM decisions x WHERE x.draft_id = d.id),
+			(SELECT COALESCE(array_agg(x.stage ORDER BY x.id), '{}') FROM decisions x WHERE x.draft_id = d.id),
+			(SELECT COALESCE(array_agg(x.revision ORDER BY x.id), '{}') FROM decisions x WHERE x.draft_id = d.id),
+			EXISTS (SELECT 1 FROM findings f WHERE f.draft_id = d.id AND f.revision = d.revision AND f.stage = d.state AND f.severity = 'block')
+		`+draftFrom+` JOIN audit_chains c ON c.chain = 'draft/' || d.id
+		WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d, c`, ids)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("error locking drafts: %w", err)
+	}
+	rows, _ := br.Query()
+	defer rows.Close()
+	out := make(map[int64]*peopleDraft, len(ids))
+	for rows.Next() {
+		p := &peopleDraft{}
+		d := &p.draft
+		var deadline, formed time.Time
+		var chans, stages []string
+		var sum []byte
+		var actors []int64
+		var revs []int32
+		var blocking bool
+		err := rows.Scan(&d.ID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
+			&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
+			&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum,
+			&p.ChainLen, &p.ChainHead, &actors, &stages, &revs, &blocking)
+		if err != nil {
+			return nil, fmt.Errorf("error locking drafts: %w", err)
+		}
+		d.Deadline = deadline.Format(domain.DateLayout)
+		d.Content.FormedOn = formed
+		for _, c := range chans {
+			d.Content.Channels = append(d.Content.Channels, domain.Channel(c))
+		}
+		d.ContentSHA256 = hex.EncodeToString(sum)
+		p.ID, p.Content, p.EnteredAt = d.ID, sum, d.StateEnteredAt
+		p.DraftFacts = d.Facts()
+		p.Blocking = blocking
+		for i := range actors {
+			p.Decisions = append(p.Decisions, domain.PastDecision{ActorID: actors[i], Stage: domain.Stage(stages[i]), Revision: int(revs[i])})
+		}
+		out[d.ID] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("error locking drafts: %w", err)
+	}
+	return out, br.Close()
+}
+
+// decisionColumns are the decisions a group inserts.
+type decisionColumns struct {
+	draftID, actorID                 []int64
+	revision                         []int32
+	stage, decision, reason, comment []string
+	content                          [][]byte
+}
+
+// decideTx runs the decisions in one transaction, each against its draft as
+// the ones before it left it. A refusal is audited in the draft's chain and
+// is that job's answer; it commits with the rest.
+func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
+	ids := make([]int64, 0, len(js))
+	for _, j := range js {
+		ids = append(ids, j.id)
+	}
+	var set moveSet
+	var dec decisionColumns
+	var locked map[int64]*peopleDraft
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		set, dec = moveSet{}, decisionColumns{}
+		var err error
+		if locked, err = lockForPeople(ctx, tx, ids); err != nil {
+			return err
+		}
+		for _, j := range js {
+			j.err = nil
+			cur := locked[j.id]
+			if cur == nil {
+				j.err = ErrNotFound
+				continue
+			}
+			next, err := domain.Authorize(j.by, cur.DraftFacts, j.req)
+			if err == nil && j.sum != nil && string(j.sum) != string(cur.Content) {
+				err = &domain.Refusal{Rule: domain.RuleStale, Message: "the content hash does not match the revision's content: it changed since you read it"}
+			}
+			var r *domain.Refusal
+			if errors.As(err, &r) {
+				set.event(&cur.lockedDraft, audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: primaryRole(j.by),
+					Stage: string(cur.State), Action: "denied:decide", Revision: cur.Revision, Reason: string(r.Rule), Comment: r.Message})
+				j.err = r
+				continue
+			}
+			if err != nil {
+				j.err = err
+				continue
+			}
+			reason := string(j.req.Reason)
+			if j.req.Decision == domain.DecisionApprove && cur.Blocking {
+				reason = "override" // approved past a blocking finding; the comment is the justification
+			}
+			dec.draftID = append(dec.draftID, j.id)
+			dec.revision = append(dec.revision, int32(j.req.Revision))
+			dec.stage = append(dec.stage, string(j.req.Stage))
+			dec.actorID = append(dec.actorID, j.by.ID)
+			dec.decision = append(dec.decision, string(j.req.Decision))
+			dec.reason = append(dec.reason, string(j.req.Reason))
+			dec.comment = append(dec.comment, j.req.Comment)
+			dec.content = append(dec.content, cur.Content)
+			set.move(&cur.lockedDraft, move{to: next, revision: cur.Revision, stepDone: !next.MachineStep(),
+				event: audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: string(domain.ReviewerRole(j.req.Stage)),
+					Stage: string(j.req.Stage), Action: string(j.req.Decision), Revision: j.req.Revision,
+					ContentSHA256: cur.Content, Reason: reason, Comment: j.req.Comment}})
+			cur.Decisions = append(cur.Decisions, domain.PastDecision{ActorID: j.by.ID, Stage: j.req.Stage, Revision: j.req.Revision})
+			cur.Blocking = false // a new state: its findings are not written yet
+		}
+		if set.empty() {
+			return nil
+		}
+		b := &pgx.Batch{}
+		if len(dec.draftID) > 0 {
+			b.Queue(`INSERT INTO decisions (draft_id, revision, stage, actor_id, decision, reason, comment, content_sha256)
+				SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[])`,
+				dec.draftID, dec.revision, dec.stage, dec.actorID, dec.decision, dec.reason, dec.comment, dec.content)
+		}
+		set.queue(b)
+		return sendBatch(ctx, tx, b)
+	})
+	if err != nil {
+		return err
+	}
+	s.reportMoves(set.moves)
+	now := time.Now()
+	for _, j := range js {
+		if j.err != nil {
+			continue
+		}
+		cur := locked[j.id]
+		d := cur.draft
+		if d.State != cur.State || d.Revision != cur.Revision {
+			d.StateEnteredAt = now
+		}
+		d.State, d.Revision, d.StepDone, d.UpdatedAt = cur.State, cur.Revision, cur.StepDone, now
+		j.draft = d
+	}
+	return nil
+}
+
+// reportMoves tells OnTransition of committed transitions.
+func (s *Store) reportMoves(ms []moved) {
+	if s.OnTransition == nil {
+		return
+	}
+	for _, m := range ms {
+		s.OnTransition(m.from, m.to, time.Since(m.since))
+	}
+}
+
+// submitJob is one officer's new draft and, once run, its answer.
+type submitJob struct {
+	by       domain.Actor
+	deptID   int64
+	content  domain.Content
+	deadline time.Time
+	draft    Draft
+	err      error
+}
+
+// Submit stores a new draft at revision 1 and sends it to stage 1. It asks
+// domain.CanSubmit itself, so every way in (API, pages) is checked in one
+// place; a refusal is audited in the system chain. Concurrent submissions
+// are committed together (see grouper).
+func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
+	if rerr := domain.CanSubmit(by, deptID); rerr != nil {
+		r := rerr.(*domain.Refusal)
+		err := s.tx(ctx, func(tx pgx.Tx) error {
+			return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name,
+				Role: primaryRole(by), Action: "denied:" + string(domain.ActionSubmit), Reason: string(r.Rule),
+				Comment: fmt.Sprintf("department %d: %s", deptID, r.Message)})
+		})
+		if err != nil {
+			return Draft{}, err
+		}
+		return Draft{}, r
+	}
+	j := &submitJob{by: by, deptID: deptID, content: c, deadline: deadline}
+	s.submissions.do(j, func(js []*submitJob) {
+		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
+		defer cancel()
+		if err := s.submitTx(gctx, js); err != nil && len(js) > 1 {
+			for _, j := range js {
+				j.err = s.submitTx(gctx, []*submitJob{j})
+			}
+		} else if err != nil {
+			js[0].err = err
+		}
+	})
+	return j.draft, j.err
+}
+
+// submitTx stores the new drafts in one transaction: ids first, then every
+// row, set-based.
+func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
+	var set moveSet
+	type draftRow struct {
+		id, author, dept                []int64
+		formed, deadline                []time.Time
+		title, body, category, channels []string
+		sum                             [][]byte
+		chain                           []string
+	}
+	var rows draftRow
+	created := make([]time.Time, len(js))
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		set, rows = moveSet{}, draftRow{}
+		// The ids come first: each draft's audit chain is named after its id.
+		r, _ := tx.Query(ctx, `SELECT nextval('drafts_id_seq'), now() FROM generate_series(1, $1)`, len(js))
+		var ids []int64
+		var id int64
+		var now time.Time
+		if _, err := pgx.ForEachRow(r, []any{&id, &now}, func() error { ids = append(ids, id); return nil }); err != nil {
+			return fmt.Errorf("error storing drafts: %w", err)
+		}
+		if len(ids) != len(js) {
+			return fmt.Errorf("error storing drafts: %d ids for %d drafts", len(ids), len(js))
+		}
+		for i, j := range js {
+			id, c := ids[i], j.content
+			sum := c.SHA256()
+			chans := make([]string, len(c.Channels))
+			for k, ch := range c.Channels {
+				chans[k] = string(ch)
+			}
+			rows.id = append(rows.id, id)
+			rows.author = append(rows.author, j.by.ID)
+			rows.dept = append(rows.dept, j.deptID)
+			rows.formed = append(rows.formed, c.FormedOn)
+			rows.deadline = append(rows.deadline, j.deadline)
+			rows.title = append(rows.title, c.Title)
+			rows.body = append(rows.body, c.Body)
+			rows.category = append(rows.category, c.Category)
+			rows.channels = append(rows.channels, strings.Join(chans, ",")) // channel names have no commas
+			rows.sum = append(rows.sum, sum)
+			rows.chain = append(rows.chain, audit.DraftChain(id))
+			cur := &lockedDraft{ID: id}
+			set.event(cur, audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: string(domain.RoleOfficer),
+				Stage: string(domain.StageCompleteness), Action: string(domain.ActionSubmit), Revision: 1, ContentSHA256: sum})
+			set.work(bus.Work{DraftID: id, Revision: 1, State: domain.StateCompleteness})
+			set.notes = append(set.notes, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":1}`, id, domain.StateCompleteness))
+			created[i] = now
+			j.draft = Draft{ID: id, AuthorID: j.by.ID, Author: j.by.Name, DepartmentID: j.deptID, State: domain.StateCompleteness,
+				Revision: 1, Deadline: j.deadline.Format(domain.DateLayout), Content: c, ContentSHA256: hex.EncodeToString(sum)}
+		}
+		b := &pgx.Batch{}
+		b.Queue(batchPlans)
+		b.Queue(`INSERT INTO drafts (id, author_id, department_id, state, revision, formed_on, deadline)
+			SELECT i, a, d, 'completeness', 1, f, l FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::date[], $5::date[]) AS x(i, a, d, f, l)`,
+			rows.id, rows.author, rows.dept, rows.formed, rows.deadline)
+		b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256)
+			SELECT i, 1, t, b, c, string_to_array(ch, ','), f, s FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bytea[]) AS x(i, t, b, c, ch, f, s)`,
+			rows.id, rows.title, rows.body, rows.category, rows.channels, rows.formed, rows.sum)
+		b.Queue(`INSERT INTO audit_chains (chain) SELECT unnest($1::text[])`, rows.chain)
+		set.queue(b)
+		return sendBatch(ctx, tx, b)
+	})
+	if err != nil {
+		return err
+	}
+	for i, j := range js {
+		j.draft.CreatedAt, j.draft.UpdatedAt, j.draft.StateEnteredAt = created[i], created[i], created[i]
+		if s.OnTransition != nil {
+			s.OnTransition("", domain.StateCompleteness, 0)
+		}
+	}
+	return nil
+}
