@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,6 +52,7 @@ type Store struct {
 
 	decisions   *grouper[*decideJob] // group commit of people's decisions (people.go)
 	submissions *grouper[*submitJob]
+	auth        atomic.Pointer[authCache] // while WatchAuth runs (authcache.go)
 }
 
 // Open connects to the database.

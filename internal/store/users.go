@@ -73,8 +73,22 @@ func (s *Store) Departments(ctx context.Context) ([]Department, error) {
 	return ds, nil
 }
 
-// DepartmentByName finds a department.
+// DepartmentByName finds a department, from the auth cache when it has it.
 func (s *Store) DepartmentByName(ctx context.Context, name string) (Department, error) {
+	c := s.authCacheOf()
+	key := "department:" + name
+	v, gen, ok := c.get(key)
+	if ok {
+		return v.(Department), nil
+	}
+	d, err := s.departmentByName(ctx, name)
+	if err == nil {
+		c.put(gen, key, d)
+	}
+	return d, err
+}
+
+func (s *Store) departmentByName(ctx context.Context, name string) (Department, error) {
 	var d Department
 	err := s.Pool.QueryRow(ctx, `SELECT id, name, created_at FROM departments WHERE name = $1`, name).Scan(&d.ID, &d.Name, &d.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -141,12 +155,28 @@ func TokenHash(token string) []byte {
 	return h[:]
 }
 
-// UserByToken finds the active user an API token belongs to.
+// UserByToken finds the active user an API token belongs to, from the auth
+// cache when it has it. An unknown token is never cached: a new one works at once.
 func (s *Store) UserByToken(ctx context.Context, token string) (User, error) {
+	c := s.authCacheOf()
+	hash := TokenHash(token)
+	key := "token:" + string(hash)
+	v, gen, ok := c.get(key)
+	if ok {
+		return v.(User).clone(), nil
+	}
+	u, err := s.userByToken(ctx, hash)
+	if err == nil {
+		c.put(gen, key, u.clone())
+	}
+	return u, err
+}
+
+func (s *Store) userByToken(ctx context.Context, hash []byte) (User, error) {
 	var u User
 	var roles []string
 	err := s.Pool.QueryRow(ctx, `SELECT u.id, u.name, u.roles, u.departments FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND NOT u.disabled`, TokenHash(token)).
+		WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND NOT u.disabled`, hash).
 		Scan(&u.ID, &u.Name, &roles, &u.Departments)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, ErrNotFound

@@ -160,6 +160,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	s.runCtx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	c := o.Components
 	if c.API {
+		// Caches token and department lookups while its LISTEN holds.
+		s.run("auth-cache", func(ctx context.Context) error { s.Store.WatchAuth(ctx); return nil })
 		s.Metrics.Registry.MustRegister(metrics.NewQueueCollector(func(ctx context.Context) ([]metrics.Depth, error) {
 			ds, err := s.Store.QueueDepths(ctx)
 			out := make([]metrics.Depth, len(ds))
