@@ -60,7 +60,18 @@ func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f
 	// The state is written into the SQL, not passed as a parameter: a cached
 	// generic plan for "state = $1" cannot use the partial index drafts_queue,
 	// and then reads the whole table on every queue load.
-	rows, _ := s.Pool.Query(ctx, `SELECT d.id, r.title, dep.name, d.department_id, r.category, u.name, d.state, d.revision,
+	//
+	// Every update of a draft leaves a dead entry in drafts_queue until
+	// VACUUM. A bitmap scan (the planner's choice for a short queue) steps
+	// over all of them on every load; a plain index scan marks each one
+	// dead the first time it meets it, so later loads skip it. Hence
+	// enable_bitmapscan is off for this query, in its own read-only
+	// transaction.
+	var items []QueueItem
+	err := pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT set_config('enable_bitmapscan', 'off', true)`)
+		b.Queue(`SELECT d.id, r.title, dep.name, d.department_id, r.category, u.name, d.state, d.revision,
 			d.state_entered_at, d.formed_on, d.deadline, f.blocks, f.warns
 		FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE x.severity = 'block') AS blocks,
@@ -74,11 +85,23 @@ func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f
 		  AND ($7 = '' OR strpos(r.title, $7) > 0 OR strpos(r.body, $7) > 0)
 		  AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.draft_id = d.id AND x.actor_id = $2 AND x.stage <> $1)
 		ORDER BY d.state_entered_at, d.id LIMIT $8`,
-		stage, a.ID, allDepts, a.Departments, f.Department, f.Category, f.Text, f.Limit)
-	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (QueueItem, error) {
-		var q QueueItem
-		return q, r.Scan(&q.ID, &q.Title, &q.Department, &q.DepartmentID, &q.Category, &q.Author, &q.State, &q.Revision,
-			&q.StateEnteredAt, &q.FormedOn, &q.Deadline, &q.Blocking, &q.Warnings)
+			stage, a.ID, allDepts, a.Departments, f.Department, f.Category, f.Text, f.Limit)
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		rows, _ := br.Query()
+		var err error
+		items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (QueueItem, error) {
+			var q QueueItem
+			return q, r.Scan(&q.ID, &q.Title, &q.Department, &q.DepartmentID, &q.Category, &q.Author, &q.State, &q.Revision,
+				&q.StateEnteredAt, &q.FormedOn, &q.Deadline, &q.Blocking, &q.Warnings)
+		})
+		if err != nil {
+			return err
+		}
+		return br.Close()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("error reading queue: %w", err)
