@@ -25,8 +25,14 @@ const DeadlineWorkingDays = 20
 
 // Calendar answers whether a day is a working day.
 type Calendar struct {
-	off, work  map[string]bool
-	first, end int // years covered, [first, end]
+	off, work  map[int]bool // keyed by dayKey: the deadline counts ~30 days per draft
+	first, end int          // years covered, [first, end]
+}
+
+// dayKey is a civil date as YYYYMMDD.
+func dayKey(t time.Time) int {
+	y, m, d := t.Date()
+	return y*10000 + int(m)*100 + d
 }
 
 type file struct {
@@ -42,7 +48,7 @@ func Parse(data []byte) (*Calendar, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("error parsing holiday calendar: %w", err)
 	}
-	c := &Calendar{off: map[string]bool{}, work: map[string]bool{}}
+	c := &Calendar{off: map[int]bool{}, work: map[int]bool{}}
 	for y, days := range f.Years {
 		var year int
 		if _, err := fmt.Sscanf(y, "%d", &year); err != nil {
@@ -55,16 +61,18 @@ func Parse(data []byte) (*Calendar, error) {
 			c.end = year
 		}
 		for _, d := range days.Off {
-			if _, err := time.Parse(time.DateOnly, d); err != nil {
+			t, err := time.Parse(time.DateOnly, d)
+			if err != nil {
 				return nil, fmt.Errorf("error parsing holiday calendar: %w", err)
 			}
-			c.off[d] = true
+			c.off[dayKey(t)] = true
 		}
 		for _, d := range days.Workdays {
-			if _, err := time.Parse(time.DateOnly, d); err != nil {
+			t, err := time.Parse(time.DateOnly, d)
+			if err != nil {
 				return nil, fmt.Errorf("error parsing holiday calendar: %w", err)
 			}
-			c.work[d] = true
+			c.work[dayKey(t)] = true
 		}
 	}
 	return c, nil
@@ -87,7 +95,7 @@ func (c *Calendar) Covers(t time.Time) bool { return t.Year() >= c.first && t.Ye
 
 // WorkingDay reports whether t (a civil date) is a working day.
 func (c *Calendar) WorkingDay(t time.Time) bool {
-	k := t.Format(time.DateOnly)
+	k := dayKey(t)
 	if c.work[k] {
 		return true
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -19,6 +20,9 @@ import (
 // and an enumeration such as （2）3号楼 are not taken for one.
 var reDocNumber = regexp.MustCompile(`(\p{Han}{0,12})([〔\[(（【［〖﹝｛{])` + blankPattern + `([0-9]{2,4})` + blankPattern +
 	`([〕\])）】］〗﹞｝}])` + blankPattern + `(第?)` + blankPattern + `([0-9]{1,6})` + blankPattern + `号`)
+
+// sieveDocNumber runs reDocNumber only around a 号 (see runetext.Sieve).
+var sieveDocNumber = runetext.NewSieve(reDocNumber, "号")
 
 // prefixStops end the running words before a document number's prefix:
 // "根据东政发〔2024〕1号" cites 东政发〔2024〕1号, not 根据东政发〔2024〕1号.
@@ -44,7 +48,7 @@ func DocumentNumbers(s string) []domain.Finding {
 // documentNumbers checks the first limit numbers of t, all when limit < 0.
 func documentNumbers(t *text, limit int) []domain.Finding {
 	var fs []domain.Finding
-	for _, m := range reDocNumber.FindAllStringSubmatchIndex(t.Str, limit) {
+	for _, m := range sieveDocNumber.FindAllStringSubmatchIndex(t.Str, limit) {
 		prefix := t.Str[m[2]:m[3]]
 		pStart := m[2]
 		for _, w := range prefixStops {

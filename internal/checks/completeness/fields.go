@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
+	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -219,6 +221,51 @@ func labelRE(labels []string) *regexp.Regexp {
 		`(?:（[^（）\n]{0,12}）|\([^()\n]{0,12}\))?` + blankPattern + `[：:]`)
 }
 
+// The sieves of the table's expressions (see runetext.Sieve), cached by the
+// Pattern and the labels as written: filling in the placeholders and sorting
+// the labels anew for every draft would cost more than the matching.
+var (
+	patternSieves sync.Map // Pattern -> *runetext.Sieve, nil when invalid
+	labelSieves   sync.Map // labelsKey(Labels) -> *runetext.Sieve, nil when none
+)
+
+func cachedSieve(cache *sync.Map, key string, build func() *regexp.Regexp) *runetext.Sieve {
+	if v, ok := cache.Load(key); ok {
+		return v.(*runetext.Sieve)
+	}
+	var s *runetext.Sieve
+	if re := build(); re != nil {
+		s = runetext.AutoSieve(re)
+	}
+	cache.Store(key, s)
+	return s
+}
+
+// patternSieve is patternRE as a sieve, nil when there is no valid pattern.
+func patternSieve(p string) *runetext.Sieve {
+	if p == "" {
+		return nil
+	}
+	return cachedSieve(&patternSieves, p, func() *regexp.Regexp { return patternRE(p) })
+}
+
+// labelSieve is labelRE as a sieve, nil when there are no labels.
+func labelSieve(labels []string) *runetext.Sieve {
+	return cachedSieve(&labelSieves, labelsKey(labels), func() *regexp.Regexp { return labelRE(labels) })
+}
+
+// labelsKey tells every list of labels from every other: each label is
+// preceded by its length.
+func labelsKey(labels []string) string {
+	var b strings.Builder
+	for _, l := range labels {
+		b.WriteString(strconv.Itoa(len(l)))
+		b.WriteByte(':')
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
 // reLabelLike is a line that starts with a label of its own (项目名称：),
 // which is not the value of the label on the line before.
 var reLabelLike = regexp.MustCompile(`^[^：:\n]{1,12}[：:]`)
@@ -257,14 +304,14 @@ const (
 // locate finds a required field in the texts; for an empty label it returns
 // where the label is.
 func locate(f Field, texts ...*text) (state fieldState, where *text, start, end int) {
-	if re := patternRE(f.Pattern); re != nil {
+	if re := patternSieve(f.Pattern); re != nil {
 		for _, t := range texts {
 			if re.MatchString(t.Str) {
 				return fieldPresent, t, 0, 0
 			}
 		}
 	}
-	re := labelRE(f.Labels)
+	re := labelSieve(f.Labels)
 	if re == nil {
 		return fieldMissing, nil, 0, 0
 	}

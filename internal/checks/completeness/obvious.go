@@ -26,6 +26,17 @@ var openerOf = func() map[rune]rune {
 	return m
 }()
 
+// bracketRunes are the openers and closers of pairs: a rune that is neither,
+// as most are, is passed over without the two map lookups.
+var bracketRunes = func() *runeSet {
+	var b strings.Builder
+	for o, c := range pairs {
+		b.WriteRune(o)
+		b.WriteRune(c)
+	}
+	return newRuneSet(b.String())
+}()
+
 // otherWidth pairs the full-width and ASCII round brackets, which are
 // mixed up far more often than any other pair.
 var otherWidth = map[rune]rune{'（': '(', '(': '（', '）': ')', ')': '）'}
@@ -78,6 +89,9 @@ func brackets(t *text) []domain.Finding {
 	}
 	rs := t.Runes
 	for i, r := range rs {
+		if !bracketRunes.has(r) {
+			continue
+		}
 		if _, ok := pairs[r]; ok {
 			stack = append(stack, open{r, i})
 			continue
@@ -136,6 +150,8 @@ func brackets(t *text) []domain.Finding {
 // ellipsis …… and the dash —— are written doubled and are not among them.
 const repeatable = "。，、；：！？,;!?．"
 
+var repeatableRunes = newRuneSet(repeatable)
+
 // repeatedPunctuation reports a mark written twice or more (。。, ，，, ！！！).
 // 。。。 and 、、、 are a makeshift ellipsis, so their suggestion is ……; any
 // other run's suggestion is the mark once.
@@ -144,7 +160,7 @@ func repeatedPunctuation(t *text) []domain.Finding {
 	rs := t.Runes
 	for i := 0; i < len(rs); {
 		j := i + 1
-		if strings.ContainsRune(repeatable, rs[i]) {
+		if repeatableRunes.has(rs[i]) {
 			for j < len(rs) && rs[j] == rs[i] {
 				j++
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
@@ -27,12 +26,32 @@ const minOrgOverlap = 6
 // 第一/第二, 市教育局/区教育局). A difference in one of them is never reported.
 const distinctChars = "东西南北中上下前后左右内外新旧老大小高低一二三四五六七八九十百千零〇两甲乙丙丁省市区县镇乡村州旗盟街道"
 
+// orgSuffixRunes are orgSuffixes as runes, for the loops over every rune of
+// a text and every pair of names.
+var orgSuffixRunes = func() [][]rune {
+	out := make([][]rune, len(orgSuffixes))
+	for i, s := range orgSuffixes {
+		out[i] = []rune(s)
+	}
+	return out
+}()
+
+// endsOrgSuffix reports whether rs ends with s.
+func endsOrgSuffix(rs, s []rune) bool {
+	return len(rs) >= len(s) && slices.Equal(rs[len(rs)-len(s):], s)
+}
+
 // orgSuffixLen returns the length in runes of the longest organ suffix that
 // both names end with, 0 if none.
 func orgSuffixLen(a, b []rune) int {
-	for _, s := range orgSuffixes {
-		if hasSuffixAt(a, len(a), s) && hasSuffixAt(b, len(b), s) {
-			return utf8.RuneCountInString(s)
+	// Names that end with different runes share no suffix: most pairs, and
+	// almost every window of the department check, stop here.
+	if len(a) == 0 || len(b) == 0 || a[len(a)-1] != b[len(b)-1] {
+		return 0
+	}
+	for _, s := range orgSuffixRunes {
+		if endsOrgSuffix(a, s) && endsOrgSuffix(b, s) {
+			return len(s)
 		}
 	}
 	return 0
@@ -86,26 +105,38 @@ type orgName struct {
 // orgCandidates cuts out, at every organ suffix, the Han characters before it.
 func orgCandidates(rs []rune) []orgName {
 	var out []orgName
-	seen := map[int]bool{}
 	for end := 1; end <= len(rs); end++ {
-		for _, s := range orgSuffixes {
-			if !seen[end] && hasSuffixAt(rs, end, s) {
-				seen[end] = true
+		if !orgSuffixEnds.has(rs[end-1]) {
+			continue
+		}
+		// The longest suffix that ends here, as orgSuffixes are longest first.
+		for _, s := range orgSuffixRunes {
+			if endsOrgSuffix(rs[:end], s) {
 				start := hanRunStart(rs, end, maxOrgName)
-				if end-start > utf8.RuneCountInString(s)+1 {
+				if end-start > len(s)+1 {
 					out = append(out, orgName{start, end, rs[start:end]})
 				}
+				break
 			}
 		}
 	}
 	return out
 }
 
+// orgSuffixEnds are the last runes of orgSuffixes: a cheap test of every rune.
+var orgSuffixEnds = func() *runeSet {
+	var ends []string
+	for _, s := range orgSuffixRunes {
+		ends = append(ends, string(s[len(s)-1]))
+	}
+	return newRuneSet(ends...)
+}()
+
 // occurrences returns the start of every occurrence of sub in rs.
 func occurrences(rs []rune, sub []rune) []int {
 	var out []int
 	for i := 0; i+len(sub) <= len(rs); i++ {
-		if slices.Equal(rs[i:i+len(sub)], sub) {
+		if (len(sub) == 0 || rs[i] == sub[0]) && slices.Equal(rs[i:i+len(sub)], sub) {
 			out = append(out, i)
 		}
 	}
@@ -225,6 +256,9 @@ func orgNames(t *text, department string) []domain.Finding {
 	if n := len(dept); n >= minOrgOverlap && n <= 40 {
 		for i := 0; i+n <= len(rs); i++ {
 			w := rs[i : i+n]
+			if w[n-1] != dept[n-1] {
+				continue // no suffix in common (see orgSuffixLen): most windows
+			}
 			if _, _, ok := typoDiff(dept, w); ok {
 				add(i, i+n, string(w), string(dept))
 			}

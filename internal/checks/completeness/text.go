@@ -26,11 +26,55 @@ type text struct {
 }
 
 func newText(name, raw string) *text {
-	return &text{name: name, Text: runetext.New(raw, runetext.FoldDigits)}
+	return &text{name: name, Text: runetext.Prepare(raw, runetext.FoldDigits)}
 }
 
 // slice returns the runes [start, end) as a string.
 func (t *text) slice(start, end int) string { return string(t.Runes[start:end]) }
+
+// runeSet is a set of runes for the tests made on every rune of a text, where
+// strings.ContainsRune or a map lookup per rune shows in a profile.
+type runeSet struct {
+	ascii [2]uint64 // bit r of the 128 ASCII runes
+	pages [4]uint64 // bit p: a rune of the set lies in r>>8 == p of the BMP, where Han runes seldom do
+	other []rune    // the non-ASCII runes, sorted
+}
+
+func newRuneSet(ss ...string) *runeSet {
+	s := &runeSet{}
+	for _, str := range ss {
+		for _, r := range str {
+			switch {
+			case r < utf8.RuneSelf:
+				s.ascii[r/64] |= 1 << (r % 64)
+				continue
+			case r < 0x10000:
+				p := r >> 8
+				s.pages[p/64] |= 1 << (p % 64)
+			}
+			if !slices.Contains(s.other, r) {
+				s.other = append(s.other, r)
+			}
+		}
+	}
+	slices.Sort(s.other)
+	return s
+}
+
+func (s *runeSet) has(r rune) bool {
+	switch {
+	case r < 0:
+		return false
+	case r < utf8.RuneSelf:
+		return s.ascii[r/64]&(1<<(r%64)) != 0
+	case r < 0x10000:
+		if p := r >> 8; s.pages[p/64]&(1<<(p%64)) == 0 {
+			return false
+		}
+	}
+	_, found := slices.BinarySearch(s.other, r)
+	return found
+}
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 
@@ -39,7 +83,12 @@ func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
 func isLineBreak(r rune) bool { return r == '\n' || r == '\r' || r == 0x2028 || r == 0x2029 }
 
 // isSpace is any blank a Chinese text uses, the ideographic space included.
-func isSpace(r rune) bool { return unicode.IsSpace(r) || r == '\u3000' }
+func isSpace(r rune) bool {
+	if r > '\u3000' { // no blank lies above it: a Han rune is decided at once
+		return false
+	}
+	return unicode.IsSpace(r) || r == '\u3000'
+}
 
 // blank reports whether s holds nothing but blanks.
 func blank(s string) bool { return strings.TrimFunc(s, isSpace) == "" }

@@ -31,6 +31,9 @@ var (
 	// 本局决定…, 作出如下行政处罚：, 处罚内容：. 决定书, 决定日期, 决定机关,
 	// 决定文号, 决定的, 决定之日 and 决定不服 are not anchors.
 	reAnchor = regexp.MustCompile(`决定[^书日机文的之不]|处罚如下|作出如下|(?:处罚内容|处罚决定|处罚结果|处罚种类|行政处罚内容|行政处罚决定)` + blank + `[：:]`)
+	// sieveAnchor runs reAnchor only near a 定, 下 or 罚, one of which every
+	// anchor holds (see runetext.Sieve).
+	sieveAnchor = runetext.NewSieve(reAnchor, "定下罚")
 	// reListItem is a line that continues a list: 1. 一、 （一） ①.
 	reListItem = regexp.MustCompile(`^[\s\x{3000}]*(?:[0-9]+[.、．)）]|[一二三四五六七八九十]+[、.．)）]|[（(][0-9一二三四五六七八九十]+[）)]|[①②③④⑤⑥⑦⑧⑨⑩])`)
 
@@ -79,7 +82,7 @@ var kindREs = func() []*regexp.Regexp {
 // one rune for one, so that rune offsets stay those of the original.
 type text = runetext.Text
 
-func newText(raw string) *text { return runetext.New(raw, runetext.FoldDigits) }
+func newText(raw string) *text { return runetext.Prepare(raw, runetext.FoldDigits) }
 
 // penaltyFacts is what a decision imposes, as far as it can be read.
 type penaltyFacts struct {
@@ -111,7 +114,7 @@ func segments(t *text) [][2]int {
 		}
 		return len(t.Str)
 	}
-	for _, m := range reAnchor.FindAllStringIndex(t.Str, -1) {
+	for _, m := range sieveAnchor.FindAllStringIndex(t.Str, -1) {
 		if n := len(out); n > 0 && m[0] < out[n-1][1] {
 			continue // already inside the segment before
 		}
@@ -136,8 +139,7 @@ func segments(t *text) [][2]int {
 
 // analyse reads what the decision imposes. Without an anchor the whole body
 // is read, ranges excluded.
-func analyse(body string) penaltyFacts {
-	t := newText(body)
+func analyse(t *text) penaltyFacts {
 	segs := segments(t)
 	if len(segs) == 0 {
 		segs = [][2]int{{0, len(t.Str)}}
@@ -322,11 +324,16 @@ type expiry struct {
 	facts      penaltyFacts
 }
 
-func computeExpiry(c domain.Content) (expiry, bool) {
+// computeExpiry is PenaltyExpiry with its reasons. body is c.Body prepared by
+// newText when the caller has it, so that it is prepared once; nil otherwise.
+func computeExpiry(c domain.Content, body *text) (expiry, bool) {
 	if c.Category != "penalty" {
 		return expiry{}, false
 	}
-	e := expiry{facts: analyse(c.Body)}
+	if body == nil {
+		body = newText(c.Body)
+	}
+	e := expiry{facts: analyse(body)}
 	if d, _, _, ok := completeness.DecisionDate(c.Body); ok {
 		e.decided = d
 	} else if !c.FormedOn.IsZero() {
@@ -376,7 +383,7 @@ func light(p penaltyFacts) bool {
 // expiry date and withdraws the item then: a penalty decision kept public
 // past its period harms the party without a legal basis.
 func PenaltyExpiry(c domain.Content) (expiry time.Time, ok bool) {
-	e, ok := computeExpiry(c)
+	e, ok := computeExpiry(c, nil)
 	if !ok {
 		return time.Time{}, false
 	}
@@ -402,10 +409,10 @@ func penaltyFindings(c domain.Content) []domain.Finding {
 		}
 	}
 
-	e, ok := computeExpiry(c)
+	e, ok := computeExpiry(c, t)
 	p := e.facts
 	if !ok {
-		p = analyse(c.Body)
+		p = analyse(t)
 	}
 
 	// A warning alone.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -21,6 +22,10 @@ import (
 // reAddressLabel lists the labels longest first, as the first alternative
 // that matches at a position wins.
 var reAddressLabel = regexp.MustCompile(`(家庭住址|家庭住所|现住址|现住所|现居住地|居住地址|户籍地址|户籍所在地|户籍地|暂住地|住址|家住|现住|住所地|住所)[ \t]*(?::[ \t]*)?`)
+
+// sieveAddressLabel runs reAddressLabel only around a 住 or a 户, one of
+// which every label holds (see runetext.Sieve).
+var sieveAddressLabel = runetext.NewSieve(reAddressLabel, "住户")
 
 // weakLabels are used for organisations too (a company's 住所 is its
 // registered seat, which is public); the others are a person's.
@@ -56,7 +61,7 @@ const (
 
 func addresses(t *text) []domain.Finding {
 	var fs []domain.Finding
-	for _, m := range reAddressLabel.FindAllStringSubmatchIndex(t.Str, -1) {
+	for _, m := range sieveAddressLabel.FindAllStringSubmatchIndex(t.Str, -1) {
 		labelStart, valueStart := t.Span(m[0], m[1])
 		label := t.Str[m[2]:m[3]]
 		start, end := addressValue(t.Runes, valueStart)

@@ -53,8 +53,9 @@ func Check(c domain.Content) []domain.Finding {
 		{fieldTitle, c.Title},
 		{fieldBody, c.Body},
 	} {
-		for _, detect := range []func(string) []domain.Finding{Markings, PersonalData} {
-			for _, f := range detect(field.text) {
+		t := newText(field.text) // prepared once for both detectors
+		for _, detect := range []func(*text) []domain.Finding{markings, personalData} {
+			for _, f := range detect(t) {
 				f.Stage = domain.StageConfidentiality
 				f.Field = field.name
 				out = append(out, f)
@@ -94,7 +95,7 @@ func sortByOffset(fs []domain.Finding) []domain.Finding {
 // fold; see runetext.
 type text = runetext.Text
 
-func newText(s string) *text { return runetext.New(s, fold) }
+func newText(s string) *text { return runetext.Prepare(s, fold) }
 
 // fold maps full-width ASCII variants and unusual spaces to ASCII, one rune
 // for one rune, so that "１３８" is matched like "138".

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -41,6 +42,16 @@ var (
 		`(?:注意保存|注意保管|妥善保管|注意保密|不得外传|请勿外传|严禁外传|禁止外传|不得扩散|请勿扩散|严禁扩散|不得翻印|不得复制|严禁复制|不得转载|用后收回|阅后收回|会后收回)`)
 )
 
+// The expressions without a literal to skip to run only around a rune each
+// of their matches holds (see runetext.Sieve): the star, the 密 of the level
+// words, the 内 of the internal phrases or the 密 of 工作秘密. reWorkSecretStar
+// starts with 工作秘密, which regexp itself skips to.
+var (
+	sieveClassified        = runetext.NewSieve(reClassified, "★")
+	sieveClassifiedVariant = runetext.NewSieve(reClassifiedVariant, "密")
+	sieveKeep              = runetext.NewSieve(reKeep, "内密")
+)
+
 // Phrases that are a marking when they make up a whole line or open a line in
 // brackets. Anywhere in the text: phrases no sentence consists of on its own.
 // At the head of the text only: the bare level words and a bare 内部, which in
@@ -59,19 +70,20 @@ var (
 // marking is removed by whoever set it. Ordinary prose that merely mentions
 // secrets (不得泄露国家秘密, 保密审查, 内部事务信息) is not a marking. Field is
 // left empty for the caller to set.
-func Markings(s string) []domain.Finding {
-	t := newText(s)
+func Markings(s string) []domain.Finding { return markings(newText(s)) }
+
+func markings(t *text) []domain.Finding {
 	var fs []domain.Finding
 	add := func(code string, start, end int, variant bool) {
 		fs = append(fs, markingFinding(code, string(t.Runes[start:end]), start, end, variant))
 	}
 
-	for _, m := range reClassified.FindAllStringIndex(t.Str, -1) {
+	for _, m := range sieveClassified.FindAllStringIndex(t.Str, -1) {
 		if start, end := t.Span(m[0], m[1]); !namedSecret(t.Runes, start) {
 			add(codeClassified, start, end, false)
 		}
 	}
-	for _, m := range reClassifiedVariant.FindAllStringIndex(t.Str, -1) {
+	for _, m := range sieveClassifiedVariant.FindAllStringIndex(t.Str, -1) {
 		if start, end := t.Span(m[0], m[1]); !namedSecret(t.Runes, start) {
 			add(codeClassified, start, end, true)
 		}
@@ -80,7 +92,7 @@ func Markings(s string) []domain.Finding {
 		start, end := t.Span(m[0], m[1])
 		add(codeWorkSecret, start, end, false)
 	}
-	for _, m := range reKeep.FindAllStringSubmatchIndex(t.Str, -1) {
+	for _, m := range sieveKeep.FindAllStringSubmatchIndex(t.Str, -1) {
 		start, end := t.Span(m[0], m[1])
 		phrase, sep := t.Str[m[2]:m[3]], t.Str[m[4]:m[5]]
 		if keepMarking(t.Runes, start, phrase, sep) {

@@ -28,8 +28,9 @@ var reIndexNumber = regexp.MustCompile(`索引号[ \t]*(?::[ \t]*)?([0-9A-Za-z][
 // to a natural person (warn, heuristic). Organisations' unified social credit
 // codes and index numbers are public and never reported. Field is left empty
 // for the caller to set.
-func PersonalData(s string) []domain.Finding {
-	t := newText(s)
+func PersonalData(s string) []domain.Finding { return personalData(newText(s)) }
+
+func personalData(t *text) []domain.Finding {
 	sc := &numberScanner{rs: t.Runes, ts: tokenize(t.Runes)}
 	sc.scan()
 	fs := append(sc.found, addresses(t)...)

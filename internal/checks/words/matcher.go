@@ -1,6 +1,9 @@
 package words
 
-import "slices"
+import (
+	"slices"
+	"unicode/utf8"
+)
 
 // Match is one occurrence of a listed word in the original text. Start and
 // End are rune offsets (End exclusive) into the text given to FindAll, not
@@ -313,7 +316,11 @@ func (m *Matcher) FindAll(text string) []Match {
 		return nil
 	}
 	chunkLen := max(chunk, 4*m.maxLen) // so the carried runes stay a small share
-	size := min(len(text), chunkLen) + m.maxLen
+	// Usually one normalised rune per original rune, which in Chinese text
+	// is a third of its bytes, so a short text is sized by its runes (a long
+	// one holds a chunk's worth in its first UTFMax*chunkLen bytes); push
+	// grows the buffers past this if need be.
+	size := min(utf8.RuneCountInString(text[:min(len(text), utf8.UTFMax*chunkLen)]), chunkLen) + m.maxLen
 	nz := normalizer{
 		runes:  make([]rune, 0, size),
 		starts: make([]int, 0, size),
