@@ -216,10 +216,13 @@ func (m *moveSet) queue(b *pgx.Batch) {
 	if len(m.outSubject) > 0 {
 		b.Queue(`INSERT INTO outbox (subject, payload) SELECT s, p::jsonb FROM unnest($1::text[], $2::text[]) AS o(s, p)`,
 			m.outSubject, m.outBody)
-		b.Queue(`SELECT pg_notify($1, '')`, OutboxChannel)
 	}
-	if len(m.notes) > 0 {
-		b.Queue(`SELECT pg_notify($1, n) FROM unnest($2::text[]) AS n`, EventsChannel, m.notes)
+	if len(m.notes) > 0 || len(m.outSubject) > 0 {
+		// One statement: the relay's wake-up (when there is work) and the
+		// live pages' news of each transition.
+		b.Queue(`SELECT pg_notify(c, n) FROM (SELECT $1::text, ''::text WHERE $2
+			UNION ALL SELECT $3::text, n FROM unnest($4::text[]) AS n) AS x(c, n)`,
+			OutboxChannel, len(m.outSubject) > 0, EventsChannel, m.notes)
 	}
 }
 
@@ -241,9 +244,8 @@ type lockedWork struct {
 // tables were still small keeps its sequential scans as they grow. So the
 // batch's transaction fixes the plan shape: generic plans, driven by the
 // array, through the primary keys (batchPlans).
-func lockDrafts(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*lockedWork, error) {
-	b := &pgx.Batch{}
-	b.Queue(batchPlans)
+func queueLockDrafts(b *pgx.Batch, ids []int64, plans string) {
+	b.Queue(plans)
 	b.Queue(`SELECT d.id, d.author_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at,
 			c.length, c.head, r.content_sha256, r.title, r.body, dep.name, r.category, r.channels, r.formed_on,
 			EXISTS (SELECT 1 FROM publications p WHERE p.draft_id = d.id AND p.revision = d.revision)
@@ -251,13 +253,15 @@ func lockDrafts(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*lockedW
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		JOIN departments dep ON dep.id = d.department_id
 		WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d, c`, ids)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
+}
+
+// readLockDrafts reads what queueLockDrafts asked for.
+func readLockDrafts(br pgx.BatchResults) (map[int64]*lockedWork, error) {
 	if _, err := br.Exec(); err != nil {
 		return nil, fmt.Errorf("error locking drafts: %w", err)
 	}
 	rows, _ := br.Query()
-	out := make(map[int64]*lockedWork, len(ids))
+	out := map[int64]*lockedWork{}
 	defer rows.Close()
 	for rows.Next() {
 		d := &lockedWork{lockedDraft: &lockedDraft{}}
@@ -276,7 +280,7 @@ func lockDrafts(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*lockedW
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("error locking drafts: %w", err)
 	}
-	return out, br.Close()
+	return out, nil
 }
 
 // batchPlans is set at the start of every batch transaction, before its
@@ -286,6 +290,56 @@ func lockDrafts(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*lockedW
 const batchPlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
 	set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true),
 	set_config('enable_mergejoin', 'off', true), set_config('enable_bitmapscan', 'off', true)`
+
+// machinePlans is batchPlans for machine steps, which also commit without
+// waiting for the WAL flush (see queueMachineCommit for why that is safe).
+const machinePlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+	set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true),
+	set_config('enable_mergejoin', 'off', true), set_config('enable_bitmapscan', 'off', true),
+	set_config('synchronous_commit', 'off', true)`
+
+// pipeTx runs a transaction in two round trips instead of four: BEGIN goes
+// out with the first batch (the locking reads), COMMIT with the second (the
+// writes). read gets the first batch's results after BEGIN's, and write
+// fills the second batch from what read found (when it adds nothing, only
+// COMMIT goes). On any error the transaction is rolled back.
+func (s *Store) pipeTx(ctx context.Context, first func(*pgx.Batch), read func(pgx.BatchResults) error, write func(*pgx.Batch)) (err error) {
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("error acquiring a connection: %w", err)
+	}
+	defer conn.Release()
+	defer func() {
+		if err != nil && !conn.Conn().IsClosed() && conn.Conn().PgConn().TxStatus() != 'I' {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	first(b)
+	br := conn.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return err
+	}
+	if err := read(br); err != nil {
+		br.Close()
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+	b = &pgx.Batch{}
+	write(b)
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return err
+		}
+		return fmt.Errorf("error writing transition: %w", err)
+	}
+	return nil
+}
 
 // owed reports whether w's step is still owed by the locked draft.
 func owed(cur *lockedDraft, w bus.Work) error {
@@ -314,10 +368,8 @@ func (s *Store) batchTx(ctx context.Context, ws []bus.Work, step func(i int, cur
 		ids[i] = w.DraftID
 	}
 	var set moveSet
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		set = moveSet{}
-		clear(errs)
-		locked, err := lockDrafts(ctx, tx, ids)
+	err := s.pipeTx(ctx, func(b *pgx.Batch) { queueLockDrafts(b, ids, machinePlans) }, func(br pgx.BatchResults) error {
+		locked, err := readLockDrafts(br)
 		if err != nil {
 			return err
 		}
@@ -331,14 +383,8 @@ func (s *Store) batchTx(ctx context.Context, ws []bus.Work, step func(i int, cur
 				errs[i] = step(i, cur, &set)
 			}
 		}
-		if set.empty() {
-			return nil
-		}
-		b := &pgx.Batch{}
-		set.queue(b)
-		queueMachineCommit(b)
-		return sendBatch(ctx, tx, b)
-	})
+		return nil
+	}, set.queue)
 	if err != nil {
 		// Retried as a whole: not ErrConflict (a no-op to the workers),
 		// which under the batch's locks cannot be about one item.

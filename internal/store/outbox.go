@@ -21,10 +21,13 @@ type OutboxRow struct {
 // the work; fn publishes them and returns the ids it published, which are
 // marked sent in the same transaction.
 func (s *Store) RelayOutbox(ctx context.Context, limit int, fn func([]OutboxRow) ([]int64, error)) (int, error) {
-	n := 0
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, `SELECT id, subject, payload, created_at FROM outbox WHERE sent_at IS NULL
+	var sent []int64
+	var ferr error
+	err := s.pipeTx(ctx, func(b *pgx.Batch) {
+		b.Queue(`SELECT id, subject, payload, created_at FROM outbox WHERE sent_at IS NULL
 			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
+	}, func(br pgx.BatchResults) error {
+		rows, _ := br.Query()
 		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxRow, error) {
 			var o OutboxRow
 			return o, r.Scan(&o.ID, &o.Subject, &o.Payload, &o.CreatedAt)
@@ -32,19 +35,20 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, fn func([]OutboxRow)
 		if err != nil {
 			return fmt.Errorf("error reading outbox: %w", err)
 		}
-		if len(batch) == 0 {
-			return nil
+		if len(batch) > 0 {
+			sent, ferr = fn(batch)
 		}
-		sent, ferr := fn(batch)
+		return nil
+	}, func(b *pgx.Batch) {
+		// What was published is marked even when fn failed part-way.
 		if len(sent) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE outbox SET sent_at = now() WHERE id = ANY($1)`, sent); err != nil {
-				return fmt.Errorf("error marking outbox sent: %w", err)
-			}
+			b.Queue(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1)`, sent)
 		}
-		n = len(sent)
-		return ferr
 	})
-	return n, err
+	if err != nil {
+		return 0, fmt.Errorf("error relaying the outbox: %w", err)
+	}
+	return len(sent), ferr
 }
 
 // OutboxLag is the age of the oldest unsent outbox row (0 when none).

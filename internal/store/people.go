@@ -143,8 +143,7 @@ type peopleDraft struct {
 // lockForPeople locks the drafts (id order) with their chains, loading what
 // the decision rules need and the draft as the answer shows it, in one
 // statement.
-func lockForPeople(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*peopleDraft, error) {
-	b := &pgx.Batch{}
+func queueLockForPeople(b *pgx.Batch, ids []int64) {
 	b.Queue(batchPlans)
 	b.Queue(`SELECT `+draftColumns+`, c.length, c.head,
 			(SELECT COALESCE(array_agg(x.actor_id ORDER BY x.id), '{}') FROM decisions x WHERE x.draft_id = d.id),
@@ -153,14 +152,16 @@ func lockForPeople(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*peop
 			EXISTS (SELECT 1 FROM findings f WHERE f.draft_id = d.id AND f.revision = d.revision AND f.stage = d.state AND f.severity = 'block')
 		`+draftFrom+` JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d, c`, ids)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
+}
+
+// readLockForPeople reads what queueLockForPeople asked for.
+func readLockForPeople(br pgx.BatchResults) (map[int64]*peopleDraft, error) {
 	if _, err := br.Exec(); err != nil {
 		return nil, fmt.Errorf("error locking drafts: %w", err)
 	}
 	rows, _ := br.Query()
 	defer rows.Close()
-	out := make(map[int64]*peopleDraft, len(ids))
+	out := map[int64]*peopleDraft{}
 	for rows.Next() {
 		p := &peopleDraft{}
 		d := &p.draft
@@ -194,7 +195,7 @@ func lockForPeople(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]*peop
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("error locking drafts: %w", err)
 	}
-	return out, br.Close()
+	return out, nil
 }
 
 // decisionColumns are the decisions a group inserts.
@@ -216,10 +217,9 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 	var set moveSet
 	var dec decisionColumns
 	var locked map[int64]*peopleDraft
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		set, dec = moveSet{}, decisionColumns{}
+	err := s.pipeTx(ctx, func(b *pgx.Batch) { queueLockForPeople(b, ids) }, func(br pgx.BatchResults) error {
 		var err error
-		if locked, err = lockForPeople(ctx, tx, ids); err != nil {
+		if locked, err = readLockForPeople(br); err != nil {
 			return err
 		}
 		for _, j := range js {
@@ -263,17 +263,14 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 			cur.Decisions = append(cur.Decisions, domain.PastDecision{ActorID: j.by.ID, Stage: j.req.Stage, Revision: j.req.Revision})
 			cur.Blocking = false // a new state: its findings are not written yet
 		}
-		if set.empty() {
-			return nil
-		}
-		b := &pgx.Batch{}
+		return nil
+	}, func(b *pgx.Batch) {
 		if len(dec.draftID) > 0 {
 			b.Queue(`INSERT INTO decisions (draft_id, revision, stage, actor_id, decision, reason, comment, content_sha256)
 				SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[])`,
 				dec.draftID, dec.revision, dec.stage, dec.actorID, dec.decision, dec.reason, dec.comment, dec.content)
 		}
 		set.queue(b)
-		return sendBatch(ctx, tx, b)
 	})
 	if err != nil {
 		return err
@@ -360,10 +357,16 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 	}
 	var rows draftRow
 	created := make([]time.Time, len(js))
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		set, rows = moveSet{}, draftRow{}
-		// The ids come first: each draft's audit chain is named after its id.
-		r, _ := tx.Query(ctx, `SELECT nextval('drafts_id_seq'), now() FROM generate_series(1, $1)`, len(js))
+	// The ids come first: each draft's audit chain is named after its id.
+	first := func(b *pgx.Batch) {
+		b.Queue(batchPlans)
+		b.Queue(`SELECT nextval('drafts_id_seq'), now() FROM generate_series(1, $1)`, len(js))
+	}
+	err := s.pipeTx(ctx, first, func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("error storing drafts: %w", err)
+		}
+		r, _ := br.Query()
 		var ids []int64
 		var id int64
 		var now time.Time
@@ -400,8 +403,8 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			j.draft = Draft{ID: id, AuthorID: j.by.ID, Author: j.by.Name, DepartmentID: j.deptID, State: domain.StateCompleteness,
 				Revision: 1, Deadline: j.deadline.Format(domain.DateLayout), Content: c, ContentSHA256: hex.EncodeToString(sum)}
 		}
-		b := &pgx.Batch{}
-		b.Queue(batchPlans)
+		return nil
+	}, func(b *pgx.Batch) {
 		b.Queue(`INSERT INTO drafts (id, author_id, department_id, state, revision, formed_on, deadline)
 			SELECT i, a, d, 'completeness', 1, f, l FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::date[], $5::date[]) AS x(i, a, d, f, l)`,
 			rows.id, rows.author, rows.dept, rows.formed, rows.deadline)
@@ -410,7 +413,6 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			rows.id, rows.title, rows.body, rows.category, rows.channels, rows.formed, rows.sum)
 		b.Queue(`INSERT INTO audit_chains (chain) SELECT unnest($1::text[])`, rows.chain)
 		set.queue(b)
-		return sendBatch(ctx, tx, b)
 	})
 	if err != nil {
 		return err
