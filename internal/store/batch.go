@@ -298,6 +298,35 @@ const machinePlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan',
 	set_config('enable_mergejoin', 'off', true), set_config('enable_bitmapscan', 'off', true),
 	set_config('synchronous_commit', 'off', true)`
 
+// readTx runs a read-only transaction in one round trip: BEGIN, the
+// statements queue adds, COMMIT. read gets the results after BEGIN's.
+func (s *Store) readTx(ctx context.Context, queue func(*pgx.Batch), read func(pgx.BatchResults) error) (err error) {
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("error acquiring a connection: %w", err)
+	}
+	defer conn.Release()
+	defer func() {
+		if err != nil && !conn.Conn().IsClosed() && conn.Conn().PgConn().TxStatus() != 'I' {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN READ ONLY")
+	queue(b)
+	b.Queue("COMMIT")
+	br := conn.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return err
+	}
+	if err := read(br); err != nil {
+		br.Close()
+		return err
+	}
+	return br.Close()
+}
+
 // pipeTx runs a transaction in two round trips instead of four: BEGIN goes
 // out with the first batch (the locking reads), COMMIT with the second (the
 // writes). read gets the first batch's results after BEGIN's, and write

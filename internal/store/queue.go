@@ -66,10 +66,9 @@ func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f
 	// over all of them on every load; a plain index scan marks each one
 	// dead the first time it meets it, so later loads skip it. Hence
 	// enable_bitmapscan is off for this query, in its own read-only
-	// transaction.
+	// transaction (one round trip).
 	var items []QueueItem
-	err := pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
+	err := s.readTx(ctx, func(b *pgx.Batch) {
 		b.Queue(`SELECT set_config('enable_bitmapscan', 'off', true)`)
 		b.Queue(`SELECT d.id, r.title, dep.name, d.department_id, r.category, u.name, d.state, d.revision,
 			d.state_entered_at, d.formed_on, d.deadline, f.blocks, f.warns
@@ -86,8 +85,7 @@ func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f
 		  AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.draft_id = d.id AND x.actor_id = $2 AND x.stage <> $1)
 		ORDER BY d.state_entered_at, d.id LIMIT $8`,
 			stage, a.ID, allDepts, a.Departments, f.Department, f.Category, f.Text, f.Limit)
-		br := tx.SendBatch(ctx, b)
-		defer br.Close()
+	}, func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
 			return err
 		}
@@ -98,10 +96,7 @@ func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f
 			return q, r.Scan(&q.ID, &q.Title, &q.Department, &q.DepartmentID, &q.Category, &q.Author, &q.State, &q.Revision,
 				&q.StateEnteredAt, &q.FormedOn, &q.Deadline, &q.Blocking, &q.Warnings)
 		})
-		if err != nil {
-			return err
-		}
-		return br.Close()
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("error reading queue: %w", err)

@@ -67,7 +67,7 @@ type Publisher struct {
 	JS          jetstream.JetStream
 	Channels    map[domain.Channel]Channel
 	Bus         bus.Options
-	Concurrency int
+	Concurrency int // batches in flight, each up to 64 messages (0: 2)
 	Log         *slog.Logger
 	Metrics     *metrics.Metrics
 	// ClaimTimeout is how long a claimed external send may take before a

@@ -26,7 +26,7 @@ type Worker struct {
 	JS          jetstream.JetStream
 	Checks      *checks.Runner
 	Bus         bus.Options
-	Concurrency int
+	Concurrency int // batches in flight, each up to 64 messages (0: 2)
 	Log         *slog.Logger
 	Metrics     *metrics.Metrics
 	// BeforeStep and BeforeAck, when set, run before the checks and after
