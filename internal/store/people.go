@@ -70,13 +70,27 @@ func (g *grouper[J]) do(in J, run func([]J)) {
 		for i, gj := range group {
 			ins[i] = gj.in
 		}
-		run(ins)
+		g.lead(group, ins, run)
+	}
+}
+
+// lead runs a group and then frees its slot and wakes its members, also if
+// run panics: the others must not wait for ever (each job says by itself
+// whether it was written; see errGroupAborted).
+func (g *grouper[J]) lead(group []*groupJob[J], ins []J, run func([]J)) {
+	defer func() {
 		<-g.slots
 		for _, gj := range group {
 			close(gj.done)
 		}
-	}
+	}()
+	run(ins)
 }
+
+// errGroupAborted is a job's answer until its group has committed (or
+// failed with a known error): what a waiting request sees if the group's
+// leader panicked. Nothing of the request was written.
+var errGroupAborted = errors.New("the group's transaction did not complete; nothing of this request was written")
 
 // peopleGroups groups of each kind may be in flight at once: while one
 // commits, the next one forms. maxGroup bounds a group.
@@ -108,9 +122,15 @@ func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domai
 	s.decisions.do(j, func(js []*decideJob) {
 		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
 		defer cancel()
+		for _, j := range js {
+			j.err = errGroupAborted
+		}
 		s.decideGroup(gctx, js)
 	})
-	return j.draft, j.err
+	if j.err != nil {
+		return Draft{}, j.err
+	}
+	return j.draft, nil
 }
 
 // decideGroup writes a group of decisions in one transaction. If that
@@ -217,16 +237,17 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 	var set moveSet
 	var dec decisionColumns
 	var locked map[int64]*peopleDraft
+	results := make([]error, len(js)) // each job's answer, handed out only after the commit
 	err := s.pipeTx(ctx, func(b *pgx.Batch) { queueLockForPeople(b, ids) }, func(br pgx.BatchResults) error {
 		var err error
 		if locked, err = readLockForPeople(br); err != nil {
 			return err
 		}
-		for _, j := range js {
-			j.err = nil
+		for i, j := range js {
+			results[i] = nil
 			cur := locked[j.id]
 			if cur == nil {
-				j.err = ErrNotFound
+				results[i] = ErrNotFound
 				continue
 			}
 			next, err := domain.Authorize(j.by, cur.DraftFacts, j.req)
@@ -237,11 +258,11 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 			if errors.As(err, &r) {
 				set.event(&cur.lockedDraft, audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: primaryRole(j.by),
 					Stage: string(cur.State), Action: "denied:decide", Revision: cur.Revision, Reason: string(r.Rule), Comment: r.Message})
-				j.err = r
+				results[i] = r
 				continue
 			}
 			if err != nil {
-				j.err = err
+				results[i] = err
 				continue
 			}
 			reason := string(j.req.Reason)
@@ -277,8 +298,8 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 	}
 	s.reportMoves(set.moves)
 	now := time.Now()
-	for _, j := range js {
-		if j.err != nil {
+	for i, j := range js {
+		if j.err = results[i]; j.err != nil {
 			continue
 		}
 		cur := locked[j.id]
@@ -333,6 +354,9 @@ func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c dom
 	s.submissions.do(j, func(js []*submitJob) {
 		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
 		defer cancel()
+		for _, j := range js {
+			j.err = errGroupAborted
+		}
 		if err := s.submitTx(gctx, js); err != nil && len(js) > 1 {
 			for _, j := range js {
 				j.err = s.submitTx(gctx, []*submitJob{j})
@@ -341,7 +365,10 @@ func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c dom
 			js[0].err = err
 		}
 	})
-	return j.draft, j.err
+	if j.err != nil {
+		return Draft{}, j.err
+	}
+	return j.draft, nil
 }
 
 // submitTx stores the new drafts in one transaction: ids first, then every
@@ -418,6 +445,7 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		return err
 	}
 	for i, j := range js {
+		j.err = nil // committed
 		j.draft.CreatedAt, j.draft.UpdatedAt, j.draft.StateEnteredAt = created[i], created[i], created[i]
 		if s.OnTransition != nil {
 			s.OnTransition("", domain.StateCompleteness, 0)
