@@ -12,22 +12,6 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/audit"
 )
 
-const insertEventSQL = `WITH ev AS (
-	INSERT INTO audit_events (chain, idx, draft_id, actor_id, actor, role, stage, action, revision,
-		content_sha256, reason, comment, at, prev_hash, hash)
-	VALUES ($1, $2, NULLIF($3, 0::bigint), NULLIF($4, 0::bigint), $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-	RETURNING seq)
-UPDATE audit_chains SET length = $2, head = $15 WHERE chain = $1`
-
-func queueEvent(b *pgx.Batch, e *audit.Event, prevIndex int64, prevHash []byte) {
-	if e.At.IsZero() {
-		e.At = time.Now()
-	}
-	audit.Seal(e, prevIndex, prevHash)
-	b.Queue(insertEventSQL, e.Chain, e.Index, e.DraftID, e.ActorID, e.Actor, e.Role, e.Stage, e.Action,
-		e.Revision, e.ContentSHA256, e.Reason, e.Comment, e.At, e.PrevHash, e.Hash)
-}
-
 // appendEvent appends e to its chain, taking the chain's row lock until
 // commit. Draft transitions lock the chain with the draft instead (lockDraft).
 func appendEvent(ctx context.Context, tx pgx.Tx, e *audit.Event) error {
@@ -38,8 +22,11 @@ func appendEvent(ctx context.Context, tx pgx.Tx, e *audit.Event) error {
 	if err != nil {
 		return fmt.Errorf("error locking audit chain %s: %w", e.Chain, err)
 	}
+	var set moveSet
+	set.append(e, length, head)
 	b := &pgx.Batch{}
-	queueEvent(b, e, length, head)
+	b.Queue(batchPlans)
+	set.queue(b)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("error appending audit event: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/bus"
@@ -70,11 +71,17 @@ type publicationColumns struct {
 func (m *moveSet) event(cur *lockedDraft, e audit.Event) {
 	e.Chain = audit.DraftChain(cur.ID)
 	e.DraftID = cur.ID
+	m.append(&e, cur.ChainLen, cur.ChainHead)
+	cur.ChainLen, cur.ChainHead = e.Index, e.Hash
+}
+
+// append seals e after its chain's head (prevIndex, prevHash) and adds it,
+// with the chain's new head. Every audit event is written through here.
+func (m *moveSet) append(e *audit.Event, prevIndex int64, prevHash []byte) {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	audit.Seal(&e, cur.ChainLen, cur.ChainHead)
-	cur.ChainLen, cur.ChainHead = e.Index, e.Hash
+	audit.Seal(e, prevIndex, prevHash)
 	v := &m.ev
 	v.chain = append(v.chain, e.Chain)
 	v.idx = append(v.idx, e.Index)
@@ -104,8 +111,10 @@ func (m *moveSet) event(cur *lockedDraft, e audit.Event) {
 	m.headHash = append(m.headHash, e.Hash)
 }
 
-// move adds one transition of a locked draft: what queueMove writes for a
-// single transition, as rows of the batch's statements.
+// move adds one transition of a locked draft: the compare-and-set of its
+// row, its audit event, an outbox row when the new state owes a machine
+// step, and the live pages' notification. Every transition, alone or in a
+// batch, is written through here.
 func (m *moveSet) move(cur *lockedDraft, mv move) {
 	if mv.to != cur.State || mv.revision != cur.Revision {
 		m.moves = append(m.moves, moved{from: cur.State, to: mv.to, since: cur.EnteredAt})
@@ -298,9 +307,10 @@ const machinePlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan',
 	set_config('enable_mergejoin', 'off', true), set_config('enable_bitmapscan', 'off', true),
 	set_config('synchronous_commit', 'off', true)`
 
-// readTx runs a read-only transaction in one round trip: BEGIN, the
-// statements queue adds, COMMIT. read gets the results after BEGIN's.
-func (s *Store) readTx(ctx context.Context, queue func(*pgx.Batch), read func(pgx.BatchResults) error) (err error) {
+// onTx runs fn on a pooled connection for a transaction that fn opens and
+// closes itself (in pipelined batches): if fn fails with the transaction
+// still open, it is rolled back before the connection goes back.
+func (s *Store) onTx(ctx context.Context, fn func(*pgxpool.Conn) error) (err error) {
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("error acquiring a connection: %w", err)
@@ -311,20 +321,28 @@ func (s *Store) readTx(ctx context.Context, queue func(*pgx.Batch), read func(pg
 			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	b := &pgx.Batch{}
-	b.Queue("BEGIN READ ONLY")
-	queue(b)
-	b.Queue("COMMIT")
-	br := conn.SendBatch(ctx, b)
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return err
-	}
-	if err := read(br); err != nil {
-		br.Close()
-		return err
-	}
-	return br.Close()
+	return fn(conn)
+}
+
+// readTx runs a read-only transaction in one round trip: BEGIN, the
+// statements queue adds, COMMIT. read gets the results after BEGIN's.
+func (s *Store) readTx(ctx context.Context, queue func(*pgx.Batch), read func(pgx.BatchResults) error) error {
+	return s.onTx(ctx, func(conn *pgxpool.Conn) error {
+		b := &pgx.Batch{}
+		b.Queue("BEGIN READ ONLY")
+		queue(b)
+		b.Queue("COMMIT")
+		br := conn.SendBatch(ctx, b)
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return err
+		}
+		if err := read(br); err != nil {
+			br.Close()
+			return err
+		}
+		return br.Close()
+	})
 }
 
 // pipeTx runs a transaction in two round trips instead of four: BEGIN goes
@@ -332,42 +350,28 @@ func (s *Store) readTx(ctx context.Context, queue func(*pgx.Batch), read func(pg
 // writes). read gets the first batch's results after BEGIN's, and write
 // fills the second batch from what read found (when it adds nothing, only
 // COMMIT goes). On any error the transaction is rolled back.
-func (s *Store) pipeTx(ctx context.Context, first func(*pgx.Batch), read func(pgx.BatchResults) error, write func(*pgx.Batch)) (err error) {
-	conn, err := s.Pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("error acquiring a connection: %w", err)
-	}
-	defer conn.Release()
-	defer func() {
-		if err != nil && !conn.Conn().IsClosed() && conn.Conn().PgConn().TxStatus() != 'I' {
-			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-		}
-	}()
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	first(b)
-	br := conn.SendBatch(ctx, b)
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return err
-	}
-	if err := read(br); err != nil {
-		br.Close()
-		return err
-	}
-	if err := br.Close(); err != nil {
-		return err
-	}
-	b = &pgx.Batch{}
-	write(b)
-	b.Queue("COMMIT")
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		if errors.Is(err, ErrConflict) {
+func (s *Store) pipeTx(ctx context.Context, first func(*pgx.Batch), read func(pgx.BatchResults) error, write func(*pgx.Batch)) error {
+	return s.onTx(ctx, func(conn *pgxpool.Conn) error {
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		first(b)
+		br := conn.SendBatch(ctx, b)
+		if _, err := br.Exec(); err != nil {
+			br.Close()
 			return err
 		}
-		return fmt.Errorf("error writing transition: %w", err)
-	}
-	return nil
+		if err := read(br); err != nil {
+			br.Close()
+			return err
+		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+		b = &pgx.Batch{}
+		write(b)
+		b.Queue("COMMIT")
+		return writeErr(conn.SendBatch(ctx, b).Close())
+	})
 }
 
 // owed reports whether w's step is still owed by the locked draft.
@@ -425,60 +429,8 @@ func (s *Store) batchTx(ctx context.Context, ws []bus.Work, step func(i int, cur
 		}
 		return errs
 	}
-	if s.OnTransition != nil {
-		for _, m := range set.moves {
-			s.OnTransition(m.from, m.to, time.Since(m.since))
-		}
-	}
+	s.reportMoves(set.moves)
 	return errs
-}
-
-// StepWorks loads the content each work item's step needs, in one query.
-// An item whose step is no longer owed gets ErrNothingToDo; one whose draft
-// does not exist gets ErrNotFound.
-func (s *Store) StepWorks(ctx context.Context, ws []bus.Work) ([]domain.Content, []error) {
-	contents := make([]domain.Content, len(ws))
-	errs := make([]error, len(ws))
-	ids := make([]int64, len(ws))
-	for i, w := range ws {
-		ids[i] = w.DraftID
-	}
-	rows, _ := s.Pool.Query(ctx, `SELECT d.id, d.state, d.revision, d.step_done, r.title, r.body, dep.name, r.category, r.channels, r.formed_on
-		FROM drafts d JOIN departments dep ON dep.id = d.department_id
-		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
-		WHERE d.id = ANY($1)`, ids)
-	type row struct {
-		facts   domain.DraftFacts
-		content domain.Content
-	}
-	got := map[int64]row{}
-	var id int64
-	var r row
-	var chans []string
-	_, err := pgx.ForEachRow(rows, []any{&id, &r.facts.State, &r.facts.Revision, &r.facts.StepDone, &r.content.Title, &r.content.Body,
-		&r.content.Department, &r.content.Category, &chans, &r.content.FormedOn}, func() error {
-		c := r
-		c.content.Channels = make([]domain.Channel, len(chans))
-		for j, ch := range chans {
-			c.content.Channels[j] = domain.Channel(ch)
-		}
-		got[id] = c
-		return nil
-	})
-	for i, w := range ws {
-		r, ok := got[w.DraftID]
-		switch {
-		case err != nil:
-			errs[i] = fmt.Errorf("error loading drafts' work: %w", err)
-		case !ok:
-			errs[i] = fmt.Errorf("draft %d: %w", w.DraftID, ErrNotFound)
-		case r.facts.State != w.State || r.facts.Revision != w.Revision || r.facts.StepDone:
-			errs[i] = ErrNothingToDo
-		default:
-			contents[i] = r.content
-		}
-	}
-	return contents, errs
 }
 
 // Check is a stage's machine checks of one revision's content.

@@ -3,16 +3,13 @@ package store
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
-	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -80,27 +77,26 @@ type lockedDraft struct {
 	EnteredAt time.Time // when the draft entered its current state
 	ChainLen  int64
 	ChainHead []byte
-	Content   []byte   // SHA-256 of the current revision
-	moves     *[]moved // transitions to report after commit (txMoves)
+	Content   []byte // SHA-256 of the current revision
 }
 
 // lockDraft takes the draft's row lock (and its chain's) for the rest of
-// the transaction. withRules also loads, in the same round trip, what the
-// decision rules need beyond the row: past decisions and blocking findings.
-func lockDraft(ctx context.Context, tx pgx.Tx, id int64, withRules bool) (lockedDraft, error) {
+// the transaction. It also fixes the transaction's plans (batchPlans), as
+// every transaction that writes a transition does: the transition's
+// set-based statements are shared with the batches.
+func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	d := lockedDraft{ID: id}
 	b := &pgx.Batch{}
+	b.Queue(batchPlans)
 	b.Queue(`SELECT d.author_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at, c.length, c.head, r.content_sha256
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		WHERE d.id = $1 FOR UPDATE OF d, c`, id)
-	if withRules {
-		b.Queue(`SELECT actor_id, stage, revision FROM decisions WHERE draft_id = $1 ORDER BY id`, id)
-		b.Queue(`SELECT EXISTS (SELECT 1 FROM findings f JOIN drafts d ON d.id = f.draft_id AND f.revision = d.revision AND f.stage = d.state
-			WHERE f.draft_id = $1 AND f.severity = 'block')`, id)
-	}
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return d, fmt.Errorf("error locking draft %d: %w", id, err)
+	}
 	err := br.QueryRow().Scan(&d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
@@ -108,23 +104,10 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64, withRules bool) (locked
 	if err != nil {
 		return d, fmt.Errorf("error locking draft %d: %w", id, err)
 	}
-	if withRules {
-		rows, _ := br.Query()
-		d.Decisions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.PastDecision, error) {
-			var p domain.PastDecision
-			return p, r.Scan(&p.ActorID, &p.Stage, &p.Revision)
-		})
-		if err != nil {
-			return d, fmt.Errorf("error loading decisions: %w", err)
-		}
-		if err := br.QueryRow().Scan(&d.Blocking); err != nil {
-			return d, fmt.Errorf("error loading findings: %w", err)
-		}
-	}
 	return d, br.Close()
 }
 
-// move is one transition of a locked draft.
+// move is one transition of a locked draft (moveSet.move writes it).
 type move struct {
 	to       domain.State
 	revision int
@@ -132,44 +115,24 @@ type move struct {
 	event    audit.Event
 }
 
-// queueMove adds the transition's writes to b: the compare-and-set update,
-// the audit event, the outbox row when the new state owes a machine step,
-// and the notifications. Sent with the rest of the batch, it is one round trip.
-func queueMove(b *pgx.Batch, cur *lockedDraft, m move) {
-	if cur.moves != nil && (m.to != cur.State || m.revision != cur.Revision) {
-		*cur.moves = append(*cur.moves, moved{from: cur.State, to: m.to, since: cur.EnteredAt})
-	}
-	b.Queue(`UPDATE drafts SET state = $4, revision = $5, step_done = $6,
-		state_entered_at = CASE WHEN state <> $4 OR revision <> $5 THEN now() ELSE state_entered_at END,
-		step_sent_at = now(), updated_at = now(),
-		published_at = CASE WHEN $4 = 'published' THEN now() ELSE published_at END
-		WHERE id = $1 AND state = $2 AND revision = $3`,
-		cur.ID, cur.State, cur.Revision, m.to, m.revision, m.stepDone).Exec(func(ct pgconn.CommandTag) error {
-		if ct.RowsAffected() != 1 {
-			return ErrConflict
+// oneMove runs fn in a transaction that writes what fn adds to the set
+// (one draft's transition, usually) and reports the transitions once it
+// has committed.
+func (s *Store) oneMove(ctx context.Context, fn func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error) error {
+	var set moveSet
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		set = moveSet{}
+		b := &pgx.Batch{}
+		if err := fn(tx, &set, b); err != nil {
+			return err
 		}
-		return nil
+		set.queue(b)
+		return sendBatch(ctx, tx, b)
 	})
-	m.event.Chain = audit.DraftChain(cur.ID)
-	m.event.DraftID = cur.ID
-	queueEvent(b, &m.event, cur.ChainLen, cur.ChainHead)
-	cur.ChainLen, cur.ChainHead = m.event.Index, m.event.Hash
-	if !m.stepDone && m.to.MachineStep() {
-		queueWork(b, bus.Work{DraftID: cur.ID, Revision: m.revision, State: m.to})
+	if err == nil {
+		s.reportMoves(set.moves)
 	}
-	b.Queue(`SELECT pg_notify($1, $2)`, EventsChannel, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":%d}`, cur.ID, m.to, m.revision))
-	cur.State, cur.Revision, cur.StepDone = m.to, m.revision, m.stepDone
-}
-
-// queueWork adds an outbox row for w and wakes the relay at commit.
-func queueWork(b *pgx.Batch, w bus.Work) {
-	subject, err := bus.SubjectForState(w.State)
-	if err != nil {
-		panic(err) // callers only queue work for states that owe a step
-	}
-	payload, _ := json.Marshal(w)
-	b.Queue(`INSERT INTO outbox (subject, payload) VALUES ($1, $2)`, subject, payload)
-	b.Queue(`SELECT pg_notify($1, '')`, OutboxChannel)
+	return err
 }
 
 func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte) {
@@ -184,12 +147,11 @@ func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte
 // Revise stores a new revision of a returned draft by its author and sends it to stage 1 again.
 func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
 	sum := c.SHA256()
-	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
-		cur, err := lockDraft(ctx, tx, id, false)
+	err := s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		cur.moves = ms
 		if err := domain.CanReviseInto(by, cur.DraftFacts, deptID); err != nil {
 			return s.refuse(ctx, tx, &cur, by, string(domain.ActionRevise), err)
 		}
@@ -198,13 +160,12 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 			return err
 		}
 		rev := cur.Revision + 1
-		b := &pgx.Batch{}
 		queueRevision(b, id, rev, c, sum)
 		b.Queue(`UPDATE drafts SET formed_on = $2, deadline = $3 WHERE id = $1`, id, c.FormedOn, deadline)
-		queueMove(b, &cur, move{to: next, revision: rev, event: audit.Event{ActorID: by.ID, Actor: by.Name,
+		set.move(&cur, move{to: next, revision: rev, event: audit.Event{ActorID: by.ID, Actor: by.Name,
 			Role: string(domain.RoleOfficer), Stage: string(domain.StageCompleteness), Action: string(domain.ActionRevise),
 			Revision: rev, ContentSHA256: sum}})
-		return sendBatch(ctx, tx, b)
+		return nil
 	})
 	if err != nil {
 		return Draft{}, err
@@ -213,13 +174,16 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 }
 
 func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return err
-		}
-		return fmt.Errorf("error writing transition: %w", err)
+	return writeErr(tx.SendBatch(ctx, b).Close())
+}
+
+// writeErr names a failed write; ErrConflict (a compare-and-set that found
+// the draft moved) stays as it is, for the callers to tell apart.
+func writeErr(err error) error {
+	if err == nil || errors.Is(err, ErrConflict) {
+		return err
 	}
-	return nil
+	return fmt.Errorf("error writing transition: %w", err)
 }
 
 // refuse audits a refused attempt on a draft and returns the refusal. It
@@ -230,10 +194,10 @@ func (s *Store) refuse(ctx context.Context, tx pgx.Tx, cur *lockedDraft, by doma
 	if !errors.As(err, &r) {
 		return err
 	}
+	var set moveSet
+	set.event(cur, deniedEvent(cur, by, action, r))
 	b := &pgx.Batch{}
-	queueEvent(b, &audit.Event{Chain: audit.DraftChain(cur.ID), DraftID: cur.ID, ActorID: by.ID, Actor: by.Name,
-		Role: primaryRole(by), Stage: string(cur.State), Action: "denied:" + action, Revision: cur.Revision,
-		Reason: string(r.Rule), Comment: r.Message}, cur.ChainLen, cur.ChainHead)
+	set.queue(b)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("error auditing refusal: %w", err)
 	}
@@ -241,6 +205,12 @@ func (s *Store) refuse(ctx context.Context, tx pgx.Tx, cur *lockedDraft, by doma
 		return fmt.Errorf("error auditing refusal: %w", err)
 	}
 	return r
+}
+
+// deniedEvent is the audit event of a refused attempt on a draft.
+func deniedEvent(cur *lockedDraft, by domain.Actor, action string, r *domain.Refusal) audit.Event {
+	return audit.Event{ActorID: by.ID, Actor: by.Name, Role: primaryRole(by), Stage: string(cur.State),
+		Action: "denied:" + action, Revision: cur.Revision, Reason: string(r.Rule), Comment: r.Message}
 }
 
 // Check asks rule whether a may act on draft id without changing it (read
@@ -254,7 +224,7 @@ func (s *Store) Check(ctx context.Context, a domain.Actor, id int64, action stri
 	}
 	if rerr := rule(a, facts); rerr != nil {
 		err := s.tx(ctx, func(tx pgx.Tx) error {
-			cur, lerr := lockDraft(ctx, tx, id, false)
+			cur, lerr := lockDraft(ctx, tx, id)
 			if lerr != nil {
 				return lerr
 			}
@@ -267,20 +237,18 @@ func (s *Store) Check(ctx context.Context, a domain.Actor, id int64, action stri
 
 // Withdraw takes a published draft off the public pages, with a reason.
 func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason string) error {
-	err := s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
-		cur, err := lockDraft(ctx, tx, id, false)
+	err := s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		cur.moves = ms
 		if err := domain.CanWithdraw(by, cur.DraftFacts, reason); err != nil {
 			return s.refuse(ctx, tx, &cur, by, string(domain.ActionWithdraw), err)
 		}
-		b := &pgx.Batch{}
-		queueMove(b, &cur, move{to: domain.StateWithdrawn, revision: cur.Revision, stepDone: true,
+		set.move(&cur, move{to: domain.StateWithdrawn, revision: cur.Revision, stepDone: true,
 			event: audit.Event{ActorID: by.ID, Actor: by.Name, Role: primaryRole(by), Action: string(domain.ActionWithdraw),
 				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: reason}})
-		return sendBatch(ctx, tx, b)
+		return nil
 	})
 	return unwrapRefused(err)
 }

@@ -256,8 +256,7 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 			}
 			var r *domain.Refusal
 			if errors.As(err, &r) {
-				set.event(&cur.lockedDraft, audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: primaryRole(j.by),
-					Stage: string(cur.State), Action: "denied:decide", Revision: cur.Revision, Reason: string(r.Rule), Comment: r.Message})
+				set.event(&cur.lockedDraft, deniedEvent(&cur.lockedDraft, j.by, "decide", r))
 				results[i] = r
 				continue
 			}

@@ -18,12 +18,6 @@ import (
 // changes nothing. This is what makes redelivery and duplicates safe.
 var ErrNothingToDo = errors.New("no step owed: already done or superseded")
 
-// StepWork loads the content a worker needs for w, or ErrNothingToDo.
-func (s *Store) StepWork(ctx context.Context, w bus.Work) (domain.Content, error) {
-	cs, errs := s.StepWorks(ctx, []bus.Work{w})
-	return cs[0], errs[0]
-}
-
 // PublicationOutcome is what delivering one channel came to.
 type PublicationOutcome struct {
 	Channel    domain.Channel
@@ -44,24 +38,32 @@ const (
 )
 
 // StartPublishing makes sure a publication row exists for each channel of
-// the revision (the unique key is the exactly-once guard) and returns them.
+// the revision (the unique key is the exactly-once guard) and returns the
+// revision's content and the rows.
 func (s *Store) StartPublishing(ctx context.Context, w bus.Work) (domain.Content, []Publication, error) {
-	c, err := s.StepWork(ctx, w)
-	if err != nil {
-		return c, nil, err
-	}
+	var c domain.Content
 	var pubs []Publication
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
 		// The draft's lock orders this with PublishLocalBatch, which
 		// writes a draft's rows only when it finds none.
-		cur, err := lockDraft(ctx, tx, w.DraftID, false)
+		b := &pgx.Batch{}
+		queueLockDrafts(b, []int64{w.DraftID}, batchPlans)
+		br := tx.SendBatch(ctx, b)
+		locked, err := readLockDrafts(br)
+		br.Close()
 		if err != nil {
 			return err
 		}
-		if err := owed(&cur, w); err != nil {
+		cur := locked[w.DraftID]
+		var d *lockedDraft
+		if cur != nil {
+			d = cur.lockedDraft
+		}
+		if err := owed(d, w); err != nil {
 			return err
 		}
-		b := &pgx.Batch{}
+		c = cur.content
+		b = &pgx.Batch{}
 		for _, ch := range c.Channels {
 			b.Queue(`INSERT INTO publications (draft_id, revision, channel, status) VALUES ($1, $2, $3, 'pending') ON CONFLICT DO NOTHING`,
 				w.DraftID, w.Revision, ch)
@@ -98,12 +100,12 @@ func (s *Store) ClaimPublication(ctx context.Context, w bus.Work, ch domain.Chan
 // RecordPublication stores a channel's outcome and audits it. Only a row
 // still pending or sending changes, so a duplicate outcome changes nothing.
 func (s *Store) RecordPublication(ctx context.Context, w bus.Work, o PublicationOutcome) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		cur, err := lockDraft(ctx, tx, w.DraftID, false)
+	return s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, w.DraftID)
 		if err != nil {
 			return err
 		}
-		n, err := recordOutcomes(ctx, tx, &cur, w, []PublicationOutcome{o})
+		n, err := recordOutcomes(ctx, tx, set, &cur, w, []PublicationOutcome{o})
 		if err == nil && n == 0 {
 			return ErrNothingToDo
 		}
@@ -111,9 +113,9 @@ func (s *Store) RecordPublication(ctx context.Context, w bus.Work, o Publication
 	})
 }
 
-// recordOutcomes writes each outcome whose row is still open, with its
-// audit event, in one round trip, and reports how many it wrote.
-func recordOutcomes(ctx context.Context, tx pgx.Tx, cur *lockedDraft, w bus.Work, os []PublicationOutcome) (int, error) {
+// recordOutcomes writes each outcome whose row is still open, in one round
+// trip, adds its audit event to set, and reports how many it wrote.
+func recordOutcomes(ctx context.Context, tx pgx.Tx, set *moveSet, cur *lockedDraft, w bus.Work, os []PublicationOutcome) (int, error) {
 	if len(os) == 0 {
 		return 0, nil
 	}
@@ -139,16 +141,8 @@ func recordOutcomes(ctx context.Context, tx pgx.Tx, cur *lockedDraft, w bus.Work
 	if err := br.Close(); err != nil {
 		return 0, fmt.Errorf("error recording publication: %w", err)
 	}
-	b = &pgx.Batch{}
 	for _, o := range written {
-		e := channelEvent(w, cur, o)
-		queueEvent(b, &e, cur.ChainLen, cur.ChainHead)
-		cur.ChainLen, cur.ChainHead = e.Index, e.Hash
-	}
-	if len(written) > 0 {
-		if err := sendBatch(ctx, tx, b); err != nil {
-			return 0, err
-		}
+		set.event(cur, channelEvent(w, cur, o))
 	}
 	return len(written), nil
 }
@@ -175,16 +169,15 @@ func joinNonEmpty(sep string, parts ...string) string {
 // unconfigured channel, an unknown send) are written in the same
 // transaction, so a website-only draft is published in one commit.
 func (s *Store) FinishPublishing(ctx context.Context, w bus.Work, outcomes ...PublicationOutcome) error {
-	return s.txMoves(ctx, func(tx pgx.Tx, ms *[]moved) error {
-		cur, err := lockDraft(ctx, tx, w.DraftID, false)
+	return s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, w.DraftID)
 		if err != nil {
 			return err
 		}
-		cur.moves = ms
-		if cur.State != domain.StatePublishing || cur.Revision != w.Revision || cur.StepDone {
-			return ErrNothingToDo
+		if err := owed(&cur, w); err != nil {
+			return err
 		}
-		if _, err := recordOutcomes(ctx, tx, &cur, w, outcomes); err != nil {
+		if _, err := recordOutcomes(ctx, tx, set, &cur, w, outcomes); err != nil {
 			return err
 		}
 		var open int
@@ -199,12 +192,11 @@ func (s *Store) FinishPublishing(ctx context.Context, w bus.Work, outcomes ...Pu
 			// the outcomes written here.
 			return nil
 		}
-		b := &pgx.Batch{}
-		queueMove(b, &cur, move{to: domain.StatePublished, revision: cur.Revision, stepDone: true,
+		set.move(&cur, move{to: domain.StatePublished, revision: cur.Revision, stepDone: true,
 			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Action: string(domain.ActionPublished),
 				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: summary}})
 		queueMachineCommit(b)
-		return sendBatch(ctx, tx, b)
+		return nil
 	})
 }
 
@@ -232,17 +224,19 @@ func (s *Store) Sweep(ctx context.Context, after time.Duration, limit int, state
 			return fmt.Errorf("error finding stalled drafts: %w", err)
 		}
 		b := &pgx.Batch{}
+		var set moveSet
 		for _, w := range ws {
 			if !w.State.MachineStep() {
 				continue
 			}
 			b.Queue(`UPDATE drafts SET step_sent_at = now() WHERE id = $1`, w.DraftID)
-			queueWork(b, w)
+			set.work(w)
 			n++
 		}
 		if n == 0 {
 			return nil
 		}
+		set.queue(b)
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
@@ -282,8 +276,8 @@ func (s *Store) OpenPublications(ctx context.Context) ([]OpenPublication, error)
 // unknown publication of the draft's current revision: it did go out
 // (delivered, with where) or it did not (failed). Audited with the note.
 func (s *Store) ResolvePublication(ctx context.Context, by domain.Actor, draftID int64, ch domain.Channel, delivered bool, url, note string) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		cur, err := lockDraft(ctx, tx, draftID, false)
+	return s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, draftID)
 		if err != nil {
 			return err
 		}
@@ -301,11 +295,10 @@ func (s *Store) ResolvePublication(ctx context.Context, by domain.Actor, draftID
 		if ct.RowsAffected() == 0 {
 			return fmt.Errorf("draft %d has no failed or unknown %s publication at revision %d: %w", draftID, ch, cur.Revision, ErrNotFound)
 		}
-		b := &pgx.Batch{}
-		queueEvent(b, &audit.Event{Chain: audit.DraftChain(draftID), DraftID: draftID, ActorID: by.ID, Actor: by.Name,
+		set.event(&cur, audit.Event{ActorID: by.ID, Actor: by.Name,
 			Role: primaryRole(by), Stage: string(domain.StatePublishing), Action: "channel_resolved_" + status,
-			Revision: cur.Revision, ContentSHA256: cur.Content, Reason: string(ch), Comment: joinNonEmpty(" ", url, note)}, cur.ChainLen, cur.ChainHead)
-		return sendBatch(ctx, tx, b)
+			Revision: cur.Revision, ContentSHA256: cur.Content, Reason: string(ch), Comment: joinNonEmpty(" ", url, note)})
+		return nil
 	})
 }
 

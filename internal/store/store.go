@@ -192,22 +192,6 @@ type moved struct {
 	since    time.Time
 }
 
-// txMoves runs fn in a transaction and reports the transitions it queued
-// once the transaction has committed.
-func (s *Store) txMoves(ctx context.Context, fn func(pgx.Tx, *[]moved) error) error {
-	var ms []moved
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		ms = ms[:0]
-		return fn(tx, &ms)
-	})
-	if err == nil && s.OnTransition != nil {
-		for _, m := range ms {
-			s.OnTransition(m.from, m.to, time.Since(m.since))
-		}
-	}
-	return err
-}
-
 // Listen holds one connection in LISTEN on channel and calls on for every
 // notification until ctx ends, reconnecting after errors. ready, if set, is
 // called once the first LISTEN is in place, so a caller can rely on not

@@ -155,20 +155,31 @@ func (p *Publisher) HandleBatch(ctx context.Context, ws []bus.Work) []error {
 func (p *Publisher) localOutcomes(ctx context.Context, w bus.Work, c domain.Content) ([]store.PublicationOutcome, bool) {
 	outs := make([]store.PublicationOutcome, 0, len(c.Channels))
 	for _, name := range c.Channels {
-		ch := p.Channels[name]
-		o := store.PublicationOutcome{Channel: name}
-		switch {
-		case ch == nil || !ch.Configured():
-			o.Status, o.Error = store.PubNotConfigured, "channel not configured"
-		case ch.Internal():
-			o.URL, o.ExternalID, _ = ch.Deliver(ctx, w.DraftID, w.Revision, c)
-			o.Status = store.PubDelivered
-		default:
+		o, ok := p.localOutcome(ctx, w, c, name)
+		if !ok {
 			return nil, false
 		}
 		outs = append(outs, o)
 	}
 	return outs, true
+}
+
+// localOutcome is the outcome of a pending channel that needs no external
+// send: not configured, or internal (the website). false means the channel
+// is sent to, after a claim.
+func (p *Publisher) localOutcome(ctx context.Context, w bus.Work, c domain.Content, name domain.Channel) (store.PublicationOutcome, bool) {
+	ch := p.Channels[name]
+	o := store.PublicationOutcome{Channel: name}
+	switch {
+	case ch == nil || !ch.Configured():
+		o.Status, o.Error = store.PubNotConfigured, "channel not configured"
+	case ch.Internal():
+		o.URL, o.ExternalID, _ = ch.Deliver(ctx, w.DraftID, w.Revision, c)
+		o.Status = store.PubDelivered
+	default:
+		return o, false
+	}
+	return o, true
 }
 
 // Handle publishes one revision to each of its channels, then marks it published.
@@ -220,10 +231,6 @@ func (p *Publisher) claimTimeout() time.Duration {
 // finish in one transaction.
 func (p *Publisher) deliver(ctx context.Context, w bus.Work, content domain.Content, pub store.Publication) (*store.PublicationOutcome, error) {
 	name := domain.Channel(pub.Channel)
-	ch := p.Channels[name]
-	if ch == nil {
-		ch = NotConfigured{}
-	}
 	o := store.PublicationOutcome{Channel: name}
 	switch {
 	case pub.Status == store.PubSending && pub.ClaimedAt != nil && time.Since(*pub.ClaimedAt) < p.claimTimeout():
@@ -236,14 +243,11 @@ func (p *Publisher) deliver(ctx context.Context, w bus.Work, content domain.Cont
 		return &o, nil
 	case pub.Status != store.PubPending:
 		return nil, nil // already final
-	case !ch.Configured():
-		o.Status, o.Error = store.PubNotConfigured, "channel not configured"
-		return &o, nil
-	case ch.Internal():
-		o.URL, o.ExternalID, _ = ch.Deliver(ctx, w.DraftID, w.Revision, content)
-		o.Status = store.PubDelivered
-		return &o, nil
 	}
+	if local, ok := p.localOutcome(ctx, w, content, name); ok {
+		return &local, nil
+	}
+	ch := p.Channels[name]
 	won, err := p.Store.ClaimPublication(ctx, w, name)
 	if err != nil || !won {
 		return nil, err

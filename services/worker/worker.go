@@ -45,11 +45,6 @@ func (wk *Worker) Run(ctx context.Context) error {
 	return c.Run(ctx)
 }
 
-// Handle does the stage's machine step for one message.
-func (wk *Worker) Handle(ctx context.Context, w bus.Work) error {
-	return wk.HandleBatch(ctx, []bus.Work{w})[0]
-}
-
 // HandleBatch does the stage's machine step for several messages in one
 // transaction: the drafts are locked and loaded together, the checks run
 // on each, and every item's findings and transition are written together.
