@@ -101,17 +101,63 @@ func Literals(tb testing.TB) []string {
 	return out
 }
 
-// IDWith appends the GB 11643 check character to 17 digits.
+// The helpers below compute check characters from the standards' definitions,
+// not from the package's tables, so that a wrong table makes a test fail.
+
+// IDWith appends the GB 11643 check character to 17 digits: ISO 7064
+// MOD 11-2, position i from the right (the check is i = 1) weighs 2^(i-1) mod
+// 11, and the check is (12 - sum mod 11) mod 11, with X for 10.
 func IDWith(body string) string {
+	if len(body) != 17 {
+		panic("IDWith needs 17 digits: " + body)
+	}
 	sum, w := 0, 2
 	for k := 16; k >= 0; k-- {
 		sum += int(body[k]-'0') * w
 		w = w * 2 % 11
 	}
-	return body + string("10X98765432"[sum%11])
+	c := (12 - sum%11) % 11
+	if c == 10 {
+		return body + "X"
+	}
+	return body + string(rune('0'+c))
 }
 
-// LuhnWith appends the Luhn check digit to digits.
+// CreditAlphabet is 0-9 and A-Z without I, O, Z, S and V.
+func CreditAlphabet() string {
+	var b strings.Builder
+	for c := '0'; c <= '9'; c++ {
+		b.WriteRune(c)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		if !strings.ContainsRune("IOZSV", c) {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// CreditWith appends the GB 32100 check character to 17 characters: weights
+// 3^(i-1) mod 31, check 31 - sum mod 31, with 31 meaning 0.
+func CreditWith(body string) string {
+	if len(body) != 17 {
+		panic("CreditWith needs 17 characters: " + body)
+	}
+	alpha := CreditAlphabet()
+	sum, w := 0, 1
+	for i := range 17 {
+		v := strings.IndexByte(alpha, body[i])
+		if v < 0 {
+			panic("not a credit code character: " + body)
+		}
+		sum += v * w
+		w = w * 3 % 31
+	}
+	return body + string(alpha[(31-sum%31)%31])
+}
+
+// LuhnWith appends the Luhn check digit: from the right of the payload every
+// other digit, starting with the last, is doubled and its digits summed.
 func LuhnWith(body string) string {
 	sum := 0
 	for p := 0; p < len(body); p++ {
@@ -125,20 +171,7 @@ func LuhnWith(body string) string {
 	return body + string(rune('0'+(10-sum%10)%10))
 }
 
-// creditChars is the character set of GB 32100.
-const creditChars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
-// CreditWith appends the GB 32100 check character to 17 characters.
-func CreditWith(body string) string {
-	sum, w := 0, 1
-	for i := range 17 {
-		sum += strings.IndexByte(creditChars, body[i]) * w
-		w = w * 3 % 31
-	}
-	return body + string(creditChars[(31-sum%31)%31])
-}
-
-// FullWidth writes ASCII as its full-width forms.
+// FullWidth writes ASCII as its full-width forms, as some drafts do.
 func FullWidth(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r > 0x20 && r < 0x7F {
