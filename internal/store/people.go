@@ -99,6 +99,20 @@ const (
 	maxGroup     = 64
 )
 
+// inGroup adapts run for grouper.do: the group runs under its own deadline,
+// not under the leader's request (whose cancellation must not abort the
+// others), and every job reads notWritten until run settles it.
+func inGroup[J any](ctx context.Context, notWritten func(J), run func(context.Context, []J)) func([]J) {
+	return func(js []J) {
+		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
+		defer cancel()
+		for _, j := range js {
+			notWritten(j)
+		}
+		run(gctx, js)
+	}
+}
+
 // groupTimeout bounds a group's transaction: it runs on behalf of several
 // requests, so no single caller's cancellation may abort it.
 const groupTimeout = 30 * time.Second
@@ -119,14 +133,7 @@ type decideJob struct {
 // committed together (see grouper); each is checked on its own.
 func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domain.DecisionRequest, contentSHA256 []byte) (Draft, error) {
 	j := &decideJob{by: by, id: id, req: req, sum: contentSHA256}
-	s.decisions.do(j, func(js []*decideJob) {
-		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
-		defer cancel()
-		for _, j := range js {
-			j.err = errGroupAborted
-		}
-		s.decideGroup(gctx, js)
-	})
+	s.decisions.do(j, inGroup(ctx, func(j *decideJob) { j.err = errGroupAborted }, s.decideGroup))
 	if j.err != nil {
 		return Draft{}, j.err
 	}
@@ -350,24 +357,27 @@ func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c dom
 		return Draft{}, r
 	}
 	j := &submitJob{by: by, deptID: deptID, content: c, deadline: deadline}
-	s.submissions.do(j, func(js []*submitJob) {
-		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
-		defer cancel()
-		for _, j := range js {
-			j.err = errGroupAborted
-		}
-		if err := s.submitTx(gctx, js); err != nil && len(js) > 1 {
-			for _, j := range js {
-				j.err = s.submitTx(gctx, []*submitJob{j})
-			}
-		} else if err != nil {
-			js[0].err = err
-		}
-	})
+	s.submissions.do(j, inGroup(ctx, func(j *submitJob) { j.err = errGroupAborted }, s.submitGroup))
 	if j.err != nil {
 		return Draft{}, j.err
 	}
 	return j.draft, nil
+}
+
+// submitGroup stores a group of submissions in one transaction; if that
+// fails, each is tried alone, so one bad request never fails the others.
+func (s *Store) submitGroup(ctx context.Context, js []*submitJob) {
+	err := s.submitTx(ctx, js)
+	if err == nil {
+		return
+	}
+	if len(js) == 1 {
+		js[0].err = err
+		return
+	}
+	for _, j := range js {
+		j.err = s.submitTx(ctx, []*submitJob{j})
+	}
 }
 
 // submitTx stores the new drafts in one transaction: ids first, then every
