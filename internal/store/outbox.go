@@ -26,8 +26,10 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, fn func([]OutboxRow)
 	err := s.pipeTx(ctx, func(b *pgx.Batch) {
 		// Marking rows sent needs no WAL flush: a mark lost in a crash only
 		// sends those rows again, which JetStream's duplicate window and the
-		// workers' compare-and-set absorb.
-		b.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
+		// workers' compare-and-set absorb. The plans are fixed as for the
+		// batches: a generic plan cached while the outbox was small would
+		// otherwise mark rows by scanning the whole table.
+		b.Queue(machinePlans)
 		b.Queue(`SELECT id, subject, payload, created_at FROM outbox WHERE sent_at IS NULL
 			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
 	}, func(br pgx.BatchResults) error {
@@ -62,7 +64,17 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, fn func([]OutboxRow)
 func (s *Store) OutboxLag(ctx context.Context) (time.Duration, int64, error) {
 	var oldest *time.Time
 	var n int64
-	err := s.Pool.QueryRow(ctx, `SELECT min(created_at), count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&oldest, &n)
+	// Through the partial index of unsent rows (batchPlans), not a scan of
+	// the day of sent rows the outbox keeps.
+	err := s.readTx(ctx, func(b *pgx.Batch) {
+		b.Queue(batchPlans)
+		b.Queue(`SELECT min(created_at), count(*) FROM outbox WHERE sent_at IS NULL`)
+	}, func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		return br.QueryRow().Scan(&oldest, &n)
+	})
 	if err != nil || oldest == nil {
 		return 0, n, err
 	}
