@@ -16,6 +16,11 @@ const (
 	SubjectPublish = SubjectPrefix + "publish"
 )
 
+// SubjectEvents carries the live pages' news of each committed transition,
+// on core NATS outside the stream: a nudge that may be missed, like the
+// NOTIFY it replaces, never work.
+const SubjectEvents = "sanshen.events"
+
 // StageSubject is the subject that carries the work of entering stage s.
 func StageSubject(s domain.Stage) string { return SubjectPrefix + "stage." + string(s) }
 

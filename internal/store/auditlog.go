@@ -26,7 +26,7 @@ func appendEvent(ctx context.Context, tx pgx.Tx, e *audit.Event) error {
 	set.append(e, length, head)
 	b := &pgx.Batch{}
 	b.Queue(batchPlans)
-	set.queue(b)
+	set.queue(b, nil) // an event alone: nothing to announce
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("error appending audit event: %w", err)
 	}

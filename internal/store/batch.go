@@ -44,6 +44,7 @@ type moveSet struct {
 	fnd                 findingColumns
 	pubs                publicationColumns
 	moves               []moved
+	sent                []OutboxRow // the outbox rows written, read back when announced
 }
 
 type eventColumnsSet struct {
@@ -173,8 +174,10 @@ func (m *moveSet) publication(draftID int64, revision int, o PublicationOutcome)
 func (m *moveSet) empty() bool { return len(m.ids) == 0 && len(m.ev.chain) == 0 }
 
 // queue adds the set's statements to b, children before the rows that
-// point at them, and the notifications last.
-func (m *moveSet) queue(b *pgx.Batch) {
+// point at them, and the notifications last. With an Announcer the outbox
+// rows are read back for it and nothing is notified: committed announces
+// them after the commit instead.
+func (m *moveSet) queue(b *pgx.Batch, a Announcer) {
 	if n := len(m.fnd.draftID); n > 0 {
 		c := &m.fnd
 		b.Queue(`INSERT INTO findings (draft_id, revision, stage, code, severity, field, start_rune, end_rune, message_zh, message_en, suggestion)
@@ -222,11 +225,20 @@ func (m *moveSet) queue(b *pgx.Batch) {
 			v.chain, v.idx, v.draftID, v.actorID, v.actor, v.role, v.stage, v.action, v.revision, v.content, v.reason,
 			v.comment, v.at, v.prev, v.hash, m.headChain, m.headLen, m.headHash)
 	}
-	if len(m.outSubject) > 0 {
+	if len(m.outSubject) > 0 && a != nil {
+		m.sent = m.sent[:0]
+		b.Queue(`INSERT INTO outbox (subject, payload) SELECT s, p::jsonb FROM unnest($1::text[], $2::text[]) AS o(s, p)
+			RETURNING id, subject, payload, created_at`,
+			m.outSubject, m.outBody).Query(func(rows pgx.Rows) error {
+			var err error
+			m.sent, err = pgx.AppendRows(m.sent, rows, scanOutboxRow)
+			return err
+		})
+	} else if len(m.outSubject) > 0 {
 		b.Queue(`INSERT INTO outbox (subject, payload) SELECT s, p::jsonb FROM unnest($1::text[], $2::text[]) AS o(s, p)`,
 			m.outSubject, m.outBody)
 	}
-	if len(m.notes) > 0 || len(m.outSubject) > 0 {
+	if a == nil && (len(m.notes) > 0 || len(m.outSubject) > 0) {
 		// One statement: the relay's wake-up (when there is work) and the
 		// live pages' news of each transition.
 		b.Queue(`SELECT pg_notify(c, n) FROM (SELECT $1::text, ''::text WHERE $2
@@ -417,7 +429,7 @@ func (s *Store) batchTx(ctx context.Context, ws []bus.Work, step func(i int, cur
 			}
 		}
 		return nil
-	}, set.queue)
+	}, func(b *pgx.Batch) { set.queue(b, s.Announce) })
 	if err != nil {
 		// Retried as a whole: not ErrConflict (a no-op to the workers),
 		// which under the batch's locks cannot be about one item.
@@ -429,7 +441,7 @@ func (s *Store) batchTx(ctx context.Context, ws []bus.Work, step func(i int, cur
 		}
 		return errs
 	}
-	s.reportMoves(set.moves)
+	s.committed(&set)
 	return errs
 }
 

@@ -17,8 +17,14 @@ import (
 // stage 1 waiting for its checks.
 func office(t *testing.T, n int) (*store.Store, []store.Draft) {
 	t.Helper()
-	ctx := context.Background()
 	s := testenv.Store(t)
+	return s, officeIn(t, s, n)
+}
+
+// officeIn is office on a store of the caller's.
+func officeIn(t *testing.T, s *store.Store, n int) []store.Draft {
+	t.Helper()
+	ctx := context.Background()
 	dep, err := s.AddDepartment(ctx, admin, "执法队")
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +43,7 @@ func office(t *testing.T, n int) (*store.Store, []store.Draft) {
 		}
 		ds = append(ds, d)
 	}
-	return s, ds
+	return ds
 }
 
 func stage1(d store.Draft) bus.Work {

@@ -126,11 +126,11 @@ func (s *Store) oneMove(ctx context.Context, fn func(tx pgx.Tx, set *moveSet, b 
 		if err := fn(tx, &set, b); err != nil {
 			return err
 		}
-		set.queue(b)
+		set.queue(b, s.Announce)
 		return sendBatch(ctx, tx, b)
 	})
 	if err == nil {
-		s.reportMoves(set.moves)
+		s.committed(&set)
 	}
 	return err
 }
@@ -197,7 +197,7 @@ func (s *Store) refuse(ctx context.Context, tx pgx.Tx, cur *lockedDraft, by doma
 	var set moveSet
 	set.event(cur, deniedEvent(cur, by, action, r))
 	b := &pgx.Batch{}
-	set.queue(b)
+	set.queue(b, nil) // an event alone: nothing to announce
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("error auditing refusal: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // OutboxRow is a message waiting to be published to JetStream.
@@ -16,11 +17,17 @@ type OutboxRow struct {
 	CreatedAt time.Time
 }
 
-// RelayOutbox hands up to limit unsent rows, oldest first, to fn. Rows are
-// claimed with SKIP LOCKED inside fn's transaction, so relay replicas share
-// the work; fn publishes them and returns the ids it published, which are
-// marked sent in the same transaction.
-func (s *Store) RelayOutbox(ctx context.Context, limit int, fn func([]OutboxRow) ([]int64, error)) (int, error) {
+func scanOutboxRow(r pgx.CollectableRow) (OutboxRow, error) {
+	var o OutboxRow
+	return o, r.Scan(&o.ID, &o.Subject, &o.Payload, &o.CreatedAt)
+}
+
+// RelayOutbox hands up to limit unsent rows at least grace old, oldest
+// first, to fn. Rows are claimed with SKIP LOCKED inside fn's transaction,
+// so relay replicas share the work; fn publishes them and returns the ids
+// it published, which are marked sent in the same transaction. The grace
+// leaves fresh rows to the process that committed them (Announcer).
+func (s *Store) RelayOutbox(ctx context.Context, limit int, grace time.Duration, fn func([]OutboxRow) ([]int64, error)) (int, error) {
 	var sent []int64
 	var ferr error
 	err := s.pipeTx(ctx, func(b *pgx.Batch) {
@@ -30,17 +37,15 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, fn func([]OutboxRow)
 		// batches: a generic plan cached while the outbox was small would
 		// otherwise mark rows by scanning the whole table.
 		b.Queue(machinePlans)
-		b.Queue(`SELECT id, subject, payload, created_at FROM outbox WHERE sent_at IS NULL
-			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
+		b.Queue(`SELECT id, subject, payload, created_at FROM outbox
+			WHERE sent_at IS NULL AND created_at <= now() - make_interval(secs => $2)
+			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit, grace.Seconds())
 	}, func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
 			return err
 		}
 		rows, _ := br.Query()
-		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxRow, error) {
-			var o OutboxRow
-			return o, r.Scan(&o.ID, &o.Subject, &o.Payload, &o.CreatedAt)
-		})
+		batch, err := pgx.CollectRows(rows, scanOutboxRow)
 		if err != nil {
 			return fmt.Errorf("error reading outbox: %w", err)
 		}
@@ -58,6 +63,24 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, fn func([]OutboxRow)
 		return 0, fmt.Errorf("error relaying the outbox: %w", err)
 	}
 	return len(sent), ferr
+}
+
+// MarkSent marks outbox rows sent that were published outside RelayOutbox
+// (by an Announcer). Like the relay's marks it needs no WAL flush: a mark
+// lost in a crash only sends those rows again.
+func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
+	err := s.onTx(ctx, func(conn *pgxpool.Conn) error {
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		b.Queue(machinePlans)
+		b.Queue(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`, ids)
+		b.Queue("COMMIT")
+		return conn.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("error marking outbox rows sent: %w", err)
+	}
+	return nil
 }
 
 // OutboxLag is the age of the oldest unsent outbox row (0 when none).

@@ -297,12 +297,12 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 				SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[])`,
 				dec.draftID, dec.revision, dec.stage, dec.actorID, dec.decision, dec.reason, dec.comment, dec.content)
 		}
-		set.queue(b)
+		set.queue(b, s.Announce)
 	})
 	if err != nil {
 		return err
 	}
-	s.reportMoves(set.moves)
+	s.committed(&set)
 	now := time.Now()
 	for i, j := range js {
 		if j.err = results[i]; j.err != nil {
@@ -319,13 +319,21 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 	return nil
 }
 
-// reportMoves tells OnTransition of committed transitions.
-func (s *Store) reportMoves(ms []moved) {
-	if s.OnTransition == nil {
-		return
+// committed tells OnTransition of the set's committed transitions and
+// hands its outbox rows and notes to the Announcer.
+func (s *Store) committed(m *moveSet) {
+	if s.OnTransition != nil {
+		for _, mv := range m.moves {
+			s.OnTransition(mv.from, mv.to, time.Since(mv.since))
+		}
 	}
-	for _, m := range ms {
-		s.OnTransition(m.from, m.to, time.Since(m.since))
+	if s.Announce != nil {
+		if len(m.sent) > 0 {
+			s.Announce.Outbox(m.sent)
+		}
+		if len(m.notes) > 0 {
+			s.Announce.Events(m.notes)
+		}
 	}
 }
 
@@ -448,11 +456,12 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			SELECT i, 1, t, b, c, string_to_array(ch, ','), f, s FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bytea[]) AS x(i, t, b, c, ch, f, s)`,
 			rows.id, rows.title, rows.body, rows.category, rows.channels, rows.formed, rows.sum)
 		b.Queue(`INSERT INTO audit_chains (chain) SELECT unnest($1::text[])`, rows.chain)
-		set.queue(b)
+		set.queue(b, s.Announce)
 	})
 	if err != nil {
 		return err
 	}
+	s.committed(&set)
 	for i, j := range js {
 		j.err = nil // committed
 		j.draft.CreatedAt, j.draft.UpdatedAt, j.draft.StateEnteredAt = created[i], created[i], created[i]

@@ -212,7 +212,9 @@ func (s *Store) Sweep(ctx context.Context, after time.Duration, limit int, state
 	for i, st := range states {
 		names[i] = string(st)
 	}
+	var set moveSet
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		n, set = 0, moveSet{}
 		rows, _ := tx.Query(ctx, `SELECT id, state, revision FROM drafts
 			WHERE NOT step_done AND step_sent_at < now() - make_interval(secs => $1) AND state = ANY($3)
 			ORDER BY step_sent_at LIMIT $2 FOR UPDATE SKIP LOCKED`, after.Seconds(), limit, names)
@@ -224,7 +226,6 @@ func (s *Store) Sweep(ctx context.Context, after time.Duration, limit int, state
 			return fmt.Errorf("error finding stalled drafts: %w", err)
 		}
 		b := &pgx.Batch{}
-		var set moveSet
 		for _, w := range ws {
 			if !w.State.MachineStep() {
 				continue
@@ -236,12 +237,13 @@ func (s *Store) Sweep(ctx context.Context, after time.Duration, limit int, state
 		if n == 0 {
 			return nil
 		}
-		set.queue(b)
+		set.queue(b, s.Announce)
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return 0, fmt.Errorf("error sweeping: %w", err)
 	}
+	s.committed(&set)
 	return n, nil
 }
 

@@ -34,6 +34,17 @@ const OutboxChannel = "sanshen_outbox"
 // EventsChannel is notified when a draft changes state, for live pages.
 const EventsChannel = "sanshen_events"
 
+// Announcer is told what a transaction committed, after the commit. Its
+// methods are called on the committing goroutine and must not block.
+type Announcer interface {
+	// Outbox hands over committed outbox rows to publish now. A row it
+	// does not publish is relayed later from the table.
+	Outbox(rows []OutboxRow)
+	// Events hands over the live pages' news, one JSON object per
+	// transition: {"draft_id", "state", "revision"}.
+	Events(notes []string)
+}
+
 // DefaultPoolSize is the connection pool's size unless DATABASE_URL sets
 // pool_max_conns: enough for every service of `sanshen all` at once.
 const DefaultPoolSize = 16
@@ -49,6 +60,12 @@ type Store struct {
 	// left, the state entered and how long the draft was in the old one.
 	// Metrics hang here, so every path that moves a draft is counted alike.
 	OnTransition func(from, to domain.State, inState time.Duration)
+	// Announce, when set, hears what each transaction committed, right
+	// after the commit: the outbox rows, for the process to relay at once,
+	// and the live pages' news of each transition. Without it the commit
+	// announces both by NOTIFY (OutboxChannel, EventsChannel). Set it
+	// before the store is used.
+	Announce Announcer
 
 	decisions   *grouper[*decideJob] // group commit of people's decisions (people.go)
 	submissions *grouper[*submitJob]

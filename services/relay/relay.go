@@ -1,7 +1,15 @@
-// Package relay moves committed outbox rows to JetStream, promptly (woken by
-// LISTEN/NOTIFY at commit), and runs the sweeper that re-sends the work of
-// drafts whose machine step did not finish in time. It is the only writer
-// to the stream: no transaction ever publishes to NATS itself.
+// Package relay moves committed outbox rows to JetStream, and runs the
+// sweeper that re-sends the work of drafts whose machine step did not
+// finish in time. It is the only writer to the stream: no transaction ever
+// publishes to NATS itself.
+//
+// Rows go two ways. Every process that commits transitions runs an Eager
+// relay, which the store hands each transaction's outbox rows right after
+// the commit; it publishes them at once and marks them sent in batches.
+// The Relay service picks up whatever is still unsent after a grace
+// period (a process that died between its commit and its publish, a
+// publish that failed) and rows written by processes without an Eager
+// relay, which announce them by NOTIFY.
 package relay
 
 import (
@@ -31,6 +39,9 @@ type Relay struct {
 	Metrics    *metrics.Metrics
 	BatchSize  int           // outbox rows per transaction (default 256)
 	SweepAfter time.Duration // re-send a step not finished in this long (default 30s)
+	// Grace leaves rows this young to the Eager relay of the process that
+	// committed them (default 5s); a NOTIFY makes the relay take every row.
+	Grace time.Duration
 	// CheckpointEvery and CheckpointKey make a signed audit checkpoint
 	// periodically; zero or nil turns that off.
 	CheckpointEvery time.Duration
@@ -47,6 +58,9 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 	if r.SweepAfter <= 0 {
 		r.SweepAfter = 30 * time.Second
+	}
+	if r.Grace <= 0 {
+		r.Grace = DefaultGrace
 	}
 	wake := make(chan struct{}, 1)
 	listening := make(chan struct{})
@@ -69,15 +83,15 @@ func (r *Relay) Run(ctx context.Context) error {
 		defer t.Stop()
 		cpTick = t.C
 	}
-	r.drain(ctx)
+	r.drain(ctx, r.Grace)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
-			r.drain(ctx)
+			r.drain(ctx, 0)
 		case <-relayTick.C:
-			r.drain(ctx)
+			r.drain(ctx, r.Grace)
 			r.observeLag(ctx)
 		case <-sweepTick.C:
 			// Idle stages after SweepAfter; every stage after ten times that,
@@ -95,7 +109,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			if n > 0 {
 				r.Metrics.Swept.Add(float64(n))
 				r.Log.Warn("sweeper re-sent stalled drafts", "count", n)
-				r.drain(ctx)
+				r.drain(ctx, r.Grace)
 			}
 		case <-pruneTick.C:
 			// Sent rows are kept a day for inspection; the audit trail is the record.
@@ -124,10 +138,12 @@ func (r *Relay) listen(ctx context.Context, wake chan<- struct{}, listening chan
 	})
 }
 
-// drain relays batches until the outbox is empty.
-func (r *Relay) drain(ctx context.Context) {
+// drain relays batches until no row at least grace old is left.
+func (r *Relay) drain(ctx context.Context, grace time.Duration) {
 	for ctx.Err() == nil {
-		n, err := r.Store.RelayOutbox(ctx, r.BatchSize, r.publish(ctx))
+		n, err := r.Store.RelayOutbox(ctx, r.BatchSize, grace, func(rows []store.OutboxRow) ([]int64, error) {
+			return publish(ctx, r.JS, rows, r.AfterPublish)
+		})
 		if err != nil {
 			if ctx.Err() == nil {
 				r.Log.Error("relay failed", "err", err)
@@ -141,43 +157,43 @@ func (r *Relay) drain(ctx context.Context) {
 	}
 }
 
-// publish sends a batch asynchronously and waits for every ack, so a batch
-// costs one round of acks, not one per message.
-func (r *Relay) publish(ctx context.Context) func([]store.OutboxRow) ([]int64, error) {
-	return func(rows []store.OutboxRow) ([]int64, error) {
-		futures := make([]jetstream.PubAckFuture, 0, len(rows))
-		for _, row := range rows {
-			m := nats.NewMsg(row.Subject)
-			m.Data = row.Payload
-			m.Header.Set(jetstream.MsgIDHeader, strconv.FormatInt(row.ID, 10))
-			f, err := r.JS.PublishMsgAsync(m)
-			if err != nil {
-				return nil, fmt.Errorf("error publishing outbox row %d: %w", row.ID, err)
-			}
-			futures = append(futures, f)
+// publish sends rows asynchronously, each with its outbox id as
+// Nats-Msg-Id, and waits for every ack, so a batch costs one round of acks,
+// not one per message. It returns the ids JetStream acknowledged; after, if
+// set, runs before they are returned (a fault hook).
+func publish(ctx context.Context, js jetstream.JetStream, rows []store.OutboxRow, after func([]int64) error) ([]int64, error) {
+	futures := make([]jetstream.PubAckFuture, 0, len(rows))
+	for _, row := range rows {
+		m := nats.NewMsg(row.Subject)
+		m.Data = row.Payload
+		m.Header.Set(jetstream.MsgIDHeader, strconv.FormatInt(row.ID, 10))
+		f, err := js.PublishMsgAsync(m)
+		if err != nil {
+			return nil, fmt.Errorf("error publishing outbox row %d: %w", row.ID, err)
 		}
-		sent := make([]int64, 0, len(rows))
-		var firstErr error
-		timeout := time.After(10 * time.Second)
-		for i, f := range futures {
-			select {
-			case <-f.Ok():
-				sent = append(sent, rows[i].ID)
-			case err := <-f.Err():
-				firstErr = errors.Join(firstErr, fmt.Errorf("error publishing outbox row %d: %w", rows[i].ID, err))
-			case <-timeout:
-				return sent, errors.Join(firstErr, errors.New("timed out waiting for JetStream acks"))
-			case <-ctx.Done():
-				return sent, ctx.Err()
-			}
-		}
-		if r.AfterPublish != nil {
-			if err := r.AfterPublish(sent); err != nil {
-				return nil, err
-			}
-		}
-		return sent, firstErr
+		futures = append(futures, f)
 	}
+	sent := make([]int64, 0, len(rows))
+	var firstErr error
+	timeout := time.After(10 * time.Second)
+	for i, f := range futures {
+		select {
+		case <-f.Ok():
+			sent = append(sent, rows[i].ID)
+		case err := <-f.Err():
+			firstErr = errors.Join(firstErr, fmt.Errorf("error publishing outbox row %d: %w", rows[i].ID, err))
+		case <-timeout:
+			return sent, errors.Join(firstErr, errors.New("timed out waiting for JetStream acks"))
+		case <-ctx.Done():
+			return sent, ctx.Err()
+		}
+	}
+	if after != nil {
+		if err := after(sent); err != nil {
+			return nil, err
+		}
+	}
+	return sent, firstErr
 }
 
 // allStates are the states that owe a machine step.

@@ -126,15 +126,19 @@ func TestRelayDiesBetweenPublishAndMark(t *testing.T) {
 	t.Parallel()
 	var failed atomic.Int32
 	h := start(t, func(_ *config.Config, o *system.Options) {
+		// Fails the committing process's eager publish, then the relay
+		// service's first retry: the relay sends the rows again.
 		o.RelayAfterPublish = func([]int64) error {
 			if failed.Add(1) <= 2 {
 				return errors.New("relay killed after publishing, before marking sent")
 			}
 			return nil
 		}
+		o.RelayGrace = 200 * time.Millisecond
 	})
 	id := h.submit("辖区重点企业安全生产检查结果")
 	h.publishAll(id)
+	h.waitRelayed()
 	if failed.Load() < 2 {
 		t.Fatalf("fault injected %d times", failed.Load())
 	}

@@ -58,7 +58,9 @@ type Options struct {
 	// Fault hooks for tests.
 	WorkerBeforeStep  func(stage domain.Stage, w bus.Work) error
 	WorkerBeforeAck   func(stage domain.Stage, w bus.Work) error
-	RelayAfterPublish func(ids []int64) error
+	RelayAfterPublish func(ids []int64) error // both the eager relay's and the relay service's
+	// RelayGrace is the relay service's Grace (0: relay.DefaultGrace).
+	RelayGrace time.Duration
 	// Channels, when set, replace the publisher's channel adapters (tests).
 	Channels map[domain.Channel]publisher.Channel
 	// ClaimTimeout overrides the publisher's claim timeout (tests).
@@ -159,6 +161,12 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 
 	s.runCtx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	c := o.Components
+	// This process relays its own transactions' outbox rows as they commit;
+	// the relay service sends what it leaves.
+	eager := relay.NewEager(s.JS, s.NATS, s.Store, log, s.Metrics)
+	eager.AfterPublish = o.RelayAfterPublish
+	s.Store.Announce = eager
+	s.run("eager-relay", eager.Run)
 	if c.API {
 		// Caches token and department lookups while its LISTEN holds.
 		s.run("auth-cache", func(ctx context.Context) error { s.Store.WatchAuth(ctx); return nil })
@@ -176,7 +184,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Metrics: s.Metrics, Log: log,
 			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL}
 		e := srv.Routes()
-		pages := &web.Web{Store: s.Store, Calendar: calendar.Official(), Log: log, Metrics: s.Metrics}
+		pages := &web.Web{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Log: log, Metrics: s.Metrics}
 		if err := pages.Register(s.runCtx, e); err != nil {
 			return nil, err
 		}
@@ -242,7 +250,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	}
 	if c.Relay {
 		r := &relay.Relay{Store: s.Store, JS: s.JS, Log: log, Metrics: s.Metrics, SweepAfter: cfg.SweepAfter,
-			AfterPublish: o.RelayAfterPublish}
+			Grace: o.RelayGrace, AfterPublish: o.RelayAfterPublish}
 		if o.CheckpointEvery > 0 {
 			key, err := config.AuditSigningKey(cfg, true)
 			if err != nil {

@@ -7,13 +7,16 @@ package web
 import (
 	"context"
 	"embed"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
 
+	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -28,7 +31,11 @@ type Web struct {
 	Calendar *calendar.Calendar
 	Log      *slog.Logger
 	Metrics  *metrics.Metrics
-	Now      func() time.Time
+	// NATS, when set, brings the news of transitions committed by processes
+	// with an Eager relay (bus.SubjectEvents); the hub also listens for the
+	// NOTIFY of those without one.
+	NATS *nats.Conn
+	Now  func() time.Time
 	// IdleTimeout and AbsoluteTimeout bound a session; ClaimTTL bounds a claim.
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
@@ -58,6 +65,13 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 		return err
 	}
 	w.events = newHub(w.Store)
+	if w.NATS != nil {
+		sub, err := w.NATS.Subscribe(bus.SubjectEvents, func(m *nats.Msg) { w.events.broadcast(string(m.Data)) })
+		if err != nil {
+			return fmt.Errorf("error subscribing to %s: %w", bus.SubjectEvents, err)
+		}
+		context.AfterFunc(ctx, func() { _ = sub.Unsubscribe() })
+	}
 	go w.events.run(ctx)
 
 	static, _ := fs.Sub(staticFS, "static")
