@@ -67,7 +67,9 @@ type Publisher struct {
 	JS          jetstream.JetStream
 	Channels    map[domain.Channel]Channel
 	Bus         bus.Options
-	Concurrency int // batches in flight, each up to 64 messages (0: 2)
+	// Concurrency is the batches in flight, each up to 64 messages (0: 2):
+	// a slow external send holds only its own batch.
+	Concurrency int
 	Log         *slog.Logger
 	Metrics     *metrics.Metrics
 	// ClaimTimeout is how long a claimed external send may take before a

@@ -26,7 +26,10 @@ type Worker struct {
 	JS          jetstream.JetStream
 	Checks      *checks.Runner
 	Bus         bus.Options
-	Concurrency int // batches in flight, each up to 64 messages (0: 2)
+	// Concurrency is the batches in flight, each up to 64 messages (0: 1).
+	// One at a time makes the batches under load larger, which costs less
+	// per step than overlapping them (docs/performance.md, runs 26-31).
+	Concurrency int
 	Log         *slog.Logger
 	Metrics     *metrics.Metrics
 	// BeforeStep and BeforeAck, when set, run before the checks and after
@@ -39,7 +42,7 @@ type Worker struct {
 // Run consumes the stage's subject until ctx ends, a batch at a time.
 func (wk *Worker) Run(ctx context.Context) error {
 	c := &bus.Consumer{JS: wk.JS, Subject: bus.StageSubject(wk.Stage), BatchHandler: wk.HandleBatch,
-		DeadLetters: wk.Store.SinkDeadLetter, Options: wk.Bus, Concurrency: wk.Concurrency,
+		DeadLetters: wk.Store.SinkDeadLetter, Options: wk.Bus, Concurrency: max(wk.Concurrency, 1),
 		Log: wk.Log, Metrics: wk.Metrics}
 	wk.Log.Info("stage worker started", "stage", wk.Stage)
 	return c.Run(ctx)
