@@ -63,10 +63,10 @@ func (NotConfigured) Deliver(context.Context, int64, int, domain.Content) (strin
 
 // Publisher consumes the publish subject.
 type Publisher struct {
-	Store       *store.Store
-	JS          jetstream.JetStream
-	Channels    map[domain.Channel]Channel
-	Bus         bus.Options
+	Store    *store.Store
+	JS       jetstream.JetStream
+	Channels map[domain.Channel]Channel
+	Bus      bus.Options
 	// Concurrency is the batches in flight, each up to 64 messages (0: 2):
 	// a slow external send holds only its own batch.
 	Concurrency int

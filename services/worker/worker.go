@@ -21,11 +21,11 @@ import (
 // consumer shares the messages, and the store's compare-and-set makes a
 // duplicate a no-op.
 type Worker struct {
-	Stage       domain.Stage
-	Store       *store.Store
-	JS          jetstream.JetStream
-	Checks      *checks.Runner
-	Bus         bus.Options
+	Stage  domain.Stage
+	Store  *store.Store
+	JS     jetstream.JetStream
+	Checks *checks.Runner
+	Bus    bus.Options
 	// Concurrency is the batches in flight, each up to 64 messages (0: 1).
 	// One at a time makes the batches under load larger, which costs less
 	// per step than overlapping them (docs/performance.md, runs 26-31).
