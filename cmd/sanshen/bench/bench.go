@@ -88,7 +88,7 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 	fs.StringVar(&o.CPUProfile, "cpuprofile", o.CPUProfile, "write a CPU profile of the pipeline phase to this file")
 	fs.StringVar(&o.DatabaseURL, "database-url", o.DatabaseURL, "PostgreSQL server to use (default DATABASE_URL); the bench makes its own database there")
 	fs.IntVar(&o.PoolMaxConns, "pool-max-conns", o.PoolMaxConns, "sanshen's connection pool size (0 = as sanshen all runs: the URL's pool_max_conns or pgx's default)")
-	fs.IntVar(&o.WorkerConcurrency, "worker-concurrency", o.WorkerConcurrency, "batches each consumer has in flight, each up to 64 messages in one transaction (0 = the services' default of 2)")
+	fs.IntVar(&o.WorkerConcurrency, "worker-concurrency", o.WorkerConcurrency, "batches each consumer has in flight, each up to 64 messages in one transaction (0 = the services' defaults: 1 per stage worker, 2 for the publisher)")
 	fs.IntVar(&o.PgbenchSeconds, "pgbench-seconds", o.PgbenchSeconds, "pgbench -T")
 	fs.IntVar(&o.PgbenchScale, "pgbench-scale", o.PgbenchScale, "pgbench -i -s")
 	fs.IntVar(&o.JetStreamMessages, "js-n", o.JetStreamMessages, "messages of the JetStream ceiling loop")

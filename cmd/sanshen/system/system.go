@@ -50,7 +50,7 @@ type Options struct {
 	// otherwise the schema version is only checked.
 	Migrate     bool
 	Bus         bus.Options
-	Concurrency int // batches each consumer has in flight (0: the default, 2)
+	Concurrency int // batches each consumer has in flight (0: the defaults, 1 per stage worker and 2 for the publisher)
 	// Listener, when set, is used instead of listening on Config.HTTPAddr.
 	Listener net.Listener
 	// CheckpointEvery makes signed audit checkpoints periodically (relay).
