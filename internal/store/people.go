@@ -172,12 +172,13 @@ type peopleDraft struct {
 // statement.
 func queueLockForPeople(b *pgx.Batch, ids []int64) {
 	b.Queue(batchPlans)
+	// The draft's past decisions in one pass over its index entries.
 	b.Queue(`SELECT `+draftColumns+`, c.length, c.head,
-			(SELECT COALESCE(array_agg(x.actor_id ORDER BY x.id), '{}') FROM decisions x WHERE x.draft_id = d.id),
-			(SELECT COALESCE(array_agg(x.stage ORDER BY x.id), '{}') FROM decisions x WHERE x.draft_id = d.id),
-			(SELECT COALESCE(array_agg(x.revision ORDER BY x.id), '{}') FROM decisions x WHERE x.draft_id = d.id),
+			COALESCE(px.actors, '{}'), COALESCE(px.stages, '{}'), COALESCE(px.revisions, '{}'),
 			EXISTS (SELECT 1 FROM findings f WHERE f.draft_id = d.id AND f.revision = d.revision AND f.stage = d.state AND f.severity = 'block')
 		`+draftFrom+` JOIN audit_chains c ON c.chain = 'draft/' || d.id
+		LEFT JOIN LATERAL (SELECT array_agg(x.actor_id ORDER BY x.id) AS actors, array_agg(x.stage ORDER BY x.id) AS stages,
+			array_agg(x.revision ORDER BY x.id) AS revisions FROM decisions x WHERE x.draft_id = d.id) px ON true
 		WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d, c`, ids)
 }
 
