@@ -44,7 +44,7 @@ type moveSet struct {
 	fnd                 findingColumns
 	pubs                publicationColumns
 	moves               []moved
-	sent                []OutboxRow // the outbox rows written, read back when announced
+	sent                []OutboxRow // the outbox rows written, read back for the Announcer
 }
 
 type eventColumnsSet struct {
@@ -174,9 +174,9 @@ func (m *moveSet) publication(draftID int64, revision int, o PublicationOutcome)
 func (m *moveSet) empty() bool { return len(m.ids) == 0 && len(m.ev.chain) == 0 }
 
 // queue adds the set's statements to b, children before the rows that
-// point at them, and the notifications last. With an Announcer the outbox
-// rows are read back for it and nothing is notified: committed announces
-// them after the commit instead.
+// point at them, and the notifications last. The outbox rows are read back
+// into sent; with an Announcer nothing is notified: committed hands it the
+// rows and notes after the commit instead.
 func (m *moveSet) queue(b *pgx.Batch, a Announcer) {
 	if n := len(m.fnd.draftID); n > 0 {
 		c := &m.fnd
@@ -225,7 +225,7 @@ func (m *moveSet) queue(b *pgx.Batch, a Announcer) {
 			v.chain, v.idx, v.draftID, v.actorID, v.actor, v.role, v.stage, v.action, v.revision, v.content, v.reason,
 			v.comment, v.at, v.prev, v.hash, m.headChain, m.headLen, m.headHash)
 	}
-	if len(m.outSubject) > 0 && a != nil {
+	if len(m.outSubject) > 0 {
 		m.sent = m.sent[:0]
 		b.Queue(`INSERT INTO outbox (subject, payload) SELECT s, p::jsonb FROM unnest($1::text[], $2::text[]) AS o(s, p)
 			RETURNING id, subject, payload, created_at`,
@@ -234,9 +234,6 @@ func (m *moveSet) queue(b *pgx.Batch, a Announcer) {
 			m.sent, err = pgx.AppendRows(m.sent, rows, scanOutboxRow)
 			return err
 		})
-	} else if len(m.outSubject) > 0 {
-		b.Queue(`INSERT INTO outbox (subject, payload) SELECT s, p::jsonb FROM unnest($1::text[], $2::text[]) AS o(s, p)`,
-			m.outSubject, m.outBody)
 	}
 	if a == nil && (len(m.notes) > 0 || len(m.outSubject) > 0) {
 		// One statement: the relay's wake-up (when there is work) and the
@@ -339,22 +336,33 @@ func (s *Store) onTx(ctx context.Context, fn func(*pgxpool.Conn) error) (err err
 // readTx runs a read-only transaction in one round trip: BEGIN, the
 // statements queue adds, COMMIT. read gets the results after BEGIN's.
 func (s *Store) readTx(ctx context.Context, queue func(*pgx.Batch), read func(pgx.BatchResults) error) error {
+	return s.oneTrip(ctx, "BEGIN READ ONLY", queue, read)
+}
+
+// oneTrip runs a whole transaction, opened by begin, in one round trip.
+func (s *Store) oneTrip(ctx context.Context, begin string, queue func(*pgx.Batch), read func(pgx.BatchResults) error) error {
 	return s.onTx(ctx, func(conn *pgxpool.Conn) error {
 		b := &pgx.Batch{}
-		b.Queue("BEGIN READ ONLY")
+		b.Queue(begin)
 		queue(b)
 		b.Queue("COMMIT")
-		br := conn.SendBatch(ctx, b)
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return err
-		}
-		if err := read(br); err != nil {
-			br.Close()
-			return err
-		}
-		return br.Close()
+		return sendRead(ctx, conn, b, read)
 	})
+}
+
+// sendRead sends b, whose first statement is a BEGIN, hands its other
+// results to read and closes it.
+func sendRead(ctx context.Context, conn *pgxpool.Conn, b *pgx.Batch, read func(pgx.BatchResults) error) error {
+	br := conn.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return err
+	}
+	if err := read(br); err != nil {
+		br.Close()
+		return err
+	}
+	return br.Close()
 }
 
 // pipeTx runs a transaction in two round trips instead of four: BEGIN goes
@@ -367,16 +375,7 @@ func (s *Store) pipeTx(ctx context.Context, first func(*pgx.Batch), read func(pg
 		b := &pgx.Batch{}
 		b.Queue("BEGIN")
 		first(b)
-		br := conn.SendBatch(ctx, b)
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return err
-		}
-		if err := read(br); err != nil {
-			br.Close()
-			return err
-		}
-		if err := br.Close(); err != nil {
+		if err := sendRead(ctx, conn, b, read); err != nil {
 			return err
 		}
 		b = &pgx.Batch{}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // OutboxRow is a message waiting to be published to JetStream.
@@ -56,7 +55,7 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, grace time.Duration,
 	}, func(b *pgx.Batch) {
 		// What was published is marked even when fn failed part-way.
 		if len(sent) > 0 {
-			b.Queue(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1)`, sent)
+			queueMarkSent(b, sent)
 		}
 	})
 	if err != nil {
@@ -69,18 +68,20 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, grace time.Duration,
 // (by an Announcer). Like the relay's marks it needs no WAL flush: a mark
 // lost in a crash only sends those rows again.
 func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
-	err := s.onTx(ctx, func(conn *pgxpool.Conn) error {
-		b := &pgx.Batch{}
-		b.Queue("BEGIN")
+	err := s.oneTrip(ctx, "BEGIN", func(b *pgx.Batch) {
 		b.Queue(machinePlans)
-		b.Queue(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`, ids)
-		b.Queue("COMMIT")
-		return conn.SendBatch(ctx, b).Close()
-	})
+		queueMarkSent(b, ids)
+	}, func(pgx.BatchResults) error { return nil })
 	if err != nil {
 		return fmt.Errorf("error marking outbox rows sent: %w", err)
 	}
 	return nil
+}
+
+// queueMarkSent marks the rows ids sent; a row already marked keeps its
+// first time.
+func queueMarkSent(b *pgx.Batch, ids []int64) {
+	b.Queue(`UPDATE outbox SET sent_at = now() WHERE id = ANY($1) AND sent_at IS NULL`, ids)
 }
 
 // OutboxLag is the age of the oldest unsent outbox row (0 when none).

@@ -20,6 +20,10 @@ import (
 // still delivered once.
 const DefaultGrace = 5 * time.Second
 
+// eagerRound bounds the rows published in one round of acks and the marks
+// in one statement; it is also how many commits may wait for Run.
+const eagerRound = 1024
+
 // Eager is the store's Announcer in a process with a NATS connection: it
 // publishes each transaction's outbox rows right after the commit, from
 // the committing process, so a transition reaches the next stage without
@@ -45,7 +49,7 @@ type Eager struct {
 
 // NewEager returns an Eager relay; Run must run for it to publish.
 func NewEager(js jetstream.JetStream, nc *nats.Conn, s *store.Store, log *slog.Logger, m *metrics.Metrics) *Eager {
-	return &Eager{JS: js, NATS: nc, Store: s, Log: log, Metrics: m, in: make(chan []store.OutboxRow, 1024)}
+	return &Eager{JS: js, NATS: nc, Store: s, Log: log, Metrics: m, in: make(chan []store.OutboxRow, eagerRound)}
 }
 
 // Outbox queues committed rows for Run. It never blocks: when the queue is
@@ -105,7 +109,7 @@ func (e *Eager) Run(ctx context.Context) error {
 			rows = append(rows[:0], batch...)
 		}
 	more: // everything else already waiting goes in the same round
-		for len(rows) < 1024 {
+		for len(rows) < eagerRound {
 			select {
 			case batch := <-e.in:
 				rows = append(rows, batch...)
@@ -125,7 +129,7 @@ func (e *Eager) Run(ctx context.Context) error {
 			mark.Reset(e.MarkEvery)
 		}
 		pending = append(pending, sent...)
-		if len(pending) >= 1024 {
+		if len(pending) >= eagerRound {
 			mark.Stop()
 			flush(ctx)
 		}

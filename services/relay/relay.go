@@ -108,8 +108,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			}
 			if n > 0 {
 				r.Metrics.Swept.Add(float64(n))
-				r.Log.Warn("sweeper re-sent stalled drafts", "count", n)
-				r.drain(ctx, r.Grace)
+				r.Log.Warn("sweeper re-sent stalled drafts", "count", n) // published by this process's eager relay
 			}
 		case <-pruneTick.C:
 			// Sent rows are kept a day for inspection; the audit trail is the record.
