@@ -24,6 +24,9 @@ type Options struct {
 	AckWait    time.Duration   // how long a delivery may take before it is redelivered (default 30s)
 	BackOff    []time.Duration // delays before the 2nd, 3rd, ... delivery after an error
 	Replicas   int             // stream replicas on a JetStream cluster (default 1)
+	// Linger is how long a busy batch consumer waits for more messages
+	// before it starts a batch (0: it never waits); see runBatches.
+	Linger time.Duration
 }
 
 func (o Options) withDefaults() Options {

@@ -149,9 +149,8 @@ func (c *Consumer) next(ctx context.Context, name string, it jetstream.MessagesC
 }
 
 // runBatches is the loop with a BatchHandler. A reader moves messages into
-// a channel; whenever a handler slot is free, the next batch is everything
-// waiting there (at least one message, at most MaxBatch). Batches grow by
-// themselves while the handlers are busy, which is when grouping pays.
+// a channel; whenever a handler slot is free, the next batch is what the
+// batcher makes of the messages waiting there.
 func (c *Consumer) runBatches(ctx context.Context, name string, o Options, it jetstream.MessagesContext, conc int) error {
 	maxBatch := c.maxBatch()
 	msgs := make(chan jetstream.Msg, maxBatch)
@@ -165,27 +164,15 @@ func (c *Consumer) runBatches(ctx context.Context, name string, o Options, it je
 			msgs <- msg
 		}
 	}()
+	b := &batcher{msgs: msgs, max: maxBatch, linger: o.Linger}
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
 		sem <- struct{}{}
-		first, ok := <-msgs
+		batch, ok := b.next()
 		if !ok {
 			return nil
-		}
-		batch := []jetstream.Msg{first}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case msg, ok := <-msgs:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, msg)
-			default:
-				break fill
-			}
 		}
 		wg.Add(1)
 		go func() {
@@ -193,6 +180,69 @@ func (c *Consumer) runBatches(ctx context.Context, name string, o Options, it je
 			c.handleBatch(ctx, name, o, batch)
 		}()
 	}
+}
+
+// batcher cuts batches from a consumer's messages: each is everything
+// waiting (at least one message, at most max), so batches grow by
+// themselves while the handlers are busy, which is when grouping pays.
+//
+// Once the stage is busy (its last batch held more than one message), a
+// batch also waits up to linger for more. A transaction costs about as
+// much for several drafts as for one, so under load this buys fewer,
+// larger transactions for a few milliseconds of each step's time
+// (docs/performance.md); a lone message in an idle stage goes at once.
+type batcher struct {
+	msgs   <-chan jetstream.Msg
+	max    int
+	linger time.Duration
+	after  func(time.Duration) <-chan time.Time // time.After; tests replace it
+	busy   bool
+}
+
+// next waits for the next batch; false means msgs was closed and drained.
+func (b *batcher) next() ([]jetstream.Msg, bool) {
+	first, ok := <-b.msgs
+	if !ok {
+		return nil, false
+	}
+	batch := b.fill([]jetstream.Msg{first}, nil)
+	if b.busy && b.linger > 0 && len(batch) < b.max {
+		after := b.after
+		if after == nil {
+			after = time.After
+		}
+		batch = b.fill(batch, after(b.linger))
+	}
+	b.busy = len(batch) > 1
+	return batch, true
+}
+
+// fill appends the messages waiting, up to max. With a nil until it takes
+// only what is already there; otherwise it also waits for more until
+// until fires.
+func (b *batcher) fill(batch []jetstream.Msg, until <-chan time.Time) []jetstream.Msg {
+	for len(batch) < b.max {
+		var msg jetstream.Msg
+		var ok bool
+		if until == nil {
+			select {
+			case msg, ok = <-b.msgs:
+			default:
+				return batch
+			}
+		} else {
+			select {
+			case msg, ok = <-b.msgs:
+			case <-until:
+				return batch
+			}
+		}
+		if !ok {
+			return batch
+		}
+		batch = append(batch, msg)
+	}
+	return batch
 }
 
 // handleBatch hands the batch's readable messages to the BatchHandler and

@@ -24,6 +24,7 @@ type Config struct {
 	NATSListen  string        // SANSHEN_NATS_LISTEN: also let the embedded server listen here (host:port), e.g. for `nats` tools
 	SweepAfter  time.Duration // SANSHEN_SWEEP_AFTER: re-send a draft's work when its machine step has not finished in this long
 	MaxDeliver  int           // SANSHEN_MAX_DELIVER: deliveries of one message before it is dead-lettered
+	BatchLinger time.Duration // SANSHEN_BATCH_LINGER: how long a busy stage waits to fill a batch (0 = never)
 	MaxBodySize int64         // SANSHEN_MAX_BODY_BYTES: largest accepted request body
 	PublicURL   string        // SANSHEN_PUBLIC_URL: the address the public pages are reached at, for links in the feed
 	LogLevel    string        // SANSHEN_LOG_LEVEL: debug, info, warn, error
@@ -57,6 +58,9 @@ func FromEnv() (Config, error) {
 	}
 	if c.MaxDeliver, err = strconv.Atoi(env("SANSHEN_MAX_DELIVER", "5")); err != nil || c.MaxDeliver < 1 {
 		return c, fmt.Errorf("error reading SANSHEN_MAX_DELIVER: want a positive number, got %q", os.Getenv("SANSHEN_MAX_DELIVER"))
+	}
+	if c.BatchLinger, err = time.ParseDuration(env("SANSHEN_BATCH_LINGER", "10ms")); err != nil || c.BatchLinger < 0 || c.BatchLinger > time.Second {
+		return c, fmt.Errorf("error reading SANSHEN_BATCH_LINGER: want a duration from 0s to 1s, got %q", os.Getenv("SANSHEN_BATCH_LINGER"))
 	}
 	if c.MaxBodySize, err = strconv.ParseInt(env("SANSHEN_MAX_BODY_BYTES", "262144"), 10, 64); err != nil || c.MaxBodySize < 1024 {
 		return c, fmt.Errorf("error reading SANSHEN_MAX_BODY_BYTES: want a number of bytes >= 1024, got %q", os.Getenv("SANSHEN_MAX_BODY_BYTES"))

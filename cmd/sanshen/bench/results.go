@@ -40,6 +40,7 @@ type Result struct {
 	CPUs            int     `json:"cpus"`
 	GOMAXPROCS      int     `json:"gomaxprocs"`
 	PoolMaxConns    int     `json:"pool_max_conns"`
+	BatchLinger     string  `json:"batch_linger"`
 	StartSeconds    float64 `json:"start_seconds"` // system.Start on a fresh database, migrations included
 
 	// The pipeline phase.

@@ -155,6 +155,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if busOpts.MaxDeliver == 0 {
 		busOpts.MaxDeliver = cfg.MaxDeliver
 	}
+	if busOpts.Linger == 0 {
+		busOpts.Linger = cfg.BatchLinger
+	}
 	if err := bus.Declare(ctx, s.JS, busOpts); err != nil {
 		return nil, err
 	}
