@@ -25,6 +25,7 @@ type Config struct {
 	SweepAfter  time.Duration // SANSHEN_SWEEP_AFTER: re-send a draft's work when its machine step has not finished in this long
 	MaxDeliver  int           // SANSHEN_MAX_DELIVER: deliveries of one message before it is dead-lettered
 	BatchLinger time.Duration // SANSHEN_BATCH_LINGER: how long a busy stage waits to fill a batch (0 = never)
+	GroupLinger time.Duration // SANSHEN_GROUP_LINGER: how long busy decisions and submissions wait to share a commit (0 = never)
 	MaxBodySize int64         // SANSHEN_MAX_BODY_BYTES: largest accepted request body
 	PublicURL   string        // SANSHEN_PUBLIC_URL: the address the public pages are reached at, for links in the feed
 	LogLevel    string        // SANSHEN_LOG_LEVEL: debug, info, warn, error
@@ -61,6 +62,9 @@ func FromEnv() (Config, error) {
 	}
 	if c.BatchLinger, err = time.ParseDuration(env("SANSHEN_BATCH_LINGER", "10ms")); err != nil || c.BatchLinger < 0 || c.BatchLinger > time.Second {
 		return c, fmt.Errorf("error reading SANSHEN_BATCH_LINGER: want a duration from 0s to 1s, got %q", os.Getenv("SANSHEN_BATCH_LINGER"))
+	}
+	if c.GroupLinger, err = time.ParseDuration(env("SANSHEN_GROUP_LINGER", "3ms")); err != nil || c.GroupLinger < 0 || c.GroupLinger > time.Second {
+		return c, fmt.Errorf("error reading SANSHEN_GROUP_LINGER: want a duration from 0s to 1s, got %q", os.Getenv("SANSHEN_GROUP_LINGER"))
 	}
 	if c.MaxBodySize, err = strconv.ParseInt(env("SANSHEN_MAX_BODY_BYTES", "262144"), 10, 64); err != nil || c.MaxBodySize < 1024 {
 		return c, fmt.Errorf("error reading SANSHEN_MAX_BODY_BYTES: want a number of bytes >= 1024, got %q", os.Getenv("SANSHEN_MAX_BODY_BYTES"))

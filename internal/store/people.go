@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,11 +27,19 @@ import (
 // grouper collects jobs and runs them in groups. There is no background
 // goroutine: a waiting caller becomes the leader when a slot is free, takes
 // everything pending, and runs it.
+//
+// Once busy (its last group held more than one job), a leader first waits
+// linger for company, as a busy stage's batch does (bus.batcher): a group
+// costs about as much for several requests as for one. A request that
+// arrives alone is run at once.
 type grouper[J any] struct {
 	mu      sync.Mutex
 	pending []*groupJob[J]
-	slots   chan struct{} // groups in flight
-	max     int           // jobs per group
+	slots   chan struct{}       // groups in flight
+	max     int                 // jobs per group
+	linger  time.Duration       // set before use (SetGroupLinger)
+	sleep   func(time.Duration) // time.Sleep; tests replace it
+	busy    atomic.Bool
 }
 
 type groupJob[J any] struct {
@@ -39,7 +48,14 @@ type groupJob[J any] struct {
 }
 
 func newGrouper[J any](inFlight, max int) *grouper[J] {
-	return &grouper[J]{slots: make(chan struct{}, inFlight), max: max}
+	return &grouper[J]{slots: make(chan struct{}, inFlight), max: max, sleep: time.Sleep}
+}
+
+// SetGroupLinger sets how long a busy group of decisions or submissions
+// waits for company before its transaction (0: never). Set it before the
+// store is used.
+func (s *Store) SetGroupLinger(d time.Duration) {
+	s.decisions.linger, s.submissions.linger = d, d
 }
 
 // do waits until run has handled in, as part of some group. run must settle
@@ -55,6 +71,9 @@ func (g *grouper[J]) do(in J, run func([]J)) {
 			return
 		case g.slots <- struct{}{}:
 		}
+		if g.linger > 0 && g.busy.Load() && g.waiting() {
+			g.sleep(g.linger)
+		}
 		g.mu.Lock()
 		n := min(len(g.pending), g.max)
 		group := g.pending[:n:n]
@@ -66,12 +85,20 @@ func (g *grouper[J]) do(in J, run func([]J)) {
 			<-j.done
 			return
 		}
+		g.busy.Store(n > 1)
 		ins := make([]J, n)
 		for i, gj := range group {
 			ins[i] = gj.in
 		}
 		g.lead(group, ins, run)
 	}
+}
+
+// waiting reports whether any job is pending.
+func (g *grouper[J]) waiting() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.pending) > 0
 }
 
 // lead runs a group and then frees its slot and wakes its members, also if

@@ -58,7 +58,10 @@ type Options struct {
 	WorkerConcurrency int // batches each consumer has in flight; 0 = the services' default (2)
 	// BatchLinger is how long a busy consumer waits to fill a batch
 	// (bus.Options.Linger); negative keeps SANSHEN_BATCH_LINGER.
-	BatchLinger       time.Duration
+	BatchLinger time.Duration
+	// GroupLinger is how long busy decisions and submissions wait to share
+	// a commit (store.SetGroupLinger); negative keeps SANSHEN_GROUP_LINGER.
+	GroupLinger       time.Duration
 	PgbenchSeconds    int
 	PgbenchScale      int
 	JetStreamMessages int
@@ -70,7 +73,7 @@ type Options struct {
 // DefaultOptions are the documented defaults of `sanshen bench`.
 func DefaultOptions() Options {
 	return Options{Drafts: 2000, Clients: 16, ReturnShare: 0.1, Timeout: 15 * time.Minute, Seed: 1, Ceilings: true,
-		BatchLinger: -1, PgbenchSeconds: 20, PgbenchScale: 10, JetStreamMessages: 20000, Departments: DefaultDepartments}
+		BatchLinger: -1, GroupLinger: -1, PgbenchSeconds: 20, PgbenchScale: 10, JetStreamMessages: 20000, Departments: DefaultDepartments}
 }
 
 // Main parses the bench's flags, runs it and prints the results to out (a
@@ -94,6 +97,8 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 	fs.IntVar(&o.WorkerConcurrency, "worker-concurrency", o.WorkerConcurrency, "batches each consumer has in flight, each up to 64 messages in one transaction (0 = the services' defaults: 1 per stage worker, 2 for the publisher)")
 	o.BatchLinger = cfg.BatchLinger
 	fs.DurationVar(&o.BatchLinger, "batch-linger", o.BatchLinger, "how long a busy stage waits to fill a batch (0s = never; default SANSHEN_BATCH_LINGER)")
+	o.GroupLinger = cfg.GroupLinger
+	fs.DurationVar(&o.GroupLinger, "group-linger", o.GroupLinger, "how long busy decisions and submissions wait to share a commit (0s = never; default SANSHEN_GROUP_LINGER)")
 	fs.IntVar(&o.PgbenchSeconds, "pgbench-seconds", o.PgbenchSeconds, "pgbench -T")
 	fs.IntVar(&o.PgbenchScale, "pgbench-scale", o.PgbenchScale, "pgbench -i -s")
 	fs.IntVar(&o.JetStreamMessages, "js-n", o.JetStreamMessages, "messages of the JetStream ceiling loop")
@@ -201,7 +206,10 @@ func runPipeline(ctx context.Context, cfg config.Config, log *slog.Logger, o Opt
 	if o.BatchLinger >= 0 {
 		cfg.BatchLinger = o.BatchLinger
 	}
-	res.BatchLinger = cfg.BatchLinger.String()
+	if o.GroupLinger >= 0 {
+		cfg.GroupLinger = o.GroupLinger
+	}
+	res.BatchLinger, res.GroupLinger = cfg.BatchLinger.String(), cfg.GroupLinger.String()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("error listening for the bench's API: %w", err)

@@ -18,7 +18,7 @@ func WriteTable(w io.Writer, r Result) error {
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
 	p("command\t%s", r.Command)
 	p("date, commit\t%s  %s", r.Date, orDash(r.Commit))
-	p("machine\t%d CPUs (GOMAXPROCS %d), PostgreSQL %s, sanshen pool %d connections, batch linger %s", r.CPUs, r.GOMAXPROCS, r.PostgresVersion, r.PoolMaxConns, r.BatchLinger)
+	p("machine\t%d CPUs (GOMAXPROCS %d), PostgreSQL %s, sanshen pool %d connections, batch linger %s, group linger %s", r.CPUs, r.GOMAXPROCS, r.PostgresVersion, r.PoolMaxConns, r.BatchLinger, r.GroupLinger)
 	rate := "as fast as possible"
 	if r.Rate > 0 {
 		rate = fmt.Sprintf("%.0f/s", r.Rate)

@@ -41,6 +41,7 @@ type Result struct {
 	GOMAXPROCS      int     `json:"gomaxprocs"`
 	PoolMaxConns    int     `json:"pool_max_conns"`
 	BatchLinger     string  `json:"batch_linger"`
+	GroupLinger     string  `json:"group_linger"`
 	StartSeconds    float64 `json:"start_seconds"` // system.Start on a fresh database, migrations included
 
 	// The pipeline phase.

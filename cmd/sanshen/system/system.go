@@ -104,6 +104,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if s.Store, err = store.Open(ctx, cfg.DatabaseURL, log); err != nil {
 		return nil, err
 	}
+	s.Store.SetGroupLinger(cfg.GroupLinger)
 	// Pool counts, for the soak and the dashboards: a leak shows as growth.
 	pool := s.Store.Pool
 	s.Metrics.Registry.MustRegister(
