@@ -57,27 +57,36 @@ func send(msgs chan<- jetstream.Msg, n int) {
 	}
 }
 
+// takes sends n messages and checks that the next batch holds want.
+func takes(t *testing.T, b *batcher, msgs chan<- jetstream.Msg, n, want int, what string) {
+	t.Helper()
+	send(msgs, n)
+	if got := receive(t, nextBatch(b), "batch"); len(got) != want {
+		t.Fatalf("%s: batch of %d, want %d", what, len(got), want)
+	}
+}
+
+// never fails if the batcher has started a linger.
+func (c *lingerClock) never(t *testing.T) {
+	t.Helper()
+	select {
+	case d := <-c.waiting:
+		t.Fatalf("lingered %v", d)
+	default:
+	}
+}
+
 func TestBatcherLingersOnlyWhenBusy(t *testing.T) {
 	msgs := make(chan jetstream.Msg, 16)
 	clock := newLingerClock()
 	b := &batcher{msgs: msgs, max: 4, linger: time.Hour, after: clock.after}
 
 	// Idle: a lone message goes at once, without waiting for company.
-	send(msgs, 1)
-	if got := receive(t, nextBatch(b), "batch"); len(got) != 1 {
-		t.Fatalf("idle stage: batch of %d, want 1", len(got))
-	}
-	select {
-	case d := <-clock.waiting:
-		t.Fatalf("idle stage lingered %v", d)
-	default:
-	}
+	takes(t, b, msgs, 1, 1, "idle stage")
+	clock.never(t)
 
 	// Messages that piled up are taken together, still without waiting.
-	send(msgs, 3)
-	if got := receive(t, nextBatch(b), "batch"); len(got) != 3 {
-		t.Fatalf("piled-up messages: batch of %d, want 3", len(got))
-	}
+	takes(t, b, msgs, 3, 3, "piled-up messages")
 
 	// Now the stage is busy: a batch waits for more, up to max.
 	send(msgs, 1)
@@ -99,15 +108,8 @@ func TestBatcherLingersOnlyWhenBusy(t *testing.T) {
 	}
 
 	// A batch of one makes the stage idle again.
-	send(msgs, 1)
-	if got := receive(t, nextBatch(b), "batch"); len(got) != 1 {
-		t.Fatalf("idle again: batch of %d, want 1", len(got))
-	}
-	select {
-	case d := <-clock.waiting:
-		t.Fatalf("idle stage lingered %v", d)
-	default:
-	}
+	takes(t, b, msgs, 1, 1, "idle again")
+	clock.never(t)
 
 	// Closed and drained: the loop ends.
 	close(msgs)
@@ -120,17 +122,7 @@ func TestBatcherWithoutLingerNeverWaits(t *testing.T) {
 	msgs := make(chan jetstream.Msg, 16)
 	clock := newLingerClock()
 	b := &batcher{msgs: msgs, max: 64, after: clock.after}
-	send(msgs, 5)
-	if got := receive(t, nextBatch(b), "batch"); len(got) != 5 {
-		t.Fatalf("batch of %d, want 5", len(got))
-	}
-	send(msgs, 1)
-	if got := receive(t, nextBatch(b), "batch"); len(got) != 1 {
-		t.Fatalf("batch of %d, want 1", len(got))
-	}
-	select {
-	case d := <-clock.waiting:
-		t.Fatalf("lingered %v with linger 0", d)
-	default:
-	}
+	takes(t, b, msgs, 5, 5, "first batch")
+	takes(t, b, msgs, 1, 1, "second batch")
+	clock.never(t)
 }
