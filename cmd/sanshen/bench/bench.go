@@ -96,9 +96,9 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 	fs.IntVar(&o.PoolMaxConns, "pool-max-conns", o.PoolMaxConns, "sanshen's connection pool size (0 = as sanshen all runs: the URL's pool_max_conns or pgx's default)")
 	fs.IntVar(&o.WorkerConcurrency, "worker-concurrency", o.WorkerConcurrency, "batches each consumer has in flight, each up to 64 messages in one transaction (0 = the services' defaults: 1 per stage worker, 2 for the publisher)")
 	o.BatchLinger = cfg.BatchLinger
-	fs.DurationVar(&o.BatchLinger, "batch-linger", o.BatchLinger, "how long a busy stage waits to fill a batch (0s = never; default SANSHEN_BATCH_LINGER)")
+	fs.DurationVar(&o.BatchLinger, "batch-linger", o.BatchLinger, "how long a busy stage waits to fill a batch (0s = never; the default is SANSHEN_BATCH_LINGER)")
 	o.GroupLinger = cfg.GroupLinger
-	fs.DurationVar(&o.GroupLinger, "group-linger", o.GroupLinger, "how long busy decisions and submissions wait to share a commit (0s = never; default SANSHEN_GROUP_LINGER)")
+	fs.DurationVar(&o.GroupLinger, "group-linger", o.GroupLinger, "how long busy decisions and submissions wait to share a commit (0s = never; the default is SANSHEN_GROUP_LINGER)")
 	fs.IntVar(&o.PgbenchSeconds, "pgbench-seconds", o.PgbenchSeconds, "pgbench -T")
 	fs.IntVar(&o.PgbenchScale, "pgbench-scale", o.PgbenchScale, "pgbench -i -s")
 	fs.IntVar(&o.JetStreamMessages, "js-n", o.JetStreamMessages, "messages of the JetStream ceiling loop")
