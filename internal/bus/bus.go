@@ -25,7 +25,7 @@ type Options struct {
 	BackOff    []time.Duration // delays before the 2nd, 3rd, ... delivery after an error
 	Replicas   int             // stream replicas on a JetStream cluster (default 1)
 	// Linger is how long a busy batch consumer waits for more messages
-	// before it starts a batch (0: it never waits); see runBatches.
+	// before it starts a batch (0: it never waits); see batcher.
 	Linger time.Duration
 }
 

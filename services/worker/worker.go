@@ -28,7 +28,7 @@ type Worker struct {
 	Bus    bus.Options
 	// Concurrency is the batches in flight, each up to 64 messages (0: 1).
 	// One at a time makes the batches under load larger, which costs less
-	// per step than overlapping them (docs/performance.md, "This session").
+	// per step than overlapping them (docs/performance.md, "Eager relay and one batch in flight").
 	Concurrency int
 	Log         *slog.Logger
 	Metrics     *metrics.Metrics
