@@ -28,12 +28,12 @@ import (
 	"github.com/sanshen-gov/sanshen/services/api"
 )
 
-const usage = `sanshen — 三审: the review pipeline before publication
+var usage = `sanshen — 三审: the review pipeline before publication
 
 Run:
   sanshen all                         every service in one process, embedded NATS; creates and migrates the database
   sanshen api                         the HTTP API and public pages
-  sanshen worker --stage STAGE        a stage worker (completeness, compliance, confidentiality)
+  sanshen worker --stage STAGE        a stage worker (` + stageNames + `)
   sanshen relay                       the outbox relay and sweeper
   sanshen publisher                   the channel publisher
 
@@ -49,6 +49,9 @@ Operate:
                                       verify the audit trail (and that a checkpoint's events are intact)
   sanshen audit checkpoint [--out FILE]
                                       sign and export a checkpoint of every chain head
+  sanshen policy show                 the review settings: the optional stages a person decides
+  sanshen policy set [--person STAGE]...
+                                      require a person at these optional stages (none: the machine checks decide them)
   sanshen deadletters list
   sanshen deadletters replay ID
   sanshen publications list           publications that failed or whose outcome is unknown
@@ -88,12 +91,12 @@ func run(args []string, out io.Writer) error {
 		return serve(ctx, cfg, log, rest, system.Options{Components: system.Components{API: true}})
 	case "worker":
 		fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-		stage := fs.String("stage", "", "the stage: completeness, compliance or confidentiality")
+		stage := fs.String("stage", "", "the stage: "+stageNames)
 		if err := fs.Parse(rest); err != nil {
 			return err
 		}
 		if !domain.Stage(*stage).Valid() {
-			return fmt.Errorf("worker needs --stage completeness, compliance or confidentiality (got %q)", *stage)
+			return fmt.Errorf("worker needs --stage, one of %s (got %q)", stageNames, *stage)
 		}
 		return serve(ctx, cfg, log, nil, system.Options{Components: system.Components{Stages: []domain.Stage{domain.Stage(*stage)}}})
 	case "relay":
@@ -113,6 +116,10 @@ func run(args []string, out io.Writer) error {
 		return auditCmd(ctx, cfg, log, rest, out)
 	case "deadletters":
 		return deadletters(ctx, cfg, log, rest, out)
+	case "publications":
+		return publications(ctx, cfg, log, rest, out)
+	case "policy":
+		return policyCmd(ctx, cfg, log, rest, out)
 	case "bench":
 		if len(rest) > 0 && rest[0] == "queue" {
 			return queueload.Main(ctx, cfg, log, rest[1:], out)
@@ -171,6 +178,15 @@ func cliActor() domain.Actor {
 	}
 	return domain.Actor{Name: name, Roles: []domain.Role{domain.RoleAdmin}}
 }
+
+// stageNames lists domain.StageTable's stages for help and errors.
+var stageNames = func() string {
+	var names []string
+	for _, st := range domain.Stages() {
+		names = append(names, string(st))
+	}
+	return strings.Join(names, ", ")
+}()
 
 type multi []string
 
@@ -438,5 +454,45 @@ func publications(ctx context.Context, cfg config.Config, log *slog.Logger, args
 			return nil
 		}
 		return fmt.Errorf("unknown publications subcommand %q", args[0])
+	})
+}
+
+func policyCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("policy needs a subcommand: show or set")
+	}
+	var optional []string
+	for _, st := range domain.OptionalPeople() {
+		optional = append(optional, string(st))
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		switch args[0] {
+		case "show":
+			p, err := s.Policy(ctx)
+			if err != nil {
+				return err
+			}
+			for _, st := range domain.OptionalPeople() {
+				fmt.Fprintf(out, "%s\tperson=%v\n", st, p.Requires(st))
+			}
+			return nil
+		case "set":
+			fs := flag.NewFlagSet("policy set", flag.ContinueOnError)
+			var people multi
+			fs.Var(&people, "person", "a stage at which a person decides after the machine checks (repeatable): "+strings.Join(optional, ", "))
+			if err := fs.Parse(args[1:]); err != nil {
+				return err
+			}
+			var p domain.Policy
+			for _, st := range people {
+				p.People = append(p.People, domain.Stage(st))
+			}
+			if err := s.SetPolicy(ctx, cliActor(), p); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "policy set: person at %v\n", []string(people))
+			return nil
+		}
+		return fmt.Errorf("unknown policy subcommand %q", args[0])
 	})
 }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -50,11 +52,11 @@ func (o Options) withDefaults() Options {
 
 // ConsumerName is the durable consumer of a subject: one per stage, one for the publisher.
 func ConsumerName(subject string) string {
-	switch subject {
-	case SubjectPublish:
+	if subject == work.SubjectPublish {
 		return "publisher"
 	}
-	return "stage-" + subject[len(SubjectPrefix+"stage."):]
+	st, _ := work.StateOf(subject)
+	return "stage-" + string(st)
 }
 
 // Declare creates or updates the stream and every consumer. Every service
@@ -64,7 +66,7 @@ func Declare(ctx context.Context, js jetstream.JetStream, o Options) error {
 	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName,
 		Description: "sanshen: work between the review stages and the publisher; Postgres is the truth",
-		Subjects:    []string{SubjectPrefix + ">"},
+		Subjects:    []string{work.SubjectPrefix + ">"},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  2 * time.Minute, // Nats-Msg-Id = outbox id: a relay retry inside this window is dropped
@@ -74,7 +76,7 @@ func Declare(ctx context.Context, js jetstream.JetStream, o Options) error {
 	if err != nil {
 		return fmt.Errorf("error declaring stream %s: %w", StreamName, err)
 	}
-	for _, subject := range Subjects() {
+	for _, subject := range work.Subjects() {
 		_, err := js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
 			Durable:       ConsumerName(subject),
 			FilterSubject: subject,
@@ -92,13 +94,6 @@ func Declare(ctx context.Context, js jetstream.JetStream, o Options) error {
 		}
 	}
 	return nil
-}
-
-// Subjects lists every work subject, each with its durable consumer.
-func Subjects() []string {
-	return []string{
-		StageSubject("completeness"), StageSubject("compliance"), StageSubject("confidentiality"), SubjectPublish,
-	}
 }
 
 // Connect connects to an external NATS server.

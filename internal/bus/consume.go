@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sanshen-gov/sanshen/internal/metrics"
@@ -29,27 +31,17 @@ func Permanent(err error) error { return permanent{err} }
 
 // Handler does the work of one message. It must be idempotent and must
 // commit its transaction before returning nil: the loop acks after it returns.
-type Handler func(ctx context.Context, w Work) error
+type Handler func(ctx context.Context, w work.Item) error
 
 // BatchHandler does the work of several messages at once, typically in one
 // transaction (a group commit), and returns one result per work item, in
 // order: nil or ErrNoop once that item's work is committed, an error to
 // retry or dead-letter that item alone. Like Handler, it must be idempotent.
-type BatchHandler func(ctx context.Context, ws []Work) []error
-
-// DeadLetter is a message the loop gave up on.
-type DeadLetter struct {
-	Consumer   string
-	Subject    string
-	Payload    []byte
-	MsgID      string
-	Deliveries int
-	Err        error
-}
+type BatchHandler func(ctx context.Context, ws []work.Item) []error
 
 // DeadLetterSink stores a dead letter (in Postgres). Until it succeeds the
 // message is not terminated, so nothing is dropped silently.
-type DeadLetterSink func(ctx context.Context, d DeadLetter) error
+type DeadLetterSink func(ctx context.Context, d work.DeadLetter) error
 
 // Consumer runs the consume loop every worker shares: fetch, handle, ack
 // after commit, nak with backoff on a retryable error, term plus dead
@@ -255,7 +247,7 @@ func (c *Consumer) handleBatch(ctx context.Context, name string, o Options, batc
 		deliveries int
 	}
 	items := make([]item, 0, len(batch))
-	works := make([]Work, 0, len(batch))
+	works := make([]work.Item, 0, len(batch))
 	for _, msg := range batch {
 		w, deliveries, err := c.read(name, msg)
 		if err != nil {
@@ -288,7 +280,7 @@ func (c *Consumer) handleBatch(ctx context.Context, name string, o Options, batc
 }
 
 // read decodes a message; an unreadable one is a permanent error.
-func (c *Consumer) read(name string, msg jetstream.Msg) (Work, int, error) {
+func (c *Consumer) read(name string, msg jetstream.Msg) (work.Item, int, error) {
 	deliveries := 1
 	if meta, err := msg.Metadata(); err == nil {
 		deliveries = int(meta.NumDelivered)
@@ -296,7 +288,7 @@ func (c *Consumer) read(name string, msg jetstream.Msg) (Work, int, error) {
 	if deliveries > 1 {
 		c.Metrics.Redeliveries.WithLabelValues(name).Inc()
 	}
-	var w Work
+	var w work.Item
 	if err := json.Unmarshal(msg.Data(), &w); err != nil || w.DraftID <= 0 || w.State == "" {
 		if err == nil {
 			err = fmt.Errorf("message names no draft or state")
@@ -324,7 +316,7 @@ func (c *Consumer) handle(ctx context.Context, name string, o Options, msg jetst
 }
 
 // settle acks, naks or dead-letters one message by its handler's result.
-func (c *Consumer) settle(ctx context.Context, name string, o Options, msg jetstream.Msg, w Work, deliveries int, err error) {
+func (c *Consumer) settle(ctx context.Context, name string, o Options, msg jetstream.Msg, w work.Item, deliveries int, err error) {
 	log := c.Log.With("consumer", name, "draft", w.DraftID, "revision", w.Revision, "delivery", deliveries)
 	var perm permanent
 	switch {
@@ -353,7 +345,7 @@ func (c *Consumer) settle(ctx context.Context, name string, o Options, msg jetst
 }
 
 func (c *Consumer) dead(ctx context.Context, name string, msg jetstream.Msg, deliveries int, cause error) {
-	d := DeadLetter{Consumer: name, Subject: msg.Subject(), Payload: msg.Data(), Deliveries: deliveries, Err: cause}
+	d := work.DeadLetter{Consumer: name, Subject: msg.Subject(), Payload: msg.Data(), Deliveries: deliveries, Err: cause}
 	if h := msg.Headers(); h != nil {
 		d.MsgID = h.Get("Nats-Msg-Id")
 	}

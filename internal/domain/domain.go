@@ -23,41 +23,18 @@ const (
 	StateWithdrawn       State = "withdrawn"
 )
 
-// States lists every state, in lifecycle order, for tables and tests.
-var States = []State{StateCompleteness, StateCompliance, StateConfidentiality,
-	StatePublishing, StatePublished, StateReturned, StateRejected, StateWithdrawn}
-
-// Valid reports whether s is one of the lifecycle states.
-func (s State) Valid() bool { return slices.Contains(States, s) }
-
-// Stage is one of the three reviews. Each stage has a state of the same name.
-type Stage string
-
-// The three review stages.
-const (
-	StageCompleteness    Stage = "completeness"
-	StageCompliance      Stage = "compliance"
-	StageConfidentiality Stage = "confidentiality"
-)
-
-// Stages lists the review stages in order.
-var Stages = []Stage{StageCompleteness, StageCompliance, StageConfidentiality}
-
-// Valid reports whether s names a review stage.
-func (s Stage) Valid() bool { return slices.Contains(Stages, s) }
-
-// State is the state a draft is in while it waits at this stage.
-func (s Stage) State() State { return State(s) }
-
-// StageOf returns the review stage a state belongs to, if any.
-func StageOf(s State) (Stage, bool) {
-	st := Stage(s)
-	return st, st.Valid()
+// States lists every state, in lifecycle order: the stages' states as
+// StageTable orders them, then the rest.
+func States() []State {
+	out := make([]State, 0, len(StageTable)+5)
+	for _, sp := range StageTable {
+		out = append(out, sp.Stage.State())
+	}
+	return append(out, StatePublishing, StatePublished, StateReturned, StateRejected, StateWithdrawn)
 }
 
-// HumanDecided reports whether a person decides this stage. Stage 1 is decided
-// by the machine checks (a human initial reviewer is a later policy option).
-func (s Stage) HumanDecided() bool { return s == StageCompliance || s == StageConfidentiality }
+// Valid reports whether s is one of the lifecycle states.
+func (s State) Valid() bool { return slices.Contains(States(), s) }
 
 // Role is what a user may do. A user may hold several.
 type Role string
@@ -78,17 +55,6 @@ var Roles = []Role{RoleOfficer, RoleDeptHead, RoleConfidentiality, RoleAdmin, Ro
 
 // Valid reports whether r is a role a person can hold.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
-
-// ReviewerRole is the role that decides a human stage.
-func ReviewerRole(s Stage) Role {
-	switch s {
-	case StageCompliance:
-		return RoleDeptHead
-	case StageConfidentiality:
-		return RoleConfidentiality
-	}
-	return ""
-}
 
 // Decision is a reviewer's verdict on one revision at one stage.
 type Decision string
@@ -149,9 +115,9 @@ type Action string
 const (
 	ActionSubmit      Action = "submit"
 	ActionRevise      Action = "revise"
-	ActionChecksPass  Action = "checks_pass"  // machine: stage 1 found nothing blocking
-	ActionChecksBlock Action = "checks_block" // machine: stage 1 found blocking problems
-	ActionChecksDone  Action = "checks_done"  // machine: stage 2/3 findings stored, waits for a person
+	ActionChecksPass  Action = "checks_pass"  // machine: the stage's checks pass the draft on
+	ActionChecksBlock Action = "checks_block" // machine: blocking problems at an AutoReturn stage
+	ActionChecksDone  Action = "checks_done"  // machine: findings stored, the draft waits for a person
 	ActionApprove     Action = "approve"
 	ActionReturn      Action = "return"
 	ActionReject      Action = "reject"
@@ -162,43 +128,44 @@ const (
 // ActionFor maps a verdict to its action.
 func ActionFor(d Decision) Action { return Action(d) }
 
-// Next is the state an action moves a draft in state from to. It says nothing
-// of who may act; see Authorize for that.
+// Next is the state an action moves a draft in state from to, as
+// StageTable has it. It says nothing of who may act; see Authorize for that.
+// Every transition of a draft is asked of Next.
 func Next(from State, a Action) (State, error) {
+	stage, atStage := StageOf(from)
+	sp, _ := Spec(stage)
+	decided := atStage && sp.Person != PersonNever
 	switch a {
 	case ActionSubmit:
 		if from == "" {
-			return StateCompleteness, nil
+			return FirstStage().State(), nil
 		}
 	case ActionRevise:
 		if from == StateReturned {
-			return StateCompleteness, nil
+			return FirstStage().State(), nil
 		}
 	case ActionChecksPass:
-		if from == StateCompleteness {
-			return StateCompliance, nil
+		if atStage && sp.Person != PersonAlways {
+			return stage.After(), nil
 		}
 	case ActionChecksBlock:
-		if from == StateCompleteness {
+		if atStage && sp.AutoReturn {
 			return StateReturned, nil
 		}
 	case ActionChecksDone:
-		if from == StateCompliance || from == StateConfidentiality {
+		if decided {
 			return from, nil
 		}
 	case ActionApprove:
-		switch from {
-		case StateCompliance:
-			return StateConfidentiality, nil
-		case StateConfidentiality:
-			return StatePublishing, nil
+		if decided {
+			return stage.After(), nil
 		}
 	case ActionReturn:
-		if from == StateCompliance || from == StateConfidentiality {
+		if decided {
 			return StateReturned, nil
 		}
 	case ActionReject:
-		if from == StateCompliance || from == StateConfidentiality {
+		if decided {
 			return StateRejected, nil
 		}
 	case ActionPublished:
@@ -216,6 +183,4 @@ func Next(from State, a Action) (State, error) {
 
 // MachineStep reports whether a worker owes work to a draft in state s: the
 // sweeper re-sends the work of drafts whose step has not finished in time.
-func (s State) MachineStep() bool {
-	return s == StateCompleteness || s == StateCompliance || s == StateConfidentiality || s == StatePublishing
-}
+func (s State) MachineStep() bool { return slices.Contains(MachineStates(), s) }

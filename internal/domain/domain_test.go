@@ -13,8 +13,10 @@ var allActions = []Action{ActionSubmit, ActionRevise, ActionChecksPass, ActionCh
 // lifecycle written out by hand from the brief.
 func TestNextEveryStateAndAction(t *testing.T) {
 	allowed := map[State]map[Action]State{
-		"":                   {ActionSubmit: StateCompleteness},
-		StateCompleteness:    {ActionChecksPass: StateCompliance, ActionChecksBlock: StateReturned},
+		"": {ActionSubmit: StateCompleteness},
+		// Stage 1: the machine checks pass or return it; where the agency
+		// asks for an initial reviewer, it waits for one (checks_done).
+		StateCompleteness:    {ActionChecksPass: StateCompliance, ActionChecksBlock: StateReturned, ActionChecksDone: StateCompleteness, ActionApprove: StateCompliance, ActionReturn: StateReturned, ActionReject: StateRejected},
 		StateCompliance:      {ActionChecksDone: StateCompliance, ActionApprove: StateConfidentiality, ActionReturn: StateReturned, ActionReject: StateRejected},
 		StateConfidentiality: {ActionChecksDone: StateConfidentiality, ActionApprove: StatePublishing, ActionReturn: StateReturned, ActionReject: StateRejected},
 		StatePublishing:      {ActionPublished: StatePublished},
@@ -23,7 +25,7 @@ func TestNextEveryStateAndAction(t *testing.T) {
 		StateRejected:        {},
 		StateWithdrawn:       {},
 	}
-	for _, from := range append([]State{""}, States...) {
+	for _, from := range append([]State{""}, States()...) {
 		for _, a := range allActions {
 			got, err := Next(from, a)
 			want, ok := allowed[from][a]
@@ -67,29 +69,37 @@ func refusalRule(err error) Rule {
 // for a reviewer of the draft's department who did not write it.
 func TestAuthorizeEveryStateDecisionRole(t *testing.T) {
 	decisions := []Decision{DecisionApprove, DecisionReturn, DecisionReject}
-	for _, st := range States {
-		for _, d := range decisions {
-			for _, role := range Roles {
-				for _, stage := range []Stage{StageCompliance, StageConfidentiality} {
-					name := fmt.Sprintf("%s/%s/%s/%s", st, stage, d, role)
-					a := Actor{ID: me, Roles: []Role{role}, Departments: []int64{dept}}
-					req := DecisionRequest{Stage: stage, Revision: 3, Decision: d, Reason: "state_secret", Comment: "请修改"}
-					got, err := Authorize(a, facts(st), req)
-					var want Rule
-					switch {
-					case role != ReviewerRole(stage):
-						want = RuleRole
-					case State(stage) != st:
-						want = RuleStale
-					}
-					if rule := refusalRule(err); rule != want {
-						t.Errorf("%s: rule %q (%v), want %q", name, rule, err, want)
-						continue
-					}
-					if want == "" {
-						next, _ := Next(st, ActionFor(d))
-						if got != next {
-							t.Errorf("%s: moved to %q, want %q", name, got, next)
+	for _, policy := range []Policy{{}, {People: []Stage{StageCompleteness}}} {
+		for _, st := range States() {
+			for _, d := range decisions {
+				for _, role := range Roles {
+					for _, stage := range Stages() {
+						name := fmt.Sprintf("%v/%s/%s/%s/%s", policy, st, stage, d, role)
+						a := Actor{ID: me, Roles: []Role{role}, Departments: []int64{dept}}
+						req := DecisionRequest{Stage: stage, Revision: 3, Decision: d, Reason: "state_secret", Comment: "请修改"}
+						f := facts(st)
+						f.Policy = policy
+						got, err := Authorize(a, f, req)
+						var want Rule
+						switch {
+						// Stage 1 has a person where the policy asks, or where
+						// a draft already waits for one there.
+						case stage == StageCompleteness && !policy.Requires(stage) && st != StateCompleteness:
+							want = RuleNoPerson
+						case role != ReviewerRole(stage):
+							want = RuleRole
+						case State(stage) != st:
+							want = RuleStale
+						}
+						if rule := refusalRule(err); rule != want {
+							t.Errorf("%s: rule %q (%v), want %q", name, rule, err, want)
+							continue
+						}
+						if want == "" {
+							next, _ := Next(st, ActionFor(d))
+							if got != next {
+								t.Errorf("%s: moved to %q, want %q", name, got, next)
+							}
 						}
 					}
 				}
@@ -105,7 +115,10 @@ func TestAuthorizeRules(t *testing.T) {
 	approve := func(s Stage, rev int) DecisionRequest {
 		return DecisionRequest{Stage: s, Revision: rev, Decision: DecisionApprove}
 	}
+	officer := Actor{ID: me, Roles: []Role{RoleOfficer}, Departments: []int64{dept}}
 	withDecisions := func(f DraftFacts, ps ...PastDecision) DraftFacts { f.Decisions = ps; return f }
+	initial := func(f DraftFacts) DraftFacts { f.Policy = Policy{People: []Stage{StageCompleteness}}; return f }
+	checking := func(s State) DraftFacts { f := facts(s); f.StepDone = false; return f }
 	cases := []struct {
 		name string
 		a    Actor
@@ -128,7 +141,15 @@ func TestAuthorizeRules(t *testing.T) {
 		{"reject needs a reason code", head, facts(StateCompliance), DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: DecisionReject, Reason: "dislike"}, RuleReasonRequired},
 		{"reject with a law reason", head, facts(StateCompliance), DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: DecisionReject, Reason: "third_party_rights"}, ""},
 		{"unknown decision", head, facts(StateCompliance), DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: "maybe"}, RuleInvalidDecision},
-		{"stage 1 is not decided by people", head, facts(StateCompleteness), approve(StageCompleteness, 3), RuleInvalidDecision},
+		{"stage 1 is decided by the machine by default", officer, checking(StateCompleteness), approve(StageCompleteness, 3), RuleNoPerson},
+		{"initial reviewer approves a colleague's draft", officer, initial(facts(StateCompleteness)), approve(StageCompleteness, 3), ""},
+		{"initial reviewer of another department", Actor{ID: me, Roles: []Role{RoleOfficer}, Departments: []int64{other}}, initial(facts(StateCompleteness)), approve(StageCompleteness, 3), RuleDepartment},
+		{"the author is never the initial reviewer", Actor{ID: author, Roles: []Role{RoleOfficer}, Departments: []int64{dept}}, initial(facts(StateCompleteness)), approve(StageCompleteness, 3), RuleAuthorDecides},
+		{"a head is not an initial reviewer", head, initial(facts(StateCompleteness)), approve(StageCompleteness, 3), RuleRole},
+		{"initial reviewer then head: two stages", Actor{ID: me, Roles: []Role{RoleOfficer, RoleDeptHead}, Departments: []int64{dept}}, withDecisions(initial(facts(StateCompliance)), PastDecision{ActorID: me, Stage: StageCompleteness, Revision: 3}), approve(StageCompliance, 3), RuleTwoStages},
+		{"initial review checks not finished", officer, initial(checking(StateCompleteness)), approve(StageCompleteness, 3), RuleChecksPending},
+		{"a draft waiting at stage 1 stays decidable after the policy is turned off", officer, facts(StateCompleteness), approve(StageCompleteness, 3), ""},
+		{"stage names outside the table", head, facts(StateCompliance), approve("legal", 3), RuleInvalidDecision},
 		{"blocking finding needs override comment", head, DraftFacts{AuthorID: author, DepartmentID: dept, State: StateCompliance, Revision: 3, StepDone: true, Blocking: true}, approve(StageCompliance, 3), RuleOverrideRequired},
 	}
 	for _, tc := range cases {
@@ -156,6 +177,15 @@ func TestViewAndRevise(t *testing.T) {
 		if got := CanView(tc.a, f) == nil; got != tc.view {
 			t.Errorf("case %d: CanView = %v, want %v", i, got, tc.view)
 		}
+	}
+	// Where the agency has initial reviewers, the department's officers
+	// see its drafts; a colleague of another department still does not.
+	f.Policy = Policy{People: []Stage{StageCompleteness}}
+	if err := CanView(Actor{ID: me, Roles: []Role{RoleOfficer}, Departments: []int64{dept}}, f); err != nil {
+		t.Errorf("initial reviewer cannot see a colleague's draft: %v", err)
+	}
+	if err := CanView(Actor{ID: me, Roles: []Role{RoleOfficer}, Departments: []int64{other}}, f); err == nil {
+		t.Error("an officer of another department sees the draft")
 	}
 	if err := CanRevise(Actor{ID: author}, f); err != nil {
 		t.Errorf("author cannot revise a returned draft: %v", err)

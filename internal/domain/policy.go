@@ -26,7 +26,9 @@ const (
 	RuleNotVisible        Rule = "not_visible"
 	RuleInvalidDecision   Rule = "invalid_decision"
 	RuleWithdrawNeedsText Rule = "withdraw_reason_required"
-	RuleDepartmentChange  Rule = "department_change" // a revision keeps its draft's department
+	RuleDepartmentChange  Rule = "department_change"  // a revision keeps its draft's department
+	RuleNoPerson          Rule = "no_person_at_stage" // the machine checks decide this stage here
+	RuleInvalidPolicy     Rule = "invalid_policy"     // a policy StageTable does not allow
 )
 
 // Refusal is an action refused by a rule.
@@ -46,7 +48,7 @@ func (r *Refusal) Conflict() bool {
 // Invalid reports whether the refusal is about the request's content.
 func (r *Refusal) Invalid() bool {
 	switch r.Rule {
-	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText, RuleDepartmentChange:
+	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText, RuleDepartmentChange, RuleInvalidPolicy:
 		return true
 	}
 	return false
@@ -86,6 +88,25 @@ type DraftFacts struct {
 	StepDone     bool // the current stage's machine checks have finished
 	Blocking     bool // the current revision has a blocking finding at the current stage
 	Decisions    []PastDecision
+	Policy       Policy // the agency's policy
+}
+
+// PersonDecides reports whether a person decides stage sp of this draft:
+// always, or where the policy asks — and also where the draft already
+// waits for a person at sp, though the policy changed since.
+func (d DraftFacts) PersonDecides(sp StageSpec) bool {
+	return sp.Decides(d.Policy) || sp.Person != PersonNever && d.State == sp.Stage.State() && d.StepDone
+}
+
+// reviews reports whether the actor is one of the draft's reviewers: they
+// hold the role of a stage a person decides, and the draft is in its scope.
+func (d DraftFacts) reviews(a Actor) bool {
+	for _, sp := range StageTable {
+		if a.Has(sp.Decider) && d.PersonDecides(sp) && sp.InScope(a, d.DepartmentID) {
+			return true
+		}
+	}
+	return false
 }
 
 // DecisionRequest is a reviewer's decision as submitted.
@@ -97,13 +118,11 @@ type DecisionRequest struct {
 	Comment  string
 }
 
-// CanView reports whether the actor may read the draft at all. Department
-// scope lives here, so the API, the web pages and the queue ask one place.
+// CanView reports whether the actor may read the draft at all: its author,
+// admins, auditors and its reviewers (StageTable's roles and scopes). Scope
+// lives here, so the API, the web pages and the queue ask one place.
 func CanView(a Actor, d DraftFacts) error {
-	switch {
-	case a.ID == d.AuthorID,
-		a.Has(RoleAdmin), a.Has(RoleAuditor), a.Has(RoleConfidentiality),
-		a.Has(RoleDeptHead) && a.InDepartment(d.DepartmentID):
+	if a.ID == d.AuthorID || a.Has(RoleAdmin) || a.Has(RoleAuditor) || d.reviews(a) {
 		return nil
 	}
 	return refuse(RuleNotVisible, "draft is not in any of your departments and you did not write it")
@@ -112,9 +131,7 @@ func CanView(a Actor, d DraftFacts) error {
 // CanViewAudit reports whether the actor may read a draft's audit events:
 // auditors, admins and the draft's reviewers.
 func CanViewAudit(a Actor, d DraftFacts) error {
-	switch {
-	case a.Has(RoleAdmin), a.Has(RoleAuditor), a.Has(RoleConfidentiality),
-		a.Has(RoleDeptHead) && a.InDepartment(d.DepartmentID):
+	if a.Has(RoleAdmin) || a.Has(RoleAuditor) || d.reviews(a) {
 		return nil
 	}
 	return refuse(RuleNotVisible, "only auditors, admins and the draft's reviewers may read its audit trail")
@@ -172,15 +189,15 @@ func CanWithdraw(a Actor, d DraftFacts, reason string) error {
 // given stage at all: role, department, separation of duties. The queue uses it
 // to list only what the caller may decide; Authorize uses it for every decision.
 func MayDecideStage(a Actor, d DraftFacts, s Stage) error {
-	role := ReviewerRole(s)
-	if role == "" {
-		return refuse(RuleRole, "stage %q is not decided by a person", s)
+	sp, ok := Spec(s)
+	if !ok || !d.PersonDecides(sp) {
+		return refuse(RuleNoPerson, "no person decides stage %q of this draft: the machine checks do", s)
 	}
-	if !a.Has(role) {
-		return refuse(RuleRole, "deciding stage %q needs the %s role", s, role)
+	if !a.Has(sp.Decider) {
+		return refuse(RuleRole, "deciding stage %q needs the %s role", s, sp.Decider)
 	}
-	if s == StageCompliance && !a.InDepartment(d.DepartmentID) {
-		return refuse(RuleDepartment, "the draft belongs to a department you do not head")
+	if !sp.InScope(a, d.DepartmentID) {
+		return refuse(RuleDepartment, "the draft belongs to a department that is not yours")
 	}
 	if a.ID == d.AuthorID {
 		return refuse(RuleAuthorDecides, "you wrote this draft and may not decide it")
@@ -199,8 +216,8 @@ func Authorize(a Actor, d DraftFacts, req DecisionRequest) (State, error) {
 	if !req.Decision.Valid() {
 		return "", refuse(RuleInvalidDecision, "decision must be approve, return or reject, not %q", req.Decision)
 	}
-	if !req.Stage.Valid() || !req.Stage.HumanDecided() {
-		return "", refuse(RuleInvalidDecision, "stage must be compliance or confidentiality, not %q", req.Stage)
+	if !req.Stage.HumanDecided() {
+		return "", refuse(RuleInvalidDecision, "stage %q is not a stage a person decides", req.Stage)
 	}
 	if err := MayDecideStage(a, d, req.Stage); err != nil {
 		return "", err

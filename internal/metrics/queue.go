@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
 // Depth is one state's queue as QueueCollector reports it.
@@ -36,7 +38,7 @@ func NewQueueCollector(read func(ctx context.Context) ([]Depth, error), problems
 	return &QueueCollector{Read: read, Problems: problems,
 		dead:   prometheus.NewDesc("sanshen_dead_letters_open", "Dead letters not yet replayed.", nil, nil),
 		pubs:   prometheus.NewDesc("sanshen_publications_open", "Publications that failed or whose outcome is unknown, waiting for a person.", []string{"channel", "status"}, nil),
-		depth:  prometheus.NewDesc("sanshen_queue_depth", "Drafts waiting in a state (the machine steps and the two review queues).", []string{"stage"}, nil),
+		depth:  prometheus.NewDesc("sanshen_queue_depth", "Drafts in a state that waits: a stage's (its machine step and its queue) or publishing.", []string{"stage"}, nil),
 		oldest: prometheus.NewDesc("sanshen_queue_oldest_seconds", "Age of the oldest draft waiting in a state.", []string{"stage"}, nil)}
 }
 
@@ -61,7 +63,8 @@ func (q *QueueCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, d := range ds {
 		seen[d.State] = d
 	}
-	for _, st := range []string{"completeness", "compliance", "confidentiality", "publishing"} {
+	for _, state := range domain.MachineStates() {
+		st := string(state)
 		d := seen[st]
 		ch <- prometheus.MustNewConstMetric(q.depth, prometheus.GaugeValue, float64(d.Count), st)
 		ch <- prometheus.MustNewConstMetric(q.oldest, prometheus.GaugeValue, d.Oldest.Seconds(), st)
@@ -72,7 +75,8 @@ func (q *QueueCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(q.dead, prometheus.GaugeValue, float64(p.DeadLetters))
-	for _, c := range []string{"website", "wechat", "douyin"} {
+	for _, channel := range domain.Channels {
+		c := string(channel)
 		for _, st := range []string{"failed", "unknown"} {
 			ch <- prometheus.MustNewConstMetric(q.pubs, prometheus.GaugeValue, float64(p.Publications[[2]string{c, st}]), c, st)
 		}

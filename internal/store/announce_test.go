@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/internal/testenv"
@@ -76,8 +77,8 @@ func TestAnnouncerHearsWhatCommitted(t *testing.T) {
 	s.Announce = h
 	conn := listen(t, s)
 	ds := officeIn(t, s, 3)
-	ws := []bus.Work{stage1(ds[0]), stage1(ds[1]), {DraftID: ds[2].ID, Revision: 2, State: domain.StateCompleteness}}
-	s.CompleteChecksBatch(ctx, ws, func(bus.Work, domain.Content) ([]domain.Finding, error) { return nil, nil })
+	ws := []work.Item{stage1(ds[0]), stage1(ds[1]), {DraftID: ds[2].ID, Revision: 2, State: domain.StateCompleteness}}
+	s.CompleteChecksBatch(ctx, ws, func(work.Item, domain.Content) ([]domain.Finding, error) { return nil, nil })
 
 	if got := firstNotification(t, s, conn); got != store.EventsChannel+" marker" {
 		t.Fatalf("a commit with an Announcer sent a NOTIFY: %s", got)
@@ -96,7 +97,7 @@ func TestAnnouncerHearsWhatCommitted(t *testing.T) {
 		if subject != r.Subject || string(payload) != string(r.Payload) || sent != nil {
 			t.Errorf("row %d: heard %s %s, the table has %s %s (sent %v)", r.ID, r.Subject, r.Payload, subject, payload, sent)
 		}
-		var w bus.Work
+		var w work.Item
 		if err := json.Unmarshal(r.Payload, &w); err != nil {
 			t.Errorf("row %d: %v", r.ID, err)
 		}

@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// AuthChannel is notified (by triggers, migration 006) whenever users,
-// api_tokens or departments change, however they are changed.
+// AuthChannel is notified (by triggers, migrations 006 and 009) whenever
+// users, api_tokens, departments or the policy change, however they are
+// changed.
 const AuthChannel = "sanshen_auth"
 
 const (
@@ -19,7 +20,8 @@ const (
 	authMaxEntries = 10_000
 )
 
-// authCache remembers token hash → User and department name → Department.
+// authCache remembers token hash → User, department name → Department and
+// the policy.
 // It is only trusted while a LISTEN on AuthChannel is in place; every
 // notification, and the loss of that connection, clears it.
 type authCache struct {
@@ -30,7 +32,7 @@ type authCache struct {
 }
 
 type authEntry struct {
-	val any // User or Department
+	val any // User, Department or domain.Policy
 	at  time.Time
 }
 

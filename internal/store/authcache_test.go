@@ -38,7 +38,7 @@ func watch(t *testing.T, s *store.Store) (context.CancelFunc, <-chan struct{}) {
 		s.WatchAuth(ctx)
 	}()
 	t.Cleanup(func() { cancel(); <-done }) // before the store closes
-	eventually(t, "WatchAuth to be listening", func() bool { return store.AuthCacheOn(s) })
+	testenv.Eventually(t, "WatchAuth to be listening", func() bool { return store.AuthCacheOn(s) })
 	return cancel, done
 }
 
@@ -60,18 +60,6 @@ func quietly(t *testing.T, s *store.Store, sql string, args ...any) {
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// eventually polls cond until it holds, failing after a generous deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -114,8 +102,8 @@ func TestAuthCacheServesRepeatLookups(t *testing.T) {
 
 	// Any notification on the channel clears the cache.
 	exec(t, s, `SELECT pg_notify('sanshen_auth', '')`) // = store.AuthChannel
-	eventually(t, "the disabled user's token to be refused", tokenGone(s, token))
-	eventually(t, "the old department name to be unknown", func() bool {
+	testenv.Eventually(t, "the disabled user's token to be refused", tokenGone(s, token))
+	testenv.Eventually(t, "the old department name to be unknown", func() bool {
 		_, err := s.DepartmentByName(ctx, dep.Name)
 		return errors.Is(err, store.ErrNotFound)
 	})
@@ -163,7 +151,7 @@ func TestAuthCacheSeesChangesByHand(t *testing.T) {
 				t.Fatal(err)
 			}
 			exec(t, s, tc.change)
-			eventually(t, tc.name+" to be seen", tc.seen(s, dep, token))
+			testenv.Eventually(t, tc.name+" to be seen", tc.seen(s, dep, token))
 		})
 	}
 }
@@ -213,8 +201,8 @@ func TestAuthCacheOffWhileListenIsLost(t *testing.T) {
 	quietly(t, s, `UPDATE users SET disabled = true WHERE id = $1`, u.ID)
 	exec(t, s, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		WHERE datname = current_database() AND query = 'LISTEN "sanshen_auth"'`)
-	eventually(t, "the cache to be dropped with its connection", tokenGone(s, token))
-	eventually(t, "WatchAuth to listen again", func() bool { return store.AuthCacheOn(s) })
+	testenv.Eventually(t, "the cache to be dropped with its connection", tokenGone(s, token))
+	testenv.Eventually(t, "WatchAuth to listen again", func() bool { return store.AuthCacheOn(s) })
 }
 
 func TestWatchAuthEndsWithContext(t *testing.T) {

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
-	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -33,7 +34,7 @@ type moveSet struct {
 	ids                 []int64
 	fromState, toState  []string
 	fromRev, toRev      []int32
-	stepDone            []bool
+	stepDone, awaits    []bool
 	ev                  eventColumnsSet
 	chainIdx            map[string]int // chain -> position in heads
 	headChain           []string
@@ -126,17 +127,19 @@ func (m *moveSet) move(cur *lockedDraft, mv move) {
 	m.toState = append(m.toState, string(mv.to))
 	m.toRev = append(m.toRev, int32(mv.revision))
 	m.stepDone = append(m.stepDone, mv.stepDone)
+	_, atStage := domain.StageOf(mv.to)
+	m.awaits = append(m.awaits, mv.stepDone && atStage) // done with the checks, at a stage: a person's turn
 	m.event(cur, mv.event)
 	if !mv.stepDone && mv.to.MachineStep() {
-		m.work(bus.Work{DraftID: cur.ID, Revision: mv.revision, State: mv.to})
+		m.work(work.Item{DraftID: cur.ID, Revision: mv.revision, State: mv.to})
 	}
 	m.notes = append(m.notes, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":%d}`, cur.ID, mv.to, mv.revision))
 	cur.State, cur.Revision, cur.StepDone = mv.to, mv.revision, mv.stepDone
 }
 
 // work adds an outbox row for w.
-func (m *moveSet) work(w bus.Work) {
-	subject, err := bus.SubjectForState(w.State)
+func (m *moveSet) work(w work.Item) {
+	subject, err := work.Subject(w.State)
 	if err != nil {
 		panic(err) // callers only send work for states that owe a step
 	}
@@ -192,13 +195,13 @@ func (m *moveSet) queue(b *pgx.Batch, a Announcer) {
 			c.draftID, c.revision, c.channel, c.status, c.url, c.externalID, c.error)
 	}
 	if n := len(m.ids); n > 0 {
-		b.Queue(`UPDATE drafts d SET state = u.to_state, revision = u.to_rev, step_done = u.step_done,
+		b.Queue(`UPDATE drafts d SET state = u.to_state, revision = u.to_rev, step_done = u.step_done, awaits_person = u.awaits,
 			state_entered_at = CASE WHEN d.state <> u.to_state OR d.revision <> u.to_rev THEN now() ELSE d.state_entered_at END,
 			step_sent_at = now(), updated_at = now(),
 			published_at = CASE WHEN u.to_state = 'published' THEN now() ELSE d.published_at END
-			FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::int[], $6::bool[]) AS u(id, from_state, from_rev, to_state, to_rev, step_done)
+			FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::int[], $6::bool[], $7::bool[]) AS u(id, from_state, from_rev, to_state, to_rev, step_done, awaits)
 			WHERE d.id = u.id AND d.state = u.from_state AND d.revision = u.from_rev`,
-			m.ids, m.fromState, m.fromRev, m.toState, m.toRev, m.stepDone).Exec(func(ct pgconn.CommandTag) error {
+			m.ids, m.fromState, m.fromRev, m.toState, m.toRev, m.stepDone, m.awaits).Exec(func(ct pgconn.CommandTag) error {
 			if ct.RowsAffected() != int64(n) {
 				return ErrConflict
 			}
@@ -266,7 +269,7 @@ func queueLockDrafts(b *pgx.Batch, ids []int64, plans string) {
 	b.Queue(plans)
 	b.Queue(`SELECT d.id, d.author_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at,
 			c.length, c.head, r.content_sha256, r.title, r.body, dep.name, r.category, r.channels, r.formed_on,
-			EXISTS (SELECT 1 FROM publications p WHERE p.draft_id = d.id AND p.revision = d.revision)
+			EXISTS (SELECT 1 FROM publications p WHERE p.draft_id = d.id AND p.revision = d.revision), `+policyColumn+`
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		JOIN departments dep ON dep.id = d.department_id
@@ -284,12 +287,13 @@ func readLockDrafts(br pgx.BatchResults) (map[int64]*lockedWork, error) {
 	for rows.Next() {
 		d := &lockedWork{lockedDraft: &lockedDraft{}}
 		c := &d.content
-		var chans []string
+		var chans, people []string
 		if err := rows.Scan(&d.ID, &d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt,
 			&d.ChainLen, &d.ChainHead, &d.Content, &c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn,
-			&d.published); err != nil {
+			&d.published, &people); err != nil {
 			return nil, fmt.Errorf("error locking drafts: %w", err)
 		}
+		d.Policy = policyOf(people)
 		for _, ch := range chans {
 			c.Channels = append(c.Channels, domain.Channel(ch))
 		}
@@ -386,7 +390,7 @@ func (s *Store) pipeTx(ctx context.Context, first func(*pgx.Batch), read func(pg
 }
 
 // owed reports whether w's step is still owed by the locked draft.
-func owed(cur *lockedDraft, w bus.Work) error {
+func owed(cur *lockedDraft, w work.Item) error {
 	if cur == nil {
 		return fmt.Errorf("draft %d: %w", w.DraftID, ErrNotFound)
 	}
@@ -402,7 +406,7 @@ func owed(cur *lockedDraft, w bus.Work) error {
 // when the draft does not exist. If the transaction fails, every item not
 // already settled gets its error. Transitions are reported to OnTransition
 // after commit.
-func (s *Store) batchTx(ctx context.Context, ws []bus.Work, step func(i int, cur *lockedWork, set *moveSet) error) []error {
+func (s *Store) batchTx(ctx context.Context, ws []work.Item, step func(i int, cur *lockedWork, set *moveSet) error) []error {
 	errs := make([]error, len(ws))
 	if len(ws) == 0 {
 		return errs
@@ -445,16 +449,16 @@ func (s *Store) batchTx(ctx context.Context, ws []bus.Work, step func(i int, cur
 }
 
 // Check is a stage's machine checks of one revision's content.
-type Check func(w bus.Work, c domain.Content) ([]domain.Finding, error)
+type Check func(w work.Item, c domain.Content) ([]domain.Finding, error)
 
 // CompleteChecksBatch runs check on each item whose step is still owed and
 // stores its findings and the draft's move, all in one transaction that
-// holds the drafts' locks throughout: at stage 1 a blocking finding returns
-// the draft to its author, otherwise it goes to stage 2; at stages 2 and 3
-// the draft then waits for a person. It returns one result per item: nil
+// holds the drafts' locks throughout. Where the draft goes is
+// domain.ChecksAction's: back to its author (a blocking finding at stage 1),
+// on to the next stage, or nowhere, to wait for a person. It returns one result per item: nil
 // when written, ErrNothingToDo when the step was no longer owed, or the
 // check's error for that item alone.
-func (s *Store) CompleteChecksBatch(ctx context.Context, ws []bus.Work, check Check) []error {
+func (s *Store) CompleteChecksBatch(ctx context.Context, ws []work.Item, check Check) []error {
 	return s.batchTx(ctx, ws, func(i int, cur *lockedWork, set *moveSet) error {
 		w := ws[i]
 		stage, ok := domain.StageOf(cur.State)
@@ -465,13 +469,7 @@ func (s *Store) CompleteChecksBatch(ctx context.Context, ws []bus.Work, check Ch
 		if err != nil {
 			return err
 		}
-		action := domain.ActionChecksDone
-		if stage == domain.StageCompleteness {
-			action = domain.ActionChecksPass
-			if domain.Blocking(findings) {
-				action = domain.ActionChecksBlock
-			}
-		}
+		action := domain.ChecksAction(stage, cur.Policy, domain.Blocking(findings))
 		to, err := domain.Next(cur.State, action)
 		if err != nil {
 			return err
@@ -503,14 +501,14 @@ var ErrNeedsSend = errors.New("a channel needs an external send")
 // Plan gives the final outcome of every channel of a revision when none
 // needs an external send (the website, a channel that is not configured),
 // or false when one does.
-type Plan func(w bus.Work, c domain.Content) ([]PublicationOutcome, bool)
+type Plan func(w work.Item, c domain.Content) ([]PublicationOutcome, bool)
 
 // PublishLocalBatch publishes the items whose channels all end without an
 // external send: their publication rows with the final outcomes, the audit
 // events and the move to published, all in one transaction. An item that
 // needs a send gets ErrNeedsSend; one with publication rows from an earlier
 // attempt gets ErrPublishedBefore; nothing is written for either.
-func (s *Store) PublishLocalBatch(ctx context.Context, ws []bus.Work, plan Plan) []error {
+func (s *Store) PublishLocalBatch(ctx context.Context, ws []work.Item, plan Plan) []error {
 	return s.batchTx(ctx, ws, func(i int, cur *lockedWork, set *moveSet) error {
 		w := ws[i]
 		if cur.published {
@@ -528,7 +526,11 @@ func (s *Store) PublishLocalBatch(ctx context.Context, ws []bus.Work, plan Plan)
 			set.event(cur.lockedDraft, channelEvent(w, cur.lockedDraft, o))
 			summary[j] = string(o.Channel) + "=" + o.Status
 		}
-		set.move(cur.lockedDraft, move{to: domain.StatePublished, revision: cur.Revision, stepDone: true,
+		to, err := domain.Next(cur.State, domain.ActionPublished)
+		if err != nil {
+			return err
+		}
+		set.move(cur.lockedDraft, move{to: to, revision: cur.Revision, stepDone: true,
 			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Action: string(domain.ActionPublished),
 				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: strings.Join(summary, " ")}})
 		return nil
@@ -536,7 +538,7 @@ func (s *Store) PublishLocalBatch(ctx context.Context, ws []bus.Work, plan Plan)
 }
 
 // channelEvent is the audit event of one channel's outcome.
-func channelEvent(w bus.Work, cur *lockedDraft, o PublicationOutcome) audit.Event {
+func channelEvent(w work.Item, cur *lockedDraft, o PublicationOutcome) audit.Event {
 	return audit.Event{Chain: audit.DraftChain(cur.ID), DraftID: cur.ID, Actor: SystemActor.Name,
 		Role: string(domain.RoleSystem), Stage: string(domain.StatePublishing), Action: "channel_" + o.Status,
 		Revision: w.Revision, ContentSHA256: cur.Content, Reason: string(o.Channel),

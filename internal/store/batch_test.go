@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/internal/testenv"
@@ -46,8 +47,8 @@ func officeIn(t *testing.T, s *store.Store, n int) []store.Draft {
 	return ds
 }
 
-func stage1(d store.Draft) bus.Work {
-	return bus.Work{DraftID: d.ID, Revision: 1, State: domain.StateCompleteness}
+func stage1(d store.Draft) work.Item {
+	return work.Item{DraftID: d.ID, Revision: 1, State: domain.StateCompleteness}
 }
 
 // One batch carries items that pass, block, fail their check, are not owed
@@ -58,7 +59,7 @@ func TestCompleteChecksBatchSettlesEachItem(t *testing.T) {
 	ctx := context.Background()
 	s, ds := office(t, 4)
 	block := domain.Finding{Code: "missing_field", Severity: domain.SeverityBlock, Field: "body", MessageZH: "缺少", MessageEN: "missing"}
-	ws := []bus.Work{
+	ws := []work.Item{
 		stage1(ds[0]), // passes
 		stage1(ds[1]), // blocks
 		stage1(ds[2]), // its check fails
@@ -68,7 +69,7 @@ func TestCompleteChecksBatchSettlesEachItem(t *testing.T) {
 	}
 	checkErr := errors.New("word list unavailable")
 	var checked []int64
-	errs := s.CompleteChecksBatch(ctx, ws, func(w bus.Work, c domain.Content) ([]domain.Finding, error) {
+	errs := s.CompleteChecksBatch(ctx, ws, func(w work.Item, c domain.Content) ([]domain.Finding, error) {
 		checked = append(checked, w.DraftID)
 		if c.Title != ds[indexOf(ds, w.DraftID)].Content.Title {
 			t.Errorf("draft %d: the check got the content of another draft: %q", w.DraftID, c.Title)
@@ -101,7 +102,7 @@ func TestCompleteChecksBatchSettlesEachItem(t *testing.T) {
 	var events, outbox, findings int
 	if err := s.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_events WHERE action IN ('checks_pass', 'checks_block')),
 		(SELECT count(*) FROM outbox WHERE subject = $1), (SELECT count(*) FROM findings)`,
-		bus.StageSubject(domain.StageCompliance)).Scan(&events, &outbox, &findings); err != nil {
+		work.StageSubject(domain.StageCompliance)).Scan(&events, &outbox, &findings); err != nil {
 		t.Fatal(err)
 	}
 	if events != 2 || outbox != 1 || findings != 1 {
@@ -111,7 +112,7 @@ func TestCompleteChecksBatchSettlesEachItem(t *testing.T) {
 		t.Fatalf("audit trail after a batch: %+v %v", res, err)
 	}
 	// The same batch again finds nothing owed for the items it wrote.
-	errs = s.CompleteChecksBatch(ctx, ws[:2], func(bus.Work, domain.Content) ([]domain.Finding, error) {
+	errs = s.CompleteChecksBatch(ctx, ws[:2], func(work.Item, domain.Content) ([]domain.Finding, error) {
 		t.Error("a check ran for a step already done")
 		return nil, nil
 	})
@@ -134,12 +135,12 @@ func indexOf(ds []store.Draft, id int64) int {
 // publishing puts the drafts at the publishing step. The people's
 // decisions before it are not what these tests are about, so the state is
 // set directly; the audit chains stay intact.
-func publishing(t *testing.T, s *store.Store, ds []store.Draft) []bus.Work {
+func publishing(t *testing.T, s *store.Store, ds []store.Draft) []work.Item {
 	t.Helper()
-	var ws []bus.Work
+	var ws []work.Item
 	for _, d := range ds {
 		exec(t, s, fmt.Sprintf(`UPDATE drafts SET state = '%s', step_done = false WHERE id = %d`, domain.StatePublishing, d.ID))
-		ws = append(ws, bus.Work{DraftID: d.ID, Revision: 1, State: domain.StatePublishing})
+		ws = append(ws, work.Item{DraftID: d.ID, Revision: 1, State: domain.StatePublishing})
 	}
 	return ws
 }
@@ -153,7 +154,7 @@ func TestPublishLocalBatch(t *testing.T) {
 	s, ds := office(t, 3)
 	ws := publishing(t, s, ds)
 	exec(t, s, fmt.Sprintf(`INSERT INTO publications (draft_id, revision, channel, status) VALUES (%d, 1, 'wechat', 'pending')`, ds[2].ID))
-	plan := func(w bus.Work, c domain.Content) ([]store.PublicationOutcome, bool) {
+	plan := func(w work.Item, c domain.Content) ([]store.PublicationOutcome, bool) {
 		if w.DraftID == ds[1].ID {
 			return nil, false // its WeChat is configured: a send is needed
 		}

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
-	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -83,7 +84,7 @@ func (s *Store) ReplayDeadLetter(ctx context.Context, by domain.Actor, id int64)
 
 // SinkDeadLetter is the consume loop's bus.DeadLetterSink: it keeps the
 // message in Postgres even while the caller's context is ending.
-func (s *Store) SinkDeadLetter(ctx context.Context, d bus.DeadLetter) error {
+func (s *Store) SinkDeadLetter(ctx context.Context, d work.DeadLetter) error {
 	_, err := s.AddDeadLetter(context.WithoutCancel(ctx), DeadLetter{Consumer: d.Consumer, Subject: d.Subject,
 		Payload: string(d.Payload), MsgID: d.MsgID, Deliveries: d.Deliveries, LastError: d.Err.Error()})
 	return err

@@ -32,11 +32,12 @@ type Draft struct {
 	PublishedAt    *time.Time     `json:"published_at,omitempty"`
 	Content        domain.Content `json:"-"`
 	ContentSHA256  string         `json:"content_sha256"`
+	Policy         domain.Policy  `json:"-"` // the agency's, as the rules need it
 }
 
 // Facts is the draft as the rules see it.
 func (d Draft) Facts() domain.DraftFacts {
-	return domain.DraftFacts{AuthorID: d.AuthorID, DepartmentID: d.DepartmentID, State: d.State, Revision: d.Revision, StepDone: d.StepDone}
+	return domain.DraftFacts{AuthorID: d.AuthorID, DepartmentID: d.DepartmentID, State: d.State, Revision: d.Revision, StepDone: d.StepDone, Policy: d.Policy}
 }
 
 // Decision is a recorded reviewer decision.
@@ -88,7 +89,8 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	d := lockedDraft{ID: id}
 	b := &pgx.Batch{}
 	b.Queue(batchPlans)
-	b.Queue(`SELECT d.author_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at, c.length, c.head, r.content_sha256
+	b.Queue(`SELECT d.author_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at, c.length, c.head, r.content_sha256,
+			`+policyColumn+`
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		WHERE d.id = $1 FOR UPDATE OF d, c`, id)
@@ -97,7 +99,9 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	if _, err := br.Exec(); err != nil {
 		return d, fmt.Errorf("error locking draft %d: %w", id, err)
 	}
-	err := br.QueryRow().Scan(&d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content)
+	var people []string
+	err := br.QueryRow().Scan(&d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content, &people)
+	d.Policy = policyOf(people)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
 	}
@@ -163,7 +167,7 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 		queueRevision(b, id, rev, c, sum)
 		b.Queue(`UPDATE drafts SET formed_on = $2, deadline = $3 WHERE id = $1`, id, c.FormedOn, deadline)
 		set.move(&cur, move{to: next, revision: rev, event: audit.Event{ActorID: by.ID, Actor: by.Name,
-			Role: string(domain.RoleOfficer), Stage: string(domain.StageCompleteness), Action: string(domain.ActionRevise),
+			Role: string(domain.RoleOfficer), Stage: string(domain.FirstStage()), Action: string(domain.ActionRevise),
 			Revision: rev, ContentSHA256: sum}})
 		return nil
 	})
@@ -245,7 +249,11 @@ func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason 
 		if err := domain.CanWithdraw(by, cur.DraftFacts, reason); err != nil {
 			return s.refuse(ctx, tx, &cur, by, string(domain.ActionWithdraw), err)
 		}
-		set.move(&cur, move{to: domain.StateWithdrawn, revision: cur.Revision, stepDone: true,
+		to, err := domain.Next(cur.State, domain.ActionWithdraw)
+		if err != nil {
+			return err
+		}
+		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: true,
 			event: audit.Event{ActorID: by.ID, Actor: by.Name, Role: primaryRole(by), Action: string(domain.ActionWithdraw),
 				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: reason}})
 		return nil
@@ -263,7 +271,7 @@ func unwrapRefused(err error) error {
 
 const draftColumns = `d.id, d.author_id, u.name, d.department_id, dep.name, d.state, d.revision, d.step_done, d.state_entered_at,
 	d.deadline, d.created_at, d.updated_at, d.published_at,
-	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256`
+	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn
 
 const draftFrom = ` FROM drafts d JOIN users u ON u.id = d.author_id JOIN departments dep ON dep.id = d.department_id
 	JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision`
@@ -271,14 +279,15 @@ const draftFrom = ` FROM drafts d JOIN users u ON u.id = d.author_id JOIN depart
 func scanDraft(row pgx.Row) (Draft, error) {
 	var d Draft
 	var deadline, formed time.Time
-	var chans []string
+	var chans, people []string
 	var sum []byte
 	err := row.Scan(&d.ID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
 		&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
-		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum)
+		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people)
 	if err != nil {
 		return d, err
 	}
+	d.Policy = policyOf(people)
 	d.Deadline = deadline.Format(domain.DateLayout)
 	d.Content.FormedOn = formed
 	for _, c := range chans {
@@ -303,8 +312,10 @@ func (s *Store) Draft(ctx context.Context, id int64) (Draft, error) {
 // DraftFacts loads what the rules need about a draft, without locking it.
 func (s *Store) DraftFacts(ctx context.Context, id int64) (domain.DraftFacts, error) {
 	var f domain.DraftFacts
-	err := s.Pool.QueryRow(ctx, `SELECT author_id, department_id, state, revision, step_done FROM drafts WHERE id = $1`, id).
-		Scan(&f.AuthorID, &f.DepartmentID, &f.State, &f.Revision, &f.StepDone)
+	var people []string
+	err := s.Pool.QueryRow(ctx, `SELECT author_id, department_id, state, revision, step_done, `+policyColumn+` FROM drafts WHERE id = $1`, id).
+		Scan(&f.AuthorID, &f.DepartmentID, &f.State, &f.Revision, &f.StepDone, &people)
+	f.Policy = policyOf(people)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return f, ErrNotFound
 	}

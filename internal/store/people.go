@@ -10,10 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
-	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -221,14 +222,14 @@ func readLockForPeople(br pgx.BatchResults) (map[int64]*peopleDraft, error) {
 		p := &peopleDraft{}
 		d := &p.draft
 		var deadline, formed time.Time
-		var chans, stages []string
+		var chans, stages, people []string
 		var sum []byte
 		var actors []int64
 		var revs []int32
 		var blocking bool
 		err := rows.Scan(&d.ID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
 			&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
-			&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum,
+			&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people,
 			&p.ChainLen, &p.ChainHead, &actors, &stages, &revs, &blocking)
 		if err != nil {
 			return nil, fmt.Errorf("error locking drafts: %w", err)
@@ -239,6 +240,7 @@ func readLockForPeople(br pgx.BatchResults) (map[int64]*peopleDraft, error) {
 			d.Content.Channels = append(d.Content.Channels, domain.Channel(c))
 		}
 		d.ContentSHA256 = hex.EncodeToString(sum)
+		d.Policy = policyOf(people)
 		p.ID, p.Content, p.EnteredAt = d.ID, sum, d.StateEnteredAt
 		p.DraftFacts = d.Facts()
 		p.Blocking = blocking
@@ -429,12 +431,17 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 	}
 	var rows draftRow
 	created := make([]time.Time, len(js))
+	first, err := domain.Next("", domain.ActionSubmit)
+	if err != nil {
+		return err
+	}
+	stage, _ := domain.StageOf(first)
 	// The ids come first: each draft's audit chain is named after its id.
-	first := func(b *pgx.Batch) {
+	ids := func(b *pgx.Batch) {
 		b.Queue(batchPlans)
 		b.Queue(`SELECT nextval('drafts_id_seq'), now() FROM generate_series(1, $1)`, len(js))
 	}
-	err := s.pipeTx(ctx, first, func(br pgx.BatchResults) error {
+	err = s.pipeTx(ctx, ids, func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("error storing drafts: %w", err)
 		}
@@ -468,18 +475,18 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			rows.chain = append(rows.chain, audit.DraftChain(id))
 			cur := &lockedDraft{ID: id}
 			set.event(cur, audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: string(domain.RoleOfficer),
-				Stage: string(domain.StageCompleteness), Action: string(domain.ActionSubmit), Revision: 1, ContentSHA256: sum})
-			set.work(bus.Work{DraftID: id, Revision: 1, State: domain.StateCompleteness})
-			set.notes = append(set.notes, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":1}`, id, domain.StateCompleteness))
+				Stage: string(stage), Action: string(domain.ActionSubmit), Revision: 1, ContentSHA256: sum})
+			set.work(work.Item{DraftID: id, Revision: 1, State: first})
+			set.notes = append(set.notes, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":1}`, id, first))
 			created[i] = now
-			j.draft = Draft{ID: id, AuthorID: j.by.ID, Author: j.by.Name, DepartmentID: j.deptID, State: domain.StateCompleteness,
+			j.draft = Draft{ID: id, AuthorID: j.by.ID, Author: j.by.Name, DepartmentID: j.deptID, State: first,
 				Revision: 1, Deadline: j.deadline.Format(domain.DateLayout), Content: c, ContentSHA256: hex.EncodeToString(sum)}
 		}
 		return nil
 	}, func(b *pgx.Batch) {
 		b.Queue(`INSERT INTO drafts (id, author_id, department_id, state, revision, formed_on, deadline)
-			SELECT i, a, d, 'completeness', 1, f, l FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::date[], $5::date[]) AS x(i, a, d, f, l)`,
-			rows.id, rows.author, rows.dept, rows.formed, rows.deadline)
+			SELECT i, a, d, $6::text, 1, f, l FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::date[], $5::date[]) AS x(i, a, d, f, l)`,
+			rows.id, rows.author, rows.dept, rows.formed, rows.deadline, first)
 		b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256)
 			SELECT i, 1, t, b, c, string_to_array(ch, ','), f, s FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bytea[]) AS x(i, t, b, c, ch, f, s)`,
 			rows.id, rows.title, rows.body, rows.category, rows.channels, rows.formed, rows.sum)
@@ -494,7 +501,7 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		j.err = nil // committed
 		j.draft.CreatedAt, j.draft.UpdatedAt, j.draft.StateEnteredAt = created[i], created[i], created[i]
 		if s.OnTransition != nil {
-			s.OnTransition("", domain.StateCompleteness, 0)
+			s.OnTransition("", first, 0)
 		}
 	}
 	return nil

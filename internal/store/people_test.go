@@ -6,7 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
@@ -31,11 +32,11 @@ func TestConcurrentDecisionsAreEachJudged(t *testing.T) {
 		heads = append(heads, u)
 	}
 	// Every draft through stage 1 and stage 2's checks: waiting for a head.
-	pass := func(bus.Work, domain.Content) ([]domain.Finding, error) { return nil, nil }
+	pass := func(work.Item, domain.Content) ([]domain.Finding, error) { return nil, nil }
 	for _, st := range []domain.State{domain.StateCompleteness, domain.StateCompliance} {
-		var ws []bus.Work
+		var ws []work.Item
 		for _, d := range ds {
-			ws = append(ws, bus.Work{DraftID: d.ID, Revision: 1, State: st})
+			ws = append(ws, work.Item{DraftID: d.ID, Revision: 1, State: st})
 		}
 		for i, err := range s.CompleteChecksBatch(ctx, ws, pass) {
 			if err != nil {

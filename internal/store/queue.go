@@ -44,8 +44,8 @@ type QueueFilter struct {
 }
 
 // Queue lists the drafts waiting at stage for a decision the actor may take.
-// The SQL mirrors domain.MayDecideStage (the caller checks the role):
-// department scope for stage 2, never the actor's own drafts, never a draft
+// The SQL mirrors domain.MayDecideStage (the caller checks the role): the
+// stage's scope (StageTable), never the actor's own drafts, never a draft
 // of which they decided another stage. The end-to-end tests check that the
 // queue offers nothing the decision rules would refuse.
 func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f QueueFilter) ([]QueueItem, error) {
@@ -53,13 +53,15 @@ func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f
 		f.Limit = DefaultQueueLimit
 	}
 	f.Limit = min(f.Limit, MaxQueueLimit)
-	allDepts := stage == domain.StageConfidentiality
-	if !stage.HumanDecided() {
+	spec, ok := domain.Spec(stage)
+	if !ok || !stage.HumanDecided() {
 		return nil, fmt.Errorf("stage %q has no queue", stage)
 	}
+	allDepts := spec.Scope == domain.ScopeAgency
 	// The state is written into the SQL, not passed as a parameter: a cached
-	// generic plan for "state = $1" cannot use the partial index drafts_queue,
-	// and then reads the whole table on every queue load.
+	// generic plan for "state = $1" scans drafts_queue (the drafts that
+	// await a person, migration 009) for every stage's rows, where the
+	// literal reads only this stage's. (stage is a StageTable name.)
 	//
 	// Every update of a draft leaves a dead entry in drafts_queue until
 	// VACUUM. A bitmap scan (the planner's choice for a short queue) steps
@@ -77,7 +79,7 @@ func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f
 			count(*) FILTER (WHERE x.severity = 'warn') AS warns
 			FROM findings x WHERE x.draft_id = d.id AND x.revision = d.revision) f
 		JOIN departments dep ON dep.id = d.department_id JOIN users u ON u.id = d.author_id
-		WHERE d.state = '`+string(stage)+`' AND d.step_done AND d.author_id <> $2
+		WHERE d.state = '`+string(stage)+`' AND d.awaits_person AND d.author_id <> $2
 		  AND ($3 OR d.department_id = ANY($4))
 		  AND ($5 = 0 OR d.department_id = $5)
 		  AND ($6 = '' OR r.category = $6)
@@ -167,11 +169,16 @@ type StageDepth struct {
 	Oldest time.Duration
 }
 
-// QueueDepths reads, per state that waits (the two human queues and the
-// machine steps), its depth and its oldest draft's age, for the metrics.
+// QueueDepths reads, per state that waits (each stage's, machine step and
+// queue, and publishing), its depth and its oldest draft's age, for the
+// metrics.
 func (s *Store) QueueDepths(ctx context.Context) ([]StageDepth, error) {
+	states := make([]string, 0, len(domain.MachineStates()))
+	for _, st := range domain.MachineStates() {
+		states = append(states, string(st))
+	}
 	rows, _ := s.Pool.Query(ctx, `SELECT state, count(*), COALESCE(extract(epoch FROM now() - min(state_entered_at)), 0)::float8
-		FROM drafts WHERE state IN ('completeness', 'compliance', 'confidentiality', 'publishing') GROUP BY state`)
+		FROM drafts WHERE state = ANY($1) GROUP BY state`, states)
 	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (StageDepth, error) {
 		var d StageDepth
 		var secs float64

@@ -183,9 +183,12 @@ type Claim struct {
 	Since   time.Time
 }
 
-// ClaimDraft claims the draft for u for ttl unless someone else holds an
-// unexpired claim; it returns the claim in force either way.
-func (s *Store) ClaimDraft(ctx context.Context, draftID, userID int64, ttl time.Duration) (Claim, error) {
+// ClaimDraft claims the draft, at the stage and revision the reviewer has
+// open, for u for ttl unless someone else holds an unexpired claim on that
+// same stage and revision; it returns the claim in force either way. A
+// claim made at another stage or revision no longer holds: the one who
+// made it has decided, or the draft has moved on.
+func (s *Store) ClaimDraft(ctx context.Context, draftID, userID int64, state domain.State, revision int, ttl time.Duration) (Claim, error) {
 	var c Claim
 	// A claim is advisory and short-lived: it need not wait for the WAL flush.
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -193,17 +196,20 @@ func (s *Store) ClaimDraft(ctx context.Context, draftID, userID int64, ttl time.
 			return err
 		}
 		return tx.QueryRow(ctx, `WITH up AS (
-			INSERT INTO claims (draft_id, user_id, since, expires_at) VALUES ($1, $2, now(), now() + make_interval(secs => $3))
+			INSERT INTO claims (draft_id, user_id, since, expires_at, state, revision)
+				VALUES ($1, $2, now(), now() + make_interval(secs => $3), $4, $5)
 			ON CONFLICT (draft_id) DO UPDATE SET
 				user_id = EXCLUDED.user_id,
-				since = CASE WHEN claims.user_id = EXCLUDED.user_id AND claims.expires_at > now() THEN claims.since ELSE now() END,
-				expires_at = EXCLUDED.expires_at
+				since = CASE WHEN claims.user_id = EXCLUDED.user_id AND claims.expires_at > now()
+					AND claims.state = EXCLUDED.state AND claims.revision = EXCLUDED.revision THEN claims.since ELSE now() END,
+				expires_at = EXCLUDED.expires_at, state = EXCLUDED.state, revision = EXCLUDED.revision
 			WHERE claims.user_id = EXCLUDED.user_id OR claims.expires_at <= now()
+				OR claims.state <> EXCLUDED.state OR claims.revision <> EXCLUDED.revision
 			RETURNING draft_id, user_id, since)
 		SELECT x.draft_id, x.user_id, u.name, x.since FROM (
 			SELECT draft_id, user_id, since FROM up
 			UNION ALL SELECT draft_id, user_id, since FROM claims WHERE draft_id = $1 AND NOT EXISTS (SELECT 1 FROM up)
-		) x JOIN users u ON u.id = x.user_id`, draftID, userID, ttl.Seconds()).Scan(&c.DraftID, &c.UserID, &c.User, &c.Since)
+		) x JOIN users u ON u.id = x.user_id`, draftID, userID, ttl.Seconds(), state, revision).Scan(&c.DraftID, &c.UserID, &c.User, &c.Since)
 	})
 	if err != nil {
 		return c, fmt.Errorf("error claiming draft: %w", err)
@@ -211,9 +217,11 @@ func (s *Store) ClaimDraft(ctx context.Context, draftID, userID int64, ttl time.
 	return c, nil
 }
 
-// Claims returns the unexpired claims on the given drafts, for the queue.
+// Claims returns the claims in force on the given drafts, for the queue:
+// unexpired, and made at the stage and revision each draft is at now.
 func (s *Store) Claims(ctx context.Context, ids []int64) (map[int64]Claim, error) {
 	rows, _ := s.Pool.Query(ctx, `SELECT c.draft_id, c.user_id, u.name, c.since FROM claims c JOIN users u ON u.id = c.user_id
+		JOIN drafts d ON d.id = c.draft_id AND d.state = c.state AND d.revision = c.revision
 		WHERE c.draft_id = ANY($1) AND c.expires_at > now()`, ids)
 	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Claim, error) {
 		var c Claim

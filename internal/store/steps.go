@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
-	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -40,7 +41,7 @@ const (
 // StartPublishing makes sure a publication row exists for each channel of
 // the revision (the unique key is the exactly-once guard) and returns the
 // revision's content and the rows.
-func (s *Store) StartPublishing(ctx context.Context, w bus.Work) (domain.Content, []Publication, error) {
+func (s *Store) StartPublishing(ctx context.Context, w work.Item) (domain.Content, []Publication, error) {
 	var c domain.Content
 	var pubs []Publication
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -88,7 +89,7 @@ func (s *Store) StartPublishing(ctx context.Context, w bus.Work) (domain.Content
 // ClaimPublication moves a pending publication to sending, committed before
 // an external send, so a crash mid-send leaves a visible "sending" row that
 // is never sent again blindly. It reports whether this caller won the claim.
-func (s *Store) ClaimPublication(ctx context.Context, w bus.Work, ch domain.Channel) (bool, error) {
+func (s *Store) ClaimPublication(ctx context.Context, w work.Item, ch domain.Channel) (bool, error) {
 	ct, err := s.Pool.Exec(ctx, `UPDATE publications SET status = 'sending', attempts = attempts + 1, claimed_at = now()
 		WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND status = 'pending'`, w.DraftID, w.Revision, ch)
 	if err != nil {
@@ -99,7 +100,7 @@ func (s *Store) ClaimPublication(ctx context.Context, w bus.Work, ch domain.Chan
 
 // RecordPublication stores a channel's outcome and audits it. Only a row
 // still pending or sending changes, so a duplicate outcome changes nothing.
-func (s *Store) RecordPublication(ctx context.Context, w bus.Work, o PublicationOutcome) error {
+func (s *Store) RecordPublication(ctx context.Context, w work.Item, o PublicationOutcome) error {
 	return s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
 		cur, err := lockDraft(ctx, tx, w.DraftID)
 		if err != nil {
@@ -115,7 +116,7 @@ func (s *Store) RecordPublication(ctx context.Context, w bus.Work, o Publication
 
 // recordOutcomes writes each outcome whose row is still open, in one round
 // trip, adds its audit event to set, and reports how many it wrote.
-func recordOutcomes(ctx context.Context, tx pgx.Tx, set *moveSet, cur *lockedDraft, w bus.Work, os []PublicationOutcome) (int, error) {
+func recordOutcomes(ctx context.Context, tx pgx.Tx, set *moveSet, cur *lockedDraft, w work.Item, os []PublicationOutcome) (int, error) {
 	if len(os) == 0 {
 		return 0, nil
 	}
@@ -168,7 +169,7 @@ func joinNonEmpty(sep string, parts ...string) string {
 // The outcomes of channels that need no claim (the website, an
 // unconfigured channel, an unknown send) are written in the same
 // transaction, so a website-only draft is published in one commit.
-func (s *Store) FinishPublishing(ctx context.Context, w bus.Work, outcomes ...PublicationOutcome) error {
+func (s *Store) FinishPublishing(ctx context.Context, w work.Item, outcomes ...PublicationOutcome) error {
 	return s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
 		cur, err := lockDraft(ctx, tx, w.DraftID)
 		if err != nil {
@@ -192,7 +193,11 @@ func (s *Store) FinishPublishing(ctx context.Context, w bus.Work, outcomes ...Pu
 			// the outcomes written here.
 			return nil
 		}
-		set.move(&cur, move{to: domain.StatePublished, revision: cur.Revision, stepDone: true,
+		to, err := domain.Next(cur.State, domain.ActionPublished)
+		if err != nil {
+			return err
+		}
+		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: true,
 			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Action: string(domain.ActionPublished),
 				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: summary}})
 		queueMachineCommit(b)
@@ -218,8 +223,8 @@ func (s *Store) Sweep(ctx context.Context, after time.Duration, limit int, state
 		rows, _ := tx.Query(ctx, `SELECT id, state, revision FROM drafts
 			WHERE NOT step_done AND step_sent_at < now() - make_interval(secs => $1) AND state = ANY($3)
 			ORDER BY step_sent_at LIMIT $2 FOR UPDATE SKIP LOCKED`, after.Seconds(), limit, names)
-		ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bus.Work, error) {
-			var w bus.Work
+		ws, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (work.Item, error) {
+			var w work.Item
 			return w, r.Scan(&w.DraftID, &w.State, &w.Revision)
 		})
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sanshen-gov/sanshen/internal/bus"
@@ -80,7 +82,7 @@ type Publisher struct {
 
 // Run consumes until ctx ends.
 func (p *Publisher) Run(ctx context.Context) error {
-	c := &bus.Consumer{JS: p.JS, Subject: bus.SubjectPublish, BatchHandler: p.HandleBatch, DeadLetters: p.Store.SinkDeadLetter,
+	c := &bus.Consumer{JS: p.JS, Subject: work.SubjectPublish, BatchHandler: p.HandleBatch, DeadLetters: p.Store.SinkDeadLetter,
 		Options: p.Bus, Concurrency: p.Concurrency, Log: p.Log, Metrics: p.Metrics}
 	for ch := range p.Channels {
 		for _, st := range []string{store.PubDelivered, store.PubNotConfigured, store.PubFailed, store.PubUnknown} {
@@ -96,9 +98,9 @@ func (p *Publisher) Run(ctx context.Context) error {
 // written together in one transaction; a revision with a channel to send to,
 // or with publication rows from an earlier attempt, goes through Handle on
 // its own, where each external send is claimed before it starts.
-func (p *Publisher) HandleBatch(ctx context.Context, ws []bus.Work) []error {
+func (p *Publisher) HandleBatch(ctx context.Context, ws []work.Item) []error {
 	errs := make([]error, len(ws))
-	var todo []bus.Work
+	var todo []work.Item
 	var at []int // item index of each todo
 	for i, w := range ws {
 		if w.State != domain.StatePublishing {
@@ -110,7 +112,7 @@ func (p *Publisher) HandleBatch(ctx context.Context, ws []bus.Work) []error {
 	}
 	var alone []int                                   // items for Handle
 	planned := map[int64][]store.PublicationOutcome{} // by draft, for the metrics after commit
-	plan := func(w bus.Work, c domain.Content) ([]store.PublicationOutcome, bool) {
+	plan := func(w work.Item, c domain.Content) ([]store.PublicationOutcome, bool) {
 		outs, ok := p.localOutcomes(ctx, w, c)
 		planned[w.DraftID] = outs
 		return outs, ok
@@ -154,7 +156,7 @@ func (p *Publisher) HandleBatch(ctx context.Context, ws []bus.Work) []error {
 
 // localOutcomes gives every channel's outcome when none needs an external
 // send; false when one does.
-func (p *Publisher) localOutcomes(ctx context.Context, w bus.Work, c domain.Content) ([]store.PublicationOutcome, bool) {
+func (p *Publisher) localOutcomes(ctx context.Context, w work.Item, c domain.Content) ([]store.PublicationOutcome, bool) {
 	outs := make([]store.PublicationOutcome, 0, len(c.Channels))
 	for _, name := range c.Channels {
 		o, ok := p.localOutcome(ctx, w, c, name)
@@ -169,7 +171,7 @@ func (p *Publisher) localOutcomes(ctx context.Context, w bus.Work, c domain.Cont
 // localOutcome is the outcome of a pending channel that needs no external
 // send: not configured, or internal (the website). false means the channel
 // is sent to, after a claim.
-func (p *Publisher) localOutcome(ctx context.Context, w bus.Work, c domain.Content, name domain.Channel) (store.PublicationOutcome, bool) {
+func (p *Publisher) localOutcome(ctx context.Context, w work.Item, c domain.Content, name domain.Channel) (store.PublicationOutcome, bool) {
 	ch := p.Channels[name]
 	o := store.PublicationOutcome{Channel: name}
 	switch {
@@ -185,7 +187,7 @@ func (p *Publisher) localOutcome(ctx context.Context, w bus.Work, c domain.Conte
 }
 
 // Handle publishes one revision to each of its channels, then marks it published.
-func (p *Publisher) Handle(ctx context.Context, w bus.Work) error {
+func (p *Publisher) Handle(ctx context.Context, w work.Item) error {
 	if w.State != domain.StatePublishing {
 		return bus.Permanent(fmt.Errorf("message for state %q on the publish subject", w.State))
 	}
@@ -231,7 +233,7 @@ func (p *Publisher) claimTimeout() time.Duration {
 // deliver publishes one channel. An external send is claimed, made and
 // recorded here; every other outcome is returned, to be written with the
 // finish in one transaction.
-func (p *Publisher) deliver(ctx context.Context, w bus.Work, content domain.Content, pub store.Publication) (*store.PublicationOutcome, error) {
+func (p *Publisher) deliver(ctx context.Context, w work.Item, content domain.Content, pub store.Publication) (*store.PublicationOutcome, error) {
 	name := domain.Channel(pub.Channel)
 	o := store.PublicationOutcome{Channel: name}
 	switch {

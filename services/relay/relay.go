@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -100,7 +102,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			n, err := r.Store.Sweep(ctx, r.SweepAfter, 500, r.idleStates(ctx))
 			if err == nil {
 				var m int
-				m, err = r.Store.Sweep(ctx, 10*r.SweepAfter, 500, allStates)
+				m, err = r.Store.Sweep(ctx, 10*r.SweepAfter, 500, domain.MachineStates())
 				n += m
 			}
 			if err != nil && ctx.Err() == nil {
@@ -195,9 +197,6 @@ func publish(ctx context.Context, js jetstream.JetStream, rows []store.OutboxRow
 	return sent, firstErr
 }
 
-// allStates are the states that owe a machine step.
-var allStates = []domain.State{domain.StateCompleteness, domain.StateCompliance, domain.StateConfidentiality, domain.StatePublishing}
-
 // idleStates are the states whose consumer has nothing pending or in
 // flight: a draft of theirs whose step is overdue has lost its message. A
 // consumer with a backlog is only slow; re-sending would add to the backlog
@@ -206,8 +205,8 @@ var allStates = []domain.State{domain.StateCompleteness, domain.StateCompliance,
 // every state is swept: a duplicate is harmless, a strand is not.
 func (r *Relay) idleStates(ctx context.Context) []domain.State {
 	var out []domain.State
-	for _, subject := range bus.Subjects() {
-		st, _ := bus.StateForSubject(subject)
+	for _, subject := range work.Subjects() {
+		st, _ := work.StateOf(subject)
 		c, err := r.JS.Consumer(ctx, bus.StreamName, bus.ConsumerName(subject))
 		if err != nil {
 			out = append(out, st)

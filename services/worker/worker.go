@@ -8,6 +8,8 @@ import (
 	"errors"
 	"log/slog"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sanshen-gov/sanshen/internal/bus"
@@ -35,13 +37,13 @@ type Worker struct {
 	// BeforeStep and BeforeAck, when set, run before the checks and after
 	// the transaction commits (before the ack); fault tests use them to make
 	// a step fail or to kill a worker at the worst moment.
-	BeforeStep func(w bus.Work) error
-	BeforeAck  func(w bus.Work) error
+	BeforeStep func(w work.Item) error
+	BeforeAck  func(w work.Item) error
 }
 
 // Run consumes the stage's subject until ctx ends, a batch at a time.
 func (wk *Worker) Run(ctx context.Context) error {
-	c := &bus.Consumer{JS: wk.JS, Subject: bus.StageSubject(wk.Stage), BatchHandler: wk.HandleBatch,
+	c := &bus.Consumer{JS: wk.JS, Subject: work.StageSubject(wk.Stage), BatchHandler: wk.HandleBatch,
 		DeadLetters: wk.Store.SinkDeadLetter, Options: wk.Bus, Concurrency: max(wk.Concurrency, 1),
 		Log: wk.Log, Metrics: wk.Metrics}
 	wk.Log.Info("stage worker started", "stage", wk.Stage)
@@ -52,9 +54,9 @@ func (wk *Worker) Run(ctx context.Context) error {
 // transaction: the drafts are locked and loaded together, the checks run
 // on each, and every item's findings and transition are written together.
 // Each item has its own result, so one bad message never holds up the others.
-func (wk *Worker) HandleBatch(ctx context.Context, ws []bus.Work) []error {
+func (wk *Worker) HandleBatch(ctx context.Context, ws []work.Item) []error {
 	errs := make([]error, len(ws))
-	var todo []bus.Work
+	var todo []work.Item
 	var at []int // item index of each todo
 	for i, w := range ws {
 		if w.State != wk.Stage.State() {
@@ -72,7 +74,7 @@ func (wk *Worker) HandleBatch(ctx context.Context, ws []bus.Work) []error {
 	if len(todo) == 0 {
 		return errs
 	}
-	check := func(w bus.Work, c domain.Content) ([]domain.Finding, error) {
+	check := func(w work.Item, c domain.Content) ([]domain.Finding, error) {
 		return wk.Checks.Run(ctx, wk.Stage, c)
 	}
 	for j, err := range wk.Store.CompleteChecksBatch(ctx, todo, check) {

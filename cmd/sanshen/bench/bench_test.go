@@ -188,7 +188,7 @@ func TestCorpus(t *testing.T) {
 			continue
 		}
 		content := toContent(d)
-		for _, st := range domain.Stages {
+		for _, st := range domain.Stages() {
 			fs, err := runner.Run(context.Background(), st, content)
 			if err != nil {
 				t.Fatalf("draft %d: checks at %s: %v", i, st, err)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -175,7 +177,7 @@ func jetStreamCeiling(ctx context.Context, n, maxDeliver int) (JetStreamResult, 
 	if err := bus.Declare(ctx, js, bus.Options{MaxDeliver: maxDeliver}); err != nil {
 		return res, err
 	}
-	subject := bus.StageSubject("completeness")
+	subject := work.StageSubject("completeness")
 	msg := func(i int) *nats.Msg {
 		m := nats.NewMsg(subject)
 		m.Data = fmt.Appendf(nil, `{"draft_id":%d,"revision":1,"state":"completeness"}`, i+1)

@@ -571,7 +571,7 @@ func (d *driver) states(ctx context.Context) (map[domain.State]int, error) {
 
 func formatStates(counts map[domain.State]int) string {
 	var parts []string
-	for _, s := range domain.States {
+	for _, s := range domain.States() {
 		if counts[s] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", s, counts[s]))
 		}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
@@ -50,7 +52,7 @@ func TestWorkerDiesAfterCommitBeforeAck(t *testing.T) {
 	t.Parallel()
 	var killed atomic.Int32
 	h := start(t, func(_ *config.Config, o *system.Options) {
-		o.WorkerBeforeAck = func(_ domain.Stage, _ bus.Work) error {
+		o.WorkerBeforeAck = func(_ domain.Stage, _ work.Item) error {
 			// Every stage's first message: the transaction committed, the ack never happens.
 			if killed.Add(1) <= 3 {
 				return errors.New("worker killed before ack")
@@ -80,8 +82,8 @@ func TestDuplicateMessagesChangeNothing(t *testing.T) {
 	ctx := context.Background()
 	for range 2 {
 		for _, st := range []domain.State{domain.StateCompleteness, domain.StateCompliance, domain.StateConfidentiality, domain.StatePublishing} {
-			subject, _ := bus.SubjectForState(st)
-			b, _ := json.Marshal(bus.Work{DraftID: id, Revision: 1, State: st})
+			subject, _ := work.Subject(st)
+			b, _ := json.Marshal(work.Item{DraftID: id, Revision: 1, State: st})
 			if _, err := h.sys.JS.Publish(ctx, subject, b); err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +103,7 @@ func (h *harness) waitConsumed() {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		busy := false
-		for _, subject := range bus.Subjects() {
+		for _, subject := range work.Subjects() {
 			c, err := h.sys.JS.Consumer(ctx, bus.StreamName, bus.ConsumerName(subject))
 			if err != nil {
 				h.t.Fatal(err)
@@ -144,7 +146,7 @@ func TestRelayDiesBetweenPublishAndMark(t *testing.T) {
 	}
 	// The re-sent message was dropped by JetStream as a duplicate: the
 	// stage-1 consumer saw exactly one message.
-	c, err := h.sys.JS.Consumer(context.Background(), bus.StreamName, bus.ConsumerName(bus.StageSubject(domain.StageCompleteness)))
+	c, err := h.sys.JS.Consumer(context.Background(), bus.StreamName, bus.ConsumerName(work.StageSubject(domain.StageCompleteness)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +174,7 @@ func TestSweeperRecoversMessageLostByNATS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := stream.Purge(context.Background(), jetstream.WithPurgeSubject(bus.StageSubject(domain.StageCompleteness))); err != nil {
+	if err := stream.Purge(context.Background(), jetstream.WithPurgeSubject(work.StageSubject(domain.StageCompleteness))); err != nil {
 		t.Fatal(err)
 	}
 	// A stage-1 worker comes up; only the sweeper can give it the work.
@@ -191,7 +193,7 @@ func TestPoisonMessageDeadLetteredAndReplayed(t *testing.T) {
 	var broken atomic.Bool
 	broken.Store(true)
 	h := start(t, func(_ *config.Config, o *system.Options) {
-		o.WorkerBeforeStep = func(st domain.Stage, _ bus.Work) error {
+		o.WorkerBeforeStep = func(st domain.Stage, _ work.Item) error {
 			if st == domain.StageCompliance && broken.Load() {
 				return errors.New("compliance checks crashed")
 			}
@@ -256,7 +258,7 @@ func TestSweeperRecoversLostMessageBehindABacklog(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		var w bus.Work
+		var w work.Item
 		if json.Unmarshal(m.Data, &w) == nil && w.DraftID == lost {
 			if err := stream.DeleteMsg(ctx, seq); err != nil {
 				t.Fatal(err)

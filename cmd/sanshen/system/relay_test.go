@@ -22,7 +22,7 @@ import (
 func TestProcessesRelayTheirOwnCommits(t *testing.T) {
 	t.Parallel()
 	h := start(t, func(_ *config.Config, o *system.Options) {
-		o.Components = system.Components{API: true, Stages: domain.Stages, Publisher: true} // no relay service
+		o.Components = system.Components{API: true, Stages: domain.Stages(), Publisher: true} // no relay service
 	})
 	news := make(chan string, 64)
 	sub, err := h.sys.NATS.Subscribe(bus.SubjectEvents, func(m *nats.Msg) { news <- string(m.Data) })

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/work"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,7 +43,7 @@ type Components struct {
 }
 
 // All is every service: `sanshen all`.
-var All = Components{API: true, Stages: domain.Stages, Relay: true, Publisher: true}
+var All = Components{API: true, Stages: domain.Stages(), Relay: true, Publisher: true}
 
 // Options are the knobs beyond Config, mostly for tests.
 type Options struct {
@@ -56,8 +58,8 @@ type Options struct {
 	// CheckpointEvery makes signed audit checkpoints periodically (relay).
 	CheckpointEvery time.Duration
 	// Fault hooks for tests.
-	WorkerBeforeStep  func(stage domain.Stage, w bus.Work) error
-	WorkerBeforeAck   func(stage domain.Stage, w bus.Work) error
+	WorkerBeforeStep  func(stage domain.Stage, w work.Item) error
+	WorkerBeforeAck   func(stage domain.Stage, w work.Item) error
 	RelayAfterPublish func(ids []int64) error // both the eager relay's and the relay service's
 	// RelayGrace is the relay service's Grace (0: relay.DefaultGrace).
 	RelayGrace time.Duration
@@ -232,10 +234,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		wk := &worker.Worker{Stage: st, Store: s.Store, JS: s.JS, Checks: runner, Bus: busOpts,
 			Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics}
 		if o.WorkerBeforeStep != nil {
-			wk.BeforeStep = func(w bus.Work) error { return o.WorkerBeforeStep(st, w) }
+			wk.BeforeStep = func(w work.Item) error { return o.WorkerBeforeStep(st, w) }
 		}
 		if o.WorkerBeforeAck != nil {
-			wk.BeforeAck = func(w bus.Work) error { return o.WorkerBeforeAck(st, w) }
+			wk.BeforeAck = func(w work.Item) error { return o.WorkerBeforeAck(st, w) }
 		}
 		s.run("worker-"+string(st), wk.Run)
 	}

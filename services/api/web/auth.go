@@ -124,11 +124,14 @@ func (w *Web) setLang(c echo.Context) error {
 // home sends each person to where their work is.
 func (w *Web) home(c echo.Context) error {
 	a := currentUser(c).Actor()
+	// A reviewer starts at their first queue; officers start at their own
+	// drafts, also where they are initial reviewers (the queue is a link away).
+	for _, st := range domain.QueueStages(a, w.policy(c)) {
+		if domain.ReviewerRole(st) != domain.RoleOfficer {
+			return c.Redirect(http.StatusSeeOther, "/web/queue?stage="+string(st))
+		}
+	}
 	switch {
-	case a.Has(domain.RoleDeptHead):
-		return c.Redirect(http.StatusSeeOther, "/web/queue?stage=compliance")
-	case a.Has(domain.RoleConfidentiality):
-		return c.Redirect(http.StatusSeeOther, "/web/queue?stage=confidentiality")
 	case a.Has(domain.RoleOfficer):
 		return c.Redirect(http.StatusSeeOther, "/web/drafts")
 	case a.Has(domain.RoleAuditor):

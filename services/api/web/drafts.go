@@ -233,15 +233,19 @@ func (w *Web) draftPage(c echo.Context) error {
 		v.HasDiff = true
 		v.Diff = diff(prev.Title+"\n\n"+prev.Body, d.Content.Title+"\n\n"+d.Content.Body)
 	}
-	if st, ok := domain.StageOf(d.State); ok && st.HumanDecided() {
-		v.Stage = st
-		facts, err := w.Store.DraftFacts(ctx, d.ID)
-		if err != nil {
+	var facts domain.DraftFacts
+	if st, ok := domain.StageOf(d.State); ok {
+		if facts, err = w.Store.DraftFacts(ctx, d.ID); err != nil {
 			return err
 		}
+		if spec, _ := domain.Spec(st); facts.PersonDecides(spec) {
+			v.Stage = st // a person decides this stage of this draft
+		}
+	}
+	if st := v.Stage; st != "" {
 		if err := domain.MayDecideStage(a, facts, st); err == nil {
 			v.CanDecide = d.StepDone
-			claim, err := w.Store.ClaimDraft(ctx, d.ID, u.ID, w.ClaimTTL)
+			claim, err := w.Store.ClaimDraft(ctx, d.ID, u.ID, d.State, d.Revision, w.ClaimTTL)
 			if err != nil {
 				return err
 			}

@@ -51,12 +51,12 @@ func (w *Web) loadQueue(c echo.Context) (queueView, error) {
 	v := queueView{Stage: domain.Stage(c.QueryParam("stage")), Department: c.QueryParam("department"),
 		Category: c.QueryParam("category"), Query: c.QueryParam("q"), Categories: domain.Categories}
 	if v.Stage == "" {
-		v.Stage = domain.StageCompliance
-		if !a.Has(domain.RoleDeptHead) {
-			v.Stage = domain.StageConfidentiality
+		if qs := domain.QueueStages(a, w.policy(c)); len(qs) > 0 {
+			v.Stage = qs[0]
 		}
 	}
-	if !v.Stage.HumanDecided() || !a.Has(domain.ReviewerRole(v.Stage)) {
+	spec, ok := domain.Spec(v.Stage)
+	if !ok || !v.Stage.HumanDecided() || !a.Has(spec.Decider) {
 		return v, &domain.Refusal{Rule: domain.RuleRole}
 	}
 	all, err := w.Store.Departments(ctx)
@@ -69,7 +69,7 @@ func (w *Web) loadQueue(c echo.Context) (queueView, error) {
 	}
 	v.Limit = min(max(f.Limit, store.DefaultQueueLimit), store.MaxQueueLimit)
 	for _, d := range all {
-		if v.Stage == domain.StageConfidentiality || a.InDepartment(d.ID) {
+		if spec.InScope(a, d.ID) {
 			v.Departments = append(v.Departments, d)
 		}
 		if d.Name == v.Department {

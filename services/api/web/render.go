@@ -66,6 +66,14 @@ func loadPages() (*pageSet, error) {
 			return nil, fmt.Errorf("locale zh lacks key %q", k)
 		}
 	}
+	// And every key the stages of domain.StageTable need.
+	for _, lang := range languages {
+		for _, k := range StageKeys() {
+			if _, ok := ps.messages[lang][k]; !ok {
+				return nil, fmt.Errorf("locale %s lacks key %q, which stage %s needs", lang, k, strings.SplitN(k, ".", 2)[1])
+			}
+		}
+	}
 	files, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -91,6 +99,24 @@ func loadPages() (*pageSet, error) {
 		}
 	}
 	return ps, nil
+}
+
+// StageKeys are the locale keys the stages of domain.StageTable need: each
+// stage's and state's name; the queue's title and link where a person
+// decides it; the setting's label where the agency chooses.
+func StageKeys() []string {
+	var out []string
+	for _, sp := range domain.StageTable {
+		s := string(sp.Stage)
+		out = append(out, "stage."+s, "state."+s)
+		if sp.Person != domain.PersonNever {
+			out = append(out, "nav.queue_"+s, "queue.title."+s)
+		}
+		if sp.Person == domain.PersonIfRequired {
+			out = append(out, "policy.person."+s)
+		}
+	}
+	return out
 }
 
 // T translates key in lang, formatting args into it.
@@ -171,8 +197,7 @@ type pageData struct {
 	FlashBad bool
 	Error    string
 	Path     string
-	IsHead   bool
-	IsSec    bool
+	Queues   []domain.Stage // the review queues the user works from (StageTable, the policy)
 	IsOff    bool
 	IsAdm    bool
 	IsAud    bool
@@ -195,12 +220,22 @@ func (w *Web) base(c echo.Context, title, nav string) pageData {
 	p.Title = w.t(c, title)
 	if p.User != nil {
 		a := p.User.Actor()
-		p.IsHead, p.IsSec, p.IsOff = a.Has(domain.RoleDeptHead), a.Has(domain.RoleConfidentiality), a.Has(domain.RoleOfficer)
+		p.Queues, p.IsOff = domain.QueueStages(a, w.policy(c)), a.Has(domain.RoleOfficer)
 		p.IsAdm, p.IsAud = a.Has(domain.RoleAdmin), a.Has(domain.RoleAuditor)
 	}
 	if f, err := c.Cookie("flash"); err == nil && f.Value != "" {
 		p.Flash, p.FlashBad = w.t(c, f.Value), strings.HasPrefix(f.Value, "rule.")
 		c.SetCookie(&http.Cookie{Name: "flash", Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	}
+	return p
+}
+
+// policy is the agency's policy; a failure to read it is logged and read
+// as the default (no optional reviewers), which only hides a queue link.
+func (w *Web) policy(c echo.Context) domain.Policy {
+	p, err := w.Store.Policy(c.Request().Context())
+	if err != nil {
+		w.Log.Error("reading the policy", "err", err)
 	}
 	return p
 }

@@ -104,6 +104,8 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.POST("/admin/users/:id/password", w.resetPassword)
 	a.GET("/admin/departments", w.departmentsPage)
 	a.POST("/admin/departments", w.addDepartment)
+	a.GET("/admin/policy", w.policyPage)
+	a.POST("/admin/policy", w.setPolicy)
 	a.GET("/admin/words", w.wordsPage)
 	a.POST("/admin/words", w.setWords)
 	a.GET("/admin/publications", w.publicationsPage)
