@@ -71,7 +71,7 @@ func (h *harness) startSystem(mutate func(*config.Config, *system.Options)) *sys
 	return sys
 }
 
-// The cast: an officer, two department heads, a confidentiality reviewer,
+// The cast: officers (two of one department), two department heads, a confidentiality reviewer,
 // someone with both reviewer roles, an auditor, an admin.
 func (h *harness) bootstrap() {
 	ctx := context.Background()
@@ -94,6 +94,7 @@ func (h *harness) bootstrap() {
 	}
 	add("officer", "王信息员", []domain.Role{domain.RoleOfficer}, d1.ID)
 	add("officer2", "陈信息员", []domain.Role{domain.RoleOfficer}, d2.ID)
+	add("colleague", "刘信息员", []domain.Role{domain.RoleOfficer}, d1.ID)
 	add("head", "李科长", []domain.Role{domain.RoleDeptHead}, d1.ID)
 	add("head2", "周队长", []domain.Role{domain.RoleDeptHead}, d2.ID)
 	add("sec", "赵保密", []domain.Role{domain.RoleConfidentiality})

@@ -62,6 +62,7 @@ func startSite(t *testing.T) *site {
 	}
 	for _, u := range []store.NewUser{
 		{Name: "wang", Roles: []domain.Role{domain.RoleOfficer}, Departments: []int64{d1.ID}},
+		{Name: "chen", Roles: []domain.Role{domain.RoleOfficer}, Departments: []int64{d1.ID}},
 		{Name: "li", Roles: []domain.Role{domain.RoleDeptHead}, Departments: []int64{d1.ID}},
 		{Name: "zhou", Roles: []domain.Role{domain.RoleDeptHead}, Departments: []int64{d2.ID}},
 		{Name: "zhao", Roles: []domain.Role{domain.RoleConfidentiality}},
