@@ -19,8 +19,9 @@ test/race: ## run the tests with the race detector, as CI does
 
 verify: lint test/race ## everything CI checks
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go mod tidy -diff and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	@$(GO) mod tidy -diff || (echo "go.mod or go.sum is not tidy: run go mod tidy and commit what it changes"; exit 1)
 	$(GO) vet ./...
 
 bench: ## run the Go benchmarks

@@ -1,11 +1,11 @@
-package checks
+package checks_test
 
 // BenchmarkRunAllStages measures the machine checks of all three stages on
 // the drafts of the load benchmark's generator (cmd/sanshen/bench), written
 // to testdata/corpus.jsonl (100 drafts, seed 7, as of 2026-11-27): ~1.5 KB
 // report-style Chinese bodies of every category. One op is one draft through
-// the three stages, run as the stage workers run them (Runner.Run with a word
-// list); the sub-benchmarks run one stage each.
+// the three stages, run as the stage workers run them (Runner.Run with the
+// golden test's clock and word list); the sub-benchmarks run one stage each.
 //
 //	go test -run XXX -bench . -benchmem ./internal/checks/
 
@@ -13,49 +13,35 @@ import (
 	"context"
 	"syscall"
 	"testing"
-	"time"
 
-	"github.com/sanshen-gov/sanshen/internal/checks/internal/difftest"
-	"github.com/sanshen-gov/sanshen/internal/checks/words"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
-type staticWords struct{ m *words.Matcher }
-
-func (s staticWords) Matcher(context.Context) (*words.Matcher, error) { return s.m, nil }
-
-func benchRunner() *Runner {
-	r := NewRunner()
-	r.Now = func() time.Time { return difftest.Today }
-	r.Words = staticWords{words.NewMatcher([]string{"敏感词", "内部资料", "违禁品", "赌博", "某某"}, 1)}
-	return r
-}
-
 func BenchmarkRunAllStages(b *testing.B) {
-	corpus := difftest.Corpus(b)
-	r := benchRunner()
+	corpus := readCorpus(b, "testdata/corpus.jsonl")
+	r := goldenRunner(b)
 	ctx := context.Background()
-	stages := []struct {
+	runs := []struct {
 		name   string
 		stages []domain.Stage
 	}{
-		{"all", domain.Stages},
+		{"all", stages},
 		{"completeness", []domain.Stage{domain.StageCompleteness}},
 		{"compliance", []domain.Stage{domain.StageCompliance}},
 		{"confidentiality", []domain.Stage{domain.StageConfidentiality}},
 	}
-	for _, s := range stages {
+	for _, s := range runs {
 		b.Run(s.name, func(b *testing.B) {
 			bytes := 0
-			for _, c := range corpus {
-				bytes += len(c.Title) + len(c.Body)
+			for _, d := range corpus {
+				bytes += len(d.content.Title) + len(d.content.Body)
 			}
 			b.SetBytes(int64(bytes / len(corpus)))
 			b.ReportAllocs()
 			cpu0 := cpuTime()
 			i := 0
 			for b.Loop() {
-				c := corpus[i%len(corpus)]
+				c := corpus[i%len(corpus)].content
 				i++
 				for _, st := range s.stages {
 					if _, err := r.Run(ctx, st, c); err != nil {

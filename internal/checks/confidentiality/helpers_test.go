@@ -6,21 +6,89 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/sanshen-gov/sanshen/internal/checks/internal/difftest"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
-// The check-character helpers (IDWith, CreditWith, LuhnWith, FullWidth)
-// live in internal/checks/internal/difftest, shared with the other
-// packages' tests: they compute from the standards' definitions, not from
-// this package's tables, so that a wrong table makes a test fail.
-var (
-	idWith         = difftest.IDWith
-	creditAlphabet = difftest.CreditAlphabet
-	creditWith     = difftest.CreditWith
-	luhnWith       = difftest.LuhnWith
-	fullWidth      = difftest.FullWidth
-)
+// The helpers below compute check characters from the standards'
+// definitions, not from this package's tables, so that a wrong table makes a
+// test fail.
+
+// idWith appends the GB 11643 check character to 17 digits: ISO 7064
+// MOD 11-2, position i from the right (the check is i = 1) weighs 2^(i-1) mod
+// 11, and the check is (12 - sum mod 11) mod 11, with X for 10.
+func idWith(body string) string {
+	if len(body) != 17 {
+		panic("idWith needs 17 digits: " + body)
+	}
+	sum, w := 0, 2
+	for k := 16; k >= 0; k-- {
+		sum += int(body[k]-'0') * w
+		w = w * 2 % 11
+	}
+	c := (12 - sum%11) % 11
+	if c == 10 {
+		return body + "X"
+	}
+	return body + string(rune('0'+c))
+}
+
+// creditAlphabet is 0-9 and A-Z without I, O, Z, S and V.
+func creditAlphabet() string {
+	var b strings.Builder
+	for c := '0'; c <= '9'; c++ {
+		b.WriteRune(c)
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		if !strings.ContainsRune("IOZSV", c) {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// creditWith appends the GB 32100 check character to 17 characters: weights
+// 3^(i-1) mod 31, check 31 - sum mod 31, with 31 meaning 0.
+func creditWith(body string) string {
+	if len(body) != 17 {
+		panic("creditWith needs 17 characters: " + body)
+	}
+	alpha := creditAlphabet()
+	sum, w := 0, 1
+	for i := range 17 {
+		v := strings.IndexByte(alpha, body[i])
+		if v < 0 {
+			panic("not a credit code character: " + body)
+		}
+		sum += v * w
+		w = w * 3 % 31
+	}
+	return body + string(alpha[(31-sum%31)%31])
+}
+
+// luhnWith appends the Luhn check digit: from the right of the payload every
+// other digit, starting with the last, is doubled and its digits summed.
+func luhnWith(body string) string {
+	sum := 0
+	for p := 0; p < len(body); p++ {
+		d := int(body[len(body)-1-p] - '0')
+		if p%2 == 0 {
+			d *= 2
+			d = d/10 + d%10
+		}
+		sum += d
+	}
+	return body + string(rune('0'+(10-sum%10)%10))
+}
+
+// fullWidth writes ASCII as its full-width forms, as some drafts do.
+func fullWidth(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r > 0x20 && r < 0x7F {
+			return r + 0xFEE0
+		}
+		return r
+	}, s)
+}
 
 // wrongCheck replaces an ID's check character with another one.
 func wrongCheck(id string) string {

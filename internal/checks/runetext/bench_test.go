@@ -18,7 +18,7 @@ func BenchmarkNew(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		new  func(string, func(rune) rune) *Text
-	}{{"old", oldNew}, {"new", New}, {"prepare", Prepare}} {
+	}{{"new", New}, {"prepare", Prepare}} {
 		for _, f := range []struct {
 			name string
 			fold func(rune) rune

@@ -58,5 +58,6 @@
 // normalised text. On a 10,000-word list and 4 MB of report-style Chinese it
 // builds in about 10 ms, holds about 1 MB and scans over 200 MB/s on one
 // core, normalisation included, ahead of every Go library measured (the
-// best held 34 MB); see docs/performance.md and bench_test.go.
+// best held 34 MB); see docs/performance.md and the comparison module in
+// comparison/.
 package words
