@@ -13,7 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/domain"
@@ -320,75 +319,6 @@ const machinePlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan',
 	set_config('enable_mergejoin', 'off', true), set_config('enable_bitmapscan', 'off', true),
 	set_config('synchronous_commit', 'off', true)`
 
-// onTx runs fn on a pooled connection for a transaction that fn opens and
-// closes itself (in pipelined batches): if fn fails with the transaction
-// still open, it is rolled back before the connection goes back.
-func (s *Store) onTx(ctx context.Context, fn func(*pgxpool.Conn) error) (err error) {
-	conn, err := s.Pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("error acquiring a connection: %w", err)
-	}
-	defer conn.Release()
-	defer func() {
-		if err != nil && !conn.Conn().IsClosed() && conn.Conn().PgConn().TxStatus() != 'I' {
-			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
-		}
-	}()
-	return fn(conn)
-}
-
-// readTx runs a read-only transaction in one round trip: BEGIN, the
-// statements queue adds, COMMIT. read gets the results after BEGIN's.
-func (s *Store) readTx(ctx context.Context, queue func(*pgx.Batch), read func(pgx.BatchResults) error) error {
-	return s.oneTrip(ctx, "BEGIN READ ONLY", queue, read)
-}
-
-// oneTrip runs a whole transaction, opened by begin, in one round trip.
-func (s *Store) oneTrip(ctx context.Context, begin string, queue func(*pgx.Batch), read func(pgx.BatchResults) error) error {
-	return s.onTx(ctx, func(conn *pgxpool.Conn) error {
-		b := &pgx.Batch{}
-		b.Queue(begin)
-		queue(b)
-		b.Queue("COMMIT")
-		return sendRead(ctx, conn, b, read)
-	})
-}
-
-// sendRead sends b, whose first statement is a BEGIN, hands its other
-// results to read and closes it.
-func sendRead(ctx context.Context, conn *pgxpool.Conn, b *pgx.Batch, read func(pgx.BatchResults) error) error {
-	br := conn.SendBatch(ctx, b)
-	if _, err := br.Exec(); err != nil {
-		br.Close()
-		return err
-	}
-	if err := read(br); err != nil {
-		br.Close()
-		return err
-	}
-	return br.Close()
-}
-
-// pipeTx runs a transaction in two round trips instead of four: BEGIN goes
-// out with the first batch (the locking reads), COMMIT with the second (the
-// writes). read gets the first batch's results after BEGIN's, and write
-// fills the second batch from what read found (when it adds nothing, only
-// COMMIT goes). On any error the transaction is rolled back.
-func (s *Store) pipeTx(ctx context.Context, first func(*pgx.Batch), read func(pgx.BatchResults) error, write func(*pgx.Batch)) error {
-	return s.onTx(ctx, func(conn *pgxpool.Conn) error {
-		b := &pgx.Batch{}
-		b.Queue("BEGIN")
-		first(b)
-		if err := sendRead(ctx, conn, b, read); err != nil {
-			return err
-		}
-		b = &pgx.Batch{}
-		write(b)
-		b.Queue("COMMIT")
-		return writeErr(conn.SendBatch(ctx, b).Close())
-	})
-}
-
 // owed reports whether w's step is still owed by the locked draft.
 func owed(cur *lockedDraft, w work.Item) error {
 	if cur == nil {
@@ -416,7 +346,7 @@ func (s *Store) batchTx(ctx context.Context, ws []work.Item, step func(i int, cu
 		ids[i] = w.DraftID
 	}
 	var set moveSet
-	err := s.pipeTx(ctx, func(b *pgx.Batch) { queueLockDrafts(b, ids, machinePlans) }, func(br pgx.BatchResults) error {
+	err := s.lockTx(ctx, func(b *pgx.Batch) { queueLockDrafts(b, ids, machinePlans) }, func(br pgx.BatchResults) error {
 		locked, err := readLockDrafts(br)
 		if err != nil {
 			return err

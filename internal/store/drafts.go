@@ -119,26 +119,6 @@ type move struct {
 	event    audit.Event
 }
 
-// oneMove runs fn in a transaction that writes what fn adds to the set
-// (one draft's transition, usually) and reports the transitions once it
-// has committed.
-func (s *Store) oneMove(ctx context.Context, fn func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error) error {
-	var set moveSet
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		set = moveSet{}
-		b := &pgx.Batch{}
-		if err := fn(tx, &set, b); err != nil {
-			return err
-		}
-		set.queue(b, s.Announce)
-		return sendBatch(ctx, tx, b)
-	})
-	if err == nil {
-		s.committed(&set)
-	}
-	return err
-}
-
 func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte) {
 	chans := make([]string, len(c.Channels))
 	for i, ch := range c.Channels {
@@ -151,7 +131,7 @@ func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte
 // Revise stores a new revision of a returned draft by its author and sends it to stage 1 again.
 func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
 	sum := c.SHA256()
-	err := s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
+	err := s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
 		cur, err := lockDraft(ctx, tx, id)
 		if err != nil {
 			return err
@@ -175,19 +155,6 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 		return Draft{}, err
 	}
 	return s.Draft(ctx, id)
-}
-
-func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
-	return writeErr(tx.SendBatch(ctx, b).Close())
-}
-
-// writeErr names a failed write; ErrConflict (a compare-and-set that found
-// the draft moved) stays as it is, for the callers to tell apart.
-func writeErr(err error) error {
-	if err == nil || errors.Is(err, ErrConflict) {
-		return err
-	}
-	return fmt.Errorf("error writing transition: %w", err)
 }
 
 // refuse audits a refused attempt on a draft and returns the refusal. It
@@ -241,7 +208,7 @@ func (s *Store) Check(ctx context.Context, a domain.Actor, id int64, action stri
 
 // Withdraw takes a published draft off the public pages, with a reason.
 func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason string) error {
-	err := s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
+	err := s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
 		cur, err := lockDraft(ctx, tx, id)
 		if err != nil {
 			return err

@@ -29,7 +29,7 @@ func scanOutboxRow(r pgx.CollectableRow) (OutboxRow, error) {
 func (s *Store) RelayOutbox(ctx context.Context, limit int, grace time.Duration, fn func([]OutboxRow) ([]int64, error)) (int, error) {
 	var sent []int64
 	var ferr error
-	err := s.pipeTx(ctx, func(b *pgx.Batch) {
+	err := s.lockTx(ctx, func(b *pgx.Batch) {
 		// Marking rows sent needs no WAL flush: a mark lost in a crash only
 		// sends those rows again, which JetStream's duplicate window and the
 		// workers' compare-and-set absorb. The plans are fixed as for the
@@ -68,10 +68,10 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, grace time.Duration,
 // (by an Announcer). Like the relay's marks it needs no WAL flush: a mark
 // lost in a crash only sends those rows again.
 func (s *Store) MarkSent(ctx context.Context, ids []int64) error {
-	err := s.oneTrip(ctx, "BEGIN", func(b *pgx.Batch) {
+	err := s.quickWrite(ctx, func(b *pgx.Batch) {
 		b.Queue(machinePlans)
 		queueMarkSent(b, ids)
-	}, func(pgx.BatchResults) error { return nil })
+	})
 	if err != nil {
 		return fmt.Errorf("error marking outbox rows sent: %w", err)
 	}

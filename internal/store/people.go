@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sanshen-gov/sanshen/internal/work"
@@ -18,107 +16,20 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
-// People's transitions (decisions, submissions) are group-committed too:
-// a request that arrives while another commit is in flight waits and goes
-// with the next one. Each request still gets its own answer, decided under
-// its draft's lock, and the commit is durable (synchronous) before anyone
-// is answered. What the group saves is the transaction and statement
-// overhead, and a WAL flush shared by everyone in it.
-
-// grouper collects jobs and runs them in groups. There is no background
-// goroutine: a waiting caller becomes the leader when a slot is free, takes
-// everything pending, and runs it.
-//
-// Once busy (its last group held more than one job), a leader first waits
-// linger for company, as a busy stage's batch does (bus.batcher): a group
-// costs about as much for several requests as for one. A request that
-// arrives alone is run at once.
-type grouper[J any] struct {
-	mu      sync.Mutex
-	pending []*groupJob[J]
-	slots   chan struct{}       // groups in flight
-	max     int                 // jobs per group
-	linger  time.Duration       // set before use (SetGroupLinger)
-	sleep   func(time.Duration) // time.Sleep; tests replace it
-	busy    atomic.Bool
-}
-
-type groupJob[J any] struct {
-	in   J
-	done chan struct{}
-}
-
-func newGrouper[J any](inFlight, max int) *grouper[J] {
-	return &grouper[J]{slots: make(chan struct{}, inFlight), max: max, sleep: time.Sleep}
-}
+// People's transitions (decisions, submissions) are group-committed
+// (internal/groupcommit): a request that arrives while another commit is in
+// flight waits and goes with the next one. Each request still gets its own
+// answer, decided under its draft's lock, and the commit is durable
+// (synchronous) before anyone is answered. What the group saves is the
+// transaction and statement overhead, and a WAL flush shared by everyone
+// in it.
 
 // SetGroupLinger sets how long a busy group of decisions or submissions
 // waits for company before its transaction (0: never). Set it before the
 // store is used.
 func (s *Store) SetGroupLinger(d time.Duration) {
-	s.decisions.linger, s.submissions.linger = d, d
+	s.decisions.Linger, s.submissions.Linger = d, d
 }
-
-// do waits until run has handled in, as part of some group. run must settle
-// every job it is given before returning.
-func (g *grouper[J]) do(in J, run func([]J)) {
-	j := &groupJob[J]{in: in, done: make(chan struct{})}
-	g.mu.Lock()
-	g.pending = append(g.pending, j)
-	g.mu.Unlock()
-	for {
-		select {
-		case <-j.done:
-			return
-		case g.slots <- struct{}{}:
-		}
-		if g.linger > 0 && g.busy.Load() && g.waiting() {
-			g.sleep(g.linger)
-		}
-		g.mu.Lock()
-		n := min(len(g.pending), g.max)
-		group := g.pending[:n:n]
-		g.pending = append([]*groupJob[J](nil), g.pending[n:]...)
-		g.mu.Unlock()
-		if n == 0 {
-			// Another leader has this job: wait for it.
-			<-g.slots
-			<-j.done
-			return
-		}
-		g.busy.Store(n > 1)
-		ins := make([]J, n)
-		for i, gj := range group {
-			ins[i] = gj.in
-		}
-		g.lead(group, ins, run)
-	}
-}
-
-// waiting reports whether any job is pending.
-func (g *grouper[J]) waiting() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.pending) > 0
-}
-
-// lead runs a group and then frees its slot and wakes its members, also if
-// run panics: the others must not wait for ever (each job says by itself
-// whether it was written; see errGroupAborted).
-func (g *grouper[J]) lead(group []*groupJob[J], ins []J, run func([]J)) {
-	defer func() {
-		<-g.slots
-		for _, gj := range group {
-			close(gj.done)
-		}
-	}()
-	run(ins)
-}
-
-// errGroupAborted is a job's answer until its group has committed (or
-// failed with a known error): what a waiting request sees if the group's
-// leader panicked. Nothing of the request was written.
-var errGroupAborted = errors.New("the group's transaction did not complete; nothing of this request was written")
 
 // peopleGroups groups of each kind may be in flight at once: while one
 // commits, the next one forms. maxGroup bounds a group.
@@ -126,24 +37,6 @@ const (
 	peopleGroups = 2
 	maxGroup     = 64
 )
-
-// inGroup adapts run for grouper.do: the group runs under its own deadline,
-// not under the leader's request (whose cancellation must not abort the
-// others), and every job reads notWritten until run settles it.
-func inGroup[J any](ctx context.Context, notWritten func(J), run func(context.Context, []J)) func([]J) {
-	return func(js []J) {
-		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
-		defer cancel()
-		for _, j := range js {
-			notWritten(j)
-		}
-		run(gctx, js)
-	}
-}
-
-// groupTimeout bounds a group's transaction: it runs on behalf of several
-// requests, so no single caller's cancellation may abort it.
-const groupTimeout = 30 * time.Second
 
 // decideJob is one reviewer's decision and, once run, its answer.
 type decideJob struct {
@@ -158,10 +51,12 @@ type decideJob struct {
 // Decide applies a reviewer's decision, or refuses it and audits the
 // refusal, and returns the draft as the decision left it. contentSHA256,
 // when given, must match the revision's content. Concurrent decisions are
-// committed together (see grouper); each is checked on its own.
+// committed together (internal/groupcommit); each is checked on its own.
 func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domain.DecisionRequest, contentSHA256 []byte) (Draft, error) {
 	j := &decideJob{by: by, id: id, req: req, sum: contentSHA256}
-	s.decisions.do(j, inGroup(ctx, func(j *decideJob) { j.err = errGroupAborted }, s.decideGroup))
+	if err := s.decisions.Do(ctx, j); err != nil {
+		return Draft{}, err
+	}
 	if j.err != nil {
 		return Draft{}, j.err
 	}
@@ -275,7 +170,7 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 	var dec decisionColumns
 	var locked map[int64]*peopleDraft
 	results := make([]error, len(js)) // each job's answer, handed out only after the commit
-	err := s.pipeTx(ctx, func(b *pgx.Batch) { queueLockForPeople(b, ids) }, func(br pgx.BatchResults) error {
+	err := s.lockTx(ctx, func(b *pgx.Batch) { queueLockForPeople(b, ids) }, func(br pgx.BatchResults) error {
 		var err error
 		if locked, err = readLockForPeople(br); err != nil {
 			return err
@@ -380,7 +275,7 @@ type submitJob struct {
 // Submit stores a new draft at revision 1 and sends it to stage 1. It asks
 // domain.CanSubmit itself, so every way in (API, pages) is checked in one
 // place; a refusal is audited in the system chain. Concurrent submissions
-// are committed together (see grouper).
+// are committed together (internal/groupcommit).
 func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
 	if rerr := domain.CanSubmit(by, deptID); rerr != nil {
 		r := rerr.(*domain.Refusal)
@@ -395,7 +290,9 @@ func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c dom
 		return Draft{}, r
 	}
 	j := &submitJob{by: by, deptID: deptID, content: c, deadline: deadline}
-	s.submissions.do(j, inGroup(ctx, func(j *submitJob) { j.err = errGroupAborted }, s.submitGroup))
+	if err := s.submissions.Do(ctx, j); err != nil {
+		return Draft{}, err
+	}
 	if j.err != nil {
 		return Draft{}, j.err
 	}
@@ -441,7 +338,7 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		b.Queue(batchPlans)
 		b.Queue(`SELECT nextval('drafts_id_seq'), now() FROM generate_series(1, $1)`, len(js))
 	}
-	err = s.pipeTx(ctx, ids, func(br pgx.BatchResults) error {
+	err = s.lockTx(ctx, ids, func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("error storing drafts: %w", err)
 		}

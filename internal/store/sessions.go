@@ -191,7 +191,7 @@ type Claim struct {
 func (s *Store) ClaimDraft(ctx context.Context, draftID, userID int64, state domain.State, revision int, ttl time.Duration) (Claim, error) {
 	var c Claim
 	// A claim is advisory and short-lived: it need not wait for the WAL flush.
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 			return err
 		}

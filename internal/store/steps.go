@@ -101,7 +101,7 @@ func (s *Store) ClaimPublication(ctx context.Context, w work.Item, ch domain.Cha
 // RecordPublication stores a channel's outcome and audits it. Only a row
 // still pending or sending changes, so a duplicate outcome changes nothing.
 func (s *Store) RecordPublication(ctx context.Context, w work.Item, o PublicationOutcome) error {
-	return s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
+	return s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
 		cur, err := lockDraft(ctx, tx, w.DraftID)
 		if err != nil {
 			return err
@@ -170,7 +170,7 @@ func joinNonEmpty(sep string, parts ...string) string {
 // unconfigured channel, an unknown send) are written in the same
 // transaction, so a website-only draft is published in one commit.
 func (s *Store) FinishPublishing(ctx context.Context, w work.Item, outcomes ...PublicationOutcome) error {
-	return s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
+	return s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
 		cur, err := lockDraft(ctx, tx, w.DraftID)
 		if err != nil {
 			return err
@@ -283,7 +283,7 @@ func (s *Store) OpenPublications(ctx context.Context) ([]OpenPublication, error)
 // unknown publication of the draft's current revision: it did go out
 // (delivered, with where) or it did not (failed). Audited with the note.
 func (s *Store) ResolvePublication(ctx context.Context, by domain.Actor, draftID int64, ch domain.Channel, delivered bool, url, note string) error {
-	return s.oneMove(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
+	return s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
 		cur, err := lockDraft(ctx, tx, draftID)
 		if err != nil {
 			return err

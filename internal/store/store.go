@@ -23,6 +23,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/groupcommit"
 )
 
 //go:embed migrations/*.sql
@@ -67,8 +68,8 @@ type Store struct {
 	// before the store is used.
 	Announce Announcer
 
-	decisions   *grouper[*decideJob] // group commit of people's decisions (people.go)
-	submissions *grouper[*submitJob]
+	decisions   *groupcommit.Group[*decideJob] // group commit of people's decisions (people.go)
+	submissions *groupcommit.Group[*submitJob]
 	auth        atomic.Pointer[authCache] // while WatchAuth runs (authcache.go)
 }
 
@@ -91,8 +92,10 @@ func Open(ctx context.Context, databaseURL string, log *slog.Logger) (*Store, er
 		pool.Close()
 		return nil, fmt.Errorf("error connecting to PostgreSQL at %s: %w (is it running? see README: Configuration)", redact(databaseURL), err)
 	}
-	return &Store{Pool: pool, log: log,
-		decisions: newGrouper[*decideJob](peopleGroups, maxGroup), submissions: newGrouper[*submitJob](peopleGroups, maxGroup)}, nil
+	s := &Store{Pool: pool, log: log}
+	s.decisions = groupcommit.New(s.decideGroup, peopleGroups, maxGroup)
+	s.submissions = groupcommit.New(s.submitGroup, peopleGroups, maxGroup)
+	return s, nil
 }
 
 // Close releases the pool.
@@ -187,11 +190,6 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 		return fmt.Errorf("database schema is at version %d but this sanshen needs %d: run `sanshen migrate` first", current, target)
 	}
 	return nil
-}
-
-// tx runs fn in a transaction and commits it when fn returns nil.
-func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.Pool, fn)
 }
 
 // uniqueViolation reports whether err is a unique-constraint violation.

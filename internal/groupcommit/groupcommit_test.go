@@ -1,6 +1,7 @@
-package store
+package groupcommit
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -8,39 +9,39 @@ import (
 )
 
 type probeJob struct {
-	n   int
-	err error
+	n        int
+	answered bool
 }
 
 // Every job is answered exactly once, in groups no larger than max, and a
 // leader whose run panics still frees its slot and wakes the others, which
-// then say they were not written.
-func TestGrouper(t *testing.T) {
+// learn that they were not written.
+func TestGroup(t *testing.T) {
 	t.Parallel()
-	g := newGrouper[*probeJob](1, 4)
 	var mu sync.Mutex
 	seen := map[int]int{}
 	largest := 0
-	run := func(js []*probeJob) {
+	g := New(func(_ context.Context, js []*probeJob) {
 		mu.Lock()
 		largest = max(largest, len(js))
 		for _, j := range js {
 			seen[j.n]++
-			j.err = nil
+			j.answered = true
 		}
 		mu.Unlock()
 		time.Sleep(time.Millisecond) // let the next group gather
-	}
+	}, 1, 4)
 	var wg sync.WaitGroup
 	jobs := make([]*probeJob, 40)
+	errs := make([]error, 40)
 	for i := range jobs {
-		jobs[i] = &probeJob{n: i, err: errGroupAborted}
-		wg.Go(func() { g.do(jobs[i], run) })
+		jobs[i] = &probeJob{n: i}
+		wg.Go(func() { errs[i] = g.Do(context.Background(), jobs[i]) })
 	}
 	wg.Wait()
 	for i, j := range jobs {
-		if seen[i] != 1 || j.err != nil {
-			t.Fatalf("job %d ran %d times (err %v)", i, seen[i], j.err)
+		if seen[i] != 1 || !j.answered || errs[i] != nil {
+			t.Fatalf("job %d ran %d times (answered %v, err %v)", i, seen[i], j.answered, errs[i])
 		}
 	}
 	if largest > 4 {
@@ -49,24 +50,26 @@ func TestGrouper(t *testing.T) {
 	if largest < 2 {
 		t.Logf("no group formed of more than one job in this run (timing)")
 	}
+}
 
-	// A panicking leader.
-	a, b := &probeJob{n: 1, err: errGroupAborted}, &probeJob{n: 2, err: errGroupAborted}
-	group := []*groupJob[*probeJob]{{in: a, done: make(chan struct{})}, {in: b, done: make(chan struct{})}}
+func TestPanickingLeaderWakesItsGroup(t *testing.T) {
+	t.Parallel()
+	g := New(func(context.Context, []*probeJob) { panic("boom") }, 1, 4)
+	a, b := &member[*probeJob]{job: &probeJob{n: 1}, done: make(chan struct{})}, &member[*probeJob]{job: &probeJob{n: 2}, done: make(chan struct{})}
 	g.slots <- struct{}{}
 	func() {
 		defer func() { _ = recover() }()
-		g.lead(group, []*probeJob{a, b}, func([]*probeJob) { panic("boom") })
+		g.lead(context.Background(), []*member[*probeJob]{a, b})
 	}()
-	for _, gj := range group {
+	for _, m := range []*member[*probeJob]{a, b} {
 		select {
-		case <-gj.done:
+		case <-m.done:
 		default:
 			t.Fatal("a member of a panicked group was never woken")
 		}
-	}
-	if !errors.Is(b.err, errGroupAborted) {
-		t.Fatalf("a member of a panicked group was answered %v", b.err)
+		if !errors.Is(m.err(), ErrAborted) {
+			t.Fatalf("a member of a panicked group was answered %v", m.err())
+		}
 	}
 	select {
 	case g.slots <- struct{}{}:
@@ -76,24 +79,37 @@ func TestGrouper(t *testing.T) {
 	}
 }
 
-// A busy grouper's leader waits for company before running its group; an
+// The group runs under its own deadline: a leader whose request is
+// cancelled does not abort the others' transaction.
+func TestGroupOutlivesTheLeadersRequest(t *testing.T) {
+	t.Parallel()
+	var got error
+	g := New(func(ctx context.Context, js []*probeJob) { got = ctx.Err(); js[0].answered = true }, 1, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	j := &probeJob{}
+	if err := g.Do(ctx, j); err != nil || !j.answered || got != nil {
+		t.Fatalf("Do with a cancelled request: %v, answered %v, the group's context %v", err, j.answered, got)
+	}
+}
+
+// A busy group's leader waits for company before running its group; an
 // idle one runs a lone job at once. The test holds the leader's wait open
 // itself, so nothing depends on timing.
-func TestGrouperLingersOnlyWhenBusy(t *testing.T) {
+func TestLingersOnlyWhenBusy(t *testing.T) {
 	t.Parallel()
-	g := newGrouper[*probeJob](1, 64)
-	g.linger = time.Hour
-	slept := make(chan time.Duration, 1)
-	wake := make(chan struct{})
-	g.sleep = func(d time.Duration) { slept <- d; <-wake }
 	groups := make(chan int, 16)
 	gate := make(chan struct{})
-	run := func(js []*probeJob) {
+	g := New(func(_ context.Context, js []*probeJob) {
 		groups <- len(js)
 		if js[0].n < 0 {
 			<-gate // the first group holds the only slot until told
 		}
-	}
+	}, 1, 64)
+	g.Linger = time.Hour
+	slept := make(chan time.Duration, 1)
+	wake := make(chan struct{})
+	g.sleep = func(d time.Duration) { slept <- d; <-wake }
 	within := func(what string, ch <-chan int) int {
 		t.Helper()
 		select {
@@ -123,12 +139,12 @@ func TestGrouperLingersOnlyWhenBusy(t *testing.T) {
 		t.Helper()
 		select {
 		case d := <-slept:
-			t.Fatalf("an idle grouper waited %v", d)
+			t.Fatalf("an idle group waited %v", d)
 		default:
 		}
 	}
 	var wg sync.WaitGroup
-	submit := func(n int) { wg.Go(func() { g.do(&probeJob{n: n}, run) }) }
+	submit := func(n int) { wg.Go(func() { _ = g.Do(context.Background(), &probeJob{n: n}) }) }
 
 	// Idle: a lone job runs at once, and holds the slot.
 	submit(-1)
@@ -154,7 +170,7 @@ func TestGrouperLingersOnlyWhenBusy(t *testing.T) {
 			t.Fatalf("waited %v, want the linger of an hour", d)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("a busy grouper did not wait for company")
+		t.Fatal("a busy group did not wait for company")
 	}
 	submit(4)
 	pendingIs(2)
