@@ -188,6 +188,15 @@ var stageNames = func() string {
 	return strings.Join(names, ", ")
 }()
 
+// channelNames lists domain.Channels for help and errors.
+var channelNames = func() string {
+	var names []string
+	for _, c := range domain.Channels {
+		names = append(names, string(c))
+	}
+	return strings.Join(names, ", ")
+}()
+
 type multi []string
 
 func (m *multi) String() string     { return strings.Join(*m, ",") }
@@ -433,7 +442,7 @@ func publications(ctx context.Context, cfg config.Config, log *slog.Logger, args
 		case "resolve":
 			fs := flag.NewFlagSet("publications resolve", flag.ContinueOnError)
 			draft := fs.Int64("draft", 0, "the draft's id")
-			channel := fs.String("channel", "", "wechat, douyin or website")
+			channel := fs.String("channel", "", "the channel: "+channelNames)
 			delivered := fs.Bool("delivered", false, "it did go out")
 			failed := fs.Bool("failed", false, "it did not go out")
 			url := fs.String("url", "", "where it can be seen, when delivered")
@@ -445,7 +454,7 @@ func publications(ctx context.Context, cfg config.Config, log *slog.Logger, args
 				return errors.New("publications resolve needs exactly one of --delivered or --failed")
 			}
 			if !domain.Channel(*channel).Valid() || *draft <= 0 || strings.TrimSpace(*note) == "" {
-				return errors.New("publications resolve needs --draft, --channel (website, wechat, douyin) and --note")
+				return errors.New("publications resolve needs --draft, --channel (" + channelNames + ") and --note")
 			}
 			if err := s.ResolvePublication(ctx, cliActor(), *draft, domain.Channel(*channel), *delivered, *url, *note); err != nil {
 				return err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -56,6 +57,10 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error
 	return ds, nil
 }
 
+// ErrUnreplayable means a dead letter's payload is not a work message (not
+// JSON): put back, it would fail the same way.
+var ErrUnreplayable = errors.New("its payload is not JSON, so it would fail again; it stays for the record")
+
 // ReplayDeadLetter puts a dead letter's message back in the outbox (a new
 // outbox id, so JetStream does not drop it as a duplicate) and marks it replayed.
 func (s *Store) ReplayDeadLetter(ctx context.Context, by domain.Actor, id int64) (DeadLetter, error) {
@@ -69,12 +74,17 @@ func (s *Store) ReplayDeadLetter(ctx context.Context, by domain.Actor, id int64)
 		if err != nil {
 			return fmt.Errorf("error loading dead letter: %w", err)
 		}
+		if !json.Valid([]byte(d.Payload)) {
+			return fmt.Errorf("dead letter %d: %w", id, ErrUnreplayable)
+		}
 		b := &pgx.Batch{}
 		b.Queue(`INSERT INTO outbox (subject, payload) VALUES ($1, $2::jsonb)`, d.Subject, d.Payload)
 		b.Queue(`SELECT pg_notify($1, '')`, OutboxChannel)
-		b.Queue(`UPDATE dead_letters SET replayed_at = now() WHERE id = $1`, id)
+		b.Queue(`UPDATE dead_letters SET replayed_at = now() WHERE id = $1 RETURNING replayed_at`, id).QueryRow(func(r pgx.Row) error {
+			return r.Scan(&d.ReplayedAt)
+		})
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("error replaying dead letter %d (is its payload JSON?): %w", id, err)
+			return fmt.Errorf("error replaying dead letter %d: %w", id, err)
 		}
 		return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name,
 			Role: primaryRole(by), Action: "deadletter_replay", Comment: fmt.Sprintf("dead letter %d %s %s", id, d.Subject, d.Payload)})

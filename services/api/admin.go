@@ -85,7 +85,11 @@ func (s *Server) addUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"id": u.ID, "name": u.Name, "roles": u.Roles, "departments": in.Departments, "token": token})
+	deps := in.Departments
+	if deps == nil {
+		deps = []string{} // a list, as documented, when none were given
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"id": u.ID, "name": u.Name, "roles": u.Roles, "departments": deps, "token": token})
 }
 
 // ResolveNewUser validates a new user's name, roles and department names.
@@ -231,4 +235,46 @@ func (s *Server) setWordList(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, l)
+}
+
+// policyJSON is the agency's review settings: the stages at which it
+// requires a person after the machine checks, and the stages it may choose.
+type policyJSON struct {
+	PersonStages []domain.Stage `json:"person_stages"`
+	Optional     []domain.Stage `json:"optional"`
+}
+
+func policyOut(p domain.Policy) policyJSON {
+	return policyJSON{PersonStages: append([]domain.Stage{}, p.People...), Optional: domain.OptionalPeople()}
+}
+
+func (s *Server) getPolicy(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin, domain.RoleAuditor); err != nil {
+		return err
+	}
+	p, err := s.Store.Policy(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, policyOut(p))
+}
+
+func (s *Server) setPolicy(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin); err != nil {
+		return err
+	}
+	var in struct {
+		PersonStages []domain.Stage `json:"person_stages"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.PersonStages == nil {
+		return fail(http.StatusBadRequest, "missing_field", "person_stages is required (a list, may be empty)")
+	}
+	p := domain.Policy{People: in.PersonStages}
+	if err := s.Store.SetPolicy(c.Request().Context(), user(c).Actor(), p); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, policyOut(p))
 }

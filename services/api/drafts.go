@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -16,27 +17,33 @@ import (
 
 // draftJSON is a draft as the API returns it.
 type draftJSON struct {
-	ID            int64               `json:"id"`
-	State         domain.State        `json:"state"`
-	Revision      int                 `json:"revision"`
-	ChecksDone    bool                `json:"checks_done"`
-	Title         string              `json:"title"`
-	Body          string              `json:"body"`
-	Department    string              `json:"department"`
-	Category      string              `json:"category"`
-	Channels      []domain.Channel    `json:"channels"`
-	FormedOn      string              `json:"formed_on"`
-	Deadline      string              `json:"deadline"`
-	ContentSHA256 string              `json:"content_sha256"`
-	Author        string              `json:"author"`
-	AuthorID      int64               `json:"author_id"`
-	WaitingSince  time.Time           `json:"waiting_since"`
-	CreatedAt     time.Time           `json:"created_at"`
-	UpdatedAt     time.Time           `json:"updated_at"`
-	PublishedAt   *time.Time          `json:"published_at,omitempty"`
-	Findings      []store.Finding     `json:"findings,omitempty"`
-	Decisions     []store.Decision    `json:"decisions,omitempty"`
-	Publications  []store.Publication `json:"publications,omitempty"`
+	ID            int64            `json:"id"`
+	State         domain.State     `json:"state"`
+	Revision      int              `json:"revision"`
+	ChecksDone    bool             `json:"checks_done"`
+	Title         string           `json:"title"`
+	Body          string           `json:"body"`
+	Department    string           `json:"department"`
+	Category      string           `json:"category"`
+	Channels      []domain.Channel `json:"channels"`
+	FormedOn      string           `json:"formed_on"`
+	Deadline      string           `json:"deadline"`
+	ContentSHA256 string           `json:"content_sha256"`
+	Author        string           `json:"author"`
+	AuthorID      int64            `json:"author_id"`
+	WaitingSince  time.Time        `json:"waiting_since"`
+	CreatedAt     time.Time        `json:"created_at"`
+	UpdatedAt     time.Time        `json:"updated_at"`
+	PublishedAt   *time.Time       `json:"published_at,omitempty"`
+}
+
+// draftDetailJSON is GET /drafts/{id}: the draft with its findings,
+// decisions and publications, each a list even when empty.
+type draftDetailJSON struct {
+	draftJSON
+	Findings     []store.Finding     `json:"findings"`
+	Decisions    []store.Decision    `json:"decisions"`
+	Publications []store.Publication `json:"publications"`
 }
 
 func toJSON(d store.Draft) draftJSON {
@@ -47,10 +54,9 @@ func toJSON(d store.Draft) draftJSON {
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishedAt: d.PublishedAt}
 }
 
-func detailJSON(d store.DraftDetail) draftJSON {
-	j := toJSON(d.Draft)
-	j.Findings, j.Decisions, j.Publications = d.Findings, d.Decisions, d.Publications
-	return j
+func detailJSON(d store.DraftDetail) draftDetailJSON {
+	// store.Detail gives empty lists, never nil ones.
+	return draftDetailJSON{draftJSON: toJSON(d.Draft), Findings: d.Findings, Decisions: d.Decisions, Publications: d.Publications}
 }
 
 // readContent decodes and validates a draft body, resolving its department.
@@ -221,15 +227,18 @@ func (s *Server) queue(c echo.Context) error {
 	a := u.Actor()
 	stage := domain.Stage(c.QueryParam("stage"))
 	if stage == "" {
-		switch {
-		case a.Has(domain.RoleDeptHead):
-			stage = domain.StageCompliance
-		case a.Has(domain.RoleConfidentiality):
-			stage = domain.StageConfidentiality
+		policy, err := s.Store.Policy(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		if qs := domain.QueueStages(a, policy); len(qs) > 0 {
+			stage = qs[0]
+		} else {
+			return &domain.Refusal{Rule: domain.RuleRole, Message: "you decide no stage here, so you have no queue"}
 		}
 	}
 	if !stage.HumanDecided() {
-		return fail(http.StatusBadRequest, "invalid_stage", "stage must be compliance or confidentiality")
+		return fail(http.StatusBadRequest, "invalid_stage", "stage must be one a person decides: %s", humanStages())
 	}
 	if !a.Has(domain.ReviewerRole(stage)) {
 		return &domain.Refusal{Rule: domain.RuleRole, Message: "the " + string(stage) + " queue needs the " + string(domain.ReviewerRole(stage)) + " role"}
@@ -263,4 +272,15 @@ func (s *Server) queue(c echo.Context) error {
 			WorkingDaysLeft: left, Overdue: left < 0, NearlyDue: left >= 0 && left <= 5}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"stage": stage, "items": out})
+}
+
+// humanStages names the stages a person may decide, for error messages.
+func humanStages() string {
+	var out []string
+	for _, st := range domain.Stages() {
+		if st.HumanDecided() {
+			out = append(out, string(st))
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -111,13 +111,13 @@ func (in DraftInput) Content() (domain.Content, error) {
 		return c, fail(http.StatusBadRequest, "unknown_category", "unknown category %q; use one of: %s", c.Category, strings.Join(domain.Categories, ", "))
 	}
 	if len(in.Channels) == 0 {
-		return c, fail(http.StatusBadRequest, "no_channels", "channels must name at least one of: website, wechat, douyin")
+		return c, fail(http.StatusBadRequest, "no_channels", "channels must name at least one of: %s", channelList())
 	}
 	seen := map[domain.Channel]bool{}
 	for _, ch := range in.Channels {
 		cc := domain.Channel(ch)
 		if !cc.Valid() {
-			return c, fail(http.StatusBadRequest, "unknown_channel", "unknown channel %q; use website, wechat or douyin", ch)
+			return c, fail(http.StatusBadRequest, "unknown_channel", "unknown channel %q; use one of: %s", ch, channelList())
 		}
 		if !seen[cc] {
 			seen[cc] = true
@@ -135,7 +135,16 @@ func (in DraftInput) Content() (domain.Content, error) {
 func pathID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fail(http.StatusBadRequest, "invalid_id", "%q is not a draft id", c.Param("id"))
+		return 0, fail(http.StatusBadRequest, "invalid_id", "%q is not an id (a positive number)", c.Param("id"))
 	}
 	return id, nil
+}
+
+// channelList names domain.Channels for error messages.
+func channelList() string {
+	names := make([]string, len(domain.Channels))
+	for i, c := range domain.Channels {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
 }

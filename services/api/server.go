@@ -53,6 +53,7 @@ func (s *Server) Routes() *echo.Echo {
 	e.GET("/public/items/:id", s.publicItem)
 	e.GET("/public/feed.json", s.publicFeed)
 
+	e.GET("/api/v1/openapi.json", s.openAPI) // the contract (openapi.go), without authentication
 	v1 := e.Group("/api/v1", s.authenticate)
 	v1.POST("/drafts", s.submitDraft)
 	v1.GET("/drafts", s.myDrafts)
@@ -68,6 +69,8 @@ func (s *Server) Routes() *echo.Echo {
 	v1.POST("/users", s.addUser)
 	v1.GET("/wordlist", s.getWordList)
 	v1.PUT("/wordlist", s.setWordList)
+	v1.GET("/policy", s.getPolicy)
+	v1.PUT("/policy", s.setPolicy)
 	v1.GET("/deadletters", s.listDeadLetters)
 	v1.POST("/deadletters/:id/replay", s.replayDeadLetter)
 	return e
@@ -108,6 +111,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		}
 	case errors.Is(err, store.ErrNotFound):
 		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
+	case errors.Is(err, store.ErrUnreplayable):
+		ae = &apiError{Status: http.StatusUnprocessableEntity, Code: "unreplayable", Message: err.Error()}
 	case errors.Is(err, store.ErrConflict):
 		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the draft changed while your request was handled; reload and try again"}
 	case errors.As(err, &he):

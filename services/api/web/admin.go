@@ -214,6 +214,9 @@ func (w *Web) replayDeadLetter(c echo.Context) error {
 		if errors.Is(err, store.ErrNotFound) {
 			return w.errorPage(c, http.StatusNotFound, "error.not_found")
 		}
+		if errors.Is(err, store.ErrUnreplayable) {
+			return w.errorPage(c, http.StatusUnprocessableEntity, "error.unreplayable")
+		}
 		return fmt.Errorf("error replaying dead letter: %w", err)
 	}
 	flash(c, "flash.replayed")

@@ -179,7 +179,7 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 			return ps.T(lang, "age.days", int(d.Hours()/24))
 		},
 		"hasChannel": func(cs []domain.Channel, c string) bool { return slices.Contains(cs, domain.Channel(c)) },
-		"list":       func(xs ...string) []string { return xs },
+		"channels":   func() []domain.Channel { return domain.Channels },
 		"neg":        func(n int) int { return -n },
 		"hex":        func(b []byte) string { return fmt.Sprintf("%x", b) },
 	}

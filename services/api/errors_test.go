@@ -1,0 +1,144 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	r := h.want(h.do("GET", "/healthz", "", nil), http.StatusOK, "")
+	if r.body["status"] != "ok" {
+		t.Errorf("healthz: %s", r.raw)
+	}
+	// No NATS here: not ready, and it says which.
+	r = h.want(h.do("GET", "/readyz", "", nil), http.StatusServiceUnavailable, "")
+	if r.body["postgres"] != "ok" || r.body["nats"] != "not connected" {
+		t.Errorf("readyz: %s", r.raw)
+	}
+}
+
+// bodyRoute is a well-formed request for each operation that takes a body,
+// by someone who may send it.
+type bodyRoute struct {
+	who  string
+	body map[string]any
+}
+
+// The id is of a draft submitted for them, which the routes name.
+func bodyRoutes(h *harness) (int64, map[string]bodyRoute) {
+	draft := h.submit("有正文的请求")
+	id := itoa(draft)
+	return draft, map[string]bodyRoute{
+		"POST /api/v1/drafts":                      {"officer", draftBody("新稿")},
+		"PUT /api/v1/drafts/" + id:                 {"officer", draftBody("修改")},
+		"POST /api/v1/drafts/" + id + "/decisions": {"head", map[string]any{"stage": "compliance", "revision": 1, "decision": "approve"}},
+		"POST /api/v1/drafts/" + id + "/withdraw":  {"admin", map[string]any{"reason": "撤回"}},
+		"POST /api/v1/departments":                 {"admin", map[string]any{"name": "新科室"}},
+		"POST /api/v1/users":                       {"admin", map[string]any{"name": "新人", "roles": []string{"officer"}}},
+		"PUT /api/v1/wordlist":                     {"admin", map[string]any{"words": []string{"绝密"}}},
+		"PUT /api/v1/policy":                       {"admin", map[string]any{"person_stages": []string{}}},
+	}
+}
+
+// concrete writes a documented path with its parameters filled in.
+func concrete(path, id string) string {
+	return strings.ReplaceAll(path, "{id}", id)
+}
+
+// TestEveryRouteNeedsToken: every authenticated operation of the document
+// answers 401 without a token, and with a token nobody has.
+func TestEveryRouteNeedsToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	draft, bodies := bodyRoutes(h)
+	id := itoa(draft)
+	doc, _ := contract(t)
+	n := 0
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.Security != nil && len(*op.Security) == 0 {
+				continue // public: /healthz, /readyz, the document
+			}
+			n++
+			p := concrete(path, id)
+			var body any
+			if op.RequestBody != nil {
+				b, ok := bodies[method+" "+p]
+				if !ok {
+					t.Fatalf("bodyRoutes has no body for %s %s", method, p)
+				}
+				body = b.body
+			}
+			r := h.want(h.doInvalid(method, p, "", body), http.StatusUnauthorized, "unauthorized")
+			if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="sanshen"` {
+				t.Errorf("%s %s without a token: WWW-Authenticate %q", method, p, got)
+			}
+			r = h.want(h.do(method, p, "bogus", body), http.StatusUnauthorized, "invalid_token")
+			if got := r.header.Get("WWW-Authenticate"); !strings.Contains(got, `error="invalid_token"`) {
+				t.Errorf("%s %s with a bad token: WWW-Authenticate %q", method, p, got)
+			}
+		}
+	}
+	if n < 16 {
+		t.Errorf("only %d authenticated operations in the document", n)
+	}
+	if c := h.draftCount(); c != 1 {
+		t.Errorf("%d drafts after unauthenticated requests, want the one from setup", c)
+	}
+}
+
+// TestBodyTooLarge: a body over SANSHEN_MAX_BODY_BYTES gets 413 on every
+// operation that takes one, whether its length is announced (refused before
+// reading) or not (chunked: refused when the limit is reached), and nothing
+// is written. The bodies are valid JSON, padded with whitespace.
+func TestBodyTooLarge(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	draft, routes := bodyRoutes(h)
+	doc, _ := contract(t)
+	withBody := 0
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.RequestBody != nil {
+				withBody++
+			}
+		}
+	}
+	if withBody != len(routes) {
+		t.Fatalf("the document has %d operations with a body, bodyRoutes %d", withBody, len(routes))
+	}
+	var departments, words int
+	count := func() (int, int) {
+		d := h.want(h.do("GET", "/api/v1/departments", "admin", nil), http.StatusOK, "")
+		w := h.want(h.do("GET", "/api/v1/wordlist", "admin", nil), http.StatusOK, "")
+		return len(d.body["departments"].([]any)), int(w.body["version"].(float64))
+	}
+	departments, words = count()
+	for route, b := range routes {
+		method, path, _ := strings.Cut(route, " ")
+		j, _ := json.Marshal(b.body)
+		big := append(j, []byte(strings.Repeat(" ", maxBody))...)
+		h.want(h.do(method, path, b.who, big), http.StatusRequestEntityTooLarge, "body_too_large")
+
+		req := h.request(method, path, b.who, big)
+		req.ContentLength = -1 // sent chunked: the server finds out while reading
+		r := h.send(req, expectation{})
+		if r.status != http.StatusRequestEntityTooLarge || r.errCode() != "body_too_large" {
+			t.Errorf("%s chunked: %d %s", route, r.status, r.raw)
+		}
+	}
+	if d, w := count(); d != departments || w != words || h.draftCount() != 1 {
+		t.Errorf("bodies over the limit wrote something: %d departments (was %d), word list version %d (was %d), %d drafts",
+			d, departments, w, words, h.draftCount())
+	}
+	if d := h.draft(draft); d.Revision != 1 || d.StepDone {
+		t.Errorf("the draft changed: %+v", d)
+	}
+}
