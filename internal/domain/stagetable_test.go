@@ -171,4 +171,3 @@ func queueDepthLabels(t *testing.T) []string {
 	}
 	return out
 }
-
