@@ -29,6 +29,13 @@ func (p permanent) Unwrap() error { return p.err }
 // Permanent wraps err so the message is dead-lettered at once instead of retried.
 func Permanent(err error) error { return permanent{err} }
 
+// IsPermanent reports whether err (or an error it wraps) was made by
+// Permanent: the loop dead-letters its message at once.
+func IsPermanent(err error) bool {
+	var p permanent
+	return errors.As(err, &p)
+}
+
 // Handler does the work of one message. It must be idempotent and must
 // commit its transaction before returning nil: the loop acks after it returns.
 type Handler func(ctx context.Context, w work.Item) error

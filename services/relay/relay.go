@@ -56,7 +56,7 @@ type Relay struct {
 // Run relays and sweeps until ctx ends.
 func (r *Relay) Run(ctx context.Context) error {
 	if r.BatchSize <= 0 {
-		r.BatchSize = 256
+		r.BatchSize = defaultBatchSize
 	}
 	if r.SweepAfter <= 0 {
 		r.SweepAfter = 30 * time.Second
@@ -140,7 +140,13 @@ func (r *Relay) listen(ctx context.Context, wake chan<- struct{}, listening chan
 }
 
 // drain relays batches until no row at least grace old is left.
+// defaultBatchSize is the outbox rows a relay transaction takes unless told.
+const defaultBatchSize = 256
+
 func (r *Relay) drain(ctx context.Context, grace time.Duration) {
+	if r.BatchSize <= 0 {
+		r.BatchSize = defaultBatchSize // as Run sets it; a zero would never end the loop
+	}
 	for ctx.Err() == nil {
 		n, err := r.Store.RelayOutbox(ctx, r.BatchSize, grace, func(rows []store.OutboxRow) ([]int64, error) {
 			return publish(ctx, r.JS, rows, r.AfterPublish)

@@ -1,0 +1,9 @@
+package publisher_test
+
+import (
+	"testing"
+
+	"github.com/sanshen-gov/sanshen/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
