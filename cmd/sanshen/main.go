@@ -39,22 +39,26 @@ Run:
 
 Operate:
   sanshen migrate                     create the database if missing and apply migrations
-  sanshen departments add --name N    add a department
-  sanshen departments list
-  sanshen users add --name N --role R [--role R] [--department D]... [--password P]
+  sanshen agencies add --slug S --name N --admin A [--admin-password P]
+                                      add an agency (its column: /public/S/) and its first admin; prints the admin's token last
+  sanshen agencies list | rename [--slug S] --name N
+  sanshen departments add --name N [--agency S]    add a department to an agency
+  sanshen departments list [--agency S]
+  sanshen users add --name N --role R [--role R] [--department D]... [--password P] [--agency S]
                                       add a user; prints the API token alone on the last line
+                                      (--agency may be left out while there is one agency)
   sanshen users passwd --name N --password P
                                       set a user's web password (ends their sessions)
   sanshen audit verify [--checkpoint FILE [--public-key HEX]]
                                       verify the audit trail (and that a checkpoint's events are intact)
   sanshen audit checkpoint [--out FILE]
                                       sign and export a checkpoint of every chain head
-  sanshen policy show                 the review settings: the optional stages a person decides
-  sanshen policy set [--person STAGE]...
+  sanshen policy show [--agency S]    an agency's review settings: the optional stages a person decides
+  sanshen policy set [--person STAGE]... [--agency S]
                                       require a person at these optional stages (none: the machine checks decide them)
   sanshen deadletters list
   sanshen deadletters replay ID
-  sanshen publications list           publications that failed or whose outcome is unknown
+  sanshen publications list [--agency S]   publications that failed or whose outcome is unknown
   sanshen publications resolve --draft ID --channel C (--delivered --url U | --failed) --note TEXT
                                       record what a person found on the channel (audited)
   sanshen bench [-n N] [-c C] [-json]   measure the pipeline against this machine's ceilings (docs/performance.md)
@@ -108,6 +112,8 @@ func run(args []string, out io.Writer) error {
 			return err
 		}
 		return withStore(ctx, cfg, log, func(s *store.Store) error { return s.Migrate(ctx) })
+	case "agencies":
+		return agencies(ctx, cfg, log, rest, out)
 	case "departments":
 		return departments(ctx, cfg, log, rest, out)
 	case "users":
@@ -170,13 +176,104 @@ func withStore(ctx context.Context, cfg config.Config, log *slog.Logger, fn func
 	return fn(s)
 }
 
-// cliActor is who the audit trail records for operations run from the shell.
-func cliActor() domain.Actor {
+// cliActor is who the audit trail records for operations run from the
+// shell: the operator of the installation, acting for agency agencyID.
+func cliActor(agencyID int64) domain.Actor {
 	name := "cli"
 	if u := os.Getenv("USER"); u != "" {
 		name = "cli:" + u
 	}
-	return domain.Actor{Name: name, Roles: []domain.Role{domain.RoleAdmin}}
+	return domain.Actor{Name: name, AgencyID: agencyID, Roles: []domain.Role{domain.RoleAdmin, domain.RolePlatformAdmin}}
+}
+
+// agencyFlag is the --agency SLUG every command that acts for an agency takes.
+func agencyFlag(fs *flag.FlagSet) *string {
+	return fs.String("agency", "", "the agency's slug (may be left out while there is one agency)")
+}
+
+// resolveAgency finds the agency a command acts for: the one named, or the
+// only one there is.
+func resolveAgency(ctx context.Context, s *store.Store, slug string) (store.Agency, error) {
+	if slug != "" {
+		a, err := s.AgencyBySlug(ctx, slug)
+		if errors.Is(err, store.ErrNotFound) {
+			return a, fmt.Errorf("no agency %q; see sanshen agencies list", slug)
+		}
+		return a, err
+	}
+	as, err := s.Agencies(ctx)
+	if err != nil {
+		return store.Agency{}, err
+	}
+	if len(as) == 1 {
+		return as[0], nil
+	}
+	slugs := make([]string, len(as))
+	for i, a := range as {
+		slugs[i] = a.Slug
+	}
+	return store.Agency{}, fmt.Errorf("there are %d agencies: name one with --agency (%s)", len(as), strings.Join(slugs, ", "))
+}
+
+// agencies adds and lists agencies.
+func agencies(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("agencies needs a subcommand: add, list or rename")
+	}
+	fs := flag.NewFlagSet("agencies "+args[0], flag.ContinueOnError)
+	slug := fs.String("slug", "", "the agency's slug: its public column is /public/SLUG/ (lowercase ASCII letters, digits, hyphens)")
+	name := fs.String("name", "", "the agency's name, e.g. 东城区建国门街道办事处")
+	admin := fs.String("admin", "", "add: the name of its first admin, who gets an API token")
+	password := fs.String("admin-password", "", "add: a web password for that admin (optional)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		switch args[0] {
+		case "list":
+			as, err := s.Agencies(ctx)
+			if err != nil {
+				return err
+			}
+			for _, a := range as {
+				fmt.Fprintf(out, "%d\t%s\t%s\n", a.ID, a.Slug, a.Name)
+			}
+			return nil
+		case "add":
+			if *slug == "" || strings.TrimSpace(*name) == "" || *admin == "" {
+				return errors.New("agencies add needs --slug, --name and --admin")
+			}
+			nu, err := api.ResolveNewUser(ctx, s, 0, *admin, []string{string(domain.RoleAdmin)}, nil)
+			if err != nil {
+				return err
+			}
+			if *password != "" {
+				if nu.PasswordHash, err = api.HashPassword(*password); err != nil {
+					return err
+				}
+			}
+			a, u, token, err := s.AddAgency(ctx, cliActor(0), *slug, strings.TrimSpace(*name), nu)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "agency %d %s %s; its public column is /public/%s/\nadmin %d %s\n%s\n", a.ID, a.Slug, a.Name, a.Slug, u.ID, u.Name, token)
+			return nil
+		case "rename":
+			a, err := resolveAgency(ctx, s, *slug)
+			if err != nil {
+				return err
+			}
+			if strings.TrimSpace(*name) == "" {
+				return errors.New("agencies rename needs --name")
+			}
+			if err := s.RenameAgency(ctx, cliActor(a.ID), a.ID, strings.TrimSpace(*name)); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "agency %s is now %s\n", a.Slug, strings.TrimSpace(*name))
+			return nil
+		}
+		return fmt.Errorf("unknown agencies subcommand %q", args[0])
+	})
 }
 
 // stageNames lists domain.StageTable's stages for help and errors.
@@ -184,6 +281,15 @@ var stageNames = func() string {
 	var names []string
 	for _, st := range domain.Stages() {
 		names = append(names, string(st))
+	}
+	return strings.Join(names, ", ")
+}()
+
+// roleNames lists the roles a person can be given.
+var roleNames = func() string {
+	var names []string
+	for _, r := range domain.Roles {
+		names = append(names, string(r))
 	}
 	return strings.Join(names, ", ")
 }()
@@ -207,24 +313,29 @@ func departments(ctx context.Context, cfg config.Config, log *slog.Logger, args 
 		return errors.New("departments needs a subcommand: add or list")
 	}
 	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		fs := flag.NewFlagSet("departments "+args[0], flag.ContinueOnError)
+		name := fs.String("name", "", "the department's name")
+		slug := agencyFlag(fs)
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		a, err := resolveAgency(ctx, s, *slug)
+		if err != nil {
+			return err
+		}
 		switch args[0] {
 		case "add":
-			fs := flag.NewFlagSet("departments add", flag.ContinueOnError)
-			name := fs.String("name", "", "the department's name")
-			if err := fs.Parse(args[1:]); err != nil {
-				return err
-			}
 			if strings.TrimSpace(*name) == "" {
 				return errors.New("departments add needs --name")
 			}
-			d, err := s.AddDepartment(ctx, cliActor(), strings.TrimSpace(*name))
+			d, err := s.AddDepartment(ctx, cliActor(a.ID), strings.TrimSpace(*name))
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "department %d %s\n", d.ID, d.Name)
 			return nil
 		case "list":
-			ds, err := s.Departments(ctx)
+			ds, err := s.Departments(ctx, a.ID)
 			if err != nil {
 				return err
 			}
@@ -248,13 +359,18 @@ func users(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	name := fs.String("name", "", "the user's name")
 	password := fs.String("password", "", "a password for the web sign-in (optional)")
 	var roles, depts multi
-	fs.Var(&roles, "role", "a role (repeatable): officer, dept_head, confidentiality, admin, auditor")
-	fs.Var(&depts, "department", "a department name (repeatable)")
+	fs.Var(&roles, "role", "a role (repeatable): "+roleNames)
+	fs.Var(&depts, "department", "a department name of the agency (repeatable)")
+	slug := agencyFlag(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	return withStore(ctx, cfg, log, func(s *store.Store) error {
-		nu, err := api.ResolveNewUser(ctx, s, *name, roles, depts)
+		a, err := resolveAgency(ctx, s, *slug)
+		if err != nil {
+			return err
+		}
+		nu, err := api.ResolveNewUser(ctx, s, a.ID, *name, roles, depts)
 		if err != nil {
 			return err
 		}
@@ -263,7 +379,7 @@ func users(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 				return err
 			}
 		}
-		u, token, err := s.AddUser(ctx, cliActor(), nu)
+		u, token, err := s.AddUser(ctx, cliActor(a.ID), nu)
 		if err != nil {
 			return err
 		}
@@ -289,7 +405,7 @@ func passwd(ctx context.Context, cfg config.Config, log *slog.Logger, args []str
 		if err != nil {
 			return fmt.Errorf("user %q: %w", *name, err)
 		}
-		if err := s.SetPassword(ctx, cliActor(), u.ID, hash); err != nil {
+		if err := s.SetPassword(ctx, cliActor(u.AgencyID), u.ID, hash); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "password set for %s; their sessions were signed out\n", u.Name)
@@ -393,7 +509,7 @@ func deadletters(ctx context.Context, cfg config.Config, log *slog.Logger, args 
 	return withStore(ctx, cfg, log, func(s *store.Store) error {
 		switch args[0] {
 		case "list":
-			ds, err := s.DeadLetters(ctx, 500)
+			ds, err := s.DeadLetters(ctx, cliActor(0), 500) // the operator sees every agency's
 			if err != nil {
 				return err
 			}
@@ -413,7 +529,7 @@ func deadletters(ctx context.Context, cfg config.Config, log *slog.Logger, args 
 			if err != nil {
 				return fmt.Errorf("%q is not a dead-letter id", args[1])
 			}
-			d, err := s.ReplayDeadLetter(ctx, cliActor(), id)
+			d, err := s.ReplayDeadLetter(ctx, cliActor(0), id)
 			if err != nil {
 				return err
 			}
@@ -431,7 +547,16 @@ func publications(ctx context.Context, cfg config.Config, log *slog.Logger, args
 	return withStore(ctx, cfg, log, func(s *store.Store) error {
 		switch args[0] {
 		case "list":
-			ps, err := s.OpenPublications(ctx)
+			fs := flag.NewFlagSet("publications list", flag.ContinueOnError)
+			slug := agencyFlag(fs)
+			if err := fs.Parse(args[1:]); err != nil {
+				return err
+			}
+			a, err := resolveAgency(ctx, s, *slug)
+			if err != nil {
+				return err
+			}
+			ps, err := s.OpenPublications(ctx, a.ID)
 			if err != nil {
 				return err
 			}
@@ -456,7 +581,11 @@ func publications(ctx context.Context, cfg config.Config, log *slog.Logger, args
 			if !domain.Channel(*channel).Valid() || *draft <= 0 || strings.TrimSpace(*note) == "" {
 				return errors.New("publications resolve needs --draft, --channel (" + channelNames + ") and --note")
 			}
-			if err := s.ResolvePublication(ctx, cliActor(), *draft, domain.Channel(*channel), *delivered, *url, *note); err != nil {
+			d, err := s.Draft(ctx, *draft)
+			if err != nil {
+				return fmt.Errorf("draft %d: %w", *draft, err)
+			}
+			if err := s.ResolvePublication(ctx, cliActor(d.AgencyID), *draft, domain.Channel(*channel), *delivered, *url, *note); err != nil {
 				return err
 			}
 			fmt.Fprintf(out, "draft %d %s resolved\n", *draft, *channel)
@@ -474,10 +603,21 @@ func policyCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 	for _, st := range domain.OptionalPeople() {
 		optional = append(optional, string(st))
 	}
+	fs := flag.NewFlagSet("policy "+args[0], flag.ContinueOnError)
+	var people multi
+	fs.Var(&people, "person", "set: a stage at which a person decides after the machine checks (repeatable): "+strings.Join(optional, ", "))
+	slug := agencyFlag(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
 	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		a, err := resolveAgency(ctx, s, *slug)
+		if err != nil {
+			return err
+		}
 		switch args[0] {
 		case "show":
-			p, err := s.Policy(ctx)
+			p, err := s.Policy(ctx, a.ID)
 			if err != nil {
 				return err
 			}
@@ -486,20 +626,14 @@ func policyCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 			}
 			return nil
 		case "set":
-			fs := flag.NewFlagSet("policy set", flag.ContinueOnError)
-			var people multi
-			fs.Var(&people, "person", "a stage at which a person decides after the machine checks (repeatable): "+strings.Join(optional, ", "))
-			if err := fs.Parse(args[1:]); err != nil {
-				return err
-			}
 			var p domain.Policy
 			for _, st := range people {
 				p.People = append(p.People, domain.Stage(st))
 			}
-			if err := s.SetPolicy(ctx, cliActor(), p); err != nil {
+			if err := s.SetPolicy(ctx, cliActor(a.ID), p); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "policy set: person at %v\n", []string(people))
+			fmt.Fprintf(out, "policy of %s set: person at %v\n", a.Slug, []string(people))
 			return nil
 		}
 		return fmt.Errorf("unknown policy subcommand %q", args[0])

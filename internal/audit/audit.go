@@ -46,18 +46,29 @@ func (h *Hex) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// SystemChain holds events that belong to no draft: users, departments, sign-ins.
+// SystemChain holds the platform's events, which belong to no draft and no
+// agency: agencies created, the platform-wide word list, failed sign-ins of
+// unknown names. (Before agencies it held every agency-level event; those
+// stay where they were.)
 const SystemChain = "system"
 
 // DraftChain names a draft's chain.
 func DraftChain(draftID int64) string { return "draft/" + strconv.FormatInt(draftID, 10) }
 
+// AgencyChain names the chain of an agency's events that belong to no
+// draft: its people, departments, settings, word-list additions, sign-ins.
+func AgencyChain(agencyID int64) string { return "agency/" + strconv.FormatInt(agencyID, 10) }
+
 // Event is one audited act.
 type Event struct {
-	Seq           int64     `json:"seq"`
-	Chain         string    `json:"chain"`
-	Index         int64     `json:"index"` // 1-based position in its chain
-	DraftID       int64     `json:"draft_id,omitempty"`
+	Seq     int64  `json:"seq"`
+	Chain   string `json:"chain"`
+	Index   int64  `json:"index"` // 1-based position in its chain
+	DraftID int64  `json:"draft_id,omitempty"`
+	// AgencyID is the agency the event belongs to (0: the platform's). It
+	// is stored beside the event, not sealed in its hash: chains and
+	// hashes sealed before agencies existed stay valid.
+	AgencyID      int64     `json:"agency_id,omitempty"`
 	ActorID       int64     `json:"actor_id,omitempty"`
 	Actor         string    `json:"actor"`
 	Role          string    `json:"role"`

@@ -16,10 +16,11 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
-// WordSource gives the current sensitive-word matcher; the list is edited
-// by admins and versioned, so it is looked up at each step.
+// WordSource gives the current sensitive-word matchers of an agency (the
+// platform's list and the agency's additions); the lists are edited by
+// admins and versioned, so they are looked up at each step.
 type WordSource interface {
-	Matcher(ctx context.Context) (*words.Matcher, error)
+	Matchers(ctx context.Context, agencyID int64) ([]*words.Matcher, error)
 }
 
 // Runner holds what the checks need besides the draft.
@@ -34,8 +35,8 @@ func NewRunner() *Runner {
 	return &Runner{Calendar: calendar.Official(), Now: time.Now}
 }
 
-// Run returns the findings of stage for content.
-func (r *Runner) Run(ctx context.Context, stage domain.Stage, c domain.Content) ([]domain.Finding, error) {
+// Run returns the findings of stage for content of agency agencyID.
+func (r *Runner) Run(ctx context.Context, stage domain.Stage, agencyID int64, c domain.Content) ([]domain.Finding, error) {
 	var fs []domain.Finding
 	switch stage {
 	case domain.StageCompleteness:
@@ -46,11 +47,13 @@ func (r *Runner) Run(ctx context.Context, stage domain.Stage, c domain.Content) 
 	case domain.StageConfidentiality:
 		fs = append(fs, confidentiality.Check(c)...)
 		if r.Words != nil {
-			m, err := r.Words.Matcher(ctx)
+			ms, err := r.Words.Matchers(ctx, agencyID)
 			if err != nil {
 				return nil, err
 			}
-			fs = append(fs, words.Check(m, c)...)
+			for _, m := range ms {
+				fs = append(fs, words.Check(m, c)...)
+			}
 		}
 	}
 	for i := range fs {

@@ -44,7 +44,7 @@ func BenchmarkRunAllStages(b *testing.B) {
 				c := corpus[i%len(corpus)].content
 				i++
 				for _, st := range s.stages {
-					if _, err := r.Run(ctx, st, c); err != nil {
+					if _, err := r.Run(ctx, st, 1, c); err != nil {
 						b.Fatal(err)
 					}
 				}

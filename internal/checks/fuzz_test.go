@@ -84,11 +84,11 @@ func checkRun(t *testing.T, r *checks.Runner, c domain.Content) {
 	t.Helper()
 	ctx := context.Background()
 	for _, st := range stages {
-		fs, err := r.Run(ctx, st, c)
+		fs, err := r.Run(ctx, st, 1, c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if again, _ := r.Run(ctx, st, c); !slices.Equal(fs, again) {
+		if again, _ := r.Run(ctx, st, 1, c); !slices.Equal(fs, again) {
 			t.Fatalf("stage %s finds %+v, then %+v on %+v", st, fs, again, c)
 		}
 		for _, f := range fs {

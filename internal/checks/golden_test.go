@@ -126,13 +126,15 @@ func goldenRunner(tb testing.TB) *checks.Runner {
 
 type staticWords struct{ m *words.Matcher }
 
-func (s staticWords) Matcher(context.Context) (*words.Matcher, error) { return s.m, nil }
+func (s staticWords) Matchers(context.Context, int64) ([]*words.Matcher, error) {
+	return []*words.Matcher{s.m}, nil
+}
 
 // runAll returns the findings of every stage on d, in stage order.
 func runAll(t *testing.T, r *checks.Runner, d draft) []goldenFinding {
 	out := []goldenFinding{}
 	for _, st := range stages {
-		fs, err := r.Run(context.Background(), st, d.content)
+		fs, err := r.Run(context.Background(), st, 1, d.content)
 		if err != nil {
 			t.Fatalf("case %q, stage %s: %v", d.id, st, err)
 		}

@@ -46,12 +46,15 @@ const (
 	RoleConfidentiality Role = "confidentiality"
 	RoleAdmin           Role = "admin"
 	RoleAuditor         Role = "auditor"
+	// RolePlatformAdmin creates agencies and their first admin; it gives no
+	// power inside an agency.
+	RolePlatformAdmin Role = "platform_admin"
 	// RoleSystem is the machine: the stage workers, the relay and the publisher.
 	RoleSystem Role = "system"
 )
 
 // Roles lists the roles a person can be given.
-var Roles = []Role{RoleOfficer, RoleDeptHead, RoleConfidentiality, RoleAdmin, RoleAuditor}
+var Roles = []Role{RoleOfficer, RoleDeptHead, RoleConfidentiality, RoleAdmin, RoleAuditor, RolePlatformAdmin}
 
 // Valid reports whether r is a role a person can hold.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }

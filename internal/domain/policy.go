@@ -29,6 +29,8 @@ const (
 	RuleDepartmentChange  Rule = "department_change"  // a revision keeps its draft's department
 	RuleNoPerson          Rule = "no_person_at_stage" // the machine checks decide this stage here
 	RuleInvalidPolicy     Rule = "invalid_policy"     // a policy StageTable does not allow
+	RuleAgency            Rule = "agency_scope"       // another agency's draft, people or settings
+	RuleInvalidSlug       Rule = "invalid_slug"       // an agency's public name
 )
 
 // Refusal is an action refused by a rule.
@@ -48,7 +50,7 @@ func (r *Refusal) Conflict() bool {
 // Invalid reports whether the refusal is about the request's content.
 func (r *Refusal) Invalid() bool {
 	switch r.Rule {
-	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText, RuleDepartmentChange, RuleInvalidPolicy:
+	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText, RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug:
 		return true
 	}
 	return false
@@ -58,10 +60,12 @@ func refuse(rule Rule, format string, args ...any) error {
 	return &Refusal{Rule: rule, Message: fmt.Sprintf(format, args...)}
 }
 
-// Actor is who is asking: a person, or the system.
+// Actor is who is asking: a person, or the system. A person belongs to one
+// agency; their departments are that agency's.
 type Actor struct {
 	ID          int64
 	Name        string
+	AgencyID    int64
 	Roles       []Role
 	Departments []int64
 }
@@ -82,6 +86,7 @@ type PastDecision struct {
 // DraftFacts is what the rules need to know about a draft.
 type DraftFacts struct {
 	AuthorID     int64
+	AgencyID     int64
 	DepartmentID int64
 	State        State
 	Revision     int
@@ -102,7 +107,7 @@ func (d DraftFacts) PersonDecides(sp StageSpec) bool {
 // hold the role of a stage a person decides, and the draft is in its scope.
 func (d DraftFacts) reviews(a Actor) bool {
 	for _, sp := range StageTable {
-		if a.Has(sp.Decider) && d.PersonDecides(sp) && sp.InScope(a, d.DepartmentID) {
+		if a.Has(sp.Decider) && d.PersonDecides(sp) && sp.InScope(a, d.AgencyID, d.DepartmentID) {
 			return true
 		}
 	}
@@ -119,9 +124,13 @@ type DecisionRequest struct {
 }
 
 // CanView reports whether the actor may read the draft at all: its author,
-// admins, auditors and its reviewers (StageTable's roles and scopes). Scope
-// lives here, so the API, the web pages and the queue ask one place.
+// its agency's admins and auditors, and its reviewers (StageTable's roles
+// and scopes). Scope lives here, so the API, the web pages and the queue
+// ask one place. Nobody sees another agency's drafts.
 func CanView(a Actor, d DraftFacts) error {
+	if a.AgencyID != d.AgencyID {
+		return refuse(RuleNotVisible, "the draft belongs to another agency")
+	}
 	if a.ID == d.AuthorID || a.Has(RoleAdmin) || a.Has(RoleAuditor) || d.reviews(a) {
 		return nil
 	}
@@ -129,21 +138,57 @@ func CanView(a Actor, d DraftFacts) error {
 }
 
 // CanViewAudit reports whether the actor may read a draft's audit events:
-// auditors, admins and the draft's reviewers.
+// its agency's auditors and admins, and the draft's reviewers.
 func CanViewAudit(a Actor, d DraftFacts) error {
-	if a.Has(RoleAdmin) || a.Has(RoleAuditor) || d.reviews(a) {
+	if a.AgencyID == d.AgencyID && (a.Has(RoleAdmin) || a.Has(RoleAuditor) || d.reviews(a)) {
 		return nil
 	}
-	return refuse(RuleNotVisible, "only auditors, admins and the draft's reviewers may read its audit trail")
+	return refuse(RuleNotVisible, "only the agency's auditors and admins and the draft's reviewers may read its audit trail")
 }
 
-// CanSubmit reports whether the actor may submit a new draft for department dept.
+// CanSubmit reports whether the actor may submit a new draft for department
+// dept. A person's departments are their own agency's (the store holds to
+// it), so the draft is their agency's too.
 func CanSubmit(a Actor, dept int64) error {
 	if !a.Has(RoleOfficer) {
 		return refuse(RuleRole, "submitting drafts needs the officer role")
 	}
 	if !a.InDepartment(dept) {
 		return refuse(RuleDepartment, "you may only submit drafts for your own departments")
+	}
+	return nil
+}
+
+// CanManage reports whether the actor may manage agency agency: its
+// departments, people, word-list additions, review settings, withdrawals and
+// publications. Only that agency's admins may.
+func CanManage(a Actor, agency int64) error {
+	if !a.Has(RoleAdmin) {
+		return refuse(RuleRole, "this needs the admin role")
+	}
+	if a.AgencyID != agency {
+		return refuse(RuleAgency, "you manage only your own agency")
+	}
+	return nil
+}
+
+// CanAudit reports whether the actor may read agency agency's trail as a
+// whole: its auditors and admins.
+func CanAudit(a Actor, agency int64) error {
+	if !a.Has(RoleAuditor) && !a.Has(RoleAdmin) {
+		return refuse(RuleRole, "this needs the auditor or admin role")
+	}
+	if a.AgencyID != agency {
+		return refuse(RuleAgency, "you audit only your own agency")
+	}
+	return nil
+}
+
+// CanManagePlatform reports whether the actor may create agencies, give
+// them their first admin, and keep the platform-wide word list.
+func CanManagePlatform(a Actor) error {
+	if !a.Has(RolePlatformAdmin) {
+		return refuse(RuleRole, "this needs the platform_admin role")
 	}
 	return nil
 }
@@ -173,7 +218,7 @@ func CanReviseInto(a Actor, d DraftFacts, dept int64) error {
 
 // CanWithdraw reports whether the actor may withdraw a published draft.
 func CanWithdraw(a Actor, d DraftFacts, reason string) error {
-	if !a.Has(RoleAdmin) && !(a.Has(RoleDeptHead) && a.InDepartment(d.DepartmentID)) {
+	if a.AgencyID != d.AgencyID || !a.Has(RoleAdmin) && !(a.Has(RoleDeptHead) && a.InDepartment(d.DepartmentID)) {
 		return refuse(RuleRole, "withdrawing needs the admin role or the head of the draft's department")
 	}
 	if d.State != StatePublished {
@@ -196,7 +241,7 @@ func MayDecideStage(a Actor, d DraftFacts, s Stage) error {
 	if !a.Has(sp.Decider) {
 		return refuse(RuleRole, "deciding stage %q needs the %s role", s, sp.Decider)
 	}
-	if !sp.InScope(a, d.DepartmentID) {
+	if !sp.InScope(a, d.AgencyID, d.DepartmentID) {
 		return refuse(RuleDepartment, "the draft belongs to a department that is not yours")
 	}
 	if a.ID == d.AuthorID {
@@ -244,4 +289,25 @@ func Authorize(a Actor, d DraftFacts, req DecisionRequest) (State, error) {
 		}
 	}
 	return Next(d.State, ActionFor(req.Decision))
+}
+
+// ReservedSlugs are the names under /public/ that are not agencies' columns.
+var ReservedSlugs = []string{"items", "feed.json", "transparency", "static", "search", "all"}
+
+// ValidSlug reports whether slug can name an agency's public column:
+// lowercase ASCII letters, digits and hyphens, starting with a letter, 2 to
+// 40 characters, and not one of ReservedSlugs.
+func ValidSlug(slug string) error {
+	if len(slug) < 2 || len(slug) > 40 || slug[0] < 'a' || slug[0] > 'z' {
+		return refuse(RuleInvalidSlug, "the slug %q must be 2 to 40 lowercase ASCII letters, digits or hyphens, starting with a letter", slug)
+	}
+	for _, c := range slug {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return refuse(RuleInvalidSlug, "the slug %q must be 2 to 40 lowercase ASCII letters, digits or hyphens, starting with a letter", slug)
+		}
+	}
+	if slices.Contains(ReservedSlugs, slug) {
+		return refuse(RuleInvalidSlug, "the slug %q is reserved for the public site's own pages", slug)
+	}
+	return nil
 }

@@ -32,8 +32,7 @@ type Scope string
 const (
 	// ScopeDepartment: the drafts of the reviewer's own departments.
 	ScopeDepartment Scope = "department"
-	// ScopeAgency: every department's drafts (of the agency; today one
-	// agency is the whole installation).
+	// ScopeAgency: every department's drafts of the reviewer's agency.
 	ScopeAgency Scope = "agency"
 )
 
@@ -148,8 +147,7 @@ func MachineStates() []State {
 	return append(out, StatePublishing)
 }
 
-// Policy is an agency's choices that the lifecycle follows. Today one
-// policy serves the installation.
+// Policy is an agency's choices that the lifecycle follows.
 type Policy struct {
 	// People are the stages of PersonIfRequired at which the agency
 	// requires a person's decision (the initial reviewer at stage 1).
@@ -208,8 +206,9 @@ func QueueStages(a Actor, p Policy) []Stage {
 	return out
 }
 
-// InScope reports whether the draft of department dept is within what
-// actor a reviews at stage sp.
-func (sp StageSpec) InScope(a Actor, dept int64) bool {
-	return sp.Scope == ScopeAgency || a.InDepartment(dept)
+// InScope reports whether the draft of department dept of agency agency is
+// within what actor a reviews at stage sp: always their own agency's, and
+// their own departments' where the stage's scope is the department.
+func (sp StageSpec) InScope(a Actor, agency, dept int64) bool {
+	return a.AgencyID == agency && (sp.Scope == ScopeAgency || a.InDepartment(dept))
 }

@@ -78,7 +78,7 @@ func TestAnnouncerHearsWhatCommitted(t *testing.T) {
 	conn := listen(t, s)
 	ds := officeIn(t, s, 3)
 	ws := []work.Item{stage1(ds[0]), stage1(ds[1]), {DraftID: ds[2].ID, Revision: 2, State: domain.StateCompleteness}}
-	s.CompleteChecksBatch(ctx, ws, func(work.Item, domain.Content) ([]domain.Finding, error) { return nil, nil })
+	s.CompleteChecksBatch(ctx, ws, func(work.Item, int64, domain.Content) ([]domain.Finding, error) { return nil, nil })
 
 	if got := firstNotification(t, s, conn); got != store.EventsChannel+" marker" {
 		t.Fatalf("a commit with an Announcer sent a NOTIFY: %s", got)

@@ -13,7 +13,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/testenv"
 )
 
-var admin = domain.Actor{Name: "测试管理员", Roles: []domain.Role{domain.RoleAdmin}}
+var admin = domain.Actor{Name: "测试管理员", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 
 // trail writes a few real events: departments, a user, a submitted draft.
 func trail(t *testing.T) (*store.Store, int64) {
@@ -61,22 +61,22 @@ func mustBreak(t *testing.T, s *store.Store, wantIndex int64, wantProblem string
 		t.Fatalf("tampering not detected: %+v", res)
 	}
 	b := res.Breaks[0]
-	if b.Chain != audit.SystemChain || b.Index != wantIndex || !strings.Contains(b.Problem, wantProblem) {
-		t.Fatalf("break reported at %s, want system chain index %d with %q", b, wantIndex, wantProblem)
+	if b.Chain != audit.AgencyChain(1) || b.Index != wantIndex || !strings.Contains(b.Problem, wantProblem) {
+		t.Fatalf("break reported at %s, want agency/1 chain index %d with %q", b, wantIndex, wantProblem)
 	}
 }
 
 func TestVerifyDetectsChangedEvent(t *testing.T) {
 	t.Parallel()
 	s, _ := trail(t)
-	exec(t, s, `UPDATE audit_events SET comment = '财务科' WHERE chain = 'system' AND idx = 2`)
+	exec(t, s, `UPDATE audit_events SET comment = '财务科' WHERE chain = 'agency/1' AND idx = 2`)
 	mustBreak(t, s, 2, "changed")
 }
 
 func TestVerifyDetectsDeletedEvent(t *testing.T) {
 	t.Parallel()
 	s, _ := trail(t)
-	exec(t, s, `DELETE FROM audit_events WHERE chain = 'system' AND idx = 2`)
+	exec(t, s, `DELETE FROM audit_events WHERE chain = 'agency/1' AND idx = 2`)
 	mustBreak(t, s, 3, "expected index 2")
 }
 
@@ -87,10 +87,10 @@ func TestVerifyDetectsInsertedEvent(t *testing.T) {
 	ctx := context.Background()
 	var idx int64
 	var head []byte
-	if err := s.Pool.QueryRow(ctx, `SELECT idx, hash FROM audit_events WHERE chain = 'system' ORDER BY idx DESC LIMIT 1`).Scan(&idx, &head); err != nil {
+	if err := s.Pool.QueryRow(ctx, `SELECT idx, hash FROM audit_events WHERE chain = 'agency/1' ORDER BY idx DESC LIMIT 1`).Scan(&idx, &head); err != nil {
 		t.Fatal(err)
 	}
-	e := audit.Event{Chain: audit.SystemChain, Actor: "伪造者", Role: "admin", Action: "user_add", Comment: "后门账号", At: time.Now()}
+	e := audit.Event{Chain: audit.AgencyChain(1), Actor: "伪造者", Role: "admin", Action: "user_add", Comment: "后门账号", At: time.Now()}
 	audit.Seal(&e, idx, head)
 	if _, err := s.Pool.Exec(ctx, `INSERT INTO audit_events (chain, idx, actor, role, action, comment, at, prev_hash, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, e.Chain, e.Index, e.Actor, e.Role, e.Action, e.Comment, e.At, e.PrevHash, e.Hash); err != nil {
@@ -99,19 +99,19 @@ func TestVerifyDetectsInsertedEvent(t *testing.T) {
 	mustBreak(t, s, idx+1, "head records")
 	// Inserted in the middle, it breaks the links instead.
 	s2, _ := trail(t)
-	exec(t, s2, `UPDATE audit_events SET idx = idx + 100 WHERE chain = 'system' AND idx >= 3`)
-	exec(t, s2, `UPDATE audit_events SET idx = idx - 99 WHERE chain = 'system' AND idx >= 103`)
+	exec(t, s2, `UPDATE audit_events SET idx = idx + 100 WHERE chain = 'agency/1' AND idx >= 3`)
+	exec(t, s2, `UPDATE audit_events SET idx = idx - 99 WHERE chain = 'agency/1' AND idx >= 103`)
 	exec(t, s2, `INSERT INTO audit_events (chain, idx, actor, role, action, at, prev_hash, hash)
-		SELECT chain, 3, actor, role, action, at, prev_hash, hash FROM audit_events WHERE chain = 'system' AND idx = 2`)
+		SELECT chain, 3, actor, role, action, at, prev_hash, hash FROM audit_events WHERE chain = 'agency/1' AND idx = 2`)
 	mustBreak(t, s2, 4, "changed") // the first event whose position moved
 }
 
 func TestVerifyDetectsReorderedEvents(t *testing.T) {
 	t.Parallel()
 	s, _ := trail(t)
-	exec(t, s, `UPDATE audit_events SET idx = -2 WHERE chain = 'system' AND idx = 2`)
-	exec(t, s, `UPDATE audit_events SET idx = 2 WHERE chain = 'system' AND idx = 3`)
-	exec(t, s, `UPDATE audit_events SET idx = 3 WHERE chain = 'system' AND idx = -2`)
+	exec(t, s, `UPDATE audit_events SET idx = -2 WHERE chain = 'agency/1' AND idx = 2`)
+	exec(t, s, `UPDATE audit_events SET idx = 2 WHERE chain = 'agency/1' AND idx = 3`)
+	exec(t, s, `UPDATE audit_events SET idx = 3 WHERE chain = 'agency/1' AND idx = -2`)
 	mustBreak(t, s, 3, "")
 }
 

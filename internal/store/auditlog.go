@@ -34,12 +34,12 @@ func appendEvent(ctx context.Context, tx pgx.Tx, e *audit.Event) error {
 }
 
 const eventColumns = `seq, chain, idx, COALESCE(draft_id, 0), COALESCE(actor_id, 0), actor, role, stage, action, revision,
-	content_sha256, reason, comment, at, prev_hash, hash`
+	content_sha256, reason, comment, at, prev_hash, hash, COALESCE(agency_id, 0)`
 
 func scanEvent(r pgx.Row) (audit.Event, error) {
 	var e audit.Event
 	err := r.Scan(&e.Seq, &e.Chain, &e.Index, &e.DraftID, &e.ActorID, &e.Actor, &e.Role, &e.Stage, &e.Action,
-		&e.Revision, &e.ContentSHA256, &e.Reason, &e.Comment, &e.At, &e.PrevHash, &e.Hash)
+		&e.Revision, &e.ContentSHA256, &e.Reason, &e.Comment, &e.At, &e.PrevHash, &e.Hash, &e.AgencyID)
 	e.At = e.At.UTC()
 	return e, err
 }
@@ -89,6 +89,32 @@ func (s *Store) VerifyAll(ctx context.Context) (audit.Result, error) {
 	return v.Result(), nil
 }
 
+// VerifyAgency verifies every chain of one agency: its drafts' chains and
+// its own (agency/ID), each whole, streaming in global order. The default
+// agency's also include the system chain, which held its events before
+// agencies existed.
+func (s *Store) VerifyAgency(ctx context.Context, agencyID int64) (audit.Result, error) {
+	tx, err := s.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return audit.Result{}, fmt.Errorf("error starting verification: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	const chains = `(SELECT 'draft/' || id FROM drafts WHERE agency_id = $1
+		UNION ALL SELECT 'agency/' || $1 UNION ALL SELECT 'system' WHERE $1 = 1)`
+	v := audit.NewVerifier()
+	rows, _ := tx.Query(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE chain IN `+chains+` ORDER BY seq`, agencyID)
+	if err := feed(rows, v); err != nil {
+		return audit.Result{}, err
+	}
+	rows, _ = tx.Query(ctx, `SELECT chain, length, head FROM audit_chains WHERE chain IN `+chains+` AND length > 0`, agencyID)
+	heads, err := pgx.CollectRows(rows, scanHead)
+	if err != nil {
+		return audit.Result{}, fmt.Errorf("error reading audit chain heads: %w", err)
+	}
+	v.CheckHeads(heads)
+	return v.Result(), nil
+}
+
 func feed(rows pgx.Rows, v *audit.Verifier) error {
 	defer rows.Close()
 	for rows.Next() {
@@ -112,13 +138,15 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
+func scanHead(r pgx.CollectableRow) (audit.Head, error) {
+	var h audit.Head
+	return h, r.Scan(&h.Chain, &h.Length, &h.Hash)
+}
+
 // queryHeads reads the recorded chain heads; chain "" means all of them.
 func queryHeads(ctx context.Context, q querier, chain string) ([]audit.Head, error) {
 	rows, _ := q.Query(ctx, `SELECT chain, length, head FROM audit_chains WHERE ($1 = '' OR chain = $1) AND length > 0`, chain)
-	hs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Head, error) {
-		var h audit.Head
-		return h, r.Scan(&h.Chain, &h.Length, &h.Hash)
-	})
+	hs, err := pgx.CollectRows(rows, scanHead)
 	if err != nil {
 		return nil, fmt.Errorf("error reading audit chain heads: %w", err)
 	}

@@ -82,7 +82,7 @@ func TestAuthCacheServesRepeatLookups(t *testing.T) {
 		t.Fatalf("UserByToken = %+v, %v; want user %d", got, err, u.ID)
 	}
 	got.Roles[0] = domain.RoleAdmin // a caller editing its copy
-	if _, err := s.DepartmentByName(ctx, dep.Name); err != nil {
+	if _, err := s.DepartmentByName(ctx, 1, dep.Name); err != nil {
 		t.Fatal(err)
 	}
 
@@ -96,7 +96,7 @@ func TestAuthCacheServesRepeatLookups(t *testing.T) {
 	if !slices.Equal(got.Roles, []domain.Role{domain.RoleOfficer}) {
 		t.Fatalf("cached roles = %v: a caller's edit reached the cache", got.Roles)
 	}
-	if d, err := s.DepartmentByName(ctx, dep.Name); err != nil || d.ID != dep.ID {
+	if d, err := s.DepartmentByName(ctx, 1, dep.Name); err != nil || d.ID != dep.ID {
 		t.Fatalf("second department lookup = %+v, %v: not cached", d, err)
 	}
 
@@ -104,7 +104,7 @@ func TestAuthCacheServesRepeatLookups(t *testing.T) {
 	exec(t, s, `SELECT pg_notify('sanshen_auth', '')`) // = store.AuthChannel
 	testenv.Eventually(t, "the disabled user's token to be refused", tokenGone(s, token))
 	testenv.Eventually(t, "the old department name to be unknown", func() bool {
-		_, err := s.DepartmentByName(ctx, dep.Name)
+		_, err := s.DepartmentByName(ctx, 1, dep.Name)
 		return errors.Is(err, store.ErrNotFound)
 	})
 }
@@ -132,8 +132,8 @@ func TestAuthCacheSeesChangesByHand(t *testing.T) {
 		{"renamed department", `UPDATE departments SET name = '城管局'`,
 			func(s *store.Store, dep store.Department, _ string) func() bool {
 				return func() bool {
-					_, err := s.DepartmentByName(context.Background(), dep.Name)
-					d, err2 := s.DepartmentByName(context.Background(), "城管局")
+					_, err := s.DepartmentByName(context.Background(), 1, dep.Name)
+					d, err2 := s.DepartmentByName(context.Background(), 1, "城管局")
 					return errors.Is(err, store.ErrNotFound) && err2 == nil && d.ID == dep.ID
 				}
 			}},
@@ -147,7 +147,7 @@ func TestAuthCacheSeesChangesByHand(t *testing.T) {
 			if _, err := s.UserByToken(ctx, token); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.DepartmentByName(ctx, dep.Name); err != nil {
+			if _, err := s.DepartmentByName(ctx, 1, dep.Name); err != nil {
 				t.Fatal(err)
 			}
 			exec(t, s, tc.change)

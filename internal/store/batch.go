@@ -49,7 +49,7 @@ type moveSet struct {
 
 type eventColumnsSet struct {
 	chain                                       []string
-	idx, draftID, actorID                       []int64
+	idx, draftID, actorID, agencyID             []int64
 	actor, role, stage, action, reason, comment []string
 	revision                                    []int32
 	content, prev, hash                         [][]byte
@@ -71,7 +71,7 @@ type publicationColumns struct {
 // event seals e onto cur's chain and adds it.
 func (m *moveSet) event(cur *lockedDraft, e audit.Event) {
 	e.Chain = audit.DraftChain(cur.ID)
-	e.DraftID = cur.ID
+	e.DraftID, e.AgencyID = cur.ID, cur.AgencyID
 	m.append(&e, cur.ChainLen, cur.ChainHead)
 	cur.ChainLen, cur.ChainHead = e.Index, e.Hash
 }
@@ -87,6 +87,7 @@ func (m *moveSet) append(e *audit.Event, prevIndex int64, prevHash []byte) {
 	v.chain = append(v.chain, e.Chain)
 	v.idx = append(v.idx, e.Index)
 	v.draftID = append(v.draftID, e.DraftID)
+	v.agencyID = append(v.agencyID, e.AgencyID)
 	v.actorID = append(v.actorID, e.ActorID)
 	v.actor = append(v.actor, e.Actor)
 	v.role = append(v.role, e.Role)
@@ -132,8 +133,14 @@ func (m *moveSet) move(cur *lockedDraft, mv move) {
 	if !mv.stepDone && mv.to.MachineStep() {
 		m.work(work.Item{DraftID: cur.ID, Revision: mv.revision, State: mv.to})
 	}
-	m.notes = append(m.notes, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":%d}`, cur.ID, mv.to, mv.revision))
+	m.notes = append(m.notes, note(cur.ID, cur.AgencyID, mv.to, mv.revision))
 	cur.State, cur.Revision, cur.StepDone = mv.to, mv.revision, mv.stepDone
+}
+
+// note is the live pages' news of one transition; a page hears only its
+// own agency's.
+func note(draftID, agencyID int64, st domain.State, revision int) string {
+	return fmt.Sprintf(`{"draft_id":%d,"agency_id":%d,"state":%q,"revision":%d}`, draftID, agencyID, st, revision)
 }
 
 // work adds an outbox row for w.
@@ -212,20 +219,20 @@ func (m *moveSet) queue(b *pgx.Batch, a Announcer) {
 		// ORDER BY the array position: seq must follow each chain's order.
 		b.Queue(`WITH ev AS (
 			INSERT INTO audit_events (chain, idx, draft_id, actor_id, actor, role, stage, action, revision,
-				content_sha256, reason, comment, at, prev_hash, hash)
+				content_sha256, reason, comment, at, prev_hash, hash, agency_id)
 			SELECT chain, idx, NULLIF(draft_id, 0), NULLIF(actor_id, 0), actor, role, stage, action, revision,
-				content_sha256, reason, comment, at, prev_hash, hash
+				content_sha256, reason, comment, at, prev_hash, hash, NULLIF(agency_id, 0)
 			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
-				$9::int[], $10::bytea[], $11::text[], $12::text[], $13::timestamptz[], $14::bytea[], $15::bytea[])
+				$9::int[], $10::bytea[], $11::text[], $12::text[], $13::timestamptz[], $14::bytea[], $15::bytea[], $19::bigint[])
 				WITH ORDINALITY AS e(chain, idx, draft_id, actor_id, actor, role, stage, action, revision,
-				content_sha256, reason, comment, at, prev_hash, hash, n)
+				content_sha256, reason, comment, at, prev_hash, hash, agency_id, n)
 			ORDER BY n
 			RETURNING seq)
 		UPDATE audit_chains c SET length = h.length, head = h.head
 			FROM unnest($16::text[], $17::bigint[], $18::bytea[]) AS h(chain, length, head)
 			WHERE c.chain = h.chain`,
 			v.chain, v.idx, v.draftID, v.actorID, v.actor, v.role, v.stage, v.action, v.revision, v.content, v.reason,
-			v.comment, v.at, v.prev, v.hash, m.headChain, m.headLen, m.headHash)
+			v.comment, v.at, v.prev, v.hash, m.headChain, m.headLen, m.headHash, v.agencyID)
 	}
 	if len(m.outSubject) > 0 {
 		m.sent = m.sent[:0]
@@ -266,7 +273,7 @@ type lockedWork struct {
 // array, through the primary keys (batchPlans).
 func queueLockDrafts(b *pgx.Batch, ids []int64, plans string) {
 	b.Queue(plans)
-	b.Queue(`SELECT d.id, d.author_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at,
+	b.Queue(`SELECT d.id, d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at,
 			c.length, c.head, r.content_sha256, r.title, r.body, dep.name, r.category, r.channels, r.formed_on,
 			EXISTS (SELECT 1 FROM publications p WHERE p.draft_id = d.id AND p.revision = d.revision), `+policyColumn+`
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
@@ -287,7 +294,7 @@ func readLockDrafts(br pgx.BatchResults) (map[int64]*lockedWork, error) {
 		d := &lockedWork{lockedDraft: &lockedDraft{}}
 		c := &d.content
 		var chans, people []string
-		if err := rows.Scan(&d.ID, &d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt,
+		if err := rows.Scan(&d.ID, &d.AuthorID, &d.AgencyID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt,
 			&d.ChainLen, &d.ChainHead, &d.Content, &c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn,
 			&d.published, &people); err != nil {
 			return nil, fmt.Errorf("error locking drafts: %w", err)
@@ -378,8 +385,9 @@ func (s *Store) batchTx(ctx context.Context, ws []work.Item, step func(i int, cu
 	return errs
 }
 
-// Check is a stage's machine checks of one revision's content.
-type Check func(w work.Item, c domain.Content) ([]domain.Finding, error)
+// Check is a stage's machine checks of one revision's content, of a draft
+// of agency agencyID.
+type Check func(w work.Item, agencyID int64, c domain.Content) ([]domain.Finding, error)
 
 // CompleteChecksBatch runs check on each item whose step is still owed and
 // stores its findings and the draft's move, all in one transaction that
@@ -395,7 +403,7 @@ func (s *Store) CompleteChecksBatch(ctx context.Context, ws []work.Item, check C
 		if !ok {
 			return fmt.Errorf("draft %d is %q, not at a review stage", w.DraftID, cur.State)
 		}
-		findings, err := check(w, cur.content)
+		findings, err := check(w, cur.AgencyID, cur.content)
 		if err != nil {
 			return err
 		}

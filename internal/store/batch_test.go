@@ -69,7 +69,7 @@ func TestCompleteChecksBatchSettlesEachItem(t *testing.T) {
 	}
 	checkErr := errors.New("word list unavailable")
 	var checked []int64
-	errs := s.CompleteChecksBatch(ctx, ws, func(w work.Item, c domain.Content) ([]domain.Finding, error) {
+	errs := s.CompleteChecksBatch(ctx, ws, func(w work.Item, agency int64, c domain.Content) ([]domain.Finding, error) {
 		checked = append(checked, w.DraftID)
 		if c.Title != ds[indexOf(ds, w.DraftID)].Content.Title {
 			t.Errorf("draft %d: the check got the content of another draft: %q", w.DraftID, c.Title)
@@ -112,7 +112,7 @@ func TestCompleteChecksBatchSettlesEachItem(t *testing.T) {
 		t.Fatalf("audit trail after a batch: %+v %v", res, err)
 	}
 	// The same batch again finds nothing owed for the items it wrote.
-	errs = s.CompleteChecksBatch(ctx, ws[:2], func(work.Item, domain.Content) ([]domain.Finding, error) {
+	errs = s.CompleteChecksBatch(ctx, ws[:2], func(work.Item, int64, domain.Content) ([]domain.Finding, error) {
 		t.Error("a check ran for a step already done")
 		return nil, nil
 	})

@@ -28,11 +28,15 @@ type DeadLetter struct {
 	ReplayedAt *time.Time `json:"replayed_at,omitempty"`
 }
 
-// AddDeadLetter records a message that exhausted its deliveries or cannot be handled.
+// AddDeadLetter records a message that exhausted its deliveries or cannot
+// be handled. One about a draft belongs to the draft's agency.
 func (s *Store) AddDeadLetter(ctx context.Context, d DeadLetter) (int64, error) {
 	var id int64
-	err := s.Pool.QueryRow(ctx, `INSERT INTO dead_letters (consumer, subject, payload, msg_id, deliveries, last_error)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, d.Consumer, d.Subject, []byte(d.Payload), d.MsgID, d.Deliveries, d.LastError).Scan(&id)
+	var w work.Item
+	_ = json.Unmarshal([]byte(d.Payload), &w) // not a work message: the platform's
+	err := s.Pool.QueryRow(ctx, `INSERT INTO dead_letters (consumer, subject, payload, msg_id, deliveries, last_error, agency_id)
+		VALUES ($1, $2, $3, $4, $5, $6, (SELECT agency_id FROM drafts WHERE id = $7)) RETURNING id`,
+		d.Consumer, d.Subject, []byte(d.Payload), d.MsgID, d.Deliveries, d.LastError, w.DraftID).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("error storing dead letter: %w", err)
 	}
@@ -41,15 +45,22 @@ func (s *Store) AddDeadLetter(ctx context.Context, d DeadLetter) (int64, error) 
 
 const deadLetterColumns = `id, consumer, subject, encode(payload, 'escape'), msg_id, deliveries, last_error, created_at, replayed_at`
 
-func scanDeadLetter(r pgx.Row) (DeadLetter, error) {
+func scanDeadLetter(r pgx.Row, more ...any) (DeadLetter, error) {
 	var d DeadLetter
-	err := r.Scan(&d.ID, &d.Consumer, &d.Subject, &d.Payload, &d.MsgID, &d.Deliveries, &d.LastError, &d.CreatedAt, &d.ReplayedAt)
+	err := r.Scan(append([]any{&d.ID, &d.Consumer, &d.Subject, &d.Payload, &d.MsgID, &d.Deliveries, &d.LastError, &d.CreatedAt, &d.ReplayedAt}, more...)...)
 	return d, err
 }
 
-// DeadLetters lists dead letters, newest first.
-func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters ORDER BY id DESC LIMIT $1`, limit)
+// DeadLetters lists the dead letters an admin sees, newest first: a
+// platform admin every one, an agency's admin those about its drafts.
+func (s *Store) DeadLetters(ctx context.Context, by domain.Actor, limit int) ([]DeadLetter, error) {
+	if domain.CanManagePlatform(by) != nil {
+		if err := domain.CanManage(by, by.AgencyID); err != nil {
+			return nil, err
+		}
+	}
+	rows, _ := s.Pool.Query(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters
+		WHERE $2 OR agency_id = $3 ORDER BY id DESC LIMIT $1`, limit, domain.CanManagePlatform(by) == nil, by.AgencyID)
 	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DeadLetter, error) { return scanDeadLetter(r) })
 	if err != nil {
 		return nil, fmt.Errorf("error listing dead letters: %w", err)
@@ -67,12 +78,16 @@ func (s *Store) ReplayDeadLetter(ctx context.Context, by domain.Actor, id int64)
 	var d DeadLetter
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
-		d, err = scanDeadLetter(tx.QueryRow(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters WHERE id = $1 FOR UPDATE`, id))
+		var agency *int64
+		d, err = scanDeadLetter(tx.QueryRow(ctx, `SELECT `+deadLetterColumns+`, agency_id FROM dead_letters WHERE id = $1 FOR UPDATE`, id), &agency)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("dead letter %d: %w", id, ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("error loading dead letter: %w", err)
+		}
+		if domain.CanManagePlatform(by) != nil && (agency == nil || domain.CanManage(by, *agency) != nil) {
+			return fmt.Errorf("dead letter %d: %w", id, ErrNotFound) // another agency's: as if not there
 		}
 		if !json.Valid([]byte(d.Payload)) {
 			return fmt.Errorf("dead letter %d: %w", id, ErrUnreplayable)
@@ -86,8 +101,12 @@ func (s *Store) ReplayDeadLetter(ctx context.Context, by domain.Actor, id int64)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("error replaying dead letter %d: %w", id, err)
 		}
-		return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name,
-			Role: primaryRole(by), Action: "deadletter_replay", Comment: fmt.Sprintf("dead letter %d %s %s", id, d.Subject, d.Payload)})
+		e := &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name, Role: primaryRole(by), Action: "deadletter_replay"}
+		if agency != nil {
+			e = agencyEvent(*agency, by, "deadletter_replay", "")
+		}
+		e.Comment = fmt.Sprintf("dead letter %d %s %s", id, d.Subject, d.Payload)
+		return appendEvent(ctx, tx, e)
 	})
 	return d, err
 }

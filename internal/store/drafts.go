@@ -19,6 +19,7 @@ var ErrConflict = errors.New("the draft changed meanwhile")
 // Draft is a draft with its current revision's content.
 type Draft struct {
 	ID             int64          `json:"id"`
+	AgencyID       int64          `json:"agency_id"`
 	AuthorID       int64          `json:"author_id"`
 	Author         string         `json:"author"`
 	DepartmentID   int64          `json:"department_id"`
@@ -37,7 +38,7 @@ type Draft struct {
 
 // Facts is the draft as the rules see it.
 func (d Draft) Facts() domain.DraftFacts {
-	return domain.DraftFacts{AuthorID: d.AuthorID, DepartmentID: d.DepartmentID, State: d.State, Revision: d.Revision, StepDone: d.StepDone, Policy: d.Policy}
+	return domain.DraftFacts{AuthorID: d.AuthorID, AgencyID: d.AgencyID, DepartmentID: d.DepartmentID, State: d.State, Revision: d.Revision, StepDone: d.StepDone, Policy: d.Policy}
 }
 
 // Decision is a recorded reviewer decision.
@@ -89,7 +90,7 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	d := lockedDraft{ID: id}
 	b := &pgx.Batch{}
 	b.Queue(batchPlans)
-	b.Queue(`SELECT d.author_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at, c.length, c.head, r.content_sha256,
+	b.Queue(`SELECT d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at, c.length, c.head, r.content_sha256,
 			`+policyColumn+`
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
@@ -100,7 +101,7 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 		return d, fmt.Errorf("error locking draft %d: %w", id, err)
 	}
 	var people []string
-	err := br.QueryRow().Scan(&d.AuthorID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content, &people)
+	err := br.QueryRow().Scan(&d.AuthorID, &d.AgencyID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content, &people)
 	d.Policy = policyOf(people)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
@@ -236,7 +237,7 @@ func unwrapRefused(err error) error {
 	return err
 }
 
-const draftColumns = `d.id, d.author_id, u.name, d.department_id, dep.name, d.state, d.revision, d.step_done, d.state_entered_at,
+const draftColumns = `d.id, d.agency_id, d.author_id, u.name, d.department_id, dep.name, d.state, d.revision, d.step_done, d.state_entered_at,
 	d.deadline, d.created_at, d.updated_at, d.published_at,
 	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn
 
@@ -248,7 +249,7 @@ func scanDraft(row pgx.Row) (Draft, error) {
 	var deadline, formed time.Time
 	var chans, people []string
 	var sum []byte
-	err := row.Scan(&d.ID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
+	err := row.Scan(&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
 		&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
 		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people)
 	if err != nil {
@@ -280,8 +281,9 @@ func (s *Store) Draft(ctx context.Context, id int64) (Draft, error) {
 func (s *Store) DraftFacts(ctx context.Context, id int64) (domain.DraftFacts, error) {
 	var f domain.DraftFacts
 	var people []string
-	err := s.Pool.QueryRow(ctx, `SELECT author_id, department_id, state, revision, step_done, `+policyColumn+` FROM drafts WHERE id = $1`, id).
-		Scan(&f.AuthorID, &f.DepartmentID, &f.State, &f.Revision, &f.StepDone, &people)
+	err := s.Pool.QueryRow(ctx, `SELECT d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, `+policyColumn+`
+		FROM drafts d WHERE d.id = $1`, id).
+		Scan(&f.AuthorID, &f.AgencyID, &f.DepartmentID, &f.State, &f.Revision, &f.StepDone, &people)
 	f.Policy = policyOf(people)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return f, ErrNotFound

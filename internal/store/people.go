@@ -122,7 +122,7 @@ func readLockForPeople(br pgx.BatchResults) (map[int64]*peopleDraft, error) {
 		var actors []int64
 		var revs []int32
 		var blocking bool
-		err := rows.Scan(&d.ID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
+		err := rows.Scan(&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
 			&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
 			&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people,
 			&p.ChainLen, &p.ChainHead, &actors, &stages, &revs, &blocking)
@@ -280,9 +280,9 @@ func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c dom
 	if rerr := domain.CanSubmit(by, deptID); rerr != nil {
 		r := rerr.(*domain.Refusal)
 		err := s.tx(ctx, func(tx pgx.Tx) error {
-			return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name,
-				Role: primaryRole(by), Action: "denied:" + string(domain.ActionSubmit), Reason: string(r.Rule),
-				Comment: fmt.Sprintf("department %d: %s", deptID, r.Message)})
+			e := agencyEvent(by.AgencyID, by, "denied:"+string(domain.ActionSubmit), fmt.Sprintf("department %d: %s", deptID, r.Message))
+			e.Reason = string(r.Rule)
+			return appendEvent(ctx, tx, e)
 		})
 		if err != nil {
 			return Draft{}, err
@@ -371,18 +371,20 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			rows.sum = append(rows.sum, sum)
 			rows.chain = append(rows.chain, audit.DraftChain(id))
 			cur := &lockedDraft{ID: id}
+			cur.AgencyID = j.by.AgencyID // its department's (CanSubmit)
 			set.event(cur, audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: string(domain.RoleOfficer),
 				Stage: string(stage), Action: string(domain.ActionSubmit), Revision: 1, ContentSHA256: sum})
 			set.work(work.Item{DraftID: id, Revision: 1, State: first})
-			set.notes = append(set.notes, fmt.Sprintf(`{"draft_id":%d,"state":%q,"revision":1}`, id, first))
+			set.notes = append(set.notes, note(id, j.by.AgencyID, first, 1))
 			created[i] = now
-			j.draft = Draft{ID: id, AuthorID: j.by.ID, Author: j.by.Name, DepartmentID: j.deptID, State: first,
+			j.draft = Draft{ID: id, AgencyID: j.by.AgencyID, AuthorID: j.by.ID, Author: j.by.Name, DepartmentID: j.deptID, State: first,
 				Revision: 1, Deadline: j.deadline.Format(domain.DateLayout), Content: c, ContentSHA256: hex.EncodeToString(sum)}
 		}
 		return nil
 	}, func(b *pgx.Batch) {
-		b.Queue(`INSERT INTO drafts (id, author_id, department_id, state, revision, formed_on, deadline)
-			SELECT i, a, d, $6::text, 1, f, l FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::date[], $5::date[]) AS x(i, a, d, f, l)`,
+		// The department's agency is the draft's.
+		b.Queue(`INSERT INTO drafts (id, author_id, department_id, agency_id, state, revision, formed_on, deadline)
+			SELECT i, a, d, (SELECT agency_id FROM departments WHERE id = d), $6::text, 1, f, l FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::date[], $5::date[]) AS x(i, a, d, f, l)`,
 			rows.id, rows.author, rows.dept, rows.formed, rows.deadline, first)
 		b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256)
 			SELECT i, 1, t, b, c, string_to_array(ch, ','), f, s FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bytea[]) AS x(i, t, b, c, ch, f, s)`,

@@ -32,7 +32,7 @@ func TestConcurrentDecisionsAreEachJudged(t *testing.T) {
 		heads = append(heads, u)
 	}
 	// Every draft through stage 1 and stage 2's checks: waiting for a head.
-	pass := func(work.Item, domain.Content) ([]domain.Finding, error) { return nil, nil }
+	pass := func(work.Item, int64, domain.Content) ([]domain.Finding, error) { return nil, nil }
 	for _, st := range []domain.State{domain.StateCompleteness, domain.StateCompliance} {
 		var ws []work.Item
 		for _, d := range ds {

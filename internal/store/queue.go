@@ -57,7 +57,7 @@ func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f
 	if !ok || !stage.HumanDecided() {
 		return nil, fmt.Errorf("stage %q has no queue", stage)
 	}
-	allDepts := spec.Scope == domain.ScopeAgency
+	allDepts := spec.Scope == domain.ScopeAgency // every department of the actor's agency
 	// The state is written into the SQL, not passed as a parameter: a cached
 	// generic plan for "state = $1" scans drafts_queue (the drafts that
 	// await a person, migration 009) for every stage's rows, where the
@@ -79,14 +79,14 @@ func (s *Store) Queue(ctx context.Context, a domain.Actor, stage domain.Stage, f
 			count(*) FILTER (WHERE x.severity = 'warn') AS warns
 			FROM findings x WHERE x.draft_id = d.id AND x.revision = d.revision) f
 		JOIN departments dep ON dep.id = d.department_id JOIN users u ON u.id = d.author_id
-		WHERE d.state = '`+string(stage)+`' AND d.awaits_person AND d.author_id <> $2
+		WHERE d.agency_id = $9 AND d.state = '`+string(stage)+`' AND d.awaits_person AND d.author_id <> $2
 		  AND ($3 OR d.department_id = ANY($4))
 		  AND ($5 = 0 OR d.department_id = $5)
 		  AND ($6 = '' OR r.category = $6)
 		  AND ($7 = '' OR strpos(r.title, $7) > 0 OR strpos(r.body, $7) > 0)
 		  AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.draft_id = d.id AND x.actor_id = $2 AND x.stage <> $1)
 		ORDER BY d.state_entered_at, d.id LIMIT $8`,
-			stage, a.ID, allDepts, a.Departments, f.Department, f.Category, f.Text, f.Limit)
+			stage, a.ID, allDepts, a.Departments, f.Department, f.Category, f.Text, f.Limit, a.AgencyID)
 	}, func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
 			return err
@@ -119,6 +119,7 @@ func (s *Store) MyDrafts(ctx context.Context, authorID int64, limit int) ([]Draf
 // PublicItem is a published draft as the public pages show it.
 type PublicItem struct {
 	ID          int64     `json:"id"`
+	AgencyID    int64     `json:"-"`
 	Title       string    `json:"title"`
 	Body        string    `json:"body"`
 	Department  string    `json:"department"`
@@ -127,22 +128,23 @@ type PublicItem struct {
 	Revision    int       `json:"revision"`
 }
 
-const publicSelect = `SELECT d.id, r.title, r.body, dep.name, r.category, p.delivered_at, d.revision
+const publicSelect = `SELECT d.id, d.agency_id, r.title, r.body, dep.name, r.category, p.delivered_at, d.revision
 	FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 	JOIN departments dep ON dep.id = d.department_id
 	JOIN publications p ON p.draft_id = d.id AND p.revision = d.revision AND p.channel = 'website' AND p.status = 'delivered'
-	WHERE d.state IN ('publishing', 'published')`
+	WHERE d.state IN ('publishing', 'published') AND ($1::bigint = 0 OR d.agency_id = $1)`
 
 func scanPublic(r pgx.Row) (PublicItem, error) {
 	var p PublicItem
-	err := r.Scan(&p.ID, &p.Title, &p.Body, &p.Department, &p.Category, &p.PublishedAt, &p.Revision)
+	err := r.Scan(&p.ID, &p.AgencyID, &p.Title, &p.Body, &p.Department, &p.Category, &p.PublishedAt, &p.Revision)
 	return p, err
 }
 
-// PublicItems lists what the website channel published, newest first; a
-// withdrawn draft leaves the list at once.
-func (s *Store) PublicItems(ctx context.Context, limit int) ([]PublicItem, error) {
-	rows, _ := s.Pool.Query(ctx, publicSelect+` ORDER BY p.delivered_at DESC, d.id DESC LIMIT $1`, limit)
+// PublicItems lists what the website channel published for an agency's
+// column (agencyID 0: every agency's), newest first; a withdrawn draft
+// leaves the list at once.
+func (s *Store) PublicItems(ctx context.Context, agencyID int64, limit int) ([]PublicItem, error) {
+	rows, _ := s.Pool.Query(ctx, publicSelect+` ORDER BY p.delivered_at DESC, d.id DESC LIMIT $2`, agencyID, limit)
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PublicItem, error) { return scanPublic(r) })
 	if err != nil {
 		return nil, fmt.Errorf("error listing published items: %w", err)
@@ -150,9 +152,10 @@ func (s *Store) PublicItems(ctx context.Context, limit int) ([]PublicItem, error
 	return items, nil
 }
 
-// PublicItem loads one published item.
-func (s *Store) PublicItem(ctx context.Context, id int64) (PublicItem, error) {
-	p, err := scanPublic(s.Pool.QueryRow(ctx, publicSelect+` AND d.id = $1`, id))
+// PublicItem loads one published item of an agency's column (agencyID 0:
+// of any agency).
+func (s *Store) PublicItem(ctx context.Context, agencyID, id int64) (PublicItem, error) {
+	p, err := scanPublic(s.Pool.QueryRow(ctx, publicSelect+` AND d.id = $2`, agencyID, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, ErrNotFound
 	}

@@ -35,8 +35,8 @@ func (s *Store) UserForSignIn(ctx context.Context, name string) (User, string, e
 	var u User
 	var roles []string
 	var hash *string
-	err := s.Pool.QueryRow(ctx, `SELECT id, name, roles, departments, password_hash FROM users WHERE name = $1 AND NOT disabled`, name).
-		Scan(&u.ID, &u.Name, &roles, &u.Departments, &hash)
+	err := s.Pool.QueryRow(ctx, `SELECT id, agency_id, name, roles, departments, password_hash FROM users WHERE name = $1 AND NOT disabled`, name).
+		Scan(&u.ID, &u.AgencyID, &u.Name, &roles, &u.Departments, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, "", ErrNotFound
 	}
@@ -70,8 +70,7 @@ func (s *Store) CreateSession(ctx context.Context, u User, absolute time.Duratio
 			TokenHash(id), u.ID, csrf, absolute.Seconds(), userAgent, ip).Scan(&sess.CreatedAt, &sess.ExpiresAt); err != nil {
 			return fmt.Errorf("error creating session: %w", err)
 		}
-		return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: u.ID, Actor: u.Name,
-			Role: primaryRole(u.Actor()), Action: "signin", Comment: ip})
+		return appendEvent(ctx, tx, agencyEvent(u.AgencyID, u.Actor(), "signin", ip))
 	})
 	return id, sess, err
 }
@@ -84,11 +83,11 @@ func (s *Store) SessionUser(ctx context.Context, id string, idle time.Duration) 
 	var sess Session
 	var roles []string
 	var lastSeen time.Time
-	err := s.Pool.QueryRow(ctx, `SELECT u.id, u.name, u.roles, u.departments, s.csrf_token, s.created_at, s.expires_at, s.last_seen_at
+	err := s.Pool.QueryRow(ctx, `SELECT u.id, u.agency_id, u.name, u.roles, u.departments, s.csrf_token, s.created_at, s.expires_at, s.last_seen_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id_sha256 = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
 		  AND s.last_seen_at > now() - make_interval(secs => $2) AND NOT u.disabled`, TokenHash(id), idle.Seconds()).
-		Scan(&u.ID, &u.Name, &roles, &u.Departments, &sess.CSRF, &sess.CreatedAt, &sess.ExpiresAt, &lastSeen)
+		Scan(&u.ID, &u.AgencyID, &u.Name, &roles, &u.Departments, &sess.CSRF, &sess.CreatedAt, &sess.ExpiresAt, &lastSeen)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, sess, ErrNotFound
 	}
@@ -138,32 +137,40 @@ func (s *Store) RecordSignInFailure(ctx context.Context, name, ip, why string) e
 	})
 }
 
-// SetPassword sets a user's password hash, revokes their sessions and audits it.
+// SetPassword sets a user's password hash, by an admin of their agency,
+// revokes their sessions and audits it.
 func (s *Store) SetPassword(ctx context.Context, by domain.Actor, userID int64, hash string) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var name string
-		err := tx.QueryRow(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING name`, userID, hash).Scan(&name)
+		var agency int64
+		err := tx.QueryRow(ctx, `SELECT name, agency_id FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&name, &agency)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("user %d: %w", userID, ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("error setting password: %w", err)
 		}
+		if err := domain.CanManage(by, agency); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, userID, hash)
+		if err != nil {
+			return fmt.Errorf("error setting password: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID); err != nil {
 			return fmt.Errorf("error revoking sessions: %w", err)
 		}
-		return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name,
-			Role: primaryRole(by), Action: "password_set", Comment: name})
+		return appendEvent(ctx, tx, agencyEvent(agency, by, "password_set", name))
 	})
 }
 
-// Users lists every user by name.
-func (s *Store) Users(ctx context.Context) ([]User, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT id, name, roles, departments, disabled FROM users ORDER BY name`)
+// Users lists an agency's people by name.
+func (s *Store) Users(ctx context.Context, agencyID int64) ([]User, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT id, agency_id, name, roles, departments, disabled FROM users WHERE agency_id = $1 ORDER BY name`, agencyID)
 	us, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) {
 		var u User
 		var roles []string
-		err := r.Scan(&u.ID, &u.Name, &roles, &u.Departments, &u.Disabled)
+		err := r.Scan(&u.ID, &u.AgencyID, &u.Name, &roles, &u.Departments, &u.Disabled)
 		for _, x := range roles {
 			u.Roles = append(u.Roles, domain.Role(x))
 		}

@@ -264,11 +264,13 @@ type OpenPublication struct {
 	Attempts int    `json:"attempts"`
 }
 
-// OpenPublications lists failed and unknown publications, oldest first.
-func (s *Store) OpenPublications(ctx context.Context) ([]OpenPublication, error) {
+// OpenPublications lists an agency's failed and unknown publications,
+// oldest first.
+func (s *Store) OpenPublications(ctx context.Context, agencyID int64) ([]OpenPublication, error) {
 	rows, _ := s.Pool.Query(ctx, `SELECT p.draft_id, r.title, p.revision, p.channel, p.status, p.error, p.attempts
 		FROM publications p JOIN revisions r ON r.draft_id = p.draft_id AND r.revision = p.revision
-		WHERE p.status IN ('failed', 'unknown') ORDER BY p.created_at`)
+		JOIN drafts d ON d.id = p.draft_id
+		WHERE p.status IN ('failed', 'unknown') AND d.agency_id = $1 ORDER BY p.created_at`, agencyID)
 	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OpenPublication, error) {
 		var p OpenPublication
 		return p, r.Scan(&p.DraftID, &p.Title, &p.Revision, &p.Channel, &p.Status, &p.Error, &p.Attempts)
@@ -287,6 +289,9 @@ func (s *Store) ResolvePublication(ctx context.Context, by domain.Actor, draftID
 		cur, err := lockDraft(ctx, tx, draftID)
 		if err != nil {
 			return err
+		}
+		if err := domain.CanManage(by, cur.AgencyID); err != nil {
+			return s.refuse(ctx, tx, &cur, by, "resolve_publication", err)
 		}
 		status := PubFailed
 		if delivered {

@@ -42,7 +42,7 @@ type Announcer interface {
 	// does not publish is relayed later from the table.
 	Outbox(rows []OutboxRow)
 	// Events hands over the live pages' news, one JSON object per
-	// transition: {"draft_id", "state", "revision"}.
+	// transition: {"draft_id", "agency_id", "state", "revision"}.
 	Events(notes []string)
 }
 

@@ -11,20 +11,22 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
-// Department is an office unit; drafts and department heads belong to one.
+// Department is an office unit of one agency; drafts and department heads
+// belong to one.
 type Department struct {
 	ID        int64     `json:"id"`
+	AgencyID  int64     `json:"-"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// User is a person who signs in.
+// User is a person who signs in. A person belongs to one agency.
 type User struct {
 	ID          int64         `json:"id"`
+	AgencyID    int64         `json:"-"`
 	Name        string        `json:"name"`
 	Roles       []domain.Role `json:"roles"`
 	Departments []int64       `json:"departments"`
@@ -33,7 +35,7 @@ type User struct {
 
 // Actor is the user as the rules see them.
 func (u User) Actor() domain.Actor {
-	return domain.Actor{ID: u.ID, Name: u.Name, Roles: u.Roles, Departments: u.Departments}
+	return domain.Actor{ID: u.ID, Name: u.Name, AgencyID: u.AgencyID, Roles: u.Roles, Departments: u.Departments}
 }
 
 // SystemActor is the machine: workers, relay and publisher.
@@ -42,11 +44,14 @@ var SystemActor = domain.Actor{Name: "sanshen", Roles: []domain.Role{domain.Role
 // ErrExists is returned when a name is already taken.
 var ErrExists = errors.New("already exists")
 
-// AddDepartment creates a department and audits it.
+// AddDepartment creates a department of the admin's own agency and audits it.
 func (s *Store) AddDepartment(ctx context.Context, by domain.Actor, name string) (Department, error) {
-	var d Department
+	d := Department{AgencyID: by.AgencyID}
+	if err := domain.CanManage(by, d.AgencyID); err != nil {
+		return d, err
+	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO departments (name) VALUES ($1) RETURNING id, name, created_at`, name).
+		err := tx.QueryRow(ctx, `INSERT INTO departments (agency_id, name) VALUES ($1, $2) RETURNING id, name, created_at`, d.AgencyID, name).
 			Scan(&d.ID, &d.Name, &d.CreatedAt)
 		if uniqueViolation(err) {
 			return fmt.Errorf("department %q: %w", name, ErrExists)
@@ -54,18 +59,17 @@ func (s *Store) AddDepartment(ctx context.Context, by domain.Actor, name string)
 		if err != nil {
 			return fmt.Errorf("error adding department: %w", err)
 		}
-		return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name,
-			Role: primaryRole(by), Action: "department_add", Comment: name})
+		return appendEvent(ctx, tx, agencyEvent(d.AgencyID, by, "department_add", name))
 	})
 	return d, err
 }
 
-// Departments lists every department by name.
-func (s *Store) Departments(ctx context.Context) ([]Department, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT id, name, created_at FROM departments ORDER BY name`)
+// Departments lists an agency's departments by name.
+func (s *Store) Departments(ctx context.Context, agencyID int64) ([]Department, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT id, agency_id, name, created_at FROM departments WHERE agency_id = $1 ORDER BY name`, agencyID)
 	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Department, error) {
 		var d Department
-		return d, r.Scan(&d.ID, &d.Name, &d.CreatedAt)
+		return d, r.Scan(&d.ID, &d.AgencyID, &d.Name, &d.CreatedAt)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("error listing departments: %w", err)
@@ -73,24 +77,26 @@ func (s *Store) Departments(ctx context.Context) ([]Department, error) {
 	return ds, nil
 }
 
-// DepartmentByName finds a department, from the auth cache when it has it.
-func (s *Store) DepartmentByName(ctx context.Context, name string) (Department, error) {
+// DepartmentByName finds a department of an agency by name, from the auth
+// cache when it has it.
+func (s *Store) DepartmentByName(ctx context.Context, agencyID int64, name string) (Department, error) {
 	c := s.authCacheOf()
-	key := "department:" + name
+	key := fmt.Sprintf("department:%d:%s", agencyID, name)
 	v, gen, ok := c.get(key)
 	if ok {
 		return v.(Department), nil
 	}
-	d, err := s.departmentByName(ctx, name)
+	d, err := s.departmentByName(ctx, agencyID, name)
 	if err == nil {
 		c.put(gen, key, d)
 	}
 	return d, err
 }
 
-func (s *Store) departmentByName(ctx context.Context, name string) (Department, error) {
+func (s *Store) departmentByName(ctx context.Context, agencyID int64, name string) (Department, error) {
 	var d Department
-	err := s.Pool.QueryRow(ctx, `SELECT id, name, created_at FROM departments WHERE name = $1`, name).Scan(&d.ID, &d.Name, &d.CreatedAt)
+	err := s.Pool.QueryRow(ctx, `SELECT id, agency_id, name, created_at FROM departments WHERE agency_id = $1 AND name = $2`, agencyID, name).
+		Scan(&d.ID, &d.AgencyID, &d.Name, &d.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, fmt.Errorf("department %q: %w", name, ErrNotFound)
 	}
@@ -102,42 +108,73 @@ func (s *Store) departmentByName(ctx context.Context, name string) (Department, 
 
 // NewUser is what creating a user needs.
 type NewUser struct {
-	Name         string
+	Name string
+	// AgencyID is the agency the person belongs to (0: the one of who adds them).
+	AgencyID     int64
 	Roles        []domain.Role
-	Departments  []int64
-	PasswordHash string // empty: API token only
+	Departments  []int64 // the agency's
+	PasswordHash string  // empty: API token only
 }
 
+// ErrForeignDepartment means a new user was given another agency's department.
+var ErrForeignDepartment = errors.New("not a department of the user's agency")
+
 // AddUser creates a user with a fresh API token, returned once in clear.
+// An agency's admin adds people to their own agency; a platform admin adds
+// an agency's admins (its first, usually).
 func (s *Store) AddUser(ctx context.Context, by domain.Actor, nu NewUser) (User, string, error) {
-	u := User{Name: nu.Name, Roles: nu.Roles, Departments: nu.Departments}
+	var u User
+	var token string
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		u, token, err = addUser(ctx, tx, by, nu)
+		return err
+	})
+	return u, token, err
+}
+
+// addUser is AddUser inside tx.
+func addUser(ctx context.Context, tx pgx.Tx, by domain.Actor, nu NewUser) (User, string, error) {
+	if nu.AgencyID == 0 {
+		nu.AgencyID = by.AgencyID
+	}
+	u := User{Name: nu.Name, AgencyID: nu.AgencyID, Roles: nu.Roles, Departments: nu.Departments}
 	if u.Departments == nil {
 		u.Departments = []int64{}
+	}
+	if err := domain.CanManage(by, nu.AgencyID); err != nil {
+		onlyAdmin := len(nu.Roles) == 1 && nu.Roles[0] == domain.RoleAdmin
+		if domain.CanManagePlatform(by) != nil || !onlyAdmin {
+			return u, "", err
+		}
 	}
 	token, hash, err := newToken()
 	if err != nil {
 		return u, "", err
 	}
-	err = s.tx(ctx, func(tx pgx.Tx) error {
-		roles := make([]string, len(nu.Roles))
-		for i, r := range nu.Roles {
-			roles[i] = string(r)
-		}
-		err := tx.QueryRow(ctx, `INSERT INTO users (name, roles, departments, password_hash) VALUES ($1, $2, $3, NULLIF($4, '')) RETURNING id`,
-			nu.Name, roles, u.Departments, nu.PasswordHash).Scan(&u.ID)
-		if uniqueViolation(err) {
-			return fmt.Errorf("user %q: %w", nu.Name, ErrExists)
-		}
-		if err != nil {
-			return fmt.Errorf("error adding user: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO api_tokens (token_sha256, user_id) VALUES ($1, $2)`, hash, u.ID); err != nil {
-			return fmt.Errorf("error storing token: %w", err)
-		}
-		return appendEvent(ctx, tx, &audit.Event{Chain: audit.SystemChain, ActorID: by.ID, Actor: by.Name,
-			Role: primaryRole(by), Action: "user_add", Comment: fmt.Sprintf("%s roles=%v departments=%v", nu.Name, nu.Roles, u.Departments)})
-	})
-	return u, token, err
+	roles := make([]string, len(nu.Roles))
+	for i, r := range nu.Roles {
+		roles[i] = string(r)
+	}
+	var own int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM departments WHERE id = ANY($1) AND agency_id = $2`, u.Departments, u.AgencyID).Scan(&own); err != nil {
+		return u, "", fmt.Errorf("error checking departments: %w", err)
+	}
+	if own != len(u.Departments) {
+		return u, "", fmt.Errorf("departments %v: %w", u.Departments, ErrForeignDepartment)
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO users (agency_id, name, roles, departments, password_hash) VALUES ($1, $2, $3, $4, NULLIF($5, '')) RETURNING id`,
+		u.AgencyID, nu.Name, roles, u.Departments, nu.PasswordHash).Scan(&u.ID)
+	if uniqueViolation(err) {
+		return u, "", fmt.Errorf("user %q: %w", nu.Name, ErrExists)
+	}
+	if err != nil {
+		return u, "", fmt.Errorf("error adding user: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO api_tokens (token_sha256, user_id) VALUES ($1, $2)`, hash, u.ID); err != nil {
+		return u, "", fmt.Errorf("error storing token: %w", err)
+	}
+	return u, token, appendEvent(ctx, tx, agencyEvent(u.AgencyID, by, "user_add", fmt.Sprintf("%s roles=%v departments=%v", nu.Name, nu.Roles, u.Departments)))
 }
 
 func newToken() (string, []byte, error) {
@@ -175,9 +212,9 @@ func (s *Store) UserByToken(ctx context.Context, token string) (User, error) {
 func (s *Store) userByToken(ctx context.Context, hash []byte) (User, error) {
 	var u User
 	var roles []string
-	err := s.Pool.QueryRow(ctx, `SELECT u.id, u.name, u.roles, u.departments FROM api_tokens t JOIN users u ON u.id = t.user_id
+	err := s.Pool.QueryRow(ctx, `SELECT u.id, u.agency_id, u.name, u.roles, u.departments FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND NOT u.disabled`, hash).
-		Scan(&u.ID, &u.Name, &roles, &u.Departments)
+		Scan(&u.ID, &u.AgencyID, &u.Name, &roles, &u.Departments)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, ErrNotFound
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
@@ -28,7 +29,7 @@ func requireRole(c echo.Context, roles ...domain.Role) error {
 }
 
 func (s *Server) listDepartments(c echo.Context) error {
-	ds, err := s.Store.Departments(c.Request().Context())
+	ds, err := s.Store.Departments(c.Request().Context(), user(c).AgencyID)
 	if err != nil {
 		return err
 	}
@@ -36,9 +37,6 @@ func (s *Server) listDepartments(c echo.Context) error {
 }
 
 func (s *Server) addDepartment(c echo.Context) error {
-	if err := requireRole(c, domain.RoleAdmin); err != nil {
-		return err
-	}
 	var in struct {
 		Name string `json:"name"`
 	}
@@ -64,21 +62,33 @@ type userInput struct {
 	Name        string   `json:"name"`
 	Roles       []string `json:"roles"`
 	Departments []string `json:"departments"`
+	// Agency is the slug of the agency the user belongs to: the caller's
+	// own unless a platform admin names another (for its admins).
+	Agency string `json:"agency"`
 }
 
 func (s *Server) addUser(c echo.Context) error {
-	if err := requireRole(c, domain.RoleAdmin); err != nil {
-		return err
-	}
 	var in userInput
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	nu, err := ResolveNewUser(c.Request().Context(), s.Store, in.Name, in.Roles, in.Departments)
+	ctx := c.Request().Context()
+	agency := user(c).AgencyID
+	if in.Agency != "" {
+		a, err := s.Store.AgencyBySlug(ctx, in.Agency)
+		if errors.Is(err, store.ErrNotFound) {
+			return fail(http.StatusUnprocessableEntity, "unknown_agency", "unknown agency %q", in.Agency)
+		}
+		if err != nil {
+			return err
+		}
+		agency = a.ID
+	}
+	nu, err := ResolveNewUser(ctx, s.Store, agency, in.Name, in.Roles, in.Departments)
 	if err != nil {
 		return err
 	}
-	u, token, err := s.Store.AddUser(c.Request().Context(), user(c).Actor(), nu)
+	u, token, err := s.Store.AddUser(ctx, user(c).Actor(), nu)
 	if errors.Is(err, store.ErrExists) {
 		return fail(http.StatusConflict, "exists", "user %q already exists", in.Name)
 	}
@@ -92,9 +102,10 @@ func (s *Server) addUser(c echo.Context) error {
 	return c.JSON(http.StatusCreated, map[string]any{"id": u.ID, "name": u.Name, "roles": u.Roles, "departments": deps, "token": token})
 }
 
-// ResolveNewUser validates a new user's name, roles and department names.
-func ResolveNewUser(ctx context.Context, st *store.Store, name string, roles, departments []string) (store.NewUser, error) {
-	nu := store.NewUser{Name: strings.TrimSpace(name)}
+// ResolveNewUser validates a new user of agency agencyID: their name, roles
+// and the names of departments of that agency.
+func ResolveNewUser(ctx context.Context, st *store.Store, agencyID int64, name string, roles, departments []string) (store.NewUser, error) {
+	nu := store.NewUser{Name: strings.TrimSpace(name), AgencyID: agencyID}
 	if nu.Name == "" || len([]rune(nu.Name)) > 100 || strings.ContainsRune(nu.Name, 0) {
 		return nu, fail(http.StatusBadRequest, "invalid_name", "a user needs a name of 1 to 100 characters")
 	}
@@ -104,12 +115,12 @@ func ResolveNewUser(ctx context.Context, st *store.Store, name string, roles, de
 	for _, r := range roles {
 		role := domain.Role(r)
 		if !role.Valid() {
-			return nu, fail(http.StatusBadRequest, "unknown_role", "unknown role %q; use officer, dept_head, confidentiality, admin or auditor", r)
+			return nu, fail(http.StatusBadRequest, "unknown_role", "unknown role %q; use one of: %s", r, roleNames())
 		}
 		nu.Roles = append(nu.Roles, role)
 	}
 	for _, dn := range departments {
-		d, err := st.DepartmentByName(ctx, dn)
+		d, err := st.DepartmentByName(ctx, agencyID, dn)
 		if errors.Is(err, store.ErrNotFound) {
 			return nu, fail(http.StatusUnprocessableEntity, "unknown_department", "unknown department %q", dn)
 		}
@@ -140,11 +151,25 @@ func (s *Server) draftAudit(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"events": evs, "verify": res})
 }
 
+// verifyAudit verifies the caller's agency's trail, or, for a platform
+// admin asking ?scope=platform, the whole installation's.
 func (s *Server) verifyAudit(c echo.Context) error {
-	if err := requireRole(c, domain.RoleAuditor, domain.RoleAdmin); err != nil {
-		return err
+	a := user(c).Actor()
+	verify := func(ctx context.Context) (audit.Result, error) { return s.Store.VerifyAgency(ctx, a.AgencyID) }
+	switch c.QueryParam("scope") {
+	case "", "agency":
+		if err := domain.CanAudit(a, a.AgencyID); err != nil {
+			return err
+		}
+	case "platform":
+		if err := domain.CanManagePlatform(a); err != nil {
+			return err
+		}
+		verify = s.Store.VerifyAll
+	default:
+		return fail(http.StatusBadRequest, "invalid_scope", "scope must be agency or platform")
 	}
-	res, err := s.Store.VerifyAll(c.Request().Context())
+	res, err := verify(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -152,10 +177,7 @@ func (s *Server) verifyAudit(c echo.Context) error {
 }
 
 func (s *Server) listDeadLetters(c echo.Context) error {
-	if err := requireRole(c, domain.RoleAdmin); err != nil {
-		return err
-	}
-	ds, err := s.Store.DeadLetters(c.Request().Context(), 500)
+	ds, err := s.Store.DeadLetters(c.Request().Context(), user(c).Actor(), 500)
 	if err != nil {
 		return err
 	}
@@ -163,7 +185,7 @@ func (s *Server) listDeadLetters(c echo.Context) error {
 }
 
 func (s *Server) replayDeadLetter(c echo.Context) error {
-	if err := requireRole(c, domain.RoleAdmin); err != nil {
+	if err := requireRole(c, domain.RoleAdmin, domain.RolePlatformAdmin); err != nil {
 		return err
 	}
 	id, err := pathID(c)
@@ -177,11 +199,27 @@ func (s *Server) replayDeadLetter(c echo.Context) error {
 	return c.JSON(http.StatusOK, d)
 }
 
+// wordListScope is the list a request names: ?scope=agency (the default,
+// the caller's agency's additions) or ?scope=platform.
+func wordListScope(c echo.Context) (int64, error) {
+	switch c.QueryParam("scope") {
+	case "", "agency":
+		return user(c).AgencyID, nil
+	case "platform":
+		return store.PlatformList, nil
+	}
+	return 0, fail(http.StatusBadRequest, "invalid_scope", "scope must be agency or platform")
+}
+
 func (s *Server) getWordList(c echo.Context) error {
-	if err := requireRole(c, domain.RoleAdmin, domain.RoleConfidentiality, domain.RoleAuditor); err != nil {
+	if err := requireRole(c, domain.RoleAdmin, domain.RoleConfidentiality, domain.RoleAuditor, domain.RolePlatformAdmin); err != nil {
 		return err
 	}
-	l, err := s.Store.CurrentWordList(c.Request().Context())
+	list, err := wordListScope(c)
+	if err != nil {
+		return err
+	}
+	l, err := s.Store.CurrentWordList(c.Request().Context(), list)
 	if err != nil {
 		return err
 	}
@@ -214,7 +252,8 @@ func CleanWords(in []string) ([]string, error) {
 }
 
 func (s *Server) setWordList(c echo.Context) error {
-	if err := requireRole(c, domain.RoleAdmin); err != nil {
+	list, err := wordListScope(c)
+	if err != nil {
 		return err
 	}
 	var in struct {
@@ -230,7 +269,7 @@ func (s *Server) setWordList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := s.Store.SetWordList(c.Request().Context(), user(c).Actor(), ws)
+	l, err := s.Store.SetWordList(c.Request().Context(), user(c).Actor(), list, ws)
 	if err != nil {
 		return err
 	}
@@ -252,7 +291,7 @@ func (s *Server) getPolicy(c echo.Context) error {
 	if err := requireRole(c, domain.RoleAdmin, domain.RoleAuditor); err != nil {
 		return err
 	}
-	p, err := s.Store.Policy(c.Request().Context())
+	p, err := s.Store.Policy(c.Request().Context(), user(c).AgencyID)
 	if err != nil {
 		return err
 	}
@@ -260,9 +299,6 @@ func (s *Server) getPolicy(c echo.Context) error {
 }
 
 func (s *Server) setPolicy(c echo.Context) error {
-	if err := requireRole(c, domain.RoleAdmin); err != nil {
-		return err
-	}
 	var in struct {
 		PersonStages []domain.Stage `json:"person_stages"`
 	}
@@ -277,4 +313,59 @@ func (s *Server) setPolicy(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, policyOut(p))
+}
+
+// roleNames lists the roles a person can be given, for error messages.
+func roleNames() string {
+	names := make([]string, len(domain.Roles))
+	for i, r := range domain.Roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
+}
+
+// agencyInput is the body of POST /api/v1/agencies: the agency and its
+// first admin.
+type agencyInput struct {
+	Slug      string `json:"slug"`
+	Name      string `json:"name"`
+	AdminName string `json:"admin_name"`
+}
+
+func (s *Server) listAgencies(c echo.Context) error {
+	as, err := s.Store.Agencies(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"agencies": as})
+}
+
+// addAgency creates an agency and its first admin, whose token it answers
+// with once.
+func (s *Server) addAgency(c echo.Context) error {
+	var in agencyInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	in.Name, in.AdminName = strings.TrimSpace(in.Name), strings.TrimSpace(in.AdminName)
+	if in.Name == "" || len([]rune(in.Name)) > 100 || strings.ContainsRune(in.Name, 0) {
+		return fail(http.StatusBadRequest, "invalid_name", "an agency needs a name of 1 to 100 characters")
+	}
+	ctx := c.Request().Context()
+	by := user(c).Actor()
+	if err := domain.CanManagePlatform(by); err != nil {
+		return err
+	}
+	nu, err := ResolveNewUser(ctx, s.Store, 0, in.AdminName, []string{string(domain.RoleAdmin)}, nil)
+	if err != nil {
+		return err
+	}
+	a, u, token, err := s.Store.AddAgency(ctx, by, in.Slug, in.Name, nu)
+	if errors.Is(err, store.ErrExists) {
+		return fail(http.StatusConflict, "exists", "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"agency": a, "admin": map[string]any{"id": u.ID, "name": u.Name, "token": token}})
 }

@@ -101,8 +101,9 @@ func TestDeadLetters(t *testing.T) {
 	if len(r.body["dead_letters"].([]any)) != 0 {
 		t.Errorf("no dead letters yet: %s", r.raw)
 	}
+	draft := h.submit("死信所涉稿件") // a dead letter about a draft is its agency's
 	id, err := h.store.AddDeadLetter(context.Background(), store.DeadLetter{Consumer: "stage-compliance", Subject: "sanshen.work.stage.compliance",
-		Payload: `{"draft_id":1,"revision":1,"state":"compliance"}`, MsgID: "m1", Deliveries: 5, LastError: "boom"})
+		Payload: `{"draft_id":` + itoa(draft) + `,"revision":1,"state":"compliance"}`, MsgID: "m1", Deliveries: 5, LastError: "boom"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,9 @@ func TestDeadLetters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.want(h.do("POST", "/api/v1/deadletters/"+itoa(bad)+"/replay", "admin", nil), http.StatusUnprocessableEntity, "unreplayable")
+	// It is about no draft: the platform's, which an agency's admin does not see.
+	h.want(h.do("POST", "/api/v1/deadletters/"+itoa(bad)+"/replay", "admin", nil), http.StatusNotFound, "not_found")
+	h.want(h.do("POST", "/api/v1/deadletters/"+itoa(bad)+"/replay", "platform", nil), http.StatusUnprocessableEntity, "unreplayable")
 	var n int
 	if err := h.store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM dead_letters WHERE id = $1 AND replayed_at IS NULL`, bad).Scan(&n); err != nil || n != 1 {
 		t.Errorf("the refused replay was marked: %d %v", n, err)
@@ -147,7 +150,7 @@ func TestPolicy(t *testing.T) {
 	if fmt.Sprint(r.body["person_stages"]) != "[completeness]" {
 		t.Errorf("saved: %s", r.raw)
 	}
-	if p, err := h.store.Policy(context.Background()); err != nil || !p.Requires(domain.StageCompleteness) {
+	if p, err := h.store.Policy(context.Background(), 1); err != nil || !p.Requires(domain.StageCompleteness) {
 		t.Errorf("stored policy %+v, %v", p, err)
 	}
 	h.want(h.do("PUT", "/api/v1/policy", "head", map[string]any{"person_stages": []string{}}), http.StatusForbidden, "role_required")
@@ -157,12 +160,83 @@ func TestPolicy(t *testing.T) {
 	h.want(h.do("PUT", "/api/v1/policy", "admin", map[string]any{"person_stages": []string{"legal"}}), http.StatusUnprocessableEntity, "invalid_policy")
 	h.want(h.doInvalid("PUT", "/api/v1/policy", "admin", map[string]any{}), http.StatusBadRequest, "missing_field")
 	h.want(h.doInvalid("PUT", "/api/v1/policy", "admin", map[string]any{"person_stages": "completeness"}), http.StatusBadRequest, "wrong_type")
-	if p, _ := h.store.Policy(context.Background()); !p.Requires(domain.StageCompleteness) || len(p.People) != 1 {
+	if p, _ := h.store.Policy(context.Background(), 1); !p.Requires(domain.StageCompleteness) || len(p.People) != 1 {
 		t.Errorf("a refused change was written: %+v", p)
 	}
 	h.want(h.do("PUT", "/api/v1/policy", "admin", map[string]any{"person_stages": []string{}}), http.StatusOK, "")
 	var n int
 	if err := h.store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'policy_set'`).Scan(&n); err != nil || n != 2 {
 		t.Errorf("%d policy changes audited, want 2 (%v)", n, err)
+	}
+}
+
+func TestAgencies(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	r := h.want(h.do("GET", "/api/v1/agencies", "officer", nil), http.StatusOK, "")
+	if l := r.body["agencies"].([]any); len(l) != 1 || l[0].(map[string]any)["slug"] != "default" {
+		t.Errorf("one agency to start with: %s", r.raw)
+	}
+	body := map[string]any{"slug": "xinjie", "name": "新街街道办事处", "admin_name": "新街管理员"}
+	h.want(h.do("POST", "/api/v1/agencies", "admin", body), http.StatusForbidden, "role_required")
+	r = h.want(h.do("POST", "/api/v1/agencies", "platform", body), http.StatusCreated, "")
+	if r.body["agency"].(map[string]any)["slug"] != "xinjie" || r.body["admin"].(map[string]any)["token"] == "" {
+		t.Fatalf("added: %s", r.raw)
+	}
+	h.tokens["xadmin"] = r.body["admin"].(map[string]any)["token"].(string)
+	h.want(h.do("POST", "/api/v1/agencies", "platform", body), http.StatusConflict, "exists")
+	for _, slug := range []string{"items", "feed.json", "Xinjie", "新街", "x", "-a", "all"} {
+		h.want(h.do("POST", "/api/v1/agencies", "platform", map[string]any{"slug": slug, "name": "某机关", "admin_name": "某管理员" + slug}),
+			http.StatusUnprocessableEntity, "invalid_slug")
+	}
+	h.want(h.doInvalid("POST", "/api/v1/agencies", "platform", map[string]any{"slug": "ok", "name": "", "admin_name": "a"}), http.StatusBadRequest, "invalid_name")
+	if n := len(h.want(h.do("GET", "/api/v1/agencies", "auditor", nil), http.StatusOK, "").body["agencies"].([]any)); n != 2 {
+		t.Errorf("%d agencies after the refusals, want 2", n)
+	}
+
+	// The new agency's admin manages only it: its departments and people
+	// are its own, and the default agency's are out of reach.
+	h.want(h.do("POST", "/api/v1/departments", "xadmin", map[string]any{"name": "综合办"}), http.StatusCreated, "")
+	deps := h.want(h.do("GET", "/api/v1/departments", "xadmin", nil), http.StatusOK, "").body["departments"].([]any)
+	if len(deps) != 1 {
+		t.Errorf("the new agency sees %d departments, want its own 1", len(deps))
+	}
+	h.want(h.do("POST", "/api/v1/users", "xadmin", map[string]any{"name": "新街信息员", "roles": []string{"officer"}, "departments": []string{"综合办"}}), http.StatusCreated, "")
+	h.want(h.do("POST", "/api/v1/users", "xadmin", map[string]any{"name": "越界者", "roles": []string{"officer"}, "agency": "default"}), http.StatusForbidden, "agency_scope")
+	h.want(h.do("POST", "/api/v1/users", "admin", map[string]any{"name": "越界者", "roles": []string{"admin"}, "agency": "xinjie"}), http.StatusForbidden, "agency_scope")
+	// A platform admin gives an agency another admin, and nothing else.
+	h.want(h.do("POST", "/api/v1/users", "platform", map[string]any{"name": "新街副管理员", "roles": []string{"admin"}, "agency": "xinjie"}), http.StatusCreated, "")
+	h.want(h.do("POST", "/api/v1/users", "platform", map[string]any{"name": "新街审计", "roles": []string{"auditor"}, "agency": "xinjie"}), http.StatusForbidden, "role_required")
+	h.want(h.do("POST", "/api/v1/users", "platform", map[string]any{"name": "某人", "roles": []string{"admin"}, "agency": "nowhere"}), http.StatusUnprocessableEntity, "unknown_agency")
+	var n int
+	if err := h.store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM users WHERE name IN ('越界者', '新街审计', '某人')`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("refused users written: %d %v", n, err)
+	}
+	// Each agency's audit trail verifies on its own; the platform's whole.
+	h.want(h.do("GET", "/api/v1/audit/verify", "xadmin", nil), http.StatusOK, "")
+	h.want(h.do("GET", "/api/v1/audit/verify?scope=platform", "admin", nil), http.StatusForbidden, "role_required")
+	if r := h.want(h.do("GET", "/api/v1/audit/verify?scope=platform", "platform", nil), http.StatusOK, ""); r.body["ok"] != true {
+		t.Errorf("platform verify: %s", r.raw)
+	}
+	h.want(h.doInvalid("GET", "/api/v1/audit/verify?scope=galaxy", "auditor", nil), http.StatusBadRequest, "invalid_scope")
+}
+
+func TestWordListsPlatformAndAgency(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.want(h.do("PUT", "/api/v1/wordlist?scope=platform", "admin", map[string]any{"words": []string{"绝密"}}), http.StatusForbidden, "role_required")
+	r := h.want(h.do("PUT", "/api/v1/wordlist?scope=platform", "platform", map[string]any{"words": []string{"绝密", "机密"}}), http.StatusOK, "")
+	if r.body["version"] != 1.0 {
+		t.Errorf("platform list: %s", r.raw)
+	}
+	r = h.want(h.do("PUT", "/api/v1/wordlist", "admin", map[string]any{"words": []string{"内部资料"}}), http.StatusOK, "")
+	if r.body["version"] != 1.0 {
+		t.Errorf("the agency's additions are numbered on their own: %s", r.raw)
+	}
+	if r := h.want(h.do("GET", "/api/v1/wordlist?scope=platform", "sec", nil), http.StatusOK, ""); len(r.body["words"].([]any)) != 2 {
+		t.Errorf("platform list read by a reviewer: %s", r.raw)
+	}
+	if r := h.want(h.do("GET", "/api/v1/wordlist", "sec", nil), http.StatusOK, ""); len(r.body["words"].([]any)) != 1 {
+		t.Errorf("agency list read by a reviewer: %s", r.raw)
 	}
 }

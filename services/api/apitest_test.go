@@ -54,10 +54,11 @@ func newHarness(t *testing.T) *harness {
 
 // The cast: officers of two departments, their heads, a confidentiality
 // reviewer, someone with both reviewer roles, an officer who is also a
-// head, an auditor, an admin. "bogus" holds a token nobody has.
+// head, an auditor, an admin, a platform admin. "bogus" holds a token
+// nobody has.
 func (h *harness) bootstrap() {
 	ctx := context.Background()
-	admin := domain.Actor{Name: "test", Roles: []domain.Role{domain.RoleAdmin}}
+	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 	for _, name := range []string{"综合办", "执法队"} {
 		d, err := h.store.AddDepartment(ctx, admin, name)
 		if err != nil {
@@ -82,6 +83,7 @@ func (h *harness) bootstrap() {
 	add("authorhead", "吴副科长", []domain.Role{domain.RoleOfficer, domain.RoleDeptHead}, d1)
 	add("auditor", "钱审计", []domain.Role{domain.RoleAuditor})
 	add("admin", "管理员", []domain.Role{domain.RoleAdmin})
+	add("platform", "平台管理员", []domain.Role{domain.RolePlatformAdmin})
 }
 
 // resp is an answer, its body decoded.
@@ -227,7 +229,7 @@ func (h *harness) advance(id int64, findings ...domain.Finding) store.Draft {
 			return outs, true
 		})
 	} else {
-		errs = h.store.CompleteChecksBatch(context.Background(), w, func(work.Item, domain.Content) ([]domain.Finding, error) {
+		errs = h.store.CompleteChecksBatch(context.Background(), w, func(work.Item, int64, domain.Content) ([]domain.Finding, error) {
 			return findings, nil
 		})
 	}

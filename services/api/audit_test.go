@@ -56,7 +56,7 @@ func TestVerifyAudit(t *testing.T) {
 	for _, who := range []string{"officer", "head", "sec"} {
 		h.want(h.do("GET", "/api/v1/audit/verify", who, nil), http.StatusForbidden, "role_required")
 	}
-	if _, err := h.store.Pool.Exec(context.Background(), `UPDATE audit_events SET comment = '改过' WHERE chain = 'system' AND idx = 2`); err != nil {
+	if _, err := h.store.Pool.Exec(context.Background(), `UPDATE audit_events SET comment = '改过' WHERE chain = 'agency/1' AND idx = 2`); err != nil {
 		t.Fatal(err)
 	}
 	r := h.want(h.do("GET", "/api/v1/audit/verify", "auditor", nil), http.StatusOK, "")

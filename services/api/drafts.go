@@ -69,7 +69,7 @@ func (s *Server) readContent(c echo.Context) (domain.Content, int64, error) {
 	if err != nil {
 		return content, 0, err
 	}
-	dep, err := s.Store.DepartmentByName(c.Request().Context(), content.Department)
+	dep, err := s.Store.DepartmentByName(c.Request().Context(), user(c).AgencyID, content.Department)
 	if errors.Is(err, store.ErrNotFound) {
 		return content, 0, fail(http.StatusUnprocessableEntity, "unknown_department", "unknown department %q", content.Department)
 	}
@@ -227,7 +227,7 @@ func (s *Server) queue(c echo.Context) error {
 	a := u.Actor()
 	stage := domain.Stage(c.QueryParam("stage"))
 	if stage == "" {
-		policy, err := s.Store.Policy(c.Request().Context())
+		policy, err := s.Store.Policy(c.Request().Context(), user(c).AgencyID)
 		if err != nil {
 			return err
 		}
@@ -245,7 +245,7 @@ func (s *Server) queue(c echo.Context) error {
 	}
 	f := store.QueueFilter{Category: c.QueryParam("category"), Text: c.QueryParam("q")}
 	if d := c.QueryParam("department"); d != "" {
-		dep, err := s.Store.DepartmentByName(c.Request().Context(), d)
+		dep, err := s.Store.DepartmentByName(c.Request().Context(), user(c).AgencyID, d)
 		if err != nil {
 			return fail(http.StatusBadRequest, "unknown_department", "unknown department %q", d)
 		}

@@ -44,6 +44,7 @@ func bodyRoutes(h *harness) (int64, map[string]bodyRoute) {
 		"POST /api/v1/users":                       {"admin", map[string]any{"name": "新人", "roles": []string{"officer"}}},
 		"PUT /api/v1/wordlist":                     {"admin", map[string]any{"words": []string{"绝密"}}},
 		"PUT /api/v1/policy":                       {"admin", map[string]any{"person_stages": []string{}}},
+		"POST /api/v1/agencies":                    {"platform", map[string]any{"slug": "xinjie", "name": "新街街道办事处", "admin_name": "新街管理员"}},
 	}
 }
 

@@ -2,8 +2,10 @@ package api
 
 import (
 	"embed"
+	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -39,26 +41,94 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 	return publicTemplates.ExecuteTemplate(c.Response(), name, data)
 }
 
+// publicIndex is the platform's index: every agency's column, and the
+// latest items of all of them.
+func (s *Server) publicIndex(c echo.Context) error {
+	ctx := c.Request().Context()
+	as, err := s.Store.Agencies(ctx)
+	if err != nil {
+		return err
+	}
+	items, err := s.Store.PublicItems(ctx, 0, 30)
+	if err != nil {
+		return err
+	}
+	slugs := map[int64]store.Agency{}
+	for _, a := range as {
+		slugs[a.ID] = a
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=30")
+	return s.render(c, http.StatusOK, "index", map[string]any{"Title": "政府信息公开", "Agencies": as, "Items": items, "Of": slugs,
+		"Feed": "/public/all.json"})
+}
+
+// agency resolves the :slug of a public URL; an unknown one is 404.
+func (s *Server) agency(c echo.Context) (store.Agency, error) {
+	a, err := s.Store.AgencyBySlug(c.Request().Context(), c.Param("slug"))
+	if errors.Is(err, store.ErrNotFound) {
+		return a, echo.NewHTTPError(http.StatusNotFound, "no such agency")
+	}
+	return a, err
+}
+
 func (s *Server) publicList(c echo.Context) error {
-	items, err := s.Store.PublicItems(c.Request().Context(), 100)
+	a, err := s.agency(c)
+	if err != nil {
+		return err
+	}
+	items, err := s.Store.PublicItems(c.Request().Context(), a.ID, 100)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=30")
-	return s.render(c, http.StatusOK, "list", map[string]any{"Title": "最新公开信息", "Items": items})
+	return s.render(c, http.StatusOK, "list", map[string]any{"Title": a.Name, "Agency": a, "Items": items,
+		"Feed": "/public/" + a.Slug + "/feed.json"})
 }
 
 func (s *Server) publicItem(c echo.Context) error {
+	a, err := s.agency(c)
+	if err != nil {
+		return err
+	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusNotFound, "no such item")
 	}
-	it, err := s.Store.PublicItem(c.Request().Context(), id)
+	it, err := s.Store.PublicItem(c.Request().Context(), a.ID, id)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=30")
-	return s.render(c, http.StatusOK, "item", map[string]any{"Title": it.Title, "Item": it, "Category": categoryNames[it.Category]})
+	return s.render(c, http.StatusOK, "item", map[string]any{"Title": it.Title, "Agency": a, "Item": it, "Category": categoryNames[it.Category],
+		"Feed": "/public/" + a.Slug + "/feed.json"})
+}
+
+// itemLink is an item's permanent short link, /public/items/{id}, which
+// every link shared before agencies is: 301 to the item in its agency's
+// column (or, for no published item, to where the default agency's would be).
+func (s *Server) itemLink(c echo.Context) error {
+	ctx := c.Request().Context()
+	agency := store.DefaultAgency
+	if id, err := strconv.ParseInt(c.Param("id"), 10, 64); err == nil {
+		if it, err := s.Store.PublicItem(ctx, 0, id); err == nil {
+			agency = it.AgencyID
+		}
+	}
+	a, err := s.Store.Agency(ctx, agency)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusMovedPermanently, "/public/"+a.Slug+"/items/"+url.PathEscape(c.Param("id")))
+}
+
+// defaultFeed is the feed's URL before agencies: 301 to the default
+// agency's feed.
+func (s *Server) defaultFeed(c echo.Context) error {
+	a, err := s.Store.Agency(c.Request().Context(), store.DefaultAgency)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusMovedPermanently, "/public/"+a.Slug+"/feed.json")
 }
 
 // feedItem is a JSON Feed 1.1 item.
@@ -74,27 +144,50 @@ type feedItem struct {
 	} `json:"authors,omitempty"`
 }
 
+// publicFeed is an agency's JSON Feed.
 func (s *Server) publicFeed(c echo.Context) error {
-	items, err := s.Store.PublicItems(c.Request().Context(), 100)
+	a, err := s.agency(c)
 	if err != nil {
 		return err
 	}
+	return s.feed(c, a.ID, a.Name, "/public/"+a.Slug+"/", "/public/"+a.Slug+"/feed.json")
+}
+
+// platformFeed is every agency's items in one JSON Feed.
+func (s *Server) platformFeed(c echo.Context) error {
+	return s.feed(c, 0, "政府信息公开", "/public/", "/public/all.json")
+}
+
+func (s *Server) feed(c echo.Context, agencyID int64, title, home, self string) error {
+	ctx := c.Request().Context()
+	items, err := s.Store.PublicItems(ctx, agencyID, 100)
+	if err != nil {
+		return err
+	}
+	as, err := s.Store.Agencies(ctx)
+	if err != nil {
+		return err
+	}
+	slugs := map[int64]string{}
+	for _, a := range as {
+		slugs[a.ID] = a.Slug
+	}
 	feed := map[string]any{
 		"version":       "https://jsonfeed.org/version/1.1",
-		"title":         "政府信息公开",
-		"home_page_url": s.PublicURL + "/public/",
-		"feed_url":      s.PublicURL + "/public/feed.json",
+		"title":         title,
+		"home_page_url": s.PublicURL + home,
+		"feed_url":      s.PublicURL + self,
 		"language":      "zh-CN",
-		"items":         feedItems(s.PublicURL, items),
+		"items":         feedItems(s.PublicURL, slugs, items),
 	}
 	c.Response().Header().Set("Content-Type", "application/feed+json; charset=utf-8")
 	return c.JSON(http.StatusOK, feed)
 }
 
-func feedItems(base string, items []store.PublicItem) []feedItem {
+func feedItems(base string, slugs map[int64]string, items []store.PublicItem) []feedItem {
 	out := make([]feedItem, len(items))
 	for i, it := range items {
-		f := feedItem{ID: strconv.FormatInt(it.ID, 10), URL: base + "/public/items/" + strconv.FormatInt(it.ID, 10),
+		f := feedItem{ID: strconv.FormatInt(it.ID, 10), URL: base + "/public/" + slugs[it.AgencyID] + "/items/" + strconv.FormatInt(it.ID, 10),
 			Title: it.Title, ContentText: it.Body, DatePublished: it.PublishedAt, Tags: []string{it.Category}}
 		f.Authors = append(f.Authors, struct {
 			Name string `json:"name"`

@@ -89,7 +89,7 @@ func TestInitialReviewerQueue(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
-	admin := domain.Actor{Name: "test", Roles: []domain.Role{domain.RoleAdmin}}
+	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 	if err := h.store.SetPolicy(ctx, admin, domain.Policy{People: []domain.Stage{domain.StageCompleteness}}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -49,9 +50,16 @@ func (s *Server) Routes() *echo.Echo {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})))
 
 	e.GET("/public", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/public/") })
-	e.GET("/public/", s.publicList)
-	e.GET("/public/items/:id", s.publicItem)
-	e.GET("/public/feed.json", s.publicFeed)
+	e.GET("/public/", s.publicIndex)
+	e.GET("/public/all.json", s.platformFeed)
+	e.GET("/public/items/:id", s.itemLink)    // links from before agencies, and every item's short link
+	e.GET("/public/feed.json", s.defaultFeed) // the feed from before agencies
+	e.GET("/public/:slug", func(c echo.Context) error {
+		return c.Redirect(http.StatusMovedPermanently, "/public/"+url.PathEscape(c.Param("slug"))+"/")
+	})
+	e.GET("/public/:slug/", s.publicList)
+	e.GET("/public/:slug/items/:id", s.publicItem)
+	e.GET("/public/:slug/feed.json", s.publicFeed)
 
 	e.GET("/api/v1/openapi.json", s.openAPI) // the contract (openapi.go), without authentication
 	v1 := e.Group("/api/v1", s.authenticate)
@@ -64,6 +72,8 @@ func (s *Server) Routes() *echo.Echo {
 	v1.GET("/drafts/:id/audit", s.draftAudit)
 	v1.GET("/queue", s.queue)
 	v1.GET("/audit/verify", s.verifyAudit)
+	v1.GET("/agencies", s.listAgencies)
+	v1.POST("/agencies", s.addAgency)
 	v1.GET("/departments", s.listDepartments)
 	v1.POST("/departments", s.addDepartment)
 	v1.POST("/users", s.addUser)

@@ -17,7 +17,7 @@ import (
 
 const publicURL = "http://public.test"
 
-var admin = domain.Actor{Name: "测试管理员", Roles: []domain.Role{domain.RoleAdmin}}
+var admin = domain.Actor{Name: "测试管理员", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 
 // office is a fresh database with the people who take a draft to publishing.
 type office struct {
@@ -81,7 +81,7 @@ func (o *office) submit(title string, channels ...domain.Channel) int64 {
 // checks completes a stage's machine step with no findings.
 func (o *office) checks(id int64, st domain.State) {
 	o.t.Helper()
-	pass := func(work.Item, domain.Content) ([]domain.Finding, error) { return nil, nil }
+	pass := func(work.Item, int64, domain.Content) ([]domain.Finding, error) { return nil, nil }
 	if err := o.s.CompleteChecksBatch(context.Background(), []work.Item{{DraftID: id, Revision: 1, State: st}}, pass)[0]; err != nil {
 		o.t.Fatalf("checks of draft %d at %s: %v", id, st, err)
 	}

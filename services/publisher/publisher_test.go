@@ -247,7 +247,7 @@ func TestFailedSendWaitsForAPerson(t *testing.T) {
 	if d := o.detail(id); d.State != domain.StatePublished {
 		t.Fatalf("draft is %s", d.State)
 	}
-	open, err := o.s.OpenPublications(ctx)
+	open, err := o.s.OpenPublications(ctx, 1)
 	if err != nil || len(open) != 1 || open[0].DraftID != id || open[0].Channel != "wechat" || open[0].Status != store.PubFailed {
 		t.Fatalf("open publications %+v (%v), want the failed WeChat send", open, err)
 	}
@@ -306,7 +306,7 @@ func TestUnrecordedSendBecomesUnknownAndIsNeverRepeated(t *testing.T) {
 	if n := wechat.calls.Load(); n != 0 {
 		t.Fatalf("WeChat called %d times after a send of unknown outcome", n)
 	}
-	open, err := o.s.OpenPublications(ctx)
+	open, err := o.s.OpenPublications(ctx, 1)
 	if err != nil || len(open) != 1 || open[0].Channel != "wechat" || open[0].Status != store.PubUnknown {
 		t.Fatalf("open publications %+v (%v), want the unknown WeChat send", open, err)
 	}

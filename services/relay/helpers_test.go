@@ -21,7 +21,7 @@ import (
 // testBus makes redelivery quick.
 var testBus = bus.Options{MaxDeliver: 3, AckWait: 2 * time.Second, BackOff: []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}}
 
-var admin = domain.Actor{Name: "测试管理员", Roles: []domain.Role{domain.RoleAdmin}}
+var admin = domain.Actor{Name: "测试管理员", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 
 // env is a fresh database, a nats-server with sanshen's stream and
 // consumers, and an officer to submit drafts.

@@ -147,7 +147,7 @@ func TestSweeperResendsStalledWorkOfIdleStagesOnly(t *testing.T) {
 	e := newEnv(t)
 	slow := e.submit("关于调整城区公交线路的公告") // its stage-1 message waits in the consumer
 	lost := e.submit("关于城区道路施工的通告")   // moved to compliance; that message is lost
-	pass := func(work.Item, domain.Content) ([]domain.Finding, error) { return nil, nil }
+	pass := func(work.Item, int64, domain.Content) ([]domain.Finding, error) { return nil, nil }
 	if err := e.s.CompleteChecksBatch(ctx, []work.Item{{DraftID: lost, Revision: 1, State: domain.StateCompleteness}}, pass)[0]; err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // today is the checks' clock: 2026-11-25, a Wednesday, in Beijing.
 var today = time.Date(2026, 11, 25, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
-var admin = domain.Actor{Name: "测试管理员", Roles: []domain.Role{domain.RoleAdmin}}
+var admin = domain.Actor{Name: "测试管理员", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 
 // office is a fresh database with one department's people.
 type office struct {

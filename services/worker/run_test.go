@@ -54,7 +54,7 @@ func TestRunConsumesItsStageSubjectAndDeadLettersWrongStates(t *testing.T) {
 	testenv.Eventually(t, "the wrong-state message to be dead-lettered", func() bool {
 		return o.count(`SELECT count(*) FROM dead_letters`) == 1
 	})
-	dls, err := o.s.DeadLetters(ctx, 10)
+	dls, err := o.s.DeadLetters(ctx, admin, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

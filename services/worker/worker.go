@@ -74,8 +74,8 @@ func (wk *Worker) HandleBatch(ctx context.Context, ws []work.Item) []error {
 	if len(todo) == 0 {
 		return errs
 	}
-	check := func(w work.Item, c domain.Content) ([]domain.Finding, error) {
-		return wk.Checks.Run(ctx, wk.Stage, c)
+	check := func(w work.Item, agencyID int64, c domain.Content) ([]domain.Finding, error) {
+		return wk.Checks.Run(ctx, wk.Stage, agencyID, c)
 	}
 	for j, err := range wk.Store.CompleteChecksBatch(ctx, todo, check) {
 		i := at[j]

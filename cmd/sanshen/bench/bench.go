@@ -66,6 +66,9 @@ type Options struct {
 	PgbenchScale      int
 	JetStreamMessages int
 	Departments       []string
+	// Agencies splits the departments round-robin over this many agencies,
+	// each with its own confidentiality reviewers and queue (default 1).
+	Agencies int
 	// Progress, when set, receives a line every few seconds while the pipeline runs.
 	Progress io.Writer
 }
@@ -73,7 +76,8 @@ type Options struct {
 // DefaultOptions are the documented defaults of `sanshen bench`.
 func DefaultOptions() Options {
 	return Options{Drafts: 2000, Clients: 16, ReturnShare: 0.1, Timeout: 15 * time.Minute, Seed: 1, Ceilings: true,
-		BatchLinger: -1, GroupLinger: -1, PgbenchSeconds: 20, PgbenchScale: 10, JetStreamMessages: 20000, Departments: DefaultDepartments}
+		BatchLinger: -1, GroupLinger: -1, PgbenchSeconds: 20, PgbenchScale: 10, JetStreamMessages: 20000, Departments: DefaultDepartments,
+		Agencies: 1}
 }
 
 // Main parses the bench's flags, runs it and prints the results to out (a
@@ -102,6 +106,7 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 	fs.IntVar(&o.PgbenchSeconds, "pgbench-seconds", o.PgbenchSeconds, "pgbench -T")
 	fs.IntVar(&o.PgbenchScale, "pgbench-scale", o.PgbenchScale, "pgbench -i -s")
 	fs.IntVar(&o.JetStreamMessages, "js-n", o.JetStreamMessages, "messages of the JetStream ceiling loop")
+	fs.IntVar(&o.Agencies, "agencies", o.Agencies, "agencies the departments are spread over, each with its own confidentiality reviewers")
 	asJSON := fs.Bool("json", false, "also print the results as one JSON object")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -148,6 +153,8 @@ func (o Options) validate() error {
 		return errors.New("-rate must not be negative")
 	case len(o.Departments) == 0:
 		return errors.New("the bench needs at least one department")
+	case o.Agencies < 1 || o.Agencies > len(o.Departments):
+		return fmt.Errorf("-agencies must be between 1 and the %d departments", len(o.Departments))
 	}
 	return nil
 }
@@ -307,35 +314,49 @@ func runPipeline(ctx context.Context, cfg config.Config, log *slog.Logger, o Opt
 // confidentiality reviewers who hold no other role (so separation of duties
 // never refuses them), all through the store as `sanshen users add` does.
 func makeCast(ctx context.Context, s *store.Store, o Options) (*cast, error) {
-	admin := benchActor()
-	c := &cast{officers: map[string][]*person{}, heads: map[string][]*person{}}
+	c := &cast{officers: map[string][]*person{}, heads: map[string][]*person{}, agencyOf: map[string]int64{},
+		reviewers: map[int64][]*person{}}
+	agencies := []int64{store.DefaultAgency}
+	for k := 2; k <= o.Agencies; k++ {
+		a, _, _, err := s.AddAgency(ctx, benchActor(0), fmt.Sprintf("bench-%d", k), fmt.Sprintf("第%d机关", k),
+			store.NewUser{Name: fmt.Sprintf("第%d机关管理员", k)})
+		if err != nil {
+			return nil, fmt.Errorf("error creating agency %d: %w", k, err)
+		}
+		agencies = append(agencies, a.ID)
+	}
 	headsPer := max(1, (o.Clients+len(o.Departments)-1)/len(o.Departments))
 	for i, name := range o.Departments {
+		agency := agencies[i%len(agencies)]
+		c.agencyOf[name] = agency
+		admin := benchActor(agency)
 		dep, err := s.AddDepartment(ctx, admin, name)
 		if err != nil {
 			return nil, fmt.Errorf("error creating department %s: %w", name, err)
 		}
 		for k := range 2 {
-			p, err := addPerson(ctx, s, fmt.Sprintf("信息员%d-%d", i+1, k+1), "officer", dep.ID)
+			p, err := addPerson(ctx, s, agency, fmt.Sprintf("信息员%d-%d", i+1, k+1), "officer", dep.ID)
 			if err != nil {
 				return nil, err
 			}
 			c.officers[name] = append(c.officers[name], p)
 		}
 		for k := range headsPer {
-			p, err := addPerson(ctx, s, fmt.Sprintf("科长%d-%d", i+1, k+1), "dept_head", dep.ID)
+			p, err := addPerson(ctx, s, agency, fmt.Sprintf("科长%d-%d", i+1, k+1), "dept_head", dep.ID)
 			if err != nil {
 				return nil, err
 			}
 			c.heads[name] = append(c.heads[name], p)
 		}
 	}
-	for k := range o.Clients {
-		p, err := addPerson(ctx, s, fmt.Sprintf("保密审查员%d", k+1), "confidentiality")
+	// C reviewers in all, each agency at least one.
+	for k := range max(o.Clients, len(agencies)) {
+		agency := agencies[k%len(agencies)]
+		p, err := addPerson(ctx, s, agency, fmt.Sprintf("保密审查员%d", k+1), "confidentiality")
 		if err != nil {
 			return nil, err
 		}
-		c.reviewers = append(c.reviewers, p)
+		c.reviewers[agency] = append(c.reviewers[agency], p)
 	}
 	return c, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/checks"
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/internal/testenv"
 )
 
@@ -113,18 +114,18 @@ func TestTimeout(t *testing.T) {
 func TestChecksCatchProblems(t *testing.T) {
 	ctx := context.Background()
 	s := testenv.Store(t)
-	admin := benchActor()
+	admin := benchActor(store.DefaultAgency)
 	dep, err := s.AddDepartment(ctx, admin, "党政综合办公室")
 	if err != nil {
 		t.Fatal(err)
 	}
-	officer, err := addPerson(ctx, s, "信息员", domain.RoleOfficer, dep.ID)
+	officer, err := addPerson(ctx, s, store.DefaultAgency, "信息员", domain.RoleOfficer, dep.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	spec := newCorpus(1, []string{dep.Name}, 1, 0, time.Now()).draft(0)
 	formed, _ := time.Parse(domain.DateLayout, spec.FormedOn)
-	d, err := s.Submit(ctx, domain.Actor{ID: officer.ID, Name: officer.Name, Roles: []domain.Role{domain.RoleOfficer}, Departments: []int64{dep.ID}},
+	d, err := s.Submit(ctx, domain.Actor{ID: officer.ID, Name: officer.Name, AgencyID: store.DefaultAgency, Roles: []domain.Role{domain.RoleOfficer}, Departments: []int64{dep.ID}},
 		dep.ID, domain.Content{Title: spec.Title, Body: spec.Body, Department: dep.Name, Category: spec.Category,
 			Channels: []domain.Channel{domain.ChannelWebsite}, FormedOn: formed}, formed.AddDate(0, 1, 0))
 	if err != nil {
@@ -189,7 +190,7 @@ func TestCorpus(t *testing.T) {
 		}
 		content := toContent(d)
 		for _, st := range domain.Stages() {
-			fs, err := runner.Run(context.Background(), st, content)
+			fs, err := runner.Run(context.Background(), st, 1, content)
 			if err != nil {
 				t.Fatalf("draft %d: checks at %s: %v", i, st, err)
 			}

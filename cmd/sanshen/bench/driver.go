@@ -32,15 +32,18 @@ type person struct {
 type cast struct {
 	officers  map[string][]*person // by department
 	heads     map[string][]*person // by department
-	reviewers []*person            // confidentiality
+	agencyOf  map[string]int64     // department -> its agency
+	reviewers map[int64][]*person  // confidentiality, by agency
 }
 
-func benchActor() domain.Actor {
-	return domain.Actor{Name: "bench", Roles: []domain.Role{domain.RoleAdmin}}
+// benchActor sets the installation up, acting for agency agencyID, as the
+// CLI does.
+func benchActor(agencyID int64) domain.Actor {
+	return domain.Actor{Name: "bench", AgencyID: agencyID, Roles: []domain.Role{domain.RoleAdmin, domain.RolePlatformAdmin}}
 }
 
-func addPerson(ctx context.Context, s *store.Store, name string, role domain.Role, depts ...int64) (*person, error) {
-	u, token, err := s.AddUser(ctx, benchActor(), store.NewUser{Name: name, Roles: []domain.Role{role}, Departments: depts})
+func addPerson(ctx context.Context, s *store.Store, agencyID int64, name string, role domain.Role, depts ...int64) (*person, error) {
+	u, token, err := s.AddUser(ctx, benchActor(agencyID), store.NewUser{Name: name, Roles: []domain.Role{role}, Departments: depts})
 	if err != nil {
 		return nil, fmt.Errorf("error creating user %s: %w", name, err)
 	}
@@ -162,8 +165,10 @@ func (d *driver) run(ctx context.Context, sysErrs <-chan error) error {
 		heads := d.cast.heads[dep]
 		d.stage(g, domain.StageCompliance, heads[0], dep, heads)
 	}
-	// Confidentiality reviewers: one queue for every department.
-	d.stage(g, domain.StageConfidentiality, d.cast.reviewers[0], "", d.cast.reviewers)
+	// Confidentiality reviewers: one queue for every department of their agency.
+	for _, revs := range d.cast.reviewers {
+		d.stage(g, domain.StageConfidentiality, revs[0], "", revs)
+	}
 	// Authors of returned drafts.
 	d.authors(g)
 

@@ -110,6 +110,25 @@ type reviewer struct {
 	drafts  []int64 // drafts in their queue, for the draft page
 }
 
+// queuesFilled makes sure every reviewer's queue shows what was seeded for
+// them: a measurement of empty queues would measure nothing.
+func queuesFilled(ctx context.Context, s *store.Store, revs []reviewer) error {
+	for _, rv := range revs {
+		u, err := s.UserByToken(ctx, rv.token)
+		if err != nil {
+			return err
+		}
+		items, err := s.Queue(ctx, u.Actor(), rv.stage, store.QueueFilter{Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(rv.drafts) > 0 && len(items) == 0 {
+			return fmt.Errorf("the seeded drafts are not in %s's %s queue: the seed no longer matches the schema", u.Name, rv.stage)
+		}
+	}
+	return nil
+}
+
 // Run seeds, loads and measures.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options, progress io.Writer) (Result, error) {
 	res := Result{Options: o}
@@ -144,6 +163,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options, pr
 		return res, err
 	}
 	res.SeedTime = time.Since(start)
+	if err := queuesFilled(ctx, sys.Store, revs); err != nil {
+		return res, err
+	}
 	fmt.Fprintf(progress, "seeded in %s; %d reviewers read for %s ...\n", res.SeedTime.Round(time.Second), o.Reviewers, o.Duration)
 	res.Kinds = load(ctx, "http://"+sys.Addr, revs, o)
 	t0 := time.Now()
@@ -194,7 +216,7 @@ func body(r *rand.Rand) string {
 // their revisions, findings and decisions, and audit events in valid chains.
 func seed(ctx context.Context, s *store.Store, o Options) ([]reviewer, error) {
 	r := rand.New(rand.NewPCG(1, 2))
-	admin := domain.Actor{Name: "queueload", Roles: []domain.Role{domain.RoleAdmin}}
+	admin := domain.Actor{Name: "queueload", AgencyID: store.DefaultAgency, Roles: []domain.Role{domain.RoleAdmin}}
 	var deps []int64
 	for i := range o.Departments {
 		d, err := s.AddDepartment(ctx, admin, fmt.Sprintf("科室%02d", i+1))
@@ -262,7 +284,7 @@ func seed(ctx context.Context, s *store.Store, o Options) ([]reviewer, error) {
 			c := domain.Content{Title: fmt.Sprintf("关于第%d号事项办理情况的通报", id), Body: body(r), Category: domain.Categories[r.IntN(len(domain.Categories))],
 				Channels: []domain.Channel{domain.ChannelWebsite}, FormedOn: formed}
 			sum := c.SHA256()
-			drafts = append(drafts, []any{id, officer.ID, d.dept, string(st), 1, true, entered, entered, formed, cal.Deadline(formed), entered, entered})
+			drafts = append(drafts, []any{id, store.DefaultAgency, officer.ID, d.dept, string(st), 1, true, true, entered, entered, formed, cal.Deadline(formed), entered, entered})
 			revisions = append(revisions, []any{id, 1, c.Title, c.Body, c.Category, []string{"website"}, formed, sum})
 			if r.IntN(5) == 0 {
 				findings = append(findings, []any{id, 1, string(st), "deadline_near", "warn", "", -1, -1, "临近公开期限", "deadline near", ""})
@@ -288,7 +310,7 @@ func seed(ctx context.Context, s *store.Store, o Options) ([]reviewer, error) {
 					Revision: 1, ContentSHA256: sum, At: at.Add(time.Duration(k) * time.Second)}
 				audit.Seal(&e, int64(k), prev)
 				prev = e.Hash
-				events = append(events, []any{chain, e.Index, id, e.Actor, e.Role, e.Stage, e.Action, e.Revision, e.ContentSHA256, e.At, nullable(e.PrevHash), e.Hash})
+				events = append(events, []any{chain, e.Index, id, store.DefaultAgency, e.Actor, e.Role, e.Stage, e.Action, e.Revision, e.ContentSHA256, e.At, nullable(e.PrevHash), e.Hash})
 			}
 			chains = append(chains, []any{chain, int64(perDraft), prev})
 		}
@@ -297,11 +319,12 @@ func seed(ctx context.Context, s *store.Store, o Options) ([]reviewer, error) {
 			cols  []string
 			rows  [][]any
 		}{
-			{"drafts", []string{"id", "author_id", "department_id", "state", "revision", "step_done", "state_entered_at", "step_sent_at", "formed_on", "deadline", "created_at", "updated_at"}, drafts},
+			// Waiting for a person: checks done, at a stage (awaits_person).
+			{"drafts", []string{"id", "agency_id", "author_id", "department_id", "state", "revision", "step_done", "awaits_person", "state_entered_at", "step_sent_at", "formed_on", "deadline", "created_at", "updated_at"}, drafts},
 			{"revisions", []string{"draft_id", "revision", "title", "body", "category", "channels", "formed_on", "content_sha256"}, revisions},
 			{"findings", []string{"draft_id", "revision", "stage", "code", "severity", "field", "start_rune", "end_rune", "message_zh", "message_en", "suggestion"}, findings},
 			{"decisions", []string{"draft_id", "revision", "stage", "actor_id", "decision", "content_sha256", "created_at"}, decisions},
-			{"audit_events", []string{"chain", "idx", "draft_id", "actor", "role", "stage", "action", "revision", "content_sha256", "at", "prev_hash", "hash"}, events},
+			{"audit_events", []string{"chain", "idx", "draft_id", "agency_id", "actor", "role", "stage", "action", "revision", "content_sha256", "at", "prev_hash", "hash"}, events},
 			{"audit_chains", []string{"chain", "length", "head"}, chains},
 		}
 		for _, cp := range copies {

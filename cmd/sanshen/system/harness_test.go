@@ -76,7 +76,7 @@ func (h *harness) startSystem(mutate func(*config.Config, *system.Options)) *sys
 func (h *harness) bootstrap() {
 	ctx := context.Background()
 	s := h.sys.Store
-	admin := domain.Actor{Name: "test", Roles: []domain.Role{domain.RoleAdmin}}
+	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 	d1, err := s.AddDepartment(ctx, admin, "综合办")
 	if err != nil {
 		h.t.Fatal(err)

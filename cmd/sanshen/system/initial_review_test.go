@@ -14,7 +14,7 @@ import (
 // requireInitialReview turns on the agency's initial reviewer at stage 1.
 func (h *harness) requireInitialReview() {
 	h.t.Helper()
-	admin := domain.Actor{ID: h.ids["admin"], Name: "管理员", Roles: []domain.Role{domain.RoleAdmin}}
+	admin := domain.Actor{ID: h.ids["admin"], Name: "管理员", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 	if err := h.sys.Store.SetPolicy(context.Background(), admin, domain.Policy{People: []domain.Stage{domain.StageCompleteness}}); err != nil {
 		h.t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestInitialReviewerLiftedKeepsWaitingDrafts(t *testing.T) {
 	h.requireInitialReview()
 	waiting := h.submit("关于开展冬季消防安全检查的通知")
 	h.waitForPerson(waiting, domain.StateCompleteness)
-	admin := domain.Actor{ID: h.ids["admin"], Name: "管理员", Roles: []domain.Role{domain.RoleAdmin}}
+	admin := domain.Actor{ID: h.ids["admin"], Name: "管理员", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 	if err := h.sys.Store.SetPolicy(context.Background(), admin, domain.Policy{}); err != nil {
 		t.Fatal(err)
 	}

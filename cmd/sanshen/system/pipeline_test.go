@@ -263,7 +263,7 @@ func TestBadInput(t *testing.T) {
 	if n := h.count(`SELECT count(*) FROM drafts`); n != 0 {
 		t.Fatalf("bad input wrote %d drafts", n)
 	}
-	if n := h.count(`SELECT count(*) FROM audit_events WHERE chain = 'system' AND action = 'denied:submit' AND reason = 'department_scope'`); n != 1 {
+	if n := h.count(`SELECT count(*) FROM audit_events WHERE chain = 'agency/1' AND action = 'denied:submit' AND reason = 'department_scope'`); n != 1 {
 		t.Fatalf("refused submission audited %d times", n)
 	}
 	if r := h.do("GET", "/api/v1/drafts/12abc", "officer", nil); r.status != 400 || r.errCode() != "invalid_id" {

@@ -53,12 +53,12 @@ func TestCrashMidSendIsNeverResent(t *testing.T) {
 	if n := wechat.calls.Load(); n != 1 {
 		t.Fatalf("WeChat was called %d times; a send of unknown outcome must never be repeated", n)
 	}
-	open, err := h.sys.Store.OpenPublications(context.Background())
+	open, err := h.sys.Store.OpenPublications(context.Background(), 1)
 	if err != nil || len(open) != 1 || open[0].Channel != "wechat" {
 		t.Fatalf("open publications: %+v %v", open, err)
 	}
 	// A person checks WeChat's sent list and records what they found.
-	admin := domain.Actor{Name: "值班员", Roles: []domain.Role{domain.RoleAdmin}}
+	admin := domain.Actor{Name: "值班员", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 	if err := h.sys.Store.ResolvePublication(context.Background(), admin, id, domain.ChannelWeChat, true, "https://mp.weixin.qq.com/s/found", "已在公众号后台群发记录中找到"); err != nil {
 		t.Fatal(err)
 	}

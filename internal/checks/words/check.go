@@ -10,6 +10,12 @@ import (
 // audit trail can group and filter them.
 const Code = "sensitive_word"
 
+// The lists' names in findings, by Scope.
+var (
+	listZH = [...]string{ScopeList: "词表", ScopePlatform: "全平台词表", ScopeAgency: "本机关增补词表"}
+	listEN = [...]string{ScopeList: "word list", ScopePlatform: "platform word list", ScopeAgency: "agency word list"}
+)
+
 // Check returns one finding per match in the title and the body, so the
 // confidentiality reviewer sees every listed word in place. A match is a
 // warning, never a block: the list flags words a reviewer must weigh in
@@ -30,8 +36,8 @@ func Check(m *Matcher, c domain.Content) []domain.Finding {
 				Field:     field.name,
 				Start:     x.Start,
 				End:       x.End,
-				MessageZH: fmt.Sprintf("敏感词「%s」（词表第%d版）", x.Word, m.version),
-				MessageEN: fmt.Sprintf("sensitive word %q (word list version %d)", x.Word, m.version),
+				MessageZH: fmt.Sprintf("敏感词「%s」（%s第%d版）", x.Word, listZH[m.scope], m.version),
+				MessageEN: fmt.Sprintf("sensitive word %q (%s version %d)", x.Word, listEN[m.scope], m.version),
 			})
 		}
 	}

@@ -19,6 +19,7 @@ type Match struct {
 // Matcher per list version can serve every stage worker.
 type Matcher struct {
 	version int
+	scope   Scope
 
 	words  []string // listed spelling of word i
 	wlen   []int32  // normalised length, in runes, of word i
@@ -286,6 +287,26 @@ func (m *Matcher) step(s, c int32) int32 {
 		}
 		s = m.cells[s].fail
 	}
+}
+
+// Scope is whose list a Matcher was built from, as its findings name it.
+type Scope int
+
+const (
+	// ScopeList is a list with no owner named: "词表第N版".
+	ScopeList Scope = iota
+	// ScopePlatform is the installation's list for every agency.
+	ScopePlatform
+	// ScopeAgency is an agency's additions to the platform's list.
+	ScopeAgency
+)
+
+// InScope returns the matcher with its findings naming scope's list; the
+// automaton is shared, not copied.
+func (m *Matcher) InScope(scope Scope) *Matcher {
+	c := *m
+	c.scope = scope
+	return &c
 }
 
 // Version returns the word-list version the Matcher was built from; every

@@ -96,11 +96,12 @@ func (w *Web) showUsers(c echo.Context, status int, errMsg, newName, token strin
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
 	ctx := c.Request().Context()
-	us, err := w.Store.Users(ctx)
+	agency := currentUser(c).AgencyID
+	us, err := w.Store.Users(ctx, agency)
 	if err != nil {
 		return err
 	}
-	deps, err := w.Store.Departments(ctx)
+	deps, err := w.Store.Departments(ctx, agency)
 	if err != nil {
 		return err
 	}
@@ -120,7 +121,7 @@ func (w *Web) addUser(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	f, _ := c.FormParams()
-	nu, err := api.ResolveNewUser(ctx, w.Store, f.Get("name"), f["roles"], f["departments"])
+	nu, err := api.ResolveNewUser(ctx, w.Store, currentUser(c).AgencyID, f.Get("name"), f["roles"], f["departments"])
 	if err == nil && f.Get("password") != "" {
 		nu.PasswordHash, err = api.HashPassword(f.Get("password"))
 	}
@@ -151,6 +152,9 @@ func (w *Web) resetPassword(c echo.Context) error {
 		return w.showUsers(c, http.StatusUnprocessableEntity, w.t(c, "users.password_short"), "", "")
 	}
 	if err := w.Store.SetPassword(c.Request().Context(), currentUser(c).Actor(), id, hash); err != nil {
+		if errors.Is(err, store.ErrNotFound) || isRefusal(err) {
+			return w.errorPage(c, http.StatusNotFound, "error.not_found") // another agency's: as if not there
+		}
 		return err
 	}
 	flash(c, "flash.password_set")
@@ -161,7 +165,7 @@ func (w *Web) departmentsPage(c echo.Context) error {
 	if !w.requireRoles(c, domain.RoleAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
-	deps, err := w.Store.Departments(c.Request().Context())
+	deps, err := w.Store.Departments(c.Request().Context(), currentUser(c).AgencyID)
 	if err != nil {
 		return err
 	}
@@ -190,10 +194,10 @@ func (w *Web) addDepartment(c echo.Context) error {
 }
 
 func (w *Web) deadLettersPage(c echo.Context) error {
-	if !w.requireRoles(c, domain.RoleAdmin) {
+	if !w.requireRoles(c, domain.RoleAdmin, domain.RolePlatformAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
-	ds, err := w.Store.DeadLetters(c.Request().Context(), 500)
+	ds, err := w.Store.DeadLetters(c.Request().Context(), currentUser(c).Actor(), 500)
 	if err != nil {
 		return err
 	}
@@ -203,7 +207,7 @@ func (w *Web) deadLettersPage(c echo.Context) error {
 }
 
 func (w *Web) replayDeadLetter(c echo.Context) error {
-	if !w.requireRoles(c, domain.RoleAdmin) {
+	if !w.requireRoles(c, domain.RoleAdmin, domain.RolePlatformAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
@@ -223,27 +227,48 @@ func (w *Web) replayDeadLetter(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/web/admin/deadletters")
 }
 
-type wordsView struct {
+// wordList is one list on the word-list page.
+type wordList struct {
 	List store.WordList
 	Text string
+	Edit bool
+}
+
+// wordsView is the word-list page: the agency's additions (for its people)
+// and the platform's list.
+type wordsView struct {
+	Agency, Platform *wordList
 }
 
 func (w *Web) wordsPage(c echo.Context) error {
-	if !w.requireRoles(c, domain.RoleAdmin, domain.RoleConfidentiality) {
+	if !w.requireRoles(c, domain.RoleAdmin, domain.RoleConfidentiality, domain.RolePlatformAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
-	l, err := w.Store.CurrentWordList(c.Request().Context())
-	if err != nil {
+	ctx := c.Request().Context()
+	a := currentUser(c).Actor()
+	load := func(list int64, edit bool) (*wordList, error) {
+		l, err := w.Store.CurrentWordList(ctx, list)
+		return &wordList{List: l, Text: strings.Join(l.Words, "\n"), Edit: edit}, err
+	}
+	var v wordsView
+	var err error
+	if a.Has(domain.RoleAdmin) || a.Has(domain.RoleConfidentiality) {
+		if v.Agency, err = load(a.AgencyID, a.Has(domain.RoleAdmin)); err != nil {
+			return err
+		}
+	}
+	if v.Platform, err = load(store.PlatformList, a.Has(domain.RolePlatformAdmin)); err != nil {
 		return err
 	}
 	p := w.base(c, "words.title", "words")
-	p.Data = wordsView{List: l, Text: strings.Join(l.Words, "\n")}
+	p.Data = v
 	return w.render(c, http.StatusOK, "words", p)
 }
 
 func (w *Web) setWords(c echo.Context) error {
-	if !w.requireRoles(c, domain.RoleAdmin) {
-		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	list := currentUser(c).AgencyID
+	if c.FormValue("scope") == "platform" {
+		list = store.PlatformList
 	}
 	ws, err := api.CleanWords(strings.Split(strings.ReplaceAll(c.FormValue("words"), "\r", ""), "\n"))
 	if err != nil {
@@ -253,7 +278,10 @@ func (w *Web) setWords(c echo.Context) error {
 		}
 		return err
 	}
-	if _, err := w.Store.SetWordList(c.Request().Context(), currentUser(c).Actor(), ws); err != nil {
+	if _, err := w.Store.SetWordList(c.Request().Context(), currentUser(c).Actor(), list, ws); err != nil {
+		if isRefusal(err) {
+			return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+		}
 		return err
 	}
 	flash(c, "flash.words_saved")
@@ -264,7 +292,7 @@ func (w *Web) publicationsPage(c echo.Context) error {
 	if !w.requireRoles(c, domain.RoleAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
-	ps, err := w.Store.OpenPublications(c.Request().Context())
+	ps, err := w.Store.OpenPublications(c.Request().Context(), currentUser(c).AgencyID)
 	if err != nil {
 		return err
 	}
@@ -288,7 +316,7 @@ func (w *Web) resolvePublication(c echo.Context) error {
 	}
 	err = w.Store.ResolvePublication(c.Request().Context(), currentUser(c).Actor(), id, ch, outcome == "delivered",
 		strings.TrimSpace(c.FormValue("url")), note)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || isRefusal(err) {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
 	if err != nil {

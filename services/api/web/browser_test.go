@@ -53,7 +53,7 @@ func startSite(t *testing.T) *site {
 	t.Cleanup(sys.Stop)
 	s := &site{t: t, sys: sys, base: "http://" + ln.Addr().String(), shots: screenshotDir(t)}
 	ctx := context.Background()
-	admin := domain.Actor{Name: "test", Roles: []domain.Role{domain.RoleAdmin}}
+	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 	d1, _ := sys.Store.AddDepartment(ctx, admin, "综合办")
 	d2, _ := sys.Store.AddDepartment(ctx, admin, "执法队")
 	hash, err := api.HashPassword(password)

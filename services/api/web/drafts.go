@@ -45,7 +45,7 @@ type formData struct {
 }
 
 func (w *Web) departmentsOf(c echo.Context, u *store.User) ([]store.Department, error) {
-	all, err := w.Store.Departments(c.Request().Context())
+	all, err := w.Store.Departments(c.Request().Context(), currentUser(c).AgencyID)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (w *Web) createDraft(c echo.Context) error {
 	if err != nil {
 		return w.formError(c, fd, err)
 	}
-	dep, err := w.Store.DepartmentByName(ctx, content.Department)
+	dep, err := w.Store.DepartmentByName(ctx, currentUser(c).AgencyID, content.Department)
 	if errors.Is(err, store.ErrNotFound) {
 		return w.formError(c, fd, &api.Error{Status: 422, Code: "unknown_department", Message: content.Department})
 	}
@@ -325,7 +325,7 @@ func (w *Web) reviseDraft(c echo.Context) error {
 	if err != nil {
 		return w.formError(c, fd, err)
 	}
-	dep, err := w.Store.DepartmentByName(ctx, content.Department)
+	dep, err := w.Store.DepartmentByName(ctx, currentUser(c).AgencyID, content.Department)
 	if errors.Is(err, store.ErrNotFound) {
 		return w.formError(c, fd, &api.Error{Status: 422, Code: "unknown_department", Message: content.Department})
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -9,20 +10,21 @@ import (
 
 // hub holds one LISTEN connection for every open page and fans the
 // notifications out, so a hundred open queues cost one database connection.
+// A page hears only its own agency's news.
 type hub struct {
 	store *store.Store
 	mu    sync.Mutex
-	subs  map[chan string]struct{}
+	subs  map[chan string]int64 // subscriber -> agency
 }
 
 func newHub(s *store.Store) *hub {
-	return &hub{store: s, subs: map[chan string]struct{}{}}
+	return &hub{store: s, subs: map[chan string]int64{}}
 }
 
-func (h *hub) subscribe() (<-chan string, func()) {
+func (h *hub) subscribe(agencyID int64) (<-chan string, func()) {
 	ch := make(chan string, 16)
 	h.mu.Lock()
-	h.subs[ch] = struct{}{}
+	h.subs[ch] = agencyID
 	h.mu.Unlock()
 	return ch, func() {
 		h.mu.Lock()
@@ -32,9 +34,18 @@ func (h *hub) subscribe() (<-chan string, func()) {
 }
 
 func (h *hub) broadcast(payload string) {
+	var news struct {
+		AgencyID int64 `json:"agency_id"`
+	}
+	if json.Unmarshal([]byte(payload), &news) != nil {
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for ch := range h.subs {
+	for ch, agency := range h.subs {
+		if agency != news.AgencyID {
+			continue
+		}
 		select {
 		case ch <- payload:
 		default: // a slow page misses one nudge; its next refresh catches up

@@ -27,7 +27,7 @@ func TestInitialReviewInTheBrowser(t *testing.T) {
 		t.Fatalf("policy saved: %q", f)
 	}
 	adm.shot("policy-on")
-	if p, err := s.sys.Store.Policy(context.Background()); err != nil || !p.Requires(domain.StageCompleteness) {
+	if p, err := s.sys.Store.Policy(context.Background(), 1); err != nil || !p.Requires(domain.StageCompleteness) {
 		t.Fatalf("policy after saving: %+v, %v", p, err)
 	}
 

@@ -59,7 +59,7 @@ func (w *Web) loadQueue(c echo.Context) (queueView, error) {
 	if !ok || !v.Stage.HumanDecided() || !a.Has(spec.Decider) {
 		return v, &domain.Refusal{Rule: domain.RuleRole}
 	}
-	all, err := w.Store.Departments(ctx)
+	all, err := w.Store.Departments(ctx, a.AgencyID)
 	if err != nil {
 		return v, err
 	}
@@ -69,7 +69,7 @@ func (w *Web) loadQueue(c echo.Context) (queueView, error) {
 	}
 	v.Limit = min(max(f.Limit, store.DefaultQueueLimit), store.MaxQueueLimit)
 	for _, d := range all {
-		if spec.InScope(a, d.ID) {
+		if spec.InScope(a, a.AgencyID, d.ID) {
 			v.Departments = append(v.Departments, d)
 		}
 		if d.Name == v.Department {
@@ -142,7 +142,7 @@ func (w *Web) liveEvents(c echo.Context) error {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	c.Response().WriteHeader(http.StatusOK)
-	ch, cancel := w.events.subscribe()
+	ch, cancel := w.events.subscribe(currentUser(c).AgencyID)
 	defer cancel()
 	fmt.Fprint(c.Response(), "retry: 3000\n\n")
 	c.Response().Flush()

@@ -233,7 +233,11 @@ func (w *Web) base(c echo.Context, title, nav string) pageData {
 // policy is the agency's policy; a failure to read it is logged and read
 // as the default (no optional reviewers), which only hides a queue link.
 func (w *Web) policy(c echo.Context) domain.Policy {
-	p, err := w.Store.Policy(c.Request().Context())
+	u := currentUser(c)
+	if u == nil {
+		return domain.Policy{}
+	}
+	p, err := w.Store.Policy(c.Request().Context(), u.AgencyID)
 	if err != nil {
 		w.Log.Error("reading the policy", "err", err)
 	}

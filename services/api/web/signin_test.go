@@ -144,7 +144,7 @@ func TestSignInSessionAndRateLimit(t *testing.T) {
 	// An admin resets a password: the user's sessions end, the new one works.
 	hash, _ := api.HashPassword("a-new-password-1")
 	u2, _, _ := s.sys.Store.UserForSignIn(context.Background(), "wang")
-	if err := s.sys.Store.SetPassword(context.Background(), domain.Actor{Name: "admin", Roles: []domain.Role{domain.RoleAdmin}}, u2.ID, hash); err != nil {
+	if err := s.sys.Store.SetPassword(context.Background(), domain.Actor{Name: "admin", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}, u2.ID, hash); err != nil {
 		t.Fatal(err)
 	}
 	if r, _ := c.req("GET", "/web/drafts", nil); r.StatusCode != http.StatusSeeOther {
