@@ -184,6 +184,25 @@ func CanAudit(a Actor, agency int64) error {
 	return nil
 }
 
+// CanGrant reports whether the actor may give a new person of agency
+// agency these roles: an agency's admin any role but platform_admin, in
+// their own agency; a platform admin an agency's admins (admin alone), and
+// platform_admin.
+func CanGrant(a Actor, agency int64, roles []Role) error {
+	platform := CanManagePlatform(a) == nil
+	if slices.Contains(roles, RolePlatformAdmin) && !platform {
+		return refuse(RuleRole, "only a platform admin may make another")
+	}
+	if err := CanManage(a, agency); err != nil {
+		for _, r := range roles {
+			if !platform || (r != RoleAdmin && r != RolePlatformAdmin) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // CanManagePlatform reports whether the actor may create agencies, give
 // them their first admin, and keep the platform-wide word list.
 func CanManagePlatform(a Actor) error {

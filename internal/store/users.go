@@ -142,11 +142,8 @@ func addUser(ctx context.Context, tx pgx.Tx, by domain.Actor, nu NewUser) (User,
 	if u.Departments == nil {
 		u.Departments = []int64{}
 	}
-	if err := domain.CanManage(by, nu.AgencyID); err != nil {
-		onlyAdmin := len(nu.Roles) == 1 && nu.Roles[0] == domain.RoleAdmin
-		if domain.CanManagePlatform(by) != nil || !onlyAdmin {
-			return u, "", err
-		}
+	if err := domain.CanGrant(by, nu.AgencyID, nu.Roles); err != nil {
+		return u, "", err
 	}
 	token, hash, err := newToken()
 	if err != nil {

@@ -240,3 +240,13 @@ func TestWordListsPlatformAndAgency(t *testing.T) {
 		t.Errorf("agency list read by a reviewer: %s", r.raw)
 	}
 }
+
+// An agency's admin cannot make a platform admin: that would give them
+// every agency.
+func TestNoPlatformAdminFromAnAgency(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.want(h.do("POST", "/api/v1/users", "admin", map[string]any{"name": "提权者", "roles": []string{"platform_admin"}}), http.StatusForbidden, "role_required")
+	h.want(h.do("POST", "/api/v1/users", "admin", map[string]any{"name": "提权者", "roles": []string{"admin", "platform_admin"}}), http.StatusForbidden, "role_required")
+	h.want(h.do("POST", "/api/v1/users", "platform", map[string]any{"name": "第二平台管理员", "roles": []string{"platform_admin"}}), http.StatusCreated, "")
+}

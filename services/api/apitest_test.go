@@ -58,7 +58,7 @@ func newHarness(t *testing.T) *harness {
 // nobody has.
 func (h *harness) bootstrap() {
 	ctx := context.Background()
-	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
+	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin, domain.RolePlatformAdmin}} // as the CLI acts
 	for _, name := range []string{"综合办", "执法队"} {
 		d, err := h.store.AddDepartment(ctx, admin, name)
 		if err != nil {

@@ -111,7 +111,13 @@ func (w *Web) showUsers(c echo.Context, status int, errMsg, newName, token strin
 	}
 	p := w.base(c, "users.title", "users")
 	p.Error = errMsg
-	p.Data = usersView{Users: us, Departments: names, AllDeps: deps, Roles: domain.Roles, NewToken: token, NewName: newName}
+	var roles []domain.Role
+	for _, r := range domain.Roles {
+		if r != domain.RolePlatformAdmin || currentUser(c).Actor().Has(domain.RolePlatformAdmin) {
+			roles = append(roles, r) // only a platform admin makes another
+		}
+	}
+	p.Data = usersView{Users: us, Departments: names, AllDeps: deps, Roles: roles, NewToken: token, NewName: newName}
 	return w.render(c, status, "users", p)
 }
 
@@ -131,6 +137,10 @@ func (w *Web) addUser(c echo.Context) error {
 	u, token, err := w.Store.AddUser(ctx, currentUser(c).Actor(), nu)
 	if errors.Is(err, store.ErrExists) {
 		return w.showUsers(c, http.StatusConflict, w.t(c, "users.exists", nu.Name), "", "")
+	}
+	var r *domain.Refusal
+	if errors.As(err, &r) {
+		return w.showUsers(c, http.StatusForbidden, w.t(c, "rule."+string(r.Rule)), "", "")
 	}
 	if err != nil {
 		return err

@@ -138,6 +138,8 @@ func (w *Web) home(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/web/audit")
 	case a.Has(domain.RoleAdmin):
 		return c.Redirect(http.StatusSeeOther, "/web/admin/users")
+	case a.Has(domain.RolePlatformAdmin):
+		return c.Redirect(http.StatusSeeOther, "/web/platform/agencies")
 	}
 	return w.errorPage(c, http.StatusForbidden, "error.no_role")
 }

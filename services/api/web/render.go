@@ -201,6 +201,7 @@ type pageData struct {
 	IsOff    bool
 	IsAdm    bool
 	IsAud    bool
+	IsPlat   bool
 	Data     any
 }
 
@@ -221,7 +222,7 @@ func (w *Web) base(c echo.Context, title, nav string) pageData {
 	if p.User != nil {
 		a := p.User.Actor()
 		p.Queues, p.IsOff = domain.QueueStages(a, w.policy(c)), a.Has(domain.RoleOfficer)
-		p.IsAdm, p.IsAud = a.Has(domain.RoleAdmin), a.Has(domain.RoleAuditor)
+		p.IsAdm, p.IsAud, p.IsPlat = a.Has(domain.RoleAdmin), a.Has(domain.RoleAuditor), a.Has(domain.RolePlatformAdmin)
 	}
 	if f, err := c.Cookie("flash"); err == nil && f.Value != "" {
 		p.Flash, p.FlashBad = w.t(c, f.Value), strings.HasPrefix(f.Value, "rule.")

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
+)
+
+// agenciesView is the platform admin's page of agencies; a new agency's
+// admin and token are shown once, right after it is created.
+type agenciesView struct {
+	Agencies []store.Agency
+	New      *store.Agency
+	NewAdmin string
+	NewToken string
+}
+
+func (w *Web) agenciesPage(c echo.Context) error {
+	return w.showAgencies(c, http.StatusOK, "", agenciesView{})
+}
+
+func (w *Web) showAgencies(c echo.Context, status int, errMsg string, v agenciesView) error {
+	if !w.requireRoles(c, domain.RolePlatformAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	as, err := w.Store.Agencies(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	v.Agencies = as
+	p := w.base(c, "agencies.title", "agencies")
+	p.Error = errMsg
+	p.Data = v
+	return w.render(c, status, "agencies", p)
+}
+
+// addAgency creates an agency and its first admin (with a web password
+// when one is given).
+func (w *Web) addAgency(c echo.Context) error {
+	if !w.requireRoles(c, domain.RolePlatformAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	ctx := c.Request().Context()
+	slug, name := strings.TrimSpace(c.FormValue("slug")), strings.TrimSpace(c.FormValue("name"))
+	if name == "" || len([]rune(name)) > 100 {
+		return w.showAgencies(c, http.StatusUnprocessableEntity, w.t(c, "input.invalid_name"), agenciesView{})
+	}
+	nu, err := api.ResolveNewUser(ctx, w.Store, 0, c.FormValue("admin"), []string{string(domain.RoleAdmin)}, nil)
+	if err == nil && c.FormValue("password") != "" {
+		nu.PasswordHash, err = api.HashPassword(c.FormValue("password"))
+	}
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return w.showAgencies(c, http.StatusUnprocessableEntity, w.t(c, "input."+ae.Code), agenciesView{})
+	}
+	if err != nil {
+		return err
+	}
+	a, u, token, err := w.Store.AddAgency(ctx, currentUser(c).Actor(), slug, name, nu)
+	var r *domain.Refusal
+	switch {
+	case errors.Is(err, store.ErrExists):
+		return w.showAgencies(c, http.StatusConflict, w.t(c, "agencies.exists", slug, nu.Name), agenciesView{})
+	case errors.As(err, &r):
+		return w.showAgencies(c, http.StatusUnprocessableEntity, w.t(c, "rule."+string(r.Rule)), agenciesView{})
+	case err != nil:
+		return err
+	}
+	return w.showAgencies(c, http.StatusOK, "", agenciesView{New: &a, NewAdmin: u.Name, NewToken: token})
+}
