@@ -150,6 +150,8 @@ func TestAuthorizeRules(t *testing.T) {
 		{"initial review checks not finished", officer, initial(checking(StateCompleteness)), approve(StageCompleteness, 3), RuleChecksPending},
 		{"a draft waiting at stage 1 stays decidable after the policy is turned off", officer, facts(StateCompleteness), approve(StageCompleteness, 3), ""},
 		{"stage names outside the table", head, facts(StateCompliance), approve("legal", 3), RuleInvalidDecision},
+		{"every department is every department of one's own agency", Actor{ID: me, AgencyID: 2, Roles: []Role{RoleConfidentiality}}, facts(StateConfidentiality), approve(StageConfidentiality, 3), RuleAgency},
+		{"a head of the same department id in another agency", Actor{ID: me, AgencyID: 2, Roles: []Role{RoleDeptHead}, Departments: []int64{dept}}, facts(StateCompliance), approve(StageCompliance, 3), RuleAgency},
 		{"blocking finding needs override comment", head, DraftFacts{AuthorID: author, DepartmentID: dept, State: StateCompliance, Revision: 3, StepDone: true, Blocking: true}, approve(StageCompliance, 3), RuleOverrideRequired},
 	}
 	for _, tc := range cases {
@@ -186,6 +188,13 @@ func TestViewAndRevise(t *testing.T) {
 	}
 	if err := CanView(Actor{ID: me, Roles: []Role{RoleOfficer}, Departments: []int64{other}}, f); err == nil {
 		t.Error("an officer of another department sees the draft")
+	}
+	// Nobody sees another agency's drafts, whatever their roles.
+	for _, r := range Roles {
+		a := Actor{ID: me, AgencyID: 2, Roles: []Role{r}, Departments: []int64{dept}}
+		if CanView(a, f) == nil || CanViewAudit(a, f) == nil {
+			t.Errorf("a %s of another agency sees the draft or its trail", r)
+		}
 	}
 	if err := CanRevise(Actor{ID: author}, f); err != nil {
 		t.Errorf("author cannot revise a returned draft: %v", err)

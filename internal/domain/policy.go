@@ -260,6 +260,9 @@ func MayDecideStage(a Actor, d DraftFacts, s Stage) error {
 	if !a.Has(sp.Decider) {
 		return refuse(RuleRole, "deciding stage %q needs the %s role", s, sp.Decider)
 	}
+	if a.AgencyID != d.AgencyID {
+		return refuse(RuleAgency, "the draft belongs to another agency")
+	}
 	if !sp.InScope(a, d.AgencyID, d.DepartmentID) {
 		return refuse(RuleDepartment, "the draft belongs to a department that is not yours")
 	}

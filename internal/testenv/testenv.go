@@ -125,6 +125,21 @@ func DatabaseURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("test database: %v", err)
 	}
+	return newDatabase(t, ctx, tpl)
+}
+
+// EmptyDatabaseURL creates a database with no schema at all for the test
+// (a migration's own test builds it step by step) and drops it afterwards.
+func EmptyDatabaseURL(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return newDatabase(t, ctx, "template0")
+}
+
+// newDatabase copies template tpl into a database of the test's own.
+func newDatabase(t testing.TB, ctx context.Context, tpl string) string {
+	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "sanshen_test_" + hex.EncodeToString(b)
