@@ -124,6 +124,7 @@ const (
 	ActionApprove     Action = "approve"
 	ActionReturn      Action = "return"
 	ActionReject      Action = "reject"
+	ActionExplain     Action = "explain"   // the author sends a stage-1-blocked revision on, unchanged, with a written explanation
 	ActionPublished   Action = "published" // machine: every channel reached a final outcome
 	ActionWithdraw    Action = "withdraw"
 )
@@ -143,7 +144,7 @@ func Next(from State, a Action) (State, error) {
 		if from == "" {
 			return FirstStage().State(), nil
 		}
-	case ActionRevise:
+	case ActionRevise, ActionExplain:
 		if from == StateReturned {
 			return FirstStage().State(), nil
 		}

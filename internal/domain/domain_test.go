@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -76,7 +77,10 @@ func TestAuthorizeEveryStateDecisionRole(t *testing.T) {
 					for _, stage := range Stages() {
 						name := fmt.Sprintf("%v/%s/%s/%s/%s", policy, st, stage, d, role)
 						a := Actor{ID: me, Roles: []Role{role}, Departments: []int64{dept}}
-						req := DecisionRequest{Stage: stage, Revision: 3, Decision: d, Reason: "state_secret", Comment: "请修改"}
+						req := DecisionRequest{Stage: stage, Revision: 3, Decision: d, Comment: "请修改"}
+					if d == DecisionReject {
+						req.Reason = "state_secret"
+					}
 						f := facts(st)
 						f.Policy = policy
 						got, err := Authorize(a, f, req)
@@ -152,6 +156,10 @@ func TestAuthorizeRules(t *testing.T) {
 		{"stage names outside the table", head, facts(StateCompliance), approve("legal", 3), RuleInvalidDecision},
 		{"every department is every department of one's own agency", Actor{ID: me, AgencyID: 2, Roles: []Role{RoleConfidentiality}}, facts(StateConfidentiality), approve(StageConfidentiality, 3), RuleAgency},
 		{"a head of the same department id in another agency", Actor{ID: me, AgencyID: 2, Roles: []Role{RoleDeptHead}, Departments: []int64{dept}}, facts(StateCompliance), approve(StageCompliance, 3), RuleAgency},
+		{"a reason goes only with reject", head, facts(StateCompliance), DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: DecisionApprove, Reason: "state_secret"}, RuleReasonOnlyReject},
+		{"an ideographic space is not a comment", head, facts(StateCompliance), DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: DecisionReturn, Comment: "\u3000\u200b\n"}, RuleCommentRequired},
+		{"zero-width characters are no override", head, DraftFacts{AuthorID: author, DepartmentID: dept, State: StateCompliance, Revision: 3, StepDone: true, Blocking: true}, DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: DecisionApprove, Comment: "\u200b\u200d\ufeff"}, RuleOverrideRequired},
+		{"a comment too long", head, facts(StateCompliance), DecisionRequest{Stage: StageCompliance, Revision: 3, Decision: DecisionReturn, Comment: strings.Repeat("改", MaxComment+1)}, RuleTooLong},
 		{"blocking finding needs override comment", head, DraftFacts{AuthorID: author, DepartmentID: dept, State: StateCompliance, Revision: 3, StepDone: true, Blocking: true}, approve(StageCompliance, 3), RuleOverrideRequired},
 	}
 	for _, tc := range cases {
@@ -213,5 +221,43 @@ func TestContentHashChangesWithContent(t *testing.T) {
 	c.Body = "正文。"
 	if h2 := fmt.Sprintf("%x", c.SHA256()); h1 == h2 {
 		t.Fatal("content hash did not change with the body")
+	}
+}
+
+func TestExplain(t *testing.T) {
+	returned := facts(StateReturned)
+	officer := Actor{ID: author, Roles: []Role{RoleOfficer}, Departments: []int64{dept}}
+	if err := CanExplain(officer, returned, "文号为执法文书格式，非公文文号。"); err != nil {
+		t.Errorf("the author explains a machine return: %v", err)
+	}
+	byPerson := returned
+	byPerson.ReturnedByPerson = true
+	for _, tc := range []struct {
+		name string
+		a    Actor
+		f    DraftFacts
+		text string
+		want Rule
+	}{
+		{"someone else", Actor{ID: me, Roles: []Role{RoleOfficer}, Departments: []int64{dept}}, returned, "说明", RuleNotAuthor},
+		{"a person's return is revised, not explained", officer, byPerson, "说明", RuleNotExplainable},
+		{"not returned", officer, facts(StateCompliance), "说明", RuleNotExplainable},
+		{"no visible explanation", officer, returned, " \u3000\u200b", RuleExplanationNeeded},
+	} {
+		if got := refusalRule(CanExplain(tc.a, tc.f, tc.text)); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if next, err := Next(StateReturned, ActionExplain); err != nil || next != StateCompleteness {
+		t.Errorf("explain from returned: %q %v", next, err)
+	}
+}
+
+func TestVisible(t *testing.T) {
+	for s, want := range map[string]bool{"": false, " \t\n": false, "\u3000": false, "\u200b\u200c\u200d\u2060\ufeff\u00ad": false,
+		"\u202e\u2066": false, "\ufe0f": false, "\u3164": false, "同意": true, " 同意 ": true, "\u200b同\u200b": true, "ok": true} {
+		if got := Visible(s); got != want {
+			t.Errorf("Visible(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

@@ -3,7 +3,8 @@ package domain
 import (
 	"fmt"
 	"slices"
-	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Rule names the rule that refused something. Every refusal carries one, so a
@@ -31,6 +32,10 @@ const (
 	RuleInvalidPolicy     Rule = "invalid_policy"     // a policy StageTable does not allow
 	RuleAgency            Rule = "agency_scope"       // another agency's draft, people or settings
 	RuleInvalidSlug       Rule = "invalid_slug"       // an agency's public name
+	RuleNotExplainable    Rule = "not_explainable"    // only a stage-1 machine block can be explained
+	RuleExplanationNeeded Rule = "explanation_required"
+	RuleReasonOnlyReject  Rule = "reason_only_with_reject"
+	RuleTooLong           Rule = "comment_too_long"
 )
 
 // Refusal is an action refused by a rule.
@@ -44,13 +49,14 @@ func (r *Refusal) Error() string { return fmt.Sprintf("%s: %s", r.Rule, r.Messag
 // Conflict reports whether the refusal is about the draft having moved on
 // (HTTP 409) rather than about who is asking (403) or what they sent (422).
 func (r *Refusal) Conflict() bool {
-	return r.Rule == RuleStale || r.Rule == RuleNoSuchTransition || r.Rule == RuleChecksPending
+	return r.Rule == RuleStale || r.Rule == RuleNoSuchTransition || r.Rule == RuleChecksPending || r.Rule == RuleNotExplainable
 }
 
 // Invalid reports whether the refusal is about the request's content.
 func (r *Refusal) Invalid() bool {
 	switch r.Rule {
-	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText, RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug:
+	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText,
+		RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug, RuleExplanationNeeded, RuleReasonOnlyReject, RuleTooLong:
 		return true
 	}
 	return false
@@ -91,8 +97,14 @@ type DraftFacts struct {
 	State        State
 	Revision     int
 	StepDone     bool // the current stage's machine checks have finished
-	Blocking     bool // the current revision has a blocking finding at the current stage
-	Decisions    []PastDecision
+	// Blocking: the current revision has a blocking finding a person must
+	// override to approve: one of the current stage's, or one of an earlier
+	// stage the author explained (CanExplain) that no override has covered.
+	Blocking  bool
+	Decisions []PastDecision
+	// ReturnedByPerson: a person returned the current revision (else, when
+	// returned, stage 1's machine checks did).
+	ReturnedByPerson bool
 	Policy       Policy // the agency's policy
 }
 
@@ -243,7 +255,7 @@ func CanWithdraw(a Actor, d DraftFacts, reason string) error {
 	if d.State != StatePublished {
 		return refuse(RuleNoSuchTransition, "only a published draft can be withdrawn; this one is %q", d.State)
 	}
-	if strings.TrimSpace(reason) == "" {
+	if !Visible(reason) {
 		return refuse(RuleWithdrawNeedsText, "a withdrawal needs a reason")
 	}
 	return nil
@@ -286,6 +298,12 @@ func Authorize(a Actor, d DraftFacts, req DecisionRequest) (State, error) {
 	if !req.Stage.HumanDecided() {
 		return "", refuse(RuleInvalidDecision, "stage %q is not a stage a person decides", req.Stage)
 	}
+	if utf8.RuneCountInString(req.Comment) > MaxComment {
+		return "", refuse(RuleTooLong, "a comment is at most %d characters", MaxComment)
+	}
+	if req.Reason != "" && req.Decision != DecisionReject {
+		return "", refuse(RuleReasonOnlyReject, "a reason code goes only with reject")
+	}
 	if err := MayDecideStage(a, d, req.Stage); err != nil {
 		return "", err
 	}
@@ -298,7 +316,7 @@ func Authorize(a Actor, d DraftFacts, req DecisionRequest) (State, error) {
 	}
 	switch req.Decision {
 	case DecisionReturn:
-		if strings.TrimSpace(req.Comment) == "" {
+		if !Visible(req.Comment) {
 			return "", refuse(RuleCommentRequired, "a return needs a comment for the author")
 		}
 	case DecisionReject:
@@ -306,7 +324,7 @@ func Authorize(a Actor, d DraftFacts, req DecisionRequest) (State, error) {
 			return "", refuse(RuleReasonRequired, "a reject needs a reason code from the law's list, not %q", req.Reason)
 		}
 	case DecisionApprove:
-		if d.Blocking && strings.TrimSpace(req.Comment) == "" {
+		if d.Blocking && !Visible(req.Comment) {
 			return "", refuse(RuleOverrideRequired, "this revision has a blocking finding; approving past it needs an override comment")
 		}
 	}
@@ -330,6 +348,44 @@ func ValidSlug(slug string) error {
 	}
 	if slices.Contains(ReservedSlugs, slug) {
 		return refuse(RuleInvalidSlug, "the slug %q is reserved for the public site's own pages", slug)
+	}
+	return nil
+}
+
+// MaxComment bounds a decision's comment and an author's explanation, in
+// characters, on every way in.
+const MaxComment = 5000
+
+// Visible reports whether s holds something a reader can see: not only
+// spaces (the ideographic one included), line breaks, and format or other
+// invisible characters (zero-width space and joiners, BOM, bidi controls).
+// A comment, an override's justification or an explanation must be.
+func Visible(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !unicode.In(r, unicode.Cf, unicode.Cc, unicode.Mn, unicode.Variation_Selector) && r != '\u3164' && r != '\u115F' && r != '\u1160' && r != '\uFFA0' {
+			return true
+		}
+	}
+	return false
+}
+
+// CanExplain reports whether the actor may send the draft's current
+// revision on, unchanged, with explanation: its author, when stage 1's
+// machine checks returned it. The checks do not run again; the next person
+// sees the blocking findings and the explanation and must override them.
+// No draft is stuck because a rule is wrong.
+func CanExplain(a Actor, d DraftFacts, explanation string) error {
+	if a.ID != d.AuthorID {
+		return refuse(RuleNotAuthor, "only the draft's author may explain it")
+	}
+	if d.State != StateReturned || d.ReturnedByPerson {
+		return refuse(RuleNotExplainable, "only a revision returned by stage 1's machine checks can be sent on with an explanation; revise it instead")
+	}
+	if !Visible(explanation) {
+		return refuse(RuleExplanationNeeded, "an explanation of why the blocking findings are wrong is required")
+	}
+	if utf8.RuneCountInString(explanation) > MaxComment {
+		return refuse(RuleTooLong, "an explanation is at most %d characters", MaxComment)
 	}
 	return nil
 }

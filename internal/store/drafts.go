@@ -34,6 +34,9 @@ type Draft struct {
 	Content        domain.Content `json:"-"`
 	ContentSHA256  string         `json:"content_sha256"`
 	Policy         domain.Policy  `json:"-"` // the agency's, as the rules need it
+	// Explanation is the author's, when they sent a revision stage 1's
+	// machine checks had returned on unchanged (Explain).
+	Explanation string `json:"explanation,omitempty"`
 }
 
 // Facts is the draft as the rules see it.
@@ -50,6 +53,7 @@ type Decision struct {
 	Decision      string    `json:"decision"`
 	Reason        string    `json:"reason,omitempty"`
 	Comment       string    `json:"comment,omitempty"`
+	Override      bool      `json:"override"` // an approval past a blocking finding
 	ContentSHA256 string    `json:"content_sha256"`
 	At            time.Time `json:"at"`
 }
@@ -82,6 +86,15 @@ type lockedDraft struct {
 	Content   []byte // SHA-256 of the current revision
 }
 
+// blockingColumn is DraftFacts.Blocking of the draft d: a blocking finding
+// of its current revision at its current stage, or at an earlier stage the
+// author explained (Explain) that no override of this revision has covered.
+const blockingColumn = `EXISTS (SELECT 1 FROM findings f WHERE f.draft_id = d.id AND f.revision = d.revision AND f.severity = 'block'
+	AND (f.stage = d.state OR NOT EXISTS (SELECT 1 FROM decisions x WHERE x.draft_id = d.id AND x.revision = d.revision AND x.override)))`
+
+// returnedByPersonColumn is DraftFacts.ReturnedByPerson of the draft d.
+const returnedByPersonColumn = `EXISTS (SELECT 1 FROM decisions x WHERE x.draft_id = d.id AND x.revision = d.revision AND x.decision = 'return')`
+
 // lockDraft takes the draft's row lock (and its chain's) for the rest of
 // the transaction. It also fixes the transaction's plans (batchPlans), as
 // every transaction that writes a transition does: the transition's
@@ -91,7 +104,7 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	b := &pgx.Batch{}
 	b.Queue(batchPlans)
 	b.Queue(`SELECT d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at, c.length, c.head, r.content_sha256,
-			`+policyColumn+`
+			`+policyColumn+`, `+returnedByPersonColumn+`
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		WHERE d.id = $1 FOR UPDATE OF d, c`, id)
@@ -101,7 +114,8 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 		return d, fmt.Errorf("error locking draft %d: %w", id, err)
 	}
 	var people []string
-	err := br.QueryRow().Scan(&d.AuthorID, &d.AgencyID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content, &people)
+	err := br.QueryRow().Scan(&d.AuthorID, &d.AgencyID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content, &people,
+		&d.ReturnedByPerson)
 	d.Policy = policyOf(people)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
@@ -154,6 +168,47 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 	})
 	if err != nil {
 		return Draft{}, err
+	}
+	return s.Draft(ctx, id)
+}
+
+// Explain sends a revision that stage 1's machine checks returned on to the
+// next person, unchanged, with its author's explanation: the checks do not
+// run again, and that person must override the blocking findings with a
+// comment (domain.DraftFacts.Blocking). revision is the one the author read.
+func (s *Store) Explain(ctx context.Context, by domain.Actor, id int64, revision int, explanation string) (Draft, error) {
+	err := s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanExplain(by, cur.DraftFacts, explanation); err != nil {
+			return s.refuse(ctx, tx, &cur, by, string(domain.ActionExplain), err)
+		}
+		if revision != cur.Revision {
+			return s.refuse(ctx, tx, &cur, by, string(domain.ActionExplain), &domain.Refusal{Rule: domain.RuleStale,
+				Message: fmt.Sprintf("the draft is at revision %d; the explanation is for revision %d", cur.Revision, revision)})
+		}
+		first, err := domain.Next(cur.State, domain.ActionExplain)
+		if err != nil {
+			return err
+		}
+		stage, _ := domain.StageOf(first)
+		action := domain.ChecksAction(stage, cur.Policy, false) // explained: as if nothing blocked
+		to, err := domain.Next(first, action)
+		if err != nil {
+			return err
+		}
+		b.Queue(`UPDATE revisions SET explanation = $3 WHERE draft_id = $1 AND revision = $2`, id, cur.Revision, explanation)
+		set.event(&cur, audit.Event{ActorID: by.ID, Actor: by.Name, Role: string(domain.RoleOfficer), Stage: string(stage),
+			Action: string(domain.ActionExplain), Revision: cur.Revision, ContentSHA256: cur.Content, Comment: explanation})
+		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: to == first || !to.MachineStep(),
+			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Stage: string(stage), Action: string(action),
+				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: "explained by the author: the blocking findings go to the next person, who must override them"}})
+		return nil
+	})
+	if err != nil {
+		return Draft{}, unwrapRefused(err)
 	}
 	return s.Draft(ctx, id)
 }
@@ -239,7 +294,7 @@ func unwrapRefused(err error) error {
 
 const draftColumns = `d.id, d.agency_id, d.author_id, u.name, d.department_id, dep.name, d.state, d.revision, d.step_done, d.state_entered_at,
 	d.deadline, d.created_at, d.updated_at, d.published_at,
-	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn
+	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn + `, r.explanation`
 
 const draftFrom = ` FROM drafts d JOIN users u ON u.id = d.author_id JOIN departments dep ON dep.id = d.department_id
 	JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision`
@@ -251,7 +306,7 @@ func scanDraft(row pgx.Row) (Draft, error) {
 	var sum []byte
 	err := row.Scan(&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
 		&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
-		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people)
+		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people, &d.Explanation)
 	if err != nil {
 		return d, err
 	}
@@ -281,9 +336,10 @@ func (s *Store) Draft(ctx context.Context, id int64) (Draft, error) {
 func (s *Store) DraftFacts(ctx context.Context, id int64) (domain.DraftFacts, error) {
 	var f domain.DraftFacts
 	var people []string
-	err := s.Pool.QueryRow(ctx, `SELECT d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, `+policyColumn+`
+	err := s.Pool.QueryRow(ctx, `SELECT d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, `+policyColumn+`,
+			`+blockingColumn+`, `+returnedByPersonColumn+`
 		FROM drafts d WHERE d.id = $1`, id).
-		Scan(&f.AuthorID, &f.AgencyID, &f.DepartmentID, &f.State, &f.Revision, &f.StepDone, &people)
+		Scan(&f.AuthorID, &f.AgencyID, &f.DepartmentID, &f.State, &f.Revision, &f.StepDone, &people, &f.Blocking, &f.ReturnedByPerson)
 	f.Policy = policyOf(people)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return f, ErrNotFound
@@ -320,7 +376,7 @@ func (s *Store) Detail(ctx context.Context, id int64) (DraftDetail, error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT revision, stage, code, severity, field, start_rune, end_rune, message_zh, message_en, suggestion
 		FROM findings WHERE draft_id = $1 ORDER BY revision, id`, id)
-	b.Queue(`SELECT x.revision, x.stage, x.actor_id, u.name, x.decision, x.reason, x.comment, x.content_sha256, x.created_at
+	b.Queue(`SELECT x.revision, x.stage, x.actor_id, u.name, x.decision, x.reason, x.comment, x.override, x.content_sha256, x.created_at
 		FROM decisions x JOIN users u ON u.id = x.actor_id WHERE x.draft_id = $1 ORDER BY x.id`, id)
 	b.Queue(`SELECT revision, channel, status, url, external_id, error, delivered_at FROM publications WHERE draft_id = $1 ORDER BY revision, channel`, id)
 	br := s.Pool.SendBatch(ctx, b)
@@ -337,7 +393,7 @@ func (s *Store) Detail(ctx context.Context, id int64) (DraftDetail, error) {
 	out.Decisions, err = pgx.AppendRows(out.Decisions, rows, func(r pgx.CollectableRow) (Decision, error) {
 		var x Decision
 		var sum []byte
-		err := r.Scan(&x.Revision, &x.Stage, &x.ActorID, &x.Actor, &x.Decision, &x.Reason, &x.Comment, &sum, &x.At)
+		err := r.Scan(&x.Revision, &x.Stage, &x.ActorID, &x.Actor, &x.Decision, &x.Reason, &x.Comment, &x.Override, &sum, &x.At)
 		x.ContentSHA256 = hex.EncodeToString(sum)
 		return x, err
 	})

@@ -98,7 +98,7 @@ func queueLockForPeople(b *pgx.Batch, ids []int64) {
 	// The draft's past decisions in one pass over its index entries.
 	b.Queue(`SELECT `+draftColumns+`, c.length, c.head,
 			COALESCE(px.actors, '{}'), COALESCE(px.stages, '{}'), COALESCE(px.revisions, '{}'),
-			EXISTS (SELECT 1 FROM findings f WHERE f.draft_id = d.id AND f.revision = d.revision AND f.stage = d.state AND f.severity = 'block')
+			`+blockingColumn+`
 		`+draftFrom+` JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		LEFT JOIN LATERAL (SELECT array_agg(x.actor_id ORDER BY x.id) AS actors, array_agg(x.stage ORDER BY x.id) AS stages,
 			array_agg(x.revision ORDER BY x.id) AS revisions FROM decisions x WHERE x.draft_id = d.id) px ON true
@@ -124,7 +124,7 @@ func readLockForPeople(br pgx.BatchResults) (map[int64]*peopleDraft, error) {
 		var blocking bool
 		err := rows.Scan(&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
 			&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
-			&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people,
+			&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people, &d.Explanation,
 			&p.ChainLen, &p.ChainHead, &actors, &stages, &revs, &blocking)
 		if err != nil {
 			return nil, fmt.Errorf("error locking drafts: %w", err)
@@ -156,6 +156,7 @@ type decisionColumns struct {
 	revision                         []int32
 	stage, decision, reason, comment []string
 	content                          [][]byte
+	override                         []bool
 }
 
 // decideTx runs the decisions in one transaction, each against its draft as
@@ -208,6 +209,7 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 			dec.reason = append(dec.reason, string(j.req.Reason))
 			dec.comment = append(dec.comment, j.req.Comment)
 			dec.content = append(dec.content, cur.Content)
+			dec.override = append(dec.override, reason == "override")
 			set.move(&cur.lockedDraft, move{to: next, revision: cur.Revision, stepDone: !next.MachineStep(),
 				event: audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: string(domain.ReviewerRole(j.req.Stage)),
 					Stage: string(j.req.Stage), Action: string(j.req.Decision), Revision: j.req.Revision,
@@ -218,9 +220,9 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 		return nil
 	}, func(b *pgx.Batch) {
 		if len(dec.draftID) > 0 {
-			b.Queue(`INSERT INTO decisions (draft_id, revision, stage, actor_id, decision, reason, comment, content_sha256)
-				SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[])`,
-				dec.draftID, dec.revision, dec.stage, dec.actorID, dec.decision, dec.reason, dec.comment, dec.content)
+			b.Queue(`INSERT INTO decisions (draft_id, revision, stage, actor_id, decision, reason, comment, content_sha256, override)
+				SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::bool[])`,
+				dec.draftID, dec.revision, dec.stage, dec.actorID, dec.decision, dec.reason, dec.comment, dec.content, dec.override)
 		}
 		set.queue(b, s.Announce)
 	})

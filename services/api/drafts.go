@@ -35,6 +35,7 @@ type draftJSON struct {
 	CreatedAt     time.Time        `json:"created_at"`
 	UpdatedAt     time.Time        `json:"updated_at"`
 	PublishedAt   *time.Time       `json:"published_at,omitempty"`
+	Explanation   string           `json:"explanation,omitempty"`
 }
 
 // draftDetailJSON is GET /drafts/{id}: the draft with its findings,
@@ -51,7 +52,7 @@ func toJSON(d store.Draft) draftJSON {
 		Title: d.Content.Title, Body: d.Content.Body, Department: d.Content.Department, Category: d.Content.Category,
 		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: d.Deadline,
 		ContentSHA256: d.ContentSHA256, Author: d.Author, AuthorID: d.AuthorID, WaitingSince: d.StateEnteredAt,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishedAt: d.PublishedAt}
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishedAt: d.PublishedAt, Explanation: d.Explanation}
 }
 
 func detailJSON(d store.DraftDetail) draftDetailJSON {
@@ -171,8 +172,8 @@ func (s *Server) decide(c echo.Context) error {
 			return fail(http.StatusBadRequest, "invalid_hash", "content_sha256 must be 64 hex digits")
 		}
 	}
-	if len([]rune(in.Comment)) > 5000 {
-		return fail(http.StatusBadRequest, "field_too_long", "comment is over 5000 characters")
+	if len([]rune(in.Comment)) > domain.MaxComment {
+		return fail(http.StatusBadRequest, "field_too_long", "comment is over %d characters", domain.MaxComment)
 	}
 	req := domain.DecisionRequest{Stage: domain.Stage(*in.Stage), Revision: *in.Revision, Decision: domain.Decision(*in.Decision),
 		Reason: domain.Reason(in.Reason), Comment: in.Comment}
@@ -181,6 +182,36 @@ func (s *Server) decide(c echo.Context) error {
 	// The answer is the draft as the decision left it; GET /drafts/{id} has
 	// the findings and history.
 	d, err := s.Store.Decide(c.Request().Context(), user(c).Actor(), id, req, sum)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(d))
+}
+
+// explain sends a revision that stage 1's machine checks returned on,
+// unchanged, with its author's explanation (store.Explain).
+func (s *Server) explain(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Revision    *int   `json:"revision"`
+		Explanation string `json:"explanation"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Revision == nil {
+		return fail(http.StatusBadRequest, "missing_field", "an explanation names the revision it explains")
+	}
+	if len([]rune(in.Explanation)) > domain.MaxComment {
+		return fail(http.StatusBadRequest, "field_too_long", "explanation is over %d characters", domain.MaxComment)
+	}
+	if err := s.visible(c, id); err != nil {
+		return err
+	}
+	d, err := s.Store.Explain(c.Request().Context(), user(c).Actor(), id, *in.Revision, in.Explanation)
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,7 @@ func (s *Server) Routes() *echo.Echo {
 	v1.GET("/drafts/:id", s.getDraft)
 	v1.PUT("/drafts/:id", s.reviseDraft)
 	v1.POST("/drafts/:id/decisions", s.decide)
+	v1.POST("/drafts/:id/explain", s.explain)
 	v1.POST("/drafts/:id/withdraw", s.withdraw)
 	v1.GET("/drafts/:id/audit", s.draftAudit)
 	v1.GET("/queue", s.queue)

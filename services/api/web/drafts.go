@@ -201,7 +201,9 @@ type draftView struct {
 	Claim        *store.Claim
 	ClaimedByMe  bool
 	CanRevise    bool
+	CanExplain   bool // a stage-1 machine return its author may send on with an explanation
 	CanAudit     bool
+	MaxComment   int
 	Returned     *store.Decision // the decision that returned it, for the author
 }
 
@@ -214,7 +216,7 @@ func (w *Web) draftPage(c echo.Context) error {
 	u := currentUser(c)
 	a := u.Actor()
 	lang := w.lang(c)
-	v := draftView{D: d, Reasons: domain.Reasons}
+	v := draftView{D: d, Reasons: domain.Reasons, MaxComment: domain.MaxComment}
 	for _, f := range d.Findings {
 		if f.Revision == d.Revision {
 			v.Findings = append(v.Findings, f)
@@ -233,15 +235,16 @@ func (w *Web) draftPage(c echo.Context) error {
 		v.HasDiff = true
 		v.Diff = diff(prev.Title+"\n\n"+prev.Body, d.Content.Title+"\n\n"+d.Content.Body)
 	}
-	var facts domain.DraftFacts
+	facts, err := w.Store.DraftFacts(ctx, d.ID)
+	if err != nil {
+		return err
+	}
 	if st, ok := domain.StageOf(d.State); ok {
-		if facts, err = w.Store.DraftFacts(ctx, d.ID); err != nil {
-			return err
-		}
 		if spec, _ := domain.Spec(st); facts.PersonDecides(spec) {
 			v.Stage = st // a person decides this stage of this draft
 		}
 	}
+	v.Blocking = facts.Blocking
 	if st := v.Stage; st != "" {
 		if err := domain.MayDecideStage(a, facts, st); err == nil {
 			v.CanDecide = d.StepDone
@@ -256,13 +259,9 @@ func (w *Web) draftPage(c echo.Context) error {
 				v.DecideReason = w.t(c, "rule."+string(r.Rule))
 			}
 		}
-		for _, f := range v.Findings {
-			if f.Stage == st && f.Severity == domain.SeverityBlock {
-				v.Blocking = true
-			}
-		}
 	}
 	v.CanRevise = d.State == domain.StateReturned && d.AuthorID == u.ID
+	v.CanExplain = domain.CanExplain(a, facts, "-") == nil // the text is asked for on the form
 	v.CanAudit = domain.CanViewAudit(a, d.Facts()) == nil
 	if d.State == domain.StateReturned {
 		for i := len(d.Decisions) - 1; i >= 0; i-- {
@@ -376,4 +375,30 @@ func (w *Web) decide(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
 	}
 	return err
+}
+
+// explain sends a revision that stage 1's machine checks returned on,
+// unchanged, with its author's explanation (store.Explain).
+func (w *Web) explain(c echo.Context) error {
+	id, ok := draftID(c)
+	if !ok {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	rev, err := strconv.Atoi(c.FormValue("revision"))
+	if err != nil {
+		return w.errorPage(c, http.StatusBadRequest, "input.missing_field")
+	}
+	_, err = w.Store.Explain(c.Request().Context(), currentUser(c).Actor(), id, rev, c.FormValue("explanation"))
+	var r *domain.Refusal
+	switch {
+	case err == nil:
+		flash(c, "flash.explained")
+	case errors.As(err, &r):
+		flash(c, "rule."+string(r.Rule))
+	case errors.Is(err, store.ErrNotFound):
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	default:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
 }

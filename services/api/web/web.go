@@ -93,6 +93,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.GET("/drafts/:id/edit", w.editDraftForm)
 	a.POST("/drafts/:id", w.reviseDraft)
 	a.POST("/drafts/:id/decide", w.decide)
+	a.POST("/drafts/:id/explain", w.explain)
 	a.GET("/drafts/:id/audit", w.draftAudit)
 	a.GET("/deadline", w.deadlineHint)
 	a.GET("/queue", w.queuePage)

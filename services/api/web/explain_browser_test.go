@@ -1,0 +1,52 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/testenv"
+)
+
+// TestExplainAStageOneBlockInTheBrowser: a draft stage 1 wrongly blocks is
+// sent on unchanged with its author's explanation; the head sees it and
+// may approve only with a written override.
+func TestExplainAStageOneBlockInTheBrowser(t *testing.T) {
+	s := startSite(t)
+	wang := s.as("wang")
+	wang.do(chromedp.Navigate(s.base+"/web/drafts/new"),
+		chromedp.SendKeys(chromedp.CSS("#title"), "关于做好节日期间安全生产工作的通知"),
+		chromedp.SetValue(chromedp.CSS("#body"), body1),
+		chromedp.SetValue(chromedp.CSS("#formed_on"), "2099-01-01"), // a blocking stage-1 finding
+		chromedp.Click(chromedp.CSS("#submit-draft")), chromedp.WaitVisible(chromedp.CSS("#draft-state")))
+	id := wang.draftIDFromURL()
+	s.waitState(id, domain.StateReturned)
+	wang.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#explain")))
+	wang.do(chromedp.Click(chromedp.CSS("#explain summary")), chromedp.WaitVisible(chromedp.CSS("#explanation")))
+	wang.shot("explain-form")
+	wang.do(chromedp.SendKeys(chromedp.CSS("#explanation"), "信息形成日期按上级文件要求预填，经核实无误。"),
+		chromedp.Click(chromedp.CSS("#send-explained")), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	if f := wang.text("#flash"); !strings.Contains(f, "已提交说明") {
+		t.Fatalf("after explaining: %q", f)
+	}
+	testenv.Eventually(t, "the explained draft to wait for the head", func() bool {
+		d, err := s.sys.Store.Draft(context.Background(), id)
+		return err == nil && d.State == domain.StateCompliance && d.StepDone
+	})
+	li := s.as("li")
+	li.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#explanation-box")))
+	if e := li.text("#explanation-box"); !strings.Contains(e, "经核实无误") {
+		t.Fatalf("the head sees %q", e)
+	}
+	li.shot("explained-draft")
+	li.do(chromedp.Click(chromedp.CSS("#approve")), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	if f := li.text("#flash"); !strings.Contains(f, "放行理由") {
+		t.Fatalf("approve without an override: %q", f)
+	}
+	li.decide(id, "approve", "已核实形成日期，同意放行。")
+	s.waitState(id, domain.StateConfidentiality)
+}
