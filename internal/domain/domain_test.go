@@ -78,9 +78,9 @@ func TestAuthorizeEveryStateDecisionRole(t *testing.T) {
 						name := fmt.Sprintf("%v/%s/%s/%s/%s", policy, st, stage, d, role)
 						a := Actor{ID: me, Roles: []Role{role}, Departments: []int64{dept}}
 						req := DecisionRequest{Stage: stage, Revision: 3, Decision: d, Comment: "请修改"}
-					if d == DecisionReject {
-						req.Reason = "state_secret"
-					}
+						if d == DecisionReject {
+							req.Reason = "state_secret"
+						}
 						f := facts(st)
 						f.Policy = policy
 						got, err := Authorize(a, f, req)

@@ -105,7 +105,7 @@ type DraftFacts struct {
 	// ReturnedByPerson: a person returned the current revision (else, when
 	// returned, stage 1's machine checks did).
 	ReturnedByPerson bool
-	Policy       Policy // the agency's policy
+	Policy           Policy // the agency's policy
 }
 
 // PersonDecides reports whether a person decides stage sp of this draft:
