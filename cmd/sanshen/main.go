@@ -22,6 +22,7 @@ import (
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/queueload"
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
 	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/checks/expressions"
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -56,6 +57,12 @@ Operate:
   sanshen policy show [--agency S]    an agency's review settings: the optional stages a person decides
   sanshen policy set [--person STAGE]... [--agency S]
                                       require a person at these optional stages (none: the machine checks decide them)
+  sanshen expressions show --kind organ|leader [--agency S | --platform]
+  sanshen expressions set --kind organ|leader --file F [--agency S | --platform]
+                                      the authoritative-expression tables (organs renamed, leaders' former titles):
+                                      one entry a line, fields split by ｜ (see the admin page); each set is a new version
+  sanshen agencies locality [--slug S] --locality L
+                                      where an agency is (北京市东城区): it picks the dates of organ names
   sanshen deadletters list
   sanshen deadletters replay ID
   sanshen publications list [--agency S]   publications that failed or whose outcome is unknown
@@ -126,6 +133,8 @@ func run(args []string, out io.Writer) error {
 		return publications(ctx, cfg, log, rest, out)
 	case "policy":
 		return policyCmd(ctx, cfg, log, rest, out)
+	case "expressions":
+		return expressionsCmd(ctx, cfg, log, rest, out)
 	case "bench":
 		if len(rest) > 0 && rest[0] == "queue" {
 			return queueload.Main(ctx, cfg, log, rest[1:], out)
@@ -218,13 +227,14 @@ func resolveAgency(ctx context.Context, s *store.Store, slug string) (store.Agen
 // agencies adds and lists agencies.
 func agencies(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("agencies needs a subcommand: add, list or rename")
+		return errors.New("agencies needs a subcommand: add, list, rename or locality")
 	}
 	fs := flag.NewFlagSet("agencies "+args[0], flag.ContinueOnError)
 	slug := fs.String("slug", "", "the agency's slug: its public column is /public/SLUG/ (lowercase ASCII letters, digits, hyphens)")
 	name := fs.String("name", "", "the agency's name, e.g. 东城区建国门街道办事处")
 	admin := fs.String("admin", "", "add: the name of its first admin, who gets an API token")
 	password := fs.String("admin-password", "", "add: a web password for that admin (optional)")
+	locality := fs.String("locality", "", "locality: where the agency is, e.g. 北京市东城区")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -257,6 +267,16 @@ func agencies(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 				return err
 			}
 			fmt.Fprintf(out, "agency %d %s %s; its public column is /public/%s/\nadmin %d %s\n%s\n", a.ID, a.Slug, a.Name, a.Slug, u.ID, u.Name, token)
+			return nil
+		case "locality":
+			a, err := resolveAgency(ctx, s, *slug)
+			if err != nil {
+				return err
+			}
+			if err := s.SetLocality(ctx, cliActor(a.ID), a.ID, strings.TrimSpace(*locality)); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "agency %s is in %s\n", a.Slug, strings.TrimSpace(*locality))
 			return nil
 		case "rename":
 			a, err := resolveAgency(ctx, s, *slug)
@@ -637,5 +657,70 @@ func policyCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []
 			return nil
 		}
 		return fmt.Errorf("unknown policy subcommand %q", args[0])
+	})
+}
+
+// expressionsCmd shows and sets the authoritative-expression tables.
+func expressionsCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("expressions needs a subcommand: show or set")
+	}
+	fs := flag.NewFlagSet("expressions "+args[0], flag.ContinueOnError)
+	kind := fs.String("kind", "", "organ or leader")
+	file := fs.String("file", "", "set: the table as text, one entry a line")
+	platform := fs.Bool("platform", false, "the platform's list instead of an agency's additions")
+	slug := agencyFlag(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *kind != store.KindOrgan && *kind != store.KindLeader {
+		return errors.New("expressions needs --kind organ or --kind leader")
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		list, actor := store.PlatformList, cliActor(0)
+		if !*platform {
+			a, err := resolveAgency(ctx, s, *slug)
+			if err != nil {
+				return err
+			}
+			list, actor = a.ID, cliActor(a.ID)
+		}
+		switch args[0] {
+		case "show":
+			l, err := s.CurrentExpressions(ctx, *kind, list)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "# version %d\n", l.Version)
+			if *kind == store.KindOrgan {
+				fmt.Fprint(out, expressions.FormatOrgans(l.Organs))
+			} else {
+				fmt.Fprint(out, expressions.FormatLeaders(l.Leaders))
+			}
+			return nil
+		case "set":
+			b, err := os.ReadFile(*file)
+			if err != nil {
+				return fmt.Errorf("expressions set needs --file: %w", err)
+			}
+			var l store.ExpressionList
+			if *kind == store.KindOrgan {
+				var es []expressions.Organ
+				if es, err = expressions.ParseOrgans(string(b)); err == nil {
+					l, err = s.SetOrgans(ctx, actor, list, es)
+				}
+			} else {
+				var es []expressions.Leader
+				if es, err = expressions.ParseLeaders(string(b)); err == nil {
+					l, err = s.SetLeaders(ctx, actor, list, es)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s list saved as version %d (%d entries)\n", *kind, l.Version, len(l.Organs)+len(l.Leaders))
+			return nil
+		}
+		return fmt.Errorf("unknown expressions subcommand %q", args[0])
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/checks/completeness"
 	"github.com/sanshen-gov/sanshen/internal/checks/compliance"
 	"github.com/sanshen-gov/sanshen/internal/checks/confidentiality"
+	"github.com/sanshen-gov/sanshen/internal/checks/expressions"
 	"github.com/sanshen-gov/sanshen/internal/checks/words"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
@@ -23,11 +24,18 @@ type WordSource interface {
 	Matchers(ctx context.Context, agencyID int64) ([]*words.Matcher, error)
 }
 
+// ExpressionSource gives an agency's authoritative-expression tables
+// (organs renamed, leaders' former titles, its locality).
+type ExpressionSource interface {
+	Tables(ctx context.Context, agencyID int64) (expressions.Tables, error)
+}
+
 // Runner holds what the checks need besides the draft.
 type Runner struct {
-	Calendar *calendar.Calendar
-	Now      func() time.Time
-	Words    WordSource // nil: no word list
+	Calendar    *calendar.Calendar
+	Now         func() time.Time
+	Words       WordSource       // nil: no word list
+	Expressions ExpressionSource // nil: the shipped organ names only
 }
 
 // NewRunner makes a runner with the official calendar and the wall clock.
@@ -42,6 +50,14 @@ func (r *Runner) Run(ctx context.Context, stage domain.Stage, agencyID int64, c 
 	case domain.StageCompleteness:
 		fs = append(fs, completeness.Check(c, r.Now())...)
 		fs = append(fs, r.deadline(c)...)
+		tables := expressions.Tables{Organs: expressions.ShippedOrgans()}
+		if r.Expressions != nil {
+			var err error
+			if tables, err = r.Expressions.Tables(ctx, agencyID); err != nil {
+				return nil, err
+			}
+		}
+		fs = append(fs, expressions.Check(tables, c)...)
 	case domain.StageCompliance:
 		fs = append(fs, compliance.Check(c)...)
 	case domain.StageConfidentiality:

@@ -18,6 +18,7 @@ type Agency struct {
 	ID        int64     `json:"id"`
 	Slug      string    `json:"slug"`
 	Name      string    `json:"name"`
+	Locality  string    `json:"-"` // where it is (北京市东城区): it picks the dates of organ names
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -26,11 +27,11 @@ type Agency struct {
 // to its column.
 const DefaultAgency int64 = 1
 
-const agencyColumns = `id, slug, name, created_at`
+const agencyColumns = `id, slug, name, locality, created_at`
 
 func scanAgency(r pgx.Row) (Agency, error) {
 	var a Agency
-	err := r.Scan(&a.ID, &a.Slug, &a.Name, &a.CreatedAt)
+	err := r.Scan(&a.ID, &a.Slug, &a.Name, &a.Locality, &a.CreatedAt)
 	return a, err
 }
 

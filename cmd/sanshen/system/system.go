@@ -230,6 +230,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	}
 	runner := checks.NewRunner()
 	runner.Words = &store.WordMatchers{Store: s.Store, Refresh: time.Second}
+	runner.Expressions = &store.Expressions{Store: s.Store, Refresh: time.Second}
 	for _, st := range c.Stages {
 		wk := &worker.Worker{Stage: st, Store: s.Store, JS: s.JS, Checks: runner, Bus: busOpts,
 			Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics}
