@@ -16,7 +16,9 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -51,14 +53,17 @@ const National = "全国"
 //go:embed organs.json
 var organsJSON []byte
 
-// ShippedOrgans are the national entries that come with sanshen.
-func ShippedOrgans() []Organ {
+// ShippedOrgans are the national entries that come with sanshen (a copy:
+// callers append to it).
+func ShippedOrgans() []Organ { return slices.Clone(shipped()) }
+
+var shipped = sync.OnceValue(func() []Organ {
 	var out []Organ
 	if err := json.Unmarshal(organsJSON, &out); err != nil {
 		panic(fmt.Sprintf("organs.json: %v", err)) // embedded, checked by the tests
 	}
 	return out
-}
+})
 
 // Tables is what the check reads for one agency: the organ entries (the
 // shipped ones, the platform's and the agency's), the leaders (the
