@@ -13,6 +13,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/checks/compliance"
 	"github.com/sanshen-gov/sanshen/internal/checks/confidentiality"
 	"github.com/sanshen-gov/sanshen/internal/checks/expressions"
+	"github.com/sanshen-gov/sanshen/internal/checks/normal"
 	"github.com/sanshen-gov/sanshen/internal/checks/words"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
@@ -48,7 +49,16 @@ func (r *Runner) Run(ctx context.Context, stage domain.Stage, agencyID int64, c 
 	var fs []domain.Finding
 	switch stage {
 	case domain.StageCompleteness:
-		fs = append(fs, completeness.Check(c, r.Now())...)
+		// The text normalised once for both packages' detectors.
+		title, body := normal.New(c.Title), normal.New(c.Body)
+		fs = append(fs, completeness.CheckPrepared(c, r.Now(), title, body)...)
+		// Personal data is shown at stage 1 already, as warnings, so that
+		// the officer removes it before two people review the draft; stage 3
+		// still blocks on it.
+		for _, f := range confidentiality.PersonalDataPrepared(title, body) {
+			f.Severity = domain.SeverityWarn
+			fs = append(fs, f)
+		}
 		fs = append(fs, r.deadline(c)...)
 		tables := expressions.Tables{Organs: expressions.ShippedOrgans()}
 		if r.Expressions != nil {

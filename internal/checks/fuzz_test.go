@@ -11,12 +11,14 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/checks"
 	"github.com/sanshen-gov/sanshen/internal/checks/completeness"
 	"github.com/sanshen-gov/sanshen/internal/checks/compliance"
+	"github.com/sanshen-gov/sanshen/internal/checks/normal"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
 // FuzzRun runs the three stages on any draft and checks what holds whatever
-// the text: no panic, the same findings twice, and every finding well formed
-// (see checkRun). What the findings should be is the golden test's job. The
+// the text: no panic, the same findings twice, every finding well formed,
+// spans that begin and end on visible characters, and no two findings of one
+// kind overlapping (see checkRun). What the findings should be is the golden test's job. The
 // seeds are the golden test's drafts; each input also runs recombined from
 // their lines (see compose), which reaches the rules far more often than
 // mutated bytes do.
@@ -109,11 +111,66 @@ func checkRun(t *testing.T, r *checks.Runner, c domain.Content) {
 			}
 		}
 	}
+	checkOverlaps(t, r, c)
 	// The stages' exported helpers, which the findings rest on.
 	if _, s, e, ok := completeness.DecisionDate(c.Body); ok && !(0 <= s && s < e && e <= utf8.RuneCountInString(c.Body)) {
 		t.Fatalf("decision date at [%d,%d) of body %q", s, e, c.Body)
 	}
 	if exp, ok := compliance.PenaltyExpiry(c); ok && c.Category != "penalty" {
 		t.Fatalf("expiry %v for a %q", exp, c.Category)
+	}
+}
+
+// normalised reports whether findings of code are made on the normalised
+// text (package normal), and so span the match as the offset map gives it.
+func normalised(code string) bool {
+	for _, p := range []string{"docno_", "date_", "decision_date_", "resident_id", "mobile_number", "bank_card",
+		"home_address", "classified_marking", "work_secret_marking", "not_for_publication", "request_for_instructions",
+		"consultation_draft", "sensitive_word"} {
+		if strings.HasPrefix(code, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOverlaps checks how the findings of every stage lie on the text. The
+// normaliser's offset map must give spans that cover whole original runes of
+// the match: a finding never starts or ends on an invisible character it
+// removed (those are reported by invisible_character, one finding a run).
+// Two findings of one code in one field never overlap, except sensitive
+// words (nested and overlapping words are each reported); and an invisible
+// character's finding lies inside or outside each other finding, never
+// across its edge.
+func checkOverlaps(t *testing.T, r *checks.Runner, c domain.Content) {
+	t.Helper()
+	for _, st := range stages {
+		fs, _ := r.Run(context.Background(), st, 1, c)
+		for i, f := range fs {
+			if f.Field == "" || f.Start == f.End {
+				continue
+			}
+			rs := []rune(c.Body)
+			if f.Field == "title" {
+				rs = []rune(c.Title)
+			}
+			if normalised(f.Code) && (normal.Invisible(rs[f.Start]) || normal.Invisible(rs[f.End-1])) {
+				t.Fatalf("stage %s: %s [%d,%d) %+q starts or ends on an invisible character", st, f.Code, f.Start, f.End, string(rs[f.Start:f.End]))
+			}
+			for _, g := range fs[i+1:] {
+				if g.Field != f.Field || g.Start >= f.End || f.Start >= g.End || g.Start == g.End {
+					continue
+				}
+				switch {
+				case f.Code == g.Code && f.Code != "sensitive_word" && (f.Start != g.Start || f.End != g.End):
+					t.Fatalf("stage %s: two %s overlap: [%d,%d) and [%d,%d) in %+q", st, f.Code, f.Start, f.End, g.Start, g.End, string(rs))
+				case f.Code == g.Code && f.Code != "sensitive_word":
+					t.Fatalf("stage %s: %s twice at [%d,%d) in %+q", st, f.Code, f.Start, f.End, string(rs))
+				case f.Code == "invisible_character" && !(g.Start <= f.Start && f.End <= g.End),
+					g.Code == "invisible_character" && !(f.Start <= g.Start && g.End <= f.End):
+					t.Fatalf("stage %s: %s [%d,%d) straddles %s [%d,%d) in %+q", st, f.Code, f.Start, f.End, g.Code, g.Start, g.End, string(rs))
+				}
+			}
+		}
 	}
 }

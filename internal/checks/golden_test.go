@@ -8,6 +8,7 @@ package checks_test
 //
 //	testdata/corpus.jsonl      the load benchmark's drafts  → testdata/golden/corpus.golden.json
 //	testdata/golden/cases.txt  hand-written hard cases      → testdata/golden/cases.golden.json
+//	testdata/fp/*.txt          real documents, no false blocks → testdata/golden/fp.golden.json
 //
 // A change to a rule shows as a change of these files. When it is intended,
 // rewrite them and review the diff as part of the change:
@@ -26,6 +27,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,6 +57,36 @@ var goldenSets = []struct {
 }{
 	{"corpus", "testdata/corpus.jsonl", "testdata/golden/corpus.golden.json", readCorpus},
 	{"cases", "testdata/golden/cases.txt", "testdata/golden/cases.golden.json", readCases},
+	{"fp", "testdata/fp/*.txt", "testdata/golden/fp.golden.json", readCaseFiles},
+}
+
+// readCaseFiles reads every file the pattern matches, each in the format of
+// the hard cases (readCases), in the order of their names.
+func readCaseFiles(tb testing.TB, pattern string) []draft {
+	tb.Helper()
+	paths, err := filepath.Glob(pattern)
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("%s: no files (%v)", pattern, err)
+	}
+	var out []draft
+	for _, p := range paths {
+		out = append(out, readCases(tb, p)...)
+	}
+	return out
+}
+
+// TestFalsePositives runs the false-positive corpus (testdata/fp): real
+// documents that some rule once blocked or could block by mistake. No stage
+// may block them; what they warn of is pinned by the golden test.
+func TestFalsePositives(t *testing.T) {
+	r := goldenRunner(t)
+	for _, d := range readCaseFiles(t, "testdata/fp/*.txt") {
+		for _, f := range runAll(t, r, d) {
+			if f.Severity == string(domain.SeverityBlock) {
+				t.Errorf("%s: %s blocks at %s: %s[%d:%d] %q: %s", d.id, f.Code, f.Stage, f.Field, f.Start, f.End, f.Text, f.MessageEN)
+			}
+		}
+	}
 }
 
 // draft is one input of the golden test, named so that a difference can

@@ -23,9 +23,18 @@
 //     routing and the annual report depend on them.
 //   - Required fields per category: RequiredFields; a missing one blocks.
 //   - Document numbers: DocumentNumbers; warn, block in a normative document.
-//   - Dates: an impossible date blocks, a future one warns unless its words
-//     make it a deadline; a penalty's decision date after today blocks, and one
-//     after formed_on warns.
+//     An enforcement document's number keeps its 第 and zeros. A number's year
+//     after formed_on's year or after this year warns.
+//   - Dates: an impossible date blocks (a lunar one only past day 30 or month
+//     12), a future one warns unless its words make it a deadline; a weekday
+//     that contradicts its date warns, and so does a zero-padded month or day
+//     (GB/T 9704's form is suggested); a penalty's decision date after today
+//     blocks, and one after formed_on warns.
+//
+// Document numbers and dates are read on the text as package normal reads it
+// (full-width digits, no-break spaces, invisible characters, traditional
+// characters), with offsets mapped back to the original; the other rules
+// read the text as written, because how it is written is what they judge.
 //   - Obvious errors — unbalanced brackets and quotes, doubled punctuation, an
 //     organisation's name spelt two ways — warn.
 //
@@ -40,6 +49,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sanshen-gov/sanshen/internal/checks/normal"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -73,29 +83,41 @@ func civilDay(t time.Time) time.Time {
 // It is the one entry point the stage 1 worker calls, so that a rule added
 // here reaches every draft without touching the worker.
 func Check(c domain.Content, today time.Time) []domain.Finding {
+	return CheckPrepared(c, today, normal.New(c.Title), normal.New(c.Body))
+}
+
+// CheckPrepared is Check with the title and the body already normalised
+// (normal.New of c.Title and c.Body), so that a caller that runs other
+// detectors on them normalises once.
+func CheckPrepared(c domain.Content, today time.Time, normTitle, normBody *normal.Text) []domain.Finding {
 	today = civilDay(today)
 	title, body := newText(fieldTitle, c.Title), newText(fieldBody, c.Body)
+	ntitle, nbody := newNText(fieldTitle, normTitle), newNText(fieldBody, normBody)
 
 	fs := basic(c, title, body, today)
 	if domain.ValidCategory(c.Category) {
 		fs = append(fs, requiredFields(c.Category, title, body)...)
 	}
 
-	bodyDates := findDates(body)
+	bodyDates := findDates(nbody)
 	decision := -1
 	if c.Category == "penalty" {
-		if d, ok := decisionDate(body, bodyDates); ok {
+		if d, ok := decisionDate(nbody, bodyDates); ok {
 			decision = d.start
-			fs = append(fs, decisionDateFindings(c, d, today)...)
+			fs = append(fs, decisionDateFindings(c, nbody, d, today)...)
 		}
 	}
+	ctx := docContext{category: c.Category, today: today}
+	if !c.FormedOn.IsZero() {
+		ctx.formed = formedOn(c)
+	}
 	for _, t := range []*text{title, body} {
-		dates, skip := bodyDates, decision
+		nt, dates, skip := nbody, bodyDates, decision
 		if t == title {
-			dates, skip = findDates(title), -1
+			nt, dates, skip = ntitle, findDates(ntitle), -1
 		}
-		fs = append(fs, docNumbersIn(t, c.Category)...)
-		fs = append(fs, dateFindings(t, dates, today, skip)...)
+		fs = append(fs, docNumbersIn(nt, ctx)...)
+		fs = append(fs, dateFindings(nt, dates, today, skip)...)
 		fs = append(fs, brackets(t)...)
 		fs = append(fs, repeatedPunctuation(t)...)
 		fs = append(fs, orgNames(t, c.Department)...)
@@ -201,17 +223,17 @@ func formedOn(c domain.Content) time.Time {
 // a decision date after formed_on is an inconsistency; it only warns because
 // an office may record formed_on as the day the decision was signed off for
 // publication.
-func decisionDateFindings(c domain.Content, d dateMention, today time.Time) []domain.Finding {
+func decisionDateFindings(c domain.Content, body *ntext, d dateMention, today time.Time) []domain.Finding {
 	var fs []domain.Finding
 	dd := d.date()
 	switch {
 	case dd.After(today):
-		fs = append(fs, newFinding("decision_date_future", domain.SeverityBlock, fieldBody, d.start, d.end,
+		fs = append(fs, body.finding("decision_date_future", domain.SeverityBlock, d.start, d.end,
 			fmt.Sprintf("处罚决定日期“%s”晚于今天（%s），决定不可能在未来作出，请核对。", d.text, today.Format(domain.DateLayout)),
 			fmt.Sprintf("The decision date %q is after today (%s); a decision cannot have been made in the future.", d.text, today.Format(domain.DateLayout)), ""))
 	case !c.FormedOn.IsZero() && dd.After(formedOn(c)):
 		f := formedOn(c).Format(domain.DateLayout)
-		fs = append(fs, newFinding("decision_date_after_formed", domain.SeverityWarn, fieldBody, d.start, d.end,
+		fs = append(fs, body.finding("decision_date_after_formed", domain.SeverityWarn, d.start, d.end,
 			fmt.Sprintf("处罚决定日期“%s”晚于信息形成日期%s，二者应一致或决定日期在前，请核对。", d.text, f),
 			fmt.Sprintf("The decision date %q is after formed_on %s; the decision should be dated on or before it.", d.text, f), ""))
 	}

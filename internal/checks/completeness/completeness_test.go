@@ -328,6 +328,9 @@ func TestDecisionDate(t *testing.T) {
 		{"notice is not the decision", "本局于2024年2月1日作出行政处罚告知书，当事人未提出陈述申辩。", ""},
 		{"made on after comma", "2024年3月5日，本局依法作出处罚决定。", "2024年3月5日"},
 		{"none", "经查，当事人于2024年1月8日销售过期食品。", ""},
+		{"signature on one line", "经查，……\n东城区市场监督管理局　2024年3月5日", "2024年3月5日"},
+		{"signature with a seal", "经查，……\n东城区市场监督管理局建国门市场监督管理所（印章）\n2024年3月5日", "2024年3月5日"},
+		{"full-width digits", "决定日期：２０２４年３月５日", "２０２４年３月５日"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sanshen-gov/sanshen/internal/checks/normal"
 	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
@@ -18,7 +19,9 @@ type dateMention struct {
 	year       int // 0 when the text named no year (3月5日)
 	month, day int
 	valid      bool // a day that exists
+	lunar      bool // a date of the lunar calendar (农历二月三十日)
 	text       string
+	padded     bool // month or day written with a leading zero (2024年03月05日)
 }
 
 // date is the mention as a civil date at midnight UTC, the way formed_on is
@@ -27,12 +30,12 @@ func (d dateMention) date() time.Time {
 	return time.Date(d.year, time.Month(d.month), d.day, 0, 0, 0, 0, time.UTC)
 }
 
-func (d dateMention) full() bool { return d.valid && d.year != 0 }
+func (d dateMention) full() bool { return d.valid && d.year != 0 && !d.lunar }
 
 var (
 	reDateYMD = regexp.MustCompile(`([0-9]{4})` + blankPattern + `年` + blankPattern + `([0-9]{1,2})` + blankPattern + `月` + blankPattern + `([0-9]{1,2})` + blankPattern + `日`)
 	reDateSep = regexp.MustCompile(`([0-9]{4})([-./])([0-9]{1,2})([-./])([0-9]{1,2})`)
-	reDateCN  = regexp.MustCompile(`([〇零○Ｏ一二三四五六七八九]{4})` + blankPattern + `年` + blankPattern + `([一二三四五六七八九十]{1,3})` + blankPattern + `月` + blankPattern + `([一二三四五六七八九十]{1,3})` + blankPattern + `日`)
+	reDateCN  = regexp.MustCompile(`([〇零○OＯ一二三四五六七八九]{4})` + blankPattern + `年` + blankPattern + `([一二三四五六七八九十]{1,3})` + blankPattern + `月` + blankPattern + `([一二三四五六七八九十]{1,3})` + blankPattern + `日`)
 	reDateMD  = regexp.MustCompile(`([0-9]{1,2})` + blankPattern + `月` + blankPattern + `([0-9]{1,2})` + blankPattern + `日`)
 	reDateCMD = regexp.MustCompile(`([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日`)
 )
@@ -58,7 +61,7 @@ func daysIn(year, m int) int {
 // cnDigit is the value of one Chinese numeral digit, -1 if it is none.
 func cnDigit(r rune) int {
 	switch r {
-	case '〇', '零', '○', 'Ｏ':
+	case '〇', '零', '○', 'Ｏ', 'O':
 		return 0
 	case '一':
 		return 1
@@ -119,7 +122,7 @@ func cnSmall(s string) (int, bool) {
 // strings are also version and serial numbers; within that it may still be a
 // day that does not exist (2024.2.30). A date written with 年月日 is a date
 // by its words, so any impossible month or day makes it invalid.
-func findDates(t *text) []dateMention {
+func findDates(t *ntext) []dateMention {
 	var out []dateMention
 	covered := make([]bool, len(t.Runes)+1)
 	add := func(d dateMention) {
@@ -146,7 +149,9 @@ func findDates(t *text) []dateMention {
 		mo, _ := strconv.Atoi(t.Str[m[4]:m[5]])
 		d, _ := strconv.Atoi(t.Str[m[6]:m[7]])
 		s, e := t.Span(m[0], m[1])
-		add(mention(t, s, e, y, mo, d))
+		dm := mention(t, s, e, y, mo, d)
+		dm.padded = padded(t.Str[m[4]:m[5]]) || padded(t.Str[m[6]:m[7]])
+		add(dm)
 	}
 	for _, m := range sieveDateCN.FindAllStringSubmatchIndex(t.Str, -1) {
 		s, e := t.Span(m[0], m[1])
@@ -192,7 +197,12 @@ func findDates(t *text) []dateMention {
 		}
 		mo, _ := strconv.Atoi(t.Str[m[2]:m[3]])
 		d, _ := strconv.Atoi(t.Str[m[4]:m[5]])
-		add(mention(t, s, e, 0, mo, d))
+		if mo < 1 || mo > 12 {
+			continue // 编号32月…: a number, not a month
+		}
+		dm := mention(t, s, e, 0, mo, d)
+		dm.padded = padded(t.Str[m[2]:m[3]]) || padded(t.Str[m[4]:m[5]])
+		add(dm)
 	}
 	for _, m := range sieveDateCMD.FindAllStringSubmatchIndex(t.Str, -1) {
 		s, e := t.Span(m[0], m[1])
@@ -211,10 +221,27 @@ func findDates(t *text) []dateMention {
 	return out
 }
 
-func mention(t *text, s, e, y, mo, d int) dateMention {
+func mention(t *ntext, s, e, y, mo, d int) dateMention {
+	if lunarBefore(t.Runes, s) {
+		// A lunar month has 29 or 30 days, and its days are not the
+		// Gregorian calendar's: 农历二月三十 exists.
+		valid := mo >= 1 && mo <= 12 && d >= 1 && d <= 30
+		return dateMention{start: s, end: e, year: y, month: mo, day: d, valid: valid, lunar: true, text: t.slice(s, e)}
+	}
 	valid := mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo)
 	return dateMention{start: s, end: e, year: y, month: mo, day: d, valid: valid, text: t.slice(s, e)}
 }
+
+// lunarBefore reports whether the words just before offset s say that a
+// lunar date follows: 农历, 阴历, 夏历 or 旧历.
+func lunarBefore(rs []rune, s int) bool {
+	before := string(rs[max(0, s-4):s])
+	return strings.Contains(before, "农历") || strings.Contains(before, "阴历") ||
+		strings.Contains(before, "夏历") || strings.Contains(before, "旧历")
+}
+
+// padded reports whether a month or day is written with a leading zero.
+func padded(s string) bool { return len(s) == 2 && s[0] == '0' }
 
 func sortMentions(ds []dateMention) {
 	for i := 1; i < len(ds); i++ {
@@ -235,7 +262,7 @@ var (
 )
 
 // forwardLooking reports whether the words around the mention make a future date expected.
-func forwardLooking(t *text, d dateMention) bool {
+func forwardLooking(t *ntext, d dateMention) bool {
 	before := t.slice(max(0, d.start-12), d.start)
 	after := t.slice(d.end, min(len(t.Runes), d.end+8))
 	for _, w := range forwardBefore {
@@ -255,28 +282,102 @@ func forwardLooking(t *text, d dateMention) bool {
 // published 2月30日 is an accuracy error the officer must fix); a day after
 // today warns unless its words make it a deadline or an effective date. The
 // mention at skipFuture (the penalty's decision date) is judged by its own,
-// stricter rule instead.
-func dateFindings(t *text, dates []dateMention, today time.Time, skipFuture int) []domain.Finding {
+// stricter rule instead. A weekday that contradicts its date warns, and a
+// month or day written with a leading zero (2024年03月05日) is given the form
+// of GB/T 9704-2012 §7.3.5.1 (2024年3月5日) as a suggestion. Lunar dates are
+// only checked to exist in the lunar calendar.
+func dateFindings(t *ntext, dates []dateMention, today time.Time, skipFuture int) []domain.Finding {
 	var fs []domain.Finding
+	weekdays, zeros := 0, 0
 	for _, d := range dates {
 		if len(fs) >= maxPerRule {
 			break
 		}
 		switch {
+		case !d.valid && d.lunar:
+			fs = append(fs, t.finding("date_invalid", domain.SeverityBlock, d.start, d.end,
+				fmt.Sprintf("农历日期“%s”不存在（农历月份为1至12月，每月至多30日），请核对。", d.text),
+				fmt.Sprintf("The lunar date %q does not exist (lunar months run 1-12, with at most 30 days); check it.", d.text), ""))
 		case !d.valid:
-			fs = append(fs, newFinding("date_invalid", domain.SeverityBlock, t.name, d.start, d.end,
+			fs = append(fs, t.finding("date_invalid", domain.SeverityBlock, d.start, d.end,
 				fmt.Sprintf("日期“%s”不存在（%d月没有%d日），请核对。", d.text, d.month, d.day),
 				fmt.Sprintf("The date %q does not exist (month %d has no day %d); check it.", d.text, d.month, d.day), ""))
+		case d.lunar:
 		case d.year != 0 && d.date().After(today) && d.start != skipFuture && !forwardLooking(t, d):
-			fs = append(fs, newFinding("date_future", domain.SeverityWarn, t.name, d.start, d.end,
+			fs = append(fs, t.finding("date_future", domain.SeverityWarn, d.start, d.end,
 				fmt.Sprintf("日期“%s”晚于今天（%s），如非截止或生效日期，请核对是否笔误。", d.text, today.Format(domain.DateLayout)),
 				fmt.Sprintf("The date %q is after today (%s); unless it is a deadline or an effective date, check for a typo.", d.text, today.Format(domain.DateLayout)), ""))
+		}
+		if !d.valid || d.lunar {
+			continue
+		}
+		if d.full() && weekdays < maxPerRule {
+			if ws, we, got, ok := weekdayAfter(t.Runes, d.end); ok && got != d.date().Weekday() {
+				weekdays++
+				want := weekdayNames[d.date().Weekday()]
+				written := t.slice(ws, we)
+				fs = append(fs, t.finding("date_weekday_mismatch", domain.SeverityWarn, ws, we,
+					fmt.Sprintf("“%s”与日期“%s”不符：该日是%s，请核对日期和星期。", written, d.text, want),
+					fmt.Sprintf("%q does not match the date %q, which is a %s; check the date and the weekday.", written, d.text, d.date().Weekday()),
+					t.slice(ws, we-1)+string([]rune(want)[2:])))
+			}
+		}
+		if d.padded && zeros < maxPerRule {
+			zeros++
+			form := fmt.Sprintf("%d月%d日", d.month, d.day)
+			if d.year != 0 {
+				form = fmt.Sprintf("%d年", d.year) + form
+			}
+			fs = append(fs, t.finding("date_leading_zero", domain.SeverityWarn, d.start, d.end,
+				fmt.Sprintf("日期“%s”的月、日不编虚位（GB/T 9704-2012 第7.3.5.1条），应为“%s”。", d.text, form),
+				fmt.Sprintf("The date %q pads the month or day with a zero; GB/T 9704-2012 §7.3.5.1 writes %q.", d.text, form), form))
 		}
 	}
 	return fs
 }
 
+// weekdayNames are the weekdays as a date in Chinese writes them.
+var weekdayNames = [...]string{"星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"}
+
+// weekdayAfter reads a weekday written right after a date, with or without
+// brackets: （星期三）, 星期三, (周三), 礼拜三. It returns where the weekday word
+// stands (without the brackets) and which day it names.
+func weekdayAfter(rs []rune, i int) (start, end int, day time.Weekday, ok bool) {
+	for i < len(rs) && rs[i] == ' ' {
+		i++
+	}
+	if i < len(rs) && rs[i] == '(' {
+		i++
+	}
+	start = i
+	switch {
+	case hasPrefixAt(rs, i, "星期"), hasPrefixAt(rs, i, "礼拜"):
+		i += 2
+	case hasPrefixAt(rs, i, "周"):
+		i++
+	default:
+		return 0, 0, 0, false
+	}
+	if i >= len(rs) {
+		return 0, 0, 0, false
+	}
+	n := strings.IndexRune("日一二三四五六", rs[i])
+	switch {
+	case rs[i] == '天':
+		day = time.Sunday
+	case n >= 0:
+		day = time.Weekday(utf8.RuneCountInString("日一二三四五六"[:n]))
+	default:
+		return 0, 0, 0, false
+	}
+	return start, i + 1, day, true
+}
+
 var (
+	// reSignOrgan is the organ before the date of a signature on one line
+	// (北京市东城区市场监督管理局　2024年3月5日), on the normalised text.
+	reSignOrgan = regexp.MustCompile(`^[ \t]*` + signOrganPattern + `[ \t]*` + sealPattern + `[ \t]*$`)
+
 	reDecisionLabel = regexp.MustCompile(`(?:处罚决定日期|作出处罚决定的?日期|作出决定的?日期|决定日期|处罚日期)` + blankPattern + `[：:]?` + blankPattern)
 	decisionNotYet  = []string{"告知", "听证", "立案", "通知", "责令"}
 
@@ -285,8 +386,9 @@ var (
 )
 
 // DecisionDate finds the date a penalty decision was made in its body: the
-// date after a label (决定日期：), else the date alone on a line (the date of
-// the signature, 落款, which is the decision's date), else the last date
+// date after a label (决定日期：), else the date alone on a line or after the
+// organ's name on its line (the date of the signature, 落款, which is the
+// decision's date), else the last date
 // followed by 作出…决定 that is not an earlier step (告知, 听证, 立案 …).
 // start and end are rune offsets into body.
 //
@@ -294,14 +396,15 @@ var (
 // same date that stage 1 has validated: one definition, so the two stages
 // never disagree about when a decision was made.
 func DecisionDate(body string) (date time.Time, start, end int, ok bool) {
-	t := newText(fieldBody, body)
+	t := newNText(fieldBody, normal.New(body))
 	if d, found := decisionDate(t, findDates(t)); found {
-		return d.date(), d.start, d.end, true
+		start, end = t.Source(d.start, d.end)
+		return d.date(), start, end, true
 	}
 	return time.Time{}, -1, -1, false
 }
 
-func decisionDate(t *text, dates []dateMention) (dateMention, bool) {
+func decisionDate(t *ntext, dates []dateMention) (dateMention, bool) {
 	var full []dateMention
 	for _, d := range dates {
 		if d.full() {
@@ -327,7 +430,7 @@ func decisionDate(t *text, dates []dateMention) (dateMention, bool) {
 		for le < len(t.Runes) && !isLineBreak(t.Runes[le]) {
 			le++
 		}
-		if blank(t.slice(ls, d.start)) && blank(t.slice(d.end, le)) {
+		if blank(t.slice(d.end, le)) && (blank(t.slice(ls, d.start)) || reSignOrgan.MatchString(t.slice(ls, d.start))) {
 			sig = &full[i]
 		}
 	}

@@ -3,8 +3,12 @@ package completeness
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/checks/normal"
 	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
@@ -37,18 +41,37 @@ var prefixStops = []string{"根据", "依据", "按照", "参照", "执行", "�
 // number suggests the fully corrected number, so applying any one of them
 // fixes them all.
 //
+// The number of an enforcement document (执法文书: a 行政处罚决定书, say) is
+// not a 公文's: 京东建国罚字〔2024〕第0012号 is its normal form, so 第 and
+// leading zeros are not reported in a number whose prefix has 罚 (罚字,
+// 罚决字), nor in one ending in 字 in a penalty, licence or enforcement item.
+//
 // Findings are warnings: a wrongly written number still identifies the
 // document. Check raises them to blocking in a normative document, whose own
-// number is its legal identity (see Check). It is exported so that the editor
+// number is its legal identity (see Check); Check also warns of a year after
+// the draft's formed_on or after today. It is exported so that the editor
 // can check a number as it is typed, before a draft exists.
 func DocumentNumbers(s string) []domain.Finding {
-	return documentNumbers(newText("", s), -1)
+	return documentNumbers(newNText("", normal.New(s)), -1, docContext{})
 }
 
+// docContext is what Check knows of the draft around its numbers.
+type docContext struct {
+	category      string
+	formed, today time.Time // zero when not known
+}
+
+// enforcementCategories are the categories whose items are 执法文书.
+var enforcementCategories = []string{"penalty", "license", "enforcement"}
+
 // documentNumbers checks the first limit numbers of t, all when limit < 0.
-func documentNumbers(t *text, limit int) []domain.Finding {
+// It reads the number on the normalised text (so 東政發〔２０２４〕１號 and
+// a no-break space inside the brackets are seen) and judges the brackets and
+// quotes the number as the drafter wrote them.
+func documentNumbers(t *ntext, limit int, ctx docContext) []domain.Finding {
 	var fs []domain.Finding
 	for _, m := range sieveDocNumber.FindAllStringSubmatchIndex(t.Str, limit) {
+		orig := t.OriginalRunes() // built once, when there is a number
 		prefix := t.Str[m[2]:m[3]]
 		pStart := m[2]
 		for _, w := range prefixStops {
@@ -57,9 +80,15 @@ func documentNumbers(t *text, limit int) []domain.Finding {
 			}
 		}
 		prefix = t.Str[pStart:m[3]]
-		open, year, closing, di, serial := t.Str[m[4]:m[5]], t.Str[m[6]:m[7]], t.Str[m[8]:m[9]], t.Str[m[10]:m[11]], t.Str[m[12]:m[13]]
+		year, di, serial := t.Str[m[6]:m[7]], t.Str[m[10]:m[11]], t.Str[m[12]:m[13]]
 		start, end := t.Span(pStart, m[1])
-		written := t.slice(start, end)
+		// The brackets as written: ﹝﹞ and （） are not 〔〕 for GB/T 9704, even
+		// though NFKC reads the first as 〔〕 and the second as ().
+		oi, _ := t.Source(t.Rune(m[4]), t.Rune(m[5]))
+		ci, _ := t.Source(t.Rune(m[8]), t.Rune(m[9]))
+		open, closing := string(orig[oi]), string(orig[ci])
+		written := foldDigits(t.Display(start, end))
+		writtenPrefix := t.Display(t.Rune(pStart), t.Rune(m[3]))
 
 		fixedYear := year
 		switch len(year) {
@@ -72,45 +101,67 @@ func documentNumbers(t *text, limit int) []domain.Finding {
 		if fixedSerial == "" {
 			fixedSerial = "0"
 		}
+		enforcement := strings.Contains(prefix, "罚") ||
+			strings.HasSuffix(prefix, "字") && slices.Contains(enforcementCategories, ctx.category)
 		suggestion := ""
 		if fixedYear != "" {
-			suggestion = prefix + "〔" + fixedYear + "〕" + fixedSerial + "号"
+			if enforcement {
+				suggestion = writtenPrefix + "〔" + fixedYear + "〕" + di + serial + "号"
+			} else {
+				suggestion = writtenPrefix + "〔" + fixedYear + "〕" + fixedSerial + "号"
+			}
 		}
-		add := func(code, zh, en string) {
-			fs = append(fs, newFinding(code, domain.SeverityWarn, t.name, start, end,
+		add := func(code, zh, en, sugg string) {
+			fs = append(fs, t.finding(code, domain.SeverityWarn, start, end,
 				fmt.Sprintf("发文字号“%s”%s（GB/T 9704-2012 第7.2.4条）。", written, zh),
-				fmt.Sprintf("Document number %q: %s (GB/T 9704-2012 §7.2.4).", written, en), suggestion))
+				fmt.Sprintf("Document number %q: %s (GB/T 9704-2012 §7.2.4).", written, en), sugg))
 		}
 		if open != "〔" || closing != "〕" {
 			add("docno_brackets", "的年份应使用六角括号“〔〕”，不用"+open+closing,
-				"the year goes in hexagonal brackets 〔〕, not "+open+closing)
+				"the year goes in hexagonal brackets 〔〕, not "+open+closing, suggestion)
 		}
 		if len(year) != 4 {
 			add("docno_year", "的年份应标全称（四位数字）",
-				"the year must be written in full, with four digits")
+				"the year must be written in full, with four digits", suggestion)
 		}
-		if di != "" {
+		if di != "" && !enforcement {
 			add("docno_serial_di", "的发文顺序号前不加“第”字",
-				"the serial number takes no 第 before it")
+				"the serial number takes no 第 before it", suggestion)
 		}
-		if len(serial) > 1 && serial[0] == '0' {
+		if len(serial) > 1 && serial[0] == '0' && !enforcement {
 			add("docno_leading_zero", "的发文顺序号不编虚位（1不编为01）",
-				"the serial number has no leading zeros (1, not 01)")
+				"the serial number has no leading zeros (1, not 01)", suggestion)
 		}
 		if strings.ContainsFunc(t.Str[m[4]:m[1]], isSpace) {
 			add("docno_spacing", "中间不应有空格",
-				"it must not contain spaces")
+				"it must not contain spaces", suggestion)
+		}
+		if y, err := strconv.Atoi(fixedYear); err == nil && !ctx.today.IsZero() {
+			switch {
+			case y > ctx.today.Year():
+				fs = append(fs, t.finding("docno_year_future", domain.SeverityWarn, start, end,
+					fmt.Sprintf("发文字号“%s”的年份%d晚于今年，请核对。", written, y),
+					fmt.Sprintf("Document number %q is of the year %d, which is still to come; check it.", written, y), ""))
+			case !ctx.formed.IsZero() && y > ctx.formed.Year():
+				fs = append(fs, t.finding("docno_year_after_formed", domain.SeverityWarn, start, end,
+					fmt.Sprintf("发文字号“%s”的年份%d晚于信息形成日期（%s）的年份，请核对。", written, y, ctx.formed.Format(domain.DateLayout)),
+					fmt.Sprintf("Document number %q is of the year %d, after the draft's formed_on (%s); check it.", written, y, ctx.formed.Format(domain.DateLayout)), ""))
+			}
 		}
 	}
 	return fs
 }
 
+// foldDigits makes full-width digits ASCII, as the messages quote numbers.
+func foldDigits(s string) string { return strings.Map(runetext.FoldDigits, s) }
+
 // docNumbersIn checks a field's document numbers as Check reports them: with
 // the field's name, and blocking in a normative document.
-func docNumbersIn(t *text, category string) []domain.Finding {
-	fs := documentNumbers(t, maxPerRule)
+func docNumbersIn(t *ntext, ctx docContext) []domain.Finding {
+	fs := documentNumbers(t, maxPerRule, ctx)
 	for i := range fs {
-		if category == "normative_document" {
+		if ctx.category == "normative_document" && strings.HasPrefix(fs[i].Code, "docno_") &&
+			fs[i].Code != "docno_year_future" && fs[i].Code != "docno_year_after_formed" {
 			fs[i].Severity = domain.SeverityBlock
 		}
 	}

@@ -2,7 +2,9 @@ package completeness
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
@@ -83,4 +85,61 @@ func FuzzDocumentNumbers(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestEnforcementNumbers(t *testing.T) {
+	for _, tt := range []struct {
+		category, body string
+		want           []string
+	}{
+		{"penalty", "京东建国罚字〔2024〕第0012号", nil},
+		{"news", "京东建国罚字〔2024〕第0012号", nil},
+		{"license", "京东市监许字〔2024〕第008号", nil},
+		{"news", "京东市监许字〔2024〕第008号", []string{"docno_leading_zero", "docno_serial_di"}},
+		{"penalty", "京东建国罚字[2024]第0012号", []string{"docno_brackets"}},
+		{"penalty", "东政发〔2024〕第01号", []string{"docno_leading_zero", "docno_serial_di"}},
+	} {
+		c := draft(tt.category, "关于开展检查的通知", "现将有关事项通知如下。"+tt.body+"，请认真贯彻执行。")
+		var got []string
+		for _, f := range Check(c, testToday) {
+			if strings.HasPrefix(f.Code, "docno_") {
+				got = append(got, f.Code)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s %s: %v, want %v", tt.category, tt.body, got, tt.want)
+		}
+	}
+}
+
+func TestDocumentNumberYears(t *testing.T) {
+	c := draft("news", "关于转发文件的通知", "根据东政发〔2025〕1号、东政发〔2024〕2号和东政发〔2023〕3号文件，现予转发，请认真贯彻执行。")
+	c.FormedOn = time.Date(2023, 12, 20, 0, 0, 0, 0, time.UTC)
+	var got []string
+	for _, f := range Check(c, testToday) {
+		if strings.HasPrefix(f.Code, "docno_") {
+			got = append(got, f.Code+" "+spanText(c, f))
+		}
+	}
+	want := []string{"docno_year_future 东政发〔2025〕1号", "docno_year_after_formed 东政发〔2024〕2号"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestDocumentNumberAsWritten(t *testing.T) {
+	// NFKC reads ﹝﹞ as 〔〕 and （） as (), but the finding judges and quotes
+	// the brackets as written; a no-break space inside is seen.
+	fs := DocumentNumbers("東政發﹝2024﹞1號，东政发（\u00a02024）2号")
+	var got []string
+	for _, f := range fs {
+		got = append(got, f.Code+" "+f.Suggestion)
+	}
+	want := []string{"docno_brackets 東政發〔2024〕1号", "docno_brackets 东政发〔2024〕2号", "docno_spacing 东政发〔2024〕2号"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if len(fs) > 0 && !strings.Contains(fs[0].MessageZH, "﹝﹞") {
+		t.Errorf("message %q does not quote the brackets as written", fs[0].MessageZH)
+	}
 }

@@ -84,10 +84,10 @@ var RequiredFields = map[string][]Field{
 			Pattern: `(?:决定[^书日机文]|处罚如下)[^。]{0,60}?(?:警告|通报批评|罚款|没收|暂扣|吊销|降低资质等级|责令停产停业|责令关闭|限制开展生产经营活动|限制从业|行政拘留)`},
 		{Key: "authority", NameZH: "处罚机关", NameEN: "deciding authority",
 			Labels:  []string{"处罚机关", "作出处罚决定的机关", "作出处罚决定机关", "处罚决定机关", "作出决定机关", "执法机关"},
-			Pattern: organLinePattern},
+			Pattern: organLinePattern + `|{signature}`},
 		{Key: "decision_date", NameZH: "决定日期", NameEN: "decision date",
 			Labels:  []string{"决定日期", "处罚决定日期", "作出处罚决定日期", "作出处罚决定的日期", "作出决定日期", "处罚日期"},
-			Pattern: `{date}[^。\n]{0,6}作出|(?m:^` + blankPattern + `{date}` + blankPattern + `$)`},
+			Pattern: `{date}[^。\n]{0,6}作出|(?m:^` + blankPattern + `{date}` + blankPattern + `$)|{signature}`},
 	},
 	"license": {
 		{Key: "decision_number", NameZH: "许可决定文号", NameEN: "licence decision number",
@@ -99,7 +99,7 @@ var RequiredFields = map[string][]Field{
 			Labels: []string{"许可内容", "许可事项", "许可范围", "许可项目", "经营范围", "许可种类"}},
 		{Key: "authority", NameZH: "许可机关", NameEN: "licensing authority",
 			Labels:  []string{"许可机关", "许可决定机关", "作出许可决定的机关", "发证机关", "审批机关", "颁发机关"},
-			Pattern: organLinePattern},
+			Pattern: organLinePattern + `|{signature}`},
 		{Key: "decision_date", NameZH: "许可日期", NameEN: "licence date",
 			Labels:  []string{"许可日期", "许可决定日期", "决定日期", "发证日期", "审批日期", "批准日期"},
 			Pattern: `{date}[^。\n]{0,6}(?:作出|批准|准予)|(?m:^` + blankPattern + `{date}` + blankPattern + `$)`},
@@ -179,7 +179,8 @@ var categoryNames = map[string][2]string{
 	"fee":                {"收费信息", "fee notice"},
 }
 
-var placeholders = strings.NewReplacer("{date}", datePattern, "{docno}", docnoPattern, "{law}", lawPattern, "{organ}", organPattern)
+var placeholders = strings.NewReplacer("{date}", datePattern, "{docno}", docnoPattern, "{law}", lawPattern, "{organ}", organPattern,
+	"{signature}", signaturePattern)
 
 // compiled caches the regular expressions of the table, built on first use
 // because the table is a variable an administrator's configuration may change.

@@ -51,6 +51,17 @@ func TestDates(t *testing.T) {
 		{"future deadline", "请各单位于2024年3月20日前报送自查情况，报名截止时间为2024年4月1日。", nil},
 		{"future effective date", "本办法自2024年4月1日起施行，请各街道认真贯彻执行。", nil},
 		{"phone number is not a date", "咨询电话：010-6512-3456，工作日上午9时至下午5时。", nil},
+		{"a number before 月 above 12 is not a month", "编号32月30日的记录有误，请核对后重新上报，谢谢配合。", nil},
+		{"lunar dates", "农历二月三十日举办庙会，2024年农历2月30日另有活动，请居民周知并合理安排。", nil},
+		{"lunar month 13", "农历十三月一日举办庙会，请居民周知并合理安排出行时间。", []finding{{"date_invalid", "十三月一日", "", block}}},
+		{"weekday contradicts the date", "会议定于2024年3月5日（星期三）召开，2024年3月6日（星期三）报到。",
+			[]finding{{"date_weekday_mismatch", "星期三", "星期二", warn}}},
+		{"weekday forms", "2024年3月7日周四返程，2024年3月8日(周日)结束，2024年3月10日星期天休息。",
+			[]finding{{"date_weekday_mismatch", "周日", "周五", warn}}},
+		{"leading zeros", "本通知自2024年03月05日起施行，请于03月01日前报送材料。",
+			[]finding{{"date_leading_zero", "2024年03月05日", "2024年3月5日", warn}, {"date_leading_zero", "03月01日", "3月1日", warn}}},
+		{"full-width and invisible", "会议于２０２４年３月５日召开，2024年2\u200b月30日有误，共同研究部署春季食品安全工作。",
+			[]finding{{"date_invalid", "2024年2\u200b月30日", "", block}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { runBody(t, tt.body, tt.want) })

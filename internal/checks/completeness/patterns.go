@@ -2,7 +2,7 @@ package completeness
 
 // Regular-expression fragments that both the rules in code and the
 // declarative RequiredFields table use. In a Field's Pattern they are written
-// as placeholders ({date}, {docno}, {law}, {organ}) so that an administrator
+// as placeholders ({date}, {docno}, {law}, {organ}, {signature}) so that an administrator
 // reads "a date", not forty characters of regexp, and so that a fix to what a
 // date looks like reaches every field at once.
 const (
@@ -29,4 +29,13 @@ const (
 	// organPattern is the name of an administrative organ as it stands in a
 	// signature (落款): ending in 局, 委员会, 人民政府, 办事处 and the like.
 	organPattern = `[\p{Han}（）()]{2,40}?(?:局|委员会|人民政府|办事处|大队|支队|执法队|管理处|厅|委)`
+
+	// signaturePattern is the closing signature block (落款) of a decision:
+	// the deciding organ's name, a seal note if any, and the date, on two
+	// lines or one. Its organ may also be an office below a bureau (所, 站,
+	// 中心 …): 北京市东城区市场监督管理局建国门市场监督管理所（印章）.
+	signaturePattern = `(?m:^` + blankPattern + signOrganPattern + blankPattern + sealPattern + `(?:` + blankPattern + `\r?\n` + blankPattern + `|` + blankPattern + `)` +
+		datePattern + blankPattern + `\r?$)`
+	signOrganPattern = `[\p{Han}（）()]{2,40}?(?:局|委员会|人民政府|办事处|大队|支队|总队|执法队|管理处|厅|委|所|站|中心|署|办公室)`
+	sealPattern      = `(?:[（(](?:印章|盖章|公章|章)[）)])?`
 )

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sanshen-gov/sanshen/internal/checks/normal"
 	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
@@ -31,6 +32,28 @@ func newText(name, raw string) *text {
 
 // slice returns the runes [start, end) as a string.
 func (t *text) slice(start, end int) string { return string(t.Runes[start:end]) }
+
+// ntext is one field as package normal reads it, for the detectors that must
+// see through how a thing is written (document numbers, dates): Runes, Str
+// and Span are those of the normalised text, and finding maps its offsets
+// back to the original. The typographic rules (brackets, punctuation, names)
+// read the text as written instead, in a text.
+type ntext struct {
+	name string
+	*normal.Text
+}
+
+func newNText(name string, t *normal.Text) *ntext { return &ntext{name: name, Text: t} }
+
+// slice returns the normalised runes [start, end) as a string.
+func (t *ntext) slice(start, end int) string { return string(t.Runes[start:end]) }
+
+// finding is newFinding for a finding made on the normalised text: start and
+// end are offsets into it, and the finding gets those into the original.
+func (t *ntext) finding(code string, sev domain.Severity, start, end int, zh, en, suggestion string) domain.Finding {
+	s, e := t.Source(start, end)
+	return newFinding(code, sev, t.name, s, e, zh, en, suggestion)
+}
 
 // runeSet is a set of runes for the tests made on every rune of a text, where
 // strings.ContainsRune or a map lookup per rune shows in a profile.

@@ -48,8 +48,13 @@ var addressStops = []string{"电话", "联系", "身份证", "手机", "邮编",
 var fineParts = []string{"路", "街", "巷", "弄", "号", "栋", "幢", "楼", "室", "村", "组", "屯", "庄", "苑",
 	"胡同", "小区", "社区", "单元"}
 
-// Runes that show a value was already redacted.
-const redactions = "某*×○□■Xx"
+// Runes that show a value was already redacted. 某 and X also stand for a
+// redacted name (张某, 某某路, XX村); beside a party named in full they are
+// taken for a placeholder of the draft, not a redaction.
+const (
+	redactions     = "*×○□■"
+	nameRedactions = "某Xx"
+)
 
 type partyKind int
 
@@ -66,7 +71,8 @@ func addresses(t *text) []domain.Finding {
 		label := t.Str[m[2]:m[3]]
 		start, end := addressValue(t.Runes, valueStart)
 		value := string(t.Runes[start:end])
-		if !addressLike(value) || !personsAddress(t.Runes, labelStart, slices.Contains(weakLabels, label)) {
+		person, named := personsAddress(t.Runes, labelStart, slices.Contains(weakLabels, label))
+		if !person || !addressLike(value, named) {
 			continue
 		}
 		fs = append(fs, domain.Finding{
@@ -109,13 +115,14 @@ func addressValue(rs []rune, i int) (int, int) {
 }
 
 // addressLike reports whether a value names a place precisely enough to find
-// a home, and has not been redacted already.
-func addressLike(v string) bool {
+// a home, and has not been redacted already. named says the party is named
+// in full, so that 某 and X in the value are not a redaction.
+func addressLike(v string, named bool) bool {
 	if len([]rune(v)) < 4 || strings.Contains(v, "的") { // 家住农村的学生: prose
 		return false
 	}
 	hasDigit := strings.ContainsFunc(v, func(r rune) bool { return isDigit(r) })
-	if !hasDigit && strings.ContainsAny(v, redactions) {
+	if !hasDigit && (strings.ContainsAny(v, redactions) || !named && strings.ContainsAny(v, nameRedactions)) {
 		return false
 	}
 	return hasDigit || slices.ContainsFunc(fineParts, func(p string) bool { return strings.Contains(v, p) })
@@ -124,21 +131,24 @@ func addressLike(v string) bool {
 // personsAddress decides whose address follows the label at labelStart. A
 // person's label (住址, 家住) counts unless the nearest party is an
 // organisation; 住所 counts only with a person in view and no organisation.
-func personsAddress(rs []rune, labelStart int, weak bool) bool {
+// named reports whether the nearest party is a person named in full (张三,
+// not 张某).
+func personsAddress(rs []rune, labelStart int, weak bool) (person, named bool) {
 	window := string(rs[max(0, labelStart-120):labelStart])
-	nearest, anyOrg := partyUnknown, false
+	nearest, anyOrg, name := partyUnknown, false, ""
 	for _, m := range reParty.FindAllStringSubmatch(window, -1) {
 		k := kindOf(m[1], m[2])
-		nearest = k
+		nearest, name = k, m[2]
 		anyOrg = anyOrg || k == partyOrg
 	}
+	named = nearest == partyPerson && !strings.ContainsAny(name, redactions+nameRedactions)
 	if !weak {
-		return nearest != partyOrg
+		return nearest != partyOrg, named
 	}
 	if anyOrg || reOrgHint.MatchString(window) {
-		return false
+		return false, false
 	}
-	return nearest == partyPerson || rePersonHint.MatchString(window)
+	return nearest == partyPerson || rePersonHint.MatchString(window), named
 }
 
 // Endings and words of organisations' names.

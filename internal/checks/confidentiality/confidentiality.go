@@ -11,27 +11,40 @@
 //   - a resident ID's region is checked at province level only (see provinces);
 //     15-digit first-generation IDs and the 2023 foreigners' permanent
 //     residence numbers are not detected;
-//   - a number is recognised as a whole run of ASCII letters and digits, or as
-//     groups (6-8-4, 3-4-4, 4-4-4-4[-n]) joined by one space or hyphen that are
-//     not joined to further groups; a mobile number glued to letters
-//     ("Tel13812345678") or written with other separators is missed;
+//   - a number is recognised as a whole run of ASCII letters and digits (the
+//     normaliser has joined an ID's or a mobile number's groups, 6-8-4,
+//     6-4-4-4, 4-4-4-4-2 and 3-4-4, written with one space, dot or hyphen), or
+//     as a card's groups (4-4-4-4[-n]) joined by one space or hyphen, not
+//     joined to further groups; a mobile number glued to letters
+//     ("Tel13812345678"), with every digit spaced out, or split across lines
+//     is missed;
+//   - a masked ID is rebuilt only from a birth date written as one (出生,
+//     生于 …) within 80 runes of it, and only when the rebuilt number is valid;
+//   - a mobile number is an official's duty line (a warning) only by the
+//     words before it on its line or heading its list (网格员, 值班电话 …);
 //   - an 18-digit string that is both a valid ID and a valid credit code is
 //     decided by the label before it, else by the credit code's structure;
 //   - home addresses are found only after a label and judged by the nearest
 //     party named before them (see address.go), so they only warn;
-//   - a marking quoted in prose ("标注“秘密★”") is still reported.
+//   - a marking in quotation marks inside a sentence ("标注“秘密★”") only
+//     warns: prose that mentions a marking is not marked, and a marked
+//     document does not quote its own marking.
 //
-// The detectors work on a folded copy of the text in which full-width ASCII
-// (０-９, Ａ-Ｚ, ：, －, ＊ …) becomes half-width and the ideographic space
-// becomes a space. Folding maps one rune to one rune, so an offset into the
-// folded copy is the same offset into the original.
+// The detectors work on the text as package normal reads it (NFKC, invisible
+// characters removed, traditional characters simplified, star look-alikes
+// folded, ID and phone groupings and markings collapsed), so 祕\u200b密☆ is
+// found like 秘密★. Their offsets are into that text; Check and the exported
+// detectors map them back to the original with the normaliser's offset map,
+// so a finding highlights what the drafter typed, invisible characters inside
+// it included. An invisible character is a finding of its own: a warning
+// anywhere, a block inside a marking, an ID number or a mobile number.
 package confidentiality
 
 import (
 	"cmp"
 	"slices"
 
-	"github.com/sanshen-gov/sanshen/internal/checks/runetext"
+	"github.com/sanshen-gov/sanshen/internal/checks/normal"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -48,22 +61,61 @@ const (
 // point the stage 3 worker calls, so adding a detector here is all it takes to
 // put it in front of the reviewer.
 func Check(c domain.Content) []domain.Finding {
+	return CheckPrepared(normal.New(c.Title), normal.New(c.Body))
+}
+
+// CheckPrepared is Check on the title and the body already normalised.
+func CheckPrepared(title, body *normal.Text) []domain.Finding {
+	trTitle, trBody := triggersOf(title.Runes), triggersOf(body.Runes)
+	consultation := publicConsultation(title, body, trTitle|trBody)
 	var out []domain.Finding
-	for _, field := range []struct{ name, text string }{
-		{fieldTitle, c.Title},
-		{fieldBody, c.Body},
-	} {
-		t := newText(field.text) // prepared once for both detectors
-		for _, detect := range []func(*text) []domain.Finding{markings, personalData} {
-			for _, f := range detect(t) {
-				f.Stage = domain.StageConfidentiality
-				f.Field = field.name
-				out = append(out, f)
-			}
+	for _, field := range []struct {
+		name string
+		t    *text
+		tr   uint
+	}{{fieldTitle, title, trTitle}, {fieldBody, body, trBody}} {
+		fs := append(markings(field.t, field.tr), personalData(field.t, field.tr)...)
+		if !consultation {
+			fs = append(fs, consultationDrafts(field.t, field.tr)...)
+		}
+		fs = toOriginal(field.t, fs)
+		fs = append(fs, invisibles(field.t, fs)...)
+		for _, f := range fs {
+			f.Stage = domain.StageConfidentiality
+			f.Field = field.name
+			out = append(out, f)
 		}
 	}
 	slices.SortStableFunc(out, compareFindings)
 	return out
+}
+
+// PersonalDataPrepared returns the personal-data findings of the title and
+// the body, already normalised, with Field set and offsets into the
+// original, as Check reports them. Stage 1 shows them early, as warnings.
+func PersonalDataPrepared(title, body *normal.Text) []domain.Finding {
+	var out []domain.Finding
+	for _, field := range []struct {
+		name string
+		t    *text
+	}{{fieldTitle, title}, {fieldBody, body}} {
+		for _, f := range toOriginal(field.t, personalData(field.t, triggersOf(field.t.Runes))) {
+			f.Stage = domain.StageConfidentiality
+			f.Field = field.name
+			out = append(out, f)
+		}
+	}
+	slices.SortStableFunc(out, compareFindings)
+	return out
+}
+
+// toOriginal maps the offsets of findings made on t's normalised text to
+// offsets into the original.
+func toOriginal(t *text, fs []domain.Finding) []domain.Finding {
+	for i := range fs {
+		fs[i].Start, fs[i].End = t.Source(fs[i].Start, fs[i].End)
+	}
+	return fs
 }
 
 func fieldRank(field string) int {
@@ -91,25 +143,11 @@ func sortByOffset(fs []domain.Finding) []domain.Finding {
 	return fs
 }
 
-// text is a field prepared for matching, its runes folded to half-width with
-// fold; see runetext.
-type text = runetext.Text
+// text is a field as package normal reads it: Runes and Str are the
+// normalised text, and Span gives rune offsets into it.
+type text = normal.Text
 
-func newText(s string) *text { return runetext.Prepare(s, fold) }
-
-// fold maps full-width ASCII variants and unusual spaces to ASCII, one rune
-// for one rune, so that "１３８" is matched like "138".
-func fold(r rune) rune {
-	switch {
-	case r >= 0xFF01 && r <= 0xFF5E: // ！ … ～
-		return r - 0xFEE0
-	case r == 0x3000, r == 0x00A0, r == 0x2002, r == 0x2003, r == 0x2009, r == 0x202F:
-		return ' '
-	case r == 0x2010, r == 0x2011, r == 0x2012, r == 0x2013, r == 0xFE63: // hyphens, en dash
-		return '-'
-	}
-	return r
-}
+func newText(s string) *text { return normal.New(s) }
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 

@@ -30,6 +30,10 @@ var seeds = []string{
 	"住址：",
 	"【",
 	"86 138 1234",
+	"祕\u200b密☆\n機 密\n★10年",
+	"1990年3月7日出生，身份证号110101********1233；11010119900307****",
+	"各社区网格员联系方式如下：\n张三 138\u200b1234\u200b5678",
+	"（此件不得上网）\n密级：秘密\n保密期限：10年\n内部明电\n妥否，请批示。",
 }
 
 func addSeeds(f *testing.F) {
@@ -59,8 +63,12 @@ func FuzzMarkings(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		fs := Markings(s)
 		checkDetector(t, s, fs)
+		rs := []rune(s)
 		for _, x := range fs {
-			if x.Severity != domain.SeverityBlock {
+			// A marking blocks, unless it is a 请示's close, or quoted
+			// inside a sentence.
+			quoted := x.Start > 0 && x.End < len(rs) && strings.ContainsRune("“「『\"", rs[x.Start-1])
+			if x.Severity != domain.SeverityBlock && x.Code != codeRequest && !quoted {
 				t.Fatalf("marking %s does not block", x.Code)
 			}
 		}

@@ -82,8 +82,10 @@ func TestPersonalData(t *testing.T) {
 			[]hit{{code: codeResidentID, text: fullWidth(idGuangdong), sugg: MaskResidentID(idGuangdong)}}},
 		{"grouped ID", "身份证 " + idGuangdong[:6] + " " + idGuangdong[6:14] + " " + idGuangdong[14:],
 			[]hit{{code: codeResidentID, text: idGuangdong[:6] + " " + idGuangdong[6:14] + " " + idGuangdong[14:],
-				sugg: idGuangdong[:6] + " ******** " + idGuangdong[14:]}}},
-		{"ID with a wrong check digit", "公民身份号码：" + wrongCheck(idBeijing) + "。", nil},
+				sugg: MaskResidentID(idGuangdong)}}}, // the normaliser joined the groups
+		{"ID with a wrong check digit warns", "公民身份号码：" + wrongCheck(idBeijing) + "。",
+			[]hit{{code: codeMistypedID, text: wrongCheck(idBeijing), sugg: MaskResidentID(wrongCheck(idBeijing))}}},
+		{"credit code label, wrong check", "统一社会信用代码：" + wrongCheck(idBeijing), nil},
 		{"ID inside a longer run", "编号：" + "7" + idBeijing + "。", nil},
 		{"ID born before 1900", "身份证号：440524188001010014", nil},
 		{"ID born in the future", "身份证号：" + idWith("11010520990101123"), nil},
@@ -108,8 +110,8 @@ func TestPersonalData(t *testing.T) {
 		{"+86 prefix", "电话 +86 13812345678", []hit{{code: codeMobile, text: "+86 13812345678", sugg: "+86 138****5678"}}},
 		{"86- prefix", "电话86-13812345678", []hit{{code: codeMobile, text: "86-13812345678"}}},
 		{"+86 joined", "(+8613812345678)", []hit{{code: codeMobile, text: "+8613812345678", sugg: "+86138****5678"}}},
-		{"grouped mobile", "手机：138-1234-5678", []hit{{code: codeMobile, text: "138-1234-5678", sugg: "138-****-5678"}}},
-		{"spaced mobile with prefix", "+86 138 1234 5678", []hit{{code: codeMobile, text: "+86 138 1234 5678", sugg: "+86 138 **** 5678"}}},
+		{"grouped mobile", "手机：138-1234-5678", []hit{{code: codeMobile, text: "138-1234-5678", sugg: "138****5678"}}},
+		{"spaced mobile with prefix", "+86 138 1234 5678", []hit{{code: codeMobile, text: "+86 138 1234 5678", sugg: "+86 138****5678"}}},
 		{"full-width mobile", "手机１３８１２３４５６７８", []hit{{code: codeMobile, text: "１３８１２３４５６７８", sugg: "138****5678"}}},
 		{"mobile inside a longer number", "文件编号2024138123456789", nil},
 		{"twelve digits", "编号：213812345678", nil},
@@ -127,7 +129,7 @@ func TestPersonalData(t *testing.T) {
 		{"zeros", "流水号0000000000000000", nil},
 		{"card-length decimal", "合计" + cardGrouped + ".50", nil},
 		{"valid ID is not a card", "身份证号" + luhnID(t), []hit{{code: codeResidentID, text: luhnID(t)}}},
-		{"ID with wrong check is not a card", "号码" + luhnWrongID(t), nil},
+		{"ID with wrong check is not a card", "号码" + luhnWrongID(t), []hit{{code: codeMistypedID, text: luhnWrongID(t)}}},
 
 		// Addresses.
 		{"residence next to a person", "当事人：王五\n住所地：上海市浦东新区XX路88弄6号\n", []hit{{code: codeAddress, text: "上海市浦东新区XX路88弄6号"}}},
@@ -144,6 +146,26 @@ func TestPersonalData(t *testing.T) {
 		{"lane without digits", "当事人：张某，住址：北京市东城区东四胡同。", []hit{{code: codeAddress, text: "北京市东城区东四胡同"}}},
 
 		{"nothing", "", nil},
+
+		// Masks.
+		{"masked ID rebuilt from the birth date", "张三，男，1990年3月7日出生，公民身份号码：110101********1233。",
+			[]hit{{code: codeMaskedID, text: "110101********1233", sev: block}}},
+		{"birth date after the label", "出生日期：1990年3月7日，身份证号110101********1233",
+			[]hit{{code: codeMaskedID, text: "110101********1233", sev: block}}},
+		{"another birth date does not rebuild it", "1985年1月1日出生，身份证号110101********1233", nil},
+		{"a date that is not a birth date", "2024年3月7日，身份证号110101********1233", nil},
+		{"mask leaving the birth date", "身份证号：11010119900307****",
+			[]hit{{code: codeMaskedID, text: "11010119900307****", sugg: "110101************", sev: warn}}},
+		{"the standard mask", "身份证号：110101********1233", nil},
+		// Duty lines.
+		{"grid worker's number", "第一网格 网格员张三 13812345678", []hit{{code: codeMobile, text: "13812345678", sev: warn}}},
+		{"duty phone", "值班电话：13712345678", []hit{{code: codeMobile, text: "13712345678", sev: warn}}},
+		{"under a heading", "各社区网格员联系方式如下：\n张三 13812345678\n李四 13912345678",
+			[]hit{{code: codeMobile, text: "13812345678", sev: warn}, {code: codeMobile, text: "13912345678", sev: warn}}},
+		{"a resident's number", "居民赵六反映问题，电话13512345678。", []hit{{code: codeMobile, text: "13512345678"}}},
+		{"heading ends at a blank line", "值班电话如下：\n\n张三 13812345678", []hit{{code: codeMobile, text: "13812345678"}}},
+		// Quantities.
+		{"people counted", "累计服务13812345678 人次", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -257,11 +257,14 @@ func specificity(place string) int {
 // 原北京市工商行政管理局), and not inside 《》.
 func occurrences(text, name string) []int {
 	var out []int
-	runes := []rune(text)
+	var runes []rune // made at the first match: most texts hold no name
 	for from := 0; ; {
 		i := strings.Index(text[from:], name)
 		if i < 0 {
 			return out
+		}
+		if runes == nil {
+			runes = []rune(text)
 		}
 		byteAt := from + i
 		from = byteAt + len(name)

@@ -11,33 +11,40 @@
 //
 // The same rules apply to the words of the list and to the text, so the two
 // cannot drift apart (one implementation serves Normalize, NewMatcher and
-// FindAll):
+// FindAll), and the first of them is the fold every other detector reads a
+// text with (package normal): its tables are built from normal.Fold and
+// normal.FoldSegment, so the word list and the markings, numbers and dates
+// see the same characters.
 //
-//  1. NFKC, segment by segment (a segment is a rune and the combining runes
-//     after it, at most 32 runes). NFKC folds full-width Latin, digits and
-//     punctuation to half-width, the ideographic space to a space, half-width
-//     katakana to full-width, ligatures and circled forms to plain letters
-//     and digits, and composes accents.
+//  1. The shared fold, segment by segment (a segment is a rune and the
+//     combining runes after it, at most 32 runes): NFKC (full-width Latin,
+//     digits and punctuation become half-width, the ideographic space a
+//     space, half-width katakana full-width, ligatures and circled forms
+//     plain letters and digits, accents are composed); invisible characters
+//     removed (zero-width space, ZWJ/ZWNJ, word joiner, soft hyphen, BOM,
+//     bidi controls, variation selectors: they are gone before the noise
+//     rule counts anything, so they never count towards its bound);
+//     combining marks left by NFKC removed (敏\u0301感 is 敏感); traditional
+//     characters simplified with OpenCC's character table (敏感詞 is 敏感词);
+//     star and hyphen look-alikes folded (☆ is ★).
 //  2. Lower-casing (unicode.ToLower) of every cased letter, Latin included.
 //  3. Classing of each resulting rune, as word, noise or boundary (below).
 //  4. Noise skipping: a run of 1 to 3 noise runes with a word rune on both
-//     sides is dropped, so "敏*感*词", "敏 感 词", "敏\u200b感词", "敏·感-词"
-//     and "敏…感词" all read "敏感词". Between two ASCII letters or digits a
-//     run that contains a space becomes a single space instead, because there
-//     a space is a real word break: "tea shop" does not contain "ash", and
-//     "NEW York" with three spaces reads "new york". Longer runs, runs at
-//     either end of the text and runs next to a boundary are kept as they
-//     are: a line break, a clause break or a wall of symbols between two
-//     characters separates them, it is not an evasion, and skipping it would
-//     flag words that merely straddle two clauses ("发展中，华人" does not
-//     contain "中华").
+//     sides is dropped, so "敏*感*词", "敏 感 词", "敏·感-词" and "敏…感词"
+//     all read "敏感词". Between two ASCII letters or digits a run that
+//     contains a space becomes a single space instead, because there a space
+//     is a real word break: "tea shop" does not contain "ash", and "NEW York"
+//     with three spaces reads "new york". Longer runs, runs at either end of
+//     the text and runs next to a boundary are kept as they are: a line
+//     break, a clause break or a wall of symbols between two characters
+//     separates them, it is not an evasion, and skipping it would flag words
+//     that merely straddle two clauses ("发展中，华人" does not contain "中华").
 //
 // The classes:
 //
-//   - word: letters, digits and marks (a Han character is a letter);
-//   - noise: spaces and tabs, zero-width and other format characters
-//     (U+200B, U+200D, U+FEFF, U+00AD, …), variation selectors, and the
-//     separator punctuation and symbols (* - _ · ・ • . , ! ? ; : / \ | ~ …);
+//   - word: letters and digits (a Han character is a letter);
+//   - noise: spaces and tabs, and the separator punctuation and symbols
+//     (* - _ · ・ • . , ! ? ; : / \ | ~ … ★);
 //   - boundary: line breaks; brackets and quotation marks (（）《》「」“”…);
 //     the full-width clause punctuation of Chinese prose as written in the
 //     original (，、。．！？；：and their small forms); anything else

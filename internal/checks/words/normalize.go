@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
+	"github.com/sanshen-gov/sanshen/internal/checks/normal"
 )
 
 // maxNoise is the longest run of noise runes skipped between two word runes.
@@ -67,18 +67,20 @@ func loadTables() {
 }
 
 // computeRune returns the flags of r and, unless r is inert, its normalised
-// form with the class of each output rune.
+// form with the class of each output rune. The form is the shared fold of
+// package normal (NFKC, invisible characters and combining marks removed,
+// traditional characters simplified, star and hyphen look-alikes folded),
+// lower-cased: the word list reads a text exactly as the other detectors do.
 func computeRune(r rune) (uint8, []outRune) {
-	var buf [utf8.UTFMax]byte
-	n := utf8.EncodeRune(buf[:], r)
 	var f uint8
-	if norm.NFKC.Properties(buf[:n]).BoundaryBefore() {
+	if normal.StartsSegment(r) {
 		f |= fBB
 	}
-	if utf8.ValidRune(r) && norm.NFKC.IsNormal(buf[:n]) && unicode.ToLower(r) == r {
+	folded := normal.Fold(r)
+	if utf8.ValidRune(r) && len(folded) == 1 && folded[0] == r && unicode.ToLower(r) == r {
 		return f | fInert | classify(r, r), nil
 	}
-	out := appendSegment(nil, r, norm.NFKC.String(string(buf[:n])))
+	out := appendSegment(nil, r, folded)
 	cls := clsOther
 	if len(out) == 1 {
 		cls = out[0].cls
@@ -86,10 +88,10 @@ func computeRune(r rune) (uint8, []outRune) {
 	return f | cls, out
 }
 
-// appendSegment appends the lower-cased runes of ns, the NFKC form of a
-// segment whose first original rune is orig, with their classes.
-func appendSegment(dst []outRune, orig rune, ns string) []outRune {
-	for _, r := range ns {
+// appendSegment appends the lower-cased runes of folded, the normalised form
+// of a segment whose first original rune is orig, with their classes.
+func appendSegment(dst []outRune, orig rune, folded []rune) []outRune {
+	for _, r := range folded {
 		r = unicode.ToLower(r)
 		dst = append(dst, outRune{r, classify(orig, r)})
 	}
@@ -293,12 +295,9 @@ func (n *normalizer) fill(limit int) {
 			end += nsz
 			cnt++
 		}
-		seg := text[pos:end]
-		if !utf8.ValidString(seg) {
-			seg = string([]rune(seg)) // each invalid byte is one U+FFFD, as counted
-		}
+		var fbuf [8]rune
 		var buf [8]outRune
-		out := appendSegment(buf[:0], r, norm.NFKC.String(seg))
+		out := appendSegment(buf[:0], r, normal.FoldSegment(fbuf[:0], text[pos:end]))
 		if len(out) > 1 {
 			n.multi = true
 		}
