@@ -3,20 +3,24 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/bench"
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/queueload"
@@ -25,6 +29,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/checks/expressions"
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/password"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/services/api"
 )
@@ -39,7 +44,8 @@ Run:
   sanshen publisher                   the channel publisher
 
 Operate:
-  sanshen migrate                     create the database if missing and apply migrations
+  sanshen migrate                     as the owner (DATABASE_URL): create the database if missing, apply migrations,
+                                      and create the services' role (SANSHEN_APP_ROLE, SANSHEN_APP_PASSWORD)
   sanshen agencies add --slug S --name N --admin A [--admin-password P]
                                       add an agency (its column: /public/S/) and its first admin; prints the admin's token last
   sanshen agencies list | rename [--slug S] --name N
@@ -49,11 +55,20 @@ Operate:
                                       add a user; prints the API token alone on the last line
                                       (--agency may be left out while there is one agency)
   sanshen users passwd --name N --password P
-                                      set a user's web password (ends their sessions)
-  sanshen audit verify [--checkpoint FILE [--public-key HEX]]
-                                      verify the audit trail (and that a checkpoint's events are intact)
+                                      set a user's web password (ends their sessions and revokes their API tokens)
+  sanshen users disable | enable --name N
+                                      disable a person (ends their sessions and API tokens) or enable them again
+  sanshen users reset-second-factor --name N
+                                      remove a person's TOTP and recovery codes (a lost phone); they set one up again
+  sanshen users unlock --name N [--address A]
+                                      clear the sign-in brakes on a name (from one address, or all)
+  sanshen audit verify [--checkpoint FILE]... [--witness URL]... [--public-key KEY]
+                                      verify the trail: every chain, every draft's chain, the transparency log
+                                      recomputed against every signed head, and the heads kept outside
   sanshen audit checkpoint [--out FILE]
-                                      sign and export a checkpoint of every chain head
+                                      the newest signed tree head (signed now if the log has grown), to keep elsewhere
+  sanshen audit prove --seq N [--size M] | --from A [--to B]
+                                      an inclusion proof of an event, or a consistency proof of two tree sizes
   sanshen policy show [--agency S]    an agency's review settings: the optional stages a person decides
   sanshen policy set [--person STAGE]... [--agency S]
                                       require a person at these optional stages (none: the machine checks decide them)
@@ -115,10 +130,8 @@ func run(args []string, out io.Writer) error {
 	case "publisher":
 		return serve(ctx, cfg, log, rest, system.Options{Components: system.Components{Publisher: true}})
 	case "migrate":
-		if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
-			return err
-		}
-		return withStore(ctx, cfg, log, func(s *store.Store) error { return s.Migrate(ctx) })
+		_, err := system.MigrateAsOwner(ctx, cfg, log)
+		return err
 	case "agencies":
 		return agencies(ctx, cfg, log, rest, out)
 	case "departments":
@@ -159,9 +172,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.Components.Relay {
-		o.CheckpointEvery = cfg.CheckpointEvery
-	}
 	sys, err := system.Start(ctx, cfg, log, o)
 	if err != nil {
 		return err
@@ -182,17 +192,25 @@ func withStore(ctx context.Context, cfg config.Config, log *slog.Logger, fn func
 		return err
 	}
 	defer s.Close()
+	s.TokenTTL = cfg.TokenTTL
 	return fn(s)
 }
 
 // cliActor is who the audit trail records for operations run from the
 // shell: the operator of the installation, acting for agency agencyID.
 func cliActor(agencyID int64) domain.Actor {
-	name := "cli"
-	if u := os.Getenv("USER"); u != "" {
-		name = "cli:" + u
+	return domain.Actor{Name: domain.CLIActorName(os.Getenv("USER")), AgencyID: agencyID, Roles: []domain.Role{domain.RoleAdmin, domain.RolePlatformAdmin}}
+}
+
+// newPasswordHash judges a password given at the shell for the person
+// (password.Check) and hashes it at the production cost.
+func newPasswordHash(ctx context.Context, s *store.Store, name string, agencyID int64, pw string) (string, error) {
+	hash, err := api.NewPasswordHash(ctx, s, password.NewHasher(password.Default, 1), store.User{Name: name, AgencyID: agencyID}, pw)
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return "", fmt.Errorf("the password is refused: %s", ae.Message)
 	}
-	return domain.Actor{Name: name, AgencyID: agencyID, Roles: []domain.Role{domain.RoleAdmin, domain.RolePlatformAdmin}}
+	return hash, err
 }
 
 // agencyFlag is the --agency SLUG every command that acts for an agency takes.
@@ -233,7 +251,7 @@ func agencies(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 	slug := fs.String("slug", "", "the agency's slug: its public column is /public/SLUG/ (lowercase ASCII letters, digits, hyphens)")
 	name := fs.String("name", "", "the agency's name, e.g. 东城区建国门街道办事处")
 	admin := fs.String("admin", "", "add: the name of its first admin, who gets an API token")
-	password := fs.String("admin-password", "", "add: a web password for that admin (optional)")
+	adminPW := fs.String("admin-password", "", "add: a web password for that admin (optional; at least 12 characters)")
 	locality := fs.String("locality", "", "locality: where the agency is, e.g. 北京市东城区")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -257,8 +275,8 @@ func agencies(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 			if err != nil {
 				return err
 			}
-			if *password != "" {
-				if nu.PasswordHash, err = api.HashPassword(*password); err != nil {
+			if *adminPW != "" {
+				if nu.PasswordHash, err = newPasswordHash(ctx, s, nu.Name, 0, *adminPW); err != nil {
 					return err
 				}
 			}
@@ -372,12 +390,15 @@ func users(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	if len(args) > 0 && args[0] == "passwd" {
 		return passwd(ctx, cfg, log, args[1:], out)
 	}
+	if len(args) > 0 && slices.Contains([]string{"disable", "enable", "reset-second-factor", "unlock"}, args[0]) {
+		return account(ctx, cfg, log, args[0], args[1:], out)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return errors.New("users needs a subcommand: add or passwd")
+		return errors.New("users needs a subcommand: add, passwd, disable, enable, reset-second-factor or unlock")
 	}
 	fs := flag.NewFlagSet("users add", flag.ContinueOnError)
 	name := fs.String("name", "", "the user's name")
-	password := fs.String("password", "", "a password for the web sign-in (optional)")
+	pw := fs.String("password", "", "a password for the web sign-in (optional; at least 12 characters, not a common one)")
 	var roles, depts multi
 	fs.Var(&roles, "role", "a role (repeatable): "+roleNames)
 	fs.Var(&depts, "department", "a department name of the agency (repeatable)")
@@ -394,8 +415,8 @@ func users(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 		if err != nil {
 			return err
 		}
-		if *password != "" {
-			if nu.PasswordHash, err = api.HashPassword(*password); err != nil {
+		if *pw != "" {
+			if nu.PasswordHash, err = newPasswordHash(ctx, s, nu.Name, a.ID, *pw); err != nil {
 				return err
 			}
 		}
@@ -408,59 +429,138 @@ func users(ctx context.Context, cfg config.Config, log *slog.Logger, args []stri
 	})
 }
 
-// passwd sets (or resets) a user's web sign-in password and ends their sessions.
+// passwd sets (or resets) a user's web sign-in password, ends their
+// sessions and revokes their API tokens.
 func passwd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("users passwd", flag.ContinueOnError)
 	name := fs.String("name", "", "the user's name")
-	password := fs.String("password", "", "the new password (at least 8 characters)")
+	pw := fs.String("password", "", "the new password (at least 12 characters, not a common one)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	hash, err := api.HashPassword(*password)
-	if err != nil {
-		return err
-	}
 	return withStore(ctx, cfg, log, func(s *store.Store) error {
-		u, _, err := s.UserForSignIn(ctx, *name)
+		u, err := s.PersonByName(ctx, *name)
 		if err != nil {
-			return fmt.Errorf("user %q: %w", *name, err)
+			return err
+		}
+		hash, err := newPasswordHash(ctx, s, u.Name, u.AgencyID, *pw)
+		if err != nil {
+			return err
 		}
 		if err := s.SetPassword(ctx, cliActor(u.AgencyID), u.ID, hash); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "password set for %s; their sessions were signed out\n", u.Name)
+		fmt.Fprintf(out, "password set for %s; their sessions were signed out and their API tokens revoked\n", u.Name)
+		return nil
+	})
+}
+
+// account disables or enables a person, resets their second factor (a lost
+// phone, when no other admin can), or clears the sign-in brakes on their
+// name; each is audited as the shell's operator.
+func account(ctx context.Context, cfg config.Config, log *slog.Logger, cmd string, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("users "+cmd, flag.ContinueOnError)
+	name := fs.String("name", "", "the user's name")
+	address := fs.String("address", "", "unlock: only the failures from this address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		u, err := s.PersonByName(ctx, *name)
+		if err != nil {
+			return err
+		}
+		by := cliActor(u.AgencyID)
+		switch cmd {
+		case "disable", "enable":
+			if err := s.SetDisabled(ctx, by, u.ID, cmd == "disable"); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s: %sd (a disabled account's sessions and API tokens end)\n", u.Name, cmd)
+		case "reset-second-factor":
+			if err := s.ResetTOTP(ctx, by, u.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s: second factor reset; they set one up again at their next sign-in\n", u.Name)
+		case "unlock":
+			n, err := s.ClearSignInLock(ctx, by, u.Name, *address)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s: %d failed sign-ins forgotten\n", u.Name, n)
+		}
 		return nil
 	})
 }
 
 func auditCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("audit needs a subcommand: verify or checkpoint")
+		return errors.New("audit needs a subcommand: verify, checkpoint or prove")
 	}
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	cpFile := fs.String("checkpoint", "", "a checkpoint file to check the trail against (verify)")
-	outFile := fs.String("out", "", "where to write the checkpoint (checkpoint; default stdout)")
-	pubHex := fs.String("public-key", "", "the signer's public key in hex, as recorded when checkpoints began (verify; default: the configured signing key)")
+	fs := flag.NewFlagSet("audit "+args[0], flag.ContinueOnError)
+	var held, witnesses multi
+	fs.Var(&held, "checkpoint", "verify: a signed tree head kept outside (a file; repeatable); a checkpoint file of an earlier sanshen is read too")
+	fs.Var(&held, "head", "verify: the same as --checkpoint")
+	fs.Var(&witnesses, "witness", "verify: a URL serving a signed tree head kept outside, e.g. another copy's /public/transparency/checkpoint (repeatable)")
+	outFile := fs.String("out", "", "checkpoint: where to write the newest signed tree head (default stdout)")
+	pubKey := fs.String("public-key", "", "verify: the log's verifier key (origin+hash+key, from /public/transparency/); default the configured signing key's")
+	seq := fs.Int64("seq", 0, "prove: the audit event whose inclusion to prove")
+	size := fs.Int64("size", 0, "prove: the tree size to prove it in (default the newest head's)")
+	from := fs.Int64("from", 0, "prove: the older tree size of a consistency proof")
+	to := fs.Int64("to", 0, "prove: the newer tree size of a consistency proof (default the newest head's)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	// The log's key: the one given, else the configured signing key's. A
+	// head is never checked against a key found inside it.
+	vkey := *pubKey
+	var signer *audit.LogKey
+	if key, err := config.AuditSigningKey(cfg, false); err == nil {
+		lk, err := audit.NewLogKey(cfg.LogOrigin, key)
+		if err != nil {
+			return err
+		}
+		signer = &lk
+		if vkey == "" {
+			vkey = lk.VerifierKey
+		}
 	}
 	return withStore(ctx, cfg, log, func(s *store.Store) error {
 		switch args[0] {
 		case "verify":
-			res, err := s.VerifyAll(ctx)
+			var heads [][]byte
+			var legacy []audit.Checkpoint
+			for _, f := range held {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return fmt.Errorf("error reading %s: %w", f, err)
+				}
+				if bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+					var cp audit.Checkpoint
+					if err := json.Unmarshal(b, &cp); err != nil {
+						return fmt.Errorf("error reading the checkpoint %s: %w", f, err)
+					}
+					legacy = append(legacy, cp)
+					continue
+				}
+				heads = append(heads, b)
+			}
+			for _, u := range witnesses {
+				b, err := fetchHead(ctx, u)
+				if err != nil {
+					return err
+				}
+				heads = append(heads, b)
+			}
+			if (len(heads) > 0 || len(legacy) > 0) && vkey == "" {
+				return errors.New("a head kept outside is checked against the log's key: give --public-key (from /public/transparency/) or configure SANSHEN_AUDIT_KEY")
+			}
+			res, err := s.Verify(ctx, store.LogCheck{VerifierKey: vkey, Held: heads, Skew: cfg.ClockSkew})
 			if err != nil {
 				return err
 			}
-			if *cpFile != "" {
-				b, err := os.ReadFile(*cpFile)
-				if err != nil {
-					return fmt.Errorf("error reading checkpoint: %w", err)
-				}
-				var cp audit.Checkpoint
-				if err := json.Unmarshal(b, &cp); err != nil {
-					return fmt.Errorf("error reading checkpoint: %w", err)
-				}
-				pub, err := checkpointKey(cfg, *pubHex, cp)
+			for _, cp := range legacy {
+				pub, err := legacyKey(vkey)
 				if err != nil {
 					return err
 				}
@@ -484,42 +584,81 @@ func auditCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 			}
 			return nil
 		case "checkpoint":
-			key, err := config.AuditSigningKey(cfg, false)
+			// Sign one now if the log has grown, then hand out the newest.
+			if signer != nil {
+				if _, err := s.Sequence(ctx, 1<<20); err != nil {
+					return err
+				}
+				if _, _, err := s.SignHead(ctx, *signer, cfg.LogOrigin, 1, 0, time.Now()); err != nil {
+					return err
+				}
+			}
+			h, err := s.LatestHead(ctx)
 			if err != nil {
 				return err
 			}
-			cp, err := s.MakeCheckpoint(ctx, key)
-			if err != nil {
-				return err
-			}
-			b, _ := json.MarshalIndent(cp, "", "  ")
 			if *outFile == "" {
-				_, err = out.Write(append(b, '\n'))
+				_, err = io.WriteString(out, h.Note)
 				return err
 			}
-			return os.WriteFile(*outFile, append(b, '\n'), 0o644)
+			return os.WriteFile(*outFile, []byte(h.Note), 0o644)
+		case "prove":
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			if *seq > 0 {
+				p, err := s.ProveInclusion(ctx, *seq, *size, 0)
+				if err != nil {
+					return err
+				}
+				return enc.Encode(p)
+			}
+			if *to == 0 {
+				h, err := s.LatestHead(ctx)
+				if err != nil {
+					return err
+				}
+				*to = h.Size
+			}
+			fr, tr, proof, err := s.ProveConsistency(ctx, *from, *to)
+			if err != nil {
+				return err
+			}
+			return enc.Encode(map[string]any{"from": *from, "to": *to, "from_root": fr.String(), "to_root": tr.String(), "proof": proof})
 		}
 		return fmt.Errorf("unknown audit subcommand %q", args[0])
 	})
 }
 
-// checkpointKey is the key a checkpoint must be signed with: the one given,
-// else the configured signing key's. Only when neither is at hand is the
-// key inside the file used, with a warning, since a forger would sign with
-// a key of their own.
-func checkpointKey(cfg config.Config, given string, cp audit.Checkpoint) (ed25519.PublicKey, error) {
-	if given != "" {
-		b, err := hex.DecodeString(given)
-		if err != nil || len(b) != ed25519.PublicKeySize {
-			return nil, errors.New("--public-key must be 64 hex digits")
-		}
-		return ed25519.PublicKey(b), nil
+// fetchHead fetches a signed tree head a witness keeps.
+func fetchHead(ctx context.Context, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("witness %s: %w", url, err)
 	}
-	if key, err := config.AuditSigningKey(cfg, false); err == nil {
-		return key.Public().(ed25519.PublicKey), nil
+	res, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("witness %s: %w", url, err)
 	}
-	fmt.Fprintf(os.Stderr, "warning: no --public-key and no signing key configured; checking against the key inside the checkpoint, %x: compare it with the key you recorded\n", []byte(cp.PublicKey))
-	return ed25519.PublicKey(cp.PublicKey), nil
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	if err != nil || res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("witness %s answered %d: %v", url, res.StatusCode, err)
+	}
+	return b, nil
+}
+
+// legacyKey is the Ed25519 public key inside the log's verifier key, which
+// signed the chain-head checkpoints of earlier versions.
+func legacyKey(vkey string) (ed25519.PublicKey, error) {
+	parts := strings.Split(vkey, "+")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("the log's key %q is not origin+hash+key", vkey)
+	}
+	b, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(b) != 1+ed25519.PublicKeySize || b[0] != 1 {
+		return nil, fmt.Errorf("the log's key %q is not an Ed25519 key", vkey)
+	}
+	return ed25519.PublicKey(b[1:]), nil
 }
 
 func deadletters(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {

@@ -140,6 +140,7 @@ type chainState struct {
 	index int64
 	hash  []byte
 	seq   int64
+	at    time.Time
 }
 
 // Verifier checks a trail fed to it in global (seq) order, one event at a
@@ -149,10 +150,19 @@ type Verifier struct {
 	events int64
 	breaks []Break
 	maxSeq int64
+	// Skew is how much older than the event before it in its chain an
+	// event may be: several hosts write events, and their clocks differ.
+	Skew time.Duration
 }
 
+// DefaultSkew is the clock-skew tolerance unless configured.
+const DefaultSkew = 2 * time.Minute
+
 // NewVerifier starts a verification.
-func NewVerifier() *Verifier { return &Verifier{chains: map[string]*chainState{}} }
+func NewVerifier() *Verifier { return &Verifier{chains: map[string]*chainState{}, Skew: DefaultSkew} }
+
+// Fail records a break found outside the chains (the log, the drafts).
+func (v *Verifier) Fail(b Break) { v.fail(b) }
 
 // maxBreaks bounds the report: the first breaks locate the tampering.
 const maxBreaks = 100
@@ -186,7 +196,11 @@ func (v *Verifier) Add(e *Event) {
 		v.fail(Break{Seq: e.Seq, Chain: e.Chain, Index: e.Index,
 			Problem: "previous-hash link broken: an event before it was deleted, inserted or changed"})
 	}
-	c.index, c.hash, c.seq = e.Index, e.Hash, e.Seq
+	if !c.at.IsZero() && e.At.Before(c.at.Add(-v.Skew)) {
+		v.fail(Break{Seq: e.Seq, Chain: e.Chain, Index: e.Index,
+			Problem: fmt.Sprintf("time goes back %s from the event before it, more than the clock-skew tolerance of %s: back-dated", c.at.Sub(e.At).Round(time.Second), v.Skew)})
+	}
+	c.index, c.hash, c.seq, c.at = e.Index, e.Hash, e.Seq, e.At
 }
 
 // Head is a chain's recorded end, as the store keeps it.
@@ -225,6 +239,16 @@ type Result struct {
 	Chains int     `json:"chains"`
 	Head   string  `json:"head"` // digest over every chain head, hex
 	Breaks []Break `json:"breaks,omitempty"`
+	// Log is the transparency log's size as recomputed, and the signed heads
+	// checked against it, when the whole log was verified.
+	Log *LogResult `json:"log,omitempty"`
+}
+
+// LogResult is what a verification found of the transparency log.
+type LogResult struct {
+	Size  int64  `json:"size"`
+	Root  string `json:"root"` // base64, as heads write it
+	Heads int    `json:"heads_checked"`
 }
 
 // Result finishes the verification.

@@ -14,6 +14,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -23,16 +24,71 @@ var officialData []byte
 // DeadlineWorkingDays is Article 26's bound: 20 working days.
 const DeadlineWorkingDays = 20
 
-// Calendar answers whether a day is a working day.
+// Calendar answers whether a day is a working day and counts working days
+// in constant time per question, whatever the dates: a queue of drafts
+// formed long ago costs what one formed yesterday does.
 type Calendar struct {
-	off, work  map[int]bool // keyed by dayKey: the deadline counts ~30 days per draft
+	off, work  map[int]bool // keyed by dayKey
 	first, end int          // years covered, [first, end]
+	// The count of working days up to a date is the plain Monday-Friday
+	// count (a formula) plus the notices' adjustments up to it: -1 for a
+	// weekday off, +1 for a weekend day worked. Per covered year: the
+	// adjustments of the years before it, and its own adjusted days in
+	// order with the running sum.
+	years map[int]*yearAdjust
+	total int // every covered year's adjustments
+}
+
+type yearAdjust struct {
+	before int   // the adjustments of the covered years before this one
+	days   []int // day numbers (dayNumber) of the adjusted days, ascending
+	upto   []int // upto[i]: this year's adjustments through days[i]
 }
 
 // dayKey is a civil date as YYYYMMDD.
 func dayKey(t time.Time) int {
 	y, m, d := t.Date()
 	return y*10000 + int(m)*100 + d
+}
+
+// dayNumber is a civil date as days since 1970-01-01 (negative before).
+func dayNumber(t time.Time) int {
+	y, m, d := t.Date()
+	return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400)
+}
+
+// firstMonday is the day number of 1970-01-05, a Monday.
+const firstMonday = 4
+
+// weekdaysBefore counts the Mondays to Fridays before day number x, from
+// firstMonday (negative for x before it); only differences are used.
+func weekdaysBefore(x int) int {
+	k := x - firstMonday
+	q := k / 7
+	if k%7 < 0 {
+		q--
+	}
+	r := k - 7*q
+	return 5*q + min(r, 5)
+}
+
+// workingThrough counts the working days up to and including day t, from
+// an arbitrary origin: the difference of two counts is exact.
+func (c *Calendar) workingThrough(t time.Time) int {
+	x := dayNumber(t)
+	n := weekdaysBefore(x + 1)
+	switch y := t.Year(); {
+	case y > c.end:
+		n += c.total
+	case y >= c.first:
+		if ya := c.years[y]; ya != nil {
+			n += ya.before
+			if i := sort.SearchInts(ya.days, x+1); i > 0 { // the adjusted days up to x
+				n += ya.upto[i-1]
+			}
+		}
+	}
+	return n
 }
 
 type file struct {
@@ -75,7 +131,44 @@ func Parse(data []byte) (*Calendar, error) {
 			c.work[dayKey(t)] = true
 		}
 	}
+	c.adjust()
 	return c, nil
+}
+
+// adjust builds the per-year adjustments from the off and work days.
+func (c *Calendar) adjust() {
+	type adj struct{ day, delta int }
+	per := map[int][]adj{}
+	add := func(keys map[int]bool, delta int, weekend bool) {
+		for k := range keys {
+			t := time.Date(k/10000, time.Month(k/100%100), k%100, 0, 0, 0, 0, time.UTC)
+			wd := t.Weekday()
+			if (wd == time.Saturday || wd == time.Sunday) != weekend {
+				continue // an off Saturday or a worked Tuesday changes nothing
+			}
+			if delta < 0 && c.work[k] || delta > 0 && c.off[k] {
+				continue // listed as both: WorkingDay says worked
+			}
+			per[t.Year()] = append(per[t.Year()], adj{dayNumber(t), delta})
+		}
+	}
+	add(c.off, -1, false)
+	add(c.work, +1, true)
+	c.years = map[int]*yearAdjust{}
+	c.total = 0
+	for y := c.first; y <= c.end && c.first != 0; y++ {
+		as := per[y]
+		sort.Slice(as, func(i, j int) bool { return as[i].day < as[j].day })
+		ya := &yearAdjust{before: c.total}
+		sum := 0
+		for _, a := range as {
+			sum += a.delta
+			ya.days = append(ya.days, a.day)
+			ya.upto = append(ya.upto, sum)
+		}
+		c.years[y] = ya
+		c.total += sum
+	}
 }
 
 var official = func() *Calendar {
@@ -107,16 +200,28 @@ func (c *Calendar) WorkingDay(t time.Time) bool {
 }
 
 // AddWorkingDays returns the n-th working day after from; from itself is
-// not counted, as Article 26 says of the day the information is formed.
+// not counted, as Article 26 says of the day the information is formed. It
+// searches the days after from by halving, so its cost grows with log n.
 func (c *Calendar) AddWorkingDays(from time.Time, n int) time.Time {
 	d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
-	for n > 0 {
-		d = d.AddDate(0, 0, 1)
-		if c.WorkingDay(d) {
-			n--
+	if n <= 0 {
+		return d
+	}
+	target := c.workingThrough(d) + n
+	// Within 2n+31 days there are n working days: no holiday block is that long.
+	lo, hi := 1, 2*n+31
+	for c.workingThrough(d.AddDate(0, 0, hi)) < target {
+		lo, hi = hi, 2*hi
+	}
+	for lo < hi { // the first day after d on which the count reaches target
+		mid := lo + (hi-lo)/2
+		if c.workingThrough(d.AddDate(0, 0, mid)) >= target {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
 	}
-	return d
+	return d.AddDate(0, 0, lo)
 }
 
 // Deadline is the last day, under Article 26, to publish information formed on formed.
@@ -125,19 +230,8 @@ func (c *Calendar) Deadline(formed time.Time) time.Time {
 }
 
 // WorkingDaysBetween counts the working days after from up to and including to;
-// negative when to is before from. The queue uses it for "days left".
+// negative when to is before from. The queue uses it for "days left", for
+// every row, so it is a difference of two counts, never a walk over the days.
 func (c *Calendar) WorkingDaysBetween(from, to time.Time) int {
-	from = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
-	to = time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
-	sign := 1
-	if to.Before(from) {
-		from, to, sign = to, from, -1
-	}
-	n := 0
-	for d := from.AddDate(0, 0, 1); !d.After(to); d = d.AddDate(0, 0, 1) {
-		if c.WorkingDay(d) {
-			n++
-		}
-	}
-	return sign * n
+	return c.workingThrough(to) - c.workingThrough(from)
 }

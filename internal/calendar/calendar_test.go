@@ -72,3 +72,76 @@ func TestParseRejectsBadDates(t *testing.T) {
 		t.Fatal("Parse accepted 2027-02-30")
 	}
 }
+
+// walkBetween and walkAdd are the definitions, day by day: the counts
+// must agree with them wherever the data has something to say.
+func walkBetween(c *Calendar, from, to time.Time) int {
+	sign := 1
+	if to.Before(from) {
+		from, to, sign = to, from, -1
+	}
+	n := 0
+	for d := from.AddDate(0, 0, 1); !d.After(to); d = d.AddDate(0, 0, 1) {
+		if c.WorkingDay(d) {
+			n++
+		}
+	}
+	return sign * n
+}
+
+func walkAdd(c *Calendar, from time.Time, n int) time.Time {
+	d := from
+	for n > 0 {
+		d = d.AddDate(0, 0, 1)
+		if c.WorkingDay(d) {
+			n--
+		}
+	}
+	return d
+}
+
+func TestCountsAgreeWithTheDays(t *testing.T) {
+	c := Official()
+	start := day("2023-10-01")
+	var days []time.Time
+	for d := start; d.Before(day("2027-04-01")); d = d.AddDate(0, 0, 3) {
+		days = append(days, d)
+	}
+	for i, from := range days {
+		for _, to := range days[max(0, i-40):min(len(days), i+40)] {
+			if got, want := c.WorkingDaysBetween(from, to), walkBetween(c, from, to); got != want {
+				t.Fatalf("WorkingDaysBetween(%s, %s) = %d, want %d", from.Format(time.DateOnly), to.Format(time.DateOnly), got, want)
+			}
+		}
+		for _, n := range []int{1, 5, 20, 45} {
+			if got, want := c.AddWorkingDays(from, n), walkAdd(c, from, n); !got.Equal(want) {
+				t.Fatalf("AddWorkingDays(%s, %d) = %s, want %s", from.Format(time.DateOnly), n, got.Format(time.DateOnly), want.Format(time.DateOnly))
+			}
+		}
+	}
+}
+
+// TestAncientAndFarDates: a date centuries away costs one count, as a
+// queue of drafts formed in 1949 must. (A walk over the days would take
+// this test hours, not fail it quickly: the assertion is the answer.)
+func TestAncientAndFarDates(t *testing.T) {
+	c := Official()
+	from, to := day("1949-10-01"), day("9999-12-31")
+	// Outside the notices' years only weekends are days off.
+	weeks := walkBetween(c, from, day("1950-10-01"))
+	for range 200_000 {
+		if c.WorkingDaysBetween(from, day("1950-10-01")) != weeks {
+			t.Fatal("the count changed between calls")
+		}
+		c.WorkingDaysBetween(day("0001-01-01"), to)
+	}
+	if got := c.WorkingDaysBetween(from, to) + c.WorkingDaysBetween(to, from); got != 0 {
+		t.Fatalf("the counts of a span and its reverse do not cancel: %d", got)
+	}
+	if got := c.Deadline(day("0001-01-01")); got.Format(time.DateOnly) != "0001-01-29" {
+		t.Fatalf("Deadline(0001-01-01) = %s", got.Format(time.DateOnly))
+	}
+	if got := c.Deadline(day("9999-12-01")); got.Format(time.DateOnly) != "9999-12-29" {
+		t.Fatalf("Deadline(9999-12-01) = %s", got.Format(time.DateOnly))
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -30,8 +32,37 @@ type Config struct {
 	PublicURL   string        // SANSHEN_PUBLIC_URL: the address the public pages are reached at, for links in the feed
 	LogLevel    string        // SANSHEN_LOG_LEVEL: debug, info, warn, error
 	AuditKey    string        // SANSHEN_AUDIT_KEY: base64 Ed25519 seed for signing checkpoints; else a key file in the data dir
-	// CheckpointEvery is how often the relay signs an audit checkpoint (SANSHEN_CHECKPOINT_EVERY, 0 = never).
-	CheckpointEvery time.Duration
+	// CheckpointEvery is the longest a new audit event waits for a signed
+	// tree head of the transparency log (SANSHEN_CHECKPOINT_EVERY, 0 = no
+	// heads); CheckpointLeaves signs one as soon as that many events have
+	// joined the log (SANSHEN_CHECKPOINT_LEAVES).
+	CheckpointEvery  time.Duration
+	CheckpointLeaves int64
+	// LogOrigin names the transparency log in its signed heads
+	// (SANSHEN_LOG_ORIGIN; default the public site's host + "/audit").
+	LogOrigin string
+	// ClockSkew is how far apart the hosts' clocks may be: an audit event may
+	// be that much older than the one before it in its chain, or than a
+	// signed head before its leaf (SANSHEN_CLOCK_SKEW).
+	ClockSkew time.Duration
+	// AppRole is the PostgreSQL role the services connect as, which
+	// `sanshen migrate` (as the owner, DATABASE_URL) creates and grants
+	// (SANSHEN_APP_ROLE, with SANSHEN_APP_PASSWORD); AppDatabaseURL is how
+	// `sanshen all` connects as it (SANSHEN_APP_DATABASE_URL; default
+	// DATABASE_URL with the role and its password).
+	AppRole        string
+	AppPassword    string
+	AppDatabaseURL string
+	// TrustedProxies are the addresses (CIDRs) of the reverse proxies whose
+	// X-Forwarded-For and X-Forwarded-Proto are believed
+	// (SANSHEN_TRUSTED_PROXIES); from anyone else the socket's address is
+	// the client and the headers are ignored.
+	TrustedProxies []netip.Prefix
+	// TokenTTL is how long a new API token lasts (SANSHEN_TOKEN_TTL, 90d).
+	TokenTTL time.Duration
+	// TOTPKey is the base64 32-byte key that seals the second factors'
+	// secrets (SANSHEN_TOTP_KEY); else a key file in the data dir.
+	TOTPKey string
 }
 
 // DefaultDatabaseURL is a local PostgreSQL, as a fresh install has it.
@@ -54,8 +85,24 @@ func FromEnv() (Config, error) {
 	if c.SweepAfter, err = time.ParseDuration(env("SANSHEN_SWEEP_AFTER", "30s")); err != nil {
 		return c, fmt.Errorf("error reading SANSHEN_SWEEP_AFTER: %w", err)
 	}
-	if c.CheckpointEvery, err = time.ParseDuration(env("SANSHEN_CHECKPOINT_EVERY", "1h")); err != nil {
-		return c, fmt.Errorf("error reading SANSHEN_CHECKPOINT_EVERY: %w", err)
+	if c.CheckpointEvery, err = time.ParseDuration(env("SANSHEN_CHECKPOINT_EVERY", "1m")); err != nil || c.CheckpointEvery < 0 {
+		return c, fmt.Errorf("error reading SANSHEN_CHECKPOINT_EVERY: want a duration, got %q", os.Getenv("SANSHEN_CHECKPOINT_EVERY"))
+	}
+	if c.CheckpointLeaves, err = strconv.ParseInt(env("SANSHEN_CHECKPOINT_LEAVES", "10000"), 10, 64); err != nil || c.CheckpointLeaves < 1 {
+		return c, fmt.Errorf("error reading SANSHEN_CHECKPOINT_LEAVES: want a positive number, got %q", os.Getenv("SANSHEN_CHECKPOINT_LEAVES"))
+	}
+	if c.ClockSkew, err = time.ParseDuration(env("SANSHEN_CLOCK_SKEW", "2m")); err != nil || c.ClockSkew < 0 {
+		return c, fmt.Errorf("error reading SANSHEN_CLOCK_SKEW: want a duration, got %q", os.Getenv("SANSHEN_CLOCK_SKEW"))
+	}
+	c.AppRole = env("SANSHEN_APP_ROLE", "sanshen_app")
+	c.AppPassword = os.Getenv("SANSHEN_APP_PASSWORD")
+	c.AppDatabaseURL = os.Getenv("SANSHEN_APP_DATABASE_URL")
+	c.LogOrigin = os.Getenv("SANSHEN_LOG_ORIGIN")
+	if c.LogOrigin == "" {
+		c.LogOrigin = DefaultLogOrigin(c.PublicURL)
+	}
+	if strings.ContainsAny(c.LogOrigin, " +\t\n") {
+		return c, fmt.Errorf("error reading SANSHEN_LOG_ORIGIN: a log's name has no spaces or '+', got %q", c.LogOrigin)
 	}
 	if c.MaxDeliver, err = strconv.Atoi(env("SANSHEN_MAX_DELIVER", "5")); err != nil || c.MaxDeliver < 1 {
 		return c, fmt.Errorf("error reading SANSHEN_MAX_DELIVER: want a positive number, got %q", os.Getenv("SANSHEN_MAX_DELIVER"))
@@ -66,10 +113,65 @@ func FromEnv() (Config, error) {
 	if c.GroupLinger, err = time.ParseDuration(env("SANSHEN_GROUP_LINGER", "3ms")); err != nil || c.GroupLinger < 0 || c.GroupLinger > time.Second {
 		return c, fmt.Errorf("error reading SANSHEN_GROUP_LINGER: want a duration from 0s to 1s, got %q", os.Getenv("SANSHEN_GROUP_LINGER"))
 	}
+	if c.TrustedProxies, err = ParseProxies(os.Getenv("SANSHEN_TRUSTED_PROXIES")); err != nil {
+		return c, fmt.Errorf("error reading SANSHEN_TRUSTED_PROXIES: %w", err)
+	}
+	if c.TokenTTL, err = ParseDays(env("SANSHEN_TOKEN_TTL", "90d")); err != nil || c.TokenTTL < time.Hour {
+		return c, fmt.Errorf("error reading SANSHEN_TOKEN_TTL: want a duration of at least 1h (e.g. 90d, 720h), got %q", os.Getenv("SANSHEN_TOKEN_TTL"))
+	}
+	c.TOTPKey = os.Getenv("SANSHEN_TOTP_KEY")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("error reading SANSHEN_PUBLIC_URL: want an http or https URL, got %q", c.PublicURL)
+	}
 	if c.MaxBodySize, err = strconv.ParseInt(env("SANSHEN_MAX_BODY_BYTES", "262144"), 10, 64); err != nil || c.MaxBodySize < 1024 {
 		return c, fmt.Errorf("error reading SANSHEN_MAX_BODY_BYTES: want a number of bytes >= 1024, got %q", os.Getenv("SANSHEN_MAX_BODY_BYTES"))
 	}
 	return c, nil
+}
+
+// DefaultLogOrigin names the transparency log after the public site: its
+// host, then /audit.
+func DefaultLogOrigin(publicURL string) string {
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		return u.Host + "/audit"
+	}
+	return "sanshen/audit"
+}
+
+// ParseProxies reads a comma-separated list of CIDRs or single addresses.
+func ParseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q is neither an address nor a CIDR", f)
+			}
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// ParseDays reads a Go duration, or a whole number of days written Nd.
+func ParseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 func env(k, def string) string {
@@ -113,4 +215,48 @@ func AuditSigningKey(c Config, create bool) (ed25519.PrivateKey, error) {
 		return nil, fmt.Errorf("error writing %s: %w", path, err)
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// TOTPKey is the 32-byte key that seals TOTP secrets: from SANSHEN_TOTP_KEY
+// (base64) or, failing that, the file totp.key in the data dir, which
+// create makes when missing (`sanshen all` and a single API process do;
+// several API replicas must share SANSHEN_TOTP_KEY). Losing the key loses
+// every enrolled second factor: each person then enrols again after an
+// admin resets theirs.
+func TOTPKey(c Config, create bool) ([]byte, error) {
+	if c.TOTPKey != "" {
+		key, err := base64.StdEncoding.DecodeString(c.TOTPKey)
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("SANSHEN_TOTP_KEY must be a base64 32-byte key")
+		}
+		return key, nil
+	}
+	if c.DataDir == "" && create {
+		// No data dir (a benchmark, a test): a key for this process only.
+		key := make([]byte, 32)
+		_, err := rand.Read(key)
+		return key, err
+	}
+	path := filepath.Join(c.DataDir, "totp.key")
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) != 32 {
+			return nil, fmt.Errorf("error reading %s: not a base64 32-byte key", path)
+		}
+		return key, nil
+	}
+	if !create {
+		return nil, fmt.Errorf("no TOTP key: set SANSHEN_TOTP_KEY or SANSHEN_DATA_DIR to where totp.key is (%s does not exist)", path)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("error making the TOTP key: %w", err)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("error creating data dir: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("error writing %s: %w", path, err)
+	}
+	return key, nil
 }

@@ -36,6 +36,11 @@ const (
 	RuleExplanationNeeded Rule = "explanation_required"
 	RuleReasonOnlyReject  Rule = "reason_only_with_reject"
 	RuleTooLong           Rule = "comment_too_long"
+	RuleInvalidName       Rule = "invalid_name"  // invisible characters, or the wrong length (ValidName)
+	RuleReservedName      Rule = "reserved_name" // reads like the system's own actor (ValidName)
+	RuleInvalidDate       Rule = "invalid_date"  // before FormedOnFloor
+	RuleInvalidURL        Rule = "invalid_url"   // a publication's address that is not http(s)
+	RuleSelf              Rule = "not_on_yourself"
 )
 
 // Refusal is an action refused by a rule.
@@ -56,7 +61,8 @@ func (r *Refusal) Conflict() bool {
 func (r *Refusal) Invalid() bool {
 	switch r.Rule {
 	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText,
-		RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug, RuleExplanationNeeded, RuleReasonOnlyReject, RuleTooLong:
+		RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug, RuleExplanationNeeded, RuleReasonOnlyReject, RuleTooLong,
+		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL:
 		return true
 	}
 	return false

@@ -21,6 +21,8 @@ type Metrics struct {
 	OutboxUnsent  prometheus.Gauge
 	Relayed       prometheus.Counter
 	Swept         prometheus.Counter
+	LogSequenced  prometheus.Counter       // audit events given their leaf in the transparency log
+	LogHeadSize   prometheus.Gauge         // the size of the newest signed tree head
 	HTTPRequests  *prometheus.CounterVec   // method, route, code
 	HTTPSeconds   *prometheus.HistogramVec // method, route
 	Publications  *prometheus.CounterVec   // channel, status
@@ -55,6 +57,10 @@ func New() *Metrics {
 			Help: "Outbox rows published to JetStream."}),
 		Swept: prometheus.NewCounter(prometheus.CounterOpts{Name: "sanshen_sweeper_resent_total",
 			Help: "Drafts whose machine step the sweeper re-sent because it had not finished in time."}),
+		LogSequenced: prometheus.NewCounter(prometheus.CounterOpts{Name: "sanshen_audit_sequenced_total",
+			Help: "Audit events the relay gave their leaf in the transparency log."}),
+		LogHeadSize: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sanshen_audit_head_size",
+			Help: "Leaves in the newest tree head this process signed."}),
 		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sanshen_http_requests_total",
 			Help: "HTTP requests by method, route and status code."}, []string{"method", "route", "code"}),
 		HTTPSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sanshen_http_request_seconds",
@@ -64,6 +70,6 @@ func New() *Metrics {
 	}
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Transitions, m.TimeInStage, m.HandleSeconds, m.BatchSize, m.Handled, m.Redeliveries, m.DeadLetters,
-		m.OutboxLag, m.OutboxUnsent, m.Relayed, m.Swept, m.HTTPRequests, m.HTTPSeconds, m.Publications)
+		m.OutboxLag, m.OutboxUnsent, m.Relayed, m.Swept, m.LogSequenced, m.LogHeadSize, m.HTTPRequests, m.HTTPSeconds, m.Publications)
 	return m
 }

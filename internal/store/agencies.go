@@ -86,6 +86,9 @@ func (s *Store) AddAgency(ctx context.Context, by domain.Actor, slug, name strin
 	if err := domain.ValidSlug(slug); err != nil {
 		return a, u, "", err
 	}
+	if err := domain.ValidName(name); err != nil {
+		return a, u, "", err
+	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
 		a, err = scanAgency(tx.QueryRow(ctx, `INSERT INTO agencies (slug, name) VALUES ($1, $2) RETURNING `+agencyColumns, slug, name))
@@ -100,7 +103,7 @@ func (s *Store) AddAgency(ctx context.Context, by domain.Actor, slug, name strin
 			return err
 		}
 		admin.AgencyID, admin.Roles, admin.Departments = a.ID, []domain.Role{domain.RoleAdmin}, nil
-		u, token, err = addUser(ctx, tx, by, admin)
+		u, token, err = addUser(ctx, tx, by, admin, s.tokenTTL())
 		return err
 	})
 	return a, u, token, err
@@ -113,6 +116,9 @@ func (s *Store) RenameAgency(ctx context.Context, by domain.Actor, id int64, nam
 		if err := domain.CanManage(by, id); err != nil {
 			return err
 		}
+	}
+	if err := domain.ValidName(name); err != nil {
+		return err
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		ct, err := tx.Exec(ctx, `UPDATE agencies SET name = $2 WHERE id = $1`, id, name)

@@ -3,10 +3,12 @@ package store_test
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -115,28 +117,31 @@ func TestVerifyDetectsReorderedEvents(t *testing.T) {
 	mustBreak(t, s, 3, "")
 }
 
-func TestCheckpointCatchesRewrittenTail(t *testing.T) {
+// A draft's whole chain deleted, with its recorded head, while the draft
+// remains: verify names the draft (it once said ok). A checkpoint exported
+// by an earlier sanshen (the chain heads, signed) still catches the cut.
+func TestDeletedChainIsCaught(t *testing.T) {
 	t.Parallel()
 	s, id := trail(t)
 	ctx := context.Background()
-	_, key, _ := ed25519.GenerateKey(nil)
-	cp, err := s.MakeCheckpoint(ctx, key)
-	if err != nil {
+	chain := audit.DraftChain(id)
+	var heads []audit.Head
+	rows, _ := s.Pool.Query(ctx, `SELECT chain, length, head FROM audit_chains WHERE length > 0`)
+	var h audit.Head
+	if _, err := pgx.ForEachRow(rows, []any{&h.Chain, &h.Length, &h.Hash}, func() error { heads = append(heads, h); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if breaks, err := s.CheckAgainst(ctx, cp); err != nil || len(breaks) != 0 {
-		t.Fatalf("intact trail against its checkpoint: %v %v", breaks, err)
-	}
-	// Someone deletes the draft's last event and fixes up the chain head:
-	// the trail alone verifies again, the checkpoint does not.
-	chain := audit.DraftChain(id)
+	_, key, _ := ed25519.GenerateKey(nil)
+	cp := audit.Checkpoint{Heads: heads, At: time.Now()}
+	cp.Sign(key)
 	exec(t, s, `DELETE FROM audit_events WHERE chain = '`+chain+`'`)
 	exec(t, s, `DELETE FROM audit_chains WHERE chain = '`+chain+`'`)
-	if res, _ := s.VerifyAll(ctx); !res.OK {
-		t.Fatalf("expected the cut to hide from a plain verify: %+v", res)
+	res, err := s.VerifyAll(ctx)
+	if err != nil || res.OK || !strings.Contains(fmt.Sprint(res.Breaks), chain+" index 0 (seq 0): the draft exists but its chain is gone") {
+		t.Fatalf("a deleted chain: %+v %v", res.Breaks, err)
 	}
 	breaks, err := s.CheckAgainst(ctx, cp)
 	if err != nil || len(breaks) != 1 || breaks[0].Chain != chain {
-		t.Fatalf("checkpoint did not catch the cut: %v %v", breaks, err)
+		t.Fatalf("the old checkpoint did not catch the cut: %v %v", breaks, err)
 	}
 }

@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -69,14 +69,46 @@ func (s *Store) VerifyChain(ctx context.Context, chain string) (audit.Result, er
 	return v.Result(), nil
 }
 
-// VerifyAll verifies every chain, streaming the events in global order.
+// LogCheck is what a whole verification holds the transparency log to.
+type LogCheck struct {
+	// VerifierKey is the log's public key (audit.LogKey.VerifierKey); with
+	// it every stored head's signature is checked, without it only their
+	// roots. A head held outside is refused without it.
+	VerifierKey string
+	// Held are signed heads kept outside the database (a file, a witness):
+	// the log must still be the one they signed.
+	Held [][]byte
+	// Skew is the clock-skew tolerance (0: audit.DefaultSkew).
+	Skew time.Duration
+}
+
+// VerifyAll verifies the whole trail against s.Log (see Verify).
 func (s *Store) VerifyAll(ctx context.Context) (audit.Result, error) {
+	return s.Verify(ctx, s.Log)
+}
+
+// Verify checks everything the trail promises, in one snapshot:
+//   - every chain, event by event (hashes, links, times within the skew),
+//     against its recorded head;
+//   - every draft has its chain, with an event for each revision and
+//     decision its rows record;
+//   - every event is in the transparency log or waiting for it, and the
+//     log, recomputed from the events, matches every stored signed head and
+//     every head held outside; no event joined after the newest head is
+//     dated before it (beyond the skew).
+func (s *Store) Verify(ctx context.Context, c LogCheck) (audit.Result, error) {
+	if len(c.Held) > 0 && c.VerifierKey == "" {
+		return audit.Result{}, errors.New("a head held outside can only be checked with the log's public key: configure it")
+	}
 	tx, err := s.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return audit.Result{}, fmt.Errorf("error starting verification: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
 	v := audit.NewVerifier()
+	if c.Skew > 0 {
+		v.Skew = c.Skew
+	}
 	rows, _ := tx.Query(ctx, `SELECT `+eventColumns+` FROM audit_events ORDER BY seq`)
 	if err := feed(rows, v); err != nil {
 		return audit.Result{}, err
@@ -86,7 +118,151 @@ func (s *Store) VerifyAll(ctx context.Context) (audit.Result, error) {
 		return audit.Result{}, err
 	}
 	v.CheckHeads(heads)
-	return v.Result(), nil
+	if err := checkDraftChains(ctx, tx, v); err != nil {
+		return audit.Result{}, err
+	}
+	log, err := checkLog(ctx, tx, v, c)
+	if err != nil {
+		return audit.Result{}, err
+	}
+	res := v.Result()
+	res.Log = log
+	return res, nil
+}
+
+// checkDraftChains finds drafts whose chain is gone, and rows (revisions,
+// decisions) with no event in it.
+func checkDraftChains(ctx context.Context, tx pgx.Tx, v *audit.Verifier) error {
+	rows, _ := tx.Query(ctx, `SELECT 'draft/' || d.id, 0::bigint, 'the draft exists but its chain is gone'
+		FROM drafts d WHERE NOT EXISTS (SELECT 1 FROM audit_chains c WHERE c.chain = 'draft/' || d.id AND c.length > 0)
+		UNION ALL
+		SELECT 'draft/' || r.draft_id, r.revision::bigint, 'revision ' || r.revision || ' has no submit, revise or explain event in the chain'
+		FROM revisions r WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.chain = 'draft/' || r.draft_id
+			AND e.revision = r.revision AND e.action IN ('submit', 'revise'))
+		UNION ALL
+		SELECT 'draft/' || x.draft_id, x.revision::bigint, 'the ' || x.stage || ' ' || x.decision || ' of revision ' || x.revision || ' has no event in the chain'
+		FROM decisions x WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.chain = 'draft/' || x.draft_id
+			AND e.revision = x.revision AND e.stage = x.stage AND e.action = x.decision)
+		LIMIT 100`)
+	var chain, problem string
+	var rev int64
+	_, err := pgx.ForEachRow(rows, []any{&chain, &rev, &problem}, func() error {
+		v.Fail(audit.Break{Chain: chain, Problem: problem})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("error checking the drafts' chains: %w", err)
+	}
+	return nil
+}
+
+// checkLog recomputes the transparency log from the events, in leaf order,
+// and holds it to the stored and the held heads.
+func checkLog(ctx context.Context, tx pgx.Tx, v *audit.Verifier, c LogCheck) (*audit.LogResult, error) {
+	// The heads to hold the log to, by size: stored, then held outside.
+	type want struct {
+		what string
+		head audit.TreeHead
+	}
+	wants := map[int64][]want{}
+	rows, _ := tx.Query(ctx, `SELECT size, root, at, note FROM audit_heads ORDER BY size`)
+	var lastAt time.Time
+	var lastSize int64
+	nHeads := 0
+	var size int64
+	var root []byte
+	var at time.Time
+	var note string
+	if _, err := pgx.ForEachRow(rows, []any{&size, &root, &at, &note}, func() error {
+		nHeads++
+		h := audit.TreeHead{Size: size, Time: at}
+		copy(h.Root[:], root)
+		if c.VerifierKey != "" {
+			opened, err := audit.OpenHead([]byte(note), c.VerifierKey)
+			if err != nil {
+				v.Fail(audit.Break{Chain: "log", Index: size, Problem: "stored head of size " + fmt.Sprint(size) + ": " + err.Error()})
+				return nil
+			}
+			if opened.Size != size || opened.Root != h.Root {
+				v.Fail(audit.Break{Chain: "log", Index: size, Problem: "stored head's columns differ from what its note signs"})
+			}
+			h = opened
+		}
+		wants[h.Size] = append(wants[h.Size], want{"the stored head", h})
+		lastAt, lastSize = at, size
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("error reading tree heads: %w", err)
+	}
+	for _, msg := range c.Held {
+		h, err := audit.OpenHead(msg, c.VerifierKey)
+		if err != nil {
+			v.Fail(audit.Break{Chain: "log", Problem: "a head held outside: " + err.Error()})
+			continue
+		}
+		nHeads++
+		wants[h.Size] = append(wants[h.Size], want{"the head held outside", h})
+	}
+	var b audit.TreeBuilder
+	check := func() {
+		for _, w := range wants[b.Size()] {
+			if b.Root() != w.head.Root {
+				v.Fail(audit.Break{Chain: "log", Index: b.Size(), Problem: fmt.Sprintf(
+					"the log recomputed from the events differs from %s of size %d: events were changed, removed or rewritten", w.what, b.Size())})
+			}
+		}
+		delete(wants, b.Size())
+	}
+	check() // a head of size 0
+	rows, _ = tx.Query(ctx, `SELECT l.idx, l.seq, l.hash, e.hash, e.at, COALESCE(e.chain, ''), COALESCE(e.idx, 0)
+		FROM audit_leaves l LEFT JOIN audit_events e ON e.seq = l.seq ORDER BY l.idx`)
+	var idx, seq, evIdx int64
+	var leafHash, evHash []byte
+	var evAt *time.Time
+	var chain string
+	if _, err := pgx.ForEachRow(rows, []any{&idx, &seq, &leafHash, &evHash, &evAt, &chain, &evIdx}, func() error {
+		if idx != b.Size() {
+			v.Fail(audit.Break{Chain: "log", Index: b.Size(), Problem: fmt.Sprintf("leaves %d to %d are missing", b.Size(), idx-1)})
+			for b.Size() < idx { // carry on: the roots will not match
+				b.Add(audit.LeafHash(nil))
+			}
+		}
+		if evHash == nil {
+			v.Fail(audit.Break{Seq: seq, Chain: "log", Index: idx, Problem: "the event of this leaf is gone"})
+			b.Add(audit.LeafHash(nil))
+		} else {
+			leaf := audit.LeafHash(evHash)
+			if !audit.SameHash(leafHash, leaf) {
+				v.Fail(audit.Break{Seq: seq, Chain: chain, Index: evIdx, Problem: fmt.Sprintf("the event differs from the one that joined the log as leaf %d", idx)})
+			}
+			if idx >= lastSize && nHeads > 0 && evAt != nil && evAt.Before(lastAt.Add(-v.Skew)) {
+				v.Fail(audit.Break{Seq: seq, Chain: chain, Index: evIdx, Problem: fmt.Sprintf(
+					"joined the log after the head of %s but is dated %s: back-dated", lastAt.UTC().Format(time.RFC3339), evAt.UTC().Format(time.RFC3339))})
+			}
+			b.Add(leaf)
+		}
+		check()
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("error reading the log: %w", err)
+	}
+	for size, ws := range wants {
+		for _, w := range ws {
+			v.Fail(audit.Break{Chain: "log", Index: size, Problem: fmt.Sprintf(
+				"the log has %d leaves but %s has %d: it was truncated", b.Size(), w.what, size)})
+		}
+	}
+	rows, _ = tx.Query(ctx, `SELECT e.seq, e.chain, e.idx FROM audit_events e
+		WHERE NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.seq = e.seq)
+		  AND NOT EXISTS (SELECT 1 FROM audit_unsequenced u WHERE u.seq = e.seq) LIMIT 100`)
+	if _, err := pgx.ForEachRow(rows, []any{&seq, &chain, &evIdx}, func() error {
+		v.Fail(audit.Break{Seq: seq, Chain: chain, Index: evIdx, Problem: "the event is neither in the log nor waiting for it: inserted outside sanshen"})
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("error checking events against the log: %w", err)
+	}
+	r := b.Root()
+	return &audit.LogResult{Size: b.Size(), Root: base64.StdEncoding.EncodeToString(r[:]), Heads: nHeads}, nil
 }
 
 // VerifyAgency verifies every chain of one agency: its drafts' chains and
@@ -153,37 +329,9 @@ func queryHeads(ctx context.Context, q querier, chain string) ([]audit.Head, err
 	return hs, nil
 }
 
-// MakeCheckpoint records and signs the state of every chain now. The
-// returned checkpoint is what an operator exports and keeps elsewhere.
-func (s *Store) MakeCheckpoint(ctx context.Context, key ed25519.PrivateKey) (audit.Checkpoint, error) {
-	var cp audit.Checkpoint
-	err := pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
-		heads, err := queryHeads(ctx, tx, "")
-		if err != nil {
-			return err
-		}
-		cp.Heads = heads
-		cp.Chains = int64(len(heads))
-		for _, h := range heads {
-			cp.Events += h.Length
-		}
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(seq), 0) FROM audit_events`).Scan(&cp.UptoSeq); err != nil {
-			return fmt.Errorf("error reading audit sequence: %w", err)
-		}
-		cp.At = time.Now().UTC().Truncate(time.Microsecond)
-		cp.Sign(key)
-		_, err = tx.Exec(ctx, `INSERT INTO audit_checkpoints (upto_seq, chains, events, digest, signature, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			cp.UptoSeq, cp.Chains, cp.Events, cp.Digest, cp.Signature, cp.At)
-		return err
-	})
-	if err != nil {
-		return cp, fmt.Errorf("error making audit checkpoint: %w", err)
-	}
-	return cp, nil
-}
-
-// CheckAgainst verifies that every chain head a checkpoint recorded is still
-// in the trail, unchanged, at its position: nothing up to the checkpoint was
+// CheckAgainst verifies, for a checkpoint of the chain heads exported by a
+// sanshen from before the transparency log, that every chain head it
+// recorded is still in the trail, unchanged, at its position: nothing up to the checkpoint was
 // removed or rewritten since, even together with the chain heads.
 func (s *Store) CheckAgainst(ctx context.Context, cp audit.Checkpoint) ([]audit.Break, error) {
 	var breaks []audit.Break

@@ -133,14 +133,37 @@ func (m *moveSet) move(cur *lockedDraft, mv move) {
 	if !mv.stepDone && mv.to.MachineStep() {
 		m.work(work.Item{DraftID: cur.ID, Revision: mv.revision, State: mv.to})
 	}
-	m.notes = append(m.notes, note(cur.ID, cur.AgencyID, mv.to, mv.revision))
+	m.notes = append(m.notes, News{DraftID: cur.ID, AgencyID: cur.AgencyID, DepartmentID: cur.DepartmentID, AuthorID: cur.AuthorID,
+		State: mv.to, StepDone: mv.stepDone, Revision: mv.revision, From: cur.State, FromStepDone: cur.StepDone}.String())
 	cur.State, cur.Revision, cur.StepDone = mv.to, mv.revision, mv.stepDone
 }
 
-// note is the live pages' news of one transition; a page hears only its
-// own agency's.
-func note(draftID, agencyID int64, st domain.State, revision int) string {
-	return fmt.Sprintf(`{"draft_id":%d,"agency_id":%d,"state":%q,"revision":%d}`, draftID, agencyID, st, revision)
+// News is the live pages' news of one transition, as the store announces
+// it (Announcer.Events, EventsChannel). It carries what domain.CanView
+// needs of the draft before and after the move — its agency, department,
+// author, state and whether its step is done — so the pages' hub sends each
+// open page only what its person may see without asking the database, per
+// event or per page. The pages themselves get only DraftID, State and
+// Revision.
+type News struct {
+	DraftID      int64        `json:"draft_id"`
+	AgencyID     int64        `json:"agency_id"`
+	DepartmentID int64        `json:"department_id"`
+	AuthorID     int64        `json:"author_id"`
+	State        domain.State `json:"state"`
+	StepDone     bool         `json:"step_done"`
+	Revision     int          `json:"revision"`
+	From         domain.State `json:"from,omitempty"` // the state left ("" for a new draft)
+	FromStepDone bool         `json:"from_step_done,omitempty"`
+}
+
+// String is the news as JSON.
+func (n News) String() string {
+	b, err := json.Marshal(n)
+	if err != nil {
+		panic(err) // numbers, strings and booleans always marshal
+	}
+	return string(b)
 }
 
 // work adds an outbox row for w.
@@ -227,7 +250,8 @@ func (m *moveSet) queue(b *pgx.Batch, a Announcer) {
 				WITH ORDINALITY AS e(chain, idx, draft_id, actor_id, actor, role, stage, action, revision,
 				content_sha256, reason, comment, at, prev_hash, hash, agency_id, n)
 			ORDER BY n
-			RETURNING seq)
+			RETURNING seq),
+		q AS (INSERT INTO audit_unsequenced (seq) SELECT seq FROM ev)
 		UPDATE audit_chains c SET length = h.length, head = h.head
 			FROM unnest($16::text[], $17::bigint[], $18::bytea[]) AS h(chain, length, head)
 			WHERE c.chain = h.chain`,

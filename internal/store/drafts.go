@@ -152,7 +152,7 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 			return err
 		}
 		if err := domain.CanReviseInto(by, cur.DraftFacts, deptID); err != nil {
-			return s.refuse(ctx, tx, &cur, by, string(domain.ActionRevise), err)
+			return s.refuseOrHide(ctx, tx, &cur, by, string(domain.ActionRevise), err)
 		}
 		next, err := domain.Next(cur.State, domain.ActionRevise)
 		if err != nil {
@@ -167,7 +167,7 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 		return nil
 	})
 	if err != nil {
-		return Draft{}, err
+		return Draft{}, unwrapRefused(err)
 	}
 	return s.Draft(ctx, id)
 }
@@ -183,10 +183,10 @@ func (s *Store) Explain(ctx context.Context, by domain.Actor, id int64, revision
 			return err
 		}
 		if err := domain.CanExplain(by, cur.DraftFacts, explanation); err != nil {
-			return s.refuse(ctx, tx, &cur, by, string(domain.ActionExplain), err)
+			return s.refuseOrHide(ctx, tx, &cur, by, string(domain.ActionExplain), err)
 		}
 		if revision != cur.Revision {
-			return s.refuse(ctx, tx, &cur, by, string(domain.ActionExplain), &domain.Refusal{Rule: domain.RuleStale,
+			return s.refuseOrHide(ctx, tx, &cur, by, string(domain.ActionExplain), &domain.Refusal{Rule: domain.RuleStale,
 				Message: fmt.Sprintf("the draft is at revision %d; the explanation is for revision %d", cur.Revision, revision)})
 		}
 		first, err := domain.Next(cur.State, domain.ActionExplain)
@@ -241,26 +241,54 @@ func deniedEvent(cur *lockedDraft, by domain.Actor, action string, r *domain.Ref
 }
 
 // Check asks rule whether a may act on draft id without changing it (read
-// the draft, read its trail). A refusal is audited in the draft's chain and
-// returned as the *domain.Refusal; every read of a draft goes through here.
+// the draft, read its trail); every read of a draft goes through here.
+// A draft a may not see at all (domain.CanView) is ErrNotFound, exactly as
+// if it did not exist; a draft a may see but rule refuses is the
+// *domain.Refusal. Either refusal is audited — in the draft's agency's
+// chain, not the draft's own: a refused read takes no lock on the draft or
+// its chain, so nobody can stall a draft's transitions by asking for it.
 func (s *Store) Check(ctx context.Context, a domain.Actor, id int64, action string,
 	rule func(domain.Actor, domain.DraftFacts) error) (domain.DraftFacts, error) {
 	facts, err := s.DraftFacts(ctx, id)
 	if err != nil {
 		return facts, err
 	}
-	if rerr := rule(a, facts); rerr != nil {
-		err := s.tx(ctx, func(tx pgx.Tx) error {
-			cur, lerr := lockDraft(ctx, tx, id)
-			if lerr != nil {
-				return lerr
-			}
-			return s.refuse(ctx, tx, &cur, a, action, rerr)
-		})
-		return facts, unwrapRefused(err)
+	rerr := domain.CanView(a, facts)
+	hidden := rerr != nil
+	if !hidden {
+		rerr = rule(a, facts)
 	}
-	return facts, nil
+	var r *domain.Refusal
+	if !errors.As(rerr, &r) {
+		return facts, rerr
+	}
+	e := agencyEvent(facts.AgencyID, a, "denied:"+action, fmt.Sprintf("draft %d: %s", id, r.Message))
+	e.Reason, e.Stage, e.Revision = string(r.Rule), string(facts.State), facts.Revision
+	if err := s.tx(ctx, func(tx pgx.Tx) error { return appendEvent(ctx, tx, e) }); err != nil {
+		return facts, fmt.Errorf("error auditing refusal: %w", err)
+	}
+	if hidden {
+		return facts, ErrNotFound
+	}
+	return facts, r
 }
+
+// refuseOrHide is refuse for an attempt to change a draft: the refusal is
+// audited in the draft's chain (the attempt holds its lock already), and a
+// draft the actor may not even see answers ErrNotFound.
+func (s *Store) refuseOrHide(ctx context.Context, tx pgx.Tx, cur *lockedDraft, by domain.Actor, action string, err error) error {
+	err = s.refuse(ctx, tx, cur, by, action, err)
+	var r *domain.Refusal
+	if errors.As(err, &r) && domain.CanView(by, cur.DraftFacts) != nil {
+		return errHidden
+	}
+	return err
+}
+
+// errHidden carries a refusal of a draft its actor may not see out of a
+// transaction whose refusal event has committed; the callers answer
+// ErrNotFound.
+var errHidden = fmt.Errorf("hidden refusal: %w", ErrNotFound)
 
 // Withdraw takes a published draft off the public pages, with a reason.
 func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason string) error {
@@ -270,7 +298,7 @@ func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason 
 			return err
 		}
 		if err := domain.CanWithdraw(by, cur.DraftFacts, reason); err != nil {
-			return s.refuse(ctx, tx, &cur, by, string(domain.ActionWithdraw), err)
+			return s.refuseOrHide(ctx, tx, &cur, by, string(domain.ActionWithdraw), err)
 		}
 		to, err := domain.Next(cur.State, domain.ActionWithdraw)
 		if err != nil {
@@ -286,7 +314,10 @@ func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason 
 
 func unwrapRefused(err error) error {
 	var r *domain.Refusal
-	if errors.As(err, &r) {
+	switch {
+	case errors.Is(err, errHidden):
+		return ErrNotFound
+	case errors.As(err, &r):
 		return r
 	}
 	return err

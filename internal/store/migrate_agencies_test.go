@@ -42,7 +42,17 @@ func TestAgenciesMigrationKeepsAnOffice(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	// A trail sealed before agencies: two events of the system chain.
+	// A trail sealed before agencies: the draft's submit, and two events
+	// of the system chain.
+	sub := audit.Event{Chain: "draft/1", DraftID: 1, Actor: "王信息员", Role: "officer", Stage: "completeness", Action: "submit", Revision: 1, At: time.Now()}
+	audit.Seal(&sub, 0, nil)
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO audit_events (chain, idx, draft_id, actor, role, stage, action, revision, at, hash)
+		VALUES ($1, $2, (SELECT id FROM drafts), $3, $4, $5, $6, $7, $8, $9)`, sub.Chain, sub.Index, sub.Actor, sub.Role, sub.Stage, sub.Action, sub.Revision, sub.At, sub.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO audit_chains (chain, length, head) VALUES ('draft/1', 1, $1)`, sub.Hash); err != nil {
+		t.Fatal(err)
+	}
 	var prev []byte
 	for i, action := range []string{"department_add", "user_add"} {
 		e := audit.Event{Chain: audit.SystemChain, Actor: "cli", Role: "admin", Action: action, Comment: "综合办", At: time.Now()}

@@ -191,6 +191,9 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 			if errors.As(err, &r) {
 				set.event(&cur.lockedDraft, deniedEvent(&cur.lockedDraft, j.by, "decide", r))
 				results[i] = r
+				if domain.CanView(j.by, cur.DraftFacts) != nil {
+					results[i] = ErrNotFound // as if it did not exist (Check)
+				}
 				continue
 			}
 			if err != nil {
@@ -377,7 +380,8 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			set.event(cur, audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: string(domain.RoleOfficer),
 				Stage: string(stage), Action: string(domain.ActionSubmit), Revision: 1, ContentSHA256: sum})
 			set.work(work.Item{DraftID: id, Revision: 1, State: first})
-			set.notes = append(set.notes, note(id, j.by.AgencyID, first, 1))
+			set.notes = append(set.notes, News{DraftID: id, AgencyID: j.by.AgencyID, DepartmentID: j.deptID, AuthorID: j.by.ID,
+				State: first, Revision: 1}.String())
 			created[i] = now
 			j.draft = Draft{ID: id, AgencyID: j.by.AgencyID, AuthorID: j.by.ID, Author: j.by.Name, DepartmentID: j.deptID, State: first,
 				Revision: 1, Deadline: j.deadline.Format(domain.DateLayout), Content: c, ContentSHA256: hex.EncodeToString(sum)}

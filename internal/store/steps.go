@@ -293,6 +293,11 @@ func (s *Store) ResolvePublication(ctx context.Context, by domain.Actor, draftID
 		if err := domain.CanManage(by, cur.AgencyID); err != nil {
 			return s.refuse(ctx, tx, &cur, by, "resolve_publication", err)
 		}
+		if url != "" {
+			if err := domain.ValidPublicationURL(url); err != nil {
+				return err
+			}
+		}
 		status := PubFailed
 		if delivered {
 			status = PubDelivered

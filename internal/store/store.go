@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,7 +43,7 @@ type Announcer interface {
 	// does not publish is relayed later from the table.
 	Outbox(rows []OutboxRow)
 	// Events hands over the live pages' news, one JSON object per
-	// transition: {"draft_id", "agency_id", "state", "revision"}.
+	// transition (News).
 	Events(notes []string)
 }
 
@@ -67,10 +68,17 @@ type Store struct {
 	// announces both by NOTIFY (OutboxChannel, EventsChannel). Set it
 	// before the store is used.
 	Announce Announcer
+	// Log is what VerifyAll holds the transparency log to: its public key
+	// and the clock-skew tolerance. Set it before the store is used.
+	Log LogCheck
+
+	// TokenTTL is how long a new API token lasts (0: DefaultTokenTTL).
+	TokenTTL time.Duration
 
 	decisions   *groupcommit.Group[*decideJob] // group commit of people's decisions (people.go)
 	submissions *groupcommit.Group[*submitJob]
 	auth        atomic.Pointer[authCache] // while WatchAuth runs (authcache.go)
+	tokenUse    sync.Map                  // token id -> when this process last wrote its last_used_at (tokens.go)
 }
 
 // Open connects to the database.

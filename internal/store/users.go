@@ -31,6 +31,8 @@ type User struct {
 	Roles       []domain.Role `json:"roles"`
 	Departments []int64       `json:"departments"`
 	Disabled    bool          `json:"disabled"`
+	// SecondFactor: a TOTP authenticator is enrolled.
+	SecondFactor bool `json:"second_factor"`
 }
 
 // Actor is the user as the rules see them.
@@ -39,7 +41,7 @@ func (u User) Actor() domain.Actor {
 }
 
 // SystemActor is the machine: workers, relay and publisher.
-var SystemActor = domain.Actor{Name: "sanshen", Roles: []domain.Role{domain.RoleSystem}}
+var SystemActor = domain.Actor{Name: domain.SystemName, Roles: []domain.Role{domain.RoleSystem}}
 
 // ErrExists is returned when a name is already taken.
 var ErrExists = errors.New("already exists")
@@ -48,6 +50,9 @@ var ErrExists = errors.New("already exists")
 func (s *Store) AddDepartment(ctx context.Context, by domain.Actor, name string) (Department, error) {
 	d := Department{AgencyID: by.AgencyID}
 	if err := domain.CanManage(by, d.AgencyID); err != nil {
+		return d, err
+	}
+	if err := domain.ValidName(name); err != nil {
 		return d, err
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -127,14 +132,14 @@ func (s *Store) AddUser(ctx context.Context, by domain.Actor, nu NewUser) (User,
 	var token string
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
-		u, token, err = addUser(ctx, tx, by, nu)
+		u, token, err = addUser(ctx, tx, by, nu, s.tokenTTL())
 		return err
 	})
 	return u, token, err
 }
 
-// addUser is AddUser inside tx.
-func addUser(ctx context.Context, tx pgx.Tx, by domain.Actor, nu NewUser) (User, string, error) {
+// addUser is AddUser inside tx; the user's first API token lasts ttl.
+func addUser(ctx context.Context, tx pgx.Tx, by domain.Actor, nu NewUser, ttl time.Duration) (User, string, error) {
 	if nu.AgencyID == 0 {
 		nu.AgencyID = by.AgencyID
 	}
@@ -143,6 +148,9 @@ func addUser(ctx context.Context, tx pgx.Tx, by domain.Actor, nu NewUser) (User,
 		u.Departments = []int64{}
 	}
 	if err := domain.CanGrant(by, nu.AgencyID, nu.Roles); err != nil {
+		return u, "", err
+	}
+	if err := domain.ValidName(nu.Name); err != nil {
 		return u, "", err
 	}
 	token, hash, err := newToken()
@@ -168,7 +176,8 @@ func addUser(ctx context.Context, tx pgx.Tx, by domain.Actor, nu NewUser) (User,
 	if err != nil {
 		return u, "", fmt.Errorf("error adding user: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO api_tokens (token_sha256, user_id) VALUES ($1, $2)`, hash, u.ID); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO api_tokens (token_sha256, user_id, name, expires_at) VALUES ($1, $2, '初始令牌', now() + make_interval(secs => $3))`,
+		hash, u.ID, ttl.Seconds()); err != nil {
 		return u, "", fmt.Errorf("error storing token: %w", err)
 	}
 	return u, token, appendEvent(ctx, tx, agencyEvent(u.AgencyID, by, "user_add", fmt.Sprintf("%s roles=%v departments=%v", nu.Name, nu.Roles, u.Departments)))
@@ -189,39 +198,59 @@ func TokenHash(token string) []byte {
 	return h[:]
 }
 
-// UserByToken finds the active user an API token belongs to, from the auth
-// cache when it has it. An unknown token is never cached: a new one works at once.
+// UserByToken finds the active user an unexpired API token belongs to,
+// from the auth cache when it has it, and records when the token was last
+// used (at most once a minute per token and process). An unknown token is
+// never cached: a new one works at once.
 func (s *Store) UserByToken(ctx context.Context, token string) (User, error) {
 	c := s.authCacheOf()
 	hash := TokenHash(token)
 	key := "token:" + string(hash)
+	var t tokenUser
 	v, gen, ok := c.get(key)
 	if ok {
-		return v.(User).clone(), nil
+		t = v.(tokenUser)
+	} else {
+		var err error
+		if t, err = s.userByToken(ctx, hash); err != nil {
+			return User{}, err
+		}
+		c.put(gen, key, t)
 	}
-	u, err := s.userByToken(ctx, hash)
-	if err == nil {
-		c.put(gen, key, u.clone())
+	if !time.Now().Before(t.expires) {
+		return User{}, ErrNotFound
 	}
-	return u, err
+	if err := s.touchToken(ctx, t.id); err != nil {
+		return User{}, err
+	}
+	return t.user.clone(), nil
 }
 
-func (s *Store) userByToken(ctx context.Context, hash []byte) (User, error) {
-	var u User
+// tokenUser is what a token resolves to: its user, its id and its expiry.
+type tokenUser struct {
+	user    User
+	id      int64
+	expires time.Time
+}
+
+func (s *Store) userByToken(ctx context.Context, hash []byte) (tokenUser, error) {
+	var t tokenUser
+	u := &t.user
 	var roles []string
-	err := s.Pool.QueryRow(ctx, `SELECT u.id, u.agency_id, u.name, u.roles, u.departments FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND NOT u.disabled`, hash).
-		Scan(&u.ID, &u.AgencyID, &u.Name, &roles, &u.Departments)
+	err := s.Pool.QueryRow(ctx, `SELECT u.id, u.agency_id, u.name, u.roles, u.departments, u.totp_secret IS NOT NULL, t.id, t.expires_at
+		FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.token_sha256 = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND NOT u.disabled`, hash).
+		Scan(&u.ID, &u.AgencyID, &u.Name, &roles, &u.Departments, &u.SecondFactor, &t.id, &t.expires)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return u, ErrNotFound
+		return t, ErrNotFound
 	}
 	if err != nil {
-		return u, fmt.Errorf("error looking up token: %w", err)
+		return t, fmt.Errorf("error looking up token: %w", err)
 	}
 	for _, r := range roles {
 		u.Roles = append(u.Roles, domain.Role(r))
 	}
-	return u, nil
+	return t, nil
 }
 
 // primaryRole is the role an actor's audit event records when the act

@@ -55,6 +55,9 @@ var (
 func template(ctx context.Context) (string, error) {
 	templateOnce.Do(func() {
 		h := sha256.New()
+		// What the template holds besides the migrations: the services'
+		// role's grants (store.EnsureAppRole). A change there renames it.
+		h.Write([]byte("grants: store.EnsureAppRole v1\n"))
 		_ = fs.WalkDir(store.Migrations(), ".", func(p string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() {
 				b, _ := fs.ReadFile(store.Migrations(), p)
@@ -80,7 +83,9 @@ func template(ctx context.Context) (string, error) {
 				return err
 			}
 			if exists {
-				return nil
+				// The role is the cluster's: another cluster (a new CI
+				// machine) may have the template's grants but not the role.
+				return ensureRole(ctx, conn)
 			}
 			building := templateName + "_building"
 			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+building)
@@ -92,6 +97,9 @@ func template(ctx context.Context) (string, error) {
 				return err
 			}
 			err = s.Migrate(ctx)
+			if err == nil {
+				err = s.EnsureAppRole(ctx, store.DefaultAppRole, "")
+			}
 			s.Close()
 			if err != nil {
 				return err
@@ -101,6 +109,14 @@ func template(ctx context.Context) (string, error) {
 		}()
 	})
 	return templateName, templateErr
+}
+
+// ensureRole creates the services' role in the cluster if it is missing;
+// parallel test binaries may race, and the loser finds it made.
+func ensureRole(ctx context.Context, conn *pgx.Conn) error {
+	_, err := conn.Exec(ctx, `DO $$ BEGIN CREATE ROLE `+pgx.Identifier{store.DefaultAppRole}.Sanitize()+` LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+		EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`)
+	return err
 }
 
 func withDatabase(u, name string) string {

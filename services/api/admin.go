@@ -44,8 +44,8 @@ func (s *Server) addDepartment(c echo.Context) error {
 		return err
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len([]rune(in.Name)) > 100 || strings.ContainsRune(in.Name, 0) {
-		return fail(http.StatusBadRequest, "invalid_name", "a department needs a name of 1 to 100 characters")
+	if err := ValidName("department", in.Name); err != nil {
+		return err
 	}
 	d, err := s.Store.AddDepartment(c.Request().Context(), user(c).Actor(), in.Name)
 	if errors.Is(err, store.ErrExists) {
@@ -106,8 +106,8 @@ func (s *Server) addUser(c echo.Context) error {
 // and the names of departments of that agency.
 func ResolveNewUser(ctx context.Context, st *store.Store, agencyID int64, name string, roles, departments []string) (store.NewUser, error) {
 	nu := store.NewUser{Name: strings.TrimSpace(name), AgencyID: agencyID}
-	if nu.Name == "" || len([]rune(nu.Name)) > 100 || strings.ContainsRune(nu.Name, 0) {
-		return nu, fail(http.StatusBadRequest, "invalid_name", "a user needs a name of 1 to 100 characters")
+	if err := ValidName("user", nu.Name); err != nil {
+		return nu, err
 	}
 	if len(roles) == 0 {
 		return nu, fail(http.StatusBadRequest, "missing_field", "a user needs at least one role")
@@ -240,7 +240,7 @@ func CleanWords(in []string) ([]string, error) {
 			continue
 		}
 		if len([]rune(w)) > 50 || strings.ContainsRune(w, 0) {
-			return nil, fail(http.StatusBadRequest, "invalid_word", "word %q is longer than 50 characters or holds a NUL", w)
+			return nil, fail(http.StatusBadRequest, "invalid_word", "word %q is longer than 50 characters or holds a NUL", w) // a NUL: typed in a form's text
 		}
 		seen[w] = true
 		out = append(out, w)
@@ -315,6 +315,17 @@ func (s *Server) setPolicy(c echo.Context) error {
 	return c.JSON(http.StatusOK, policyOut(p))
 }
 
+// ValidName judges the name of a person, department or agency
+// (domain.ValidName) as a 400 naming the rule: invalid_name (empty, too
+// long, invisible characters) or reserved_name (reads like the system).
+func ValidName(kind, name string) error {
+	var r *domain.Refusal
+	if err := domain.ValidName(name); errors.As(err, &r) {
+		return fail(http.StatusBadRequest, string(r.Rule), "a %s's name: %s", kind, r.Message)
+	}
+	return nil
+}
+
 // roleNames lists the roles a person can be given, for error messages.
 func roleNames() string {
 	names := make([]string, len(domain.Roles))
@@ -348,8 +359,8 @@ func (s *Server) addAgency(c echo.Context) error {
 		return err
 	}
 	in.Name, in.AdminName = strings.TrimSpace(in.Name), strings.TrimSpace(in.AdminName)
-	if in.Name == "" || len([]rune(in.Name)) > 100 || strings.ContainsRune(in.Name, 0) {
-		return fail(http.StatusBadRequest, "invalid_name", "an agency needs a name of 1 to 100 characters")
+	if err := ValidName("agency", in.Name); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	by := user(c).Actor()

@@ -16,6 +16,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/metrics"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/internal/testenv"
+	"github.com/sanshen-gov/sanshen/internal/totp"
 	"github.com/sanshen-gov/sanshen/internal/work"
 	"github.com/sanshen-gov/sanshen/services/api"
 )
@@ -39,7 +40,8 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	st := testenv.Store(t)
 	s := &api.Server{Store: st, Calendar: calendar.Official(), Metrics: metrics.New(), Log: testenv.Logger(t),
-		MaxBodySize: maxBody, PublicURL: "http://public.test"}
+		MaxBodySize: maxBody, PublicURL: "http://public.test", LogOrigin: testLogKey.Signer.Name(), LogVerifierKey: testLogKey.VerifierKey}
+	st.Log.VerifierKey = testLogKey.VerifierKey
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)
 	_, router := contract(t)
@@ -269,4 +271,14 @@ func (h *harness) published(title string) int64 {
 		h.t.Fatalf("draft %d is %s after publishing, want published", id, d.State)
 	}
 	return id
+}
+
+// testSealer seals TOTP secrets under a key of the test's own.
+func testSealer(t *testing.T) *totp.Sealer {
+	t.Helper()
+	s, err := totp.NewSealer(bytes.Repeat([]byte{0x5a}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -16,7 +16,7 @@ func TestDraftAudit(t *testing.T) {
 	id := h.submit("审计")
 	h.advance(id)
 	h.advance(id)
-	h.want(h.decide(id, "head2", domain.StageCompliance, "approve", nil), http.StatusForbidden, "department_scope")
+	h.want(h.decide(id, "head2", domain.StageCompliance, "approve", nil), http.StatusNotFound, "not_found") // not theirs to see: as if not there
 	h.want(h.decide(id, "head", domain.StageCompliance, "approve", nil), http.StatusOK, "")
 
 	path := fmt.Sprintf("/api/v1/drafts/%d/audit", id)
@@ -38,7 +38,7 @@ func TestDraftAudit(t *testing.T) {
 	}
 	// The author is no reviewer of their own draft's trail.
 	h.want(h.do("GET", path, "officer", nil), http.StatusForbidden, "not_visible")
-	h.want(h.do("GET", path, "head2", nil), http.StatusForbidden, "not_visible")
+	h.want(h.do("GET", path, "head2", nil), http.StatusNotFound, "not_found") // not theirs to see at all
 	h.want(h.do("GET", "/api/v1/drafts/999999/audit", "auditor", nil), http.StatusNotFound, "not_found")
 	h.want(h.doInvalid("GET", "/api/v1/drafts/-1/audit", "auditor", nil), http.StatusBadRequest, "invalid_id")
 }

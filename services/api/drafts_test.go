@@ -41,7 +41,7 @@ func TestSubmitAndRead(t *testing.T) {
 		}
 	}
 	for _, who := range []string{"officer2", "head2"} {
-		h.want(h.do("GET", path, who, nil), http.StatusForbidden, "not_visible")
+		h.want(h.do("GET", path, who, nil), http.StatusNotFound, "not_found") // exactly as a draft that does not exist
 	}
 	h.want(h.do("GET", "/api/v1/drafts/999999", "admin", nil), http.StatusNotFound, "not_found")
 	h.want(h.doInvalid("GET", "/api/v1/drafts/abc", "admin", nil), http.StatusBadRequest, "invalid_id")
@@ -143,7 +143,7 @@ func TestRevise(t *testing.T) {
 	h.want(h.decide(id, "head", domain.StageCompliance, "return", map[string]any{"comment": "请补充检查时间。"}), http.StatusOK, "")
 
 	h.want(h.do("PUT", path, "head", draftBody("不是作者")), http.StatusForbidden, "author_only")
-	h.want(h.do("PUT", path, "officer2", draftBody("看不到")), http.StatusForbidden, "not_visible")
+	h.want(h.do("PUT", path, "officer2", draftBody("看不到")), http.StatusNotFound, "not_found")
 	h.want(h.do("PUT", "/api/v1/drafts/999999", "officer", draftBody("没有")), http.StatusNotFound, "not_found")
 	moved := draftBody("换科室")
 	moved["department"] = "执法队"
@@ -179,7 +179,7 @@ func TestWithdraw(t *testing.T) {
 	}
 
 	h.want(h.do("POST", path, "officer", reason), http.StatusForbidden, "role_required")
-	h.want(h.do("POST", path, "head2", reason), http.StatusForbidden, "not_visible")
+	h.want(h.do("POST", path, "head2", reason), http.StatusNotFound, "not_found")
 	h.want(h.do("POST", path, "head", map[string]any{"reason": "  "}), http.StatusUnprocessableEntity, "withdraw_reason_required")
 	h.want(h.doInvalid("POST", path, "admin", map[string]any{}), http.StatusUnprocessableEntity, "withdraw_reason_required")
 	h.want(h.doInvalid("POST", path, "admin", map[string]any{"reason": "x", "note": "y"}), http.StatusBadRequest, "unknown_field")

@@ -89,12 +89,8 @@ func (in DraftInput) Content() (domain.Content, error) {
 		slices.Sort(missing)
 		return c, fail(http.StatusBadRequest, "missing_field", "missing required field(s): %s", strings.Join(missing, ", "))
 	}
+	// NUL characters and invalid UTF-8 never get here (cleanInput).
 	c.Title, c.Body, c.Department, c.Category = strings.TrimSpace(*in.Title), *in.Body, strings.TrimSpace(*in.Department), *in.Category
-	for name, v := range map[string]string{"title": c.Title, "body": c.Body, "department": c.Department} {
-		if strings.ContainsRune(v, 0) {
-			return c, fail(http.StatusBadRequest, "invalid_text", "field %q contains a NUL character", name)
-		}
-	}
 	if c.Title == "" {
 		return c, fail(http.StatusBadRequest, "empty_field", "title must not be empty")
 	}
@@ -127,6 +123,10 @@ func (in DraftInput) Content() (domain.Content, error) {
 	formed, err := time.Parse(domain.DateLayout, *in.FormedOn)
 	if err != nil {
 		return c, fail(http.StatusBadRequest, "invalid_date", "formed_on must be a date YYYY-MM-DD, not %q", *in.FormedOn)
+	}
+	if err := domain.ValidFormedOn(formed); err != nil {
+		return c, fail(http.StatusBadRequest, "invalid_date", "formed_on %s is before %s: no draft's information was formed before the People's Republic",
+			*in.FormedOn, domain.FormedOnFloor.Format(domain.DateLayout))
 	}
 	c.FormedOn = formed
 	return c, nil

@@ -153,9 +153,9 @@ func TestNothingCrossesAgencies(t *testing.T) {
 	h.secondAgency()
 	id := h.reviewed("待终审的通知")
 	path := "/api/v1/drafts/" + itoa(id)
-	h.want(h.do("GET", path, "x-sec", nil), http.StatusForbidden, "not_visible")
-	h.want(h.do("GET", path+"/audit", "x-sec", nil), http.StatusForbidden, "not_visible")
-	h.want(h.decide(id, "x-sec", domain.StageConfidentiality, "approve", nil), http.StatusForbidden, "agency_scope")
+	h.want(h.do("GET", path, "x-sec", nil), http.StatusNotFound, "not_found")
+	h.want(h.do("GET", path+"/audit", "x-sec", nil), http.StatusNotFound, "not_found")
+	h.want(h.decide(id, "x-sec", domain.StageConfidentiality, "approve", nil), http.StatusNotFound, "not_found")
 	if q := h.want(h.do("GET", "/api/v1/queue?stage=confidentiality", "x-sec", nil), http.StatusOK, ""); len(q.body["items"].([]any)) != 0 {
 		t.Errorf("another agency's reviewer's queue: %s", q.raw)
 	}

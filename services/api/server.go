@@ -15,11 +15,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sanshen-gov/sanshen/internal/calendar"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
+	"github.com/sanshen-gov/sanshen/internal/password"
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
 
@@ -32,7 +32,15 @@ type Server struct {
 	Log         *slog.Logger
 	MaxBodySize int64
 	PublicURL   string
-	Now         func() time.Time
+	// LogOrigin and LogVerifierKey name the transparency log and its public
+	// key, as the transparency page publishes them ("" when not configured).
+	LogOrigin      string
+	LogVerifierKey string
+	Now            func() time.Time
+	// Proxies are the trusted reverse proxies (SANSHEN_TRUSTED_PROXIES).
+	Proxies Proxies
+	// Passwords checks the current password of a change (nil: a default Hasher).
+	Passwords *password.Hasher
 }
 
 // Routes builds the echo instance with every route.
@@ -42,16 +50,26 @@ func (s *Server) Routes() *echo.Echo {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	if s.Passwords == nil {
+		s.Passwords = password.NewHasher(password.Default, 0)
+	}
 	e.HTTPErrorHandler = s.errorHandler
-	e.Use(s.observe, s.limitBody)
+	e.IPExtractor = s.Proxies.IPExtractor()
+	e.Use(s.observe, s.markSecure, s.limitBody, s.cleanInput)
 
+	// /metrics is on its own listener (SANSHEN_METRICS_ADDR), never here.
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})))
 
 	e.GET("/public", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/public/") })
 	e.GET("/public/", s.publicIndex)
 	e.GET("/public/all.json", s.platformFeed)
+	e.GET("/public/transparency", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/public/transparency/") })
+	e.GET("/public/transparency/", s.transparencyPage)
+	e.GET("/public/transparency/heads.json", s.publicHeads)
+	e.GET("/public/transparency/checkpoint", s.publicCheckpoint)
+	e.GET("/public/transparency/consistency", s.publicConsistency)
+	e.GET("/public/transparency/feed.json", s.publicHeadsFeed)
 	e.GET("/public/items/:id", s.itemLink)    // links from before agencies, and every item's short link
 	e.GET("/public/feed.json", s.defaultFeed) // the feed from before agencies
 	e.GET("/public/:slug", func(c echo.Context) error {
@@ -73,6 +91,7 @@ func (s *Server) Routes() *echo.Echo {
 	v1.GET("/drafts/:id/audit", s.draftAudit)
 	v1.GET("/queue", s.queue)
 	v1.GET("/audit/verify", s.verifyAudit)
+	v1.GET("/audit/proof", s.auditProof)
 	v1.GET("/agencies", s.listAgencies)
 	v1.POST("/agencies", s.addAgency)
 	v1.GET("/departments", s.listDepartments)
@@ -84,6 +103,14 @@ func (s *Server) Routes() *echo.Echo {
 	v1.PUT("/policy", s.setPolicy)
 	v1.GET("/deadletters", s.listDeadLetters)
 	v1.POST("/deadletters/:id/replay", s.replayDeadLetter)
+	v1.GET("/tokens", s.listTokens)
+	v1.POST("/tokens/:id/revoke", s.revokeToken)
+	v1.PUT("/account/password", s.changePassword)
+	v1.POST("/users/:id/disable", s.disableUser)
+	v1.POST("/users/:id/enable", s.enableUser)
+	v1.POST("/users/:id/second-factor/reset", s.resetSecondFactor)
+	v1.GET("/signin-locks", s.listSignInLocks)
+	v1.POST("/signin-locks/clear", s.clearSignInLock)
 	return e
 }
 
@@ -111,8 +138,15 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	var ae *apiError
 	var he *echo.HTTPError
 	var ref *domain.Refusal
+	var held *SignInHeld
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &held):
+		c.Response().Header().Set("Retry-After", strconv.Itoa(held.Seconds()))
+		ae = &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", Message: held.Error()}
+	case errors.Is(err, password.ErrBusy):
+		c.Response().Header().Set("Retry-After", "5")
+		ae = &apiError{Status: http.StatusServiceUnavailable, Code: "busy", Message: err.Error()}
 	case errors.As(err, &ref):
 		ae = &apiError{Status: http.StatusForbidden, Code: string(ref.Rule), Message: ref.Message}
 		if ref.Conflict() {
@@ -121,7 +155,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			ae.Status = http.StatusUnprocessableEntity
 		}
 	case errors.Is(err, store.ErrNotFound):
-		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: err.Error()}
+		// One answer for whatever is missing or hidden (another agency's
+		// person, a draft the caller may not see): nothing tells them apart.
+		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "not found"}
 	case errors.Is(err, store.ErrUnreplayable):
 		ae = &apiError{Status: http.StatusUnprocessableEntity, Code: "unreplayable", Message: err.Error()}
 	case errors.Is(err, store.ErrConflict):

@@ -14,7 +14,6 @@ package relay
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
@@ -44,10 +44,14 @@ type Relay struct {
 	// Grace leaves rows this young to the Eager relay of the process that
 	// committed them (default 5s); a NOTIFY makes the relay take every row.
 	Grace time.Duration
-	// CheckpointEvery and CheckpointKey make a signed audit checkpoint
-	// periodically; zero or nil turns that off.
-	CheckpointEvery time.Duration
-	CheckpointKey   ed25519.PrivateKey
+	// The transparency log: every second the relay gives committed audit
+	// events their leaves (store.Sequence), and with LogKey set it signs a
+	// tree head as soon as HeadLeaves events have joined or, while any have,
+	// every HeadEvery (0: no heads).
+	LogKey     *audit.LogKey
+	LogOrigin  string
+	HeadEvery  time.Duration
+	HeadLeaves int64
 	// AfterPublish, when set, runs after a batch is published and before it
 	// is marked sent; fault tests use it to kill the relay there.
 	AfterPublish func(ids []int64) error
@@ -79,12 +83,8 @@ func (r *Relay) Run(ctx context.Context) error {
 	defer sweepTick.Stop()
 	pruneTick := time.NewTicker(time.Hour)
 	defer pruneTick.Stop()
-	var cpTick <-chan time.Time
-	if r.CheckpointEvery > 0 && r.CheckpointKey != nil {
-		t := time.NewTicker(r.CheckpointEvery)
-		defer t.Stop()
-		cpTick = t.C
-	}
+	logTick := time.NewTicker(time.Second)
+	defer logTick.Stop()
 	r.drain(ctx, r.Grace)
 	for {
 		select {
@@ -119,12 +119,8 @@ func (r *Relay) Run(ctx context.Context) error {
 			} else if n > 0 {
 				r.Log.Info("outbox pruned", "rows", n)
 			}
-		case <-cpTick:
-			if cp, err := r.Store.MakeCheckpoint(ctx, r.CheckpointKey); err != nil {
-				r.Log.Error("audit checkpoint failed", "err", err)
-			} else {
-				r.Log.Info("audit checkpoint made", "upto_seq", cp.UptoSeq, "events", cp.Events)
-			}
+		case <-logTick.C:
+			r.extendLog(ctx)
 		}
 	}
 }
@@ -233,4 +229,38 @@ func (r *Relay) observeLag(ctx context.Context) {
 	}
 	r.Metrics.OutboxLag.Set(lag.Seconds())
 	r.Metrics.OutboxUnsent.Set(float64(n))
+}
+
+// sequenceBatch bounds one sequencing transaction.
+const sequenceBatch = 5000
+
+// extendLog sequences what has committed, then signs a head when one is due.
+func (r *Relay) extendLog(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := r.Store.Sequence(ctx, sequenceBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.Log.Error("sequencing audit events failed", "err", err)
+			}
+			return
+		}
+		r.Metrics.LogSequenced.Add(float64(n))
+		if n < sequenceBatch {
+			break
+		}
+	}
+	if r.LogKey == nil || r.HeadEvery <= 0 {
+		return
+	}
+	h, signed, err := r.Store.SignHead(ctx, *r.LogKey, r.LogOrigin, r.HeadLeaves, r.HeadEvery, time.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			r.Log.Error("signing a tree head failed", "err", err)
+		}
+		return
+	}
+	if signed {
+		r.Metrics.LogHeadSize.Set(float64(h.Size))
+		r.Log.Debug("tree head signed", "size", h.Size)
+	}
 }

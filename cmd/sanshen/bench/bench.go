@@ -232,6 +232,7 @@ func runPipeline(ctx context.Context, cfg config.Config, log *slog.Logger, o Opt
 			return err
 		}
 	}
+	cfg.MetricsAddr = "" // its metrics are read in-process: no listener to collide with a running sanshen's
 	sys, err := system.Start(ctx, cfg, log, system.Options{Components: system.All, Migrate: migrate, Listener: ln,
 		Concurrency: o.WorkerConcurrency})
 	if err != nil {

@@ -78,6 +78,9 @@ type Result struct {
 	// or the measurement was of a broken database).
 	Verify     audit.Result
 	VerifyTime time.Duration
+	// Sequenced events joined the transparency log in SequenceTime.
+	Sequenced    int64
+	SequenceTime time.Duration
 }
 
 // Kind is one kind of request's figures.
@@ -97,7 +100,9 @@ func (r Result) Print(w io.Writer) {
 	for _, k := range r.Kinds {
 		fmt.Fprintf(w, "%-28s %8d %7d %9s %9s %9s %9.1f\n", k.Name, k.N, k.Errors, ms(k.P50), ms(k.P95), ms(k.P99), k.PerSecond)
 	}
-	fmt.Fprintf(w, "audit verify: ok=%v, %d events in %d chains, %s\n", r.Verify.OK, r.Verify.Events, r.Verify.Chains, r.VerifyTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "transparency log: %d events sequenced in %s (%.0f/s)\n", r.Sequenced, r.SequenceTime.Round(time.Millisecond), rate(r.Sequenced, r.SequenceTime))
+	fmt.Fprintf(w, "audit verify (every chain, every draft's chain, the log recomputed against its heads): ok=%v, %d events in %d chains, %s (%.0f events/s)\n",
+		r.Verify.OK, r.Verify.Events, r.Verify.Chains, r.VerifyTime.Round(time.Millisecond), rate(r.Verify.Events, r.VerifyTime))
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
@@ -151,6 +156,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options, pr
 	}
 	defer os.RemoveAll(dir)
 	cfg.DataDir = dir
+	cfg.MetricsAddr = "" // its metrics are read in-process: no listener to collide with a running sanshen's
 	sys, err := system.Start(ctx, cfg, log, system.Options{Components: system.Components{API: true}, Migrate: true, Listener: ln})
 	if err != nil {
 		return res, err
@@ -163,6 +169,24 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options, pr
 		return res, err
 	}
 	res.SeedTime = time.Since(start)
+	// Every seeded event joins the transparency log, as the relay's
+	// sequencer would take it, before the trail is verified.
+	t1 := time.Now()
+	if _, err := sys.Store.Pool.Exec(ctx, `INSERT INTO audit_unsequenced (seq) SELECT seq FROM audit_events
+		EXCEPT SELECT seq FROM audit_unsequenced EXCEPT SELECT seq FROM audit_leaves`); err != nil {
+		return res, err
+	}
+	for {
+		n, err := sys.Store.Sequence(ctx, 20000)
+		if err != nil {
+			return res, err
+		}
+		res.Sequenced += int64(n)
+		if n == 0 {
+			break
+		}
+	}
+	res.SequenceTime = time.Since(t1)
 	if err := queuesFilled(ctx, sys.Store, revs); err != nil {
 		return res, err
 	}
@@ -255,7 +279,7 @@ func seed(ctx context.Context, s *store.Store, o Options) ([]reviewer, error) {
 	}
 	cal := calendar.Official()
 	now := time.Now().UTC()
-	perDraft := max(o.Events/max(o.Drafts, 1), 2)
+	perDraft := max(o.Events/max(o.Drafts, 1), 3) // submit, checks, an approval
 	type draftRow struct {
 		id      int64
 		dept    int64
@@ -297,16 +321,19 @@ func seed(ctx context.Context, s *store.Store, o Options) ([]reviewer, error) {
 			at := entered.Add(-time.Hour)
 			chain := audit.DraftChain(id)
 			for k := 0; k < perDraft; k++ {
-				action := "checks_done"
+				action, stage := "checks_done", string(st)
 				switch {
 				case k == 0:
 					action = "submit"
 				case k == 1:
 					action = "checks_pass"
+				case k == 2 && st == domain.StateConfidentiality:
+					// The compliance approval the decisions row holds.
+					action, stage = "approve", "compliance"
 				case k%3 == 0:
 					action = "denied:view"
 				}
-				e := audit.Event{Chain: chain, DraftID: id, Actor: "queueload", Role: "system", Stage: string(st), Action: action,
+				e := audit.Event{Chain: chain, DraftID: id, Actor: "queueload", Role: "system", Stage: stage, Action: action,
 					Revision: 1, ContentSHA256: sum, At: at.Add(time.Duration(k) * time.Second)}
 				audit.Seal(&e, int64(k), prev)
 				prev = e.Hash
@@ -443,4 +470,11 @@ func pct(sorted []time.Duration, q float64) time.Duration {
 		return 0
 	}
 	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
+}
+
+func rate(n int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
 }

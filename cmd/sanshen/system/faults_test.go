@@ -218,7 +218,7 @@ func TestPoisonMessageDeadLetteredAndReplayed(t *testing.T) {
 	if err != nil || d.State != domain.StateCompliance || d.StepDone {
 		t.Fatalf("draft moved on despite the poison: %s done=%v err=%v", d.State, d.StepDone, err)
 	}
-	if m := h.do("GET", "/metrics", "", nil).raw; !strings.Contains(m, "sanshen_dead_letters_open 1") || !strings.Contains(m, `sanshen_dead_letters_total{consumer="stage-compliance"} 1`) {
+	if m := h.metrics(); !strings.Contains(m, "sanshen_dead_letters_open 1") || !strings.Contains(m, `sanshen_dead_letters_total{consumer="stage-compliance"} 1`) {
 		t.Fatalf("dead letter not in the metrics")
 	}
 	// Only admins replay.

@@ -36,7 +36,7 @@ var testBus = bus.Options{MaxDeliver: 3, AckWait: 2 * time.Second, BackOff: []ti
 
 func testConfig(dbURL string, t *testing.T) config.Config {
 	return config.Config{DatabaseURL: dbURL, DataDir: t.TempDir(), MaxDeliver: 3, MaxBodySize: 64 * 1024,
-		PublicURL: "http://public.test", SweepAfter: time.Hour, LogLevel: "warn"}
+		PublicURL: "http://public.test", SweepAfter: time.Hour, LogLevel: "warn", MetricsAddr: "127.0.0.1:0"}
 }
 
 // start runs sanshen with o (Components default to all) on a fresh database.
@@ -210,4 +210,20 @@ func (h *harness) count(sql string, args ...any) int {
 		h.t.Fatalf("%s: %v", sql, err)
 	}
 	return n
+}
+
+// metrics scrapes /metrics from its own listener (SANSHEN_METRICS_ADDR),
+// never the API's port.
+func (h *harness) metrics() string {
+	h.t.Helper()
+	res, err := http.Get("http://" + h.sys.MetricsAddr + "/metrics")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if r := h.do("GET", "/metrics", "", nil); r.status != http.StatusNotFound {
+		h.t.Errorf("/metrics on the API's port: %d", r.status)
+	}
+	return string(b)
 }

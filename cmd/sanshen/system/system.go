@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/work"
 
 	"github.com/nats-io/nats.go"
@@ -26,7 +27,9 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
+	"github.com/sanshen-gov/sanshen/internal/password"
 	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/internal/totp"
 	"github.com/sanshen-gov/sanshen/services/api"
 	"github.com/sanshen-gov/sanshen/services/api/web"
 	"github.com/sanshen-gov/sanshen/services/publisher"
@@ -55,8 +58,6 @@ type Options struct {
 	Concurrency int // batches each consumer has in flight (0: the defaults, 1 per stage worker and 2 for the publisher)
 	// Listener, when set, is used instead of listening on Config.HTTPAddr.
 	Listener net.Listener
-	// CheckpointEvery makes signed audit checkpoints periodically (relay).
-	CheckpointEvery time.Duration
 	// Fault hooks for tests.
 	WorkerBeforeStep  func(stage domain.Stage, w work.Item) error
 	WorkerBeforeAck   func(stage domain.Stage, w work.Item) error
@@ -69,6 +70,12 @@ type Options struct {
 	ClaimTimeout time.Duration
 	// Embedded, when set, is used as the NATS server instead of NATS_URL or a new one.
 	Embedded *bus.Embedded
+	// PasswordParams, when set, replaces argon2id's cost (tests sign in
+	// often: password.Test); production always runs password.Default.
+	PasswordParams *password.Params
+	// HTTPTimeouts overrides api.DefaultTimeouts field by field (tests of
+	// slow clients).
+	HTTPTimeouts api.Timeouts
 }
 
 // System is a running sanshen process.
@@ -83,6 +90,12 @@ type System struct {
 	ownsNATS bool
 	HTTP     *http.Server
 	Addr     string // the API's listening address, when it runs
+	// MetricsHTTP serves /metrics on SANSHEN_METRICS_ADDR, MetricsAddr its
+	// address: never the API's port.
+	MetricsHTTP *http.Server
+	MetricsAddr string
+	// Passwords is the API's password hasher (tests count its runs).
+	Passwords *password.Hasher
 
 	runCtx context.Context
 	cancel context.CancelFunc
@@ -98,15 +111,31 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 			s.Stop()
 		}
 	}()
+	dbURL := cfg.DatabaseURL
 	if o.Migrate {
-		if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		// As the owner: the database, its schema and the services' role;
+		// then the services connect as that role.
+		if dbURL, err = MigrateAsOwner(ctx, cfg, log); err != nil {
 			return nil, err
 		}
 	}
-	if s.Store, err = store.Open(ctx, cfg.DatabaseURL, log); err != nil {
+	if s.Store, err = store.Open(ctx, dbURL, log); err != nil {
 		return nil, err
 	}
 	s.Store.SetGroupLinger(cfg.GroupLinger)
+	s.Store.TokenTTL = cfg.TokenTTL
+	// The transparency log's key: made in the data dir by a process that
+	// signs heads (the relay), read by the others when it is there.
+	var logKey *audit.LogKey
+	if key, err := config.AuditSigningKey(cfg, o.Components.Relay && cfg.CheckpointEvery > 0); err == nil {
+		lk, err := audit.NewLogKey(cfg.LogOrigin, key)
+		if err != nil {
+			return nil, err
+		}
+		logKey = &lk
+		s.Store.Log.VerifierKey = lk.VerifierKey
+	}
+	s.Store.Log.Skew = cfg.ClockSkew
 	// Pool counts, for the soak and the dashboards: a leak shows as growth.
 	pool := s.Store.Pool
 	s.Metrics.Registry.MustRegister(
@@ -126,11 +155,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		}
 		s.Metrics.Transitions.WithLabelValues(stage, string(to)).Inc()
 	}
-	if o.Migrate {
-		if err := s.Store.Migrate(ctx); err != nil {
-			return nil, err
-		}
-	} else if err := s.Store.CheckSchema(ctx); err != nil {
+	if err := s.Store.CheckSchema(ctx); err != nil {
 		return nil, err
 	}
 	switch {
@@ -187,14 +212,30 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 			dead, pubs, err := s.Store.OpenProblems(ctx)
 			return metrics.Problems{DeadLetters: dead, Publications: pubs}, err
 		}))
+		params := password.Default
+		if o.PasswordParams != nil {
+			params = *o.PasswordParams
+		}
+		hasher := password.NewHasher(params, password.DefaultSlots)
+		s.Passwords = hasher
+		totpKey, err := config.TOTPKey(cfg, true)
+		if err != nil {
+			return nil, err
+		}
+		sealer, err := totp.NewSealer(totpKey)
+		if err != nil {
+			return nil, err
+		}
 		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Metrics: s.Metrics, Log: log,
-			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL}
+			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL, LogOrigin: cfg.LogOrigin, LogVerifierKey: s.Store.Log.VerifierKey,
+			Proxies: cfg.TrustedProxies, Passwords: hasher}
 		e := srv.Routes()
-		pages := &web.Web{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Log: log, Metrics: s.Metrics}
+		pages := &web.Web{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Log: log, Metrics: s.Metrics,
+			Passwords: hasher, Sealer: sealer}
 		if err := pages.Register(s.runCtx, e); err != nil {
 			return nil, err
 		}
-		s.HTTP = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+		s.HTTP = api.NewHTTPServer(e, o.HTTPTimeouts)
 		ln := o.Listener
 		if ln == nil {
 			if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -210,8 +251,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		})
 		log.Info("API listening", "addr", s.Addr)
 	}
-	if !c.API && cfg.MetricsAddr != "" {
-		// Split services without the API still expose /metrics for Prometheus.
+	if cfg.MetricsAddr != "" {
+		// /metrics on a listener of its own in every mode, never on the
+		// public port: the operators' network reaches it, the public does not.
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -219,10 +261,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		if err != nil {
 			return nil, fmt.Errorf("error listening on %s (SANSHEN_METRICS_ADDR): %w", cfg.MetricsAddr, err)
 		}
-		s.HTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		s.Addr = ln.Addr().String()
+		s.MetricsHTTP = api.NewHTTPServer(mux, o.HTTPTimeouts)
+		s.MetricsAddr = ln.Addr().String()
 		s.run("metrics", func(context.Context) error {
-			if err := s.HTTP.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			if err := s.MetricsHTTP.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil
@@ -258,12 +300,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if c.Relay {
 		r := &relay.Relay{Store: s.Store, JS: s.JS, Log: log, Metrics: s.Metrics, SweepAfter: cfg.SweepAfter,
 			Grace: o.RelayGrace, AfterPublish: o.RelayAfterPublish}
-		if o.CheckpointEvery > 0 {
-			key, err := config.AuditSigningKey(cfg, true)
-			if err != nil {
-				return nil, err
+		if cfg.CheckpointEvery > 0 {
+			if logKey == nil {
+				return nil, errors.New("the relay signs the audit log's tree heads and needs its key: set SANSHEN_AUDIT_KEY or give it a writable SANSHEN_DATA_DIR")
 			}
-			r.CheckpointEvery, r.CheckpointKey = o.CheckpointEvery, key
+			r.LogKey, r.LogOrigin, r.HeadEvery, r.HeadLeaves = logKey, cfg.LogOrigin, cfg.CheckpointEvery, cfg.CheckpointLeaves
 		}
 		s.run("relay", r.Run)
 	}
@@ -292,9 +333,14 @@ func (s *System) Stop() {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	if s.HTTP != nil {
+	for _, srv := range []*http.Server{s.HTTP, s.MetricsHTTP} {
+		if srv == nil {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = s.HTTP.Shutdown(ctx)
+		if srv.Shutdown(ctx) != nil {
+			_ = srv.Close() // a live event stream does not end by itself
+		}
 		cancel()
 	}
 	s.wg.Wait()
@@ -307,4 +353,28 @@ func (s *System) Stop() {
 	if s.Store != nil {
 		s.Store.Close()
 	}
+}
+
+// MigrateAsOwner creates the database if missing, applies the migrations
+// and makes the services' role, connected as the owner (DATABASE_URL), and
+// returns the URL the services connect with (as the role).
+func MigrateAsOwner(ctx context.Context, cfg config.Config, log *slog.Logger) (string, error) {
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return "", err
+	}
+	owner, err := store.Open(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return "", err
+	}
+	defer owner.Close()
+	if err := owner.Migrate(ctx); err != nil {
+		return "", err
+	}
+	if err := owner.EnsureAppRole(ctx, cfg.AppRole, cfg.AppPassword); err != nil {
+		return "", err
+	}
+	if cfg.AppDatabaseURL != "" {
+		return cfg.AppDatabaseURL, nil
+	}
+	return store.AppURL(cfg.DatabaseURL, cfg.AppRole, cfg.AppPassword)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/password"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/services/api"
 )
@@ -69,7 +71,18 @@ func (w *Web) auditPage(c echo.Context) error {
 	if !w.requireRoles(c, domain.RoleAuditor, domain.RoleAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
-	res, err := w.Store.VerifyAll(c.Request().Context())
+	// An agency's auditors and admins verify their own agency's chains; the
+	// whole installation's trail is the platform admin's (?scope=platform),
+	// as on GET /api/v1/audit/verify.
+	ctx := c.Request().Context()
+	a := currentUser(c).Actor()
+	var res audit.Result
+	var err error
+	if c.QueryParam("scope") == "platform" && domain.CanManagePlatform(a) == nil {
+		res, err = w.Store.VerifyAll(ctx)
+	} else {
+		res, err = w.Store.VerifyAgency(ctx, a.AgencyID)
+	}
 	if err != nil {
 		return err
 	}
@@ -85,6 +98,8 @@ type usersView struct {
 	Roles       []domain.Role
 	NewToken    string
 	NewName     string
+	Locks       []store.SignInLock // the sign-in brakes on the agency's people
+	MinRunes    int
 }
 
 func (w *Web) usersPage(c echo.Context) error {
@@ -117,7 +132,12 @@ func (w *Web) showUsers(c echo.Context, status int, errMsg, newName, token strin
 			roles = append(roles, r) // only a platform admin makes another
 		}
 	}
-	p.Data = usersView{Users: us, Departments: names, AllDeps: deps, Roles: roles, NewToken: token, NewName: newName}
+	locks, err := w.Store.SignInLocks(ctx, currentUser(c).Actor())
+	if err != nil {
+		return err
+	}
+	p.Data = usersView{Users: us, Departments: names, AllDeps: deps, Roles: roles, NewToken: token, NewName: newName, Locks: locks,
+		MinRunes: password.MinRunes}
 	return w.render(c, status, "users", p)
 }
 
@@ -129,10 +149,13 @@ func (w *Web) addUser(c echo.Context) error {
 	f, _ := c.FormParams()
 	nu, err := api.ResolveNewUser(ctx, w.Store, currentUser(c).AgencyID, f.Get("name"), f["roles"], f["departments"])
 	if err == nil && f.Get("password") != "" {
-		nu.PasswordHash, err = api.HashPassword(f.Get("password"))
+		nu.PasswordHash, err = api.NewPasswordHash(ctx, w.Store, w.Passwords, store.User{Name: nu.Name, AgencyID: nu.AgencyID}, f.Get("password"))
+	}
+	if msg, ok := w.inputError(c, err); ok {
+		return w.showUsers(c, http.StatusUnprocessableEntity, msg, "", "")
 	}
 	if err != nil {
-		return w.showUsers(c, http.StatusUnprocessableEntity, err.Error(), "", "")
+		return err
 	}
 	u, token, err := w.Store.AddUser(ctx, currentUser(c).Actor(), nu)
 	if errors.Is(err, store.ErrExists) {
@@ -149,26 +172,168 @@ func (w *Web) addUser(c echo.Context) error {
 	return w.showUsers(c, http.StatusOK, "", u.Name, token)
 }
 
+// personID is the :id of an admin's page about a person.
+func personID(c echo.Context) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// managed answers a refusal to manage a person: another agency's person
+// is not there at all; one the admin may not manage is 403 with the rule.
+func (w *Web) managed(c echo.Context, err error) error {
+	var r *domain.Refusal
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	case errors.As(err, &r) && r.Rule == domain.RuleAgency:
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	case errors.As(err, &r):
+		return w.errorPage(c, http.StatusForbidden, "rule."+string(r.Rule))
+	}
+	return err
+}
+
+// resetPassword sets a person's password (a new one that meets the
+// policy), ending their sessions and revoking their API tokens.
 func (w *Web) resetPassword(c echo.Context) error {
 	if !w.requireRoles(c, domain.RoleAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
-	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
+	ctx := c.Request().Context()
+	id, ok := personID(c)
+	if !ok {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
-	hash, err := api.HashPassword(c.FormValue("password"))
+	target, err := w.Store.PersonByID(ctx, currentUser(c).AgencyID, id)
 	if err != nil {
-		return w.showUsers(c, http.StatusUnprocessableEntity, w.t(c, "users.password_short"), "", "")
+		return w.managed(c, err)
 	}
-	if err := w.Store.SetPassword(c.Request().Context(), currentUser(c).Actor(), id, hash); err != nil {
-		if errors.Is(err, store.ErrNotFound) || isRefusal(err) {
-			return w.errorPage(c, http.StatusNotFound, "error.not_found") // another agency's: as if not there
-		}
+	hash, err := api.NewPasswordHash(ctx, w.Store, w.Passwords, target.User, c.FormValue("password"))
+	if msg, ok := w.inputError(c, err); ok {
+		return w.showUsers(c, http.StatusUnprocessableEntity, msg, "", "")
+	}
+	if err != nil {
 		return err
+	}
+	if err := w.Store.SetPassword(ctx, currentUser(c).Actor(), id, hash); err != nil {
+		return w.managed(c, err)
 	}
 	flash(c, "flash.password_set")
 	return c.Redirect(http.StatusSeeOther, "/web/admin/users")
+}
+
+// personView is an admin's page about one person: their account's state,
+// second factor, API tokens and sign-in brakes.
+type personView struct {
+	Person   store.Person
+	Required bool
+	Tokens   []store.Token
+	Locks    []store.SignInLock
+	Self     bool
+	MinRunes int
+}
+
+func (w *Web) personPage(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	ctx := c.Request().Context()
+	id, ok := personID(c)
+	if !ok {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	me := currentUser(c)
+	v := personView{Self: id == me.ID, MinRunes: password.MinRunes}
+	var err error
+	if v.Person, err = w.Store.PersonByID(ctx, me.AgencyID, id); err != nil {
+		return w.managed(c, err)
+	}
+	v.Required = domain.SecondFactorRequired(v.Person.Roles)
+	if v.Tokens, err = w.Store.Tokens(ctx, me.Actor(), id); err != nil && !v.Self {
+		var r *domain.Refusal
+		if !errors.As(err, &r) {
+			return w.managed(c, err)
+		}
+		v.Tokens = nil // a platform admin's, for an agency's admin: not theirs to see
+	}
+	locks, err := w.Store.SignInLocks(ctx, me.Actor())
+	if err != nil {
+		return err
+	}
+	for _, l := range locks {
+		if l.Name == v.Person.Name {
+			v.Locks = append(v.Locks, l)
+		}
+	}
+	p := w.base(c, "person.title", "users")
+	p.Title = v.Person.Name
+	p.Data = v
+	return w.render(c, http.StatusOK, "person", p)
+}
+
+func (w *Web) personAction(c echo.Context, act func(domain.Actor, int64) error, done string) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	id, ok := personID(c)
+	if !ok {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	if err := act(currentUser(c).Actor(), id); err != nil {
+		return w.managed(c, err)
+	}
+	flash(c, done)
+	return c.Redirect(http.StatusSeeOther, "/web/admin/users/"+strconv.FormatInt(id, 10))
+}
+
+func (w *Web) disableUser(c echo.Context) error {
+	return w.personAction(c, func(by domain.Actor, id int64) error {
+		return w.Store.SetDisabled(c.Request().Context(), by, id, true)
+	}, "flash.user_disabled")
+}
+
+func (w *Web) enableUser(c echo.Context) error {
+	return w.personAction(c, func(by domain.Actor, id int64) error {
+		return w.Store.SetDisabled(c.Request().Context(), by, id, false)
+	}, "flash.user_enabled")
+}
+
+func (w *Web) resetSecondFactor(c echo.Context) error {
+	return w.personAction(c, func(by domain.Actor, id int64) error {
+		return w.Store.ResetTOTP(c.Request().Context(), by, id)
+	}, "flash.second_factor_reset")
+}
+
+func (w *Web) revokePersonToken(c echo.Context) error {
+	return w.personAction(c, func(by domain.Actor, id int64) error {
+		tid, err := strconv.ParseInt(c.Param("token"), 10, 64)
+		if err != nil {
+			return store.ErrNotFound
+		}
+		ok, err := w.ownsToken(c, by, id, tid)
+		if err != nil || !ok {
+			return cmp.Or(err, store.ErrNotFound)
+		}
+		_, err = w.Store.RevokeToken(c.Request().Context(), by, tid)
+		return err
+	}, "flash.token_revoked")
+}
+
+// clearSignInLock lifts a sign-in brake on a name (from an address, or all
+// of them) or on an address.
+func (w *Web) clearSignInLock(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin, domain.RolePlatformAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	name, address := strings.TrimSpace(c.FormValue("name")), strings.TrimSpace(c.FormValue("address"))
+	if name == "" && address == "" {
+		return w.errorPage(c, http.StatusUnprocessableEntity, "input.missing_field")
+	}
+	if _, err := w.Store.ClearSignInLock(c.Request().Context(), currentUser(c).Actor(), name, address); err != nil {
+		return w.managed(c, err)
+	}
+	flash(c, "flash.lock_cleared")
+	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("back")))
 }
 
 func (w *Web) departmentsPage(c echo.Context) error {
@@ -189,8 +354,10 @@ func (w *Web) addDepartment(c echo.Context) error {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
 	name := strings.TrimSpace(c.FormValue("name"))
-	if name == "" || len([]rune(name)) > 100 {
-		return w.errorPage(c, http.StatusUnprocessableEntity, "input.invalid_name")
+	if err := api.ValidName("department", name); err != nil {
+		var ae *api.Error
+		errors.As(err, &ae)
+		return w.errorPage(c, http.StatusUnprocessableEntity, "input."+ae.Code)
 	}
 	_, err := w.Store.AddDepartment(c.Request().Context(), currentUser(c).Actor(), name)
 	if errors.Is(err, store.ErrExists) {
@@ -323,6 +490,9 @@ func (w *Web) resolvePublication(c echo.Context) error {
 	note := strings.TrimSpace(c.FormValue("note"))
 	if err != nil || !ch.Valid() || (outcome != "delivered" && outcome != "failed") || note == "" {
 		return w.errorPage(c, http.StatusUnprocessableEntity, "publications.invalid")
+	}
+	if u := strings.TrimSpace(c.FormValue("url")); u != "" && domain.ValidPublicationURL(u) != nil {
+		return w.errorPage(c, http.StatusUnprocessableEntity, "rule.invalid_url")
 	}
 	err = w.Store.ResolvePublication(c.Request().Context(), currentUser(c).Actor(), id, ch, outcome == "delivered",
 		strings.TrimSpace(c.FormValue("url")), note)

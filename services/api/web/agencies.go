@@ -48,16 +48,16 @@ func (w *Web) addAgency(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	slug, name := strings.TrimSpace(c.FormValue("slug")), strings.TrimSpace(c.FormValue("name"))
-	if name == "" || len([]rune(name)) > 100 {
-		return w.showAgencies(c, http.StatusUnprocessableEntity, w.t(c, "input.invalid_name"), agenciesView{})
+	err := api.ValidName("agency", name)
+	var nu store.NewUser
+	if err == nil {
+		nu, err = api.ResolveNewUser(ctx, w.Store, 0, c.FormValue("admin"), []string{string(domain.RoleAdmin)}, nil)
 	}
-	nu, err := api.ResolveNewUser(ctx, w.Store, 0, c.FormValue("admin"), []string{string(domain.RoleAdmin)}, nil)
 	if err == nil && c.FormValue("password") != "" {
-		nu.PasswordHash, err = api.HashPassword(c.FormValue("password"))
+		nu.PasswordHash, err = api.NewPasswordHash(ctx, w.Store, w.Passwords, store.User{Name: nu.Name}, c.FormValue("password"))
 	}
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		return w.showAgencies(c, http.StatusUnprocessableEntity, w.t(c, "input."+ae.Code), agenciesView{})
+	if msg, ok := w.inputError(c, err); ok {
+		return w.showAgencies(c, http.StatusUnprocessableEntity, msg, agenciesView{})
 	}
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
-	"github.com/sanshen-gov/sanshen/services/api"
 )
 
 // TestAgenciesInTheBrowser: a platform admin creates an agency with its
@@ -17,14 +16,13 @@ import (
 // not offered the platform_admin role and cannot reach the platform page.
 func TestAgenciesInTheBrowser(t *testing.T) {
 	s := startSite(t)
-	hash, err := api.HashPassword(password)
+	hash := hashOf(t, password)
+	op := domain.Actor{Name: "test", AgencyID: store.DefaultAgency, Roles: []domain.Role{domain.RoleAdmin, domain.RolePlatformAdmin}}
+	u, _, err := s.sys.Store.AddUser(context.Background(), op, store.NewUser{Name: "plat", Roles: []domain.Role{domain.RolePlatformAdmin}, PasswordHash: hash})
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := domain.Actor{Name: "test", AgencyID: store.DefaultAgency, Roles: []domain.Role{domain.RoleAdmin, domain.RolePlatformAdmin}}
-	if _, _, err := s.sys.Store.AddUser(context.Background(), op, store.NewUser{Name: "plat", Roles: []domain.Role{domain.RolePlatformAdmin}, PasswordHash: hash}); err != nil {
-		t.Fatal(err)
-	}
+	s.enrol(u)
 	plat := s.as("plat") // lands on the agencies
 	plat.do(chromedp.WaitVisible(chromedp.CSS("#add-agency")))
 	plat.shot("agencies")
@@ -52,6 +50,12 @@ func TestAgenciesInTheBrowser(t *testing.T) {
 		t.Fatal("an agency's admin is offered platform_admin, or sees another agency's people")
 	}
 	x.shot("agency-users")
+	// Their account: the second factor they enrolled on the way in, their token.
+	x.do(chromedp.Navigate(s.base+"/web/account"), chromedp.WaitVisible(chromedp.CSS("#tokens")))
+	if st := x.text("#second-factor-state"); !strings.Contains(st, "已启用") || !strings.Contains(st, "10") {
+		t.Fatalf("the account page's second factor: %q", st)
+	}
+	x.shot("account")
 	x.do(chromedp.Navigate(s.base+"/web/platform/agencies"), chromedp.WaitVisible(chromedp.CSS("#error")))
 	x.shot("platform-refused")
 }

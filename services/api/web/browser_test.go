@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"context"
+	"encoding/base32"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,9 +22,10 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	pwcost "github.com/sanshen-gov/sanshen/internal/password"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/internal/testenv"
-	"github.com/sanshen-gov/sanshen/services/api"
+	"github.com/sanshen-gov/sanshen/internal/totp"
 )
 
 const password = "correct-horse-9"
@@ -31,10 +34,16 @@ const password = "correct-horse-9"
 type site struct {
 	t     *testing.T
 	sys   *system.System
+	cfg   config.Config
 	base  string
 	shots string
 	n     int
 	alloc context.Context
+	// The second factors enrolled in the fixture: each person's TOTP
+	// secret, and the last time step a code of theirs was spent at.
+	mu      sync.Mutex
+	secrets map[string][]byte
+	spent   map[string]int64
 }
 
 func startSite(t *testing.T) *site {
@@ -46,20 +55,19 @@ func startSite(t *testing.T) *site {
 	cfg := config.Config{DatabaseURL: testenv.DatabaseURL(t), DataDir: t.TempDir(), MaxDeliver: 3, MaxBodySize: 256 * 1024,
 		PublicURL: "http://" + ln.Addr().String(), SweepAfter: time.Hour}
 	sys, err := system.Start(context.Background(), cfg, testenv.Logger(t), system.Options{Components: system.All,
-		Embedded: testenv.NATS(t), Listener: ln, Bus: bus.Options{MaxDeliver: 3, AckWait: 2 * time.Second}})
+		Embedded: testenv.NATS(t), Listener: ln, Bus: bus.Options{MaxDeliver: 3, AckWait: 2 * time.Second},
+		PasswordParams: &pwcost.Test})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sys.Stop)
-	s := &site{t: t, sys: sys, base: "http://" + ln.Addr().String(), shots: screenshotDir(t)}
+	s := &site{t: t, sys: sys, cfg: cfg, base: "http://" + ln.Addr().String(), shots: screenshotDir(t),
+		secrets: map[string][]byte{}, spent: map[string]int64{}}
 	ctx := context.Background()
 	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 	d1, _ := sys.Store.AddDepartment(ctx, admin, "综合办")
 	d2, _ := sys.Store.AddDepartment(ctx, admin, "执法队")
-	hash, err := api.HashPassword(password)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hash := hashOf(t, password)
 	for _, u := range []store.NewUser{
 		{Name: "wang", Roles: []domain.Role{domain.RoleOfficer}, Departments: []int64{d1.ID}},
 		{Name: "chen", Roles: []domain.Role{domain.RoleOfficer}, Departments: []int64{d1.ID}},
@@ -71,11 +79,85 @@ func startSite(t *testing.T) *site {
 		{Name: "admin", Roles: []domain.Role{domain.RoleAdmin}},
 	} {
 		u.PasswordHash = hash
-		if _, _, err := sys.Store.AddUser(ctx, admin, u); err != nil {
+		nu, _, err := sys.Store.AddUser(ctx, admin, u)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if domain.SecondFactorRequired(u.Roles) {
+			s.enrol(nu)
 		}
 	}
 	return s
+}
+
+// hashOf hashes a fixture's password at the tests' cost (the hash carries
+// its cost: the site checks it as cheaply).
+func hashOf(t *testing.T, pw string) string {
+	t.Helper()
+	h, err := pwcost.NewHasher(pwcost.Test, 0).Hash(context.Background(), pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// enrol gives u a TOTP second factor, as the enrolment page would (a
+// secret sealed with the site's key, recovery codes), and keeps the secret
+// to compute codes with.
+func (s *site) enrol(u store.User) {
+	s.t.Helper()
+	key, err := config.TOTPKey(s.cfg, false)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	sealer, err := totp.NewSealer(key)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	secret, err := totp.NewSecret()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	sealed, err := sealer.Seal(secret, u.ID)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	codes, _ := totp.NewRecoveryCodes(2)
+	if err := s.sys.Store.EnrolTOTP(context.Background(), u.Actor(), sealed, 0,
+		[][]byte{totp.HashRecoveryCode(codes[0]), totp.HashRecoveryCode(codes[1])}); err != nil {
+		s.t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.secrets[u.Name] = secret
+	s.mu.Unlock()
+}
+
+// code is a TOTP code of name's that has not been spent: a code works
+// once, and a test signs the same person in more than once a step.
+func (s *site) code(name string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secret, ok := s.secrets[name]
+	if !ok {
+		return "", false
+	}
+	for {
+		now := time.Now()
+		cur := totp.Step(now)
+		// The previous step's code is accepted only until this step ends:
+		// use it only early in the step, so that a slow page (a loaded
+		// machine, the race detector) still submits it in time.
+		lo := cur
+		if now.Sub(time.Unix(cur*int64(totp.Period/time.Second), 0)) < 10*time.Second {
+			lo = cur - 1
+		}
+		step := max(lo, s.spent[name]+1)
+		if step <= cur+1 {
+			s.spent[name] = step
+			return totp.Code(secret, time.Unix(step*int64(totp.Period/time.Second), 0)), true
+		}
+		time.Sleep(time.Second) // every code until the next step is spent
+	}
 }
 
 // screenshotDir is where the pages are photographed, kept after the test
@@ -137,8 +219,54 @@ func (s *site) as(name string) *person {
 		chromedp.SendKeys(chromedp.CSS("#name"), name),
 		chromedp.SendKeys(chromedp.CSS("#password"), password),
 		chromedp.Click(chromedp.CSS("#signin")),
-		chromedp.WaitVisible(chromedp.CSS("#logout")))
+		chromedp.WaitVisible(chromedp.CSS("#verify-code, #enrol-form, #logout")))
+	switch {
+	case p.exists("#verify-code"):
+		// The second factor: the code the person's app would show.
+		code, ok := s.code(name)
+		if !ok {
+			s.t.Fatalf("%s is asked for a code, but has no second factor in the fixture", name)
+		}
+		p.do(chromedp.SendKeys(chromedp.CSS("#code"), code),
+			chromedp.Click(chromedp.CSS("#verify-code")),
+			chromedp.WaitVisible(chromedp.CSS("#logout")))
+	case p.exists("#enrol-form"):
+		// Roles that require a second factor, none enrolled: the person
+		// enrols on the way in, as they would with their phone.
+		p.enrolHere()
+		p.do(chromedp.Click(chromedp.CSS("#recovery-continue")), chromedp.WaitVisible(chromedp.CSS("#logout")))
+	}
 	return p
+}
+
+// exists reports whether the page has an element matching sel, now.
+func (p *person) exists(sel string) bool {
+	p.s.t.Helper()
+	n, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q) !== null", sel)))
+	if err != nil {
+		p.s.t.Fatal(err)
+	}
+	return n
+}
+
+// enrolHere reads the secret the enrolment page shows, keeps it for later
+// codes, and confirms it with the current code.
+func (p *person) enrolHere() {
+	p.s.t.Helper()
+	text := p.text("#enrol-secret")
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(text, " ", ""))
+	if err != nil {
+		p.s.t.Fatalf("the enrolment page's secret %q: %v", text, err)
+	}
+	p.s.mu.Lock()
+	p.s.secrets[p.name] = secret
+	delete(p.s.spent, p.name)
+	p.s.mu.Unlock()
+	code, _ := p.s.code(p.name)
+	p.shot("enrol")
+	p.do(chromedp.SendKeys(chromedp.CSS("#enrol-code"), code), chromedp.Click(chromedp.CSS("#enrol-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#recovery-codes")))
+	p.shot("recovery-codes")
 }
 
 func (p *person) do(steps ...chromedp.Action[chromedp.Void]) {

@@ -159,8 +159,9 @@ func draftID(c echo.Context) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// loadVisible loads a draft the user may see; a refusal is audited and
-// shown as 403 with the rule, for a URL typed by hand too.
+// loadVisible loads a draft the user may see. One they may not see is
+// 404, exactly like one that does not exist (the refusal is audited by
+// store.Check), for a URL typed by hand too.
 func (w *Web) loadVisible(c echo.Context) (store.DraftDetail, error) {
 	id, ok := draftID(c)
 	if !ok {
@@ -169,10 +170,8 @@ func (w *Web) loadVisible(c echo.Context) (store.DraftDetail, error) {
 	ctx := c.Request().Context()
 	_, err := w.Store.Check(ctx, currentUser(c).Actor(), id, "view", domain.CanView)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound): // or not theirs to see: the same page
 		return store.DraftDetail{}, w.errorPage(c, http.StatusNotFound, "error.not_found")
-	case isRefusal(err):
-		return store.DraftDetail{}, w.errorPage(c, http.StatusForbidden, "rule.not_visible")
 	case err != nil:
 		return store.DraftDetail{}, err
 	}
@@ -335,6 +334,9 @@ func (w *Web) reviseDraft(c echo.Context) error {
 		if isRefusal(err) {
 			return w.formError(c, fd, err)
 		}
+		if errors.Is(err, store.ErrNotFound) {
+			return w.errorPage(c, http.StatusNotFound, "error.not_found")
+		}
 		return err
 	}
 	flash(c, "flash.revised")
@@ -373,6 +375,8 @@ func (w *Web) decide(c echo.Context) error {
 	case errors.Is(err, store.ErrConflict):
 		flash(c, "rule.stale_decision")
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+	case errors.Is(err, store.ErrNotFound):
+		return w.errorPage(c, http.StatusNotFound, "error.not_found") // or not theirs to see: the same
 	}
 	return err
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
 )
 
 // csp allows nothing but this origin's own files: no inline script or
@@ -36,11 +36,11 @@ const (
 	ctxSID     = "web.sid"
 )
 
-// tls reports whether the browser reached us over TLS (directly or through
-// a proxy that says so), which decides the cookie's Secure flag and name.
-func tls(c echo.Context) bool {
-	return c.IsTLS() || c.Request().Header.Get("X-Forwarded-Proto") == "https"
-}
+// tls reports whether the browser reached us over TLS, directly or through
+// a trusted proxy that says so (api.Secure: SANSHEN_TRUSTED_PROXIES); it
+// decides the cookie's Secure flag and name. A client's own
+// X-Forwarded-Proto changes nothing.
+func tls(c echo.Context) bool { return api.Secure(c) }
 
 // cookieName is __Host- prefixed over TLS (browsers accept that prefix only
 // with Secure, Path=/ and no Domain), plain on a local http address.
@@ -56,7 +56,9 @@ func (w *Web) setSessionCookie(c echo.Context, value string, maxAge int) {
 		SameSite: http.SameSiteStrictMode, MaxAge: maxAge})
 }
 
-// session loads the signed-in user, if any.
+// session loads the session, if any: a signed-in user (ctxUser), or one
+// whose password was right and who still owes their second factor
+// (ctxOwing), who reaches only that step's pages.
 func (w *Web) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ck, err := c.Cookie(cookieName(c))
@@ -64,7 +66,11 @@ func (w *Web) session(next echo.HandlerFunc) echo.HandlerFunc {
 			u, sess, err := w.Store.SessionUser(c.Request().Context(), ck.Value, w.IdleTimeout)
 			switch {
 			case err == nil:
-				c.Set(ctxUser, &u)
+				if sess.SecondFactor == store.SecondFactorDone {
+					c.Set(ctxUser, &u)
+				} else {
+					c.Set(ctxOwing, &u)
+				}
 				c.Set(ctxSession, sess)
 				c.Set(ctxSID, ck.Value)
 			case errors.Is(err, store.ErrNotFound):
@@ -77,8 +83,16 @@ func (w *Web) session(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+const ctxOwing = "web.owing"
+
 func currentUser(c echo.Context) *store.User {
 	u, _ := c.Get(ctxUser).(*store.User)
+	return u
+}
+
+// owingUser is the person of a session that still owes its second factor.
+func owingUser(c echo.Context) *store.User {
+	u, _ := c.Get(ctxOwing).(*store.User)
 	return u
 }
 
@@ -87,13 +101,17 @@ func currentSession(c echo.Context) store.Session {
 	return s
 }
 
-// requireUser sends anyone not signed in to the sign-in page.
+// requireUser sends anyone not signed in to the sign-in page, and someone
+// who still owes a second factor to that step.
 func (w *Web) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if currentUser(c) == nil {
 			if c.Request().Header.Get("HX-Request") != "" {
 				c.Response().Header().Set("HX-Redirect", "/web/login")
 				return c.NoContent(http.StatusUnauthorized)
+			}
+			if owingUser(c) != nil {
+				return c.Redirect(http.StatusSeeOther, owedStep(currentSession(c)))
 			}
 			next := c.Request().URL.RequestURI()
 			return c.Redirect(http.StatusSeeOther, "/web/login?next="+url.QueryEscape(next))
@@ -102,8 +120,41 @@ func (w *Web) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// owedStep is the page of the step a partial session owes.
+func owedStep(s store.Session) string {
+	if s.SecondFactor == store.SecondFactorEnrol {
+		return "/web/account/second-factor"
+	}
+	return "/web/login/code"
+}
+
+// requireOwing lets through only a session that owes step.
+func (w *Web) requireOwing(step string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if owingUser(c) == nil || currentSession(c).SecondFactor != step {
+				return c.Redirect(http.StatusSeeOther, "/web/login")
+			}
+			return next(c)
+		}
+	}
+}
+
+// requireEnrolling lets through a signed-in person (enrolling by choice,
+// or again) and a session that must enrol before it is signed in.
+func (w *Web) requireEnrolling(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if currentUser(c) != nil || owingUser(c) != nil && currentSession(c).SecondFactor == store.SecondFactorEnrol {
+			return next(c)
+		}
+		return c.Redirect(http.StatusSeeOther, "/web/login")
+	}
+}
+
 // csrf refuses a state-changing request whose token (form field _csrf or
-// header X-CSRF-Token) is not the session's. SameSite=Strict is a second wall.
+// header X-CSRF-Token) is not the session's: the token is derived from the
+// session id and the table keeps only its hash (Session.CheckCSRF).
+// SameSite=Strict is a second wall.
 func (w *Web) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		switch c.Request().Method {
@@ -114,8 +165,7 @@ func (w *Web) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		if sent == "" {
 			sent = c.FormValue("_csrf")
 		}
-		want := currentSession(c).CSRF
-		if want == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(want)) != 1 {
+		if !currentSession(c).CheckCSRF(sent) {
 			return w.errorPage(c, http.StatusForbidden, "error.csrf")
 		}
 		return next(c)

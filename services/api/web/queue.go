@@ -134,33 +134,61 @@ func (w *Web) queueRows(c echo.Context) error {
 	return w.fragment(c, "queue_rows", p)
 }
 
-// liveEvents streams server-sent events: one "change" per draft that moved,
-// so open queues refresh without a reload.
+// The live stream's limits of its own: it lives longer than any request
+// (the server's read and write timeouts are lifted for it), but each write
+// must finish within streamWrite, and every keepalive the session is asked
+// again, so a revoked session or a disabled account stops hearing news.
+const (
+	streamWrite     = 15 * time.Second
+	streamKeepalive = 25 * time.Second
+)
+
+// liveEvents streams server-sent events: one "change" per draft that moved
+// and that the person may see, so open queues refresh without a reload.
 func (w *Web) liveEvents(c echo.Context) error {
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetReadDeadline(time.Time{}) // the request has no body; the stream outlives ReadTimeout
 	h := c.Response().Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
+	write := func(f string, args ...any) error {
+		if err := rc.SetWriteDeadline(time.Now().Add(streamWrite)); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Response(), f, args...)
+		return rc.Flush()
+	}
+	_ = rc.SetWriteDeadline(time.Now().Add(streamWrite))
 	c.Response().WriteHeader(http.StatusOK)
-	ch, cancel := w.events.subscribe(currentUser(c).AgencyID)
+	ch, cancel := w.events.subscribe(currentUser(c).Actor())
 	defer cancel()
-	fmt.Fprint(c.Response(), "retry: 3000\n\n")
-	c.Response().Flush()
-	keepalive := time.NewTicker(25 * time.Second)
+	sid, _ := c.Get(ctxSID).(string)
+	if err := write("retry: 3000\n\n"); err != nil {
+		return nil
+	}
+	keepalive := time.NewTicker(streamKeepalive)
 	defer keepalive.Stop()
 	for {
+		var err error
 		select {
 		case <-c.Request().Context().Done():
 			return nil
 		case <-keepalive.C:
-			fmt.Fprint(c.Response(), ": keepalive\n\n")
+			ok, aerr := w.Store.SessionActive(c.Request().Context(), sid, w.IdleTimeout)
+			if aerr != nil || !ok {
+				return nil
+			}
+			err = write(": keepalive\n\n")
 		case ev, ok := <-ch:
 			if !ok {
 				return nil
 			}
-			fmt.Fprintf(c.Response(), "event: change\ndata: %s\n\n", ev)
+			err = write("event: change\ndata: %s\n\n", ev)
 		}
-		c.Response().Flush()
+		if err != nil {
+			return nil // the client stopped reading: let the stream go
+		}
 	}
 }
 

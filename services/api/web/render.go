@@ -181,7 +181,15 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		"hasChannel": func(cs []domain.Channel, c string) bool { return slices.Contains(cs, domain.Channel(c)) },
 		"channels":   func() []domain.Channel { return domain.Channels },
 		"neg":        func(n int) int { return -n },
-		"hex":        func(b []byte) string { return fmt.Sprintf("%x", b) },
+		"deref":      func(t *time.Time) time.Time { return *t },
+		"expired":    func(t time.Time) bool { return !time.Now().Before(t) },
+		"tokenRows": func(ts []store.Token, csrf, action string) tokenRows {
+			return tokenRows{Tokens: ts, CSRF: csrf, Action: action}
+		},
+		"lockRows": func(ls []store.SignInLock, csrf, back string) lockRows {
+			return lockRows{Locks: ls, CSRF: csrf, Back: back}
+		},
+		"hex": func(b []byte) string { return fmt.Sprintf("%x", b) },
 	}
 }
 
@@ -278,4 +286,20 @@ func (w *Web) errorPage(c echo.Context, status int, key string, args ...any) err
 	p := w.base(c, "error.title", "")
 	p.Error = w.t(c, key, args...)
 	return w.render(c, status, "error", p)
+}
+
+// tokenRows is the token table (_tokens.html): the tokens, and where their
+// revoke buttons post ({Action}/{id}/revoke).
+type tokenRows struct {
+	Tokens []store.Token
+	CSRF   string
+	Action string
+}
+
+// lockRows is the sign-in brakes' table (_locks.html); Back is the page to
+// return to after clearing one.
+type lockRows struct {
+	Locks []store.SignInLock
+	CSRF  string
+	Back  string
 }

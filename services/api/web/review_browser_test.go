@@ -144,18 +144,18 @@ func TestBrowserAccessAndSafety(t *testing.T) {
 		t.Fatalf("body not shown as text: %q", b)
 	}
 
-	// Another department's head: 403 by URL, and a forged decision is refused.
+	// Another department's head: by URL, the draft is not there (404, as a
+	// draft that does not exist), and a forged decision finds nothing.
 	zhou := s.as("zhou")
 	zhou.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#error")))
-	if e := zhou.text("#error"); !strings.Contains(e, "无权查看") {
+	if e := zhou.text("#error"); !strings.Contains(e, "找不到该页面或稿件") {
 		t.Fatalf("cross-department page: %q", e)
 	}
 	zhou.shot("cross-department-refused")
 	status := zhou.eval(fmt.Sprintf(`(async () => { const t = document.querySelector('input[name=_csrf]').value;
 		const r = await fetch('/web/drafts/%d/decide', {method:'POST', body:new URLSearchParams({_csrf:t, stage:'compliance', revision:'1', decision:'approve'})});
-		return String(r.status) + ' ' + (await r.text()).includes('不属于您负责的科室'); })()`, id))
-	// Refused with the rule's words; the page it lands on is the 403 draft page.
-	if status != "403 true" {
+		return String(r.status) + ' ' + (await r.text()).includes('找不到该页面或稿件'); })()`, id))
+	if status != "404 true" {
 		t.Fatalf("forged cross-department decision: %s", status)
 	}
 	// No CSRF token: refused.

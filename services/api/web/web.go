@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -19,7 +21,9 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
+	"github.com/sanshen-gov/sanshen/internal/password"
 	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/internal/totp"
 )
 
 //go:embed static
@@ -40,6 +44,12 @@ type Web struct {
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
 	ClaimTTL        time.Duration
+	// Passwords hashes and checks passwords, a few at a time (nil: a
+	// default Hasher); Sealer seals the TOTP secrets (required).
+	Passwords *password.Hasher
+	Sealer    *totp.Sealer
+	// Issuer names the installation in authenticator apps (default 三审).
+	Issuer string
 
 	pages  *pageSet
 	events *hub
@@ -60,11 +70,20 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	if w.ClaimTTL == 0 {
 		w.ClaimTTL = 10 * time.Minute
 	}
+	if w.Passwords == nil {
+		w.Passwords = password.NewHasher(password.Default, 0)
+	}
+	if w.Issuer == "" {
+		w.Issuer = "三审"
+	}
+	if w.Sealer == nil {
+		return fmt.Errorf("the pages need a TOTP Sealer (SANSHEN_TOTP_KEY)")
+	}
 	var err error
 	if w.pages, err = loadPages(); err != nil {
 		return err
 	}
-	w.events = newHub(w.Store)
+	w.events = newHub(w.Store, w.Log)
 	if w.NATS != nil {
 		sub, err := w.NATS.Subscribe(bus.SubjectEvents, func(m *nats.Msg) { w.events.broadcast(string(m.Data)) })
 		if err != nil {
@@ -75,7 +94,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	go w.events.run(ctx)
 
 	static, _ := fs.Sub(staticFS, "static")
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", cacheForever(http.FileServer(http.FS(static))))))
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticFiles(static))))
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/web/") })
 
 	g := e.Group("/web", w.secure, w.session)
@@ -83,8 +102,24 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	g.POST("/login", w.login)
 	g.GET("/lang", w.setLang)
 
+	// The second factor: a session whose password was right owes a code
+	// (or, where the roles require one and none is enrolled, an enrolment).
+	sf := g.Group("", w.requireOwing(store.SecondFactorCode), w.csrf)
+	sf.GET("/login/code", w.codeForm)
+	sf.POST("/login/code", w.checkCode)
+	en := g.Group("/account/second-factor", w.requireEnrolling, w.csrf)
+	en.GET("", w.enrolPage)
+	en.GET("/qr.png", w.enrolQR)
+	en.POST("", w.enrol)
+
 	a := g.Group("", w.requireUser, w.csrf)
 	a.POST("/logout", w.logout)
+	a.GET("/account", w.accountPage)
+	a.POST("/account/password", w.changePassword)
+	a.POST("/account/second-factor/remove", w.removeSecondFactor)
+	a.POST("/account/recovery-codes", w.newRecoveryCodes)
+	a.POST("/account/tokens", w.addToken)
+	a.POST("/account/tokens/:id/revoke", w.revokeToken)
 	a.GET("/", w.home)
 	a.GET("/drafts", w.myDrafts)
 	a.GET("/drafts/new", w.newDraftForm)
@@ -103,6 +138,12 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.GET("/admin/users", w.usersPage)
 	a.POST("/admin/users", w.addUser)
 	a.POST("/admin/users/:id/password", w.resetPassword)
+	a.GET("/admin/users/:id", w.personPage)
+	a.POST("/admin/users/:id/disable", w.disableUser)
+	a.POST("/admin/users/:id/enable", w.enableUser)
+	a.POST("/admin/users/:id/second-factor/reset", w.resetSecondFactor)
+	a.POST("/admin/users/:id/tokens/:token/revoke", w.revokePersonToken)
+	a.POST("/admin/signin-locks/clear", w.clearSignInLock)
 	a.GET("/admin/departments", w.departmentsPage)
 	a.POST("/admin/departments", w.addDepartment)
 	a.GET("/admin/policy", w.policyPage)
@@ -121,10 +162,19 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	return nil
 }
 
-func cacheForever(h http.Handler) http.Handler {
+// staticFiles serves the embedded files with nosniff and a day's cache,
+// and never a listing: a folder, or a name that is not a file, is 404.
+func staticFiles(files fs.FS) http.Handler {
+	server := http.FileServer(http.FS(files))
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if st, err := fs.Stat(files, name); err != nil || st.IsDir() || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(rw, r)
+			return
+		}
+		rw.Header().Set("X-Content-Type-Options", "nosniff")
 		// Files are versioned by name (htmx-2.0.11.min.js) or small; a day is safe.
 		rw.Header().Set("Cache-Control", "public, max-age=86400")
-		h.ServeHTTP(rw, r)
+		server.ServeHTTP(rw, r)
 	})
 }

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DefaultAppRole is the PostgreSQL role the services connect as.
+const DefaultAppRole = "sanshen_app"
+
+// appPrivileges is what the services' role may write in each table; it may
+// read every one. The audit trail's tables are append-only for it: it can
+// neither change nor remove an event, a leaf, a tree hash or a signed head.
+// Only the owner (who runs migrations) can, and the transparency log's
+// heads held outside catch what the owner might do.
+var appPrivileges = map[string]string{
+	"agencies":          "INSERT, UPDATE", // names, localities, review settings
+	"api_tokens":        "INSERT, UPDATE", // revoked, last used
+	"audit_chains":      "INSERT, UPDATE", // each chain's head moves on with every event
+	"audit_checkpoints": "",               // chain-head checkpoints of earlier versions: read only
+	"audit_events":      "INSERT",
+	"audit_heads":       "INSERT",
+	"audit_leaves":      "INSERT",
+	"audit_tree_hashes": "INSERT",
+	"audit_unsequenced": "INSERT, DELETE", // the sequencer's queue
+	"claims":            "INSERT, UPDATE, DELETE",
+	"dead_letters":      "INSERT, UPDATE", // replayed
+	"decisions":         "INSERT",
+	"departments":       "INSERT, UPDATE",
+	"drafts":            "INSERT, UPDATE", // the state machine
+	"expression_lists":  "INSERT",
+	"findings":          "INSERT",
+	"goose_db_version":  "", // the services check the schema's version
+	"outbox":            "INSERT, UPDATE, DELETE",
+	"publications":      "INSERT, UPDATE",
+	"recovery_codes":    "INSERT, UPDATE, DELETE", // a second factor's codes: used, replaced
+	"revisions":         "INSERT, UPDATE",         // an explanation
+	"sessions":          "INSERT, UPDATE, DELETE",
+	"signin_failures":   "INSERT, DELETE",
+	"users":             "INSERT, UPDATE",
+	"word_lists":        "INSERT",
+}
+
+// AppendOnly lists the tables the services' role can only add to.
+var AppendOnly = []string{"audit_events", "audit_leaves", "audit_tree_hashes", "audit_heads"}
+
+// EnsureAppRole creates the services' role if the cluster lacks it (a login
+// role: no superuser, no CREATEDB, no CREATEROLE), with password when one
+// is given, and grants it exactly appPrivileges on this database. It runs as
+// the owner, after the migrations. Roles belong to the whole cluster, so
+// databases migrated side by side (the tests) may race to create it: the
+// loser finds it made.
+func (s *Store) EnsureAppRole(ctx context.Context, role, password string) error {
+	if role == "" {
+		role = DefaultAppRole
+	}
+	id := pgx.Identifier{role}.Sanitize()
+	create := `CREATE ROLE ` + id + ` LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION`
+	if password != "" {
+		create += ` PASSWORD ` + quoteLiteral(password)
+	}
+	if _, err := s.Pool.Exec(ctx, `DO $$ BEGIN `+create+`; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`); err != nil {
+		return fmt.Errorf("error creating the services' role %s (the migrating user needs CREATEROLE, or create it yourself): %w", role, err)
+	}
+	if password != "" {
+		if _, err := s.Pool.Exec(ctx, `ALTER ROLE `+id+` PASSWORD `+quoteLiteral(password)); err != nil {
+			return fmt.Errorf("error setting the services' role's password: %w", err)
+		}
+	}
+	var db string
+	if err := s.Pool.QueryRow(ctx, `SELECT current_database()`).Scan(&db); err != nil {
+		return err
+	}
+	rows, _ := s.Pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("error listing tables: %w", err)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`GRANT CONNECT, TEMPORARY ON DATABASE ` + pgx.Identifier{db}.Sanitize() + ` TO ` + id)
+	b.Queue(`GRANT USAGE ON SCHEMA public TO ` + id)
+	b.Queue(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ` + id)
+	for _, t := range tables {
+		privs, ok := appPrivileges[t]
+		if !ok {
+			return fmt.Errorf("table %s has no privileges for the services' role: add it to appPrivileges (internal/store/role.go)", t)
+		}
+		tid := pgx.Identifier{t}.Sanitize()
+		b.Queue(`REVOKE ALL ON ` + tid + ` FROM ` + id)
+		b.Queue(`GRANT SELECT ON ` + tid + ` TO ` + id)
+		if privs != "" {
+			b.Queue(`GRANT ` + privs + ` ON ` + tid + ` TO ` + id)
+		}
+	}
+	if err := s.Pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("error granting the services' role its privileges: %w", err)
+	}
+	return nil
+}
+
+// quoteLiteral is a SQL string literal (standard_conforming_strings on).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// AppURL is the services' connection: databaseURL as the role, with its
+// password when one is given.
+func AppURL(databaseURL, role, password string) (string, error) {
+	if role == "" {
+		role = DefaultAppRole
+	}
+	if _, err := pgxpool.ParseConfig(databaseURL); err != nil {
+		return "", fmt.Errorf("error parsing DATABASE_URL: %w", err)
+	}
+	u, err := url.Parse(databaseURL)
+	if err != nil || u.Scheme == "" {
+		return "", errors.New("DATABASE_URL must be a postgres:// URL to derive the services' connection from it; set SANSHEN_APP_DATABASE_URL")
+	}
+	if password != "" {
+		u.User = url.UserPassword(role, password)
+	} else {
+		u.User = url.User(role)
+	}
+	return u.String(), nil
+}
