@@ -126,6 +126,9 @@ type jsonFrame struct {
 // A body that is not JSON is left to the handler's decode, which says
 // where, unless it breaks on a raw NUL.
 func cleanJSON(raw []byte) error {
+	if plainJSON(raw) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var stack []*jsonFrame
@@ -197,6 +200,27 @@ func cleanJSON(raw []byte) error {
 			done()
 		}
 		prev = end
+	}
+}
+
+// plainJSON reports, in one pass and without decoding, that a body cannot
+// hold anything cleanJSON refuses: it is valid UTF-8, has no NUL byte and
+// no \u escape of a NUL or a surrogate. Nearly every body is plain, and
+// only the rest are walked token by token to name the field.
+func plainJSON(raw []byte) bool {
+	if bytes.IndexByte(raw, 0) >= 0 || !utf8.Valid(raw) {
+		return false
+	}
+	for rest := raw; ; {
+		i := bytes.Index(rest, []byte(`\u`))
+		if i < 0 {
+			return true
+		}
+		esc := rest[i+2:]
+		if len(esc) < 4 || string(esc[:4]) == "0000" || esc[0] == 'd' || esc[0] == 'D' {
+			return false
+		}
+		rest = esc
 	}
 }
 

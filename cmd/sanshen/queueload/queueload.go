@@ -9,6 +9,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"golang.org/x/mod/sumdb/tlog"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -81,6 +82,10 @@ type Result struct {
 	// Sequenced events joined the transparency log in SequenceTime.
 	Sequenced    int64
 	SequenceTime time.Duration
+	// ConsistencyTime is what a witness holding the head of half the log
+	// spends to hold the whole log to it: both roots and the consistency
+	// proof from the database, and the proof checked (tlog.CheckTree).
+	ConsistencyTime time.Duration
 }
 
 // Kind is one kind of request's figures.
@@ -101,6 +106,7 @@ func (r Result) Print(w io.Writer) {
 		fmt.Fprintf(w, "%-28s %8d %7d %9s %9s %9s %9.1f\n", k.Name, k.N, k.Errors, ms(k.P50), ms(k.P95), ms(k.P99), k.PerSecond)
 	}
 	fmt.Fprintf(w, "transparency log: %d events sequenced in %s (%.0f/s)\n", r.Sequenced, r.SequenceTime.Round(time.Millisecond), rate(r.Sequenced, r.SequenceTime))
+	fmt.Fprintf(w, "consistency of the whole log with the head of half of it (prove and check): %s\n", r.ConsistencyTime.Round(10*time.Microsecond))
 	fmt.Fprintf(w, "audit verify (every chain, every draft's chain, the log recomputed against its heads): ok=%v, %d events in %d chains, %s (%.0f events/s)\n",
 		r.Verify.OK, r.Verify.Events, r.Verify.Chains, r.VerifyTime.Round(time.Millisecond), rate(r.Verify.Events, r.VerifyTime))
 }
@@ -187,6 +193,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, o Options, pr
 		}
 	}
 	res.SequenceTime = time.Since(t1)
+	if res.ConsistencyTime, err = consistency(ctx, sys.Store, res.Sequenced); err != nil {
+		return res, err
+	}
 	if err := queuesFilled(ctx, sys.Store, revs); err != nil {
 		return res, err
 	}
@@ -477,4 +486,21 @@ func rate(n int64, d time.Duration) float64 {
 		return 0
 	}
 	return float64(n) / d.Seconds()
+}
+
+// consistency times a witness's check of a log of size n against the head
+// it holds from when the log was half as long.
+func consistency(ctx context.Context, s *store.Store, n int64) (time.Duration, error) {
+	if n < 2 {
+		return 0, nil
+	}
+	t0 := time.Now()
+	oldRoot, newRoot, proof, err := s.ProveConsistency(ctx, n/2, n)
+	if err != nil {
+		return 0, err
+	}
+	if err := tlog.CheckTree(proof, n, newRoot, n/2, oldRoot); err != nil {
+		return 0, fmt.Errorf("the log is not consistent with its own earlier head: %w", err)
+	}
+	return time.Since(t0), nil
 }

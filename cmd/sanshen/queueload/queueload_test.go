@@ -26,4 +26,7 @@ func TestQueueLoadSmall(t *testing.T) {
 	if !r.Verify.OK || r.Verify.Events < int64(o.Events) {
 		t.Fatalf("seeded trail: %+v", r.Verify)
 	}
+	if r.Sequenced < int64(o.Events) || r.ConsistencyTime <= 0 {
+		t.Errorf("transparency log: %d events sequenced (want ≥ %d), consistency checked in %s", r.Sequenced, o.Events, r.ConsistencyTime)
+	}
 }
