@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/checks/attachments"
 	"github.com/sanshen-gov/sanshen/internal/checks/completeness"
 	"github.com/sanshen-gov/sanshen/internal/checks/compliance"
 	"github.com/sanshen-gov/sanshen/internal/checks/confidentiality"
@@ -68,19 +69,22 @@ func (r *Runner) Run(ctx context.Context, stage domain.Stage, agencyID int64, c 
 			}
 		}
 		fs = append(fs, expressions.Check(tables, c)...)
+		fs = append(fs, attachments.Limits(c)...)
 	case domain.StageCompliance:
 		fs = append(fs, compliance.Check(c)...)
 	case domain.StageConfidentiality:
 		fs = append(fs, confidentiality.Check(c)...)
+		var ms []*words.Matcher
 		if r.Words != nil {
-			ms, err := r.Words.Matchers(ctx, agencyID)
-			if err != nil {
+			var err error
+			if ms, err = r.Words.Matchers(ctx, agencyID); err != nil {
 				return nil, err
 			}
 			for _, m := range ms {
 				fs = append(fs, words.Check(m, c)...)
 			}
 		}
+		fs = append(fs, attachments.Texts(c, ms)...)
 	}
 	for i := range fs {
 		fs[i].Stage = stage

@@ -6,7 +6,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"github.com/sanshen-gov/sanshen/internal/blob"
 	"net/netip"
 	"net/url"
 	"os"
@@ -58,6 +60,14 @@ type Config struct {
 	// (SANSHEN_TRUSTED_PROXIES); from anyone else the socket's address is
 	// the client and the headers are ignored.
 	TrustedProxies []netip.Prefix
+	// Blob is where attached files are kept: the filesystem under
+	// SANSHEN_DATA_DIR/blobs, or S3 (SANSHEN_BLOB_BACKEND=s3 and the
+	// SANSHEN_S3_* variables).
+	Blob blob.Config
+	// Portal is the district portal's content API (SANSHEN_PORTAL_URL,
+	// SANSHEN_PORTAL_KEY_ID, SANSHEN_PORTAL_SECRET); an empty URL leaves
+	// the portal channel not configured.
+	PortalURL, PortalKeyID, PortalSecret string
 	// TokenTTL is how long a new API token lasts (SANSHEN_TOKEN_TTL, 90d).
 	TokenTTL time.Duration
 	// TOTPKey is the base64 32-byte key that seals the second factors'
@@ -125,6 +135,18 @@ func FromEnv() (Config, error) {
 	}
 	if c.MaxBodySize, err = strconv.ParseInt(env("SANSHEN_MAX_BODY_BYTES", "262144"), 10, 64); err != nil || c.MaxBodySize < 1024 {
 		return c, fmt.Errorf("error reading SANSHEN_MAX_BODY_BYTES: want a number of bytes >= 1024, got %q", os.Getenv("SANSHEN_MAX_BODY_BYTES"))
+	}
+	if c.Blob, err = blob.ConfigFromEnv(os.Getenv, c.DataDir); err != nil {
+		return c, err
+	}
+	c.PortalURL, c.PortalKeyID, c.PortalSecret = os.Getenv("SANSHEN_PORTAL_URL"), env("SANSHEN_PORTAL_KEY_ID", "sanshen"), os.Getenv("SANSHEN_PORTAL_SECRET")
+	if c.PortalURL != "" {
+		if u, err := url.Parse(c.PortalURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("error reading SANSHEN_PORTAL_URL: want an http or https URL, got %q", c.PortalURL)
+		}
+		if len(c.PortalSecret) < 16 {
+			return c, errors.New("error reading SANSHEN_PORTAL_SECRET: the portal's shared secret (at least 16 characters) is needed with SANSHEN_PORTAL_URL")
+		}
 	}
 	return c, nil
 }

@@ -15,6 +15,10 @@ type Content struct {
 	Category   string    `json:"category"`
 	Channels   []Channel `json:"channels"`
 	FormedOn   time.Time `json:"formed_on"` // a civil date, at midnight UTC
+	// Digest is the optional summary (摘要) channels show under the title.
+	Digest string `json:"digest,omitempty"`
+	// Attachments are the revision's files, in the order the officer gave.
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
 // DateLayout is how dates travel in the API.
@@ -22,19 +26,36 @@ const DateLayout = "2006-01-02"
 
 // SHA256 is the hash a decision binds to: the canonical JSON of the content
 // (fixed field order, the date as YYYY-MM-DD). Any change to what the
-// reader would see changes it.
+// reader would see changes it, a file's bytes, name or role included: the
+// attachment manifest carries each file's SHA-256. A revision without a
+// digest or attachments hashes exactly as before they existed (both are
+// left out of the JSON when empty), so older trails stay valid.
 func (c Content) SHA256() []byte {
 	b, err := json.Marshal(struct {
-		Title      string    `json:"title"`
-		Body       string    `json:"body"`
-		Department string    `json:"department"`
-		Category   string    `json:"category"`
-		Channels   []Channel `json:"channels"`
-		FormedOn   string    `json:"formed_on"`
-	}{c.Title, c.Body, c.Department, c.Category, c.Channels, c.FormedOn.Format(DateLayout)})
+		Title       string          `json:"title"`
+		Body        string          `json:"body"`
+		Department  string          `json:"department"`
+		Category    string          `json:"category"`
+		Channels    []Channel       `json:"channels"`
+		FormedOn    string          `json:"formed_on"`
+		Digest      string          `json:"digest,omitempty"`
+		Attachments []manifestEntry `json:"attachments,omitempty"`
+	}{c.Title, c.Body, c.Department, c.Category, c.Channels, c.FormedOn.Format(DateLayout), c.Digest, manifest(c.Attachments)})
 	if err != nil {
 		panic(err) // plain strings and slices always marshal
 	}
 	h := sha256.Sum256(b)
 	return h[:]
+}
+
+// manifest is the attachments as the content hash covers them (nil for none).
+func manifest(as []Attachment) []manifestEntry {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]manifestEntry, len(as))
+	for i, a := range as {
+		out[i] = manifestEntry{a.Name, a.SHA256, a.Role}
+	}
+	return out
 }

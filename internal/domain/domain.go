@@ -85,22 +85,6 @@ var Reasons = []Reason{"state_secret", "law_prohibited", "security_stability",
 // Valid reports whether r is one of the law's reason codes.
 func (r Reason) Valid() bool { return slices.Contains(Reasons, r) }
 
-// Channel is where a published draft goes.
-type Channel string
-
-// The publication channels.
-const (
-	ChannelWebsite Channel = "website"
-	ChannelWeChat  Channel = "wechat"
-	ChannelDouyin  Channel = "douyin"
-)
-
-// Channels lists every channel.
-var Channels = []Channel{ChannelWebsite, ChannelWeChat, ChannelDouyin}
-
-// Valid reports whether c is a known channel.
-func (c Channel) Valid() bool { return slices.Contains(Channels, c) }
-
 // Categories are the codes of a draft's kind, after article 20 and the annual
 // report's tables; the annual report counts by them.
 var Categories = []string{"regulation", "normative_document", "agency_info", "plan",

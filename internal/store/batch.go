@@ -299,7 +299,8 @@ func queueLockDrafts(b *pgx.Batch, ids []int64, plans string) {
 	b.Queue(plans)
 	b.Queue(`SELECT d.id, d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at,
 			c.length, c.head, r.content_sha256, r.title, r.body, dep.name, r.category, r.channels, r.formed_on,
-			EXISTS (SELECT 1 FROM publications p WHERE p.draft_id = d.id AND p.revision = d.revision), `+policyColumn+`
+			EXISTS (SELECT 1 FROM publications p WHERE p.draft_id = d.id AND p.revision = d.revision), `+policyColumn+`,
+			r.digest, `+attachmentsColumn(true)+`
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		JOIN departments dep ON dep.id = d.department_id
@@ -318,10 +319,15 @@ func readLockDrafts(br pgx.BatchResults) (map[int64]*lockedWork, error) {
 		d := &lockedWork{lockedDraft: &lockedDraft{}}
 		c := &d.content
 		var chans, people []string
+		var attached []byte
 		if err := rows.Scan(&d.ID, &d.AuthorID, &d.AgencyID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt,
 			&d.ChainLen, &d.ChainHead, &d.Content, &c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn,
-			&d.published, &people); err != nil {
+			&d.published, &people, &c.Digest, &attached); err != nil {
 			return nil, fmt.Errorf("error locking drafts: %w", err)
+		}
+		var err error
+		if c.Attachments, err = decodeAttachments(attached); err != nil {
+			return nil, err
 		}
 		d.Policy = policyOf(people)
 		for _, ch := range chans {

@@ -139,8 +139,9 @@ func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte
 	for i, ch := range c.Channels {
 		chans[i] = string(ch)
 	}
-	b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, rev, c.Title, c.Body, c.Category, chans, c.FormedOn, sum)
+	b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256, digest)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, rev, c.Title, c.Body, c.Category, chans, c.FormedOn, sum, c.Digest)
+	queueAttachments(b, []int64{id}, []int32{int32(rev)}, []domain.Content{c})
 }
 
 // Revise stores a new revision of a returned draft by its author and sends it to stage 1 again.
@@ -323,9 +324,9 @@ func unwrapRefused(err error) error {
 	return err
 }
 
-const draftColumns = `d.id, d.agency_id, d.author_id, u.name, d.department_id, dep.name, d.state, d.revision, d.step_done, d.state_entered_at,
+var draftColumns = `d.id, d.agency_id, d.author_id, u.name, d.department_id, dep.name, d.state, d.revision, d.step_done, d.state_entered_at,
 	d.deadline, d.created_at, d.updated_at, d.published_at,
-	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn + `, r.explanation`
+	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn + `, r.explanation, r.digest, ` + attachmentsColumn(false)
 
 const draftFrom = ` FROM drafts d JOIN users u ON u.id = d.author_id JOIN departments dep ON dep.id = d.department_id
 	JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision`
@@ -334,11 +335,14 @@ func scanDraft(row pgx.Row) (Draft, error) {
 	var d Draft
 	var deadline, formed time.Time
 	var chans, people []string
-	var sum []byte
+	var sum, attached []byte
 	err := row.Scan(&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
 		&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
-		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people, &d.Explanation)
+		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people, &d.Explanation, &d.Content.Digest, &attached)
 	if err != nil {
+		return d, err
+	}
+	if d.Content.Attachments, err = decodeAttachments(attached); err != nil {
 		return d, err
 	}
 	d.Policy = policyOf(people)
@@ -446,9 +450,10 @@ func (s *Store) Detail(ctx context.Context, id int64) (DraftDetail, error) {
 func (s *Store) Revision(ctx context.Context, id int64, rev int) (domain.Content, error) {
 	var c domain.Content
 	var chans []string
-	err := s.Pool.QueryRow(ctx, `SELECT r.title, r.body, dep.name, r.category, r.channels, r.formed_on
+	var attached []byte
+	err := s.Pool.QueryRow(ctx, `SELECT r.title, r.body, dep.name, r.category, r.channels, r.formed_on, r.digest, `+attachmentsColumn(false)+`
 		FROM revisions r JOIN drafts d ON d.id = r.draft_id JOIN departments dep ON dep.id = d.department_id
-		WHERE r.draft_id = $1 AND r.revision = $2`, id, rev).Scan(&c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn)
+		WHERE r.draft_id = $1 AND r.revision = $2`, id, rev).Scan(&c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn, &c.Digest, &attached)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -458,5 +463,6 @@ func (s *Store) Revision(ctx context.Context, id int64, rev int) (domain.Content
 	for _, ch := range chans {
 		c.Channels = append(c.Channels, domain.Channel(ch))
 	}
-	return c, nil
+	c.Attachments, err = decodeAttachments(attached)
+	return c, err
 }

@@ -126,9 +126,12 @@ type PublicItem struct {
 	Category    string    `json:"category"`
 	PublishedAt time.Time `json:"published_at"`
 	Revision    int       `json:"revision"`
+	Digest      string    `json:"digest,omitempty"`
+	// Attachments are the published revision's files.
+	Attachments []domain.Attachment `json:"-"`
 }
 
-const publicSelect = `SELECT d.id, d.agency_id, r.title, r.body, dep.name, r.category, p.delivered_at, d.revision
+var publicSelect = `SELECT d.id, d.agency_id, r.title, r.body, dep.name, r.category, p.delivered_at, d.revision, r.digest, ` + attachmentsColumn(false) + `
 	FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 	JOIN departments dep ON dep.id = d.department_id
 	JOIN publications p ON p.draft_id = d.id AND p.revision = d.revision AND p.channel = 'website' AND p.status = 'delivered'
@@ -136,7 +139,12 @@ const publicSelect = `SELECT d.id, d.agency_id, r.title, r.body, dep.name, r.cat
 
 func scanPublic(r pgx.Row) (PublicItem, error) {
 	var p PublicItem
-	err := r.Scan(&p.ID, &p.AgencyID, &p.Title, &p.Body, &p.Department, &p.Category, &p.PublishedAt, &p.Revision)
+	var attached []byte
+	if err := r.Scan(&p.ID, &p.AgencyID, &p.Title, &p.Body, &p.Department, &p.Category, &p.PublishedAt, &p.Revision, &p.Digest, &attached); err != nil {
+		return p, err
+	}
+	var err error
+	p.Attachments, err = decodeAttachments(attached)
 	return p, err
 }
 

@@ -20,31 +20,34 @@ const DefaultAppRole = "sanshen_app"
 // Only the owner (who runs migrations) can, and the transparency log's
 // heads held outside catch what the owner might do.
 var appPrivileges = map[string]string{
-	"agencies":          "INSERT, UPDATE", // names, localities, review settings
-	"api_tokens":        "INSERT, UPDATE", // revoked, last used
-	"audit_chains":      "INSERT, UPDATE", // each chain's head moves on with every event
-	"audit_checkpoints": "",               // chain-head checkpoints of earlier versions: read only
-	"audit_events":      "INSERT",
-	"audit_heads":       "INSERT",
-	"audit_leaves":      "INSERT",
-	"audit_tree_hashes": "INSERT",
-	"audit_unsequenced": "INSERT, DELETE", // the sequencer's queue
-	"claims":            "INSERT, UPDATE, DELETE",
-	"dead_letters":      "INSERT, UPDATE", // replayed
-	"decisions":         "INSERT",
-	"departments":       "INSERT, UPDATE",
-	"drafts":            "INSERT, UPDATE", // the state machine
-	"expression_lists":  "INSERT",
-	"findings":          "INSERT",
-	"goose_db_version":  "", // the services check the schema's version
-	"outbox":            "INSERT, UPDATE, DELETE",
-	"publications":      "INSERT, UPDATE",
-	"recovery_codes":    "INSERT, UPDATE, DELETE", // a second factor's codes: used, replaced
-	"revisions":         "INSERT, UPDATE",         // an explanation
-	"sessions":          "INSERT, UPDATE, DELETE",
-	"signin_failures":   "INSERT, DELETE",
-	"users":             "INSERT, UPDATE",
-	"word_lists":        "INSERT",
+	"agencies":             "INSERT, UPDATE", // names, localities, review settings
+	"api_tokens":           "INSERT, UPDATE", // revoked, last used
+	"audit_chains":         "INSERT, UPDATE", // each chain's head moves on with every event
+	"audit_checkpoints":    "",               // chain-head checkpoints of earlier versions: read only
+	"audit_events":         "INSERT",
+	"audit_heads":          "INSERT",
+	"audit_leaves":         "INSERT",
+	"audit_tree_hashes":    "INSERT",
+	"audit_unsequenced":    "INSERT, DELETE", // the sequencer's queue
+	"claims":               "INSERT, UPDATE, DELETE",
+	"dead_letters":         "INSERT, UPDATE", // replayed
+	"decisions":            "INSERT",
+	"departments":          "INSERT, UPDATE",
+	"drafts":               "INSERT, UPDATE", // the state machine
+	"expression_lists":     "INSERT",
+	"file_uploads":         "INSERT",
+	"files":                "INSERT",
+	"findings":             "INSERT",
+	"goose_db_version":     "", // the services check the schema's version
+	"outbox":               "INSERT, UPDATE, DELETE",
+	"publications":         "INSERT, UPDATE",
+	"recovery_codes":       "INSERT, UPDATE, DELETE", // a second factor's codes: used, replaced
+	"revision_attachments": "INSERT",
+	"revisions":            "INSERT, UPDATE", // an explanation
+	"sessions":             "INSERT, UPDATE, DELETE",
+	"signin_failures":      "INSERT, DELETE",
+	"users":                "INSERT, UPDATE",
+	"word_lists":           "INSERT",
 }
 
 // AppendOnly lists the tables the services' role can only add to.

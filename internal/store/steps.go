@@ -98,6 +98,30 @@ func (s *Store) ClaimPublication(ctx context.Context, w work.Item, ch domain.Cha
 	return ct.RowsAffected() == 1, nil
 }
 
+// ReclaimPublication takes over a send claimed at claimedAt whose outcome
+// was never recorded, for a channel whose sends are idempotent (the same
+// key again changes nothing): the send is simply made again. false when
+// another publisher took it first.
+func (s *Store) ReclaimPublication(ctx context.Context, w work.Item, ch domain.Channel, claimedAt time.Time) (bool, error) {
+	ct, err := s.Pool.Exec(ctx, `UPDATE publications SET attempts = attempts + 1, claimed_at = now()
+		WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND status = 'sending' AND claimed_at = $4`, w.DraftID, w.Revision, ch, claimedAt)
+	if err != nil {
+		return false, fmt.Errorf("error claiming publication: %w", err)
+	}
+	return ct.RowsAffected() == 1, nil
+}
+
+// ReleasePublication gives up a claimed send that failed in a way that may
+// pass later (the channel was down), for an idempotent channel: the row is
+// pending again and the next delivery of the message sends it.
+func (s *Store) ReleasePublication(ctx context.Context, w work.Item, ch domain.Channel) error {
+	if _, err := s.Pool.Exec(ctx, `UPDATE publications SET status = 'pending', claimed_at = NULL
+		WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND status = 'sending'`, w.DraftID, w.Revision, ch); err != nil {
+		return fmt.Errorf("error releasing publication: %w", err)
+	}
+	return nil
+}
+
 // RecordPublication stores a channel's outcome and audits it. Only a row
 // still pending or sending changes, so a duplicate outcome changes nothing.
 func (s *Store) RecordPublication(ctx context.Context, w work.Item, o PublicationOutcome) error {

@@ -19,8 +19,8 @@ import (
 // public pages and the reviewers' pages), a path, parameter, form field or
 // JSON string that holds a NUL character or is not UTF-8: 400, naming the
 // field. Nothing behind it meets such text, so PostgreSQL never refuses it
-// with a 500. Upload bodies (multipart files) are bytes and are not
-// looked at; sanshen has no upload route yet.
+// with a 500. An upload's body (POST /api/v1/files) is a file's bytes and
+// is not looked at here; media.Inspect judges it.
 func (s *Server) cleanInput(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
@@ -41,7 +41,8 @@ func (s *Server) cleanInput(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := cleanValues("parameter", q); err != nil {
 			return err
 		}
-		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead ||
+			r.Method == http.MethodPost && r.URL.Path == uploadPath {
 			return next(c)
 		}
 		ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -159,7 +159,7 @@ func checkExchange(router routers.Router, req *http.Request, reqBody []byte, exp
 	opts := filterOptions()
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: opts}
 	reqErr := openapi3filter.ValidateRequest(r.Context(), in)
-	if len(reqBody) > 0 && !utf8.Valid(reqBody) {
+	if len(reqBody) > 0 && !utf8.Valid(reqBody) && strings.Contains(req.Header.Get("Content-Type"), "json") {
 		// application/json is UTF-8 (RFC 8259, 8.1); the body decoder would
 		// quietly replace the bad bytes.
 		reqErr = errors.Join(reqErr, errors.New("the body is not UTF-8"))

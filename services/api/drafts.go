@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -36,6 +37,9 @@ type draftJSON struct {
 	UpdatedAt     time.Time        `json:"updated_at"`
 	PublishedAt   *time.Time       `json:"published_at,omitempty"`
 	Explanation   string           `json:"explanation,omitempty"`
+	Digest        string           `json:"digest,omitempty"`
+	// Attachments are always a list (empty without files).
+	Attachments []domain.Attachment `json:"attachments"`
 }
 
 // draftDetailJSON is GET /drafts/{id}: the draft with its findings,
@@ -48,16 +52,35 @@ type draftDetailJSON struct {
 }
 
 func toJSON(d store.Draft) draftJSON {
-	return draftJSON{ID: d.ID, State: d.State, Revision: d.Revision, ChecksDone: d.StepDone,
+	out := draftJSON{ID: d.ID, State: d.State, Revision: d.Revision, ChecksDone: d.StepDone,
 		Title: d.Content.Title, Body: d.Content.Body, Department: d.Content.Department, Category: d.Content.Category,
 		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: d.Deadline,
 		ContentSHA256: d.ContentSHA256, Author: d.Author, AuthorID: d.AuthorID, WaitingSince: d.StateEnteredAt,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishedAt: d.PublishedAt, Explanation: d.Explanation}
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishedAt: d.PublishedAt, Explanation: d.Explanation,
+		Digest: d.Content.Digest, Attachments: d.Content.Attachments}
+	if out.Attachments == nil {
+		out.Attachments = []domain.Attachment{}
+	}
+	return out
 }
 
 func detailJSON(d store.DraftDetail) draftDetailJSON {
 	// store.Detail gives empty lists, never nil ones.
 	return draftDetailJSON{draftJSON: toJSON(d.Draft), Findings: d.Findings, Decisions: d.Decisions, Publications: d.Publications}
+}
+
+// ResolveAttachments fills the attachments' facts from their files' rows
+// and holds them to their roles and the body's image markers: 422
+// `unknown_file`, `role_not_allowed` or `unknown_image`.
+func ResolveAttachments(ctx context.Context, st *store.Store, content domain.Content) (domain.Content, error) {
+	var err error
+	if content.Attachments, err = st.Attach(ctx, content.Attachments); errors.Is(err, store.ErrNotFound) {
+		return content, failZH(http.StatusUnprocessableEntity, "unknown_file", "附件所引用的文件尚未上传：请先上传该文件。",
+			"%s", strings.TrimSuffix(err.Error(), ": "+store.ErrNotFound.Error()))
+	} else if err != nil {
+		return content, err
+	}
+	return content, checkAttachments(content)
 }
 
 // readContent decodes and validates a draft body, resolving its department.
@@ -68,6 +91,9 @@ func (s *Server) readContent(c echo.Context) (domain.Content, int64, error) {
 	}
 	content, err := in.Content()
 	if err != nil {
+		return content, 0, err
+	}
+	if content, err = ResolveAttachments(c.Request().Context(), s.Store, content); err != nil {
 		return content, 0, err
 	}
 	dep, err := s.Store.DepartmentByName(c.Request().Context(), user(c).AgencyID, content.Department)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sanshen-gov/sanshen/internal/blob"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/media"
 )
 
 // decode reads a JSON body strictly: valid UTF-8, no unknown fields, right
@@ -57,8 +60,10 @@ func decode(c echo.Context, v any) error {
 
 // Field limits, documented in the README.
 const (
-	maxTitleRunes = 200
-	maxBodyRunes  = 50000
+	maxTitleRunes  = 200
+	maxBodyRunes   = 50000
+	maxDigestRunes = 500
+	maxAttachments = 50
 )
 
 // DraftInput is the body of POST and PUT /api/v1/drafts, and the web form.
@@ -69,6 +74,16 @@ type DraftInput struct {
 	Category   *string  `json:"category"`
 	Channels   []string `json:"channels"`
 	FormedOn   *string  `json:"formed_on"`
+	// Digest (摘要) and Attachments are optional.
+	Digest      *string           `json:"digest"`
+	Attachments []AttachmentInput `json:"attachments"`
+}
+
+// AttachmentInput names an uploaded file (POST /api/v1/files) in a draft.
+type AttachmentInput struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+	Role   string `json:"role"`
 }
 
 // Content validates the input's shape. Department existence is checked by
@@ -129,8 +144,86 @@ func (in DraftInput) Content() (domain.Content, error) {
 			*in.FormedOn, domain.FormedOnFloor.Format(domain.DateLayout))
 	}
 	c.FormedOn = formed
+	if in.Digest != nil {
+		c.Digest = strings.TrimSpace(*in.Digest)
+		if n := utf8.RuneCountInString(c.Digest); n > maxDigestRunes {
+			return c, fail(http.StatusBadRequest, "field_too_long", "digest is %d characters; the limit is %d", n, maxDigestRunes)
+		}
+	}
+	if c.Attachments, err = in.attachments(); err != nil {
+		return c, err
+	}
 	return c, nil
 }
+
+// attachments checks the manifest's shape: names valid and unique, known
+// roles, hashes well formed, one cover at most. Whether the files exist and
+// suit their roles is checkAttachments' part, with the files' rows.
+func (in DraftInput) attachments() ([]domain.Attachment, error) {
+	if len(in.Attachments) > maxAttachments {
+		return nil, fail(http.StatusBadRequest, "too_many_attachments", "a draft takes at most %d attachments, not %d", maxAttachments, len(in.Attachments))
+	}
+	var out []domain.Attachment
+	seen := map[string]bool{}
+	covers := 0
+	for i, a := range in.Attachments {
+		a.Name = strings.TrimSpace(a.Name)
+		if err := media.ValidName(a.Name); err != nil {
+			return nil, refused(err)
+		}
+		if seen[a.Name] {
+			return nil, failZH(http.StatusBadRequest, "duplicate_attachment", fmt.Sprintf("附件名「%s」重复：同一稿件中的附件名不能相同。", a.Name),
+				"attachments[%d]: the name %q is used twice", i, a.Name)
+		}
+		seen[a.Name] = true
+		if !blob.ValidSum(a.SHA256) {
+			return nil, fail(http.StatusBadRequest, "invalid_sha256", "attachments[%d].sha256 %q is not a SHA-256 (64 lowercase hex digits)", i, a.SHA256)
+		}
+		role := domain.AttachmentRole(a.Role)
+		if !slices.Contains(domain.AttachmentRoles, role) {
+			return nil, fail(http.StatusBadRequest, "unknown_role", "attachments[%d].role %q: use one of cover, image, video, document", i, a.Role)
+		}
+		if role == domain.RoleCover {
+			if covers++; covers > 1 {
+				return nil, failZH(http.StatusBadRequest, "two_covers", "只能指定一张封面图片。", "only one attachment can be the cover")
+			}
+		}
+		out = append(out, domain.Attachment{Name: a.Name, SHA256: a.SHA256, Role: role})
+	}
+	return out, nil
+}
+
+// checkAttachments holds the attachments, their files' facts filled in, to
+// their roles, and the body's image markers to the attachments: a marker
+// must name an image of the draft.
+func checkAttachments(c domain.Content) error {
+	for i, a := range c.Attachments {
+		if got, want := a.MediaType, a.Role.Kind(); !strings.HasPrefix(got, want+"/") && !(want == "document" && isDocument(got)) {
+			return failZH(http.StatusUnprocessableEntity, "role_not_allowed",
+				fmt.Sprintf("附件「%s」的类型为 %s，不能用作%s。", a.Name, got, roleZH[a.Role]),
+				"attachments[%d] %q is %s and cannot be the %s", i, a.Name, got, a.Role)
+		}
+	}
+	for _, m := range domain.Markers(c.Body) {
+		a, ok := c.Attachment(m.Name)
+		if !ok || a.Role.Kind() != "image" {
+			return failZH(http.StatusUnprocessableEntity, "unknown_image",
+				fmt.Sprintf("正文第 %d 行的图片标记「%s」没有对应的图片附件：请先上传该图片，并以同一文件名附在稿件中。", m.Line+1, m.Name),
+				"body line %d places the image %q, which is not an image attachment of the draft", m.Line+1, m.Name)
+		}
+	}
+	return nil
+}
+
+// isDocument reports whether a media type is one of the documents sanshen
+// takes (PDF, OFD, DOCX).
+func isDocument(mediaType string) bool {
+	return mediaType == "application/pdf" || mediaType == "application/ofd" ||
+		strings.HasPrefix(mediaType, "application/vnd.openxmlformats-officedocument.wordprocessingml")
+}
+
+var roleZH = map[domain.AttachmentRole]string{domain.RoleCover: "封面", domain.RoleImage: "正文图片",
+	domain.RoleVideo: "视频", domain.RoleDocument: "附件文档"}
 
 func pathID(c echo.Context) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)

@@ -27,10 +27,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -48,6 +51,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sanshen-gov/sanshen/internal/blob"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
@@ -62,6 +66,23 @@ import (
 var updateGolden = flag.Bool("update", false, "rewrite testdata/access_matrix.golden.txt with what the code answers now (then review the diff)")
 
 const mxGoldenPath = "testdata/access_matrix.golden.txt"
+
+// mxFileName is the name under which every fixture draft attaches its
+// agency's image.
+const mxFileName = "现场照片.png"
+
+// mxPNG is a 4×4 PNG of one grey level (different levels, different files).
+func mxPNG(level uint8) []byte {
+	img := image.NewGray(image.Rect(0, 0, 4, 4))
+	for i := range img.Pix {
+		img.Pix[i] = level
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
 
 // mxLeftOut lists the routes the matrix deliberately leaves out, with the
 // reason. It is empty: every route has cells.
@@ -168,6 +189,7 @@ type mxFixture struct {
 	labels     []mxLabel        // shown in fingerprints
 	markers    []mxLabel        // looked for by the leak check (labels and people)
 	extra      int              // perturbations done
+	files      map[int64]string // agency -> the SHA-256 of the image attached to its drafts
 }
 
 // newMatrix builds the fixture: the harness's default agency and cast, a
@@ -188,12 +210,16 @@ func newMatrix(t *testing.T) *mxFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
+	blobs, err := blob.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := &api.Server{Store: h.store, NATS: nc, Calendar: f.cal, Metrics: metrics.New(), Log: testenv.Logger(t),
-		MaxBodySize: maxBody, PublicURL: "http://public.test", Passwords: password.NewHasher(password.Test, 0)}
+		MaxBodySize: maxBody, PublicURL: "http://public.test", Passwords: password.NewHasher(password.Test, 0), Blobs: blobs}
 	f.echo = srv.Routes()
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	pages := &web.Web{Store: h.store, Calendar: f.cal, Log: testenv.Logger(t), Metrics: srv.Metrics, Sealer: testSealer(t),
-		Passwords: password.NewHasher(password.Test, 0)}
+		Passwords: password.NewHasher(password.Test, 0), Files: &api.Files{Store: h.store, Blobs: blobs}}
 	if err := pages.Register(hubCtx, f.echo); err != nil {
 		t.Fatal(err)
 	}
@@ -316,6 +342,24 @@ func newMatrix(t *testing.T) *mxFixture {
 		// The officer principal's own draft, returned to them: the one
 		// target they may revise.
 		"own": {key: "own", agency: 1, dept: "A1a", author: "officer", head: "a1a.head", sec: "a1.sec", prefix: "东城本人"},
+	}
+	// Each agency's image, attached to its drafts (the file routes' targets).
+	f.files = map[int64]string{}
+	for i, agency := range []int64{1, a2.ID} {
+		data := mxPNG(uint8(40 * (i + 1)))
+		sum := fmt.Sprintf("%x", sha256.Sum256(data))
+		if err := blobs.Put(ctx, sum, int64(len(data)), "image/png", bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		by := f.people[f.groups["A1a"].author]
+		if agency != 1 {
+			by = f.people[f.groups["A2a"].author]
+		}
+		if _, err := h.store.AddFile(ctx, store.File{SHA256: sum, MediaType: "image/png", Kind: "image", Size: int64(len(data)),
+			Width: 4, Height: 4, AgencyID: agency, UploadedBy: by.ID}); err != nil {
+			t.Fatal(err)
+		}
+		f.files[agency] = sum
 	}
 	var jobs []func() error
 	var mu sync.Mutex
@@ -477,7 +521,12 @@ func (f *mxFixture) makeDraft(ctx context.Context, group string, st string) (int
 	author, head, sec := f.people[g.author], f.people[g.head], f.people[g.sec]
 	formed, _ := time.Parse(domain.DateLayout, mxFormedOn)
 	c := domain.Content{Title: mxTitle(g, st), Body: mxBody, Department: f.depts[g.dept].Name, Category: "news",
-		Channels: []domain.Channel{domain.ChannelWebsite, domain.ChannelWeChat}, FormedOn: formed}
+		Channels: []domain.Channel{domain.ChannelWebsite, domain.ChannelWeChat}, FormedOn: formed,
+		Attachments: []domain.Attachment{{Name: mxFileName, SHA256: f.files[g.agency], Role: domain.RoleImage}}}
+	var err error
+	if c.Attachments, err = f.st.Attach(ctx, c.Attachments); err != nil {
+		return 0, err
+	}
 	d, err := f.st.Submit(ctx, author.Actor(), f.depts[g.dept].ID, c, f.cal.Deadline(formed))
 	if err != nil {
 		return 0, fmt.Errorf("submitting %s: %w", c.Title, err)
@@ -590,6 +639,7 @@ func mxParallel(n int, jobs []func() error) error {
 type mxReq struct {
 	method, path string
 	json         any
+	raw          []byte // a file's bytes (an upload)
 	form         url.Values
 	cookies      []*http.Cookie
 	sid, csrf    string // a session other than the principal's (sign-out)
@@ -640,6 +690,8 @@ func (f *mxFixture) send(p *mxPrincipal, r mxReq) (mxAnswer, error) {
 			return mxAnswer{}, err
 		}
 		body, ctype = bytes.NewReader(b), "application/json"
+	case r.raw != nil:
+		body, ctype = bytes.NewReader(r.raw), "application/octet-stream"
 	case r.form != nil:
 		form := url.Values{}
 		for k, v := range r.form {
@@ -1138,6 +1190,33 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			return out
 		}},
 
+		// Files: an upload (officers), a file by its hash (the agency that
+		// has it), and a published item's file (everyone).
+		"POST /api/v1/files": {phase: mxWrite, fp: statusOnly, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/api/v1/files?name=" + url.QueryEscape("矩阵上传.png"), raw: mxPNG(7)})}
+		}},
+		"GET /api/v1/files/:sha256": {phase: mxRead, fp: statusOnly, vars: func(f *mxFixture, _ *mxPrincipal) []mxVar {
+			var out []mxVar
+			for _, a := range []int64{1, f.a2.ID} {
+				v := mxFixed("file="+f.slugs[a], mxReq{method: "GET", path: "/api/v1/files/" + f.files[a]})
+				v.viewAgency = a
+				out = append(out, v)
+			}
+			return out
+		}},
+		"GET /public/files/:sha256/:name": {phase: mxRead, everyone: true, fp: statusOnly, vars: func(f *mxFixture, _ *mxPrincipal) []mxVar {
+			var out []mxVar
+			for _, a := range []int64{1, f.a2.ID} {
+				for _, name := range []string{mxFileName, "别的名字.png"} {
+					v := mxFixed(fmt.Sprintf("file=%s name=%s", f.slugs[a], name),
+						mxReq{method: "GET", path: "/public/files/" + f.files[a] + "/" + url.PathEscape(name)})
+					v.viewAgency = a
+					out = append(out, v)
+				}
+			}
+			return out
+		}},
+
 		// The JSON API.
 		"POST /api/v1/drafts": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			var out []mxVar
@@ -1299,6 +1378,7 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"GET /web/drafts/:id":       {phase: mxRead, vars: get("/web/drafts/%d")},
 		"GET /web/drafts/:id/edit":  {phase: mxRead, vars: get("/web/drafts/%d/edit")},
 		"GET /web/drafts/:id/audit": {phase: mxRead, vars: get("/web/drafts/%d/audit")},
+		"GET /web/drafts/:id/files/:name": {phase: mxRead, fp: statusOnly, vars: get("/web/drafts/%d/files/" + strings.ReplaceAll(url.PathEscape(mxFileName), "%", "%%"))},
 		"POST /web/drafts/:id": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			return f.slotVars(p, func(d store.Draft, g string) mxReq {
 				return mxReq{method: "POST", path: fmt.Sprintf("/web/drafts/%d", d.ID), form: mxDraftForm(d.Content.Title+"（修改）", f.reviseDept(p, g))}

@@ -3,6 +3,8 @@ package api
 import (
 	"embed"
 	"errors"
+	"github.com/sanshen-gov/sanshen/internal/bodyhtml"
+	"github.com/sanshen-gov/sanshen/internal/domain"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -99,8 +101,20 @@ func (s *Server) publicItem(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=30")
+	content := domain.Content{Body: it.Body, Attachments: it.Attachments}
+	var files []map[string]string // documents and videos, listed under the body
+	for _, x := range it.Attachments {
+		if x.Role == domain.RoleDocument || x.Role == domain.RoleVideo {
+			files = append(files, map[string]string{"Name": x.Name, "URL": PublicFileURL("", x), "Kind": roleZH[x.Role]})
+		}
+	}
+	var cover string
+	if x, ok := content.Cover(); ok {
+		cover = PublicFileURL("", x)
+	}
 	return s.render(c, http.StatusOK, "item", map[string]any{"Title": it.Title, "Agency": a, "Item": it, "Category": categoryNames[it.Category],
-		"Feed": "/public/" + a.Slug + "/feed.json"})
+		"Feed": "/public/" + a.Slug + "/feed.json", "Cover": cover, "Files": files,
+		"Body": bodyhtml.Render(content, func(x domain.Attachment) string { return PublicFileURL("", x) })})
 }
 
 // itemLink is an item's permanent short link, /public/items/{id}, which

@@ -11,13 +11,17 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 
+	"github.com/sanshen-gov/sanshen/internal/blob"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/media"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
 	"github.com/sanshen-gov/sanshen/internal/password"
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -41,6 +45,12 @@ type Server struct {
 	Proxies Proxies
 	// Passwords checks the current password of a change (nil: a default Hasher).
 	Passwords *password.Hasher
+	// Blobs holds attached files (nil: uploads are refused).
+	Blobs blob.Store
+	// MediaLimits bound uploads by type (zero: media.DefaultLimits).
+	MediaLimits media.Limits
+	uploader    *Files
+	filesOnce   sync.Once
 }
 
 // Routes builds the echo instance with every route.
@@ -70,6 +80,7 @@ func (s *Server) Routes() *echo.Echo {
 	e.GET("/public/transparency/checkpoint", s.publicCheckpoint)
 	e.GET("/public/transparency/consistency", s.publicConsistency)
 	e.GET("/public/transparency/feed.json", s.publicHeadsFeed)
+	e.GET("/public/files/:sha256/:name", s.publicFile)
 	e.GET("/public/items/:id", s.itemLink)    // links from before agencies, and every item's short link
 	e.GET("/public/feed.json", s.defaultFeed) // the feed from before agencies
 	e.GET("/public/:slug", func(c echo.Context) error {
@@ -89,6 +100,8 @@ func (s *Server) Routes() *echo.Echo {
 	v1.POST("/drafts/:id/explain", s.explain)
 	v1.POST("/drafts/:id/withdraw", s.withdraw)
 	v1.GET("/drafts/:id/audit", s.draftAudit)
+	v1.POST("/files", s.uploadFile)
+	v1.GET("/files/:sha256", s.getFile)
 	v1.GET("/queue", s.queue)
 	v1.GET("/audit/verify", s.verifyAudit)
 	v1.GET("/audit/proof", s.auditProof)
@@ -119,6 +132,8 @@ type apiError struct {
 	Status  int
 	Code    string
 	Message string
+	// MessageZH is the message in Chinese, where there is one.
+	MessageZH string
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -129,6 +144,11 @@ type Error = apiError
 
 func fail(status int, code, format string, args ...any) error {
 	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// failZH is fail with the message in Chinese too.
+func failZH(status int, code, zh, format string, args ...any) error {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...), MessageZH: zh}
 }
 
 func (s *Server) errorHandler(err error, c echo.Context) {
@@ -177,7 +197,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		_ = c.NoContent(ae.Status)
 		return
 	}
-	_ = c.JSON(ae.Status, map[string]any{"error": map[string]string{"code": ae.Code, "message": ae.Message}})
+	body := map[string]string{"code": ae.Code, "message": ae.Message}
+	if ae.MessageZH != "" {
+		body["message_zh"] = ae.MessageZH
+	}
+	_ = c.JSON(ae.Status, map[string]any{"error": body})
 }
 
 func httpCode(status int) string {
@@ -217,12 +241,22 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if r.ContentLength > s.MaxBodySize {
-			return fail(http.StatusRequestEntityTooLarge, "body_too_large", "request body is %d bytes; the limit is %d (SANSHEN_MAX_BODY_BYTES)", r.ContentLength, s.MaxBodySize)
+		limit := s.MaxBodySize
+		if r.Method == http.MethodPost && (r.URL.Path == uploadPath || UploadForm(r)) {
+			limit = s.maxUpload()
 		}
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.MaxBodySize)
+		if r.ContentLength > limit {
+			return fail(http.StatusRequestEntityTooLarge, "body_too_large", "request body is %d bytes; the limit is %d", r.ContentLength, limit)
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		return next(c)
 	}
+}
+
+// UploadForm reports whether r posts the draft form with files: the only
+// page request whose body may be as large as an upload.
+func UploadForm(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") && strings.HasPrefix(r.URL.Path, "/web/drafts")
 }
 
 func (s *Server) healthz(c echo.Context) error {

@@ -34,6 +34,21 @@ type Channel interface {
 	Deliver(ctx context.Context, draftID int64, revision int, c domain.Content) (url, externalID string, err error)
 }
 
+// Resender is a channel whose every write carries an idempotency key
+// (the portal): a send whose outcome was never recorded is made again
+// rather than left to a person, and a send that failed in a way that may
+// pass later is retried with the message's backoff.
+type Resender interface {
+	Idempotent() bool
+	Retryable(err error) bool
+}
+
+// idempotent reports whether ch is a Resender that says so.
+func idempotent(ch Channel) (Resender, bool) {
+	r, ok := ch.(Resender)
+	return r, ok && r.Idempotent()
+}
+
 // Website is the office's public pages, served by sanshen itself: a
 // publication row marked delivered is what makes the item appear.
 type Website struct{ PublicURL string }
@@ -241,6 +256,14 @@ func (p *Publisher) deliver(ctx context.Context, w work.Item, content domain.Con
 		// Another publisher may still be at it (a sweeper's duplicate, a replica).
 		return nil, fmt.Errorf("the %s send claimed at %s is still in progress", name, pub.ClaimedAt.Format(time.RFC3339))
 	case pub.Status == store.PubSending:
+		if _, ok := idempotent(p.Channels[name]); ok && pub.ClaimedAt != nil {
+			// The same key again: the channel answers as the first time.
+			won, err := p.Store.ReclaimPublication(ctx, w, name, *pub.ClaimedAt)
+			if err != nil || !won {
+				return nil, err
+			}
+			return p.send(ctx, w, content, name)
+		}
 		// A send was claimed and never recorded: it may have gone out. A
 		// WeChat mass-send cannot be taken back, so a person must check.
 		o.Status, o.Error = store.PubUnknown, "a send was started but its outcome was not recorded; check the channel before sending again"
@@ -251,17 +274,32 @@ func (p *Publisher) deliver(ctx context.Context, w work.Item, content domain.Con
 	if local, ok := p.localOutcome(ctx, w, content, name); ok {
 		return &local, nil
 	}
-	ch := p.Channels[name]
 	won, err := p.Store.ClaimPublication(ctx, w, name)
 	if err != nil || !won {
 		return nil, err
 	}
+	return p.send(ctx, w, content, name)
+}
+
+// send makes a claimed send and records its outcome. A failure an
+// idempotent channel calls passing (it was down) releases the claim and
+// returns the error, so the message comes back after its backoff; any
+// other failure is recorded as the channel's outcome.
+func (p *Publisher) send(ctx context.Context, w work.Item, content domain.Content, name domain.Channel) (*store.PublicationOutcome, error) {
+	ch := p.Channels[name]
+	o := store.PublicationOutcome{Channel: name}
 	url, ext, derr := ch.Deliver(ctx, w.DraftID, w.Revision, content)
 	o.URL, o.ExternalID, o.Status = url, ext, store.PubDelivered
 	if derr != nil {
+		if r, ok := idempotent(ch); ok && r.Retryable(derr) && ctx.Err() == nil {
+			if err := p.Store.ReleasePublication(context.WithoutCancel(ctx), w, name); err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("the %s send will be retried: %w", name, derr)
+		}
 		o.Status, o.Error = store.PubFailed, derr.Error()
 	}
-	err = p.Store.RecordPublication(ctx, w, o)
+	err := p.Store.RecordPublication(ctx, w, o)
 	if errors.Is(err, store.ErrNothingToDo) {
 		return nil, nil
 	}

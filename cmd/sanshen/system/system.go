@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -21,8 +22,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sanshen-gov/sanshen/internal/blob"
 	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/channels/portal"
 	"github.com/sanshen-gov/sanshen/internal/checks"
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
@@ -226,12 +229,20 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		if err != nil {
 			return nil, err
 		}
+		bc := cfg.Blob
+		if bc.Dir == "" {
+			bc.Dir = filepath.Join(cfg.DataDir, "blobs")
+		}
+		blobs, err := blob.Open(ctx, bc)
+		if err != nil {
+			return nil, fmt.Errorf("error opening the file store (SANSHEN_BLOB_BACKEND %q): %w", cfg.Blob.Backend, err)
+		}
 		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Metrics: s.Metrics, Log: log,
 			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL, LogOrigin: cfg.LogOrigin, LogVerifierKey: s.Store.Log.VerifierKey,
-			Proxies: cfg.TrustedProxies, Passwords: hasher}
+			Proxies: cfg.TrustedProxies, Passwords: hasher, Blobs: blobs}
 		e := srv.Routes()
 		pages := &web.Web{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Log: log, Metrics: s.Metrics,
-			Passwords: hasher, Sealer: sealer}
+			Passwords: hasher, Sealer: sealer, Files: &api.Files{Store: s.Store, Blobs: blobs}}
 		if err := pages.Register(s.runCtx, e); err != nil {
 			return nil, err
 		}
@@ -288,11 +299,19 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		p := &publisher.Publisher{Store: s.Store, JS: s.JS, Bus: busOpts, Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics,
 			Channels: map[domain.Channel]publisher.Channel{
 				domain.ChannelWebsite: publisher.Website{PublicURL: cfg.PublicURL},
+				domain.ChannelPortal:  publisher.NotConfigured{},
 				domain.ChannelWeChat:  publisher.NotConfigured{},
 				domain.ChannelDouyin:  publisher.NotConfigured{},
 			}}
+		if cfg.PortalURL != "" {
+			p.Channels[domain.ChannelPortal] = &publisher.Portal{Store: s.Store, PublicURL: cfg.PublicURL,
+				Client: &portal.Client{BaseURL: cfg.PortalURL, KeyID: cfg.PortalKeyID, Secret: []byte(cfg.PortalSecret), Log: log}}
+		}
 		p.ClaimTimeout = o.ClaimTimeout
 		for ch, a := range o.Channels {
+			if pa, ok := a.(*publisher.Portal); ok && pa.Store == nil {
+				pa.Store = s.Store
+			}
 			p.Channels[ch] = a
 		}
 		s.run("publisher", p.Run)

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,6 +43,9 @@ type formData struct {
 	Categories  []string
 	Comment     string // the reviewer's comment, when revising a returned draft
 	Findings    []store.Finding
+	Digest      string
+	Attachments []domain.Attachment // kept from the revision (checkboxes)
+	Notices     []string            // what was removed from uploaded photos
 }
 
 func (w *Web) departmentsOf(c echo.Context, u *store.User) ([]store.Department, error) {
@@ -92,16 +96,77 @@ func (w *Web) deadlineHint(c echo.Context) error {
 // readForm turns the form into the API's input, so both check it alike.
 func readForm(c echo.Context) (api.DraftInput, formData) {
 	f, _ := c.FormParams()
-	title, body, dept, cat, formed := f.Get("title"), f.Get("body"), f.Get("department"), f.Get("category"), f.Get("formed_on")
+	title, body, dept, cat, formed, digest := f.Get("title"), f.Get("body"), f.Get("department"), f.Get("category"), f.Get("formed_on"), f.Get("digest")
 	chans := f["channels"]
 	if chans == nil {
 		chans = []string{}
 	}
-	fd := formData{Title: title, Body: body, Department: dept, Category: cat, FormedOn: formed}
+	fd := formData{Title: title, Body: body, Department: dept, Category: cat, FormedOn: formed, Digest: digest}
 	for _, ch := range chans {
 		fd.Channels = append(fd.Channels, domain.Channel(ch))
 	}
-	return api.DraftInput{Title: &title, Body: &body, Department: &dept, Category: &cat, Channels: chans, FormedOn: &formed}, fd
+	in := api.DraftInput{Title: &title, Body: &body, Department: &dept, Category: &cat, Channels: chans, FormedOn: &formed, Digest: &digest}
+	// A kept attachment is "sha256:role:name" (the name last: it may hold a colon).
+	for _, v := range f["attachment"] {
+		parts := strings.SplitN(v, ":", 3)
+		if len(parts) == 3 {
+			in.Attachments = append(in.Attachments, api.AttachmentInput{SHA256: parts[0], Role: parts[1], Name: parts[2]})
+			fd.Attachments = append(fd.Attachments, domain.Attachment{SHA256: parts[0], Role: domain.AttachmentRole(parts[1]), Name: parts[2]})
+		}
+	}
+	return in, fd
+}
+
+// maxFormFiles bounds the files one form post adds.
+const maxFormFiles = 20
+
+// addFiles stores the files chosen in the form (field "files", all with
+// the role chosen in "files_role") and adds them to the input, so that a
+// form whose other fields are refused keeps them (as kept attachments).
+func (w *Web) addFiles(c echo.Context, in *api.DraftInput, fd *formData) error {
+	form := c.Request().MultipartForm
+	if form == nil || len(form.File["files"]) == 0 {
+		return nil
+	}
+	if len(form.File["files"]) > maxFormFiles {
+		return &api.Error{Status: http.StatusBadRequest, Code: "too_many_attachments", Message: fmt.Sprintf("at most %d files at once", maxFormFiles)}
+	}
+	role := c.FormValue("files_role")
+	u := currentUser(c)
+	for _, fh := range form.File["files"] {
+		rd, err := fh.Open()
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(rd)
+		rd.Close()
+		if err != nil {
+			return err
+		}
+		file, err := w.Files.Upload(c.Request().Context(), *u, fh.Filename, data)
+		if err != nil {
+			return err
+		}
+		in.Attachments = append(in.Attachments, api.AttachmentInput{Name: fh.Filename, SHA256: file.SHA256, Role: role})
+		fd.Attachments = append(fd.Attachments, domain.Attachment{Name: fh.Filename, SHA256: file.SHA256, Role: domain.AttachmentRole(role),
+			MediaType: file.MediaType, Size: file.Size})
+		if n := api.StrippedNotice(file.Stripped); n != "" {
+			fd.Notices = append(fd.Notices, fh.Filename+"："+n)
+		}
+	}
+	return nil
+}
+
+// content validates the form's draft: its fields, then its files.
+func (w *Web) content(c echo.Context, in *api.DraftInput, fd *formData) (domain.Content, error) {
+	if err := w.addFiles(c, in, fd); err != nil {
+		return domain.Content{}, err
+	}
+	content, err := in.Content()
+	if err != nil {
+		return content, err
+	}
+	return api.ResolveAttachments(c.Request().Context(), w.Store, content)
 }
 
 // formError shows the form again with the problem, keeping what was typed.
@@ -110,6 +175,8 @@ func (w *Web) formError(c echo.Context, fd formData, err error) error {
 	var ref *domain.Refusal
 	p := w.base(c, "form.new_title", "new")
 	switch {
+	case errors.As(err, &ae) && ae.MessageZH != "" && w.lang(c) == "zh":
+		p.Error = ae.MessageZH
 	case errors.As(err, &ae):
 		p.Error = w.t(c, "input."+ae.Code) + " — " + ae.Message
 	case errors.As(err, &ref):
@@ -132,7 +199,7 @@ func (w *Web) createDraft(c echo.Context) error {
 	u := currentUser(c)
 	in, fd := readForm(c)
 	fd.Action = "/web/drafts"
-	content, err := in.Content()
+	content, err := w.content(c, &in, &fd)
 	if err != nil {
 		return w.formError(c, fd, err)
 	}
@@ -204,6 +271,7 @@ type draftView struct {
 	CanAudit     bool
 	MaxComment   int
 	Returned     *store.Decision // the decision that returned it, for the author
+	Previews     []preview
 }
 
 func (w *Web) draftPage(c echo.Context) error {
@@ -270,6 +338,7 @@ func (w *Web) draftPage(c echo.Context) error {
 			}
 		}
 	}
+	v.Previews = w.previews(c, d.ID, d.Content)
 	p := w.base(c, "draft.title", "")
 	p.Title = d.Content.Title
 	p.Data = v
@@ -294,7 +363,7 @@ func (w *Web) editDraftForm(c echo.Context) error {
 	fd := formData{Action: fmt.Sprintf("/web/drafts/%d", d.ID), DraftID: d.ID, Revision: d.Revision,
 		Title: d.Content.Title, Body: d.Content.Body, Department: d.Content.Department, Category: d.Content.Category,
 		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: d.Deadline,
-		Departments: deps, Categories: domain.Categories}
+		Departments: deps, Categories: domain.Categories, Digest: d.Content.Digest, Attachments: d.Content.Attachments}
 	for _, x := range d.Decisions {
 		if x.Revision == d.Revision && x.Decision == string(domain.DecisionReturn) {
 			fd.Comment = x.Comment
@@ -319,7 +388,7 @@ func (w *Web) reviseDraft(c echo.Context) error {
 	u := currentUser(c)
 	in, fd := readForm(c)
 	fd.Action, fd.DraftID = fmt.Sprintf("/web/drafts/%d", id), id
-	content, err := in.Content()
+	content, err := w.content(c, &in, &fd)
 	if err != nil {
 		return w.formError(c, fd, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -178,11 +179,13 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 			}
 			return ps.T(lang, "age.days", int(d.Hours()/24))
 		},
-		"hasChannel": func(cs []domain.Channel, c string) bool { return slices.Contains(cs, domain.Channel(c)) },
-		"channels":   func() []domain.Channel { return domain.Channels },
-		"neg":        func(n int) int { return -n },
-		"deref":      func(t *time.Time) time.Time { return *t },
-		"expired":    func(t time.Time) bool { return !time.Now().Before(t) },
+		"hasChannel":      func(cs []domain.Channel, c string) bool { return slices.Contains(cs, domain.Channel(c)) },
+		"attachmentRoles": func() []domain.AttachmentRole { return domain.AttachmentRoles },
+		"pathEscape":      url.PathEscape,
+		"channels":        func() []domain.Channel { return domain.Channels },
+		"neg":             func(n int) int { return -n },
+		"deref":           func(t *time.Time) time.Time { return *t },
+		"expired":         func(t time.Time) bool { return !time.Now().Before(t) },
 		"tokenRows": func(ts []store.Token, csrf, action string) tokenRows {
 			return tokenRows{Tokens: ts, CSRF: csrf, Action: action}
 		},

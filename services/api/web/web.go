@@ -24,6 +24,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/password"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/internal/totp"
+	"github.com/sanshen-gov/sanshen/services/api"
 )
 
 //go:embed static
@@ -50,6 +51,9 @@ type Web struct {
 	Sealer    *totp.Sealer
 	// Issuer names the installation in authenticator apps (default 三审).
 	Issuer string
+	// Files takes the draft form's files (nil: the form has no file field
+	// that works; sanshen says so).
+	Files *api.Files
 
 	pages  *pageSet
 	events *hub
@@ -130,6 +134,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.POST("/drafts/:id/decide", w.decide)
 	a.POST("/drafts/:id/explain", w.explain)
 	a.GET("/drafts/:id/audit", w.draftAudit)
+	a.GET("/drafts/:id/files/:name", w.draftFile)
 	a.GET("/deadline", w.deadlineHint)
 	a.GET("/queue", w.queuePage)
 	a.GET("/queue/rows", w.queueRows)

@@ -1,0 +1,80 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// Channel is where a published draft goes.
+type Channel string
+
+// The publication channels. `applicant` (a reply delivered to an
+// applicant, never public) joins with the applications.
+const (
+	ChannelWebsite Channel = "website" // the agency's public column, served by sanshen
+	ChannelPortal  Channel = "portal"  // pushed to the district portal's content API
+	ChannelWeChat  Channel = "wechat"  // the official account, free-publish API
+	ChannelDouyin  Channel = "douyin"  // the agency's Douyin account, video API
+)
+
+// ChannelInfo is what sanshen knows of a channel: its names, whether an
+// item can be taken back from it, and the media it takes (checked at stage
+// 1 for drafts bound to it). Every other list of channels derives from
+// ChannelTable.
+type ChannelInfo struct {
+	Code   Channel
+	NameZH string
+	NameEN string
+	// Deletes: withdrawing an item can remove it from the channel by an
+	// API call. Where it cannot, a withdrawal leaves a task for a person.
+	Deletes bool
+	// CoverRequired: the channel shows no item without a cover image.
+	CoverRequired bool
+	// VideoRequired: an item on the channel is a video.
+	VideoRequired bool
+	// ImageTypes are the image types the channel takes in a body (nil: any
+	// type sanshen accepts); MaxImageBytes and MaxCoverBytes bound an image
+	// in the body and the cover (0: sanshen's own upload limit).
+	ImageTypes    []string
+	MaxImageBytes int64
+	MaxCoverBytes int64
+	// MaxVideo bounds a video's duration (0: no bound).
+	MaxVideo time.Duration
+	// Source cites where the limits come from.
+	Source string
+}
+
+// ChannelTable lists every channel, in the order forms and pages show them.
+var ChannelTable = []ChannelInfo{
+	{Code: ChannelWebsite, NameZH: "本机关网站栏目", NameEN: "the agency's website column", Deletes: true},
+	{Code: ChannelPortal, NameZH: "区政府门户网站", NameEN: "the district portal", Deletes: true,
+		Source: "docs/portal.md (sanshen's portal contract)"},
+	{Code: ChannelWeChat, NameZH: "微信公众号", NameEN: "WeChat official account", Deletes: true, CoverRequired: true,
+		ImageTypes: []string{"image/jpeg", "image/png"}, MaxImageBytes: 1 << 20, MaxCoverBytes: 10 << 20,
+		Source: "CHANNELS.md §1: uploadimg jpg/png under 1 MB; add_material images 10 MB; thumb_media_id required for news"},
+	{Code: ChannelDouyin, NameZH: "抖音", NameEN: "Douyin", VideoRequired: true, MaxVideo: 15 * time.Minute,
+		Source: "CHANNELS.md §2: video ≤ 15 min; no v1 delete endpoint is documented"},
+}
+
+// Channels lists every channel's code.
+var Channels = func() []Channel {
+	out := make([]Channel, len(ChannelTable))
+	for i, c := range ChannelTable {
+		out[i] = c.Code
+	}
+	return out
+}()
+
+// Valid reports whether c is a known channel.
+func (c Channel) Valid() bool { return slices.Contains(Channels, c) }
+
+// Info is the channel's row of ChannelTable (the zero ChannelInfo for an
+// unknown code).
+func (c Channel) Info() ChannelInfo {
+	for _, ci := range ChannelTable {
+		if ci.Code == c {
+			return ci
+		}
+	}
+	return ChannelInfo{}
+}

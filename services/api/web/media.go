@@ -1,0 +1,106 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/blob"
+	"github.com/sanshen-gov/sanshen/internal/bodyhtml"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// preview is a draft as one channel would show it.
+type preview struct {
+	Channel domain.Channel
+	Cover   string
+	Title   string
+	Digest  string
+	Body    template.HTML
+	Video   string
+	Files   []domain.Attachment // documents (and, but for Douyin, videos) listed under the body
+	Notes   []string            // the channel's limits as the draft meets them
+}
+
+// previews shows the draft in each channel it names, with its files served
+// from the draft's own file route.
+func (w *Web) previews(c echo.Context, id int64, content domain.Content) []preview {
+	src := func(a domain.Attachment) string { return draftFileURL(id, a.Name) }
+	body := bodyhtml.Render(content, src)
+	var out []preview
+	for _, ch := range content.Channels {
+		info := ch.Info()
+		p := preview{Channel: ch, Title: content.Title, Digest: content.Digest, Body: body}
+		if cover, ok := content.Cover(); ok {
+			p.Cover = src(cover)
+		}
+		for _, a := range content.Attachments {
+			switch {
+			case a.Role == domain.RoleVideo && info.VideoRequired && p.Video == "":
+				p.Video = src(a)
+			case a.Role == domain.RoleDocument || a.Role == domain.RoleVideo:
+				p.Files = append(p.Files, a)
+			}
+		}
+		switch ch {
+		case domain.ChannelWeChat:
+			p.Notes = append(p.Notes, w.t(c, "preview.wechat_limits", utf8.RuneCountInString(content.Title), utf8.RuneCountInString(content.Digest)))
+		case domain.ChannelDouyin:
+			p.Body = template.HTML("<p>" + template.HTMLEscapeString(content.Title) + "</p>") //nolint:gosec // escaped
+			if p.Video == "" {
+				p.Notes = append(p.Notes, w.t(c, "preview.douyin_no_video"))
+			}
+		}
+		if info.CoverRequired && p.Cover == "" {
+			p.Notes = append(p.Notes, w.t(c, "preview.no_cover"))
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func draftFileURL(id int64, name string) string {
+	return fmt.Sprintf("/web/drafts/%d/files/%s", id, url.PathEscape(name))
+}
+
+// draftFile serves a file of a draft the person may see, by the name it
+// has in the current revision.
+func (w *Web) draftFile(c echo.Context) error {
+	d, err := w.loadVisible(c)
+	if err != nil || d.ID == 0 {
+		return err
+	}
+	name, err := url.PathUnescape(c.Param("name"))
+	if err != nil {
+		name = c.Param("name")
+	}
+	a, ok := d.Content.Attachment(name)
+	if !ok || w.Files == nil || w.Files.Blobs == nil {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	r, info, err := w.Files.Blobs.Open(c.Request().Context(), a.SHA256)
+	if errors.Is(err, blob.ErrNotFound) {
+		w.Log.Error("a recorded file is missing from the file store", "sha256", a.SHA256)
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	h := c.Response().Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
+	h.Set("Cache-Control", "private, max-age=300")
+	if a.Role == domain.RoleDocument {
+		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(a.Name))
+	}
+	h.Set("Last-Modified", d.UpdatedAt.UTC().Format(time.RFC1123))
+	return c.Stream(http.StatusOK, a.MediaType, r)
+}

@@ -1,0 +1,103 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/testenv"
+)
+
+// TestAttachmentsInTheBrowser: an officer attaches a cover and a body
+// image in the draft form and places the image with a marker line; the
+// head sees the files, and each channel's preview, at desktop and phone
+// width; a revision keeps the files unless unticked.
+func TestAttachmentsInTheBrowser(t *testing.T) {
+	s := startSite(t)
+	dir := t.TempDir()
+	write := func(name string, c color.Color) string {
+		img := image.NewRGBA(image.Rect(0, 0, 90, 50))
+		for x := 0; x < 90; x++ {
+			for y := 0; y < 50; y++ {
+				img.Set(x, y, c)
+			}
+		}
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	site1 := write("现场.png", color.RGBA{R: 30, G: 120, B: 60, A: 255})
+
+	wang := s.as("wang")
+	wang.do(chromedp.Navigate(s.base+"/web/drafts/new"),
+		chromedp.SendKeys(chromedp.CSS("#title"), "关于辖区环境专项检查情况的通报"),
+		chromedp.SetValue(chromedp.CSS("#body"), body1+"\n【图片：现场.png】\n特此通报。"),
+		chromedp.SetValue(chromedp.CSS("#digest"), "专项检查共发现问题十二处，已全部整改。"),
+		chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{site1}),
+		chromedp.SetValue(chromedp.CSS("#files_role"), "image"))
+	if wang.eval(`String(document.querySelector('input[name=channels][value=wechat]').checked)`) != "true" {
+		wang.do(chromedp.Click(chromedp.CSS(`input[name=channels][value=wechat]`)))
+	}
+	wang.shot("form-with-file")
+	wang.do(chromedp.Click(chromedp.CSS("#submit-draft")), chromedp.WaitVisible(chromedp.CSS("#draft-state")))
+	id := wang.draftIDFromURL()
+	if a := wang.text("#attachments"); !strings.Contains(a, "现场.png") {
+		t.Fatalf("the draft page lists %q", a)
+	}
+	s.waitState(id, domain.StateCompliance)
+
+	li := s.as("li")
+	li.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#previews")))
+	if n := li.eval(`String(document.querySelectorAll('#previews .preview').length)`); n != "2" {
+		t.Fatalf("%s previews, want 2 (website, WeChat)", n)
+	}
+	// The image is placed in the body of each preview and loads (its
+	// natural width is the file's).
+	testenv.Eventually(t, "the previews' images to load", func() bool {
+		return li.eval(`String([...document.querySelectorAll('#previews .preview-body img')].filter(i => i.naturalWidth === 90).length)`) == "2"
+	})
+	if note := li.text(`#previews [data-channel="wechat"]`); !strings.Contains(note, "需要封面图片") || !strings.Contains(note, "标题 15/32 字") {
+		t.Errorf("the WeChat preview says %q", note)
+	}
+	li.shot("previews-1280")
+	li.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#previews")))
+	if w := li.eval(`String(document.documentElement.scrollWidth)`); w != "390" {
+		t.Errorf("the draft page scrolls sideways at 390 px: %s px wide", w)
+	}
+	li.shot("previews-390")
+	li.decide(id, "return", "请补充封面图片。")
+	s.waitState(id, domain.StateReturned)
+
+	// The revision adds a cover and keeps the body image.
+	cover := write("封面.png", color.RGBA{R: 200, G: 40, B: 40, A: 255})
+	wang.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d/edit", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#attachments")),
+		chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{cover}),
+		chromedp.SetValue(chromedp.CSS("#files_role"), "cover"),
+		chromedp.Click(chromedp.CSS("#submit-draft")), chromedp.WaitVisible(chromedp.CSS("#draft-state")))
+	d, err := s.sys.Store.Draft(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Content.Attachments) != 2 || d.Revision != 2 {
+		t.Fatalf("revision %d has %+v", d.Revision, d.Content.Attachments)
+	}
+	if c, ok := d.Content.Cover(); !ok || c.Name != "封面.png" {
+		t.Errorf("the revision's cover: %+v", d.Content.Attachments)
+	}
+}
