@@ -83,6 +83,9 @@ Operate:
   sanshen publications list [--agency S]   publications that failed or whose outcome is unknown
   sanshen publications resolve --draft ID --channel C (--delivered --url U | --failed) --note TEXT
                                       record what a person found on the channel (audited)
+  sanshen fake-channels [--portal ADDR]
+                                      a local district portal that implements docs/portal.md, for demos and tests;
+                                      prints the SANSHEN_PORTAL_* settings that point sanshen at it
   sanshen bench [-n N] [-c C] [-json]   measure the pipeline against this machine's ceilings (docs/performance.md)
   sanshen bench queue [-drafts N] [-events N] [-c C] [-d DURATION]
                                       a large office's queue: 100,000 waiting drafts, 1,000,000 audit events, 50 reviewers
@@ -148,6 +151,8 @@ func run(args []string, out io.Writer) error {
 		return policyCmd(ctx, cfg, log, rest, out)
 	case "expressions":
 		return expressionsCmd(ctx, cfg, log, rest, out)
+	case "fake-channels":
+		return fakeChannels(ctx, cfg, log, rest, out)
 	case "bench":
 		if len(rest) > 0 && rest[0] == "queue" {
 			return queueload.Main(ctx, cfg, log, rest[1:], out)

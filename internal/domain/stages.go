@@ -137,14 +137,15 @@ func ReviewerRole(s Stage) Role {
 }
 
 // MachineStates are the states that owe a machine step, in order: each
-// stage's checks, then publishing. Each has its own work subject and
-// consumer, its queue-depth metric, and the sweeper's attention.
+// stage's checks, then publishing, then a withdrawal's removal from every
+// channel. Each has its own work subject and consumer, its queue-depth
+// metric, and the sweeper's attention.
 func MachineStates() []State {
-	out := make([]State, 0, len(StageTable)+1)
+	out := make([]State, 0, len(StageTable)+2)
 	for _, s := range StageTable {
 		out = append(out, s.Stage.State())
 	}
-	return append(out, StatePublishing)
+	return append(out, StatePublishing, StateWithdrawn)
 }
 
 // Policy is an agency's choices that the lifecycle follows.

@@ -24,7 +24,7 @@ func TestStageTableIsTheBriefs(t *testing.T) {
 		t.Fatalf("stages %v, want %v", got, want)
 	}
 	wantSubjects := []string{"sanshen.work.stage.completeness", "sanshen.work.stage.compliance",
-		"sanshen.work.stage.confidentiality", "sanshen.work.publish"}
+		"sanshen.work.stage.confidentiality", "sanshen.work.publish", "sanshen.work.withdraw"}
 	if got := work.Subjects(); !slices.Equal(got, wantSubjects) {
 		t.Fatalf("subjects %v, want %v", got, wantSubjects)
 	}

@@ -291,9 +291,12 @@ func (s *Store) refuseOrHide(ctx context.Context, tx pgx.Tx, cur *lockedDraft, b
 // ErrNotFound.
 var errHidden = fmt.Errorf("hidden refusal: %w", ErrNotFound)
 
-// Withdraw takes a published draft off the public pages, with a reason.
+// Withdraw takes a published draft off every channel it reached, with a
+// reason: the website at once (in this transaction); each other channel
+// by the publisher, which the withdrawal's work message sends there (a
+// channel that cannot delete is left to a person, Withdrawals).
 func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason string) error {
-	err := s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
+	err := s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
 		cur, err := lockDraft(ctx, tx, id)
 		if err != nil {
 			return err
@@ -305,7 +308,8 @@ func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason 
 		if err != nil {
 			return err
 		}
-		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: true,
+		queueWithdrawals(b, id, cur.Revision, reason)
+		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: false,
 			event: audit.Event{ActorID: by.ID, Actor: by.Name, Role: primaryRole(by), Action: string(domain.ActionWithdraw),
 				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: reason}})
 		return nil

@@ -23,9 +23,10 @@ type Item struct {
 // Subjects: one per machine step, each derived from the stages of
 // domain.StageTable, plus the publisher's.
 const (
-	SubjectPrefix  = "sanshen.work."
-	SubjectPublish = SubjectPrefix + "publish"
-	stagePrefix    = SubjectPrefix + "stage."
+	SubjectPrefix   = "sanshen.work."
+	SubjectPublish  = SubjectPrefix + "publish"
+	SubjectWithdraw = SubjectPrefix + "withdraw"
+	stagePrefix     = SubjectPrefix + "stage."
 )
 
 // StageSubject is the subject that carries the work of entering stage s.
@@ -33,8 +34,11 @@ func StageSubject(s domain.Stage) string { return stagePrefix + string(s) }
 
 // Subject is the subject of the machine step owed in state st.
 func Subject(st domain.State) (string, error) {
-	if st == domain.StatePublishing {
+	switch st {
+	case domain.StatePublishing:
 		return SubjectPublish, nil
+	case domain.StateWithdrawn:
+		return SubjectWithdraw, nil
 	}
 	if s, ok := domain.StageOf(st); ok {
 		return StageSubject(s), nil
@@ -43,7 +47,7 @@ func Subject(st domain.State) (string, error) {
 }
 
 // Subjects lists every work subject, each with its durable consumer: the
-// stages' in the table's order, then the publisher's.
+// stages' in the table's order, then the publisher's two.
 func Subjects() []string {
 	var out []string
 	for _, st := range domain.MachineStates() {

@@ -1375,9 +1375,9 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			}
 			return out
 		}},
-		"GET /web/drafts/:id":       {phase: mxRead, vars: get("/web/drafts/%d")},
-		"GET /web/drafts/:id/edit":  {phase: mxRead, vars: get("/web/drafts/%d/edit")},
-		"GET /web/drafts/:id/audit": {phase: mxRead, vars: get("/web/drafts/%d/audit")},
+		"GET /web/drafts/:id":             {phase: mxRead, vars: get("/web/drafts/%d")},
+		"GET /web/drafts/:id/edit":        {phase: mxRead, vars: get("/web/drafts/%d/edit")},
+		"GET /web/drafts/:id/audit":       {phase: mxRead, vars: get("/web/drafts/%d/audit")},
 		"GET /web/drafts/:id/files/:name": {phase: mxRead, fp: statusOnly, vars: get("/web/drafts/%d/files/" + strings.ReplaceAll(url.PathEscape(mxFileName), "%", "%%"))},
 		"POST /web/drafts/:id": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			return f.slotVars(p, func(d store.Draft, g string) mxReq {
@@ -1489,6 +1489,16 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		}},
 		// Recording "not sent" leaves the publication open: an allowed
 		// cell changes nothing the next one sees.
+		"POST /web/admin/publications/withdrawn": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			var out []mxVar
+			for _, s := range f.groupsFor(p) {
+				if id, ok := f.drafts[s.group+"/published"]; ok {
+					out = append(out, mxFixed(s.scope+"/published", mxReq{method: "POST", path: "/web/admin/publications/withdrawn",
+						form: url.Values{"draft": {strconv.FormatInt(id, 10)}, "channel": {"wechat"}, "note": {"已在后台删除"}}}))
+				}
+			}
+			return out
+		}},
 		"POST /web/admin/publications/resolve": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			var out []mxVar
 			for _, s := range f.groupsFor(p) {

@@ -31,6 +31,14 @@ type Portal struct {
 	Now          func() time.Time
 }
 
+// UseStore gives the adapter its store when it has none (an adapter made
+// before sanshen started, in tests).
+func (p *Portal) UseStore(s *store.Store) {
+	if p.Store == nil {
+		p.Store = s
+	}
+}
+
 // Configured is true: a Portal is only made with a client.
 func (p *Portal) Configured() bool { return p.Client != nil }
 

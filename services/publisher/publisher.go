@@ -5,6 +5,7 @@
 package publisher
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -95,9 +96,11 @@ type Publisher struct {
 	ClaimTimeout time.Duration
 }
 
-// Run consumes until ctx ends.
+// Run consumes the publish and the withdraw subjects until ctx ends.
 func (p *Publisher) Run(ctx context.Context) error {
 	c := &bus.Consumer{JS: p.JS, Subject: work.SubjectPublish, BatchHandler: p.HandleBatch, DeadLetters: p.Store.SinkDeadLetter,
+		Options: p.Bus, Concurrency: p.Concurrency, Log: p.Log, Metrics: p.Metrics}
+	wc := &bus.Consumer{JS: p.JS, Subject: work.SubjectWithdraw, Handler: p.HandleWithdraw, DeadLetters: p.Store.SinkDeadLetter,
 		Options: p.Bus, Concurrency: p.Concurrency, Log: p.Log, Metrics: p.Metrics}
 	for ch := range p.Channels {
 		for _, st := range []string{store.PubDelivered, store.PubNotConfigured, store.PubFailed, store.PubUnknown} {
@@ -105,7 +108,15 @@ func (p *Publisher) Run(ctx context.Context) error {
 		}
 	}
 	p.Log.Info("publisher started")
-	return c.Run(ctx)
+	// Both loops end together: the first to stop stops the other.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { errs <- c.Run(ctx) }()
+	go func() { errs <- wc.Run(ctx) }()
+	err := <-errs
+	cancel()
+	return cmp.Or(err, <-errs)
 }
 
 // HandleBatch publishes several revisions. Those whose channels all end

@@ -2,6 +2,7 @@ package system_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"image"
@@ -23,6 +24,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/channels/portal/fakeportal"
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/testenv"
 	"github.com/sanshen-gov/sanshen/services/publisher"
 )
 
@@ -213,6 +215,30 @@ func TestMediaPublishedToWebsiteAndPortal(t *testing.T) {
 	}
 	if r := h.do("GET", "/public/files/"+sums["封面.jpg"]+"/other.jpg", "", nil); r.status != http.StatusNotFound {
 		t.Errorf("a published file under another name: %d", r.status)
+	}
+
+	// Withdrawn: off the website at once, then deleted from the portal;
+	// its files are no longer public.
+	h.mustStatus(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/withdraw", id), "admin", map[string]any{"reason": "error"}), http.StatusOK)
+	testenv.Eventually(t, "the withdrawal to reach every channel", func() bool {
+		d, err := h.sys.Store.Draft(context.Background(), id)
+		return err == nil && d.State == domain.StateWithdrawn && d.StepDone
+	})
+	if it := fake.Items()[0]; it.Deleted.IsZero() || it.DeleteReason != "error" {
+		t.Errorf("the portal's item after the withdrawal: deleted %v, reason %q", it.Deleted, it.DeleteReason)
+	}
+	if n := h.count(`SELECT count(*) FROM publications WHERE draft_id = $1 AND withdraw_status = 'done'`, id); n != 2 {
+		t.Errorf("%d channels removed, want 2 (website, portal)", n)
+	}
+	if r := h.do("GET", fmt.Sprintf("/public/default/items/%d", id), "", nil); r.status != http.StatusNotFound {
+		t.Errorf("the withdrawn item's page: %d", r.status)
+	}
+	if r := h.do("GET", "/public/files/"+sums["封面.jpg"]+"/"+url.PathEscape("封面.jpg"), "", nil); r.status != http.StatusNotFound {
+		t.Errorf("the withdrawn item's cover: %d", r.status)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_events WHERE chain = $1 AND action IN ('channel_withdraw_done', 'withdrawn_everywhere')`,
+		fmt.Sprintf("draft/%d", id)); n != 2 {
+		t.Errorf("%d withdrawal events in the trail, want 2", n)
 	}
 
 	// A PDF with a citizen's ID number: blocked at stage 3.

@@ -309,8 +309,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		}
 		p.ClaimTimeout = o.ClaimTimeout
 		for ch, a := range o.Channels {
-			if pa, ok := a.(*publisher.Portal); ok && pa.Store == nil {
-				pa.Store = s.Store
+			if us, ok := a.(interface{ UseStore(*store.Store) }); ok {
+				us.UseStore(s.Store)
 			}
 			p.Channels[ch] = a
 		}

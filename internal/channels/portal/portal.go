@@ -1,6 +1,6 @@
 // Package portal is the channel that pushes an approved item to a district
 // portal's content API (channel code "portal"). sanshen defines that API's
-// contract (docs/portal.md, openapi_webhooks.json) and a portal vendor
+// contract (docs/portal.md, the webhooks of services/api/openapi.json) and a portal vendor
 // implements it; this package holds the payload types, the request
 // signature both sides compute, and the retrying client. Every write
 // carries an idempotency key, so a retry after a lost answer returns the

@@ -411,11 +411,11 @@ func TestSignatureVector(t *testing.T) {
 	}
 }
 
-// TestOpenAPIParity keeps openapi_webhooks.json and the Go types in step:
+// TestOpenAPIParity keeps the webhooks of services/api/openapi.json and the Go types in step:
 // the same fields, the same required ones (those without omitempty), the
 // same JSON types.
 func TestOpenAPIParity(t *testing.T) {
-	raw, err := os.ReadFile("openapi_webhooks.json")
+	raw, err := os.ReadFile("../../../services/api/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}

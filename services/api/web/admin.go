@@ -473,9 +473,36 @@ func (w *Web) publicationsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ws, err := w.Store.ManualWithdrawals(c.Request().Context(), currentUser(c).AgencyID)
+	if err != nil {
+		return err
+	}
 	p := w.base(c, "publications.title", "publications")
-	p.Data = ps
+	p.Data = map[string]any{"Open": ps, "Withdrawals": ws}
 	return w.render(c, http.StatusOK, "publications", p)
+}
+
+// resolveWithdrawal records that an admin removed a withdrawn item from a
+// channel that could not be asked to (or failed to), with a note.
+func (w *Web) resolveWithdrawal(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	id, err := strconv.ParseInt(c.FormValue("draft"), 10, 64)
+	ch := domain.Channel(c.FormValue("channel"))
+	note := strings.TrimSpace(c.FormValue("note"))
+	if err != nil || !ch.Valid() || note == "" {
+		return w.errorPage(c, http.StatusUnprocessableEntity, "publications.invalid")
+	}
+	err = w.Store.ResolveWithdrawal(c.Request().Context(), currentUser(c).Actor(), id, ch, note)
+	if errors.Is(err, store.ErrNotFound) || isRefusal(err) {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	if err != nil {
+		return err
+	}
+	flash(c, "flash.withdrawal_resolved")
+	return c.Redirect(http.StatusSeeOther, "/web/admin/publications")
 }
 
 // resolvePublication records what an admin found on the channel for a

@@ -160,6 +160,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.POST("/admin/words", w.setWords)
 	a.GET("/admin/publications", w.publicationsPage)
 	a.POST("/admin/publications/resolve", w.resolvePublication)
+	a.POST("/admin/publications/withdrawn", w.resolveWithdrawal)
 	a.GET("/platform/agencies", w.agenciesPage)
 	a.POST("/platform/agencies", w.addAgency)
 	a.GET("/admin/deadletters", w.deadLettersPage)

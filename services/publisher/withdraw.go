@@ -1,0 +1,103 @@
+package publisher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sanshen-gov/sanshen/internal/bus"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/internal/work"
+)
+
+// Withdrawer is a channel that can take an item back: the portal's DELETE,
+// the platforms' deletes. gone reports that the channel no longer had it.
+type Withdrawer interface {
+	Withdraw(ctx context.Context, draftID int64, revision int, externalID, reason, note string) (gone bool, err error)
+}
+
+// HandleWithdraw removes a withdrawn draft from each channel it reached
+// but the website (removed in the withdrawal's own transaction). Each
+// removal is claimed before the channel is asked and its outcome recorded
+// and audited after, so a crash between two channels neither skips one nor
+// asks one twice, but for a channel whose delete carries an idempotency key
+// (the portal), which is simply asked again. A channel that cannot delete,
+// or whose removal failed for good or ended unknown, is left to a person
+// (the publications page).
+func (p *Publisher) HandleWithdraw(ctx context.Context, w work.Item) error {
+	if w.State != domain.StateWithdrawn {
+		return bus.Permanent(fmt.Errorf("message for state %q on the withdraw subject", w.State))
+	}
+	xs, err := p.Store.Withdrawals(ctx, w)
+	switch {
+	case errors.Is(err, store.ErrNothingToDo):
+		return bus.ErrNoop
+	case errors.Is(err, store.ErrNotFound):
+		return bus.Permanent(err)
+	case err != nil:
+		return err
+	}
+	for _, x := range xs {
+		if err := p.withdrawOne(ctx, x); err != nil {
+			return err
+		}
+	}
+	if err := p.Store.FinishWithdrawing(ctx, w); err != nil && !errors.Is(err, store.ErrNothingToDo) {
+		return err
+	}
+	return nil
+}
+
+func (p *Publisher) withdrawOne(ctx context.Context, x store.Withdrawal) error {
+	ch := p.Channels[domain.Channel(x.Channel)]
+	wd, canDelete := ch.(Withdrawer)
+	_, resend := idempotent(ch)
+	switch {
+	case !canDelete || !domain.Channel(x.Channel).Info().Deletes:
+		return p.recordWithdrawal(ctx, x, store.WithdrawManual, "this channel cannot delete through its API: remove the item there by hand, then record it here")
+	case x.Status == store.WithdrawSending && x.ClaimedAt != nil && time.Since(*x.ClaimedAt) < p.claimTimeout():
+		return fmt.Errorf("the %s removal claimed at %s is still in progress", x.Channel, x.ClaimedAt.Format(time.RFC3339))
+	case x.Status == store.WithdrawSending && !resend:
+		return p.recordWithdrawal(ctx, x, store.WithdrawManual, "a removal was started but its outcome was not recorded: check the channel")
+	}
+	won, err := p.Store.ClaimWithdrawal(ctx, x)
+	if err != nil || !won {
+		return err
+	}
+	gone, derr := wd.Withdraw(ctx, x.DraftID, x.Revision, x.ExternalID, reasonCode(x.Reason), x.Reason)
+	switch {
+	case derr == nil && gone:
+		return p.recordWithdrawal(ctx, x, store.WithdrawGone, "")
+	case derr == nil:
+		return p.recordWithdrawal(ctx, x, store.WithdrawDone, "")
+	}
+	if r, ok := idempotent(ch); ok && r.Retryable(derr) && ctx.Err() == nil {
+		if err := p.Store.ReleaseWithdrawal(context.WithoutCancel(ctx), x, derr.Error()); err != nil {
+			return err
+		}
+		return fmt.Errorf("the %s removal will be retried: %w", x.Channel, derr)
+	}
+	return p.recordWithdrawal(ctx, x, store.WithdrawManual, derr.Error())
+}
+
+func (p *Publisher) recordWithdrawal(ctx context.Context, x store.Withdrawal, status, why string) error {
+	err := p.Store.RecordWithdrawal(ctx, x, status, why)
+	if errors.Is(err, store.ErrNothingToDo) {
+		return nil
+	}
+	return err
+}
+
+// reasonCode is the withdrawal's reason code for a channel's API: a
+// reason written as one of the codes passes as is, any other text is
+// "other" (the text itself goes as the note).
+func reasonCode(reason string) string {
+	for _, c := range []string{"expired", "revoked", "superseded", "error"} {
+		if reason == c {
+			return c
+		}
+	}
+	return "other"
+}
