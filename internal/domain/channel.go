@@ -46,7 +46,7 @@ type ChannelInfo struct {
 
 // ChannelTable lists every channel, in the order forms and pages show them.
 var ChannelTable = []ChannelInfo{
-	{Code: ChannelWebsite, NameZH: "本机关网站栏目", NameEN: "the agency's website column", Deletes: true},
+	{Code: ChannelWebsite, NameZH: "政府网站", NameEN: "the agency's website column", Deletes: true},
 	{Code: ChannelPortal, NameZH: "区政府门户网站", NameEN: "the district portal", Deletes: true,
 		Source: "docs/portal.md (sanshen's portal contract)"},
 	{Code: ChannelWeChat, NameZH: "微信公众号", NameEN: "WeChat official account", Deletes: true, CoverRequired: true,

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/sanshen-gov/sanshen/internal/channels/portal/fakeportal"
 	"io"
 	"log/slog"
 	"net"
@@ -69,6 +70,10 @@ type Options struct {
 	// Agencies splits the departments round-robin over this many agencies,
 	// each with its own confidentiality reviewers and queue (default 1).
 	Agencies int
+	// PortalShare is the share of drafts that also go to the district
+	// portal, a fake one on loopback that implements docs/portal.md
+	// (sanshen fake-channels); 0 leaves the portal out.
+	PortalShare float64
 	// Progress, when set, receives a line every few seconds while the pipeline runs.
 	Progress io.Writer
 }
@@ -107,6 +112,7 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 	fs.IntVar(&o.PgbenchScale, "pgbench-scale", o.PgbenchScale, "pgbench -i -s")
 	fs.IntVar(&o.JetStreamMessages, "js-n", o.JetStreamMessages, "messages of the JetStream ceiling loop")
 	fs.IntVar(&o.Agencies, "agencies", o.Agencies, "agencies the departments are spread over, each with its own confidentiality reviewers")
+	fs.Float64Var(&o.PortalShare, "portal", o.PortalShare, "share of drafts also pushed to a fake district portal on loopback (0 = none; 1 = every draft)")
 	asJSON := fs.Bool("json", false, "also print the results as one JSON object")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -233,6 +239,20 @@ func runPipeline(ctx context.Context, cfg config.Config, log *slog.Logger, o Opt
 		}
 	}
 	cfg.MetricsAddr = "" // its metrics are read in-process: no listener to collide with a running sanshen's
+	var portal *fakeportal.Server
+	if o.PortalShare > 0 {
+		pln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("error listening for the fake portal: %w", err)
+		}
+		cfg.PortalURL, cfg.PortalKeyID, cfg.PortalSecret = "http://"+pln.Addr().String(), "sanshen", "sanshen-bench-portal-secret"
+		cfg.PublicURL = "http://" + ln.Addr().String()
+		portal = fakeportal.New(fakeportal.Options{KeyID: cfg.PortalKeyID, Secret: []byte(cfg.PortalSecret)})
+		pctx, stopPortal := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopPortal()
+		go func() { _ = portal.Serve(pctx, pln) }()
+	}
 	sys, err := system.Start(ctx, cfg, log, system.Options{Components: system.All, Migrate: migrate, Listener: ln,
 		Concurrency: o.WorkerConcurrency})
 	if err != nil {
@@ -265,6 +285,7 @@ func runPipeline(ctx context.Context, cfg config.Config, log *slog.Logger, o Opt
 		return err
 	}
 	corp := newCorpus(o.Seed, o.Departments, o.Drafts, o.ReturnShare, time.Now())
+	corp.portalShare = o.PortalShare
 
 	before, err := takeSample(ctx, bs)
 	if err != nil {
@@ -307,7 +328,13 @@ func runPipeline(ctx context.Context, cfg config.Config, log *slog.Logger, o Opt
 	if err := res.fillTables(ctx, bs); err != nil {
 		return err
 	}
-	return res.check(ctx, bs)
+	if err := res.check(ctx, bs); err != nil {
+		return err
+	}
+	if portal != nil {
+		res.checkPortal(ctx, bs, portal)
+	}
+	return nil
 }
 
 // makeCast creates the office: per department two officers and enough

@@ -17,6 +17,25 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/testenv"
 )
 
+// TestBenchWithPortal: with -portal, half the drafts also go to the fake
+// portal on loopback, each exactly once.
+func TestBenchWithPortal(t *testing.T) {
+	server := testenv.DatabaseURL(t)
+	o := DefaultOptions()
+	o.Drafts, o.Clients, o.ReturnShare, o.Ceilings, o.Timeout, o.PortalShare = 20, 4, 0, false, 3*time.Minute, 0.5
+	o.DatabaseURL = server
+	cfg := config.Config{DatabaseURL: server, MaxDeliver: 5, MaxBodySize: 256 * 1024, SweepAfter: 30 * time.Second,
+		PublicURL: "http://public.test", LogLevel: "warn"}
+	res, err := Run(context.Background(), cfg, testenv.Logger(t), o)
+	if err != nil {
+		t.Fatalf("bench failed: %v", err)
+	}
+	c := res.Checks
+	if !c.OK || c.PortalBound == 0 || c.PortalBound == 20 || c.PortalItems != c.PortalBound || c.PortalWrites != c.PortalBound {
+		t.Fatalf("end checks: %+v", c)
+	}
+}
+
 // TestBench runs the whole bench, small, against the test PostgreSQL: every
 // draft must end published exactly once with the audit trail verifying,
 // every figure must have been measured, and the bench's database must be

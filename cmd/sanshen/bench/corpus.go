@@ -40,6 +40,9 @@ type corpus struct {
 	departments []string
 	today       time.Time // Beijing calendar day at midnight UTC
 	returns     map[int]bool
+	// portalShare of the drafts also go to the portal (drawn apart from
+	// the text, so the texts are the same with or without it).
+	portalShare float64
 }
 
 // newCorpus prepares n drafts; exactly round(n × returnShare) of them, chosen
@@ -146,6 +149,9 @@ func (c *corpus) draft(i int) draftSpec {
 	}
 	if r.IntN(10) == 0 {
 		d.Channels = append(d.Channels, string(domain.ChannelDouyin))
+	}
+	if c.portalShare > 0 && rand.New(rand.NewPCG(c.seed^0x706f7274616c, uint64(i)+1)).Float64() < c.portalShare {
+		d.Channels = append(d.Channels, string(domain.ChannelPortal))
 	}
 	focus := pick(r, focuses)
 	act := ""         // the violation, for a penalty decision's statement of facts

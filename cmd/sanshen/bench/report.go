@@ -96,6 +96,11 @@ func WriteTable(w io.Writer, r Result) error {
 	p("published exactly once\t%s (%d drafts published, %d published events, %d website deliveries, %d duplicates, %d open)",
 		okText(c.Published == r.Drafts && c.PublishedEvents == r.Drafts && c.WebsiteDelivered == r.Drafts && c.DuplicatePublications == 0 && c.OpenPublications == 0),
 		c.Published, c.PublishedEvents, c.WebsiteDelivered, c.DuplicatePublications, c.OpenPublications)
+	if c.PortalBound > 0 {
+		p("portal exactly once\t%s (%d drafts bound for it, %d delivered, %d items on the portal, %d writes)",
+			okText(c.PortalDelivered == c.PortalBound && c.PortalItems == c.PortalDelivered && c.PortalWrites == c.PortalItems),
+			c.PortalBound, c.PortalDelivered, c.PortalItems, c.PortalWrites)
+	}
 	p("audit verify\t%s (%d events, %d chains)", okText(c.AuditOK), c.AuditEvents, c.AuditChains)
 	p("dead letters\t%d", c.DeadLetters)
 	if len(c.Problems) > 0 {

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"github.com/sanshen-gov/sanshen/internal/channels/portal/fakeportal"
 	"os"
 	"sort"
 	"strconv"
@@ -133,10 +134,16 @@ func (r *Result) fillTables(ctx context.Context, s *store.Store) error {
 // Checks are the end-of-run guarantees: every draft published exactly
 // once, and the audit trail verifying.
 type Checks struct {
-	OK                    bool     `json:"ok"`
-	Published             int      `json:"published"`
-	PublishedEvents       int      `json:"published_events"`
-	WebsiteDelivered      int      `json:"website_delivered"`
+	OK               bool `json:"ok"`
+	Published        int  `json:"published"`
+	PublishedEvents  int  `json:"published_events"`
+	WebsiteDelivered int  `json:"website_delivered"`
+	// With -portal: drafts bound for the portal, their portal publications
+	// delivered, and the items and writes the fake portal saw.
+	PortalBound           int      `json:"portal_bound,omitempty"`
+	PortalDelivered       int      `json:"portal_delivered,omitempty"`
+	PortalItems           int      `json:"portal_items,omitempty"`
+	PortalWrites          int      `json:"portal_writes,omitempty"`
 	DuplicatePublications int      `json:"duplicate_publications"`
 	OpenPublications      int      `json:"open_publications"`
 	DeadLetters           int      `json:"dead_letters"`
@@ -389,6 +396,21 @@ func (r *Result) check(ctx context.Context, s *store.Store) error {
 	problem(c.AuditOK, "audit trail does not verify: %v", v.Breaks)
 	c.OK = len(c.Problems) == 0
 	return nil
+}
+
+// checkPortal holds the portal to exactly once: every draft bound for it
+// delivered there once, each delivery one item, each item one write.
+func (r *Result) checkPortal(ctx context.Context, s *store.Store, p *fakeportal.Server) {
+	c := &r.Checks
+	_ = s.Pool.QueryRow(ctx, `SELECT count(*) FROM drafts d JOIN revisions v ON v.draft_id = d.id AND v.revision = d.revision
+		WHERE 'portal' = ANY(v.channels)`).Scan(&c.PortalBound)
+	_ = s.Pool.QueryRow(ctx, `SELECT count(*) FROM publications WHERE channel = 'portal' AND status = 'delivered'`).Scan(&c.PortalDelivered)
+	c.PortalItems, c.PortalWrites = len(p.Items()), p.Writes()
+	if c.PortalDelivered != c.PortalBound || c.PortalItems != c.PortalDelivered || c.PortalWrites != c.PortalItems {
+		c.Problems = append(c.Problems, fmt.Sprintf("portal: %d drafts bound, %d delivered, %d items, %d writes",
+			c.PortalBound, c.PortalDelivered, c.PortalItems, c.PortalWrites))
+		c.OK = false
+	}
 }
 
 // sample is the process, machine and database counters at one moment.
