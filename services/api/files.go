@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -211,15 +212,22 @@ func (s *Server) publicFile(c echo.Context) error {
 	return s.serveFile(c, f, name)
 }
 
-// serveFile streams a stored file with its sniffed type; the browser never
-// guesses another, and a document downloads rather than opens in place.
+// serveFile streams a stored file (StreamFile).
 func (s *Server) serveFile(c echo.Context, f store.File, name string) error {
-	if s.Blobs == nil {
+	return StreamFile(c, s.Blobs, s.Log, f.SHA256, f.MediaType, name, f.Kind == string(media.KindDocument))
+}
+
+// StreamFile streams the file sum from blobs with its sniffed type; the
+// browser never guesses another, and a document downloads (under name)
+// rather than opens in place. A file recorded but missing from the store
+// is logged and answered as not found.
+func StreamFile(c echo.Context, blobs blob.Store, log *slog.Logger, sum, mediaType, name string, document bool) error {
+	if blobs == nil {
 		return fail(http.StatusServiceUnavailable, "no_file_store", "this installation has no file store configured")
 	}
-	r, _, err := s.Blobs.Open(c.Request().Context(), f.SHA256)
+	r, info, err := blobs.Open(c.Request().Context(), sum)
 	if errors.Is(err, blob.ErrNotFound) {
-		s.Log.Error("a recorded file is missing from the file store", "sha256", f.SHA256)
+		log.Error("a recorded file is missing from the file store", "sha256", sum)
 		return store.ErrNotFound
 	}
 	if err != nil {
@@ -228,17 +236,17 @@ func (s *Server) serveFile(c echo.Context, f store.File, name string) error {
 	defer r.Close()
 	h := c.Response().Header()
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.FormatInt(f.Size, 10))
+	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
 	h.Set("Cache-Control", "private, max-age=300")
-	h.Set("ETag", `"`+f.SHA256+`"`)
-	if f.Kind == string(media.KindDocument) {
+	h.Set("ETag", `"`+sum+`"`)
+	if document {
 		disp := "attachment"
 		if name != "" {
 			disp += "; filename*=UTF-8''" + url.PathEscape(name)
 		}
 		h.Set("Content-Disposition", disp)
 	}
-	return c.Stream(http.StatusOK, f.MediaType, r)
+	return c.Stream(http.StatusOK, mediaType, r)
 }
 
 // PublicFileURL is where the public (and the portal) fetch a published

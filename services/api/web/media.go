@@ -6,15 +6,14 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sanshen-gov/sanshen/internal/blob"
 	"github.com/sanshen-gov/sanshen/internal/bodyhtml"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
 )
 
 // preview is a draft as one channel would show it.
@@ -85,22 +84,9 @@ func (w *Web) draftFile(c echo.Context) error {
 	if !ok || w.Files == nil || w.Files.Blobs == nil {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
-	r, info, err := w.Files.Blobs.Open(c.Request().Context(), a.SHA256)
-	if errors.Is(err, blob.ErrNotFound) {
-		w.Log.Error("a recorded file is missing from the file store", "sha256", a.SHA256)
+	err = api.StreamFile(c, w.Files.Blobs, w.Log, a.SHA256, a.MediaType, a.Name, a.Role == domain.RoleDocument)
+	if errors.Is(err, store.ErrNotFound) {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	h := c.Response().Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
-	h.Set("Cache-Control", "private, max-age=300")
-	if a.Role == domain.RoleDocument {
-		h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(a.Name))
-	}
-	h.Set("Last-Modified", d.UpdatedAt.UTC().Format(time.RFC1123))
-	return c.Stream(http.StatusOK, a.MediaType, r)
+	return err
 }
