@@ -78,3 +78,22 @@ func (c Channel) Info() ChannelInfo {
 	}
 	return ChannelInfo{}
 }
+
+// WithdrawalCode says why a published item was taken down; channels that
+// take a reason get it, and the public page of a withdrawn item names it.
+type WithdrawalCode string
+
+// The withdrawal codes.
+const (
+	WithdrawExpired    WithdrawalCode = "expired"    // its publication period ended
+	WithdrawRevoked    WithdrawalCode = "revoked"    // the decision behind it was revoked
+	WithdrawSuperseded WithdrawalCode = "superseded" // a newer item replaces it
+	WithdrawError      WithdrawalCode = "error"      // it was published in error
+	WithdrawOther      WithdrawalCode = "other"
+)
+
+// WithdrawalCodes lists every code, in the order forms show them.
+var WithdrawalCodes = []WithdrawalCode{WithdrawError, WithdrawSuperseded, WithdrawRevoked, WithdrawExpired, WithdrawOther}
+
+// Valid reports whether c is a known code.
+func (c WithdrawalCode) Valid() bool { return slices.Contains(WithdrawalCodes, c) }

@@ -54,6 +54,20 @@ func (s *Store) DraftEvents(ctx context.Context, draftID int64) ([]audit.Event, 
 	return evs, nil
 }
 
+// LastEvent is a draft's latest audit event with the given action, or
+// ErrNotFound.
+func (s *Store) LastEvent(ctx context.Context, draftID int64, action string) (audit.Event, error) {
+	e, err := scanEvent(s.Pool.QueryRow(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE chain = $1 AND action = $2
+		ORDER BY idx DESC LIMIT 1`, audit.DraftChain(draftID), action))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, ErrNotFound
+	}
+	if err != nil {
+		return e, fmt.Errorf("error reading audit events: %w", err)
+	}
+	return e, nil
+}
+
 // VerifyChain verifies one chain (a draft's), against its recorded head.
 func (s *Store) VerifyChain(ctx context.Context, chain string) (audit.Result, error) {
 	v := audit.NewVerifier()

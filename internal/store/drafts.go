@@ -74,6 +74,9 @@ type Publication struct {
 	Error       string     `json:"error,omitempty"`
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
 	ClaimedAt   *time.Time `json:"-"` // when an external send was claimed
+	// After a withdrawal: this channel's removal and when it was done.
+	WithdrawStatus string     `json:"withdraw_status,omitempty"`
+	WithdrawnAt    *time.Time `json:"withdrawn_at,omitempty"`
 }
 
 // lockedDraft is a draft row locked for a transition, with its audit chain head.
@@ -295,7 +298,7 @@ var errHidden = fmt.Errorf("hidden refusal: %w", ErrNotFound)
 // reason: the website at once (in this transaction); each other channel
 // by the publisher, which the withdrawal's work message sends there (a
 // channel that cannot delete is left to a person, Withdrawals).
-func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason string) error {
+func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, code domain.WithdrawalCode, reason string) error {
 	err := s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
 		cur, err := lockDraft(ctx, tx, id)
 		if err != nil {
@@ -308,10 +311,13 @@ func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, reason 
 		if err != nil {
 			return err
 		}
-		queueWithdrawals(b, id, cur.Revision, reason)
+		if !code.Valid() {
+			code = domain.WithdrawOther
+		}
+		queueWithdrawals(b, id, cur.Revision, code, reason)
 		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: false,
 			event: audit.Event{ActorID: by.ID, Actor: by.Name, Role: primaryRole(by), Action: string(domain.ActionWithdraw),
-				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: reason}})
+				Revision: cur.Revision, ContentSHA256: cur.Content, Reason: string(code), Comment: reason}})
 		return nil
 	})
 	return unwrapRefused(err)
@@ -417,7 +423,8 @@ func (s *Store) Detail(ctx context.Context, id int64) (DraftDetail, error) {
 		FROM findings WHERE draft_id = $1 ORDER BY revision, id`, id)
 	b.Queue(`SELECT x.revision, x.stage, x.actor_id, u.name, x.decision, x.reason, x.comment, x.override, x.content_sha256, x.created_at
 		FROM decisions x JOIN users u ON u.id = x.actor_id WHERE x.draft_id = $1 ORDER BY x.id`, id)
-	b.Queue(`SELECT revision, channel, status, url, external_id, error, delivered_at FROM publications WHERE draft_id = $1 ORDER BY revision, channel`, id)
+	b.Queue(`SELECT revision, channel, status, url, external_id, error, delivered_at, COALESCE(withdraw_status, ''), withdrawn_at
+		FROM publications WHERE draft_id = $1 ORDER BY revision, channel`, id)
 	br := s.Pool.SendBatch(ctx, b)
 	defer br.Close()
 	rows, _ := br.Query()
@@ -442,7 +449,7 @@ func (s *Store) Detail(ctx context.Context, id int64) (DraftDetail, error) {
 	rows, _ = br.Query()
 	out.Publications, err = pgx.AppendRows(out.Publications, rows, func(r pgx.CollectableRow) (Publication, error) {
 		var p Publication
-		return p, r.Scan(&p.Revision, &p.Channel, &p.Status, &p.URL, &p.ExternalID, &p.Error, &p.DeliveredAt)
+		return p, r.Scan(&p.Revision, &p.Channel, &p.Status, &p.URL, &p.ExternalID, &p.Error, &p.DeliveredAt, &p.WithdrawStatus, &p.WithdrawnAt)
 	})
 	if err != nil {
 		return out, fmt.Errorf("error loading publications: %w", err)

@@ -31,6 +31,7 @@ type Withdrawal struct {
 	Status     string     `json:"status"`
 	URL        string     `json:"url,omitempty"`
 	ExternalID string     `json:"external_id,omitempty"`
+	Code       string     `json:"code"`
 	Reason     string     `json:"reason"`
 	Error      string     `json:"error,omitempty"`
 	ClaimedAt  *time.Time `json:"-"`
@@ -39,12 +40,12 @@ type Withdrawal struct {
 // queueWithdrawals marks each channel the revision reached for removal.
 // The website's removal is the withdrawal itself (its pages show only
 // published drafts): done at once, in the same transaction.
-func queueWithdrawals(b *pgx.Batch, id int64, revision int, reason string) {
-	b.Queue(`UPDATE publications SET withdraw_reason = $3,
+func queueWithdrawals(b *pgx.Batch, id int64, revision int, code domain.WithdrawalCode, reason string) {
+	b.Queue(`UPDATE publications SET withdraw_reason = $3, withdraw_code = $5,
 			withdraw_status = CASE WHEN channel = $4 THEN 'done' ELSE 'pending' END,
 			withdrawn_at = CASE WHEN channel = $4 THEN now() END
 		WHERE draft_id = $1 AND revision = $2 AND status = 'delivered' AND withdraw_status IS NULL`,
-		id, revision, reason, string(domain.ChannelWebsite))
+		id, revision, reason, string(domain.ChannelWebsite), string(code))
 }
 
 // Withdrawals lists a withdrawn draft's channels still to be removed by a
@@ -69,12 +70,12 @@ func (s *Store) Withdrawals(ctx context.Context, w work.Item) ([]Withdrawal, err
 
 func (s *Store) withdrawals(ctx context.Context, where string, args ...any) ([]Withdrawal, error) {
 	rows, _ := s.Pool.Query(ctx, `SELECT p.draft_id, r.title, p.revision, p.channel, p.withdraw_status, p.url, p.external_id,
-			p.withdraw_reason, p.withdraw_error, p.withdraw_claimed_at
+			p.withdraw_code, p.withdraw_reason, p.withdraw_error, p.withdraw_claimed_at
 		FROM publications p JOIN revisions r ON r.draft_id = p.draft_id AND r.revision = p.revision
 		JOIN drafts d ON d.id = p.draft_id WHERE `+where+` ORDER BY p.draft_id, p.channel`, args...)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Withdrawal, error) {
 		var x Withdrawal
-		return x, r.Scan(&x.DraftID, &x.Title, &x.Revision, &x.Channel, &x.Status, &x.URL, &x.ExternalID, &x.Reason, &x.Error, &x.ClaimedAt)
+		return x, r.Scan(&x.DraftID, &x.Title, &x.Revision, &x.Channel, &x.Status, &x.URL, &x.ExternalID, &x.Code, &x.Reason, &x.Error, &x.ClaimedAt)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("error listing withdrawals: %w", err)
@@ -197,4 +198,29 @@ func (s *Store) ResolveWithdrawal(ctx context.Context, by domain.Actor, draftID 
 			Action: "channel_withdraw_resolved", Revision: cur.Revision, ContentSHA256: cur.Content, Reason: string(ch), Comment: note})
 		return nil
 	})
+}
+
+// WithdrawnItem is what the public page of an item taken down says: when
+// and why.
+type WithdrawnItem struct {
+	Title       string
+	Code        domain.WithdrawalCode
+	WithdrawnAt time.Time
+}
+
+// PublicWithdrawn finds an agency's item that was on its website and has
+// been withdrawn (agencyID 0: of any agency); ErrNotFound otherwise.
+func (s *Store) PublicWithdrawn(ctx context.Context, agencyID, id int64) (WithdrawnItem, error) {
+	var w WithdrawnItem
+	err := s.Pool.QueryRow(ctx, `SELECT r.title, p.withdraw_code, p.withdrawn_at FROM drafts d
+		JOIN publications p ON p.draft_id = d.id AND p.revision = d.revision AND p.channel = 'website' AND p.withdrawn_at IS NOT NULL
+		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
+		WHERE d.id = $2 AND d.state = 'withdrawn' AND ($1::bigint = 0 OR d.agency_id = $1)`, agencyID, id).Scan(&w.Title, &w.Code, &w.WithdrawnAt)
+	if err == pgx.ErrNoRows {
+		return w, ErrNotFound
+	}
+	if err != nil {
+		return w, fmt.Errorf("error loading withdrawn item: %w", err)
+	}
+	return w, nil
 }

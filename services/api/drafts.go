@@ -251,14 +251,22 @@ func (s *Server) withdraw(c echo.Context) error {
 	}
 	var in struct {
 		Reason string `json:"reason"`
+		Code   string `json:"code"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
 	}
+	code := domain.WithdrawalCode(in.Code)
+	if in.Code == "" {
+		code = domain.WithdrawOther
+	}
+	if !code.Valid() {
+		return fail(http.StatusBadRequest, "unknown_code", "unknown withdrawal code %q; use one of: expired, revoked, superseded, error, other", in.Code)
+	}
 	if err := s.visible(c, id); err != nil {
 		return err
 	}
-	if err := s.Store.Withdraw(c.Request().Context(), user(c).Actor(), id, in.Reason); err != nil {
+	if err := s.Store.Withdraw(c.Request().Context(), user(c).Actor(), id, code, in.Reason); err != nil {
 		return err
 	}
 	d, err := s.Store.Draft(c.Request().Context(), id)

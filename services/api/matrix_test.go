@@ -1396,6 +1396,12 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 					"revision": {strconv.Itoa(d.Revision)}, "explanation": {"标题中的用语是规范写法，检查有误。"}}}
 			})
 		}},
+		"POST /web/drafts/:id/withdraw": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/web/drafts/%d/withdraw", d.ID), form: url.Values{
+					"code": {"error"}, "reason": {"信息有误"}}}
+			})
+		}},
 		"GET /web/deadline": {phase: mxRead, vars: mxGet("/web/deadline?formed_on=" + mxFormedOn)},
 
 		// Accounts: the second factor's steps (a full session owes none), the

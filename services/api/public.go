@@ -97,6 +97,9 @@ func (s *Server) publicItem(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "no such item")
 	}
 	it, err := s.Store.PublicItem(c.Request().Context(), a.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.itemGone(c, a, id)
+	}
 	if err != nil {
 		return err
 	}
@@ -116,6 +119,38 @@ func (s *Server) publicItem(c echo.Context) error {
 		"Feed": "/public/" + a.Slug + "/feed.json", "Cover": cover, "Files": files,
 		"Body": bodyhtml.Render(content, func(x domain.Attachment) string { return PublicFileURL("", x) })})
 }
+
+// withdrawalZH says why an item was taken down, for its public page.
+var withdrawalZH = map[domain.WithdrawalCode]string{
+	domain.WithdrawExpired:    "公开期限已届满",
+	domain.WithdrawRevoked:    "所依据的决定已被撤销",
+	domain.WithdrawSuperseded: "已有新的信息替代",
+	domain.WithdrawError:      "发布有误",
+	domain.WithdrawOther:      "其他原因",
+}
+
+// itemGone answers an item's URL that shows nothing: 410 with a page
+// saying when and why a withdrawn item was taken down, 404 with a page for
+// anything never published here.
+func (s *Server) itemGone(c echo.Context, a store.Agency, id int64) error {
+	w, err := s.Store.PublicWithdrawn(c.Request().Context(), a.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.render(c, http.StatusNotFound, "missing", map[string]any{"Title": "未找到该信息", "Agency": a,
+			"Feed": "/public/" + a.Slug + "/feed.json"})
+	}
+	if err != nil {
+		return err
+	}
+	why := withdrawalZH[w.Code]
+	if why == "" {
+		why = withdrawalZH[domain.WithdrawOther]
+	}
+	return s.render(c, http.StatusGone, "gone", map[string]any{"Title": "该信息已撤下", "Agency": a, "Item": w, "Why": why,
+		"Date": w.WithdrawnAt.In(beijingZone).Format("2006年1月2日"), "Feed": "/public/" + a.Slug + "/feed.json"})
+}
+
+// beijingZone is the zone of the dates the public pages show.
+var beijingZone = time.FixedZone("CST", 8*3600)
 
 // itemLink is an item's permanent short link, /public/items/{id}, which
 // every link shared before agencies is: 301 to the item in its agency's

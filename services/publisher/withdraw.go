@@ -66,7 +66,11 @@ func (p *Publisher) withdrawOne(ctx context.Context, x store.Withdrawal) error {
 	if err != nil || !won {
 		return err
 	}
-	gone, derr := wd.Withdraw(ctx, x.DraftID, x.Revision, x.ExternalID, reasonCode(x.Reason), x.Reason)
+	code := x.Code
+	if !domain.WithdrawalCode(code).Valid() {
+		code = string(domain.WithdrawOther)
+	}
+	gone, derr := wd.Withdraw(ctx, x.DraftID, x.Revision, x.ExternalID, code, x.Reason)
 	switch {
 	case derr == nil && gone:
 		return p.recordWithdrawal(ctx, x, store.WithdrawGone, "")
@@ -88,16 +92,4 @@ func (p *Publisher) recordWithdrawal(ctx context.Context, x store.Withdrawal, st
 		return nil
 	}
 	return err
-}
-
-// reasonCode is the withdrawal's reason code for a channel's API: a
-// reason written as one of the codes passes as is, any other text is
-// "other" (the text itself goes as the note).
-func reasonCode(reason string) string {
-	for _, c := range []string{"expired", "revoked", "superseded", "error"} {
-		if reason == c {
-			return c
-		}
-	}
-	return "other"
 }

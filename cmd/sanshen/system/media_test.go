@@ -219,7 +219,7 @@ func TestMediaPublishedToWebsiteAndPortal(t *testing.T) {
 
 	// Withdrawn: off the website at once, then deleted from the portal;
 	// its files are no longer public.
-	h.mustStatus(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/withdraw", id), "admin", map[string]any{"reason": "error"}), http.StatusOK)
+	h.mustStatus(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/withdraw", id), "admin", map[string]any{"reason": "封面图片有误", "code": "error"}), http.StatusOK)
 	testenv.Eventually(t, "the withdrawal to reach every channel", func() bool {
 		d, err := h.sys.Store.Draft(context.Background(), id)
 		return err == nil && d.State == domain.StateWithdrawn && d.StepDone
@@ -230,8 +230,8 @@ func TestMediaPublishedToWebsiteAndPortal(t *testing.T) {
 	if n := h.count(`SELECT count(*) FROM publications WHERE draft_id = $1 AND withdraw_status = 'done'`, id); n != 2 {
 		t.Errorf("%d channels removed, want 2 (website, portal)", n)
 	}
-	if r := h.do("GET", fmt.Sprintf("/public/default/items/%d", id), "", nil); r.status != http.StatusNotFound {
-		t.Errorf("the withdrawn item's page: %d", r.status)
+	if r := h.do("GET", fmt.Sprintf("/public/default/items/%d", id), "", nil); r.status != http.StatusGone || !strings.Contains(r.raw, "发布有误") {
+		t.Errorf("the withdrawn item's page: %d %s", r.status, r.raw)
 	}
 	if r := h.do("GET", "/public/files/"+sums["封面.jpg"]+"/"+url.PathEscape("封面.jpg"), "", nil); r.status != http.StatusNotFound {
 		t.Errorf("the withdrawn item's cover: %d", r.status)

@@ -84,8 +84,8 @@ func TestSubmitToPublishedPage(t *testing.T) {
 	if page := h.do("GET", "/public/", "", nil); strings.Contains(page.raw, "冬季消防") {
 		t.Fatal("withdrawn item still listed")
 	}
-	if r := h.do("GET", fmt.Sprintf("/public/items/%d", id), "", nil); r.status != http.StatusNotFound {
-		t.Fatalf("withdrawn item page: %d", r.status)
+	if r := h.do("GET", fmt.Sprintf("/public/items/%d", id), "", nil); r.status != http.StatusGone || !strings.Contains(r.raw, "该信息已撤下") {
+		t.Fatalf("withdrawn item page: %d %s", r.status, r.raw)
 	}
 	h.verifyAudit()
 }

@@ -64,7 +64,7 @@ func TestWithdrawalFromEveryChannel(t *testing.T) {
 	id := h.submitTo("关于调整办事大厅开放时间的公告", "website", "portal", "wechat")
 	h.approveThrough(id)
 	h.mustStatus(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/withdraw", id), "admin", map[string]any{"reason": "公告内容有误，撤回更正"}), http.StatusOK)
-	if r := h.do("GET", fmt.Sprintf("/public/default/items/%d", id), "", nil); r.status != http.StatusNotFound {
+	if r := h.do("GET", fmt.Sprintf("/public/default/items/%d", id), "", nil); r.status != http.StatusGone {
 		t.Errorf("the website still shows the withdrawn item: %d", r.status)
 	}
 	testenv.Eventually(t, "the withdrawal's machine step to end", func() bool {

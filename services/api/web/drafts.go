@@ -272,6 +272,9 @@ type draftView struct {
 	MaxComment   int
 	Returned     *store.Decision // the decision that returned it, for the author
 	Previews     []preview
+	CanWithdraw  bool
+	Withdrawal   *withdrawal
+	Codes        []domain.WithdrawalCode
 }
 
 func (w *Web) draftPage(c echo.Context) error {
@@ -339,6 +342,17 @@ func (w *Web) draftPage(c echo.Context) error {
 		}
 	}
 	v.Previews = w.previews(c, d.ID, d.Content)
+	v.CanWithdraw = domain.CanWithdraw(a, d.Facts(), "-") == nil // the reason is asked for on the form
+	v.Codes = domain.WithdrawalCodes
+	if d.State == domain.StateWithdrawn {
+		ev, err := w.Store.LastEvent(ctx, d.ID, string(domain.ActionWithdraw))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil {
+			v.Withdrawal = &withdrawal{Actor: ev.Actor, At: ev.At, Code: ev.Reason, Reason: ev.Comment}
+		}
+	}
 	p := w.base(c, "draft.title", "")
 	p.Title = d.Content.Title
 	p.Data = v
@@ -474,4 +488,38 @@ func (w *Web) explain(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+}
+
+// withdraw takes a published draft off every channel, with a reason code
+// and the reason in words, from the draft page.
+func (w *Web) withdraw(c echo.Context) error {
+	id, ok := draftID(c)
+	if !ok {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	code := domain.WithdrawalCode(c.FormValue("code"))
+	if !code.Valid() {
+		code = domain.WithdrawOther
+	}
+	err := w.Store.Withdraw(c.Request().Context(), currentUser(c).Actor(), id, code, strings.TrimSpace(c.FormValue("reason")))
+	var r *domain.Refusal
+	switch {
+	case err == nil:
+		flash(c, "flash.withdrawn")
+	case errors.As(err, &r):
+		flash(c, "rule."+string(r.Rule))
+	case errors.Is(err, store.ErrNotFound):
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	default:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+}
+
+// withdrawal is who withdrew a draft, when and why, for its page.
+type withdrawal struct {
+	Actor  string
+	At     time.Time
+	Code   string
+	Reason string
 }

@@ -7,6 +7,8 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,4 +102,58 @@ func TestAttachmentsInTheBrowser(t *testing.T) {
 	if c, ok := d.Content.Cover(); !ok || c.Name != "封面.png" {
 		t.Errorf("the revision's cover: %+v", d.Content.Attachments)
 	}
+}
+
+// TestWithdrawInTheBrowser: the department head withdraws a published item
+// from its page with a reason; the page shows who, when and why, and each
+// channel's removal; the item's public address answers 410 with a Chinese
+// page saying when and why it was taken down.
+func TestWithdrawInTheBrowser(t *testing.T) {
+	s := startSite(t)
+	wang := s.as("wang")
+	id := wang.submitDraft("关于调整便民服务大厅开放时间的公告", body1)
+	s.waitState(id, domain.StateCompliance)
+	li := s.as("li")
+	li.decide(id, "approve", "")
+	s.waitState(id, domain.StateConfidentiality)
+	zhao := s.as("zhao")
+	zhao.decide(id, "approve", "")
+	s.waitState(id, domain.StatePublished)
+	public := fmt.Sprintf("%s/public/default/items/%d", s.base, id)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if res, err := client.Get(public); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("the published item: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	if wang.exists("#withdraw") {
+		t.Errorf("an officer is offered the withdrawal")
+	}
+	li.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#withdraw")),
+		chromedp.Click(chromedp.CSS("#withdraw summary")), chromedp.WaitVisible(chromedp.CSS("#withdraw-reason")),
+		chromedp.SetValue(chromedp.CSS("#withdraw-code"), "error"),
+		chromedp.SendKeys(chromedp.CSS("#withdraw-reason"), "开放时间有误，更正后重新发布。"))
+	li.shot("withdraw-form")
+	li.do(chromedp.Click(chromedp.CSS("#withdraw-send")), chromedp.WaitVisible(chromedp.CSS("#withdrawal")))
+	if box := li.text("#withdrawal"); !strings.Contains(box, "li") || !strings.Contains(box, "发布有误") || !strings.Contains(box, "开放时间有误") {
+		t.Errorf("the withdrawal box says %q", box)
+	}
+	if pubs := li.text(`#publications [data-channel="website"]`); !strings.Contains(pubs, "已撤下") {
+		t.Errorf("the website's line says %q", pubs)
+	}
+	li.shot("withdrawn-1280")
+	li.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#withdrawal")))
+	li.shot("withdrawn-390")
+	res, err := client.Get(public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusGone || !strings.Contains(string(page), "已于") || !strings.Contains(string(page), "发布有误") ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("the withdrawn item's public address: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), page)
+	}
+	li.do(chromedp.Navigate(public), chromedp.WaitVisible(chromedp.CSS("#gone")))
+	li.shot("public-410-390")
 }

@@ -133,6 +133,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.POST("/drafts/:id", w.reviseDraft)
 	a.POST("/drafts/:id/decide", w.decide)
 	a.POST("/drafts/:id/explain", w.explain)
+	a.POST("/drafts/:id/withdraw", w.withdraw)
 	a.GET("/drafts/:id/audit", w.draftAudit)
 	a.GET("/drafts/:id/files/:name", w.draftFile)
 	a.GET("/deadline", w.deadlineHint)
