@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sanshen-gov/sanshen/internal/channels"
 	"io"
 	"log/slog"
 	"maps"
@@ -321,17 +322,7 @@ func (c *Client) retry(ctx context.Context, op string, f func() error) error {
 }
 
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return channels.Sleep(ctx, d, c.Sleep)
 }
 
 func (c *Client) singleMax() int64 {
@@ -348,9 +339,4 @@ func (c *Client) base() string {
 	return strings.TrimRight(c.BaseURL, "/")
 }
 
-func (c *Client) log() *slog.Logger {
-	if c.Log != nil {
-		return c.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (c *Client) log() *slog.Logger { return channels.Logger(c.Log) }

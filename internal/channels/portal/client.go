@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sanshen-gov/sanshen/internal/channels"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -311,17 +312,7 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 }
 
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return channels.Sleep(ctx, d, c.Sleep)
 }
 
 func (c *Client) now() time.Time {
@@ -331,9 +322,4 @@ func (c *Client) now() time.Time {
 	return time.Now()
 }
 
-func (c *Client) log() *slog.Logger {
-	if c.Log != nil {
-		return c.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (c *Client) log() *slog.Logger { return channels.Logger(c.Log) }

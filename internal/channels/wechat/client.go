@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sanshen-gov/sanshen/internal/channels"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -463,17 +464,7 @@ func (c *Client) post(ctx context.Context, op string, q url.Values, ct string, b
 }
 
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	if c.Sleep != nil {
-		return c.Sleep(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return channels.Sleep(ctx, d, c.Sleep)
 }
 
 func (c *Client) now() time.Time {
@@ -483,9 +474,4 @@ func (c *Client) now() time.Time {
 	return time.Now()
 }
 
-func (c *Client) log() *slog.Logger {
-	if c.Log != nil {
-		return c.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (c *Client) log() *slog.Logger { return channels.Logger(c.Log) }
