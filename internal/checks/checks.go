@@ -102,6 +102,12 @@ func (r *Runner) deadline(c domain.Content) []domain.Finding {
 		return nil
 	}
 	due := r.Calendar.Deadline(c.FormedOn)
+	var out []domain.Finding
+	if !r.Calendar.Covers(due) || !r.Calendar.Covers(c.FormedOn) {
+		out = append(out, domain.Finding{Code: "calendar_year_missing", Severity: domain.SeverityWarn, Start: -1, End: -1,
+			MessageZH: fmt.Sprintf("公开期限（%s）所跨年度的国务院节假日安排尚未录入，期限按周一至周五计算，可能不准确；请管理员录入该年度的节假日安排。", due.Format(domain.DateLayout)),
+			MessageEN: fmt.Sprintf("the Article 26 deadline (%s) runs into a year whose official holidays are not in the calendar: it was counted with weekends only and may be off", due.Format(domain.DateLayout))})
+	}
 	left := r.Calendar.WorkingDaysBetween(civil(r.Now()), due)
 	f := domain.Finding{Severity: domain.SeverityWarn, Start: -1, End: -1}
 	switch {
@@ -114,9 +120,9 @@ func (r *Runner) deadline(c domain.Content) []domain.Finding {
 		f.MessageZH = fmt.Sprintf("临近公开期限（%s，剩余%d个工作日）", due.Format(domain.DateLayout), left)
 		f.MessageEN = fmt.Sprintf("the Article 26 deadline is near (%s, %d working days left)", due.Format(domain.DateLayout), left)
 	default:
-		return nil
+		return out
 	}
-	return []domain.Finding{f}
+	return append(out, f)
 }
 
 // civil is t's calendar day at midnight UTC, how formed_on is stored.

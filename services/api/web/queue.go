@@ -25,7 +25,10 @@ type queueRow struct {
 	DaysLeft int
 	Overdue  bool
 	Near     bool
-	Claim    *store.Claim
+	// Uncovered: the deadline falls in a year whose holidays the calendar
+	// lacks, so it was counted with weekends only.
+	Uncovered bool
+	Claim     *store.Claim
 	Mine     bool
 }
 
@@ -93,7 +96,7 @@ func (w *Web) loadQueue(c echo.Context) (queueView, error) {
 	for _, it := range items {
 		left := w.Calendar.WorkingDaysBetween(today, it.Deadline)
 		r := queueRow{QueueItem: it, Age: now.Sub(it.StateEnteredAt), Deadline: it.Deadline.Format(domain.DateLayout),
-			DaysLeft: left, Overdue: left < 0, Near: left >= 0 && left <= nearlyDue}
+			DaysLeft: left, Overdue: left < 0, Near: left >= 0 && left <= nearlyDue, Uncovered: !w.Calendar.Covers(it.Deadline)}
 		if cl, ok := claims[it.ID]; ok {
 			r.Claim, r.Mine = &cl, cl.UserID == u.ID
 		}
