@@ -29,7 +29,7 @@ type queueRow struct {
 	// lacks, so it was counted with weekends only.
 	Uncovered bool
 	Claim     *store.Claim
-	Mine     bool
+	Mine      bool
 }
 
 // queueView is the queue page's data.
