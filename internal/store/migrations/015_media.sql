@@ -54,7 +54,6 @@ ALTER TABLE revisions ADD COLUMN digest text NOT NULL DEFAULT '';
 -- good: a person removes it and resolves the task).
 ALTER TABLE publications ADD COLUMN withdraw_status text
     CHECK (withdraw_status IN ('pending', 'sending', 'done', 'gone', 'failed', 'manual', 'resolved'));
-ALTER TABLE publications ADD COLUMN withdraw_code text NOT NULL DEFAULT '';
 ALTER TABLE publications ADD COLUMN withdraw_reason text NOT NULL DEFAULT '';
 ALTER TABLE publications ADD COLUMN withdraw_error text NOT NULL DEFAULT '';
 ALTER TABLE publications ADD COLUMN withdraw_claimed_at timestamptz;
@@ -66,7 +65,7 @@ CREATE INDEX publications_withdrawing ON publications (draft_id) WHERE withdraw_
 -- +goose Down
 DROP INDEX publications_withdrawing;
 ALTER TABLE publications DROP COLUMN resolution, DROP COLUMN resolved_by, DROP COLUMN withdrawn_at,
-    DROP COLUMN withdraw_claimed_at, DROP COLUMN withdraw_error, DROP COLUMN withdraw_reason, DROP COLUMN withdraw_code, DROP COLUMN withdraw_status;
+    DROP COLUMN withdraw_claimed_at, DROP COLUMN withdraw_error, DROP COLUMN withdraw_reason, DROP COLUMN withdraw_status;
 ALTER TABLE revisions DROP COLUMN digest;
 DROP TABLE revision_attachments;
 DROP TABLE file_uploads;
