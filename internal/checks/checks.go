@@ -127,12 +127,9 @@ func (r *Runner) deadline(c domain.Content) []domain.Finding {
 
 // civil is t's calendar day at midnight UTC, how formed_on is stored.
 func civil(t time.Time) time.Time {
-	t = t.In(beijing)
+	t = t.In(domain.Beijing)
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
-
-// beijing is China Standard Time; the office's "today" is Beijing's.
-var beijing = time.FixedZone("CST", 8*3600)
 
 // Today is the office's calendar day now (Beijing time), as a civil date:
 // the queue's deadlines and the checks count from it alike.

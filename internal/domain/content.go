@@ -21,6 +21,12 @@ type Content struct {
 	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
+// Beijing is China Standard Time (UTC+8, without a zone database, which a
+// server may lack): every civil date of sanshen — forming, decisions,
+// deadlines, expiry, "today" — is a date there, and the pages and channels
+// show times in it.
+var Beijing = time.FixedZone("CST", 8*3600)
+
 // DateLayout is how dates travel in the API.
 const DateLayout = "2006-01-02"
 

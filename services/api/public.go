@@ -146,11 +146,8 @@ func (s *Server) itemGone(c echo.Context, a store.Agency, id int64) error {
 		why = withdrawalZH[domain.WithdrawOther]
 	}
 	return s.render(c, http.StatusGone, "gone", map[string]any{"Title": "该信息已撤下", "Agency": a, "Item": w, "Why": why,
-		"Date": w.WithdrawnAt.In(beijingZone).Format("2006年1月2日"), "Feed": "/public/" + a.Slug + "/feed.json"})
+		"Date": w.WithdrawnAt.In(domain.Beijing).Format("2006年1月2日"), "Feed": "/public/" + a.Slug + "/feed.json"})
 }
-
-// beijingZone is the zone of the dates the public pages show.
-var beijingZone = time.FixedZone("CST", 8*3600)
 
 // itemLink is an item's permanent short link, /public/items/{id}, which
 // every link shared before agencies is: 301 to the item in its agency's

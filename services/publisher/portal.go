@@ -108,7 +108,7 @@ func (p *Portal) Item(ctx context.Context, draftID int64, revision int, c domain
 	base := strings.TrimSuffix(p.PublicURL, "/")
 	it := portal.Item{Source: "sanshen", Agency: portal.Agency{Slug: a.Slug, Name: a.Name}, DraftID: draftID, Revision: revision,
 		Title: c.Title, Digest: c.Digest, Category: c.Category, Department: c.Department,
-		FormedOn: c.FormedOn.Format(portal.DateLayout), PublishedAt: now().In(beijing).Format(portal.TimeLayout),
+		FormedOn: c.FormedOn.Format(portal.DateLayout), PublishedAt: now().In(domain.Beijing).Format(portal.TimeLayout),
 		BodyHTML:  string(bodyhtml.Render(c, func(x domain.Attachment) string { return fileURL(base, x) })),
 		BodyText:  bodyhtml.Text(c),
 		SourceURL: fmt.Sprintf("%s/public/%s/items/%d", base, a.Slug, draftID)}
@@ -128,6 +128,3 @@ func (p *Portal) Item(ctx context.Context, draftID int64, revision int, c domain
 func fileURL(base string, a domain.Attachment) string {
 	return base + "/public/files/" + a.SHA256 + "/" + url.PathEscape(a.Name)
 }
-
-// beijing is China Standard Time, the offset the portal's times carry.
-var beijing = time.FixedZone("CST", 8*3600)

@@ -61,14 +61,10 @@ const (
 	bodyMinRunes    = 20
 )
 
-// beijing is China Standard Time without a zone database, which a server may
-// lack: the office's "today" is Beijing's calendar day.
-var beijing = time.FixedZone("CST", 8*3600)
-
 // civilDay is t's calendar day in Beijing at midnight UTC, the way formed_on
 // is stored. A time that already is a civil date at midnight UTC stays that day.
 func civilDay(t time.Time) time.Time {
-	y, m, d := t.In(beijing).Date()
+	y, m, d := t.In(domain.Beijing).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 

@@ -3,10 +3,9 @@ package confidentiality
 import (
 	"strings"
 	"time"
-)
 
-// chinaTime is UTC+8 without a zone database, which a server may lack.
-var chinaTime = time.FixedZone("CST", 8*60*60)
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
 
 // idWeights are the ISO 7064 MOD 11-2 weights 2^(17-i) mod 11 of GB 11643's
 // first 17 digits; idCheck is the check character for each remainder.
@@ -37,7 +36,7 @@ var provinces = map[string]bool{
 // character (X or x for 10). Checking rather than pattern-matching is what
 // keeps serial numbers and amounts out of the reviewer's way.
 func ValidResidentID(s string) bool {
-	return validResidentIDAt(s, time.Now().In(chinaTime))
+	return validResidentIDAt(s, time.Now().In(domain.Beijing))
 }
 
 func validResidentIDAt(s string, today time.Time) bool {
@@ -68,7 +67,7 @@ func validBirthDate(ymd string, today time.Time) bool {
 		return false
 	}
 	ty, tm, td := today.Date()
-	return !birth.After(time.Date(ty, tm, td, 0, 0, 0, 0, chinaTime))
+	return !birth.After(time.Date(ty, tm, td, 0, 0, 0, 0, domain.Beijing))
 }
 
 // calendarDate parses eight digits yyyymmdd as a date that exists.
@@ -89,7 +88,7 @@ func calendarDate(ymd string) (time.Time, bool) {
 	if m < 1 || m > 12 || d < 1 || d > 31 {
 		return time.Time{}, false
 	}
-	date := time.Date(y, time.Month(m), d, 0, 0, 0, 0, chinaTime)
+	date := time.Date(y, time.Month(m), d, 0, 0, 0, 0, domain.Beijing)
 	return date, date.Day() == d // 0229 of a common year, 0431 … roll over
 }
 

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
 func TestValidResidentID(t *testing.T) {
@@ -43,7 +45,7 @@ func TestValidResidentID(t *testing.T) {
 }
 
 func TestResidentIDNotInFuture(t *testing.T) {
-	today := time.Date(2024, 6, 15, 23, 30, 0, 0, chinaTime)
+	today := time.Date(2024, 6, 15, 23, 30, 0, 0, domain.Beijing)
 	for _, tc := range []struct {
 		body string
 		want bool

@@ -74,7 +74,7 @@ func maskedID(rs []rune, start, end int) (domain.Finding, bool) {
 		}
 		return true
 	}
-	today := time.Now().In(chinaTime)
+	today := time.Now().In(domain.Beijing)
 	// The birth date in the clear.
 	if visible(6, 14) && validBirthDate(string(id[6:14]), today) && (id[0] < '0' || id[0] > '9' || provinces[string(id[:2])] || hidden[0]) {
 		sugg := string(id[:6]) + "********" + string(id[14:])

@@ -324,7 +324,7 @@ func (sc *numberScanner) id(start, end int, id string) bool {
 // mistypedID reports whether an ID-shaped s has a province code and a birth
 // date from 1900 to today where a resident ID has them.
 func mistypedID(s string) bool {
-	return idShaped(s) && provinces[s[:2]] && validBirthDate(s[6:14], time.Now().In(chinaTime))
+	return idShaped(s) && provinces[s[:2]] && validBirthDate(s[6:14], time.Now().In(domain.Beijing))
 }
 
 // creditLabelled reports whether the nearest label before start says a

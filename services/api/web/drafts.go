@@ -71,7 +71,7 @@ func (w *Web) newDraftForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	today := w.Now().In(beijing).Format(domain.DateLayout)
+	today := w.Now().In(domain.Beijing).Format(domain.DateLayout)
 	fd := formData{Action: "/web/drafts", FormedOn: today, Departments: deps, Categories: domain.Categories,
 		Channels: []domain.Channel{domain.ChannelWebsite}, Category: "news"}
 	fd.Deadline = w.deadlineOf(today)

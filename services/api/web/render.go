@@ -41,8 +41,6 @@ type pageSet struct {
 	messages map[string]map[string]string
 }
 
-var beijing = time.FixedZone("CST", 8*3600)
-
 func loadPages() (*pageSet, error) {
 	ps := &pageSet{pages: map[string]map[string]*template.Template{}, messages: map[string]map[string]string{}}
 	for _, lang := range languages {
@@ -167,7 +165,7 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 			if t.IsZero() {
 				return ""
 			}
-			return t.In(beijing).Format("2006-01-02 15:04")
+			return t.In(domain.Beijing).Format("2006-01-02 15:04")
 		},
 		"date": func(t time.Time) string { return t.Format(domain.DateLayout) },
 		"age": func(d time.Duration) string {
