@@ -44,6 +44,9 @@ type Attachment struct {
 	SHA256 string         `json:"sha256"`
 	Role   AttachmentRole `json:"role"`
 
+	// Kind is the file's kind as sniffed at upload: image, video or
+	// document (its role must take that kind, AttachmentRole.Kind).
+	Kind       string `json:"-"`
 	MediaType  string `json:"media_type,omitempty"`
 	Size       int64  `json:"size,omitempty"`
 	Width      int    `json:"width,omitempty"`

@@ -81,49 +81,6 @@ var (
 	typeDOCX = accepted[len(accepted)-1]
 )
 
-// Role is the use an attachment is put to in a draft; the caller records it
-// with the attachment and checks it with Type.CheckRole.
-type Role string
-
-// The roles of an attachment in a draft.
-const (
-	RoleCover    Role = "cover" // the draft's cover picture
-	RoleImage    Role = "image" // a picture in the body
-	RoleVideo    Role = "video"
-	RoleDocument Role = "document"
-)
-
-// AllowedRoles lists the roles a file of this type may take, so that a form
-// can offer only those; a cover must be an image.
-func (t Type) AllowedRoles() []Role {
-	switch t.Kind {
-	case KindImage:
-		return []Role{RoleCover, RoleImage}
-	case KindVideo:
-		return []Role{RoleVideo}
-	case KindDocument:
-		return []Role{RoleDocument}
-	}
-	return nil
-}
-
-// CheckRole refuses (code "role_not_allowed") a role the type cannot take,
-// such as a PDF used as the cover, before the draft records it.
-func (t Type) CheckRole(r Role) error {
-	if slices.Contains(t.AllowedRoles(), r) {
-		return nil
-	}
-	zh := fmt.Sprintf("该附件为%s，不能用作“%s”。", t.Kind.zh(), r)
-	if r == RoleCover {
-		zh = "封面只能使用图片（JPEG、PNG、GIF、WebP）。"
-	}
-	return &RefusedError{
-		Code:      CodeRoleNotAllowed,
-		Message:   fmt.Sprintf("a %s (%s) cannot take the role %q", t.Kind, t.MediaType, r),
-		MessageZH: zh,
-	}
-}
-
 // The codes of RefusedError. They are stable: callers and the front end
 // branch on them.
 const (
@@ -134,7 +91,6 @@ const (
 	CodeUnreadableVideo    = "unreadable_video"
 	CodeUnreadableDocument = "unreadable_document"
 	CodeInvalidName        = "invalid_name"
-	CodeRoleNotAllowed     = "role_not_allowed"
 )
 
 // RefusedError says why an attachment is refused: Code for programs,

@@ -489,16 +489,3 @@ func TestValidName(t *testing.T) {
 		}
 	}
 }
-
-func TestRoles(t *testing.T) {
-	jpg, pdf := accepted[0], accepted[6]
-	if !slices.Equal(jpg.AllowedRoles(), []Role{RoleCover, RoleImage}) || !slices.Equal(pdf.AllowedRoles(), []Role{RoleDocument}) {
-		t.Fatalf("roles %v, %v", jpg.AllowedRoles(), pdf.AllowedRoles())
-	}
-	if err := jpg.CheckRole(RoleCover); err != nil {
-		t.Fatal(err)
-	}
-	if code := refusedCode(t, pdf.CheckRole(RoleCover)); code != CodeRoleNotAllowed {
-		t.Fatalf("a PDF cover: code %q", code)
-	}
-}

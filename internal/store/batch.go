@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -295,12 +296,15 @@ type lockedWork struct {
 // tables were still small keeps its sequential scans as they grow. So the
 // batch's transaction fixes the plan shape: generic plans, driven by the
 // array, through the primary keys (batchPlans).
-func queueLockDrafts(b *pgx.Batch, ids []int64, plans string) {
+//
+// withText also loads the documents' text, which only stage 3's checks
+// read (attachments.Texts): up to 2 M characters a document.
+func queueLockDrafts(b *pgx.Batch, ids []int64, plans string, withText bool) {
 	b.Queue(plans)
 	b.Queue(`SELECT d.id, d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at,
 			c.length, c.head, r.content_sha256, r.title, r.body, dep.name, r.category, r.channels, r.formed_on,
 			EXISTS (SELECT 1 FROM publications p WHERE p.draft_id = d.id AND p.revision = d.revision), `+policyColumn+`,
-			r.digest, `+attachmentsColumn(true)+`
+			r.digest, `+attachmentsColumn(withText)+`
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		JOIN departments dep ON dep.id = d.department_id
@@ -383,7 +387,8 @@ func (s *Store) batchTx(ctx context.Context, ws []work.Item, step func(i int, cu
 		ids[i] = w.DraftID
 	}
 	var set moveSet
-	err := s.lockTx(ctx, func(b *pgx.Batch) { queueLockDrafts(b, ids, machinePlans) }, func(br pgx.BatchResults) error {
+	withText := slices.ContainsFunc(ws, func(w work.Item) bool { return w.State == domain.StateConfidentiality })
+	err := s.lockTx(ctx, func(b *pgx.Batch) { queueLockDrafts(b, ids, machinePlans, withText) }, func(br pgx.BatchResults) error {
 		locked, err := readLockDrafts(br)
 		if err != nil {
 			return err

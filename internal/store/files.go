@@ -135,7 +135,7 @@ func (s *Store) Attach(ctx context.Context, as []domain.Attachment) ([]domain.At
 }
 
 func withFile(a domain.Attachment, f File) domain.Attachment {
-	a.MediaType, a.Size, a.Width, a.Height, a.DurationMS = f.MediaType, f.Size, f.Width, f.Height, f.DurationMS
+	a.Kind, a.MediaType, a.Size, a.Width, a.Height, a.DurationMS = f.Kind, f.MediaType, f.Size, f.Width, f.Height, f.DurationMS
 	a.Stripped, a.TextReadable, a.Text = f.Stripped, f.TextReadable, f.Text
 	return a
 }
@@ -148,7 +148,7 @@ func attachmentsColumn(withText bool) string {
 	if withText {
 		text = `f.text`
 	}
-	return `(SELECT json_agg(json_build_object('name', ra.name, 'sha256', ra.sha256, 'role', ra.role, 'media_type', f.media_type,
+	return `(SELECT json_agg(json_build_object('name', ra.name, 'sha256', ra.sha256, 'role', ra.role, 'kind', f.kind, 'media_type', f.media_type,
 			'size', f.size, 'width', f.width, 'height', f.height, 'duration_ms', f.duration_ms, 'stripped', f.stripped,
 			'text_readable', f.text_readable, 'text', ` + text + `) ORDER BY ra.position)
 		FROM revision_attachments ra JOIN files f ON f.sha256 = ra.sha256 WHERE ra.draft_id = r.draft_id AND ra.revision = r.revision)`
@@ -157,6 +157,7 @@ func attachmentsColumn(withText bool) string {
 // attachmentRow is one element of attachmentsColumn.
 type attachmentRow struct {
 	domain.Attachment
+	Kind string `json:"kind"`
 	Text string `json:"text"`
 }
 
@@ -172,7 +173,7 @@ func decodeAttachments(raw []byte) ([]domain.Attachment, error) {
 	out := make([]domain.Attachment, len(rows))
 	for i, r := range rows {
 		out[i] = r.Attachment
-		out[i].Text = r.Text
+		out[i].Kind, out[i].Text = r.Kind, r.Text
 		if out[i].Stripped == nil {
 			out[i].Stripped = []string{}
 		}

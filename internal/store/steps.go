@@ -48,7 +48,7 @@ func (s *Store) StartPublishing(ctx context.Context, w work.Item) (domain.Conten
 		// The draft's lock orders this with PublishLocalBatch, which
 		// writes a draft's rows only when it finds none.
 		b := &pgx.Batch{}
-		queueLockDrafts(b, []int64{w.DraftID}, batchPlans)
+		queueLockDrafts(b, []int64{w.DraftID}, batchPlans, false) // publishing reads no document text
 		br := tx.SendBatch(ctx, b)
 		locked, err := readLockDrafts(br)
 		br.Close()

@@ -198,28 +198,21 @@ func (in DraftInput) attachments() ([]domain.Attachment, error) {
 // must name an image of the draft.
 func checkAttachments(c domain.Content) error {
 	for i, a := range c.Attachments {
-		if got, want := a.MediaType, a.Role.Kind(); !strings.HasPrefix(got, want+"/") && !(want == "document" && isDocument(got)) {
+		if a.Kind != a.Role.Kind() {
 			return failZH(http.StatusUnprocessableEntity, "role_not_allowed",
-				fmt.Sprintf("附件「%s」的类型为 %s，不能用作%s。", a.Name, got, roleZH[a.Role]),
-				"attachments[%d] %q is %s and cannot be the %s", i, a.Name, got, a.Role)
+				fmt.Sprintf("附件「%s」的类型为 %s，不能用作%s。", a.Name, a.MediaType, roleZH[a.Role]),
+				"attachments[%d] %q is %s and cannot be the %s", i, a.Name, a.MediaType, a.Role)
 		}
 	}
 	for _, m := range domain.Markers(c.Body) {
 		a, ok := c.Attachment(m.Name)
-		if !ok || a.Role.Kind() != "image" {
+		if !ok || a.Kind != "image" {
 			return failZH(http.StatusUnprocessableEntity, "unknown_image",
 				fmt.Sprintf("正文第 %d 行的图片标记「%s」没有对应的图片附件：请先上传该图片，并以同一文件名附在稿件中。", m.Line+1, m.Name),
 				"body line %d places the image %q, which is not an image attachment of the draft", m.Line+1, m.Name)
 		}
 	}
 	return nil
-}
-
-// isDocument reports whether a media type is one of the documents sanshen
-// takes (PDF, OFD, DOCX).
-func isDocument(mediaType string) bool {
-	return mediaType == "application/pdf" || mediaType == "application/ofd" ||
-		strings.HasPrefix(mediaType, "application/vnd.openxmlformats-officedocument.wordprocessingml")
 }
 
 var roleZH = map[domain.AttachmentRole]string{domain.RoleCover: "封面", domain.RoleImage: "正文图片",

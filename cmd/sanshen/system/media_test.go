@@ -241,6 +241,19 @@ func TestMediaPublishedToWebsiteAndPortal(t *testing.T) {
 		t.Errorf("%d withdrawal events in the trail, want 2", n)
 	}
 
+	// A file must suit its role, and a marker must name an image.
+	for _, tc := range []struct{ role, body, code string }{
+		{"cover", "正文。", "role_not_allowed"},
+		{"document", "正文。\n【图片：决定书.pdf】", "unknown_image"},
+	} {
+		in := map[string]any{"title": "附件用途不符", "body": tc.body, "department": "综合办", "category": "news",
+			"channels": []string{"website"}, "formed_on": "2026-11-20",
+			"attachments": []map[string]string{{"name": "决定书.pdf", "sha256": sums["决定书.pdf"], "role": tc.role}}}
+		if r := h.do("POST", "/api/v1/drafts", "officer", in); r.status != http.StatusUnprocessableEntity || r.errCode() != tc.code {
+			t.Errorf("a PDF as %s with body %q: %d %s, want 422 %s", tc.role, tc.body, r.status, r.raw, tc.code)
+		}
+	}
+
 	// A PDF with a citizen's ID number: blocked at stage 3.
 	leak, _ := h.mediaDraft("关于行政处罚决定的公示", "ID 11010519491231002X")
 	h.waitFor(leak, domain.StateCompliance)
