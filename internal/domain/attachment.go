@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 )
@@ -58,6 +59,12 @@ type Attachment struct {
 	// the body; false for an OFD or a scan, which a person must read.
 	TextReadable bool   `json:"text_readable"`
 	Text         string `json:"-"`
+}
+
+// PublicPath is where the public, and channels such as the portal, fetch
+// the file of a published item: under the name the item gives it.
+func (a Attachment) PublicPath() string {
+	return "/public/files/" + a.SHA256 + "/" + url.PathEscape(a.Name)
 }
 
 // manifestEntry is what of an attachment the content hash covers.

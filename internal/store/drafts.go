@@ -377,6 +377,19 @@ func (s *Store) Draft(ctx context.Context, id int64) (Draft, error) {
 	return d, nil
 }
 
+// DraftAgency is the agency a draft belongs to.
+func (s *Store) DraftAgency(ctx context.Context, id int64) (int64, error) {
+	var agencyID int64
+	err := s.Pool.QueryRow(ctx, `SELECT agency_id FROM drafts WHERE id = $1`, id).Scan(&agencyID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("error loading draft %d: %w", id, err)
+	}
+	return agencyID, nil
+}
+
 // DraftFacts loads what the rules need about a draft, without locking it.
 func (s *Store) DraftFacts(ctx context.Context, id int64) (domain.DraftFacts, error) {
 	var f domain.DraftFacts

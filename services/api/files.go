@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sanshen-gov/sanshen/internal/checks/attachments"
 	"io"
 	"log/slog"
 	"net/http"
@@ -64,7 +65,7 @@ func (s *Server) uploadFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, fileJSON{File: f, Name: name, NoticeZH: strippedNotice(f.Stripped)})
+	return c.JSON(http.StatusCreated, fileJSON{File: f, Name: name, NoticeZH: StrippedNotice(f.Stripped)})
 }
 
 // Files takes uploads: the API's POST /api/v1/files and the draft form's
@@ -120,29 +121,15 @@ func (s *Server) files() *Files {
 
 // StrippedNotice tells the officer, in Chinese, what was removed from a
 // photo at upload ("" when nothing was).
-func StrippedNotice(stripped []string) string { return strippedNotice(stripped) }
-
-// strippedNotice tells the officer what left a photo at upload ("" when
-// nothing did).
-func strippedNotice(stripped []string) string {
-	var what []string
-	for _, s := range stripped {
-		switch s {
-		case "gps":
-			what = append(what, "拍摄地点（GPS）")
-		case "owner":
-			what = append(what, "作者或所有者信息")
-		case "camera_serial":
-			what = append(what, "相机序列号")
-		}
-	}
+func StrippedNotice(stripped []string) string {
 	if len(stripped) == 0 {
 		return ""
 	}
+	what, _ := attachments.Stripped(stripped)
 	if len(what) == 0 {
 		return "已删除图片中的元数据（EXIF 等），公开的文件不含这些信息。"
 	}
-	return "已删除图片中的" + strings.Join(what, "、") + "等元数据，公开的文件不含这些信息。"
+	return "已删除图片中的" + strings.Join(what, "、") + "等信息，公开的文件不含这些信息。"
 }
 
 // mediaLimits are the per-type upload limits.
@@ -252,5 +239,5 @@ func StreamFile(c echo.Context, blobs blob.Store, log *slog.Logger, sum, mediaTy
 // PublicFileURL is where the public (and the portal) fetch a published
 // item's file.
 func PublicFileURL(base string, a domain.Attachment) string {
-	return strings.TrimSuffix(base, "/") + "/public/files/" + a.SHA256 + "/" + url.PathEscape(a.Name)
+	return strings.TrimSuffix(base, "/") + a.PublicPath()
 }

@@ -93,11 +93,11 @@ func (p *Portal) Withdraw(ctx context.Context, draftID int64, revision int, exte
 
 // Item is the revision as the portal's payload.
 func (p *Portal) Item(ctx context.Context, draftID int64, revision int, c domain.Content) (portal.Item, error) {
-	d, err := p.Store.Draft(ctx, draftID)
+	agencyID, err := p.Store.DraftAgency(ctx, draftID)
 	if err != nil {
 		return portal.Item{}, err
 	}
-	a, err := p.Store.Agency(ctx, d.AgencyID)
+	a, err := p.Store.Agency(ctx, agencyID)
 	if err != nil {
 		return portal.Item{}, err
 	}
@@ -126,5 +126,5 @@ func (p *Portal) Item(ctx context.Context, draftID int64, revision int, c domain
 
 // fileURL is where the public, and the portal, fetch a published file.
 func fileURL(base string, a domain.Attachment) string {
-	return base + "/public/files/" + a.SHA256 + "/" + url.PathEscape(a.Name)
+	return base + a.PublicPath()
 }

@@ -56,11 +56,11 @@ func (p *Publisher) withdrawOne(ctx context.Context, x store.Withdrawal) error {
 	_, resend := idempotent(ch)
 	switch {
 	case !canDelete || !domain.Channel(x.Channel).Info().Deletes:
-		return p.recordWithdrawal(ctx, x, store.WithdrawManual, "this channel cannot delete through its API: remove the item there by hand, then record it here")
+		return p.recordWithdrawal(ctx, x, store.WithdrawManual, "该渠道不能通过接口删除：请在渠道后台手工撤下，再在此记录。(this channel cannot delete through its API)")
 	case x.Status == store.WithdrawSending && x.ClaimedAt != nil && time.Since(*x.ClaimedAt) < p.claimTimeout():
 		return fmt.Errorf("the %s removal claimed at %s is still in progress", x.Channel, x.ClaimedAt.Format(time.RFC3339))
 	case x.Status == store.WithdrawSending && !resend:
-		return p.recordWithdrawal(ctx, x, store.WithdrawManual, "a removal was started but its outcome was not recorded: check the channel")
+		return p.recordWithdrawal(ctx, x, store.WithdrawManual, "撤下操作已开始但结果未记录：请先在渠道后台核实。(a removal was started but its outcome was not recorded)")
 	}
 	won, err := p.Store.ClaimWithdrawal(ctx, x)
 	if err != nil || !won {

@@ -80,24 +80,30 @@ func Limits(c domain.Content) []domain.Finding {
 		}
 	}
 	for _, a := range c.Attachments {
-		var what, whatEN []string
-		for _, s := range a.Stripped {
-			switch s {
-			case "gps":
-				what, whatEN = append(what, "拍摄地点（GPS）"), append(whatEN, "its location (GPS)")
-			case "owner":
-				what, whatEN = append(what, "作者或所有者"), append(whatEN, "its owner or author")
-			case "camera_serial":
-				what, whatEN = append(what, "相机序列号"), append(whatEN, "the camera's serial number")
-			}
-		}
-		if len(what) > 0 {
+		if what, whatEN := Stripped(a.Stripped); len(what) > 0 {
 			add(domain.SeverityWarn, CodeMetadataRemoved,
 				fmt.Sprintf("图片「%s」上传时含有%s信息，已删除；公开的文件不含这些信息。请确认图片本身不泄露位置或个人信息。", a.Name, strings.Join(what, "、")),
 				fmt.Sprintf("the image %q carried %s when uploaded; that was removed, and the published file does not hold it", a.Name, strings.Join(whatEN, ", ")))
 		}
 	}
 	return out
+}
+
+// Stripped names, in Chinese and English, the personal data among what
+// media.Inspect removed from a photo (its location, owner, camera serial);
+// the rest (Exif, XMP, comments) is not personal and goes unnamed.
+func Stripped(stripped []string) (zh, en []string) {
+	for _, s := range stripped {
+		switch s {
+		case "gps":
+			zh, en = append(zh, "拍摄地点（GPS）"), append(en, "its location (GPS)")
+		case "owner":
+			zh, en = append(zh, "作者或所有者"), append(en, "its owner or author")
+		case "camera_serial":
+			zh, en = append(zh, "相机序列号"), append(en, "the camera's serial number")
+		}
+	}
+	return zh, en
 }
 
 // Texts returns stage 3's findings on the documents: the confidentiality

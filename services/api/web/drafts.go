@@ -476,10 +476,16 @@ func (w *Web) explain(c echo.Context) error {
 		return w.errorPage(c, http.StatusBadRequest, "input.missing_field")
 	}
 	_, err = w.Store.Explain(c.Request().Context(), currentUser(c).Actor(), id, rev, c.FormValue("explanation"))
+	return w.backToDraft(c, id, err, "flash.explained")
+}
+
+// backToDraft ends a form on the draft page: back to the page, with the
+// done flash, or the refused rule's; a draft not theirs to see is not found.
+func (w *Web) backToDraft(c echo.Context, id int64, err error, done string) error {
 	var r *domain.Refusal
 	switch {
 	case err == nil:
-		flash(c, "flash.explained")
+		flash(c, done)
 	case errors.As(err, &r):
 		flash(c, "rule."+string(r.Rule))
 	case errors.Is(err, store.ErrNotFound):
@@ -502,18 +508,7 @@ func (w *Web) withdraw(c echo.Context) error {
 		code = domain.WithdrawOther
 	}
 	err := w.Store.Withdraw(c.Request().Context(), currentUser(c).Actor(), id, code, strings.TrimSpace(c.FormValue("reason")))
-	var r *domain.Refusal
-	switch {
-	case err == nil:
-		flash(c, "flash.withdrawn")
-	case errors.As(err, &r):
-		flash(c, "rule."+string(r.Rule))
-	case errors.Is(err, store.ErrNotFound):
-		return w.errorPage(c, http.StatusNotFound, "error.not_found")
-	default:
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+	return w.backToDraft(c, id, err, "flash.withdrawn")
 }
 
 // withdrawal is who withdrew a draft, when and why, for its page.
