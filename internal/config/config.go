@@ -68,6 +68,19 @@ type Config struct {
 	// SANSHEN_PORTAL_KEY_ID, SANSHEN_PORTAL_SECRET); an empty URL leaves
 	// the portal channel not configured.
 	PortalURL, PortalKeyID, PortalSecret string
+	// WeChat is the official account's API credentials
+	// (SANSHEN_WECHAT_APPID, SANSHEN_WECHAT_SECRET) and base URL
+	// (SANSHEN_WECHAT_URL, default WeChat's own; a contract server in
+	// tests); no AppID leaves the channel not configured.
+	WeChatAppID, WeChatSecret, WeChatURL string
+	// Douyin is the app's client key and secret (SANSHEN_DOUYIN_CLIENT_KEY,
+	// SANSHEN_DOUYIN_CLIENT_SECRET) and base URL (SANSHEN_DOUYIN_URL);
+	// the account itself is connected by an admin (OAuth).
+	DouyinClientKey, DouyinClientSecret, DouyinURL string
+	// DouyinDelete: the account granted scope video.delete, so a
+	// withdrawal deletes the post (SANSHEN_DOUYIN_DELETE=true); otherwise
+	// it is a person's task.
+	DouyinDelete bool
 	// TokenTTL is how long a new API token lasts (SANSHEN_TOKEN_TTL, 90d).
 	TokenTTL time.Duration
 	// TOTPKey is the base64 32-byte key that seals the second factors'
@@ -146,6 +159,23 @@ func FromEnv() (Config, error) {
 		}
 		if len(c.PortalSecret) < 16 {
 			return c, errors.New("error reading SANSHEN_PORTAL_SECRET: the portal's shared secret (at least 16 characters) is needed with SANSHEN_PORTAL_URL")
+		}
+	}
+	c.WeChatAppID, c.WeChatSecret, c.WeChatURL = os.Getenv("SANSHEN_WECHAT_APPID"), os.Getenv("SANSHEN_WECHAT_SECRET"), os.Getenv("SANSHEN_WECHAT_URL")
+	if c.WeChatAppID != "" && c.WeChatSecret == "" {
+		return c, errors.New("error reading SANSHEN_WECHAT_SECRET: the official account's AppSecret is needed with SANSHEN_WECHAT_APPID")
+	}
+	c.DouyinClientKey, c.DouyinClientSecret, c.DouyinURL = os.Getenv("SANSHEN_DOUYIN_CLIENT_KEY"), os.Getenv("SANSHEN_DOUYIN_CLIENT_SECRET"), os.Getenv("SANSHEN_DOUYIN_URL")
+	if c.DouyinClientKey != "" && c.DouyinClientSecret == "" {
+		return c, errors.New("error reading SANSHEN_DOUYIN_CLIENT_SECRET: the Douyin app's client secret is needed with SANSHEN_DOUYIN_CLIENT_KEY")
+	}
+	c.DouyinDelete = os.Getenv("SANSHEN_DOUYIN_DELETE") == "true"
+	for name, u := range map[string]string{"SANSHEN_WECHAT_URL": c.WeChatURL, "SANSHEN_DOUYIN_URL": c.DouyinURL} {
+		if u == "" {
+			continue
+		}
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			return c, fmt.Errorf("error reading %s: want an http or https URL, got %q", name, u)
 		}
 	}
 	return c, nil

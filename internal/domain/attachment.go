@@ -125,3 +125,17 @@ func (c Content) Attachment(name string) (Attachment, bool) {
 	}
 	return Attachment{}, false
 }
+
+// PlacedImages are the images the body's marker lines place, each once, in
+// the order they first appear: what a channel uploads for the body.
+func (c Content) PlacedImages() []Attachment {
+	var out []Attachment
+	seen := map[string]bool{}
+	for _, m := range Markers(c.Body) {
+		if a, ok := c.Attachment(m.Name); ok && a.Role.Kind() == "image" && !seen[a.SHA256] {
+			seen[a.SHA256] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}

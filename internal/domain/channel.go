@@ -40,6 +40,10 @@ type ChannelInfo struct {
 	MaxCoverBytes int64
 	// MaxVideo bounds a video's duration (0: no bound).
 	MaxVideo time.Duration
+	// MaxTitle and MaxDigest bound the title and the digest in characters;
+	// MaxBody bounds the body as the channel receives it (WeChat: the HTML,
+	// exclusive). 0: no bound.
+	MaxTitle, MaxDigest, MaxBody int
 	// Source cites where the limits come from.
 	Source string
 }
@@ -51,9 +55,10 @@ var ChannelTable = []ChannelInfo{
 		Source: "docs/portal.md (sanshen's portal contract)"},
 	{Code: ChannelWeChat, NameZH: "微信公众号", NameEN: "WeChat official account", Deletes: true, CoverRequired: true,
 		ImageTypes: []string{"image/jpeg", "image/png"}, MaxImageBytes: 1 << 20, MaxCoverBytes: 10 << 20,
-		Source: "CHANNELS.md §1: uploadimg jpg/png under 1 MB; add_material images 10 MB; thumb_media_id required for news"},
-	{Code: ChannelDouyin, NameZH: "抖音", NameEN: "Douyin", VideoRequired: true, MaxVideo: 15 * time.Minute,
-		Source: "CHANNELS.md §2: video ≤ 15 min; no v1 delete endpoint is documented"},
+		MaxTitle: 32, MaxDigest: 128, MaxBody: 20000,
+		Source: "CHANNELS.md §1: uploadimg jpg/png under 1 MB; add_material images 10 MB; thumb_media_id required for news; title ≤ 32, digest ≤ 128, content under 20,000 characters"},
+	{Code: ChannelDouyin, NameZH: "抖音", NameEN: "Douyin", VideoRequired: true, MaxVideo: 15 * time.Minute, MaxTitle: 1000,
+		Source: "CHANNELS.md §2: video ≤ 15 min; text (the title with its topics) ≤ 1000 characters; no v1 delete endpoint is documented"},
 }
 
 // Channels lists every channel's code.

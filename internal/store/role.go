@@ -28,7 +28,9 @@ var appPrivileges = map[string]string{
 	"audit_heads":          "INSERT",
 	"audit_leaves":         "INSERT",
 	"audit_tree_hashes":    "INSERT",
-	"audit_unsequenced":    "INSERT, DELETE", // the sequencer's queue
+	"audit_unsequenced":    "INSERT, DELETE",         // the sequencer's queue
+	"channel_status":       "INSERT, UPDATE",         // the channels' health
+	"channel_tokens":       "INSERT, UPDATE, DELETE", // a platform account connected, refreshed, disconnected
 	"claims":               "INSERT, UPDATE, DELETE",
 	"dead_letters":         "INSERT, UPDATE", // replayed
 	"decisions":            "INSERT",

@@ -178,7 +178,7 @@ func (h *harness) want(r resp, status int, code string) resp {
 func draftBody(title string) map[string]any {
 	return map[string]any{
 		"title": title, "body": "为进一步做好辖区环境整治工作，街道办事处于本月组织开展了专项检查，现将有关情况通报如下。",
-		"department": "综合办", "category": "news", "channels": []string{"website", "wechat"}, "formed_on": "2026-11-20",
+		"department": "综合办", "category": "news", "channels": []string{"website", "portal"}, "formed_on": "2026-11-20",
 	}
 }
 

@@ -41,7 +41,7 @@ func TestDecisionsToPublished(t *testing.T) {
 		p := p.(map[string]any)
 		status[p["channel"].(string)] = p["status"].(string)
 	}
-	if status["website"] != "delivered" || status["wechat"] != "not_configured" {
+	if status["website"] != "delivered" || status["portal"] != "not_configured" {
 		t.Errorf("publications %v", status)
 	}
 }

@@ -1449,6 +1449,14 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"GET /web/admin/policy":       {phase: mxRead, list: true, vars: mxGet("/web/admin/policy")},
 		"GET /web/admin/words":        {phase: mxRead, list: true, vars: mxGet("/web/admin/words")},
 		"GET /web/admin/publications": {phase: mxRead, list: true, vars: mxGet("/web/admin/publications")},
+		"GET /web/admin/channels":     {phase: mxRead, list: true, vars: mxGet("/web/admin/channels")},
+		// Douyin is not configured in the fixture: those who may connect an
+		// account are told so (404); connecting a configured one is
+		// TestDouyinConnect's (services/api/web).
+		"POST /web/admin/channels/douyin/connect": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/web/admin/channels/douyin/connect", form: url.Values{}})}
+		}},
+		"GET /web/admin/channels/douyin/callback": {phase: mxRead, vars: mxGet("/web/admin/channels/douyin/callback?code=c&state=s")},
 		"GET /web/admin/deadletters": {phase: mxRead, list: true, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			v := mxFixed("-", mxReq{method: "GET", path: "/web/admin/deadletters"})
 			v.platformWide = p.has(domain.RolePlatformAdmin)

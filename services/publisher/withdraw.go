@@ -53,9 +53,14 @@ func (p *Publisher) HandleWithdraw(ctx context.Context, w work.Item) error {
 func (p *Publisher) withdrawOne(ctx context.Context, x store.Withdrawal) error {
 	ch := p.Channels[domain.Channel(x.Channel)]
 	wd, canDelete := ch.(Withdrawer)
+	canDelete = canDelete && domain.Channel(x.Channel).Info().Deletes
+	if d, ok := ch.(interface{ Deletes() bool }); ok {
+		// The account decides (Douyin: whether it granted the delete scope).
+		canDelete = wd != nil && d.Deletes()
+	}
 	_, resend := idempotent(ch)
 	switch {
-	case !canDelete || !domain.Channel(x.Channel).Info().Deletes:
+	case !canDelete:
 		return p.recordWithdrawal(ctx, x, store.WithdrawManual, "该渠道不能通过接口删除：请在渠道后台手工撤下，再在此记录。(this channel cannot delete through its API)")
 	case x.Status == store.WithdrawSending && x.ClaimedAt != nil && time.Since(*x.ClaimedAt) < p.claimTimeout():
 		return fmt.Errorf("the %s removal claimed at %s is still in progress", x.Channel, x.ClaimedAt.Format(time.RFC3339))

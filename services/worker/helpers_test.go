@@ -63,7 +63,7 @@ func (o *office) worker(stage domain.Stage) *worker.Worker {
 // content is a draft that passes every stage's checks.
 func content(title string) domain.Content {
 	return domain.Content{Title: title, Body: "为进一步做好辖区环境整治工作，街道办事处于本月组织开展了专项检查，现将有关情况通报如下。",
-		Department: "综合办", Category: "news", Channels: []domain.Channel{domain.ChannelWebsite, domain.ChannelWeChat},
+		Department: "综合办", Category: "news", Channels: []domain.Channel{domain.ChannelWebsite, domain.ChannelPortal},
 		FormedOn: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)}
 }
 

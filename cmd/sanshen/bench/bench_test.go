@@ -235,6 +235,13 @@ func toContent(d draftSpec) domain.Content {
 	c := domain.Content{Title: d.Title, Body: d.Body, Department: d.Department, Category: d.Category, FormedOn: formed}
 	for _, ch := range d.Channels {
 		c.Channels = append(c.Channels, domain.Channel(ch))
+		// The files the driver attaches (driver.attachments).
+		switch domain.Channel(ch) {
+		case domain.ChannelWeChat:
+			c.Attachments = append(c.Attachments, domain.Attachment{Name: "封面.jpg", Role: domain.RoleCover, MediaType: "image/jpeg", Size: 20000, Width: 900, Height: 383})
+		case domain.ChannelDouyin:
+			c.Attachments = append(c.Attachments, domain.Attachment{Name: "视频.mp4", Role: domain.RoleVideo, MediaType: "video/mp4", Size: 2000, DurationMS: 45000})
+		}
 	}
 	return c
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -144,9 +145,7 @@ func (c *corpus) draft(i int) draftSpec {
 	formed := c.today.AddDate(0, 0, -(2 + r.IntN(5)))
 	d.FormedOn = formed.Format(domain.DateLayout)
 	d.Channels = []string{string(domain.ChannelWebsite)}
-	if r.IntN(10) < 6 {
-		d.Channels = append(d.Channels, string(domain.ChannelWeChat))
-	}
+	wechat := r.IntN(10) < 6 // added below if the title fits WeChat's limit
 	if r.IntN(10) == 0 {
 		d.Channels = append(d.Channels, string(domain.ChannelDouyin))
 	}
@@ -245,6 +244,9 @@ func (c *corpus) draft(i int) draftSpec {
 		title = fmt.Sprintf("%s召开%s工作推进会", pick(r, subjects), focus)
 	}
 	d.Title = fitTitle(title)
+	if wechat && utf8.RuneCountInString(d.Title) <= domain.ChannelWeChat.Info().MaxTitle {
+		d.Channels = slices.Insert(d.Channels, 1, string(domain.ChannelWeChat))
+	}
 
 	var b strings.Builder
 	for _, h := range head {

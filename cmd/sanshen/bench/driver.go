@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	mediasample "github.com/sanshen-gov/sanshen/internal/media/sample"
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
 
@@ -103,6 +104,9 @@ type driver struct {
 	queuePolls     atomic.Int64
 
 	started, finished time.Time
+	// media are the sums of the cover and the video uploaded once, which
+	// every WeChat and Douyin draft carries (those channels require them).
+	media map[domain.AttachmentRole]string
 }
 
 func newDriver(base string, db *store.Store, c *corpus, cs *cast, o Options) *driver {
@@ -120,6 +124,9 @@ func newDriver(base string, db *store.Store, c *corpus, cs *cast, o Options) *dr
 func (d *driver) run(ctx context.Context, sysErrs <-chan error) error {
 	ctx, cancel := context.WithTimeout(ctx, d.o.Timeout)
 	defer cancel()
+	if err := d.uploadMedia(ctx); err != nil {
+		return err
+	}
 	g := newGroup(ctx)
 	d.started = time.Now()
 
@@ -195,7 +202,7 @@ func (d *driver) submit(ctx context.Context, i int) error {
 	officers := d.cast.officers[spec.Department]
 	author := officers[(i/len(d.o.Departments))%len(officers)]
 	body := map[string]any{"title": spec.Title, "body": spec.Body, "department": spec.Department,
-		"category": spec.Category, "channels": spec.Channels, "formed_on": spec.FormedOn}
+		"category": spec.Category, "channels": spec.Channels, "formed_on": spec.FormedOn, "attachments": d.attachments(spec)}
 	var out struct {
 		ID int64 `json:"id"`
 	}
@@ -468,7 +475,7 @@ func (d *driver) revise(ctx context.Context, id int64, rev int) error {
 		body = cut(body, spans)
 	}
 	in := map[string]any{"title": title, "body": body, "department": spec.Department,
-		"category": spec.Category, "channels": spec.Channels, "formed_on": spec.FormedOn}
+		"category": spec.Category, "channels": spec.Channels, "formed_on": spec.FormedOn, "attachments": d.attachments(spec)}
 	status, raw, err := d.call(ctx, http.MethodPut, fmt.Sprintf("/api/v1/drafts/%d", id), t.author, in, nil)
 	if err != nil {
 		return err
@@ -604,7 +611,10 @@ func (d *driver) timeoutError() error {
 // call sends one API request as who and decodes a 2xx answer into out.
 func (d *driver) call(ctx context.Context, method, path string, who *person, body, out any) (int, []byte, error) {
 	var rd io.Reader
-	if body != nil {
+	ctype := "application/json"
+	if raw, ok := body.([]byte); ok {
+		rd, ctype = bytes.NewReader(raw), "application/octet-stream"
+	} else if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return 0, nil, fmt.Errorf("error encoding a request: %w", err)
@@ -617,7 +627,7 @@ func (d *driver) call(ctx context.Context, method, path string, who *person, bod
 	}
 	req.Header.Set("Authorization", "Bearer "+who.Token)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
 	res, err := d.client.Do(req)
 	if err != nil {
@@ -634,6 +644,52 @@ func (d *driver) call(ctx context.Context, method, path string, who *person, bod
 		}
 	}
 	return res.StatusCode, raw, nil
+}
+
+// uploadMedia uploads the cover and the video the platform drafts carry,
+// once, as an officer of the agency.
+func (d *driver) uploadMedia(ctx context.Context) error {
+	var who *person
+	for _, os := range d.cast.officers {
+		if len(os) > 0 {
+			who = os[0]
+			break
+		}
+	}
+	if who == nil {
+		return errors.New("the bench has no officer to upload its media")
+	}
+	d.media = map[domain.AttachmentRole]string{}
+	for role, f := range map[domain.AttachmentRole]struct {
+		name string
+		data []byte
+	}{domain.RoleCover: {"封面.jpg", mediasample.JPEG(900, 383, 90)}, domain.RoleVideo: {"视频.mp4", mediasample.MP4(45*time.Second, 720, 1280, 0)}} {
+		var out struct {
+			SHA256 string `json:"sha256"`
+		}
+		status, raw, err := d.call(ctx, http.MethodPost, "/api/v1/files?name="+url.QueryEscape(f.name), who, f.data, &out)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusCreated && status != http.StatusOK {
+			return fmt.Errorf("uploading the bench's %s: status %d: %s", f.name, status, raw)
+		}
+		d.media[role] = out.SHA256
+	}
+	return nil
+}
+
+// attachments are a draft's files: the cover for WeChat, the video for
+// Douyin, by the names uploadMedia gave them.
+func (d *driver) attachments(spec draftSpec) []map[string]string {
+	var out []map[string]string
+	if slices.Contains(spec.Channels, string(domain.ChannelWeChat)) {
+		out = append(out, map[string]string{"name": "封面.jpg", "sha256": d.media[domain.RoleCover], "role": string(domain.RoleCover)})
+	}
+	if slices.Contains(spec.Channels, string(domain.ChannelDouyin)) {
+		out = append(out, map[string]string{"name": "视频.mp4", "sha256": d.media[domain.RoleVideo], "role": string(domain.RoleVideo)})
+	}
+	return out
 }
 
 // pollIdle is how long a queue (or an author's list) rests after a

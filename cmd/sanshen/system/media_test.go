@@ -24,6 +24,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/channels/portal/fakeportal"
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/media/sample"
 	"github.com/sanshen-gov/sanshen/internal/testenv"
 	"github.com/sanshen-gov/sanshen/services/publisher"
 )
@@ -322,6 +323,24 @@ func (h *harness) submitTo(title string, channels ...string) int64 {
 	h.t.Helper()
 	b := draftBody(title)
 	b["channels"] = channels
+	// The platforms need their media: WeChat a cover, Douyin a video.
+	var files []map[string]string
+	for _, ch := range channels {
+		name, data, role := "", []byte(nil), ""
+		switch ch {
+		case "wechat":
+			name, data, role = "封面.jpg", sample.JPEG(90, 38, 40), "cover"
+		case "douyin":
+			name, data, role = "视频.mp4", sample.MP4(30*time.Second, 720, 1280, 0), "video"
+		default:
+			continue
+		}
+		sum := h.mustStatus(h.upload(name, data), http.StatusCreated).body["sha256"].(string)
+		files = append(files, map[string]string{"name": name, "sha256": sum, "role": role})
+	}
+	if files != nil {
+		b["attachments"] = files
+	}
 	r := h.mustStatus(h.do("POST", "/api/v1/drafts", "officer", b), http.StatusCreated)
 	return int64(r.body["id"].(float64))
 }

@@ -4,6 +4,7 @@
 package system
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,7 +26,9 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/blob"
 	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/channels/douyin"
 	"github.com/sanshen-gov/sanshen/internal/channels/portal"
+	"github.com/sanshen-gov/sanshen/internal/channels/wechat"
 	"github.com/sanshen-gov/sanshen/internal/checks"
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
@@ -201,6 +204,16 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	eager.AfterPublish = o.RelayAfterPublish
 	s.Store.Announce = eager
 	s.run("eager-relay", eager.Run)
+	var blobs blob.Store
+	if c.API || c.Publisher {
+		bc := cfg.Blob
+		if bc.Dir == "" {
+			bc.Dir = filepath.Join(cfg.DataDir, "blobs")
+		}
+		if blobs, err = blob.Open(ctx, bc); err != nil {
+			return nil, fmt.Errorf("error opening the file store (SANSHEN_BLOB_BACKEND %q): %w", cfg.Blob.Backend, err)
+		}
+	}
 	if c.API {
 		// Caches token and department lookups while its LISTEN holds.
 		s.run("auth-cache", func(ctx context.Context) error { s.Store.WatchAuth(ctx); return nil })
@@ -229,20 +242,20 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		if err != nil {
 			return nil, err
 		}
-		bc := cfg.Blob
-		if bc.Dir == "" {
-			bc.Dir = filepath.Join(cfg.DataDir, "blobs")
-		}
-		blobs, err := blob.Open(ctx, bc)
-		if err != nil {
-			return nil, fmt.Errorf("error opening the file store (SANSHEN_BLOB_BACKEND %q): %w", cfg.Blob.Backend, err)
-		}
 		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Metrics: s.Metrics, Log: log,
 			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL, LogOrigin: cfg.LogOrigin, LogVerifierKey: s.Store.Log.VerifierKey,
 			Proxies: cfg.TrustedProxies, Passwords: hasher, Blobs: blobs}
 		e := srv.Routes()
 		pages := &web.Web{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Log: log, Metrics: s.Metrics,
 			Passwords: hasher, Sealer: sealer, Files: &api.Files{Store: s.Store, Blobs: blobs}}
+		pages.ChannelsConfigured = map[domain.Channel]bool{domain.ChannelPortal: cfg.PortalURL != "",
+			domain.ChannelWeChat: cfg.WeChatAppID != "", domain.ChannelDouyin: cfg.DouyinClientKey != ""}
+		for ch := range o.Channels {
+			pages.ChannelsConfigured[ch] = true
+		}
+		if cfg.DouyinClientKey != "" {
+			pages.Douyin = DouyinClient(cfg, s.Store, sealer, log).Tokens
+		}
 		if err := pages.Register(s.runCtx, e); err != nil {
 			return nil, err
 		}
@@ -307,10 +320,25 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 			p.Channels[domain.ChannelPortal] = &publisher.Portal{Store: s.Store, PublicURL: cfg.PublicURL,
 				Client: &portal.Client{BaseURL: cfg.PortalURL, KeyID: cfg.PortalKeyID, Secret: []byte(cfg.PortalSecret), Log: log}}
 		}
+		if cfg.DouyinClientKey != "" {
+			sealer, err := ChannelSealer(cfg)
+			if err != nil {
+				return nil, err
+			}
+			p.Channels[domain.ChannelDouyin] = &publisher.Douyin{Store: s.Store, Blobs: blobs, PublicURL: cfg.PublicURL, CanDelete: cfg.DouyinDelete,
+				Client: DouyinClient(cfg, s.Store, sealer, log)}
+		}
+		if cfg.WeChatAppID != "" {
+			p.Channels[domain.ChannelWeChat] = &publisher.WeChat{Store: s.Store, Blobs: blobs, PublicURL: cfg.PublicURL,
+				Client: &wechat.Client{BaseURL: cfg.WeChatURL, AppID: cfg.WeChatAppID, Secret: cfg.WeChatSecret, Log: log}}
+		}
 		p.ClaimTimeout = o.ClaimTimeout
 		for ch, a := range o.Channels {
 			if us, ok := a.(interface{ UseStore(*store.Store) }); ok {
 				us.UseStore(s.Store)
+			}
+			if ub, ok := a.(interface{ UseBlobs(blob.Store) }); ok {
+				ub.UseBlobs(blobs)
 			}
 			p.Channels[ch] = a
 		}
@@ -396,4 +424,23 @@ func MigrateAsOwner(ctx context.Context, cfg config.Config, log *slog.Logger) (s
 		return cfg.AppDatabaseURL, nil
 	}
 	return store.AppURL(cfg.DatabaseURL, cfg.AppRole, cfg.AppPassword)
+}
+
+// DouyinClient is the Douyin client of the configured app, its tokens kept
+// sealed in PostgreSQL (publisher.DouyinTokens).
+func DouyinClient(cfg config.Config, s *store.Store, sealer *totp.Sealer, log *slog.Logger) *douyin.Client {
+	c := douyin.New(cmp.Or(cfg.DouyinURL, douyin.DefaultBaseURL), cfg.DouyinClientKey, cfg.DouyinClientSecret,
+		&publisher.DouyinTokens{Store: s, Sealer: sealer})
+	c.Log, c.Tokens.Log = log, log
+	return c
+}
+
+// ChannelSealer seals the platforms' credentials with the key that seals
+// the second factors.
+func ChannelSealer(cfg config.Config) (*totp.Sealer, error) {
+	key, err := config.TOTPKey(cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	return totp.NewSealer(key)
 }

@@ -27,6 +27,7 @@ const (
 	PathPartComplete = "/api/douyin/v1/video/complete_video_part_upload/"
 	PathCreate       = "/api/douyin/v1/video/create_video/"
 	PathList         = "/api/douyin/v1/video/video_list/"
+	PathData         = "/api/douyin/v1/video/video_data/"
 	PathDelete       = "/video/delete/" // legacy, scope video.delete: see CanDelete
 	PathAccessToken  = "/oauth/access_token/"
 	PathRefreshToken = "/oauth/refresh_token/"
@@ -235,6 +236,49 @@ func (c *Client) FindByText(ctx context.Context, text string, since time.Time) (
 		cursor = out.Cursor.String()
 	}
 	return "", "", false, &Error{Op: "video_list", Description: fmt.Sprintf("gave up after %d pages", maxListPages)}
+}
+
+// Post is a post's state as video_data reports it.
+type Post struct {
+	ItemID     string `json:"item_id"`
+	Title      string `json:"title"`
+	ShareURL   string `json:"share_url"`
+	IsReviewed bool   `json:"is_reviewed"` // true once review ended, passed or failed
+	// VideoStatus tells a passed review from a failed one; its values are
+	// UNVERIFIED (StatusPublic, StatusReviewFailed are assumptions).
+	VideoStatus int `json:"video_status"`
+}
+
+// Video status values sanshen assumes (CHANNELS.md §2 calls them
+// UNVERIFIED; one repository says new apps no longer get the field). A
+// reviewed post whose status is not StatusReviewFailed counts as passed.
+const (
+	StatusPublic       = 1 // UNVERIFIED
+	StatusReviewing    = 2 // UNVERIFIED; is_reviewed false says the same
+	StatusReviewFailed = 4 // UNVERIFIED
+)
+
+// PostStatus reads one post through video_data; found is false when the
+// account no longer lists it (deleted).
+func (c *Client) PostStatus(ctx context.Context, itemID string) (p Post, found bool, err error) {
+	body, err := json.Marshal(map[string][]string{"item_ids": {itemID}})
+	if err != nil {
+		return Post{}, false, fmt.Errorf("error encoding the Douyin status request: %w", err)
+	}
+	var out struct {
+		List []Post `json:"list"`
+	}
+	if err := c.retry(ctx, "video_data", func() error {
+		return c.call(ctx, "video_data", http.MethodPost, PathData, nil, "application/json", body, &out)
+	}); err != nil {
+		return Post{}, false, err
+	}
+	for _, p := range out.List {
+		if p.ItemID == itemID {
+			return p, true, nil
+		}
+	}
+	return Post{}, false, nil
 }
 
 // DeleteVideo deletes a post through the legacy endpoint. Whether an app

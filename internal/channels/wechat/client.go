@@ -475,3 +475,18 @@ func (c *Client) now() time.Time {
 }
 
 func (c *Client) log() *slog.Logger { return channels.Logger(c.Log) }
+
+// TokenExpires is when the cached access token will be refreshed (zero
+// before the first call), for the channels page.
+func (c *Client) TokenExpires() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.exp
+}
+
+// Check fetches a token, proving the AppID, the AppSecret and the IP
+// whitelist, for `sanshen channels check`.
+func (c *Client) Check(ctx context.Context) error {
+	_, err := c.token(ctx, "")
+	return err
+}

@@ -273,3 +273,30 @@ func (f *flexID) UnmarshalJSON(b []byte) error {
 	*f = flexID(n.String())
 	return nil
 }
+
+// Quota reports a refusal for the account's quota or rate (45009, 45011,
+// 53501): the same call passes later.
+func (e *Error) Quota() bool {
+	return e.Code == CodeDailyQuota || e.Code == CodeMinuteQuota || e.Code == CodeSubmitTooOften
+}
+
+// NotAuthorised reports a refusal no retry can pass until an administrator
+// acts: the IP whitelist, the API permission, a bad or frozen AppID or
+// AppSecret.
+func (e *Error) NotAuthorised() bool {
+	switch e.Code {
+	case CodeIPNotWhitelist, CodeIPWhitelistDocs, CodeNotAuthorised, CodeBadAppID, CodeSecretFrozen:
+		return true
+	}
+	return e.Code == CodeBadCredential && e.Op == opToken
+}
+
+// Describe is the error for a person, Chinese first: the platform's own
+// words for the support ticket follow.
+func (e *Error) Describe() string {
+	zh := e.MessageZH
+	if zh == "" {
+		zh = "微信公众平台接口调用失败。"
+	}
+	return zh + " (" + e.Error() + ")"
+}

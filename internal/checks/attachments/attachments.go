@@ -12,7 +12,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/sanshen-gov/sanshen/internal/bodyhtml"
 	"github.com/sanshen-gov/sanshen/internal/checks/confidentiality"
 	"github.com/sanshen-gov/sanshen/internal/checks/normal"
 	"github.com/sanshen-gov/sanshen/internal/checks/words"
@@ -33,13 +35,21 @@ const (
 	CodeImageSize       = "channel_image_too_large"
 	CodeCoverSize       = "channel_cover_too_large"
 	CodeVideoLength     = "channel_video_too_long"
+	CodeTitleLength     = "channel_title_too_long"
+	CodeDigestLength    = "channel_digest_too_long"
+	CodeBodyLength      = "channel_body_too_long"
 )
 
-// Limits returns stage 1's findings on the files: each named channel's
-// limits (a file over them blocks, since the channel would refuse it; a
-// missing cover or video warns, until the channel's adapter is built to
-// require it), and a warning for each photo that carried location or owner
-// data, which stays on the draft as the record that it was removed.
+// placeholderURL stands for an image's address on a channel when the body
+// is measured as the channel will receive it (WeChat's image URLs run to
+// about this length).
+var placeholderURL = "https://mmbiz.qpic.cn/mmbiz_jpg/" + strings.Repeat("x", 70) + "/0?wx_fmt=jpeg"
+
+// Limits returns stage 1's findings on the files and the text against each
+// named channel's limits (a file or a text over them blocks, since the
+// channel would refuse it, and so does a missing cover or video where the
+// channel needs one), and a warning for each photo that carried location
+// or owner data, which stays on the draft as the record that it was removed.
 func Limits(c domain.Content) []domain.Finding {
 	var out []domain.Finding
 	add := func(sev domain.Severity, code, zh, en string) {
@@ -48,12 +58,26 @@ func Limits(c domain.Content) []domain.Finding {
 	for _, ch := range c.Channels {
 		info := ch.Info()
 		cover, hasCover := c.Cover()
+		if n := utf8.RuneCountInString(c.Title); info.MaxTitle > 0 && n > info.MaxTitle {
+			add(domain.SeverityBlock, CodeTitleLength, fmt.Sprintf("标题%d个字，超过%s的%d字上限，请缩短标题。", n, info.NameZH, info.MaxTitle),
+				fmt.Sprintf("the title has %d characters, over the %s limit of %d", n, info.NameEN, info.MaxTitle))
+		}
+		if n := utf8.RuneCountInString(c.Digest); info.MaxDigest > 0 && n > info.MaxDigest {
+			add(domain.SeverityBlock, CodeDigestLength, fmt.Sprintf("摘要%d个字，超过%s的%d字上限，请缩短摘要。", n, info.NameZH, info.MaxDigest),
+				fmt.Sprintf("the digest has %d characters, over the %s limit of %d", n, info.NameEN, info.MaxDigest))
+		}
+		if info.MaxBody > 0 {
+			if n := utf8.RuneCountInString(string(bodyhtml.Render(c, func(domain.Attachment) string { return placeholderURL }))); n >= info.MaxBody {
+				add(domain.SeverityBlock, CodeBodyLength, fmt.Sprintf("正文排版后约%d字，%s要求少于%d字。请精简正文，或只发布到政府网站和门户网站。", n, info.NameZH, info.MaxBody),
+					fmt.Sprintf("the body comes to about %d characters as %s receives it; it must be under %d", n, info.NameEN, info.MaxBody))
+			}
+		}
 		if info.CoverRequired && !hasCover {
-			add(domain.SeverityWarn, CodeCoverMissing, fmt.Sprintf("发布到%s需要一张封面图片，本稿件没有封面。", info.NameZH),
+			add(domain.SeverityBlock, CodeCoverMissing, fmt.Sprintf("发布到%s需要一张封面图片，本稿件没有封面。", info.NameZH),
 				fmt.Sprintf("%s needs a cover image; the draft has none", info.NameEN))
 		}
 		if info.VideoRequired && !slices.ContainsFunc(c.Attachments, func(a domain.Attachment) bool { return a.Role == domain.RoleVideo }) {
-			add(domain.SeverityWarn, CodeVideoMissing, fmt.Sprintf("%s发布的是视频，本稿件没有视频附件。", info.NameZH),
+			add(domain.SeverityBlock, CodeVideoMissing, fmt.Sprintf("%s发布的是视频，本稿件没有视频附件。", info.NameZH),
 				fmt.Sprintf("an item on %s is a video; the draft has none", info.NameEN))
 		}
 		if hasCover && info.MaxCoverBytes > 0 && cover.Size > info.MaxCoverBytes {

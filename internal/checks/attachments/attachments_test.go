@@ -26,7 +26,7 @@ func TestLimits(t *testing.T) {
 		}}
 	got := codes(Limits(c))
 	want := map[string]domain.Severity{CodeImageSize: domain.SeverityBlock, CodeImageType: domain.SeverityBlock,
-		CodeVideoLength: domain.SeverityBlock, CodeCoverMissing: domain.SeverityWarn, CodeMetadataRemoved: domain.SeverityWarn}
+		CodeVideoLength: domain.SeverityBlock, CodeCoverMissing: domain.SeverityBlock, CodeMetadataRemoved: domain.SeverityWarn}
 	for code, sev := range want {
 		if got[code] != sev {
 			t.Errorf("%s: %q, want %q (all: %v)", code, got[code], sev, got)
@@ -41,6 +41,35 @@ func TestLimits(t *testing.T) {
 		if f.Code != CodeMetadataRemoved {
 			t.Errorf("the website has no such limit: %+v", f)
 		}
+	}
+}
+
+// TestWeChatTextLimits: a WeChat-bound draft's title, digest and body are
+// held to WeChat's limits at stage 1, each at its boundary.
+func TestWeChatTextLimits(t *testing.T) {
+	cover := domain.Attachment{Name: "封面.jpg", Role: domain.RoleCover, MediaType: "image/jpeg", Size: 1000}
+	c := domain.Content{Channels: []domain.Channel{domain.ChannelWeChat}, Attachments: []domain.Attachment{cover},
+		Title: strings.Repeat("标", 32), Digest: strings.Repeat("摘", 128), Body: "正文"}
+	if fs := Limits(c); len(fs) != 0 {
+		t.Fatalf("a draft at the limits: %+v", fs)
+	}
+	c.Title, c.Digest = strings.Repeat("标", 33), strings.Repeat("摘", 129)
+	// Each line becomes <p>…</p> (7 characters more).
+	c.Body = strings.Repeat(strings.Repeat("字", 993)+"\n", 20)
+	got := codes(Limits(c))
+	for _, code := range []string{CodeTitleLength, CodeDigestLength, CodeBodyLength} {
+		if got[code] != domain.SeverityBlock {
+			t.Errorf("%s: %q (all %v)", code, got[code], got)
+		}
+	}
+	c.Body = strings.Repeat(strings.Repeat("字", 992)+"\n", 20)
+	if _, ok := codes(Limits(c))[CodeBodyLength]; ok {
+		t.Errorf("a body of 19,980 characters as HTML was refused")
+	}
+	// The website takes them all.
+	c.Channels = []domain.Channel{domain.ChannelWebsite}
+	if fs := Limits(c); len(fs) != 0 {
+		t.Errorf("the website has no text limits: %+v", fs)
 	}
 }
 

@@ -46,7 +46,10 @@ type site struct {
 	spent   map[string]int64
 }
 
-func startSite(t *testing.T) *site {
+func startSite(t *testing.T) *site { t.Helper(); return startSiteWith(t, nil) }
+
+// startSiteWith is startSite with its configuration changed by mutate.
+func startSiteWith(t *testing.T, mutate func(*config.Config)) *site {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,6 +57,9 @@ func startSite(t *testing.T) *site {
 	}
 	cfg := config.Config{DatabaseURL: testenv.DatabaseURL(t), DataDir: t.TempDir(), MaxDeliver: 3, MaxBodySize: 256 * 1024,
 		PublicURL: "http://" + ln.Addr().String(), SweepAfter: time.Hour}
+	if mutate != nil {
+		mutate(&cfg)
+	}
 	sys, err := system.Start(context.Background(), cfg, testenv.Logger(t), system.Options{Components: system.All,
 		Embedded: testenv.NATS(t), Listener: ln, Bus: bus.Options{MaxDeliver: 3, AckWait: 2 * time.Second},
 		PasswordParams: &pwcost.Test})

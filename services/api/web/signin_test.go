@@ -188,7 +188,7 @@ func TestLocalesComplete(t *testing.T) {
 		c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: lang}})
 		c.signIn("admin", password)
 		wang, _ := s.sys.Store.PersonByName(context.Background(), "wang")
-		for _, p := range []string{"/web/admin/users", "/web/admin/departments", "/web/admin/deadletters", "/web/admin/words", "/web/admin/publications", "/web/audit",
+		for _, p := range []string{"/web/admin/users", "/web/admin/departments", "/web/admin/deadletters", "/web/admin/words", "/web/admin/publications", "/web/admin/channels", "/web/audit",
 			"/web/account", "/web/admin/users/" + strconv.FormatInt(wang.ID, 10)} {
 			r, body := c.req("GET", p, nil)
 			if r.StatusCode != 200 {

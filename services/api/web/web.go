@@ -20,6 +20,8 @@ import (
 
 	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/channels/douyin"
+	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
 	"github.com/sanshen-gov/sanshen/internal/password"
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -54,6 +56,11 @@ type Web struct {
 	// Files takes the draft form's files (nil: the form has no file field
 	// that works; sanshen says so).
 	Files *api.Files
+	// Douyin connects the organisation's Douyin account (nil: the channel
+	// is not configured); ChannelsConfigured says which channels have
+	// credentials, for the channels page.
+	Douyin             *douyin.TokenSource
+	ChannelsConfigured map[domain.Channel]bool
 
 	pages  *pageSet
 	events *hub
@@ -162,6 +169,9 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.GET("/admin/publications", w.publicationsPage)
 	a.POST("/admin/publications/resolve", w.resolvePublication)
 	a.POST("/admin/publications/withdrawn", w.resolveWithdrawal)
+	a.GET("/admin/channels", w.channelsPage)
+	a.POST("/admin/channels/douyin/connect", w.connectDouyin)
+	a.GET("/admin/channels/douyin/callback", w.douyinCallback)
 	a.GET("/platform/agencies", w.agenciesPage)
 	a.POST("/platform/agencies", w.addAgency)
 	a.GET("/admin/deadletters", w.deadLettersPage)

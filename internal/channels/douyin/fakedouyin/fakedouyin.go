@@ -55,8 +55,14 @@ type Options struct {
 	Scope                   string // granted scope (default douyin.ScopeCreate)
 	MinPartSize             int64  // default douyin.MinPartSize; tests lower it
 	DailyCap                int    // default DailyCap
-	Now                     func() time.Time
-	Log                     *slog.Logger // nil: discard
+	// ReviewPolls is how many status reads (video_data, video_list) of a
+	// new post answer is_reviewed false before its review ends;
+	// ReviewFails makes every review end failed (video_status
+	// douyin.StatusReviewFailed, UNVERIFIED).
+	ReviewPolls int
+	ReviewFails bool
+	Now         func() time.Time
+	Log         *slog.Logger // nil: discard
 }
 
 // Item is a post as the fake holds it, for tests to inspect.
@@ -65,6 +71,28 @@ type Item struct {
 	CoverTsp                                float64
 	Created                                 time.Time
 	Deleted                                 bool
+	polls                                   int // status reads so far, for ReviewPolls
+}
+
+// reviewLocked is the post's review state as a status read sees it, and
+// counts the read.
+func (s *Server) reviewLocked(it *Item) (reviewed bool, status int) {
+	it.polls++
+	if it.polls <= s.opts.ReviewPolls {
+		return false, douyin.StatusReviewing
+	}
+	if s.opts.ReviewFails {
+		return true, douyin.StatusReviewFailed
+	}
+	return true, douyin.StatusPublic
+}
+
+// itemJSON is a post as video_list and video_data list it.
+func (s *Server) itemJSON(it *Item) map[string]any {
+	reviewed, status := s.reviewLocked(it)
+	return map[string]any{"item_id": it.ItemID, "title": it.Text, "create_time": it.Created.Unix(),
+		"share_url": it.ShareURL, "cover": "", "is_top": false, "is_reviewed": reviewed, "video_status": status, "media_type": 4,
+		"statistics": map[string]int{"play_count": 0, "digg_count": 0, "comment_count": 0, "share_count": 0, "download_count": 0, "forward_count": 0}}
 }
 
 type token struct {
@@ -126,6 +154,7 @@ func New(opts Options) *Server {
 	s.handle(douyin.PathPartComplete, true, s.partComplete)
 	s.handle(douyin.PathCreate, true, s.create)
 	s.handle(douyin.PathList, true, s.list)
+	s.handle(douyin.PathData, true, s.data)
 	s.handle(douyin.PathDelete, true, s.delete)
 	return s
 }
@@ -524,11 +553,26 @@ func (s *Server) list(r *http.Request, _ []byte, t *token) (map[string]any, erro
 	list := []map[string]any{}
 	end := min(cursor+count, len(mine))
 	for _, it := range mine[min(cursor, end):end] {
-		list = append(list, map[string]any{"item_id": it.ItemID, "title": it.Text, "create_time": it.Created.Unix(),
-			"share_url": it.ShareURL, "cover": "", "is_top": false, "is_reviewed": true, "video_status": 1, "media_type": 4,
-			"statistics": map[string]int{"play_count": 0, "digg_count": 0, "comment_count": 0, "share_count": 0, "download_count": 0, "forward_count": 0}})
+		list = append(list, s.itemJSON(it))
 	}
 	return map[string]any{"list": list, "cursor": end, "has_more": end < len(mine)}, nil
+}
+
+// data answers video_data for the user's posts among item_ids.
+func (s *Server) data(_ *http.Request, body []byte, t *token) (map[string]any, error) {
+	var req struct {
+		ItemIDs []string `json:"item_ids"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || len(req.ItemIDs) == 0 {
+		return nil, fail(douyin.CodeBadParams, "item_ids is required")
+	}
+	list := []map[string]any{}
+	for _, it := range s.items {
+		if it.OpenID == t.openID && !it.Deleted && slices.Contains(req.ItemIDs, it.ItemID) {
+			list = append(list, s.itemJSON(it))
+		}
+	}
+	return map[string]any{"list": list}, nil
 }
 
 func (s *Server) delete(_ *http.Request, body []byte, t *token) (map[string]any, error) {

@@ -1,0 +1,247 @@
+package system_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
+	"github.com/sanshen-gov/sanshen/internal/channels/wechat"
+	"github.com/sanshen-gov/sanshen/internal/channels/wechat/fakewechat"
+	"github.com/sanshen-gov/sanshen/internal/config"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/media/sample"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/internal/testenv"
+	"github.com/sanshen-gov/sanshen/services/publisher"
+)
+
+// dropAnswer serves a request through the fake and then closes the
+// connection without answering, for the first n requests to path: the
+// platform committed, and sanshen never learns it.
+type dropAnswer struct {
+	next http.Handler
+	path string
+	n    atomic.Int32
+}
+
+func (d *dropAnswer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != d.path || d.n.Add(-1) < 0 {
+		d.next.ServeHTTP(w, r)
+		return
+	}
+	d.next.ServeHTTP(httptest.NewRecorder(), r)
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+// wechatHarness is sanshen with the WeChat channel pointed at a contract
+// server; wrap, when set, sits in front of it.
+func wechatHarness(t *testing.T, opts fakewechat.Options, wrap func(http.Handler) http.Handler) (*harness, *fakewechat.Server) {
+	t.Helper()
+	opts.AppID, opts.Secret = "wx-test-app", "wx-test-secret"
+	fake := fakewechat.New(opts)
+	var hd http.Handler = fake
+	if wrap != nil {
+		hd = wrap(fake)
+	}
+	ws := httptest.NewServer(hd)
+	t.Cleanup(ws.Close)
+	h := start(t, func(cfg *config.Config, o *system.Options) {
+		o.ClaimTimeout = 500 * time.Millisecond
+		o.Channels = map[domain.Channel]publisher.Channel{domain.ChannelWeChat: &publisher.WeChat{PublicURL: cfg.PublicURL,
+			Poll: wechat.Backoff{First: 10 * time.Millisecond, Max: 50 * time.Millisecond}, Wait: 2 * time.Second,
+			Client: &wechat.Client{BaseURL: ws.URL, AppID: opts.AppID, Secret: opts.Secret, HTTP: &http.Client{Timeout: 2 * time.Second}}}}
+	})
+	return h, fake
+}
+
+// wechatDraft submits a draft for the website and WeChat with a cover and
+// two images placed in its body.
+func (h *harness) wechatDraft(title string) int64 {
+	h.t.Helper()
+	files := []map[string]string{}
+	for _, f := range []struct {
+		name, role string
+		data       []byte
+	}{{"封面.jpg", "cover", sample.JPEG(90, 38, 30)}, {"现场一.png", "image", sample.PNG(40, 30, 60)}, {"现场二.jpg", "image", sample.JPEG(40, 30, 90)}} {
+		sum := h.mustStatus(h.upload(f.name, f.data), http.StatusCreated).body["sha256"].(string)
+		files = append(files, map[string]string{"name": f.name, "sha256": sum, "role": f.role})
+	}
+	b := draftBody(title)
+	b["channels"] = []string{"website", "wechat"}
+	b["digest"] = "专项检查情况通报"
+	b["body"] = "为进一步做好辖区环境整治工作，街道办事处于本月组织开展了专项检查。\n【图片：现场一.png】\n检查共发现问题十二处，已全部整改。\n【图片：现场二.jpg】\n特此通报。"
+	b["attachments"] = files
+	r := h.mustStatus(h.do("POST", "/api/v1/drafts", "officer", b), http.StatusCreated)
+	return int64(r.body["id"].(float64))
+}
+
+func publication(d store.DraftDetail, ch domain.Channel) store.Publication {
+	for _, p := range d.Publications {
+		if p.Channel == string(ch) {
+			return p
+		}
+	}
+	return store.Publication{}
+}
+
+// TestWeChatPublishAndWithdraw: a draft with a cover and two body images
+// is published to the website and the official account (cover as permanent
+// material, images through uploadimg, draft, submit, poll), with the
+// article's URL and id as the receipt, then withdrawn with freepublish/delete.
+// The token expires in the middle, and nothing is sent twice.
+func TestWeChatPublishAndWithdraw(t *testing.T) {
+	t.Parallel()
+	h, fake := wechatHarness(t, fakewechat.Options{PublishingPolls: 2}, nil)
+	id := h.wechatDraft("关于辖区环境专项检查情况的通报")
+	h.waitFor(id, domain.StateCompliance)
+	fake.ExpireTokens() // the token the checks never used, but the adapter will
+	h.approveFrom(id)
+	d := h.waitFor(id, domain.StatePublished)
+	p := publication(d, domain.ChannelWeChat)
+	if p.Status != store.PubDelivered || !strings.Contains(p.URL, "/s/") || p.ExternalID == "" {
+		t.Fatalf("the WeChat publication: %+v", p)
+	}
+	if fake.Published() != 1 || fake.Calls("/cgi-bin/material/add_material") != 1 || fake.Calls("/cgi-bin/media/uploadimg") != 2 ||
+		fake.Calls("/cgi-bin/freepublish/submit") != 1 {
+		t.Errorf("published %d; calls: add_material %d, uploadimg %d, submit %d", fake.Published(),
+			fake.Calls("/cgi-bin/material/add_material"), fake.Calls("/cgi-bin/media/uploadimg"), fake.Calls("/cgi-bin/freepublish/submit"))
+	}
+	// The article holds the body's images at WeChat's addresses, and no escapes.
+	page := h.get(p.URL)
+	if !strings.Contains(page, "<img") || strings.Contains(page, `\u003c`) || strings.Contains(page, "public.test/public/files") {
+		t.Errorf("the article's page:\n%s", page)
+	}
+	health := h.channelHealth(domain.ChannelWeChat)
+	if health.LastSuccessAt == nil || health.TokenExpiresAt == nil || health.NotAuthorised {
+		t.Errorf("the channel's health: %+v", health)
+	}
+
+	h.mustStatus(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/withdraw", id), "admin", map[string]any{"reason": "内容有误，撤回"}), http.StatusOK)
+	testenv.Eventually(t, "the withdrawal to reach WeChat", func() bool {
+		d, err := h.sys.Store.Detail(context.Background(), id)
+		return err == nil && d.StepDone && publication(d, domain.ChannelWeChat).WithdrawStatus == store.WithdrawDone
+	})
+	if fake.Calls("/cgi-bin/freepublish/delete") != 1 {
+		t.Errorf("freepublish/delete called %d times", fake.Calls("/cgi-bin/freepublish/delete"))
+	}
+	h.verifyAudit()
+}
+
+// TestWeChatAmbiguousSubmitPublishesOnce: the answer to the submit is lost
+// after WeChat accepted it. sanshen never submits again blindly: the draft
+// has left the draft box, so it finds the article by its title, and the
+// account holds exactly one.
+func TestWeChatAmbiguousSubmitPublishesOnce(t *testing.T) {
+	t.Parallel()
+	var drop *dropAnswer
+	h, fake := wechatHarness(t, fakewechat.Options{}, func(next http.Handler) http.Handler {
+		drop = &dropAnswer{next: next, path: "/cgi-bin/freepublish/submit"}
+		drop.n.Store(1)
+		return drop
+	})
+	id := h.wechatDraft("关于开展冬季消防安全检查的通知")
+	h.approveThrough(id)
+	d := h.waitFor(id, domain.StatePublished)
+	if p := publication(d, domain.ChannelWeChat); p.Status != store.PubDelivered || p.URL == "" || p.ExternalID == "" {
+		t.Fatalf("the WeChat publication: %+v", p)
+	}
+	if fake.Published() != 1 || fake.Calls("/cgi-bin/freepublish/submit") != 1 {
+		t.Errorf("published %d times with %d submits, want exactly one", fake.Published(), fake.Calls("/cgi-bin/freepublish/submit"))
+	}
+	if fake.Calls("/cgi-bin/draft/get") == 0 || fake.Calls("/cgi-bin/freepublish/batchget") == 0 {
+		t.Errorf("the lost answer was not reconciled through draft/get and batchget")
+	}
+	h.verifyAudit()
+}
+
+// TestWeChatBusyThenSuccess: WeChat answers "system busy" (and then a
+// quota refusal) before accepting: the send is retried after its backoff,
+// published once, and the quota refusal counts on the channels page.
+func TestWeChatBusyThenSuccess(t *testing.T) {
+	t.Parallel()
+	h, fake := wechatHarness(t, fakewechat.Options{}, nil)
+	id := h.wechatDraft("关于做好元旦期间安全生产工作的通知")
+	h.waitFor(id, domain.StateCompliance)
+	fake.FailNext(1, wechat.CodeMinuteQuota)
+	h.approveFrom(id)
+	d := h.waitFor(id, domain.StatePublished)
+	if p := publication(d, domain.ChannelWeChat); p.Status != store.PubDelivered {
+		t.Fatalf("the WeChat publication: %+v", p)
+	}
+	if fake.Published() != 1 || fake.Calls("/cgi-bin/material/add_material") != 2 {
+		t.Errorf("published %d; add_material called %d times (once refused, once accepted)", fake.Published(), fake.Calls("/cgi-bin/material/add_material"))
+	}
+	if health := h.channelHealth(domain.ChannelWeChat); health.QuotaErrorsToday != 1 || !strings.Contains(health.LastError, "频繁") {
+		t.Errorf("the channel's health after a quota refusal: %+v", health)
+	}
+}
+
+// TestWeChatAuditFailedAndNotAuthorised: a job the platform's audit fails
+// ends failed with the reason in Chinese; an IP-whitelist refusal marks the
+// channel not authorised for the admin and fails the send for good.
+func TestWeChatAuditFailedAndNotAuthorised(t *testing.T) {
+	t.Parallel()
+	h, fake := wechatHarness(t, fakewechat.Options{FinalStatus: int(wechat.StateAuditFailed)}, nil)
+	id := h.wechatDraft("关于社区养老服务驿站运营情况的公示")
+	h.approveThrough(id)
+	d := h.waitFor(id, domain.StatePublished)
+	if p := publication(d, domain.ChannelWeChat); p.Status != store.PubFailed || !strings.Contains(p.Error, "平台审核未通过") {
+		t.Fatalf("the WeChat publication of a job whose audit failed: %+v", p)
+	}
+	fake.IPWhitelistError(true)
+	id = h.wechatDraft("关于调整社区服务中心开放时间的公告")
+	h.approveThrough(id)
+	d = h.waitFor(id, domain.StatePublished)
+	if p := publication(d, domain.ChannelWeChat); p.Status != store.PubFailed || !strings.Contains(p.Error, "IP白名单") {
+		t.Fatalf("the WeChat publication refused for the whitelist: %+v", p)
+	}
+	if health := h.channelHealth(domain.ChannelWeChat); !health.NotAuthorised {
+		t.Errorf("the channel is not marked not authorised: %+v", health)
+	}
+}
+
+// approveFrom approves a draft waiting in compliance through to published.
+func (h *harness) approveFrom(id int64) {
+	h.t.Helper()
+	h.mustStatus(h.decide(id, "head", "compliance", 1, "approve", nil), http.StatusOK)
+	h.waitFor(id, domain.StateConfidentiality)
+	h.mustStatus(h.decide(id, "sec", "confidentiality", 1, "approve", nil), http.StatusOK)
+}
+
+func (h *harness) channelHealth(ch domain.Channel) store.ChannelStatus {
+	h.t.Helper()
+	all, err := h.sys.Store.ChannelStatuses(context.Background(), time.Now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return all[ch]
+}
+
+func (h *harness) get(url string) string {
+	h.t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b strings.Builder
+	_, _ = fmt.Fprint(&b, res.Status, "\n")
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := res.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return b.String()
+}

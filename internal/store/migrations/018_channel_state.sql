@@ -1,0 +1,37 @@
+-- +goose Up
+-- The platforms' publishing takes several calls, none of which takes an
+-- idempotency key (CHANNELS.md §3): WeChat's cover upload, draft, submit
+-- and poll; Douyin's upload, create and review. Each step's result is
+-- recorded here before the next call, so a send resumed after a crash
+-- continues from the last step and reconciles the one in doubt instead of
+-- repeating it.
+ALTER TABLE publications ADD COLUMN steps jsonb NOT NULL DEFAULT '{}';
+
+-- Each channel's health, for the admins' channels page: how its credentials
+-- stand and when it last worked or failed. One row per channel.
+CREATE TABLE channel_status (
+    channel          text PRIMARY KEY,
+    token_expires_at timestamptz,
+    refresh_expires_at timestamptz,
+    last_success_at  timestamptz,
+    last_error_at    timestamptz,
+    last_error       text NOT NULL DEFAULT '',
+    -- not_authorised: the platform refused the account (IP whitelist,
+    -- permission, expired authorisation): no send can succeed until an
+    -- admin acts.
+    not_authorised   boolean NOT NULL DEFAULT false,
+    quota_day        date,
+    quota_errors     int NOT NULL DEFAULT 0
+);
+
+-- A channel's OAuth tokens (Douyin), sealed with the installation's key:
+-- the admin connects the account once; every replica refreshes from here.
+CREATE TABLE channel_tokens (
+    channel    text PRIMARY KEY,
+    sealed     bytea NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- +goose Down
+DROP TABLE channel_tokens, channel_status;
+ALTER TABLE publications DROP COLUMN steps;
