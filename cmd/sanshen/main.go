@@ -83,9 +83,12 @@ Operate:
   sanshen publications list [--agency S]   publications that failed or whose outcome is unknown
   sanshen publications resolve --draft ID --channel C (--delivered --url U | --failed) --note TEXT
                                       record what a person found on the channel (audited)
-  sanshen fake-channels [--portal ADDR]
-                                      a local district portal that implements docs/portal.md, for demos and tests;
-                                      prints the SANSHEN_PORTAL_* settings that point sanshen at it
+  sanshen fake-channels [--portal ADDR] [--wechat ADDR] [--douyin ADDR] [--robots ADDR]
+                                      local implementations of the district portal (docs/portal.md), the WeChat
+                                      official account and Douyin APIs and the WeCom/DingTalk robots, for demos
+                                      and tests; prints the SANSHEN_* settings that point sanshen at them
+  sanshen channels check              test each configured channel's credentials (WeChat token, Douyin
+                                      authorisation, the portal) and say what an admin must fix
   sanshen bench [-n N] [-c C] [-json]   measure the pipeline against this machine's ceilings (docs/performance.md)
   sanshen bench queue [-drafts N] [-events N] [-c C] [-d DURATION]
                                       a large office's queue: 100,000 waiting drafts, 1,000,000 audit events, 50 reviewers
@@ -153,6 +156,8 @@ func run(args []string, out io.Writer) error {
 		return expressionsCmd(ctx, cfg, log, rest, out)
 	case "fake-channels":
 		return fakeChannels(ctx, cfg, log, rest, out)
+	case "channels":
+		return channelsCmd(ctx, cfg, log, rest, out)
 	case "bench":
 		if len(rest) > 0 && rest[0] == "queue" {
 			return queueload.Main(ctx, cfg, log, rest[1:], out)

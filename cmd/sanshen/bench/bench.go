@@ -16,9 +16,11 @@ import (
 	"flag"
 	"fmt"
 	"github.com/sanshen-gov/sanshen/internal/channels/portal/fakeportal"
+	"github.com/sanshen-gov/sanshen/internal/channels/wechat/fakewechat"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -74,6 +76,10 @@ type Options struct {
 	// portal, a fake one on loopback that implements docs/portal.md
 	// (sanshen fake-channels); 0 leaves the portal out.
 	PortalShare float64
+	// WeChat sends the drafts bound for WeChat (about half) to a fake
+	// official account on loopback that implements CHANNELS.md §1
+	// (sanshen fake-channels); false leaves WeChat not configured.
+	WeChat bool
 	// Progress, when set, receives a line every few seconds while the pipeline runs.
 	Progress io.Writer
 }
@@ -113,6 +119,7 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 	fs.IntVar(&o.JetStreamMessages, "js-n", o.JetStreamMessages, "messages of the JetStream ceiling loop")
 	fs.IntVar(&o.Agencies, "agencies", o.Agencies, "agencies the departments are spread over, each with its own confidentiality reviewers")
 	fs.Float64Var(&o.PortalShare, "portal", o.PortalShare, "share of drafts also pushed to a fake district portal on loopback (0 = none; 1 = every draft)")
+	fs.BoolVar(&o.WeChat, "wechat", o.WeChat, "publish the WeChat-bound drafts to a fake official account on loopback (cover upload, draft, submit, poll)")
 	asJSON := fs.Bool("json", false, "also print the results as one JSON object")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -253,6 +260,19 @@ func runPipeline(ctx context.Context, cfg config.Config, log *slog.Logger, o Opt
 		defer stopPortal()
 		go func() { _ = portal.Serve(pctx, pln) }()
 	}
+	var wx *fakewechat.Server
+	if o.WeChat {
+		wln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("error listening for the fake WeChat: %w", err)
+		}
+		cfg.WeChatURL, cfg.WeChatAppID, cfg.WeChatSecret = "http://"+wln.Addr().String(), "wx-sanshen-bench", "sanshen-bench-wechat-secret"
+		wx = fakewechat.New(fakewechat.Options{AppID: cfg.WeChatAppID, Secret: cfg.WeChatSecret})
+		wsrv := &http.Server{Handler: wx, ReadHeaderTimeout: 10 * time.Second}
+		defer wsrv.Close()
+		go func() { _ = wsrv.Serve(wln) }()
+	}
 	sys, err := system.Start(ctx, cfg, log, system.Options{Components: system.All, Migrate: migrate, Listener: ln,
 		Concurrency: o.WorkerConcurrency})
 	if err != nil {
@@ -333,6 +353,9 @@ func runPipeline(ctx context.Context, cfg config.Config, log *slog.Logger, o Opt
 	}
 	if portal != nil {
 		res.checkPortal(ctx, bs, portal)
+	}
+	if wx != nil {
+		res.checkWeChat(ctx, bs, wx)
 	}
 	return nil
 }

@@ -17,12 +17,13 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/testenv"
 )
 
-// TestBenchWithPortal: with -portal, half the drafts also go to the fake
-// portal on loopback, each exactly once.
+// TestBenchWithPortal: with -portal and -wechat, half the drafts also go to
+// the fake portal on loopback, and the WeChat-bound ones to the fake
+// official account, each exactly once.
 func TestBenchWithPortal(t *testing.T) {
 	server := testenv.DatabaseURL(t)
 	o := DefaultOptions()
-	o.Drafts, o.Clients, o.ReturnShare, o.Ceilings, o.Timeout, o.PortalShare = 20, 4, 0, false, 3*time.Minute, 0.5
+	o.Drafts, o.Clients, o.ReturnShare, o.Ceilings, o.Timeout, o.PortalShare, o.WeChat = 20, 4, 0, false, 3*time.Minute, 0.5, true
 	o.DatabaseURL = server
 	cfg := config.Config{DatabaseURL: server, MaxDeliver: 5, MaxBodySize: 256 * 1024, SweepAfter: 30 * time.Second,
 		PublicURL: "http://public.test", LogLevel: "warn"}
@@ -33,6 +34,9 @@ func TestBenchWithPortal(t *testing.T) {
 	c := res.Checks
 	if !c.OK || c.PortalBound == 0 || c.PortalBound == 20 || c.PortalItems != c.PortalBound || c.PortalWrites != c.PortalBound {
 		t.Fatalf("end checks: %+v", c)
+	}
+	if c.WeChatBound == 0 || c.WeChatArticles != c.WeChatBound || c.WeChatSubmits != c.WeChatBound {
+		t.Fatalf("WeChat end checks: %+v", c)
 	}
 }
 

@@ -101,6 +101,11 @@ func WriteTable(w io.Writer, r Result) error {
 			okText(c.PortalDelivered == c.PortalBound && c.PortalItems == c.PortalDelivered && c.PortalWrites == c.PortalItems),
 			c.PortalBound, c.PortalDelivered, c.PortalItems, c.PortalWrites)
 	}
+	if c.WeChatBound > 0 {
+		p("wechat exactly once\t%s (%d drafts bound for it, %d delivered, %d articles published, %d submits)",
+			okText(c.WeChatDelivered == c.WeChatBound && c.WeChatArticles == c.WeChatDelivered && c.WeChatSubmits == c.WeChatArticles),
+			c.WeChatBound, c.WeChatDelivered, c.WeChatArticles, c.WeChatSubmits)
+	}
 	p("audit verify\t%s (%d events, %d chains)", okText(c.AuditOK), c.AuditEvents, c.AuditChains)
 	p("dead letters\t%d", c.DeadLetters)
 	if len(c.Problems) > 0 {

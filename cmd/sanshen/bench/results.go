@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/sanshen-gov/sanshen/internal/channels/portal/fakeportal"
+	"github.com/sanshen-gov/sanshen/internal/channels/wechat/fakewechat"
 	"os"
 	"sort"
 	"strconv"
@@ -140,10 +141,16 @@ type Checks struct {
 	WebsiteDelivered int  `json:"website_delivered"`
 	// With -portal: drafts bound for the portal, their portal publications
 	// delivered, and the items and writes the fake portal saw.
-	PortalBound           int      `json:"portal_bound,omitempty"`
-	PortalDelivered       int      `json:"portal_delivered,omitempty"`
-	PortalItems           int      `json:"portal_items,omitempty"`
-	PortalWrites          int      `json:"portal_writes,omitempty"`
+	PortalBound     int `json:"portal_bound,omitempty"`
+	PortalDelivered int `json:"portal_delivered,omitempty"`
+	PortalItems     int `json:"portal_items,omitempty"`
+	PortalWrites    int `json:"portal_writes,omitempty"`
+	// With -wechat: drafts bound for WeChat, their WeChat publications
+	// delivered, and the articles published and submits the fake saw.
+	WeChatBound           int      `json:"wechat_bound,omitempty"`
+	WeChatDelivered       int      `json:"wechat_delivered,omitempty"`
+	WeChatArticles        int      `json:"wechat_articles,omitempty"`
+	WeChatSubmits         int      `json:"wechat_submits,omitempty"`
 	DuplicatePublications int      `json:"duplicate_publications"`
 	OpenPublications      int      `json:"open_publications"`
 	DeadLetters           int      `json:"dead_letters"`
@@ -409,6 +416,21 @@ func (r *Result) checkPortal(ctx context.Context, s *store.Store, p *fakeportal.
 	if c.PortalDelivered != c.PortalBound || c.PortalItems != c.PortalDelivered || c.PortalWrites != c.PortalItems {
 		c.Problems = append(c.Problems, fmt.Sprintf("portal: %d drafts bound, %d delivered, %d items, %d writes",
 			c.PortalBound, c.PortalDelivered, c.PortalItems, c.PortalWrites))
+		c.OK = false
+	}
+}
+
+// checkWeChat checks that every WeChat-bound draft was published on the
+// fake official account exactly once: one submit, one article.
+func (r *Result) checkWeChat(ctx context.Context, s *store.Store, wx *fakewechat.Server) {
+	c := &r.Checks
+	_ = s.Pool.QueryRow(ctx, `SELECT count(*) FROM drafts d JOIN revisions v ON v.draft_id = d.id AND v.revision = d.revision
+		WHERE 'wechat' = ANY(v.channels)`).Scan(&c.WeChatBound)
+	_ = s.Pool.QueryRow(ctx, `SELECT count(*) FROM publications WHERE channel = 'wechat' AND status = 'delivered'`).Scan(&c.WeChatDelivered)
+	c.WeChatArticles, c.WeChatSubmits = wx.Published(), wx.Calls("/cgi-bin/freepublish/submit")
+	if c.WeChatDelivered != c.WeChatBound || c.WeChatArticles != c.WeChatDelivered || c.WeChatSubmits != c.WeChatArticles {
+		c.Problems = append(c.Problems, fmt.Sprintf("wechat: %d drafts bound, %d delivered, %d articles, %d submits",
+			c.WeChatBound, c.WeChatDelivered, c.WeChatArticles, c.WeChatSubmits))
 		c.OK = false
 	}
 }

@@ -228,6 +228,15 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 			dead, pubs, err := s.Store.OpenProblems(ctx)
 			return metrics.Problems{DeadLetters: dead, Publications: pubs}, err
 		}))
+		s.Metrics.Registry.MustRegister(metrics.NewChannelCollector(func(ctx context.Context) (map[domain.Channel]metrics.ChannelHealth, error) {
+			st, err := s.Store.ChannelStatuses(ctx, time.Now())
+			out := map[domain.Channel]metrics.ChannelHealth{}
+			for ch, c := range st {
+				out[ch] = metrics.ChannelHealth{TokenExpiresAt: deref(c.TokenExpiresAt), RefreshExpiresAt: deref(c.RefreshExpiresAt),
+					LastSuccessAt: deref(c.LastSuccessAt), LastErrorAt: deref(c.LastErrorAt), NotAuthorised: c.NotAuthorised, QuotaErrorsToday: c.QuotaErrorsToday}
+			}
+			return out, err
+		}))
 		params := password.Default
 		if o.PasswordParams != nil {
 			params = *o.PasswordParams
@@ -443,4 +452,11 @@ func ChannelSealer(cfg config.Config) (*totp.Sealer, error) {
 		return nil, err
 	}
 	return totp.NewSealer(key)
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }

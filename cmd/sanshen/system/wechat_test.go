@@ -124,6 +124,11 @@ func TestWeChatPublishAndWithdraw(t *testing.T) {
 	if health.LastSuccessAt == nil || health.TokenExpiresAt == nil || health.NotAuthorised {
 		t.Errorf("the channel's health: %+v", health)
 	}
+	m := h.metrics()
+	if !strings.Contains(m, `sanshen_channel_not_authorised{channel="wechat"} 0`) || strings.Contains(m, `sanshen_channel_last_success_timestamp_seconds{channel="wechat"} 0`) ||
+		!strings.Contains(m, `sanshen_publications_total{channel="wechat",status="delivered"} 1`) {
+		t.Errorf("the channel's metrics:\n%s", grepLines(m, "channel=\"wechat\""))
+	}
 
 	h.mustStatus(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/withdraw", id), "admin", map[string]any{"reason": "内容有误，撤回"}), http.StatusOK)
 	testenv.Eventually(t, "the withdrawal to reach WeChat", func() bool {
@@ -244,4 +249,14 @@ func (h *harness) get(url string) string {
 		}
 	}
 	return b.String()
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

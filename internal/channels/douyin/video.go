@@ -384,3 +384,10 @@ func (c *Client) base() string {
 }
 
 func (c *Client) log() *slog.Logger { return channels.Logger(c.Log) }
+
+// Check reads the account's newest post, proving the authorisation (and
+// refreshing its access token if due), for `sanshen channels check`.
+func (c *Client) Check(ctx context.Context) error {
+	q := url.Values{"cursor": {"0"}, "count": {"1"}}
+	return c.call(ctx, "video_list", http.MethodGet, PathList, q, "", nil, nil)
+}
