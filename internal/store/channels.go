@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sanshen-gov/sanshen/internal/audit"
+
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -145,4 +147,109 @@ func (s *Store) SaveChannelToken(ctx context.Context, ch domain.Channel, sealed 
 		return fmt.Errorf("error storing the %s channel's tokens: %w", ch, err)
 	}
 	return nil
+}
+
+// Recheck is a delivered publication whose platform may have taken it
+// down since.
+type Recheck struct {
+	DraftID    int64
+	Revision   int
+	ExternalID string
+	Steps      map[string]string
+}
+
+// RecheckCandidates lists up to limit publications on ch delivered since
+// since, not withdrawn and without an alert, least recently checked first.
+func (s *Store) RecheckCandidates(ctx context.Context, ch domain.Channel, since time.Time, limit int) ([]Recheck, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT draft_id, revision, external_id, steps FROM publications
+		WHERE channel = $1 AND status = 'delivered' AND delivered_at >= $2 AND withdraw_status IS NULL AND alert = ''
+		ORDER BY checked_at NULLS FIRST, delivered_at LIMIT $3`, ch, since, limit)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Recheck, error) {
+		var x Recheck
+		return x, r.Scan(&x.DraftID, &x.Revision, &x.ExternalID, &x.Steps)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error listing the %s publications to recheck: %w", ch, err)
+	}
+	return out, nil
+}
+
+// RecordRecheck notes that a publication was checked; a non-empty alert
+// (the platform took it down) is stored and audited once.
+func (s *Store) RecordRecheck(ctx context.Context, x Recheck, ch domain.Channel, alert string) error {
+	if alert == "" {
+		_, err := s.Pool.Exec(ctx, `UPDATE publications SET checked_at = now() WHERE draft_id = $1 AND revision = $2 AND channel = $3`,
+			x.DraftID, x.Revision, ch)
+		if err != nil {
+			return fmt.Errorf("error recording a recheck: %w", err)
+		}
+		return nil
+	}
+	return s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, x.DraftID)
+		if err != nil {
+			return err
+		}
+		ct, err := tx.Exec(ctx, `UPDATE publications SET checked_at = now(), alert = $4, alert_at = now()
+			WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND alert = ''`, x.DraftID, x.Revision, ch, alert)
+		if err != nil {
+			return fmt.Errorf("error recording a channel alert: %w", err)
+		}
+		if ct.RowsAffected() == 1 {
+			set.event(&cur, audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Stage: string(cur.State),
+				Action: "channel_alert", Revision: x.Revision, ContentSHA256: cur.Content, Reason: string(ch), Comment: alert})
+		}
+		return nil
+	})
+}
+
+// ChannelAlert is a publication a platform took down after success.
+type ChannelAlert struct {
+	DraftID  int64     `json:"draft_id"`
+	Title    string    `json:"title"`
+	Revision int       `json:"revision"`
+	Channel  string    `json:"channel"`
+	URL      string    `json:"url"`
+	Alert    string    `json:"alert"`
+	At       time.Time `json:"at"`
+}
+
+// ChannelAlerts lists an agency's unacknowledged alerts, oldest first.
+func (s *Store) ChannelAlerts(ctx context.Context, agencyID int64) ([]ChannelAlert, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT p.draft_id, r.title, p.revision, p.channel, p.url, p.alert, p.alert_at
+		FROM publications p JOIN revisions r ON r.draft_id = p.draft_id AND r.revision = p.revision
+		JOIN drafts d ON d.id = p.draft_id
+		WHERE p.alert <> '' AND p.alert_acknowledged_at IS NULL AND d.agency_id = $1 ORDER BY p.alert_at`, agencyID)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ChannelAlert])
+	if err != nil {
+		return nil, fmt.Errorf("error listing channel alerts: %w", err)
+	}
+	return out, nil
+}
+
+// AcknowledgeAlert records that an admin saw a channel's alert and what
+// was done, audited. ErrNotFound when there is no such open alert in the
+// admin's agency.
+func (s *Store) AcknowledgeAlert(ctx context.Context, by domain.Actor, draftID int64, ch domain.Channel, note string) error {
+	return s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, draftID)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanManage(by, cur.AgencyID); err != nil {
+			return s.refuse(ctx, tx, &cur, by, "acknowledge_channel_alert", err)
+		}
+		var rev int
+		err = tx.QueryRow(ctx, `UPDATE publications SET alert_acknowledged_at = now()
+			WHERE draft_id = $1 AND channel = $2 AND alert <> '' AND alert_acknowledged_at IS NULL RETURNING revision`, draftID, ch).Scan(&rev)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("error acknowledging a channel alert: %w", err)
+		}
+		set.event(&cur, audit.Event{Actor: by.Name, ActorID: by.ID, Role: primaryRole(by), Stage: string(cur.State),
+			Action: "channel_alert_acknowledged", Revision: rev, ContentSHA256: cur.Content, Reason: string(ch), Comment: note})
+		return nil
+	})
 }

@@ -1513,6 +1513,19 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			}
 			return out
 		}},
+		// The fixture's published drafts have no alert: an allowed cell is
+		// a 404 that changes nothing (the acknowledgement itself is
+		// TestWeChatBannedAfterSuccess's).
+		"POST /web/admin/publications/alert": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			var out []mxVar
+			for _, s := range f.groupsFor(p) {
+				if id, ok := f.drafts[s.group+"/published"]; ok {
+					out = append(out, mxFixed(s.scope+"/published", mxReq{method: "POST", path: "/web/admin/publications/alert",
+						form: url.Values{"draft": {strconv.FormatInt(id, 10)}, "channel": {"wechat"}, "note": {"已知悉"}}}))
+				}
+			}
+			return out
+		}},
 		"POST /web/admin/publications/resolve": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			var out []mxVar
 			for _, s := range f.groupsFor(p) {

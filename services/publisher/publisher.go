@@ -94,6 +94,19 @@ type Publisher struct {
 	// later delivery of the message concludes the sender died mid-send
 	// (outcome unknown). Until then the message is retried. Default 10m.
 	ClaimTimeout time.Duration
+	// RecheckEvery is how often delivered items are rechecked on the
+	// platforms that can take an item down after success (WeChat's
+	// statuses 5 and 6); RecheckBudget bounds the calls per channel per
+	// round (default 6h and 10: WeChat's status API has a small daily
+	// quota). A negative RecheckEvery turns it off.
+	RecheckEvery  time.Duration
+	RecheckBudget int
+}
+
+// Rechecker is a channel that can say whether a delivered item is still
+// up: an alert ("" when it is) for the publications page.
+type Rechecker interface {
+	Recheck(ctx context.Context, x store.Recheck) (alert string, err error)
 }
 
 // Run consumes the publish and the withdraw subjects until ctx ends.
@@ -114,9 +127,59 @@ func (p *Publisher) Run(ctx context.Context) error {
 	errs := make(chan error, 2)
 	go func() { errs <- c.Run(ctx) }()
 	go func() { errs <- wc.Run(ctx) }()
+	go p.recheckLoop(ctx)
 	err := <-errs
 	cancel()
 	return cmp.Or(err, <-errs)
+}
+
+// recheckLoop rechecks delivered items every RecheckEvery until ctx ends.
+func (p *Publisher) recheckLoop(ctx context.Context) {
+	every := cmp.Or(p.RecheckEvery, 6*time.Hour)
+	if every < 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.Recheck(ctx, time.Now())
+		}
+	}
+}
+
+// Recheck asks each channel that can say so whether the items it
+// delivered in the last 30 days are still up, at most RecheckBudget per
+// channel, least recently checked first, and records what it finds.
+func (p *Publisher) Recheck(ctx context.Context, now time.Time) {
+	budget := cmp.Or(p.RecheckBudget, 10)
+	for name, ch := range p.Channels {
+		rc, ok := ch.(Rechecker)
+		if !ok || !ch.Configured() {
+			continue
+		}
+		xs, err := p.Store.RecheckCandidates(ctx, name, now.AddDate(0, 0, -30), budget)
+		if err != nil {
+			p.Log.Warn("recheck: listing failed", "channel", name, "err", err)
+			continue
+		}
+		for _, x := range xs {
+			alert, err := rc.Recheck(ctx, x)
+			if err != nil {
+				p.Log.Warn("recheck failed", "channel", name, "draft", x.DraftID, "err", err)
+				break // quota or outage: the rest wait for the next round
+			}
+			if alert != "" {
+				p.Log.Warn("a platform took a published item down", "channel", name, "draft", x.DraftID, "alert", alert)
+			}
+			if err := p.Store.RecordRecheck(ctx, x, name, alert); err != nil {
+				p.Log.Warn("recheck: recording failed", "channel", name, "draft", x.DraftID, "err", err)
+			}
+		}
+	}
 }
 
 // HandleBatch publishes several revisions. Those whose channels all end

@@ -290,6 +290,25 @@ func (w *WeChat) Withdraw(ctx context.Context, _ int64, _ int, articleID, _, _ s
 	return false, chineseFirst(err)
 }
 
+// Recheck asks WeChat how the item's publish job stands now: statuses 5
+// (every article deleted) and 6 (banned by the platform) after success are
+// an alert for the office.
+func (w *WeChat) Recheck(ctx context.Context, x store.Recheck) (string, error) {
+	id := x.Steps[wxPublishID]
+	if id == "" {
+		return "", nil // resolved by a person: nothing to ask about
+	}
+	st, err := w.Client.PublishStatus(ctx, id)
+	w.health(ctx, err)
+	if err != nil {
+		return "", err
+	}
+	if st.State == wechat.StateDeletedByUser || st.State == wechat.StateBanned {
+		return fmt.Sprintf("%s（publish_status %d）", failureZH(st.State), int(st.State)), nil
+	}
+	return "", nil
+}
+
 // health records the call's outcome on the channels page.
 func (w *WeChat) health(ctx context.Context, err error) {
 	if w.Store == nil || errors.Is(err, errStillPublishing) {

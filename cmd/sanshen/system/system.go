@@ -74,6 +74,9 @@ type Options struct {
 	Channels map[domain.Channel]publisher.Channel
 	// ClaimTimeout overrides the publisher's claim timeout (tests).
 	ClaimTimeout time.Duration
+	// RecheckEvery overrides how often the publisher rechecks delivered
+	// items on the platforms (tests).
+	RecheckEvery time.Duration
 	// Embedded, when set, is used as the NATS server instead of NATS_URL or a new one.
 	Embedded *bus.Embedded
 	// PasswordParams, when set, replaces argon2id's cost (tests sign in
@@ -341,7 +344,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 			p.Channels[domain.ChannelWeChat] = &publisher.WeChat{Store: s.Store, Blobs: blobs, PublicURL: cfg.PublicURL,
 				Client: &wechat.Client{BaseURL: cfg.WeChatURL, AppID: cfg.WeChatAppID, Secret: cfg.WeChatSecret, Log: log}}
 		}
-		p.ClaimTimeout = o.ClaimTimeout
+		p.ClaimTimeout, p.RecheckEvery = o.ClaimTimeout, o.RecheckEvery
 		for ch, a := range o.Channels {
 			if us, ok := a.(interface{ UseStore(*store.Store) }); ok {
 				us.UseStore(s.Store)

@@ -45,6 +45,10 @@ func (d *dropAnswer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // wechatHarness is sanshen with the WeChat channel pointed at a contract
 // server; wrap, when set, sits in front of it.
 func wechatHarness(t *testing.T, opts fakewechat.Options, wrap func(http.Handler) http.Handler) (*harness, *fakewechat.Server) {
+	return wechatHarnessWith(t, opts, wrap, nil)
+}
+
+func wechatHarnessWith(t *testing.T, opts fakewechat.Options, wrap func(http.Handler) http.Handler, more func(*system.Options)) (*harness, *fakewechat.Server) {
 	t.Helper()
 	opts.AppID, opts.Secret = "wx-test-app", "wx-test-secret"
 	fake := fakewechat.New(opts)
@@ -59,6 +63,9 @@ func wechatHarness(t *testing.T, opts fakewechat.Options, wrap func(http.Handler
 		o.Channels = map[domain.Channel]publisher.Channel{domain.ChannelWeChat: &publisher.WeChat{PublicURL: cfg.PublicURL,
 			Poll: wechat.Backoff{First: 10 * time.Millisecond, Max: 50 * time.Millisecond}, Wait: 2 * time.Second,
 			Client: &wechat.Client{BaseURL: ws.URL, AppID: opts.AppID, Secret: opts.Secret, HTTP: &http.Client{Timeout: 2 * time.Second}}}}
+		if more != nil {
+			more(o)
+		}
 	})
 	return h, fake
 }
@@ -212,6 +219,39 @@ func TestWeChatAuditFailedAndNotAuthorised(t *testing.T) {
 	if health := h.channelHealth(domain.ChannelWeChat); !health.NotAuthorised {
 		t.Errorf("the channel is not marked not authorised: %+v", health)
 	}
+}
+
+// TestWeChatBannedAfterSuccess: an article published successfully is
+// later banned by the platform (publish_status 6). The publisher's recheck
+// finds it, and the publications page shows the alert, audited, until an
+// admin records what was done.
+func TestWeChatBannedAfterSuccess(t *testing.T) {
+	t.Parallel()
+	h, fake := wechatHarnessWith(t, fakewechat.Options{}, nil, func(o *system.Options) { o.RecheckEvery = 100 * time.Millisecond })
+	id := h.wechatDraft("关于公布第二批社区志愿服务队名单的通知")
+	h.approveThrough(id)
+	p := publication(h.waitFor(id, domain.StatePublished), domain.ChannelWeChat)
+	fake.TakeDown(p.ExternalID, int(wechat.StateBanned))
+	var alerts []store.ChannelAlert
+	testenv.Eventually(t, "the recheck to find the ban", func() bool {
+		var err error
+		alerts, err = h.sys.Store.ChannelAlerts(context.Background(), 1)
+		return err == nil && len(alerts) == 1
+	})
+	if a := alerts[0]; a.DraftID != id || a.Channel != "wechat" || !strings.Contains(a.Alert, "封禁") {
+		t.Fatalf("the alert: %+v", a)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_events WHERE action = 'channel_alert'`); n != 1 {
+		t.Errorf("%d channel_alert events, want 1 (rechecked again and again)", n)
+	}
+	admin := domain.Actor{ID: h.ids["admin"], Name: "admin", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
+	if err := h.sys.Store.AcknowledgeAlert(context.Background(), admin, id, domain.ChannelWeChat, "已在其他渠道撤回"); err != nil {
+		t.Fatal(err)
+	}
+	if as, _ := h.sys.Store.ChannelAlerts(context.Background(), 1); len(as) != 0 {
+		t.Errorf("alerts after the acknowledgement: %+v", as)
+	}
+	h.verifyAudit()
 }
 
 // approveFrom approves a draft waiting in compliance through to published.

@@ -7,6 +7,16 @@
 -- repeating it.
 ALTER TABLE publications ADD COLUMN steps jsonb NOT NULL DEFAULT '{}';
 
+-- After success, the platform may still take an item down (WeChat's
+-- publish_status 5, deleted, or 6, banned). The publisher rechecks recent
+-- items now and then (checked_at); what it finds is an alert on the
+-- publications page until an admin acknowledges it.
+ALTER TABLE publications ADD COLUMN checked_at timestamptz;
+ALTER TABLE publications ADD COLUMN alert text NOT NULL DEFAULT '';
+ALTER TABLE publications ADD COLUMN alert_at timestamptz;
+ALTER TABLE publications ADD COLUMN alert_acknowledged_at timestamptz;
+CREATE INDEX publications_alerts ON publications (draft_id) WHERE alert <> '' AND alert_acknowledged_at IS NULL;
+
 -- Each channel's health, for the admins' channels page: how its credentials
 -- stand and when it last worked or failed. One row per channel.
 CREATE TABLE channel_status (
@@ -34,4 +44,6 @@ CREATE TABLE channel_tokens (
 
 -- +goose Down
 DROP TABLE channel_tokens, channel_status;
+DROP INDEX publications_alerts;
+ALTER TABLE publications DROP COLUMN alert_acknowledged_at, DROP COLUMN alert_at, DROP COLUMN alert, DROP COLUMN checked_at;
 ALTER TABLE publications DROP COLUMN steps;

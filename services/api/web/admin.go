@@ -477,8 +477,12 @@ func (w *Web) publicationsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	as, err := w.Store.ChannelAlerts(c.Request().Context(), currentUser(c).AgencyID)
+	if err != nil {
+		return err
+	}
 	p := w.base(c, "publications.title", "publications")
-	p.Data = map[string]any{"Open": ps, "Withdrawals": ws}
+	p.Data = map[string]any{"Open": ps, "Withdrawals": ws, "Alerts": as}
 	return w.render(c, http.StatusOK, "publications", p)
 }
 
@@ -502,6 +506,29 @@ func (w *Web) resolveWithdrawal(c echo.Context) error {
 		return err
 	}
 	flash(c, "flash.withdrawal_resolved")
+	return c.Redirect(http.StatusSeeOther, "/web/admin/publications")
+}
+
+// acknowledgeAlert records that an admin saw that a platform took an item
+// down after success, and what was done about it.
+func (w *Web) acknowledgeAlert(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	id, err := strconv.ParseInt(c.FormValue("draft"), 10, 64)
+	ch := domain.Channel(c.FormValue("channel"))
+	note := strings.TrimSpace(c.FormValue("note"))
+	if err != nil || !ch.Valid() || note == "" {
+		return w.errorPage(c, http.StatusUnprocessableEntity, "publications.invalid")
+	}
+	err = w.Store.AcknowledgeAlert(c.Request().Context(), currentUser(c).Actor(), id, ch, note)
+	if errors.Is(err, store.ErrNotFound) || isRefusal(err) {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	if err != nil {
+		return err
+	}
+	flash(c, "flash.alert_acknowledged")
 	return c.Redirect(http.StatusSeeOther, "/web/admin/publications")
 }
 

@@ -169,6 +169,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.GET("/admin/publications", w.publicationsPage)
 	a.POST("/admin/publications/resolve", w.resolvePublication)
 	a.POST("/admin/publications/withdrawn", w.resolveWithdrawal)
+	a.POST("/admin/publications/alert", w.acknowledgeAlert)
 	a.GET("/admin/channels", w.channelsPage)
 	a.POST("/admin/channels/douyin/connect", w.connectDouyin)
 	a.GET("/admin/channels/douyin/callback", w.douyinCallback)

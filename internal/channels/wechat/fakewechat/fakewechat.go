@@ -94,6 +94,7 @@ type Article struct {
 type job struct {
 	id, articleID string
 	polls, final  int
+	after         int // a status after success: 5 or 6 (TakeDown)
 	articles      []Article
 	updated       time.Time
 }
@@ -159,6 +160,20 @@ func (s *Server) IPWhitelistError(on bool) { s.mu.Lock(); defer s.mu.Unlock(); s
 // and then close the connection without answering: the lost answer that
 // makes a write ambiguous.
 func (s *Server) DropAnswerAfterCommit(n int) { s.mu.Lock(); defer s.mu.Unlock(); s.dropN = n }
+
+// TakeDown makes the job of articleID report status (5: the account's
+// user deleted every article; 6: the platform banned them) from now on, as
+// WeChat does after a successful publish is taken down.
+func (s *Server) TakeDown(articleID string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if j := s.article(articleID); j != nil {
+		j.after = status
+		for i := range j.articles {
+			j.articles[i].IsDeleted = true
+		}
+	}
+}
 
 // Drafts counts the drafts in the draft box.
 func (s *Server) Drafts() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.drafts) }
@@ -451,6 +466,9 @@ func (s *Server) get(publishID string) answer {
 		out["article_id"], out["article_detail"] = j.articleID, map[string]any{"count": len(items), "item": items}
 		if live == 0 {
 			out["publish_status"] = 5
+		}
+		if j.after != 0 {
+			out["publish_status"] = j.after
 		}
 	}
 	out["errcode"], out["errmsg"] = 0, "ok"
