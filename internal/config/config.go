@@ -73,6 +73,11 @@ type Config struct {
 	// (SANSHEN_WECHAT_URL, default WeChat's own; a contract server in
 	// tests); no AppID leaves the channel not configured.
 	WeChatAppID, WeChatSecret, WeChatURL string
+	// WeChatCallbackToken is the Token of the account's server
+	// configuration (SANSHEN_WECHAT_CALLBACK_TOKEN): set, sanshen takes
+	// WeChat's PUBLISHJOBFINISH events at /channels/wechat/events and polls
+	// for outcomes only as a fallback, rarely.
+	WeChatCallbackToken string
 	// Douyin is the app's client key and secret (SANSHEN_DOUYIN_CLIENT_KEY,
 	// SANSHEN_DOUYIN_CLIENT_SECRET) and base URL (SANSHEN_DOUYIN_URL);
 	// the account itself is connected by an admin (OAuth).
@@ -162,6 +167,7 @@ func FromEnv() (Config, error) {
 		}
 	}
 	c.WeChatAppID, c.WeChatSecret, c.WeChatURL = os.Getenv("SANSHEN_WECHAT_APPID"), os.Getenv("SANSHEN_WECHAT_SECRET"), os.Getenv("SANSHEN_WECHAT_URL")
+	c.WeChatCallbackToken = os.Getenv("SANSHEN_WECHAT_CALLBACK_TOKEN")
 	if c.WeChatAppID != "" && c.WeChatSecret == "" {
 		return c, errors.New("error reading SANSHEN_WECHAT_SECRET: the official account's AppSecret is needed with SANSHEN_WECHAT_APPID")
 	}

@@ -253,3 +253,32 @@ func (s *Store) AcknowledgeAlert(ctx context.Context, by domain.Actor, draftID i
 		return nil
 	})
 }
+
+// PublicationByStep finds the publication on ch whose recorded step key
+// has value (the WeChat publish job an event names): its draft, revision
+// and status. ErrNotFound when none has.
+func (s *Store) PublicationByStep(ctx context.Context, ch domain.Channel, key, value string) (draftID int64, revision int, status string, err error) {
+	err = s.Pool.QueryRow(ctx, `SELECT draft_id, revision, status FROM publications WHERE channel = $1 AND steps ->> $2 = $3`,
+		ch, key, value).Scan(&draftID, &revision, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, "", ErrNotFound
+	}
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("error finding the %s publication of %s %s: %w", ch, key, value, err)
+	}
+	return draftID, revision, status, nil
+}
+
+// PublicationStatus is the status of the revision's publication on ch.
+func (s *Store) PublicationStatus(ctx context.Context, draftID int64, revision int, ch domain.Channel) (string, error) {
+	var st string
+	err := s.Pool.QueryRow(ctx, `SELECT status FROM publications WHERE draft_id = $1 AND revision = $2 AND channel = $3`,
+		draftID, revision, ch).Scan(&st)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("error reading the %s publication's status: %w", ch, err)
+	}
+	return st, nil
+}

@@ -1450,6 +1450,12 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"GET /web/admin/words":        {phase: mxRead, list: true, vars: mxGet("/web/admin/words")},
 		"GET /web/admin/publications": {phase: mxRead, list: true, vars: mxGet("/web/admin/publications")},
 		"GET /web/admin/channels":     {phase: mxRead, list: true, vars: mxGet("/web/admin/channels")},
+		// WeChat's events are not enabled in the fixture: 404 for everyone;
+		// their signature is TestWeChatPublishJobFinishEvent's.
+		"GET /channels/wechat/events": {phase: mxRead, vars: mxGet("/channels/wechat/events?signature=x&timestamp=1&nonce=2&echostr=e")},
+		"POST /channels/wechat/events": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/channels/wechat/events?signature=x&timestamp=1&nonce=2", form: url.Values{}})}
+		}},
 		// Douyin is not configured in the fixture: those who may connect an
 		// account are told so (404); connecting a configured one is
 		// TestDouyinConnect's (services/api/web).

@@ -47,6 +47,10 @@ type Server struct {
 	Passwords *password.Hasher
 	// Blobs holds attached files (nil: uploads are refused).
 	Blobs blob.Store
+	// WeChatEventToken is the token of the official account's server
+	// configuration (SANSHEN_WECHAT_CALLBACK_TOKEN): set, WeChat's
+	// PUBLISHJOBFINISH events are taken at /channels/wechat/events.
+	WeChatEventToken string
 	// MediaLimits bound uploads by type (zero: media.DefaultLimits).
 	MediaLimits media.Limits
 	uploader    *Files
@@ -90,6 +94,8 @@ func (s *Server) Routes() *echo.Echo {
 	e.GET("/public/:slug/items/:id", s.publicItem)
 	e.GET("/public/:slug/feed.json", s.publicFeed)
 
+	e.GET("/channels/wechat/events", s.wechatEvents)
+	e.POST("/channels/wechat/events", s.wechatEvents)
 	e.GET("/api/v1/openapi.json", s.openAPI) // the contract (openapi.go), without authentication
 	v1 := e.Group("/api/v1", s.authenticate)
 	v1.POST("/drafts", s.submitDraft)

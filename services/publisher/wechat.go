@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -41,6 +42,10 @@ type WeChat struct {
 	// Settle is how long after a submit whose draft left the draft box the
 	// article may take to be listed before a person is asked (default 24h).
 	Settle time.Duration
+	// Events: WeChat's PUBLISHJOBFINISH events are taken (the API records
+	// a job's outcome as it comes); while polling, the adapter then also
+	// watches the publication and stops as soon as an event settled it.
+	Events bool
 	Now    func() time.Time
 }
 
@@ -161,7 +166,7 @@ func (w *WeChat) deliver(ctx context.Context, draftID int64, revision int, c dom
 			return "", "", err
 		}
 	}
-	return w.await(ctx, steps[wxPublishID])
+	return w.await(ctx, draftID, revision, steps[wxPublishID])
 }
 
 // reconcile settles a submit whose answer was lost. done is true when the
@@ -187,14 +192,37 @@ func (w *WeChat) reconcile(ctx context.Context, title, mediaID, submittedAt stri
 }
 
 // await polls the job until it ends or Wait passes.
-func (w *WeChat) await(ctx context.Context, publishID string) (string, string, error) {
+func (w *WeChat) await(ctx context.Context, draftID int64, revision int, publishID string) (string, string, error) {
 	wait := w.Wait
 	if wait <= 0 {
 		wait = 5 * time.Minute
 	}
 	pctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	var settled atomic.Bool
+	if w.Events {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-pctx.Done():
+					return
+				case <-t.C:
+				}
+				if st, err := w.Store.PublicationStatus(pctx, draftID, revision, domain.ChannelWeChat); err == nil && st != store.PubSending && st != store.PubPending {
+					settled.Store(true)
+					cancel()
+					return
+				}
+			}
+		}()
+	}
 	st, err := w.Client.WaitPublished(pctx, publishID, w.Poll)
+	if settled.Load() {
+		// The event recorded the outcome: recording it again changes nothing.
+		return "", "", nil
+	}
 	if err != nil {
 		if ctx.Err() == nil && pctx.Err() != nil {
 			return "", "", fmt.Errorf("publish job %s: %w", publishID, errStillPublishing)

@@ -256,7 +256,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		}
 		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Metrics: s.Metrics, Log: log,
 			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL, LogOrigin: cfg.LogOrigin, LogVerifierKey: s.Store.Log.VerifierKey,
-			Proxies: cfg.TrustedProxies, Passwords: hasher, Blobs: blobs}
+			Proxies: cfg.TrustedProxies, Passwords: hasher, Blobs: blobs, WeChatEventToken: cfg.WeChatCallbackToken}
 		e := srv.Routes()
 		pages := &web.Web{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Log: log, Metrics: s.Metrics,
 			Passwords: hasher, Sealer: sealer, Files: &api.Files{Store: s.Store, Blobs: blobs}}
@@ -341,8 +341,13 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 				Client: DouyinClient(cfg, s.Store, sealer, log)}
 		}
 		if cfg.WeChatAppID != "" {
-			p.Channels[domain.ChannelWeChat] = &publisher.WeChat{Store: s.Store, Blobs: blobs, PublicURL: cfg.PublicURL,
+			wx := &publisher.WeChat{Store: s.Store, Blobs: blobs, PublicURL: cfg.PublicURL,
 				Client: &wechat.Client{BaseURL: cfg.WeChatURL, AppID: cfg.WeChatAppID, Secret: cfg.WeChatSecret, Log: log}}
+			if cfg.WeChatCallbackToken != "" {
+				// The event brings the outcome; polls are the fallback.
+				wx.Poll, wx.Events = wechat.Backoff{First: time.Minute, Max: 10 * time.Minute}, true
+			}
+			p.Channels[domain.ChannelWeChat] = wx
 		}
 		p.ClaimTimeout, p.RecheckEvery = o.ClaimTimeout, o.RecheckEvery
 		for ch, a := range o.Channels {

@@ -2,9 +2,12 @@ package system_test
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -48,7 +51,7 @@ func wechatHarness(t *testing.T, opts fakewechat.Options, wrap func(http.Handler
 	return wechatHarnessWith(t, opts, wrap, nil)
 }
 
-func wechatHarnessWith(t *testing.T, opts fakewechat.Options, wrap func(http.Handler) http.Handler, more func(*system.Options)) (*harness, *fakewechat.Server) {
+func wechatHarnessWith(t *testing.T, opts fakewechat.Options, wrap func(http.Handler) http.Handler, more func(*config.Config, *system.Options)) (*harness, *fakewechat.Server) {
 	t.Helper()
 	opts.AppID, opts.Secret = "wx-test-app", "wx-test-secret"
 	fake := fakewechat.New(opts)
@@ -64,7 +67,7 @@ func wechatHarnessWith(t *testing.T, opts fakewechat.Options, wrap func(http.Han
 			Poll: wechat.Backoff{First: 10 * time.Millisecond, Max: 50 * time.Millisecond}, Wait: 2 * time.Second,
 			Client: &wechat.Client{BaseURL: ws.URL, AppID: opts.AppID, Secret: opts.Secret, HTTP: &http.Client{Timeout: 2 * time.Second}}}}
 		if more != nil {
-			more(o)
+			more(cfg, o)
 		}
 	})
 	return h, fake
@@ -227,7 +230,7 @@ func TestWeChatAuditFailedAndNotAuthorised(t *testing.T) {
 // admin records what was done.
 func TestWeChatBannedAfterSuccess(t *testing.T) {
 	t.Parallel()
-	h, fake := wechatHarnessWith(t, fakewechat.Options{}, nil, func(o *system.Options) { o.RecheckEvery = 100 * time.Millisecond })
+	h, fake := wechatHarnessWith(t, fakewechat.Options{}, nil, func(_ *config.Config, o *system.Options) { o.RecheckEvery = 100 * time.Millisecond })
 	id := h.wechatDraft("关于公布第二批社区志愿服务队名单的通知")
 	h.approveThrough(id)
 	p := publication(h.waitFor(id, domain.StatePublished), domain.ChannelWeChat)
@@ -252,6 +255,82 @@ func TestWeChatBannedAfterSuccess(t *testing.T) {
 		t.Errorf("alerts after the acknowledgement: %+v", as)
 	}
 	h.verifyAudit()
+}
+
+// signedEventURL is the events URL with WeChat's signature for token.
+func signedEventURL(base, token string, at time.Time) string {
+	ts, nonce := fmt.Sprint(at.Unix()), "8211"
+	parts := []string{token, ts, nonce}
+	sort.Strings(parts)
+	sum := sha1.Sum([]byte(strings.Join(parts, "")))
+	return fmt.Sprintf("%s/channels/wechat/events?signature=%s&timestamp=%s&nonce=%s", base, hex.EncodeToString(sum[:]), ts, nonce)
+}
+
+// TestWeChatPublishJobFinishEvent: with the server configuration's token
+// set, WeChat's check of the URL is answered, and a signed
+// PUBLISHJOBFINISH event records the outcome while the publisher is still
+// polling; a forged or stale event changes nothing.
+func TestWeChatPublishJobFinishEvent(t *testing.T) {
+	t.Parallel()
+	const token = "sanshen-event-token"
+	// The job answers "publishing" to every poll: only the event ends it.
+	h, _ := wechatHarnessWith(t, fakewechat.Options{PublishingPolls: 1 << 20}, nil, func(cfg *config.Config, o *system.Options) {
+		cfg.WeChatCallbackToken = token
+		o.Channels[domain.ChannelWeChat].(*publisher.WeChat).Events = true
+	})
+	now := time.Now()
+	check := h.get(signedEventURL(h.base, token, now) + "&echostr=hello-wechat")
+	if !strings.HasPrefix(check, "200") || !strings.HasSuffix(check, "hello-wechat") {
+		t.Fatalf("WeChat's URL check: %q", check)
+	}
+	id := h.wechatDraft("关于开展“文明交通”主题宣传活动的通知")
+	h.waitFor(id, domain.StateCompliance)
+	h.approveFrom(id)
+	var publishID string
+	testenv.Eventually(t, "the submit to be recorded", func() bool {
+		err := h.sys.Store.Pool.QueryRow(context.Background(), `SELECT steps ->> 'publish_id' FROM publications
+			WHERE draft_id = $1 AND channel = 'wechat' AND steps ? 'publish_id'`, id).Scan(&publishID)
+		return err == nil
+	})
+	event := func(url string) int {
+		body := `<xml><ToUserName><![CDATA[gh_sanshen]]></ToUserName><FromUserName><![CDATA[oa-mphelper]]></FromUserName>` +
+			`<CreateTime>` + fmt.Sprint(now.Unix()) + `</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[PUBLISHJOBFINISH]]></Event>` +
+			`<PublishEventInfo><publish_id>` + publishID + `</publish_id><publish_status>0</publish_status><article_id><![CDATA[ART_EVENT]]></article_id>` +
+			`<article_detail><count>1</count><item><idx>1</idx><article_url><![CDATA[https://mp.weixin.qq.com/s/event]]></article_url></item></article_detail>` +
+			`</PublishEventInfo></xml>`
+		res, err := http.Post(url, "text/xml", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := event(signedEventURL(h.base, "not-the-token", now)); st != http.StatusForbidden {
+		t.Errorf("a forged event: %d", st)
+	}
+	if st := event(signedEventURL(h.base, token, now.Add(-time.Hour))); st != http.StatusForbidden {
+		t.Errorf("a stale event: %d", st)
+	}
+	if p := publication(h.detail(id), domain.ChannelWeChat); p.Status == store.PubDelivered {
+		t.Fatalf("delivered before any valid event: %+v", p)
+	}
+	if st := event(signedEventURL(h.base, token, now)); st != http.StatusOK {
+		t.Fatalf("the event: %d", st)
+	}
+	d := h.waitFor(id, domain.StatePublished)
+	if p := publication(d, domain.ChannelWeChat); p.Status != store.PubDelivered || p.URL != "https://mp.weixin.qq.com/s/event" || p.ExternalID != "ART_EVENT" {
+		t.Fatalf("the publication after the event: %+v", p)
+	}
+	h.verifyAudit()
+}
+
+func (h *harness) detail(id int64) store.DraftDetail {
+	h.t.Helper()
+	d, err := h.sys.Store.Detail(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return d
 }
 
 // approveFrom approves a draft waiting in compliance through to published.
