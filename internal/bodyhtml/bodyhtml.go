@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
@@ -53,3 +54,35 @@ func Text(c domain.Content) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// ReadMoreNote ends a body cut short: the full text is behind 阅读原文.
+const ReadMoreNote = "<p>……（全文请点击下方“阅读原文”，在政府网站查看。）</p>"
+
+// Cut keeps the rendered body's first paragraphs and figures that fit in
+// limit characters, then ReadMoreNote: whole blocks, never a tag or a
+// sentence cut inside its markup. A body that fits comes back unchanged.
+func Cut(html string, limit int) string {
+	if utf8.RuneCountInString(html) <= limit {
+		return html
+	}
+	var b strings.Builder
+	n := 0
+	for rest := html; rest != ""; {
+		end := len(rest)
+		i, j := strings.Index(rest, "</p>"), strings.Index(rest, "</figure>")
+		switch {
+		case i >= 0 && (j < 0 || i < j):
+			end = i + len("</p>")
+		case j >= 0:
+			end = j + len("</figure>")
+		}
+		m := utf8.RuneCountInString(rest[:end])
+		if n+m > limit {
+			break
+		}
+		n += m
+		b.WriteString(rest[:end])
+		rest = rest[end:]
+	}
+	return b.String() + ReadMoreNote
+}

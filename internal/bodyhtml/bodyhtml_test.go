@@ -25,3 +25,16 @@ func TestRender(t *testing.T) {
 		t.Errorf("text %q", text)
 	}
 }
+
+// TestCut: a long body is cut between blocks, under the limit, with the
+// note; one that fits is left alone.
+func TestCut(t *testing.T) {
+	html := strings.Repeat("<p>"+strings.Repeat("字", 93)+"</p>", 10) // 100 characters a block
+	if got := Cut(html, 1000); got != html {
+		t.Errorf("a body that fits was cut")
+	}
+	got := Cut(html, 450)
+	if !strings.HasSuffix(got, ReadMoreNote) || strings.Count(got, "<p>") != 5 || !strings.HasPrefix(got, "<p>字") {
+		t.Errorf("cut to 450: %d blocks: %q", strings.Count(got, "<p>"), got)
+	}
+}

@@ -78,6 +78,10 @@ type Config struct {
 	// WeChat's PUBLISHJOBFINISH events at /channels/wechat/events and polls
 	// for outcomes only as a fallback, rarely.
 	WeChatCallbackToken string
+	// WeChatMassPerDay is the account's mass sends a day
+	// (SANSHEN_WECHAT_MASS_PER_DAY, default 1: a verified subscription
+	// account's).
+	WeChatMassPerDay int
 	// Douyin is the app's client key and secret (SANSHEN_DOUYIN_CLIENT_KEY,
 	// SANSHEN_DOUYIN_CLIENT_SECRET) and base URL (SANSHEN_DOUYIN_URL);
 	// the account itself is connected by an admin (OAuth).
@@ -168,6 +172,9 @@ func FromEnv() (Config, error) {
 	}
 	c.WeChatAppID, c.WeChatSecret, c.WeChatURL = os.Getenv("SANSHEN_WECHAT_APPID"), os.Getenv("SANSHEN_WECHAT_SECRET"), os.Getenv("SANSHEN_WECHAT_URL")
 	c.WeChatCallbackToken = os.Getenv("SANSHEN_WECHAT_CALLBACK_TOKEN")
+	if c.WeChatMassPerDay, err = strconv.Atoi(env("SANSHEN_WECHAT_MASS_PER_DAY", "1")); err != nil || c.WeChatMassPerDay < 1 {
+		return c, fmt.Errorf("error reading SANSHEN_WECHAT_MASS_PER_DAY: want a number of mass sends a day >= 1, got %q", os.Getenv("SANSHEN_WECHAT_MASS_PER_DAY"))
+	}
 	if c.WeChatAppID != "" && c.WeChatSecret == "" {
 		return c, errors.New("error reading SANSHEN_WECHAT_SECRET: the official account's AppSecret is needed with SANSHEN_WECHAT_APPID")
 	}

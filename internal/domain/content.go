@@ -3,6 +3,8 @@ package domain
 import (
 	"crypto/sha256"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -19,7 +21,40 @@ type Content struct {
 	Digest string `json:"digest,omitempty"`
 	// Attachments are the revision's files, in the order the officer gave.
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// Options are the author's choices for how the platforms publish it,
+	// sorted: part of what the reviewers approve, since a WeChat mass send
+	// reaches every follower and cannot be taken back.
+	Options []ChannelOption `json:"options,omitempty"`
 }
+
+// ChannelOption is an author's choice for how a platform publishes an item.
+type ChannelOption string
+
+// The channel options.
+const (
+	// OptionWeChatMassSend sends the article to every follower (群发)
+	// instead of publishing it (发布): it counts against the account's
+	// mass-send quota and a person must take it back.
+	OptionWeChatMassSend ChannelOption = "wechat_mass_send"
+	// OptionWeChatReadMore lets a body over WeChat's length limit go out
+	// cut short, its 阅读原文 link leading to the full text on the website.
+	OptionWeChatReadMore ChannelOption = "wechat_read_more"
+)
+
+// ChannelOptions lists every option, in the order forms show them.
+var ChannelOptions = []ChannelOption{OptionWeChatReadMore, OptionWeChatMassSend}
+
+// Valid reports whether o is a known option.
+func (o ChannelOption) Valid() bool { return slices.Contains(ChannelOptions, o) }
+
+// Channel is the channel the option is about.
+func (o ChannelOption) Channel() Channel {
+	c, _, _ := strings.Cut(string(o), "_")
+	return Channel(c)
+}
+
+// Has reports whether the revision chose option o.
+func (c Content) Has(o ChannelOption) bool { return slices.Contains(c.Options, o) }
 
 // Beijing is China Standard Time (UTC+8, without a zone database, which a
 // server may lack): every civil date of sanshen — forming, decisions,
@@ -46,7 +81,8 @@ func (c Content) SHA256() []byte {
 		FormedOn    string          `json:"formed_on"`
 		Digest      string          `json:"digest,omitempty"`
 		Attachments []manifestEntry `json:"attachments,omitempty"`
-	}{c.Title, c.Body, c.Department, c.Category, c.Channels, c.FormedOn.Format(DateLayout), c.Digest, manifest(c.Attachments)})
+		Options     []ChannelOption `json:"options,omitempty"`
+	}{c.Title, c.Body, c.Department, c.Category, c.Channels, c.FormedOn.Format(DateLayout), c.Digest, manifest(c.Attachments), c.Options})
 	if err != nil {
 		panic(err) // plain strings and slices always marshal
 	}

@@ -304,7 +304,7 @@ func queueLockDrafts(b *pgx.Batch, ids []int64, plans string, withText bool) {
 	b.Queue(`SELECT d.id, d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at,
 			c.length, c.head, r.content_sha256, r.title, r.body, dep.name, r.category, r.channels, r.formed_on,
 			EXISTS (SELECT 1 FROM publications p WHERE p.draft_id = d.id AND p.revision = d.revision), `+policyColumn+`,
-			r.digest, `+attachmentsColumn(withText)+`
+			r.digest, r.options, `+attachmentsColumn(withText)+`
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		JOIN departments dep ON dep.id = d.department_id
@@ -326,7 +326,7 @@ func readLockDrafts(br pgx.BatchResults) (map[int64]*lockedWork, error) {
 		var attached []byte
 		if err := rows.Scan(&d.ID, &d.AuthorID, &d.AgencyID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt,
 			&d.ChainLen, &d.ChainHead, &d.Content, &c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn,
-			&d.published, &people, &c.Digest, &attached); err != nil {
+			&d.published, &people, &c.Digest, &c.Options, &attached); err != nil {
 			return nil, fmt.Errorf("error locking drafts: %w", err)
 		}
 		var err error

@@ -282,3 +282,17 @@ func (s *Store) PublicationStatus(ctx context.Context, draftID int64, revision i
 	}
 	return st, nil
 }
+
+// MassSendsOn counts the WeChat mass sends delivered on at's date in
+// Beijing, for the account's daily quota.
+func (s *Store) MassSendsOn(ctx context.Context, at time.Time) (int, error) {
+	b := at.In(domain.Beijing)
+	from := time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, domain.Beijing)
+	var n int
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM publications WHERE channel = 'wechat' AND status = 'delivered'
+		AND external_id LIKE 'mass:%' AND delivered_at >= $1 AND delivered_at < $2`, from, from.AddDate(0, 0, 1)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("error counting today's mass sends: %w", err)
+	}
+	return n, nil
+}

@@ -142,8 +142,8 @@ func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte
 	for i, ch := range c.Channels {
 		chans[i] = string(ch)
 	}
-	b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256, digest)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, id, rev, c.Title, c.Body, c.Category, chans, c.FormedOn, sum, c.Digest)
+	b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256, digest, options)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, id, rev, c.Title, c.Body, c.Category, chans, c.FormedOn, sum, c.Digest, optionStrings(c.Options))
 	queueAttachments(b, []int64{id}, []int32{int32(rev)}, []domain.Content{c})
 }
 
@@ -336,7 +336,7 @@ func unwrapRefused(err error) error {
 
 var draftColumns = `d.id, d.agency_id, d.author_id, u.name, d.department_id, dep.name, d.state, d.revision, d.step_done, d.state_entered_at,
 	d.deadline, d.created_at, d.updated_at, d.published_at,
-	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn + `, r.explanation, r.digest, ` + attachmentsColumn(false)
+	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn + `, r.explanation, r.digest, r.options, ` + attachmentsColumn(false)
 
 const draftFrom = ` FROM drafts d JOIN users u ON u.id = d.author_id JOIN departments dep ON dep.id = d.department_id
 	JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision`
@@ -348,7 +348,8 @@ func scanDraft(row pgx.Row) (Draft, error) {
 	var sum, attached []byte
 	err := row.Scan(&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
 		&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
-		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people, &d.Explanation, &d.Content.Digest, &attached)
+		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people, &d.Explanation, &d.Content.Digest,
+		&d.Content.Options, &attached)
 	if err != nil {
 		return d, err
 	}
@@ -475,9 +476,9 @@ func (s *Store) Revision(ctx context.Context, id int64, rev int) (domain.Content
 	var c domain.Content
 	var chans []string
 	var attached []byte
-	err := s.Pool.QueryRow(ctx, `SELECT r.title, r.body, dep.name, r.category, r.channels, r.formed_on, r.digest, `+attachmentsColumn(false)+`
+	err := s.Pool.QueryRow(ctx, `SELECT r.title, r.body, dep.name, r.category, r.channels, r.formed_on, r.digest, r.options, `+attachmentsColumn(false)+`
 		FROM revisions r JOIN drafts d ON d.id = r.draft_id JOIN departments dep ON dep.id = d.department_id
-		WHERE r.draft_id = $1 AND r.revision = $2`, id, rev).Scan(&c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn, &c.Digest, &attached)
+		WHERE r.draft_id = $1 AND r.revision = $2`, id, rev).Scan(&c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn, &c.Digest, &c.Options, &attached)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -489,4 +490,13 @@ func (s *Store) Revision(ctx context.Context, id int64, rev int) (domain.Content
 	}
 	c.Attachments, err = decodeAttachments(attached)
 	return c, err
+}
+
+// optionStrings is a revision's options as the text[] column holds them.
+func optionStrings(os []domain.ChannelOption) []string {
+	out := make([]string, len(os))
+	for i, o := range os {
+		out[i] = string(o)
+	}
+	return out
 }

@@ -124,8 +124,8 @@ func readLockForPeople(br pgx.BatchResults) (map[int64]*peopleDraft, error) {
 		var blocking bool
 		err := rows.Scan(&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
 			&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
-			&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people, &d.Explanation, &d.Content.Digest, &attached,
-			&p.ChainLen, &p.ChainHead, &actors, &stages, &revs, &blocking)
+			&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people, &d.Explanation, &d.Content.Digest,
+			&d.Content.Options, &attached, &p.ChainLen, &p.ChainHead, &actors, &stages, &revs, &blocking)
 		if err != nil {
 			return nil, fmt.Errorf("error locking drafts: %w", err)
 		}
@@ -331,6 +331,7 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		id, author, dept                        []int64
 		formed, deadline                        []time.Time
 		title, body, category, channels, digest []string
+		options                                 []string // comma-joined
 		rev                                     []int32
 		content                                 []domain.Content
 		sum                                     [][]byte
@@ -380,6 +381,7 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			rows.channels = append(rows.channels, strings.Join(chans, ",")) // channel names have no commas
 			rows.sum = append(rows.sum, sum)
 			rows.digest = append(rows.digest, c.Digest)
+			rows.options = append(rows.options, strings.Join(optionStrings(c.Options), ",")) // option codes have no commas
 			rows.rev = append(rows.rev, 1)
 			rows.content = append(rows.content, c)
 			rows.chain = append(rows.chain, audit.DraftChain(id))
@@ -400,9 +402,9 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		b.Queue(`INSERT INTO drafts (id, author_id, department_id, agency_id, state, revision, formed_on, deadline)
 			SELECT i, a, d, (SELECT agency_id FROM departments WHERE id = d), $6::text, 1, f, l FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::date[], $5::date[]) AS x(i, a, d, f, l)`,
 			rows.id, rows.author, rows.dept, rows.formed, rows.deadline, first)
-		b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256, digest)
-			SELECT i, 1, t, b, c, string_to_array(ch, ','), f, s, g FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bytea[], $8::text[]) AS x(i, t, b, c, ch, f, s, g)`,
-			rows.id, rows.title, rows.body, rows.category, rows.channels, rows.formed, rows.sum, rows.digest)
+		b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256, digest, options)
+			SELECT i, 1, t, b, c, string_to_array(ch, ','), f, s, g, string_to_array(o, ',') FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bytea[], $8::text[], $9::text[]) AS x(i, t, b, c, ch, f, s, g, o)`,
+			rows.id, rows.title, rows.body, rows.category, rows.channels, rows.formed, rows.sum, rows.digest, rows.options)
 		queueAttachments(b, rows.id, rows.rev, rows.content)
 		b.Queue(`INSERT INTO audit_chains (chain) SELECT unnest($1::text[])`, rows.chain)
 		set.queue(b, s.Announce)

@@ -46,6 +46,7 @@ var appPrivileges = map[string]string{
 	"recovery_codes":       "INSERT, UPDATE, DELETE", // a second factor's codes: used, replaced
 	"revision_attachments": "INSERT",
 	"revisions":            "INSERT, UPDATE", // an explanation
+	"scheduled_jobs":       "INSERT, UPDATE", // the scheduler's rows: scheduled, claimed, done
 	"sessions":             "INSERT, UPDATE, DELETE",
 	"signin_failures":      "INSERT, DELETE",
 	"users":                "INSERT, UPDATE",

@@ -39,7 +39,8 @@ type draftJSON struct {
 	Explanation   string           `json:"explanation,omitempty"`
 	Digest        string           `json:"digest,omitempty"`
 	// Attachments are always a list (empty without files).
-	Attachments []domain.Attachment `json:"attachments"`
+	Attachments []domain.Attachment    `json:"attachments"`
+	Options     []domain.ChannelOption `json:"options,omitempty"`
 }
 
 // draftDetailJSON is GET /drafts/{id}: the draft with its findings,
@@ -57,7 +58,7 @@ func toJSON(d store.Draft) draftJSON {
 		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: d.Deadline,
 		ContentSHA256: d.ContentSHA256, Author: d.Author, AuthorID: d.AuthorID, WaitingSince: d.StateEnteredAt,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishedAt: d.PublishedAt, Explanation: d.Explanation,
-		Digest: d.Content.Digest, Attachments: d.Content.Attachments}
+		Digest: d.Content.Digest, Attachments: d.Content.Attachments, Options: d.Content.Options}
 	if out.Attachments == nil {
 		out.Attachments = []domain.Attachment{}
 	}

@@ -74,9 +74,10 @@ type DraftInput struct {
 	Category   *string  `json:"category"`
 	Channels   []string `json:"channels"`
 	FormedOn   *string  `json:"formed_on"`
-	// Digest (摘要) and Attachments are optional.
+	// Digest (摘要), Attachments and Options are optional.
 	Digest      *string           `json:"digest"`
 	Attachments []AttachmentInput `json:"attachments"`
+	Options     []string          `json:"options"`
 }
 
 // AttachmentInput names an uploaded file (POST /api/v1/files) in a draft.
@@ -153,7 +154,36 @@ func (in DraftInput) Content() (domain.Content, error) {
 	if c.Attachments, err = in.attachments(); err != nil {
 		return c, err
 	}
+	if c.Options, err = in.options(c.Channels); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// options checks the channel options: known, each for a channel the draft
+// names; kept sorted and once each, so the content hash does not depend on
+// their order.
+func (in DraftInput) options(chans []domain.Channel) ([]domain.ChannelOption, error) {
+	var out []domain.ChannelOption
+	for _, o := range in.Options {
+		opt := domain.ChannelOption(o)
+		if !opt.Valid() {
+			names := make([]string, len(domain.ChannelOptions))
+			for i, x := range domain.ChannelOptions {
+				names[i] = string(x)
+			}
+			return nil, fail(http.StatusBadRequest, "unknown_option", "unknown option %q; use one of: %s", o, strings.Join(names, ", "))
+		}
+		if !slices.Contains(chans, opt.Channel()) {
+			return nil, failZH(http.StatusBadRequest, "option_without_channel", fmt.Sprintf("选项 %s 只适用于%s，但稿件没有选择该渠道。", o, opt.Channel().Info().NameZH),
+				"option %q is for the %s channel, which the draft does not name", o, opt.Channel())
+		}
+		if !slices.Contains(out, opt) {
+			out = append(out, opt)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // attachments checks the manifest's shape: names valid and unique, known

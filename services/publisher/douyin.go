@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sanshen-gov/sanshen/internal/blob"
 	"github.com/sanshen-gov/sanshen/internal/channels/douyin"
@@ -125,7 +124,7 @@ func (d *Douyin) deliver(ctx context.Context, draftID int64, revision int, c dom
 		steps[k] = v
 		return d.Store.SavePublicationStep(ctx, draftID, revision, domain.ChannelDouyin, k, v)
 	}
-	text := dyText(c)
+	text := douyin.PostText(c.Title, c.Digest)
 	if steps[dyItemID] == "" {
 		if at := steps[dyCreatedAt]; at != "" {
 			found, err := d.reconcile(ctx, text, at, save)
@@ -244,19 +243,6 @@ func (d *Douyin) Withdraw(ctx context.Context, _ int64, _ int, itemID, _, _ stri
 		return true, nil
 	}
 	return false, err
-}
-
-// dyText is the post's text: the title, then the digest as far as it
-// fits Douyin's limit.
-func dyText(c domain.Content) string {
-	text := c.Title
-	if c.Digest != "" {
-		rest := douyin.MaxTextRunes - utf8.RuneCountInString(text) - 1
-		if d := []rune(c.Digest); rest > 0 {
-			text += "\n" + string(d[:min(len(d), rest)])
-		}
-	}
-	return text
 }
 
 // health records the call's outcome and the authorisation's lifetime.

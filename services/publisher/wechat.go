@@ -2,6 +2,7 @@ package publisher
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -46,7 +47,10 @@ type WeChat struct {
 	// a job's outcome as it comes); while polling, the adapter then also
 	// watches the publication and stops as soon as an event settled it.
 	Events bool
-	Now    func() time.Time
+	// MassPerDay is the account's mass sends a day (default 1: a verified
+	// subscription account's; SANSHEN_WECHAT_MASS_PER_DAY).
+	MassPerDay int
+	Now        func() time.Time
 }
 
 // Step keys of a WeChat send (publications.steps).
@@ -56,6 +60,9 @@ const (
 	wxMediaID     = "media_id"
 	wxSubmittedAt = "submitted_at"
 	wxPublishID   = "publish_id"
+	wxMassMsgID   = "mass_msg_id"
+	// massPrefix marks a mass send's receipt (publications.external_id).
+	massPrefix = "mass:"
 )
 
 // UseStore gives the adapter its store when it has none.
@@ -123,21 +130,12 @@ func (w *WeChat) deliver(ctx context.Context, draftID int64, revision int, c dom
 		steps[k] = v
 		return w.Store.SavePublicationStep(ctx, draftID, revision, domain.ChannelWeChat, k, v)
 	}
+	if c.Has(domain.OptionWeChatMassSend) {
+		return w.massSend(ctx, draftID, revision, c, steps, save)
+	}
 	if steps[wxPublishID] == "" {
-		if steps[wxMediaID] == "" {
-			a, err := w.article(ctx, draftID, c, steps, save)
-			if err != nil {
-				return "", "", err
-			}
-			// A lost answer here leaves a second draft in the draft box at
-			// worst, never a second article.
-			mediaID, err := w.Client.AddDraft(ctx, a)
-			if err != nil {
-				return "", "", err
-			}
-			if err := save(wxMediaID, mediaID); err != nil {
-				return "", "", err
-			}
+		if err := w.ensureDraft(ctx, draftID, c, steps, save); err != nil {
+			return "", "", err
 		}
 		if at := steps[wxSubmittedAt]; at != "" {
 			url, id, done, err := w.reconcile(ctx, c.Title, steps[wxMediaID], at)
@@ -167,6 +165,63 @@ func (w *WeChat) deliver(ctx context.Context, draftID int64, revision int, c dom
 		}
 	}
 	return w.await(ctx, draftID, revision, steps[wxPublishID])
+}
+
+// ensureDraft makes the article's draft in the draft box, once: its
+// media_id is recorded. A lost answer here leaves a second draft in the
+// draft box at worst, never a second article.
+func (w *WeChat) ensureDraft(ctx context.Context, draftID int64, c domain.Content, steps map[string]string, save func(k, v string) error) error {
+	if steps[wxMediaID] != "" {
+		return nil
+	}
+	a, err := w.article(ctx, draftID, c, steps, save)
+	if err != nil {
+		return err
+	}
+	mediaID, err := w.Client.AddDraft(ctx, a)
+	if err != nil {
+		return err
+	}
+	return save(wxMediaID, mediaID)
+}
+
+// massSend sends the article to every follower (群发) instead of
+// publishing it, as the author chose and the reviewers approved. Its
+// clientmsgid makes a repeat harmless, so a send in doubt is simply made
+// again. The account's quota is checked here first (MassPerDay), so a
+// refused send costs no call. The receipt is the msg_id ("mass:<id>"):
+// a mass send has no permanent URL.
+func (w *WeChat) massSend(ctx context.Context, draftID int64, revision int, c domain.Content, steps map[string]string, save func(k, v string) error) (string, string, error) {
+	if id := steps[wxMassMsgID]; id != "" {
+		return "", massPrefix + id, nil
+	}
+	if err := w.ensureDraft(ctx, draftID, c, steps, save); err != nil {
+		return "", "", err
+	}
+	sent, err := w.Store.MassSendsOn(ctx, w.now())
+	if err != nil {
+		return "", "", err
+	}
+	if limit := max(w.MassPerDay, 1); sent >= limit {
+		return "", "", &wechat.Error{Op: "message/mass/sendall", Code: wechat.CodeMassQuota, Retryable: true,
+			Message:   fmt.Sprintf("sanshen counted %d mass sends today, the account's limit is %d", sent, limit),
+			MessageZH: fmt.Sprintf("今日已群发%d次，达到公众号每日群发上限（%d次），将于次日自动发送。", sent, limit)}
+	}
+	msgID, err := w.Client.MassSend(ctx, steps[wxMediaID], w.clientMsgID(draftID, revision))
+	if err != nil {
+		return "", "", err
+	}
+	if err := save(wxMassMsgID, msgID); err != nil {
+		return "", "", err
+	}
+	return "", massPrefix + msgID, nil
+}
+
+// clientMsgID names a mass send for WeChat's deduplication: the
+// installation (its public address) and the revision.
+func (w *WeChat) clientMsgID(draftID int64, revision int) string {
+	sum := sha256.Sum256([]byte(w.PublicURL))
+	return fmt.Sprintf("sanshen-%x-%d-%d", sum[:6], draftID, revision)
 }
 
 // reconcile settles a submit whose answer was lost. done is true when the
@@ -287,8 +342,11 @@ func (w *WeChat) article(ctx context.Context, draftID int64, c domain.Content, s
 			return wechat.Article{}, err
 		}
 	}
-	body := bodyhtml.Render(c, func(x domain.Attachment) string { return steps[wxImagePrefix+x.SHA256] })
-	a := wechat.Article{Title: c.Title, Digest: c.Digest, Content: string(body), ThumbMediaID: steps[wxCover],
+	body := string(bodyhtml.Render(c, func(x domain.Attachment) string { return steps[wxImagePrefix+x.SHA256] }))
+	if c.Has(domain.OptionWeChatReadMore) && utf8.RuneCountInString(body) >= wechat.MaxContentRunes {
+		body = bodyhtml.Cut(body, wechat.MaxContentRunes-500)
+	}
+	a := wechat.Article{Title: c.Title, Digest: c.Digest, Content: body, ThumbMediaID: steps[wxCover],
 		ContentSourceURL: fmt.Sprintf("%s/public/items/%d", strings.TrimSuffix(w.PublicURL, "/"), draftID)}
 	if utf8.RuneCountInString(c.Department) <= wechat.MaxAuthorRunes {
 		a.Author = c.Department
@@ -309,6 +367,9 @@ func (w *WeChat) read(ctx context.Context, x domain.Attachment) ([]byte, error) 
 // Withdraw deletes the article (every article of the publish job), which
 // cannot be undone; gone when WeChat no longer knows it.
 func (w *WeChat) Withdraw(ctx context.Context, _ int64, _ int, articleID, _, _ string) (bool, error) {
+	if strings.HasPrefix(articleID, massPrefix) {
+		return false, errors.New("群发消息不能由本系统撤回：请在微信公众平台“已发表—群发”中手工删除，再在此记录。(a mass send is taken back by a person; CHANNELS.md documents no delete for it)")
+	}
 	err := w.Client.DeleteArticle(ctx, articleID, 0)
 	w.health(ctx, err)
 	var we *wechat.Error

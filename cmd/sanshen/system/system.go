@@ -341,7 +341,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 				Client: DouyinClient(cfg, s.Store, sealer, log)}
 		}
 		if cfg.WeChatAppID != "" {
-			wx := &publisher.WeChat{Store: s.Store, Blobs: blobs, PublicURL: cfg.PublicURL,
+			wx := &publisher.WeChat{Store: s.Store, Blobs: blobs, PublicURL: cfg.PublicURL, MassPerDay: cfg.WeChatMassPerDay,
 				Client: &wechat.Client{BaseURL: cfg.WeChatURL, AppID: cfg.WeChatAppID, Secret: cfg.WeChatSecret, Log: log}}
 			if cfg.WeChatCallbackToken != "" {
 				// The event brings the outcome; polls are the fallback.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
 	"github.com/sanshen-gov/sanshen/internal/channels/wechat"
@@ -77,6 +78,13 @@ func wechatHarnessWith(t *testing.T, opts fakewechat.Options, wrap func(http.Han
 // two images placed in its body.
 func (h *harness) wechatDraft(title string) int64 {
 	h.t.Helper()
+	return h.wechatDraftWith(title, nil)
+}
+
+// wechatDraftWith is wechatDraft with the body's paragraphs repeated and
+// the given channel options.
+func (h *harness) wechatDraftWith(title string, options []string, more ...string) int64 {
+	h.t.Helper()
 	files := []map[string]string{}
 	for _, f := range []struct {
 		name, role string
@@ -88,8 +96,12 @@ func (h *harness) wechatDraft(title string) int64 {
 	b := draftBody(title)
 	b["channels"] = []string{"website", "wechat"}
 	b["digest"] = "专项检查情况通报"
-	b["body"] = "为进一步做好辖区环境整治工作，街道办事处于本月组织开展了专项检查。\n【图片：现场一.png】\n检查共发现问题十二处，已全部整改。\n【图片：现场二.jpg】\n特此通报。"
+	b["body"] = "为进一步做好辖区环境整治工作，街道办事处于本月组织开展了专项检查。\n【图片：现场一.png】\n检查共发现问题十二处，已全部整改。\n【图片：现场二.jpg】\n" +
+		strings.Join(more, "\n") + "\n特此通报。"
 	b["attachments"] = files
+	if options != nil {
+		b["options"] = options
+	}
 	r := h.mustStatus(h.do("POST", "/api/v1/drafts", "officer", b), http.StatusCreated)
 	return int64(r.body["id"].(float64))
 }
@@ -331,6 +343,68 @@ func (h *harness) detail(id int64) store.DraftDetail {
 		h.t.Fatal(err)
 	}
 	return d
+}
+
+// TestWeChatMassSendAndReadMore: a draft whose author chose 群发 is
+// mass-sent, not published; the first answer is lost and the send made
+// again with the same clientmsgid reaches the followers once. A second
+// mass send that day waits for the quota. Its withdrawal is a person's
+// task. A body over WeChat's limit, with the read-more option, goes out
+// cut short with the note that the full text is behind 阅读原文.
+func TestWeChatMassSendAndReadMore(t *testing.T) {
+	t.Parallel()
+	var drop *dropAnswer
+	h, fake := wechatHarnessWith(t, fakewechat.Options{}, func(next http.Handler) http.Handler {
+		drop = &dropAnswer{next: next, path: "/cgi-bin/message/mass/sendall"}
+		drop.n.Store(1)
+		return drop
+	}, func(cfg *config.Config, _ *system.Options) { cfg.MaxBodySize = 256 << 10 }) // the long draft: the default limit
+	id := h.wechatDraftWith("关于元旦假期安全提示的公告", []string{"wechat_mass_send"})
+	d := h.waitFor(id, domain.StateCompliance)
+	if len(findingsAt(d, domain.StageCompleteness, "channel_mass_send")) != 1 {
+		t.Errorf("the reviewers are not warned of the mass send: %+v", d.Findings)
+	}
+	h.approveFrom(id)
+	d = h.waitFor(id, domain.StatePublished)
+	p := publication(d, domain.ChannelWeChat)
+	if p.Status != store.PubDelivered || !strings.HasPrefix(p.ExternalID, "mass:") {
+		t.Fatalf("the mass send: %+v", p)
+	}
+	if fake.MassSent() != 1 || fake.Published() != 0 || fake.Calls("/cgi-bin/message/mass/sendall") != 2 {
+		t.Errorf("mass sent %d times with %d calls, published %d: want one send, made twice", fake.MassSent(),
+			fake.Calls("/cgi-bin/message/mass/sendall"), fake.Published())
+	}
+
+	// The account's one mass send today is used: the second waits.
+	second := h.wechatDraftWith("关于春节假期安全提示的公告", []string{"wechat_mass_send"})
+	h.waitFor(second, domain.StateCompliance)
+	h.approveFrom(second)
+	testenv.Eventually(t, "the quota refusal", func() bool { return h.channelHealth(domain.ChannelWeChat).QuotaErrorsToday > 0 })
+	if fake.MassSent() != 1 || publication(h.detail(second), domain.ChannelWeChat).Status == store.PubDelivered {
+		t.Errorf("a second mass send went out the same day")
+	}
+
+	h.mustStatus(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/withdraw", id), "admin", map[string]any{"reason": "误发"}), http.StatusOK)
+	testenv.Eventually(t, "the mass send's removal to be a person's task", func() bool {
+		return publication(h.detail(id), domain.ChannelWeChat).WithdrawStatus == store.WithdrawManual
+	})
+
+	long := strings.Repeat("辖区各社区结合实际，组织开展了形式多样的宣传活动，共发放宣传材料三千余份，入户走访居民两千余户，排查整改隐患四十余处。", 8)
+	paras := make([]string, 60) // about 27,000 characters
+	for i := range paras {
+		paras[i] = long
+	}
+	rm := h.wechatDraftWith("关于辖区冬季安全宣传工作情况的报告", []string{"wechat_read_more"}, paras...)
+	d = h.waitFor(rm, domain.StateCompliance)
+	if len(findingsAt(d, domain.StageCompleteness, "channel_body_cut")) != 1 {
+		t.Errorf("no warning that the body goes out cut: %+v", d.Findings)
+	}
+	h.approveFrom(rm)
+	p = publication(h.waitFor(rm, domain.StatePublished), domain.ChannelWeChat)
+	page := h.get(p.URL)
+	if p.Status != store.PubDelivered || !strings.Contains(page, "全文请点击下方“阅读原文”") || utf8.RuneCountInString(page) > 20000 {
+		t.Errorf("the cut article (%d characters): %+v", utf8.RuneCountInString(page), p)
+	}
 }
 
 // approveFrom approves a draft waiting in compliance through to published.

@@ -391,3 +391,16 @@ func (c *Client) Check(ctx context.Context) error {
 	q := url.Values{"cursor": {"0"}, "count": {"1"}}
 	return c.call(ctx, "video_list", http.MethodGet, PathList, q, "", nil, nil)
 }
+
+// PostText is a post's text as sanshen writes it: the title, then the
+// digest as far as it fits MaxTextRunes.
+func PostText(title, digest string) string {
+	text := title
+	if digest != "" {
+		rest := MaxTextRunes - utf8.RuneCountInString(text) - 1
+		if d := []rune(digest); rest > 0 {
+			text += "\n" + string(d[:min(len(d), rest)])
+		}
+	}
+	return text
+}

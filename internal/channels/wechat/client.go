@@ -30,6 +30,7 @@ const (
 	opGet         = "freepublish/get"
 	opDelete      = "freepublish/delete"
 	opBatchGet    = "freepublish/batchget"
+	opMassSend    = "message/mass/sendall"
 )
 
 // maxResponse bounds how much of an answer is read; draft/get returns
@@ -452,6 +453,13 @@ func (c *Client) post(ctx context.Context, op string, q url.Values, ct string, b
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return &Error{Op: op, Err: fmt.Errorf("error decoding the answer: %w", err), Retryable: true, Ambiguous: true}
 	}
+	if env.ErrCode == CodeClientMsgIDExists && op == opMassSend && out != nil {
+		// The same clientmsgid was sent before: WeChat answers with the
+		// first send's msg_id, which is this send's outcome.
+		if err := json.Unmarshal(raw, out); err == nil {
+			return nil
+		}
+	}
 	if env.ErrCode != 0 {
 		return codeError(op, env.ErrCode, env.ErrMsg)
 	}
@@ -489,4 +497,28 @@ func (c *Client) TokenExpires() time.Time {
 func (c *Client) Check(ctx context.Context) error {
 	_, err := c.token(ctx, "")
 	return err
+}
+
+// MassSend sends the draft mediaID to every follower (群发, mpnews) and
+// returns the job's msg_id. clientMsgID (at most 64 bytes) makes it
+// idempotent for 24 hours: WeChat answers a repeat with 45065 and the
+// first send's msg_id, which MassSend returns as a success. So, unlike a
+// submit, a mass send whose answer was lost may simply be made again with
+// the same clientMsgID.
+func (c *Client) MassSend(ctx context.Context, mediaID, clientMsgID string) (string, error) {
+	if len(clientMsgID) == 0 || len(clientMsgID) > MaxClientMsgID {
+		return "", refusal(opMassSend, "clientmsgid", "群发消息标识长度须为1至64字节。", "clientmsgid must be 1 to %d bytes", MaxClientMsgID)
+	}
+	in := map[string]any{"filter": map[string]any{"is_to_all": true}, "mpnews": map[string]string{"media_id": mediaID},
+		"msgtype": "mpnews", "send_ignore_reprint": 0, "clientmsgid": clientMsgID}
+	var out struct {
+		MsgID flexID `json:"msg_id"`
+	}
+	if err := c.callJSON(ctx, opMassSend, in, &out); err != nil {
+		return "", err
+	}
+	if out.MsgID == "" {
+		return "", &Error{Op: opMassSend, Message: "answer has no msg_id", Ambiguous: true, Retryable: true}
+	}
+	return string(out.MsgID), nil
 }

@@ -50,7 +50,18 @@ const (
 	// 40007 "invalid media_id" is WeChat's general code for an unknown
 	// media_id. Tests named *Unverified* pin this assumption.
 	CodeInvalidMediaID = 40007
+	// Mass send (CHANNELS.md §3): a clientmsgid sent within 24 hours, a
+	// repeat too soon, a clientmsgid too long. CodeMassQuota is the
+	// account's mass-send quota used up (UNVERIFIED: WeChat's general table
+	// names 45028 "has no masssend quota"; CHANNELS.md names none).
+	CodeClientMsgIDExists = 45065
+	CodeMassTooFast       = 45066
+	CodeClientMsgIDLong   = 45067
+	CodeMassQuota         = 45028
 )
+
+// MaxClientMsgID bounds a mass send's clientmsgid.
+const MaxClientMsgID = 64
 
 // Local limits of an article, from the draft/add documentation, checked
 // before calling so a too-long field is named instead of refused by WeChat.
@@ -124,6 +135,8 @@ var codes = map[int]codeInfo{
 	CodeDailyQuota:      {"the account's daily quota for this API is used up; try again later", "公众号今日该接口调用次数已达上限，请稍后（次日）再试。", true},
 	CodeMinuteQuota:     {"this API was called too often (per-minute quota); try again shortly", "接口调用过于频繁，请稍后再试。", true},
 	CodeSubmitTooOften:  {"publish requests too frequent; try again later", "发布请求过于频繁，请稍后再试。", true},
+	CodeMassTooFast:     {"mass send retried too soon; wait a minute", "群发请求过于频繁，请一分钟后再试。", true},
+	CodeMassQuota:       {"the account's mass-send quota is used up", "公众号群发次数已用完（认证订阅号每天1次），请次日再发。", true},
 	CodeIPNotWhitelist:  {"this server's IP address is not in the Official Account's API IP whitelist; an administrator must add it", whitelistZH, false},
 	CodeIPWhitelistDocs: {"this server's IP address is not in the Official Account's API IP whitelist; an administrator must add it", whitelistZH, false},
 	CodeNotAuthorised:   {"the Official Account is not authorised for this API (unverified account or publish permission withdrawn)", "公众号没有该接口的权限（可能未完成微信认证或已失去发布接口权限），请管理员在公众平台核实账号认证状态与接口权限。", false},
@@ -277,7 +290,7 @@ func (f *flexID) UnmarshalJSON(b []byte) error {
 // Quota reports a refusal for the account's quota or rate (45009, 45011,
 // 53501): the same call passes later.
 func (e *Error) Quota() bool {
-	return e.Code == CodeDailyQuota || e.Code == CodeMinuteQuota || e.Code == CodeSubmitTooOften
+	return e.Code == CodeDailyQuota || e.Code == CodeMinuteQuota || e.Code == CodeSubmitTooOften || e.Code == CodeMassQuota || e.Code == CodeMassTooFast
 }
 
 // NotAuthorised reports a refusal no retry can pass until an administrator

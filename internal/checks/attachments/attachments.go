@@ -38,6 +38,8 @@ const (
 	CodeTitleLength     = "channel_title_too_long"
 	CodeDigestLength    = "channel_digest_too_long"
 	CodeBodyLength      = "channel_body_too_long"
+	CodeBodyCut         = "channel_body_cut"
+	CodeMassSend        = "channel_mass_send"
 )
 
 // placeholderURL stands for an image's address on a channel when the body
@@ -67,9 +69,15 @@ func Limits(c domain.Content) []domain.Finding {
 				fmt.Sprintf("the digest has %d characters, over the %s limit of %d", n, info.NameEN, info.MaxDigest))
 		}
 		if info.MaxBody > 0 {
-			if n := utf8.RuneCountInString(string(bodyhtml.Render(c, func(domain.Attachment) string { return placeholderURL }))); n >= info.MaxBody {
-				add(domain.SeverityBlock, CodeBodyLength, fmt.Sprintf("正文排版后约%d字，%s要求少于%d字。请精简正文，或只发布到政府网站和门户网站。", n, info.NameZH, info.MaxBody),
-					fmt.Sprintf("the body comes to about %d characters as %s receives it; it must be under %d", n, info.NameEN, info.MaxBody))
+			n := utf8.RuneCountInString(string(bodyhtml.Render(c, func(domain.Attachment) string { return placeholderURL })))
+			switch {
+			case n < info.MaxBody:
+			case ch == domain.ChannelWeChat && c.Has(domain.OptionWeChatReadMore):
+				add(domain.SeverityWarn, CodeBodyCut, fmt.Sprintf("正文排版后约%d字，超过%s的%d字上限：按作者选择，将只发出正文前部，读者经“阅读原文”到政府网站看全文。", n, info.NameZH, info.MaxBody),
+					fmt.Sprintf("the body comes to about %d characters, over the %s limit of %d: as the author chose, only its beginning goes out, with 阅读原文 leading to the full text on the website", n, info.NameEN, info.MaxBody))
+			default:
+				add(domain.SeverityBlock, CodeBodyLength, fmt.Sprintf("正文排版后约%d字，%s要求少于%d字。请精简正文，或选择“超长正文以‘阅读原文’链接全文”，或只发布到政府网站和门户网站。", n, info.NameZH, info.MaxBody),
+					fmt.Sprintf("the body comes to about %d characters as %s receives it; it must be under %d (or choose the read-more option)", n, info.NameEN, info.MaxBody))
 			}
 		}
 		if info.CoverRequired && !hasCover {
@@ -102,6 +110,10 @@ func Limits(c domain.Content) []domain.Finding {
 				}
 			}
 		}
+	}
+	if c.Has(domain.OptionWeChatMassSend) {
+		add(domain.SeverityWarn, CodeMassSend, "本稿件将在微信公众号“群发”给全部关注者：占用公众号每日群发次数，发出后本系统不能撤回，须在公众平台手工删除。请审核人确认确需群发。",
+			"the article will be mass-sent (群发) to every follower of the official account: it uses the account's daily mass-send quota, and sanshen cannot take it back once sent")
 	}
 	for _, a := range c.Attachments {
 		if what, whatEN := Stripped(a.Stripped); len(what) > 0 {

@@ -62,6 +62,13 @@ func TestWeChatTextLimits(t *testing.T) {
 			t.Errorf("%s: %q (all %v)", code, got[code], got)
 		}
 	}
+	// The author lets a long body go out cut short, with 阅读原文: a warning.
+	c.Options = []domain.ChannelOption{domain.OptionWeChatReadMore, domain.OptionWeChatMassSend}
+	got = codes(Limits(c))
+	if _, blocked := got[CodeBodyLength]; blocked || got[CodeBodyCut] != domain.SeverityWarn || got[CodeMassSend] != domain.SeverityWarn {
+		t.Errorf("with the read-more and mass-send options: %v", got)
+	}
+	c.Options = nil
 	c.Body = strings.Repeat(strings.Repeat("字", 992)+"\n", 20)
 	if _, ok := codes(Limits(c))[CodeBodyLength]; ok {
 		t.Errorf("a body of 19,980 characters as HTML was refused")

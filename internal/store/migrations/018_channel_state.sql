@@ -17,6 +17,10 @@ ALTER TABLE publications ADD COLUMN alert_at timestamptz;
 ALTER TABLE publications ADD COLUMN alert_acknowledged_at timestamptz;
 CREATE INDEX publications_alerts ON publications (draft_id) WHERE alert <> '' AND alert_acknowledged_at IS NULL;
 
+-- The author's choices for the platforms (domain.ChannelOption): part of
+-- the revision, and of its content hash when there are any.
+ALTER TABLE revisions ADD COLUMN options text[] NOT NULL DEFAULT '{}';
+
 -- Each channel's health, for the admins' channels page: how its credentials
 -- stand and when it last worked or failed. One row per channel.
 CREATE TABLE channel_status (
@@ -47,3 +51,4 @@ DROP TABLE channel_tokens, channel_status;
 DROP INDEX publications_alerts;
 ALTER TABLE publications DROP COLUMN alert_acknowledged_at, DROP COLUMN alert_at, DROP COLUMN alert, DROP COLUMN checked_at;
 ALTER TABLE publications DROP COLUMN steps;
+ALTER TABLE revisions DROP COLUMN options;

@@ -44,6 +44,7 @@ type formData struct {
 	Comment     string // the reviewer's comment, when revising a returned draft
 	Findings    []store.Finding
 	Digest      string
+	Options     []domain.ChannelOption
 	Attachments []domain.Attachment // kept from the revision (checkboxes)
 	Notices     []string            // what was removed from uploaded photos
 }
@@ -105,7 +106,11 @@ func readForm(c echo.Context) (api.DraftInput, formData) {
 	for _, ch := range chans {
 		fd.Channels = append(fd.Channels, domain.Channel(ch))
 	}
-	in := api.DraftInput{Title: &title, Body: &body, Department: &dept, Category: &cat, Channels: chans, FormedOn: &formed, Digest: &digest}
+	in := api.DraftInput{Title: &title, Body: &body, Department: &dept, Category: &cat, Channels: chans, FormedOn: &formed, Digest: &digest,
+		Options: f["options"]}
+	for _, o := range f["options"] {
+		fd.Options = append(fd.Options, domain.ChannelOption(o))
+	}
 	// A kept attachment is "sha256:role:name" (the name last: it may hold a colon).
 	for _, v := range f["attachment"] {
 		parts := strings.SplitN(v, ":", 3)
@@ -377,7 +382,7 @@ func (w *Web) editDraftForm(c echo.Context) error {
 	fd := formData{Action: fmt.Sprintf("/web/drafts/%d", d.ID), DraftID: d.ID, Revision: d.Revision,
 		Title: d.Content.Title, Body: d.Content.Body, Department: d.Content.Department, Category: d.Content.Category,
 		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: d.Deadline,
-		Departments: deps, Categories: domain.Categories, Digest: d.Content.Digest, Attachments: d.Content.Attachments}
+		Departments: deps, Categories: domain.Categories, Digest: d.Content.Digest, Attachments: d.Content.Attachments, Options: d.Content.Options}
 	for _, x := range d.Decisions {
 		if x.Revision == d.Revision && x.Decision == string(domain.DecisionReturn) {
 			fd.Comment = x.Comment

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sanshen-gov/sanshen/internal/bodyhtml"
+	"github.com/sanshen-gov/sanshen/internal/channels/douyin"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/services/api"
@@ -26,6 +27,15 @@ type preview struct {
 	Video   string
 	Files   []domain.Attachment // documents (and, but for Douyin, videos) listed under the body
 	Notes   []string            // the channel's limits as the draft meets them
+	// Card: the channel shows the item first as a card in a feed (WeChat:
+	// the cover cropped 2.35:1, the title, the digest); Author is the
+	// byline of its page.
+	Card   bool
+	Author string
+	// Text is the post's whole text where the channel takes text, not a
+	// page (Douyin), with its length.
+	Text      string
+	TextRunes int
 }
 
 // previews shows the draft in each channel it names, with its files served
@@ -50,9 +60,18 @@ func (w *Web) previews(c echo.Context, id int64, content domain.Content) []previ
 		}
 		switch ch {
 		case domain.ChannelWeChat:
+			p.Card, p.Author = true, content.Department
 			p.Notes = append(p.Notes, w.t(c, "preview.wechat_limits", utf8.RuneCountInString(content.Title), utf8.RuneCountInString(content.Digest)))
+			if content.Has(domain.OptionWeChatReadMore) {
+				// As WeChat will receive it (wechat.MaxContentRunes, less the margin the adapter keeps).
+				p.Body = template.HTML(bodyhtml.Cut(string(body), info.MaxBody-500)) //nolint:gosec // Render escaped the text
+			}
+			if content.Has(domain.OptionWeChatMassSend) {
+				p.Notes = append(p.Notes, w.t(c, "preview.wechat_mass_send"))
+			}
 		case domain.ChannelDouyin:
-			p.Body = template.HTML("<p>" + template.HTMLEscapeString(content.Title) + "</p>") //nolint:gosec // escaped
+			p.Text = douyin.PostText(content.Title, content.Digest)
+			p.TextRunes, p.Body, p.Title, p.Digest = utf8.RuneCountInString(p.Text), "", "", ""
 			if p.Video == "" {
 				p.Notes = append(p.Notes, w.t(c, "preview.douyin_no_video"))
 			}

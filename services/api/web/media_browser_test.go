@@ -62,6 +62,19 @@ func TestAttachmentsInTheBrowser(t *testing.T) {
 	if a := wang.text("#attachments"); !strings.Contains(a, "现场.png") {
 		t.Fatalf("the draft page lists %q", a)
 	}
+	// WeChat shows no article without a cover: stage 1 returns the draft.
+	s.waitState(id, domain.StateReturned)
+	wang.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#findings")))
+	if f := wang.text("#findings"); !strings.Contains(f, "需要一张封面图片") {
+		t.Errorf("the findings say %q", f)
+	}
+
+	// The revision adds a cover and keeps the body image.
+	cover := write("封面.png", color.RGBA{R: 200, G: 40, B: 40, A: 255})
+	wang.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d/edit", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#attachments")),
+		chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{cover}),
+		chromedp.SetValue(chromedp.CSS("#files_role"), "cover"),
+		chromedp.Click(chromedp.CSS("#submit-draft")), chromedp.WaitVisible(chromedp.CSS("#draft-state")))
 	s.waitState(id, domain.StateCompliance)
 
 	li := s.as("li")
@@ -70,11 +83,12 @@ func TestAttachmentsInTheBrowser(t *testing.T) {
 		t.Fatalf("%s previews, want 2 (website, WeChat)", n)
 	}
 	// The image is placed in the body of each preview and loads (its
-	// natural width is the file's).
+	// natural width is the file's); WeChat's card shows the cover.
 	testenv.Eventually(t, "the previews' images to load", func() bool {
-		return li.eval(`String([...document.querySelectorAll('#previews .preview-body img')].filter(i => i.naturalWidth === 90).length)`) == "2"
+		return li.eval(`String([...document.querySelectorAll('#previews .preview-body img')].filter(i => i.naturalWidth === 90).length)`) == "2" &&
+			li.eval(`String(document.querySelector('#previews [data-channel="wechat"] .card-cover').naturalWidth)`) == "90"
 	})
-	if note := li.text(`#previews [data-channel="wechat"]`); !strings.Contains(note, "需要封面图片") || !strings.Contains(note, "标题 15/32 字") {
+	if note := li.text(`#previews [data-channel="wechat"]`); !strings.Contains(note, "标题 15/32 字") || !strings.Contains(note, "文章页面") {
 		t.Errorf("the WeChat preview says %q", note)
 	}
 	li.shot("previews-1280")
@@ -83,15 +97,6 @@ func TestAttachmentsInTheBrowser(t *testing.T) {
 		t.Errorf("the draft page scrolls sideways at 390 px: %s px wide", w)
 	}
 	li.shot("previews-390")
-	li.decide(id, "return", "请补充封面图片。")
-	s.waitState(id, domain.StateReturned)
-
-	// The revision adds a cover and keeps the body image.
-	cover := write("封面.png", color.RGBA{R: 200, G: 40, B: 40, A: 255})
-	wang.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d/edit", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#attachments")),
-		chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{cover}),
-		chromedp.SetValue(chromedp.CSS("#files_role"), "cover"),
-		chromedp.Click(chromedp.CSS("#submit-draft")), chromedp.WaitVisible(chromedp.CSS("#draft-state")))
 	d, err := s.sys.Store.Draft(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)

@@ -178,6 +178,8 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 			return ps.T(lang, "age.days", int(d.Hours()/24))
 		},
 		"hasChannel":      func(cs []domain.Channel, c string) bool { return slices.Contains(cs, domain.Channel(c)) },
+		"hasOption":       func(os []domain.ChannelOption, o string) bool { return slices.Contains(os, domain.ChannelOption(o)) },
+		"channelOptions":  func() []domain.ChannelOption { return domain.ChannelOptions },
 		"attachmentRoles": func() []domain.AttachmentRole { return domain.AttachmentRoles },
 		"pathEscape":      url.PathEscape,
 		"channels":        func() []domain.Channel { return domain.Channels },

@@ -54,7 +54,7 @@ var messages = map[int]string{
 	CodeInvalidFileType: "invalid file type", CodeInvalidSize: "invalid image size", CodeInvalidMedia: "invalid media_id",
 	CodeContentSize: "content size out of limit", CodeTitleSize: "title size out of limit", CodeDigestSize: "description size out of limit",
 	CodeURLSize: "url size out of limit", CodeArticleCount: "article size out of limit", CodeAuthorSize: "author size out of limit",
-	CodeBadRequest: "data format error",
+	CodeBadRequest: "data format error", 45028: "has no masssend quota", 45066: "retry too fast", 45067: "clientmsgid size out of limit",
 }
 
 // Options configure a fake.
@@ -69,6 +69,9 @@ type Options struct {
 	// FinalStatus is every job's final publish_status: 0 (default), or 2, 3
 	// or 4 to simulate a failure.
 	FinalStatus int
+	// MassPerDay is how many mass sends a day succeed (default 1, a verified
+	// subscription account's); past it, 45028 (UNVERIFIED).
+	MassPerDay int
 	// NumericIDs answers publish_id as a JSON number instead of a string,
 	// as the event XML and some SDKs have it.
 	NumericIDs bool
@@ -116,6 +119,9 @@ type Server struct {
 	ipWhitelist     bool
 	calls           map[string]int
 	published       int
+	mass            map[string]string // clientmsgid → msg_id
+	massDay         map[string]int    // Beijing date → successful mass sends
+	massSent        int
 }
 
 // New returns an empty fake.
@@ -124,7 +130,7 @@ func New(opts Options) *Server {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux(), tokens: map[string]time.Time{}, media: map[string]bool{},
-		drafts: map[string][]Article{}, calls: map[string]int{}}
+		drafts: map[string][]Article{}, calls: map[string]int{}, mass: map[string]string{}, massDay: map[string]int{}}
 	s.mux.HandleFunc("POST /cgi-bin/{op...}", s.api)
 	s.mux.HandleFunc("GET /s/{id}", s.page)
 	return s
@@ -173,6 +179,47 @@ func (s *Server) TakeDown(articleID string, status int) {
 			j.articles[i].IsDeleted = true
 		}
 	}
+}
+
+// MassSent counts the mass sends that went out (a repeated clientmsgid
+// counts once).
+func (s *Server) MassSent() int { s.mu.Lock(); defer s.mu.Unlock(); return s.massSent }
+
+// massSend sends a draft to every follower, once per clientmsgid: a repeat
+// within the day answers 45065 with the first send's msg_id.
+func (s *Server) massSend(body []byte) answer {
+	var req struct {
+		MpNews struct {
+			MediaID string `json:"media_id"`
+		} `json:"mpnews"`
+		MsgType     string `json:"msgtype"`
+		ClientMsgID string `json:"clientmsgid"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.MsgType != "mpnews" {
+		return fail(CodeBadRequest)
+	}
+	if len(req.ClientMsgID) > 64 {
+		return fail(45067)
+	}
+	if id, ok := s.mass[req.ClientMsgID]; ok && req.ClientMsgID != "" {
+		return answer{body: map[string]any{"errcode": 45065, "errmsg": "clientmsgid exist", "msg_id": s.id(id)}}
+	}
+	if _, ok := s.drafts[req.MpNews.MediaID]; !ok {
+		return fail(CodeInvalidMedia)
+	}
+	day := s.now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)
+	if s.massDay[day] >= max(s.opts.MassPerDay, 1) {
+		return fail(45028)
+	}
+	delete(s.drafts, req.MpNews.MediaID) // a mass-sent draft leaves the draft box
+	s.massDay[day]++
+	s.massSent++
+	s.seq++
+	id := fmt.Sprint(1000000000 + s.seq)
+	if req.ClientMsgID != "" {
+		s.mass[req.ClientMsgID] = id
+	}
+	return answer{body: map[string]any{"errcode": 0, "errmsg": "send job submission success", "msg_id": s.id(id), "msg_data_id": s.id(fmt.Sprint(s.seq))}}
 }
 
 // Drafts counts the drafts in the draft box.
@@ -268,6 +315,8 @@ func (s *Server) handleLocked(r *http.Request, op string, body []byte, readErr e
 		return s.upload(r, op, body)
 	case "draft/add":
 		return s.draftAdd(body)
+	case "message/mass/sendall":
+		return s.massSend(body)
 	}
 	var req struct {
 		MediaID   string          `json:"media_id"`
