@@ -296,3 +296,47 @@ func (s *Store) MassSendsOn(ctx context.Context, at time.Time) (int, error) {
 	}
 	return n, nil
 }
+
+// ChannelYear is what one channel carried for an agency in a year, for
+// the annual report and the officers' assessment.
+type ChannelYear struct {
+	Channel domain.Channel `json:"channel"`
+	// Delivered counts the items first delivered on the channel that year
+	// (a draft once, whatever its revisions); Withdrawn those of them
+	// since taken down there; Failed the sends that failed or whose
+	// outcome is unknown.
+	Delivered int `json:"delivered"`
+	Withdrawn int `json:"withdrawn"`
+	Failed    int `json:"failed"`
+}
+
+// ChannelCounts counts an agency's publications per channel for a year
+// (by the Beijing date of delivery, or of creation for a failed send);
+// every channel is listed, zero included, in ChannelTable's order.
+func (s *Store) ChannelCounts(ctx context.Context, agencyID int64, year int) ([]ChannelYear, error) {
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, domain.Beijing)
+	to := from.AddDate(1, 0, 0)
+	rows, _ := s.Pool.Query(ctx, `SELECT p.channel,
+			count(DISTINCT p.draft_id) FILTER (WHERE p.status = 'delivered' AND p.delivered_at >= $2 AND p.delivered_at < $3),
+			count(DISTINCT p.draft_id) FILTER (WHERE p.status = 'delivered' AND p.delivered_at >= $2 AND p.delivered_at < $3
+				AND p.withdraw_status IN ('done', 'gone', 'resolved')),
+			count(*) FILTER (WHERE p.status IN ('failed', 'unknown') AND p.created_at >= $2 AND p.created_at < $3)
+		FROM publications p JOIN drafts d ON d.id = p.draft_id
+		WHERE d.agency_id = $1 GROUP BY p.channel`, agencyID, from, to)
+	got := map[domain.Channel]ChannelYear{}
+	var c ChannelYear
+	_, err := pgx.ForEachRow(rows, []any{&c.Channel, &c.Delivered, &c.Withdrawn, &c.Failed}, func() error {
+		got[c.Channel] = c
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error counting the channels' publications: %w", err)
+	}
+	out := make([]ChannelYear, 0, len(domain.ChannelTable))
+	for _, info := range domain.ChannelTable {
+		y := got[info.Code]
+		y.Channel = info.Code
+		out = append(out, y)
+	}
+	return out, nil
+}

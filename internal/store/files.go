@@ -144,10 +144,18 @@ func withFile(a domain.Attachment, f File) domain.Attachment {
 // (revision r) as JSON, with their files' facts (and, withText, the
 // documents' text for the checks); NULL when it has none.
 func attachmentsColumn(withText bool) string {
-	text := `''`
-	if withText {
-		text = `f.text`
+	if !withText {
+		return `r.manifest`
 	}
+	return manifestQuery(`f.text`)
+}
+
+// manifestQuery aggregates a revision's (r's) attachments with their
+// files' facts as JSON, text being the documents' text (or empty). Reads take
+// it from revisions.manifest, where queueAttachments stores it (without
+// the text) when the revision is written: a revision and its files never
+// change, so the join and the aggregation happen once, not at every lock.
+func manifestQuery(text string) string {
 	return `(SELECT json_agg(json_build_object('name', ra.name, 'sha256', ra.sha256, 'role', ra.role, 'kind', f.kind, 'media_type', f.media_type,
 			'size', f.size, 'width', f.width, 'height', f.height, 'duration_ms', f.duration_ms, 'stripped', f.stripped,
 			'text_readable', f.text_readable, 'text', ` + text + `) ORDER BY ra.position)
@@ -198,6 +206,8 @@ func queueAttachments(b *pgx.Batch, ids []int64, revs []int32, cs []domain.Conte
 	}
 	b.Queue(`INSERT INTO revision_attachments (draft_id, revision, position, name, sha256, role)
 		SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])`, d, r, pos, name, sum, role)
+	b.Queue(`UPDATE revisions r SET manifest = `+manifestQuery(`''`)+`
+		FROM (SELECT DISTINCT * FROM unnest($1::bigint[], $2::int[])) AS x(d, v) WHERE r.draft_id = x.d AND r.revision = x.v`, d, r)
 }
 
 // PublicFile is a file as the public may fetch it: attached under name to

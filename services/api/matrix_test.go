@@ -1330,6 +1330,8 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			return []mxVar{mxFixed("-", mxReq{method: "PUT", path: "/api/v1/wordlist", json: map[string]any{"words": f.words[f.agencyOf(p)]}}), platform}
 		}},
 		"GET /api/v1/policy": {phase: mxRead, list: true, fp: rawBody, vars: mxGet("/api/v1/policy")},
+		// The counts depend on the year the fixture is made in: the cells show the status only.
+		"GET /api/v1/reports/channels": {phase: mxRead, vars: mxGet("/api/v1/reports/channels")},
 		"PUT /api/v1/policy": {phase: mxWrite, fp: rawBody, vars: func(*mxFixture, *mxPrincipal) []mxVar {
 			return []mxVar{mxFixed("-", mxReq{method: "PUT", path: "/api/v1/policy", json: map[string]any{"person_stages": []string{}}})}
 		}},

@@ -110,6 +110,7 @@ func (s *Server) Routes() *echo.Echo {
 	v1.GET("/files/:sha256", s.getFile)
 	v1.GET("/queue", s.queue)
 	v1.GET("/audit/verify", s.verifyAudit)
+	v1.GET("/reports/channels", s.channelsReport)
 	v1.GET("/audit/proof", s.auditProof)
 	v1.GET("/agencies", s.listAgencies)
 	v1.POST("/agencies", s.addAgency)

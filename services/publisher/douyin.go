@@ -181,6 +181,8 @@ func (d *Douyin) create(ctx context.Context, c domain.Content, text string, save
 		return nil
 	}
 	if err != nil {
+		// A definite refusal posted nothing: no create is in doubt.
+		_ = save(dyCreatedAt, "")
 		return err
 	}
 	return save(dyItemID, itemID)
@@ -243,6 +245,23 @@ func (d *Douyin) Withdraw(ctx context.Context, _ int64, _ int, itemID, _, _ stri
 		return true, nil
 	}
 	return false, err
+}
+
+// Recheck asks Douyin whether the post is still on the account: one
+// removed after its review passed (by the account holder, or by the
+// platform) is an alert for the office.
+func (d *Douyin) Recheck(ctx context.Context, x store.Recheck) (string, error) {
+	p, found, err := d.Client.PostStatus(ctx, x.ExternalID)
+	d.health(ctx, err)
+	switch {
+	case err != nil:
+		return "", err
+	case !found:
+		return fmt.Sprintf("抖音：作品 %s 已不在本单位账号的作品列表中（被删除或被平台下架）。", x.ExternalID), nil
+	case p.IsReviewed && p.VideoStatus == douyin.StatusReviewFailed:
+		return fmt.Sprintf("抖音：作品 %s 审核状态变为未通过（video_status %d）。", x.ExternalID, p.VideoStatus), nil
+	}
+	return "", nil
 }
 
 // health records the call's outcome and the authorisation's lifetime.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
+	"github.com/sanshen-gov/sanshen/internal/channels/douyin"
 	"github.com/sanshen-gov/sanshen/internal/channels/douyin/fakedouyin"
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
@@ -20,7 +21,7 @@ import (
 // douyinHarness is sanshen configured, as an office would, with a Douyin
 // app (SANSHEN_DOUYIN_*) pointed at a contract server, and the account
 // connected with an authorisation code, as the channels page does.
-func douyinHarness(t *testing.T, opts fakedouyin.Options) (*harness, *fakedouyin.Server) {
+func douyinHarness(t *testing.T, opts fakedouyin.Options, more ...func(*system.Options)) (*harness, *fakedouyin.Server) {
 	t.Helper()
 	opts.ClientKey, opts.ClientSecret = "dy-key", "dy-secret"
 	fake := fakedouyin.New(opts)
@@ -30,6 +31,9 @@ func douyinHarness(t *testing.T, opts fakedouyin.Options) (*harness, *fakedouyin
 	h := start(t, func(c *config.Config, o *system.Options) {
 		c.DouyinClientKey, c.DouyinClientSecret, c.DouyinURL = opts.ClientKey, opts.ClientSecret, ds.URL
 		o.ClaimTimeout = 500 * time.Millisecond
+		for _, m := range more {
+			m(o)
+		}
 		cfg = *c
 	})
 	sealer, err := system.ChannelSealer(cfg)
@@ -93,4 +97,36 @@ func TestDouyinReviewFailedAndTokenExpired(t *testing.T) {
 	if fake.Creates() != 1 || fake.Calls("/oauth/refresh_token/") != 1 {
 		t.Errorf("%d creates, %d refreshes", fake.Creates(), fake.Calls("/oauth/refresh_token/"))
 	}
+}
+
+// TestDouyinBusyQuotaAndTakenDown: Douyin answers "busy" to the upload,
+// then accepts: the post is made once. The day's publish cap refuses the
+// next create: the send waits, counted on the channels page. A post the
+// account later loses becomes an alert at the next recheck.
+func TestDouyinBusyQuotaAndTakenDown(t *testing.T) {
+	t.Parallel()
+	h, fake := douyinHarness(t, fakedouyin.Options{DailyCap: 1}, func(o *system.Options) { o.RecheckEvery = 100 * time.Millisecond })
+	id := h.submitTo("辖区冬季供暖服务提示", "website", "douyin")
+	h.waitFor(id, domain.StateCompliance)
+	fake.FailNext(1, douyin.CodeBusy)
+	h.approveFrom(id)
+	p := publication(h.waitFor(id, domain.StatePublished), domain.ChannelDouyin)
+	if p.Status != store.PubDelivered || fake.Creates() != 1 {
+		t.Fatalf("after a busy answer: %+v, %d creates", p, fake.Creates())
+	}
+
+	second := h.submitTo("辖区冬季供暖服务提示（二）", "website", "douyin")
+	h.waitFor(second, domain.StateCompliance)
+	h.approveFrom(second)
+	testenv.Eventually(t, "the day's cap to be counted", func() bool { return h.channelHealth(domain.ChannelDouyin).QuotaErrorsToday > 0 })
+	if fake.Creates() != 1 {
+		t.Errorf("%d creates past the day's cap", fake.Creates())
+	}
+
+	fake.TakeDown(p.ExternalID)
+	testenv.Eventually(t, "the recheck to find the post gone", func() bool {
+		as, err := h.sys.Store.ChannelAlerts(context.Background(), 1)
+		return err == nil && len(as) == 1 && as[0].DraftID == id && strings.Contains(as[0].Alert, "已不在")
+	})
+	h.verifyAudit()
 }

@@ -34,10 +34,12 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
 	"github.com/sanshen-gov/sanshen/internal/password"
+	"github.com/sanshen-gov/sanshen/internal/schedule"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/internal/totp"
 	"github.com/sanshen-gov/sanshen/services/api"
 	"github.com/sanshen-gov/sanshen/services/api/web"
+	"github.com/sanshen-gov/sanshen/services/lifecycle"
 	"github.com/sanshen-gov/sanshen/services/publisher"
 	"github.com/sanshen-gov/sanshen/services/relay"
 	"github.com/sanshen-gov/sanshen/services/worker"
@@ -77,6 +79,10 @@ type Options struct {
 	// RecheckEvery overrides how often the publisher rechecks delivered
 	// items on the platforms (tests).
 	RecheckEvery time.Duration
+	// Now is the scheduler's clock (tests control it; nil: time.Now), and
+	// SchedulerPoll how often it looks for due jobs (0: every second).
+	Now           func() time.Time
+	SchedulerPoll time.Duration
 	// Embedded, when set, is used as the NATS server instead of NATS_URL or a new one.
 	Embedded *bus.Embedded
 	// PasswordParams, when set, replaces argon2id's cost (tests sign in
@@ -362,6 +368,14 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		s.run("publisher", p.Run)
 	}
 	if c.Relay {
+		// The durable scheduler runs beside the relay: the lifecycle's jobs
+		// (the expiry of penalty decisions) and, later, scheduled publishing.
+		lc := &lifecycle.Lifecycle{Store: s.Store, Now: o.Now, Log: log}
+		if err := lc.Start(ctx); err != nil {
+			return nil, fmt.Errorf("error scheduling the expiry sweep: %w", err)
+		}
+		sr := &schedule.Runner{Pool: s.Store.Pool, Handlers: lc.Handlers(), Now: o.Now, Log: log, Poll: o.SchedulerPoll}
+		s.run("scheduler", sr.Run)
 		r := &relay.Relay{Store: s.Store, JS: s.JS, Log: log, Metrics: s.Metrics, SweepAfter: cfg.SweepAfter,
 			Grace: o.RelayGrace, AfterPublish: o.RelayAfterPublish}
 		if cfg.CheckpointEvery > 0 {

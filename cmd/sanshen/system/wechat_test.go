@@ -160,6 +160,19 @@ func TestWeChatPublishAndWithdraw(t *testing.T) {
 	if fake.Calls("/cgi-bin/freepublish/delete") != 1 {
 		t.Errorf("freepublish/delete called %d times", fake.Calls("/cgi-bin/freepublish/delete"))
 	}
+	// The year's counts for the annual report.
+	r := h.mustStatus(h.do("GET", fmt.Sprintf("/api/v1/reports/channels?year=%d", time.Now().In(domain.Beijing).Year()), "admin", nil), http.StatusOK)
+	counts := map[string]string{}
+	for _, c := range r.body["channels"].([]any) {
+		c := c.(map[string]any)
+		counts[c["channel"].(string)] = fmt.Sprintf("%v/%v/%v", c["delivered"], c["withdrawn"], c["failed"])
+	}
+	if counts["wechat"] != "1/1/0" || counts["website"] != "1/1/0" || counts["douyin"] != "0/0/0" {
+		t.Errorf("the year's counts (delivered/withdrawn/failed): %v", counts)
+	}
+	if r := h.do("GET", "/api/v1/reports/channels?year=26", "admin", nil); r.status != http.StatusBadRequest {
+		t.Errorf("a two-digit year: %d", r.status)
+	}
 	h.verifyAudit()
 }
 

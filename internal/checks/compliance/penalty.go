@@ -379,11 +379,10 @@ func light(p penaltyFacts) bool {
 // (completeness.DecisionDate), else formed_on is taken. ok is false for
 // anything but a penalty, or when there is no date to count from.
 //
-// It is exported for the day the item's expiry is stored and enforced (a
-// penalty decision kept public past its period harms the party without a
-// legal basis). Today nothing stores it or withdraws the item: the stage 2
-// finding (penalty_expiry) only tells the reviewer the date, and an admin
-// withdraws the item by hand.
+// A penalty decision kept public past its period harms the party without a
+// legal basis: the stage 2 finding (penalty_expiry) tells the reviewer the
+// date, and the lifecycle's daily sweep (services/lifecycle) withdraws the
+// published item from every channel once the date has passed.
 func PenaltyExpiry(c domain.Content) (expiry time.Time, ok bool) {
 	e, ok := computeExpiry(c, nil)
 	if !ok {

@@ -21,6 +21,17 @@ CREATE INDEX publications_alerts ON publications (draft_id) WHERE alert <> '' AN
 -- the revision, and of its content hash when there are any.
 ALTER TABLE revisions ADD COLUMN options text[] NOT NULL DEFAULT '{}';
 
+-- A revision's attachment manifest with its files' facts, as the reads
+-- want it (store.manifestQuery, without the documents' text): written once
+-- with the revision, since neither ever changes, instead of joined and
+-- aggregated at every lock of the draft.
+ALTER TABLE revisions ADD COLUMN manifest json;
+UPDATE revisions r SET manifest = (SELECT json_agg(json_build_object('name', ra.name, 'sha256', ra.sha256, 'role', ra.role, 'kind', f.kind,
+        'media_type', f.media_type, 'size', f.size, 'width', f.width, 'height', f.height, 'duration_ms', f.duration_ms,
+        'stripped', f.stripped, 'text_readable', f.text_readable, 'text', '') ORDER BY ra.position)
+    FROM revision_attachments ra JOIN files f ON f.sha256 = ra.sha256 WHERE ra.draft_id = r.draft_id AND ra.revision = r.revision)
+WHERE EXISTS (SELECT 1 FROM revision_attachments ra WHERE ra.draft_id = r.draft_id AND ra.revision = r.revision);
+
 -- Each channel's health, for the admins' channels page: how its credentials
 -- stand and when it last worked or failed. One row per channel.
 CREATE TABLE channel_status (
@@ -51,4 +62,4 @@ DROP TABLE channel_tokens, channel_status;
 DROP INDEX publications_alerts;
 ALTER TABLE publications DROP COLUMN alert_acknowledged_at, DROP COLUMN alert_at, DROP COLUMN alert, DROP COLUMN checked_at;
 ALTER TABLE publications DROP COLUMN steps;
-ALTER TABLE revisions DROP COLUMN options;
+ALTER TABLE revisions DROP COLUMN options, DROP COLUMN manifest;

@@ -196,6 +196,18 @@ func (s *Server) DropAnswerAfterCommit(n int) {
 	s.dropN = n
 }
 
+// TakeDown removes the post itemID from the account, as its holder or
+// the platform does after publication.
+func (s *Server) TakeDown(itemID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, it := range s.items {
+		if it.ItemID == itemID {
+			it.Deleted = true
+		}
+	}
+}
+
 // Items returns copies of every post, deleted ones included, oldest first.
 func (s *Server) Items() []Item {
 	s.mu.Lock()

@@ -1,0 +1,110 @@
+package system_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
+	"github.com/sanshen-gov/sanshen/internal/channels/portal"
+	"github.com/sanshen-gov/sanshen/internal/channels/portal/fakeportal"
+	"github.com/sanshen-gov/sanshen/internal/checks/compliance"
+	"github.com/sanshen-gov/sanshen/internal/config"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/internal/testenv"
+	"github.com/sanshen-gov/sanshen/services/publisher"
+)
+
+// clock is a controlled clock for the scheduler.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+func cnDate(t time.Time) string  { return fmt.Sprintf("%d年%d月%d日", t.Year(), t.Month(), t.Day()) }
+func beijingDay(t time.Time) time.Time {
+	b := t.In(domain.Beijing)
+	return time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// TestPenaltyDecisionExpires: a penalty decision with a fine under 10,000
+// yuan is public for 3 months from its decision. It stays up on its last
+// day; the scheduler's sweep after midnight withdraws it from the website
+// and the portal with reason expired, once, and its public address
+// answers 410 saying its period ended.
+func TestPenaltyDecisionExpires(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: time.Now()}
+	fake := fakeportal.New(fakeportal.Options{KeyID: "sanshen", Secret: []byte(portalSecret)})
+	ps := httptest.NewServer(fake)
+	t.Cleanup(ps.Close)
+	h := start(t, func(_ *config.Config, o *system.Options) {
+		o.Now, o.SchedulerPoll = clk.Now, 20*time.Millisecond
+		o.Channels = map[domain.Channel]publisher.Channel{domain.ChannelPortal: &publisher.Portal{PublicURL: "http://public.test",
+			Client: &portal.Client{BaseURL: ps.URL, KeyID: "sanshen", Secret: []byte(portalSecret), Backoff: 20 * time.Millisecond}}}
+	})
+	decided := beijingDay(time.Now()).AddDate(0, 0, -2)
+	b := draftBody("关于北京某某餐饮有限公司销售超过保质期食品的行政处罚决定")
+	b["category"], b["channels"], b["formed_on"] = "penalty", []string{"website", "portal"}, decided.Format(domain.DateLayout)
+	b["body"] = strings.Join([]string{"东城区市场监督管理局", "行政处罚决定书", fmt.Sprintf("东市监罚〔%d〕15号", decided.Year()), "",
+		"当事人：北京某某餐饮有限公司", "统一社会信用代码：91110101MA01ABCD0X", "住所：北京市东城区某某街12号", "",
+		"违法行为：销售超过保质期的食品",
+		"违法事实：本局执法人员对当事人经营场所进行检查，发现其销售的“某某牌”酸奶12盒已超过保质期。",
+		"依据：《中华人民共和国食品安全法》第三十四条第（十）项、第一百二十四条第一款第（五）项",
+		"处罚内容：罚款人民币伍仟元整（¥5000.00）。",
+		"处罚机关：东城区市场监督管理局", "决定日期：" + cnDate(decided)}, "\n")
+	id := int64(h.mustStatus(h.do("POST", "/api/v1/drafts", "officer", b), http.StatusCreated).body["id"].(float64))
+	d := h.waitFor(id, domain.StateCompliance)
+	until, ok := compliance.PenaltyExpiry(d.Content)
+	// Three months as the Civil Code counts them (from 11-30, the end of February).
+	if !ok || until.Before(decided.AddDate(0, 2, 27)) || until.After(decided.AddDate(0, 3, 0)) {
+		t.Fatalf("the period ends %s (%v), want 3 months after %s", until, ok, decided)
+	}
+	h.approveFrom(id)
+	h.waitFor(id, domain.StatePublished)
+
+	// Its last day, late in the evening: still up.
+	clk.Set(time.Date(until.Year(), until.Month(), until.Day(), 23, 50, 0, 0, domain.Beijing))
+	testenv.Eventually(t, "the sweep of the last day to run", func() bool {
+		return h.count(`SELECT count(*) FROM scheduled_jobs WHERE kind = 'expiry_sweep' AND state = 'done'`) >= 2
+	})
+	if st := h.detail(id).State; st != domain.StatePublished {
+		t.Fatalf("on its last day the item is %s", st)
+	}
+	// The next morning: withdrawn from every channel, as expired.
+	clk.Set(time.Date(until.Year(), until.Month(), until.Day()+1, 0, 6, 0, 0, domain.Beijing))
+	testenv.Eventually(t, "the expired item to be withdrawn from every channel", func() bool {
+		d := h.detail(id)
+		return d.State == domain.StateWithdrawn && d.StepDone
+	})
+	items := fake.Items()
+	if len(items) != 1 || items[0].Deleted.IsZero() {
+		t.Fatalf("the portal still shows the expired item: %+v", items)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_events WHERE action = 'withdraw' AND reason = 'expired' AND comment LIKE '%` + until.Format(domain.DateLayout) + `%'`); n != 1 {
+		t.Errorf("%d withdraw events for the expiry, want 1", n)
+	}
+	if p := publication(h.detail(id), domain.ChannelPortal); p.WithdrawStatus != store.WithdrawDone {
+		t.Errorf("the portal's removal: %+v", p)
+	}
+	r := h.do("GET", fmt.Sprintf("/public/default/items/%d", id), "", nil)
+	if r.status != http.StatusGone || !strings.Contains(r.raw, "公开期限已届满") {
+		t.Errorf("the public address after expiry: %d %s", r.status, r.raw)
+	}
+	// Another sweep changes nothing.
+	clk.Set(clk.Now().AddDate(0, 0, 1))
+	testenv.Eventually(t, "another sweep", func() bool {
+		return h.count(`SELECT count(*) FROM scheduled_jobs WHERE kind = 'expiry_sweep' AND state = 'done'`) >= 4
+	})
+	if n := h.count(`SELECT count(*) FROM audit_events WHERE action = 'withdraw'`); n != 1 {
+		t.Errorf("%d withdrawals after a second sweep, want 1", n)
+	}
+	h.verifyAudit()
+}

@@ -1,0 +1,41 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+// channelReport is GET /api/v1/reports/channels: what each channel carried
+// for the caller's agency in a year, for the annual report (年报) and the
+// officers' assessment.
+type channelReport struct {
+	Year     int                 `json:"year"`
+	Channels []store.ChannelYear `json:"channels"`
+}
+
+// channelsReport counts the agency's publications per channel for ?year=
+// (default: this year in Beijing).
+func (s *Server) channelsReport(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin, domain.RoleAuditor); err != nil {
+		return err
+	}
+	year := time.Now().In(domain.Beijing).Year()
+	if q := c.QueryParam("year"); q != "" {
+		y, err := strconv.Atoi(q)
+		if err != nil || y < 2000 || y > 2100 {
+			return failZH(http.StatusBadRequest, "invalid_year", "年份须为2000至2100之间的四位数字。", "year must be a four-digit year from 2000 to 2100, not %q", q)
+		}
+		year = y
+	}
+	cs, err := s.Store.ChannelCounts(c.Request().Context(), user(c).AgencyID, year)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, channelReport{Year: year, Channels: cs})
+}

@@ -1,0 +1,108 @@
+// Package lifecycle is what happens to an item after publication, driven
+// by the durable scheduler (internal/schedule): today, the expiry of
+// penalty decisions, whose publication period ends 3 months or 3 years
+// after the decision (compliance.PenaltyExpiry, which cites the rule). On
+// the day after its last day, an item is withdrawn from every channel with
+// reason code expired, and its public address answers 410 saying so.
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sanshen-gov/sanshen/internal/checks/compliance"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/schedule"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+// KindExpirySweep is the scheduler's job that withdraws expired items; it
+// schedules its next run for the next day, five minutes after midnight in
+// Beijing.
+const KindExpirySweep = "expiry_sweep"
+
+// sweepKey is the one expiry sweep's key: the installation has one.
+const sweepKey = "all"
+
+// Lifecycle holds the handlers of the lifecycle's jobs.
+type Lifecycle struct {
+	Store *store.Store
+	Now   func() time.Time // the scheduler's clock
+	Log   *slog.Logger
+}
+
+// Handlers are the lifecycle's jobs, for a schedule.Runner.
+func (l *Lifecycle) Handlers() map[string]schedule.Handler {
+	return map[string]schedule.Handler{KindExpirySweep: l.sweepJob}
+}
+
+// Start schedules a sweep now, so one runs at every start (a sweep missed
+// while sanshen was down runs at once) and then every day.
+func (l *Lifecycle) Start(ctx context.Context) error {
+	return schedule.Schedule(ctx, l.Store.Pool, KindExpirySweep, sweepKey, l.now(), nil)
+}
+
+// sweepJob runs a sweep and schedules the next one in the job's
+// transaction, so exactly one next sweep is pending whatever fails.
+func (l *Lifecycle) sweepJob(ctx context.Context, tx pgx.Tx, _ schedule.Job) error {
+	now := l.now()
+	if _, err := l.Sweep(ctx, now); err != nil {
+		return err
+	}
+	return schedule.Schedule(ctx, tx, KindExpirySweep, sweepKey, NextSweep(now), nil)
+}
+
+// NextSweep is five minutes past the next midnight in Beijing.
+func NextSweep(now time.Time) time.Time {
+	b := now.In(domain.Beijing)
+	return time.Date(b.Year(), b.Month(), b.Day()+1, 0, 5, 0, 0, domain.Beijing)
+}
+
+// Sweep withdraws every published penalty decision whose publication
+// period ended before now's date in Beijing, and returns how many. Each
+// withdrawal is its own transaction and a second one changes nothing, so a
+// sweep cut short is simply run again.
+func (l *Lifecycle) Sweep(ctx context.Context, now time.Time) (int, error) {
+	b := now.In(domain.Beijing)
+	today := time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, time.UTC) // civil dates are midnight UTC (domain.Content)
+	ds, err := l.Store.PublishedOfCategory(ctx, "penalty")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, d := range ds {
+		until, ok := compliance.PenaltyExpiry(d.Content)
+		if !ok || !today.After(until) {
+			continue
+		}
+		err := l.Store.Expire(ctx, d.ID, until)
+		switch {
+		case errors.Is(err, store.ErrNothingToDo):
+		case err != nil:
+			return n, fmt.Errorf("error withdrawing expired draft %d: %w", d.ID, err)
+		default:
+			n++
+			l.log().Info("expired item withdrawn", "draft", d.ID, "last_day", until.Format(domain.DateLayout))
+		}
+	}
+	return n, nil
+}
+
+func (l *Lifecycle) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
+}
+
+func (l *Lifecycle) log() *slog.Logger {
+	if l.Log != nil {
+		return l.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
