@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,7 +28,15 @@ const DeadlineWorkingDays = 20
 // Calendar answers whether a day is a working day and counts working days
 // in constant time per question, whatever the dates: a queue of drafts
 // formed long ago costs what one formed yesterday does.
+//
+// A Calendar can be given a year an admin added (Replace): every holder of
+// it then counts with the new data at once, without a restart.
 type Calendar struct {
+	t atomic.Pointer[tables]
+}
+
+// tables are a calendar's data, replaced whole.
+type tables struct {
 	off, work  map[int]bool // keyed by dayKey
 	first, end int          // years covered, [first, end]
 	// The count of working days up to a date is the plain Monday-Friday
@@ -74,7 +83,7 @@ func weekdaysBefore(x int) int {
 
 // workingThrough counts the working days up to and including day t, from
 // an arbitrary origin: the difference of two counts is exact.
-func (c *Calendar) workingThrough(t time.Time) int {
+func (c *tables) workingThrough(t time.Time) int {
 	x := dayNumber(t)
 	n := weekdaysBefore(x + 1)
 	switch y := t.Year(); {
@@ -104,7 +113,7 @@ func Parse(data []byte) (*Calendar, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("error parsing holiday calendar: %w", err)
 	}
-	c := &Calendar{off: map[int]bool{}, work: map[int]bool{}}
+	c := &tables{off: map[int]bool{}, work: map[int]bool{}}
 	for y, days := range f.Years {
 		var year int
 		if _, err := fmt.Sscanf(y, "%d", &year); err != nil {
@@ -132,11 +141,27 @@ func Parse(data []byte) (*Calendar, error) {
 		}
 	}
 	c.adjust()
-	return c, nil
+	return newCalendar(c), nil
+}
+
+func newCalendar(t *tables) *Calendar {
+	c := &Calendar{}
+	c.t.Store(t)
+	return c
+}
+
+// Replace makes c count with n's data from now on: n is an admin's change,
+// c the calendar every part of sanshen holds.
+func (c *Calendar) Replace(n *Calendar) { c.t.Store(n.t.Load()) }
+
+// Years are the first and last years c covers.
+func (c *Calendar) Years() (first, last int) {
+	t := c.t.Load()
+	return t.first, t.end
 }
 
 // adjust builds the per-year adjustments from the off and work days.
-func (c *Calendar) adjust() {
+func (c *tables) adjust() {
 	type adj struct{ day, delta int }
 	per := map[int][]adj{}
 	add := func(keys map[int]bool, delta int, weekend bool) {
@@ -184,15 +209,19 @@ func Official() *Calendar { return official }
 
 // Covers reports whether the notices for t's year are in the data. Outside
 // it, only weekends are known to be days off.
-func (c *Calendar) Covers(t time.Time) bool { return t.Year() >= c.first && t.Year() <= c.end }
+func (c *Calendar) Covers(t time.Time) bool {
+	tb := c.t.Load()
+	return t.Year() >= tb.first && t.Year() <= tb.end
+}
 
 // WorkingDay reports whether t (a civil date) is a working day.
 func (c *Calendar) WorkingDay(t time.Time) bool {
+	tb := c.t.Load()
 	k := dayKey(t)
-	if c.work[k] {
+	if tb.work[k] {
 		return true
 	}
-	if c.off[k] {
+	if tb.off[k] {
 		return false
 	}
 	wd := t.Weekday()
@@ -203,19 +232,20 @@ func (c *Calendar) WorkingDay(t time.Time) bool {
 // not counted, as Article 26 says of the day the information is formed. It
 // searches the days after from by halving, so its cost grows with log n.
 func (c *Calendar) AddWorkingDays(from time.Time, n int) time.Time {
+	tb := c.t.Load()
 	d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
 	if n <= 0 {
 		return d
 	}
-	target := c.workingThrough(d) + n
+	target := tb.workingThrough(d) + n
 	// Within 2n+31 days there are n working days: no holiday block is that long.
 	lo, hi := 1, 2*n+31
-	for c.workingThrough(d.AddDate(0, 0, hi)) < target {
+	for tb.workingThrough(d.AddDate(0, 0, hi)) < target {
 		lo, hi = hi, 2*hi
 	}
 	for lo < hi { // the first day after d on which the count reaches target
 		mid := lo + (hi-lo)/2
-		if c.workingThrough(d.AddDate(0, 0, mid)) >= target {
+		if tb.workingThrough(d.AddDate(0, 0, mid)) >= target {
 			hi = mid
 		} else {
 			lo = mid + 1
@@ -233,5 +263,6 @@ func (c *Calendar) Deadline(formed time.Time) time.Time {
 // negative when to is before from. The queue uses it for "days left", for
 // every row, so it is a difference of two counts, never a walk over the days.
 func (c *Calendar) WorkingDaysBetween(from, to time.Time) int {
-	return c.workingThrough(to) - c.workingThrough(from)
+	tb := c.t.Load()
+	return tb.workingThrough(to) - tb.workingThrough(from)
 }

@@ -198,7 +198,8 @@ func ParseDateList(year int, off, workdays string) (Year, []Problem, error) {
 // stay contiguous: a missing year between two covered ones would count as
 // covered, with no holidays. c is left as it was.
 func (c *Calendar) WithYears(ys ...Year) (*Calendar, error) {
-	n := &Calendar{off: map[int]bool{}, work: map[int]bool{}, first: c.first, end: c.end}
+	tb := c.t.Load()
+	n := &tables{off: map[int]bool{}, work: map[int]bool{}, first: tb.first, end: tb.end}
 	given := map[int]bool{}
 	for _, y := range ys {
 		switch {
@@ -221,16 +222,16 @@ func (c *Calendar) WithYears(ys ...Year) (*Calendar, error) {
 		n.end = max(n.end, y.Year)
 	}
 	for y := n.first; n.first != 0 && y <= n.end; y++ {
-		if !given[y] && (c.first == 0 || y < c.first || y > c.end) {
+		if !given[y] && (tb.first == 0 || y < tb.first || y > tb.end) {
 			return nil, fmt.Errorf("缺少%d年的节假日安排：%d年至%d年的每一年都要有 (year %d is missing)", y, n.first, n.end, y)
 		}
 	}
-	for k := range c.off {
+	for k := range tb.off {
 		if !given[k/10000] {
 			n.off[k] = true
 		}
 	}
-	for k := range c.work {
+	for k := range tb.work {
 		if !given[k/10000] {
 			n.work[k] = true
 		}
@@ -244,7 +245,7 @@ func (c *Calendar) WithYears(ys ...Year) (*Calendar, error) {
 		}
 	}
 	n.adjust()
-	return n, nil
+	return newCalendar(n), nil
 }
 
 // yearJSON is a year of cn-holidays.json.

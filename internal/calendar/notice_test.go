@@ -546,3 +546,34 @@ func FuzzParseDateList(f *testing.F) {
 		}
 	})
 }
+
+// TestReplace: a holder of a calendar counts with the years added to it
+// once they replace its data, and the official calendar is left alone.
+func TestReplace(t *testing.T) {
+	held, err := Official().WithYears() // a calendar of one's own, as sanshen builds at start
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, ps, err := ParseDateList(2027, "2027-01-01、2027-02-08、2027-02-09", "2027-02-13")
+	if err != nil || Blocking(ps) {
+		t.Fatalf("%v %v", err, ps)
+	}
+	next, err := held.WithYears(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2027, 2, 13, 0, 0, 0, 0, time.UTC)
+	if held.Covers(day) || held.WorkingDay(day) {
+		t.Fatal("the held calendar changed before Replace")
+	}
+	held.Replace(next)
+	if !held.Covers(day) || !held.WorkingDay(day) || held.WorkingDay(day.AddDate(0, 0, -5)) {
+		t.Errorf("after Replace: covers %v, 02-13 worked %v, 02-08 worked %v", held.Covers(day), held.WorkingDay(day), held.WorkingDay(day.AddDate(0, 0, -5)))
+	}
+	if first, last := held.Years(); first != 2024 || last != 2027 {
+		t.Errorf("years %d-%d", first, last)
+	}
+	if Official().Covers(day) {
+		t.Error("the official calendar changed")
+	}
+}

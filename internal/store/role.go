@@ -29,6 +29,7 @@ var appPrivileges = map[string]string{
 	"audit_leaves":         "INSERT",
 	"audit_tree_hashes":    "INSERT",
 	"audit_unsequenced":    "INSERT, DELETE",         // the sequencer's queue
+	"calendar_years":       "INSERT, UPDATE",         // a year an admin added to the working-day calendar
 	"channel_status":       "INSERT, UPDATE",         // the channels' health
 	"channel_tokens":       "INSERT, UPDATE, DELETE", // a platform account connected, refreshed, disconnected
 	"claims":               "INSERT, UPDATE, DELETE",

@@ -1484,6 +1484,16 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/web/admin/expressions/locality", form: url.Values{"locality": {""}}})}
 		}},
 		"GET /web/platform/agencies": {phase: mxRead, fp: slugs, vars: mxGet("/web/platform/agencies")},
+		"GET /web/platform/calendar": {phase: mxRead, vars: mxGet("/web/platform/calendar")},
+		// A notice with no holiday line: the platform admin is told what is
+		// wrong (422) and nothing changes; adding a year is
+		// TestAddACalendarYear's (services/api/web).
+		"POST /web/platform/calendar/preview": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/web/platform/calendar/preview", form: url.Values{"year": {"2027"}, "notice": {"通知"}}})}
+		}},
+		"POST /web/platform/calendar": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/web/platform/calendar", form: url.Values{"year": {"2027"}, "notice": {"通知"}}})}
+		}},
 		"POST /web/admin/users": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			var out []mxVar
 			for _, s := range f.deptVars(p) {

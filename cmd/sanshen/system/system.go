@@ -102,6 +102,9 @@ type System struct {
 	NATS     *nats.Conn
 	JS       jetstream.JetStream
 	Embedded *bus.Embedded // nil when connected to an external NATS
+	// Calendar is the working-day calendar this process counts with: the
+	// embedded years and those admins added, reloaded when they change.
+	Calendar *calendar.Calendar
 	ownsNATS bool
 	HTTP     *http.Server
 	Addr     string // the API's listening address, when it runs
@@ -207,6 +210,14 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 
 	s.runCtx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	c := o.Components
+	// The working-day calendar: the embedded years and those an admin
+	// added, kept current in every process as admins add more.
+	cal, err := loadCalendar(ctx, s.Store, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.Calendar = cal
+	s.run("calendar", func(ctx context.Context) error { refreshCalendar(ctx, s.Store, cal, log); return nil })
 	// This process relays its own transactions' outbox rows as they commit;
 	// the relay service sends what it leaves.
 	eager := relay.NewEager(s.JS, s.NATS, s.Store, log, s.Metrics)
@@ -260,11 +271,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		if err != nil {
 			return nil, err
 		}
-		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Metrics: s.Metrics, Log: log,
+		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: cal, Metrics: s.Metrics, Log: log,
 			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL, LogOrigin: cfg.LogOrigin, LogVerifierKey: s.Store.Log.VerifierKey,
 			Proxies: cfg.TrustedProxies, Passwords: hasher, Blobs: blobs, WeChatEventToken: cfg.WeChatCallbackToken}
 		e := srv.Routes()
-		pages := &web.Web{Store: s.Store, NATS: s.NATS, Calendar: calendar.Official(), Log: log, Metrics: s.Metrics,
+		pages := &web.Web{Store: s.Store, NATS: s.NATS, Calendar: cal, Log: log, Metrics: s.Metrics,
 			Passwords: hasher, Sealer: sealer, Files: &api.Files{Store: s.Store, Blobs: blobs}}
 		pages.ChannelsConfigured = map[domain.Channel]bool{domain.ChannelPortal: cfg.PortalURL != "",
 			domain.ChannelWeChat: cfg.WeChatAppID != "", domain.ChannelDouyin: cfg.DouyinClientKey != ""}
@@ -313,6 +324,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		})
 	}
 	runner := checks.NewRunner()
+	runner.Calendar = cal
 	runner.Words = &store.WordMatchers{Store: s.Store, Refresh: time.Second}
 	runner.Expressions = &store.Expressions{Store: s.Store, Refresh: time.Second}
 	for _, st := range c.Stages {
@@ -481,4 +493,52 @@ func deref(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return *t
+}
+
+// loadCalendar is the official calendar with the years admins added; into,
+// when given, takes the result (every holder of into sees it at once).
+func loadCalendar(ctx context.Context, st *store.Store, into *calendar.Calendar) (*calendar.Calendar, error) {
+	ys, _, err := st.CalendarYears(ctx)
+	if err != nil {
+		return nil, err
+	}
+	years := make([]calendar.Year, len(ys))
+	for i, y := range ys {
+		years[i] = y.Year
+	}
+	cal, err := calendar.Official().WithYears(years...)
+	if err != nil {
+		return nil, fmt.Errorf("error building the working-day calendar from the added years: %w", err)
+	}
+	if into != nil {
+		into.Replace(cal)
+		return into, nil
+	}
+	return cal, nil
+}
+
+// refreshCalendar reloads the calendar when an admin has changed it, every
+// 15 seconds, until ctx ends.
+func refreshCalendar(ctx context.Context, st *store.Store, cal *calendar.Calendar, log *slog.Logger) {
+	var seen time.Time
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, last, err := st.CalendarYears(ctx)
+		if err != nil || !last.After(seen) {
+			continue
+		}
+		if _, err := loadCalendar(ctx, st, cal); err != nil {
+			log.Warn("the working-day calendar was not reloaded", "err", err)
+			continue
+		}
+		seen = last
+		first, end := cal.Years()
+		log.Info("working-day calendar reloaded", "first", first, "last", end)
+	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -489,29 +490,18 @@ func (w *Web) publicationsPage(c echo.Context) error {
 // resolveWithdrawal records that an admin removed a withdrawn item from a
 // channel that could not be asked to (or failed to), with a note.
 func (w *Web) resolveWithdrawal(c echo.Context) error {
-	if !w.requireRoles(c, domain.RoleAdmin) {
-		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
-	}
-	id, err := strconv.ParseInt(c.FormValue("draft"), 10, 64)
-	ch := domain.Channel(c.FormValue("channel"))
-	note := strings.TrimSpace(c.FormValue("note"))
-	if err != nil || !ch.Valid() || note == "" {
-		return w.errorPage(c, http.StatusUnprocessableEntity, "publications.invalid")
-	}
-	err = w.Store.ResolveWithdrawal(c.Request().Context(), currentUser(c).Actor(), id, ch, note)
-	if errors.Is(err, store.ErrNotFound) || isRefusal(err) {
-		return w.errorPage(c, http.StatusNotFound, "error.not_found")
-	}
-	if err != nil {
-		return err
-	}
-	flash(c, "flash.withdrawal_resolved")
-	return c.Redirect(http.StatusSeeOther, "/web/admin/publications")
+	return w.recordOnChannel(c, w.Store.ResolveWithdrawal, "flash.withdrawal_resolved")
 }
 
 // acknowledgeAlert records that an admin saw that a platform took an item
 // down after success, and what was done about it.
 func (w *Web) acknowledgeAlert(c echo.Context) error {
+	return w.recordOnChannel(c, w.Store.AcknowledgeAlert, "flash.alert_acknowledged")
+}
+
+// recordOnChannel is a publications-page form that records, with an
+// admin's note, what a person did about one draft on one channel.
+func (w *Web) recordOnChannel(c echo.Context, record func(context.Context, domain.Actor, int64, domain.Channel, string) error, done string) error {
 	if !w.requireRoles(c, domain.RoleAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
@@ -521,14 +511,14 @@ func (w *Web) acknowledgeAlert(c echo.Context) error {
 	if err != nil || !ch.Valid() || note == "" {
 		return w.errorPage(c, http.StatusUnprocessableEntity, "publications.invalid")
 	}
-	err = w.Store.AcknowledgeAlert(c.Request().Context(), currentUser(c).Actor(), id, ch, note)
+	err = record(c.Request().Context(), currentUser(c).Actor(), id, ch, note)
 	if errors.Is(err, store.ErrNotFound) || isRefusal(err) {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
 	if err != nil {
 		return err
 	}
-	flash(c, "flash.alert_acknowledged")
+	flash(c, done)
 	return c.Redirect(http.StatusSeeOther, "/web/admin/publications")
 }
 

@@ -180,6 +180,7 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		"hasChannel":      func(cs []domain.Channel, c string) bool { return slices.Contains(cs, domain.Channel(c)) },
 		"hasOption":       func(os []domain.ChannelOption, o string) bool { return slices.Contains(os, domain.ChannelOption(o)) },
 		"channelOptions":  func() []domain.ChannelOption { return domain.ChannelOptions },
+		"dateList":        dateList,
 		"attachmentRoles": func() []domain.AttachmentRole { return domain.AttachmentRoles },
 		"pathEscape":      url.PathEscape,
 		"channels":        func() []domain.Channel { return domain.Channels },
