@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -101,4 +102,31 @@ func checked(failed int) error {
 		return fmt.Errorf("%d 个渠道检查未通过 (%d channels failed the check)", failed, failed)
 	}
 	return nil
+}
+
+// webhooksCmd runs `sanshen webhooks log [-n N]`: the latest delivery
+// attempts of the outgoing webhooks, newest first.
+func webhooksCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] != "log" {
+		return errors.New("webhooks needs the subcommand log")
+	}
+	fs := flag.NewFlagSet("webhooks log", flag.ContinueOnError)
+	n := fs.Int("n", 50, "how many attempts to show")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	return withStore(ctx, cfg, log, func(s *store.Store) error {
+		ds, err := s.WebhookDeliveries(ctx, *n)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			status := "delivered"
+			if !d.OK {
+				status = "failed: " + d.Error
+			}
+			fmt.Fprintf(out, "%s\tleaf %d\t%s\t%s\t%d\t%s\n", d.At.In(time.Local).Format(time.DateTime), d.Leaf, d.EventType, d.EventID, d.Status, status)
+		}
+		return nil
+	})
 }

@@ -74,3 +74,17 @@ func TestChannelsCheck(t *testing.T) {
 		t.Fatalf("with wrong secrets: %v\n%s", err, out)
 	}
 }
+
+// TestWebhooksLog: `sanshen webhooks log` lists the delivery attempts
+// (none on a new installation) and names its subcommand when given another.
+func TestWebhooksLog(t *testing.T) {
+	t.Setenv("DATABASE_URL", testenv.DatabaseURL(t))
+	t.Setenv("SANSHEN_DATA_DIR", t.TempDir())
+	var out bytes.Buffer
+	if err := run([]string{"webhooks", "log", "-n", "5"}, &out); err != nil || out.Len() != 0 {
+		t.Fatalf("a new installation's log: %v %q", err, out.String())
+	}
+	if err := run([]string{"webhooks", "list"}, &out); err == nil || !strings.Contains(err.Error(), "log") {
+		t.Errorf("an unknown subcommand: %v", err)
+	}
+}

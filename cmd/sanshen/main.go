@@ -89,6 +89,7 @@ Operate:
                                       and tests; prints the SANSHEN_* settings that point sanshen at them
   sanshen channels check              test each configured channel's credentials (WeChat token, Douyin
                                       authorisation, the portal) and say what an admin must fix
+  sanshen webhooks log [-n N]         the outgoing webhooks' latest delivery attempts (SANSHEN_WEBHOOK_URL)
   sanshen bench [-n N] [-c C] [-json]   measure the pipeline against this machine's ceilings (docs/performance.md)
   sanshen bench queue [-drafts N] [-events N] [-c C] [-d DURATION]
                                       a large office's queue: 100,000 waiting drafts, 1,000,000 audit events, 50 reviewers
@@ -158,6 +159,8 @@ func run(args []string, out io.Writer) error {
 		return fakeChannels(ctx, cfg, log, rest, out)
 	case "channels":
 		return channelsCmd(ctx, cfg, log, rest, out)
+	case "webhooks":
+		return webhooksCmd(ctx, cfg, log, rest, out)
 	case "bench":
 		if len(rest) > 0 && rest[0] == "queue" {
 			return queueload.Main(ctx, cfg, log, rest[1:], out)

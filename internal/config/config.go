@@ -90,6 +90,10 @@ type Config struct {
 	// withdrawal deletes the post (SANSHEN_DOUYIN_DELETE=true); otherwise
 	// it is a person's task.
 	DouyinDelete bool
+	// WebhookURL receives the drafts' state changes, signed with
+	// WebhookSecret (SANSHEN_WEBHOOK_URL, SANSHEN_WEBHOOK_SECRET, at least
+	// 16 characters); empty: no outgoing webhooks.
+	WebhookURL, WebhookSecret string
 	// TokenTTL is how long a new API token lasts (SANSHEN_TOKEN_TTL, 90d).
 	TokenTTL time.Duration
 	// TOTPKey is the base64 32-byte key that seals the second factors'
@@ -183,6 +187,15 @@ func FromEnv() (Config, error) {
 		return c, errors.New("error reading SANSHEN_DOUYIN_CLIENT_SECRET: the Douyin app's client secret is needed with SANSHEN_DOUYIN_CLIENT_KEY")
 	}
 	c.DouyinDelete = os.Getenv("SANSHEN_DOUYIN_DELETE") == "true"
+	c.WebhookURL, c.WebhookSecret = os.Getenv("SANSHEN_WEBHOOK_URL"), os.Getenv("SANSHEN_WEBHOOK_SECRET")
+	if c.WebhookURL != "" {
+		if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("error reading SANSHEN_WEBHOOK_URL: want an http or https URL, got %q", c.WebhookURL)
+		}
+		if len(c.WebhookSecret) < 16 {
+			return c, errors.New("error reading SANSHEN_WEBHOOK_SECRET: the secret (at least 16 characters) that signs each webhook is needed with SANSHEN_WEBHOOK_URL")
+		}
+	}
 	for name, u := range map[string]string{"SANSHEN_WECHAT_URL": c.WeChatURL, "SANSHEN_DOUYIN_URL": c.DouyinURL} {
 		if u == "" {
 			continue

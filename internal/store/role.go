@@ -51,6 +51,8 @@ var appPrivileges = map[string]string{
 	"sessions":             "INSERT, UPDATE, DELETE",
 	"signin_failures":      "INSERT, DELETE",
 	"users":                "INSERT, UPDATE",
+	"webhook_cursor":       "INSERT, UPDATE", // how far the outgoing webhooks have got
+	"webhook_deliveries":   "INSERT",         // the webhooks' delivery log
 	"word_lists":           "INSERT",
 }
 

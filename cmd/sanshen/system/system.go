@@ -42,6 +42,7 @@ import (
 	"github.com/sanshen-gov/sanshen/services/lifecycle"
 	"github.com/sanshen-gov/sanshen/services/publisher"
 	"github.com/sanshen-gov/sanshen/services/relay"
+	"github.com/sanshen-gov/sanshen/services/webhooks"
 	"github.com/sanshen-gov/sanshen/services/worker"
 )
 
@@ -388,6 +389,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		}
 		sr := &schedule.Runner{Pool: s.Store.Pool, Handlers: lc.Handlers(), Now: o.Now, Log: log, Poll: o.SchedulerPoll}
 		s.run("scheduler", sr.Run)
+		if cfg.WebhookURL != "" {
+			wh := &webhooks.Dispatcher{Store: s.Store, URL: cfg.WebhookURL, Secret: []byte(cfg.WebhookSecret),
+				Origin: cmp.Or(cfg.LogOrigin, config.DefaultLogOrigin(cfg.PublicURL)), Poll: o.SchedulerPoll, Log: log}
+			s.run("webhooks", wh.Run)
+		}
 		r := &relay.Relay{Store: s.Store, JS: s.JS, Log: log, Metrics: s.Metrics, SweepAfter: cfg.SweepAfter,
 			Grace: o.RelayGrace, AfterPublish: o.RelayAfterPublish}
 		if cfg.CheckpointEvery > 0 {
