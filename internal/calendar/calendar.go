@@ -25,6 +25,10 @@ var officialData []byte
 // DeadlineWorkingDays is Article 26's bound: 20 working days.
 const DeadlineWorkingDays = 20
 
+// DoublePublicityWorkingDays is the 双公示 bound: a penalty or licence
+// decision is public within 7 working days of the decision.
+const DoublePublicityWorkingDays = 7
+
 // Calendar answers whether a day is a working day and counts working days
 // in constant time per question, whatever the dates: a queue of drafts
 // formed long ago costs what one formed yesterday does.

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,5 +38,41 @@ func TestDeadlineInAnUncoveredYearWarns(t *testing.T) {
 	}
 	if warned(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Error("a deadline in 2026 warned")
+	}
+}
+
+// TestDoublePublicityClock: a penalty decision made on Monday 2026-09-28
+// must be public within 7 working days: across the National Day holiday
+// (10-01 to 10-07) and with Saturday 10-10 worked, by 10-13. On 10-13 it is
+// near; on 10-14, the 8th working day, it is late, by the 双公示 clock,
+// which comes before Article 26's. Other categories keep Article 26's.
+func TestDoublePublicityClock(t *testing.T) {
+	cal := calendar.Official()
+	c := domain.Content{Title: "行政处罚决定", Category: "penalty", FormedOn: time.Date(2026, 9, 28, 0, 0, 0, 0, time.UTC),
+		Body: "当事人：某某公司\n处罚内容：罚款人民币伍仟元整。\n处罚机关：某某局\n决定日期：2026年9月28日"}
+	due, clock := Deadline(cal, c)
+	if want := time.Date(2026, 10, 13, 0, 0, 0, 0, time.UTC); !due.Equal(want) || clock != ClockDoublePublicity {
+		t.Fatalf("deadline %s by %s, want %s by 双公示", due.Format(domain.DateLayout), clock, want.Format(domain.DateLayout))
+	}
+	r := NewRunner()
+	for day, want := range map[int]string{13: "deadline_near", 14: "deadline_passed"} {
+		r.Now = func() time.Time { return time.Date(2026, 10, day, 10, 0, 0, 0, domain.Beijing) }
+		fs, err := r.Run(context.Background(), domain.StageCompleteness, 1, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, f := range fs {
+			if f.Code == want && strings.Contains(f.MessageZH, "双公示") && strings.Contains(f.MessageZH, "2026-10-13") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("10-%d: no %s by the 双公示 clock in %+v", day, want, fs)
+		}
+	}
+	c.Category = "news"
+	if due, clock := Deadline(cal, c); clock != ClockArticle26 || !due.Equal(cal.Deadline(c.FormedOn)) {
+		t.Errorf("news: %s by %s", due, clock)
 	}
 }

@@ -6,6 +6,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sanshen-gov/sanshen/internal/calendar"
@@ -96,12 +97,45 @@ func (r *Runner) Run(ctx context.Context, stage domain.Stage, agencyID int64, c 
 // is flagged as nearly due.
 const nearDue = 5
 
-// deadline warns when the Article 26 deadline is past or near.
+// Clock names the legal clock a deadline comes from.
+type Clock string
+
+// The clocks.
+const (
+	ClockArticle26       Clock = "article26"       // 20 working days from forming
+	ClockDoublePublicity Clock = "double_publicity" // 双公示: 7 working days from a penalty or licence decision
+)
+
+// doublePublicity are the categories on the 双公示 clock.
+var doublePublicity = []string{"penalty", "license"}
+
+// Deadline is the day by which the content must be public, and the clock
+// it comes from: Article 26's 20 working days from forming, or, for a
+// penalty or licence decision whose body states its decision date (决定日期,
+// which stage 1 requires), the 双公示 7 working days from the decision
+// when that comes first. The submission stores it; the queue sorts by it.
+func Deadline(cal *calendar.Calendar, c domain.Content) (time.Time, Clock) {
+	due, clock := cal.Deadline(c.FormedOn), ClockArticle26
+	if slices.Contains(doublePublicity, c.Category) {
+		if decided, _, _, ok := completeness.DecisionDate(c.Body); ok {
+			if d := cal.AddWorkingDays(decided, calendar.DoublePublicityWorkingDays); d.Before(due) {
+				due, clock = d, ClockDoublePublicity
+			}
+		}
+	}
+	return due, clock
+}
+
+// deadline warns when the deadline (Deadline) is past or near.
 func (r *Runner) deadline(c domain.Content) []domain.Finding {
 	if c.FormedOn.IsZero() {
 		return nil
 	}
-	due := r.Calendar.Deadline(c.FormedOn)
+	due, clock := Deadline(r.Calendar, c)
+	ruleZH, ruleEN := "《政府信息公开条例》第二十六条规定的公开期限", "the Article 26 deadline"
+	if clock == ClockDoublePublicity {
+		ruleZH, ruleEN = "“双公示”期限（作出决定之日起7个工作日内公开）", "the 双公示 deadline (7 working days from the decision)"
+	}
 	var out []domain.Finding
 	if !r.Calendar.Covers(due) || !r.Calendar.Covers(c.FormedOn) {
 		out = append(out, domain.Finding{Code: "calendar_year_missing", Severity: domain.SeverityWarn, Start: -1, End: -1,
@@ -113,12 +147,12 @@ func (r *Runner) deadline(c domain.Content) []domain.Finding {
 	switch {
 	case left < 0:
 		f.Code = "deadline_passed"
-		f.MessageZH = fmt.Sprintf("已超过《政府信息公开条例》第二十六条规定的公开期限（%s，超期%d个工作日）", due.Format(domain.DateLayout), -left)
-		f.MessageEN = fmt.Sprintf("past the Article 26 deadline (%s, %d working days overdue)", due.Format(domain.DateLayout), -left)
+		f.MessageZH = fmt.Sprintf("已超过%s（%s，超期%d个工作日）", ruleZH, due.Format(domain.DateLayout), -left)
+		f.MessageEN = fmt.Sprintf("past %s (%s, %d working days overdue)", ruleEN, due.Format(domain.DateLayout), -left)
 	case left <= nearDue:
 		f.Code = "deadline_near"
-		f.MessageZH = fmt.Sprintf("临近公开期限（%s，剩余%d个工作日）", due.Format(domain.DateLayout), left)
-		f.MessageEN = fmt.Sprintf("the Article 26 deadline is near (%s, %d working days left)", due.Format(domain.DateLayout), left)
+		f.MessageZH = fmt.Sprintf("临近%s（%s，剩余%d个工作日）", ruleZH, due.Format(domain.DateLayout), left)
+		f.MessageEN = fmt.Sprintf("%s is near (%s, %d working days left)", ruleEN, due.Format(domain.DateLayout), left)
 	default:
 		return out
 	}

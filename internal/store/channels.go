@@ -340,3 +340,16 @@ func (s *Store) ChannelCounts(ctx context.Context, agencyID int64, year int) ([]
 	}
 	return out, nil
 }
+
+// PublishedLate counts an agency's drafts published in a year (by the
+// Beijing date of publication) and those of them published after their
+// deadline (the earlier of the Article 26 and the 双公示 clocks).
+func (s *Store) PublishedLate(ctx context.Context, agencyID int64, year int) (published, late int, err error) {
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, domain.Beijing)
+	err = s.Pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE (published_at + interval '8 hours')::date > deadline)
+		FROM drafts WHERE agency_id = $1 AND published_at >= $2 AND published_at < $3`, agencyID, from, from.AddDate(1, 0, 0)).Scan(&published, &late)
+	if err != nil {
+		return 0, 0, fmt.Errorf("error counting late publications: %w", err)
+	}
+	return published, late, nil
+}

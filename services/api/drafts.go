@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sanshen-gov/sanshen/internal/calendar"
 	"github.com/sanshen-gov/sanshen/internal/checks"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -110,7 +111,7 @@ func (s *Server) submitDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.Store.Submit(c.Request().Context(), u.Actor(), deptID, content, s.Calendar.Deadline(content.FormedOn))
+	d, err := s.Store.Submit(c.Request().Context(), u.Actor(), deptID, content, Deadline(s.Calendar, content))
 	if err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func (s *Server) reviseDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.Store.Revise(c.Request().Context(), u.Actor(), id, deptID, content, s.Calendar.Deadline(content.FormedOn))
+	d, err := s.Store.Revise(c.Request().Context(), u.Actor(), id, deptID, content, Deadline(s.Calendar, content))
 	if err != nil {
 		return err
 	}
@@ -349,4 +350,11 @@ func humanStages() string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// Deadline is the day the content must be public by: the earlier of the
+// Article 26 and the 双公示 clocks (checks.Deadline).
+func Deadline(cal *calendar.Calendar, c domain.Content) time.Time {
+	d, _ := checks.Deadline(cal, c)
+	return d
 }

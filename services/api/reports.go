@@ -15,8 +15,13 @@ import (
 // for the caller's agency in a year, for the annual report (年报) and the
 // officers' assessment.
 type channelReport struct {
-	Year     int                 `json:"year"`
-	Channels []store.ChannelYear `json:"channels"`
+	Year int `json:"year"`
+	// Published counts the drafts published in the year, Late those of
+	// them published after their deadline (Article 26, or 双公示 when
+	// earlier).
+	Published int                 `json:"published"`
+	Late      int                 `json:"published_late"`
+	Channels  []store.ChannelYear `json:"channels"`
 }
 
 // channelsReport counts the agency's publications per channel for ?year=
@@ -33,9 +38,14 @@ func (s *Server) channelsReport(c echo.Context) error {
 		}
 		year = y
 	}
-	cs, err := s.Store.ChannelCounts(c.Request().Context(), user(c).AgencyID, year)
+	ctx, agency := c.Request().Context(), user(c).AgencyID
+	cs, err := s.Store.ChannelCounts(ctx, agency, year)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, channelReport{Year: year, Channels: cs})
+	published, late, err := s.Store.PublishedLate(ctx, agency, year)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, channelReport{Year: year, Published: published, Late: late, Channels: cs})
 }

@@ -50,25 +50,23 @@ func TestPenaltyDecisionExpires(t *testing.T) {
 		o.Channels = map[domain.Channel]publisher.Channel{domain.ChannelPortal: &publisher.Portal{PublicURL: "http://public.test",
 			Client: &portal.Client{BaseURL: ps.URL, KeyID: "sanshen", Secret: []byte(portalSecret), Backoff: 20 * time.Millisecond}}}
 	})
-	decided := beijingDay(time.Now()).AddDate(0, 0, -2)
-	b := draftBody("关于北京某某餐饮有限公司销售超过保质期食品的行政处罚决定")
-	b["category"], b["channels"], b["formed_on"] = "penalty", []string{"website", "portal"}, decided.Format(domain.DateLayout)
-	b["body"] = strings.Join([]string{"东城区市场监督管理局", "行政处罚决定书", fmt.Sprintf("东市监罚〔%d〕15号", decided.Year()), "",
-		"当事人：北京某某餐饮有限公司", "统一社会信用代码：91110101MA01ABCD0X", "住所：北京市东城区某某街12号", "",
-		"违法行为：销售超过保质期的食品",
-		"违法事实：本局执法人员对当事人经营场所进行检查，发现其销售的“某某牌”酸奶12盒已超过保质期。",
-		"依据：《中华人民共和国食品安全法》第三十四条第（十）项、第一百二十四条第一款第（五）项",
-		"处罚内容：罚款人民币伍仟元整（¥5000.00）。",
-		"处罚机关：东城区市场监督管理局", "决定日期：" + cnDate(decided)}, "\n")
-	id := int64(h.mustStatus(h.do("POST", "/api/v1/drafts", "officer", b), http.StatusCreated).body["id"].(float64))
-	d := h.waitFor(id, domain.StateCompliance)
-	until, ok := compliance.PenaltyExpiry(d.Content)
-	// Three months as the Civil Code counts them (from 11-30, the end of February).
-	if !ok || until.Before(decided.AddDate(0, 2, 27)) || until.After(decided.AddDate(0, 3, 0)) {
-		t.Fatalf("the period ends %s (%v), want 3 months after %s", until, ok, decided)
+	id, until := h.penalty(beijingDay(time.Now()).AddDate(0, 0, -2))
+
+	// A decision made a month ago is published late by the 双公示 clock
+	// (7 working days), though within Article 26's 20 of its forming.
+	late, _ := h.penalty(beijingDay(time.Now()).AddDate(0, -1, 0))
+	if d := h.detail(late); d.Deadline >= beijingDay(time.Now()).Format(domain.DateLayout) {
+		t.Errorf("a month-old decision's deadline is %s", d.Deadline)
 	}
-	h.approveFrom(id)
-	h.waitFor(id, domain.StatePublished)
+	for _, x := range []int64{late, id} {
+		h.approveFrom(x)
+		h.waitFor(x, domain.StatePublished)
+	}
+	rep := h.mustStatus(h.do("GET", "/api/v1/reports/channels", "admin", nil), http.StatusOK)
+	if rep.body["published"] != float64(2) || rep.body["published_late"] != float64(1) {
+		t.Errorf("published %v, late %v: want 2 and 1", rep.body["published"], rep.body["published_late"])
+	}
+	h.mustStatus(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/withdraw", late), "admin", map[string]any{"reason": "测试"}), http.StatusOK)
 
 	// Its last day, late in the evening: still up.
 	clk.Set(time.Date(until.Year(), until.Month(), until.Day(), 23, 50, 0, 0, domain.Beijing))
@@ -84,9 +82,14 @@ func TestPenaltyDecisionExpires(t *testing.T) {
 		d := h.detail(id)
 		return d.State == domain.StateWithdrawn && d.StepDone
 	})
-	items := fake.Items()
-	if len(items) != 1 || items[0].Deleted.IsZero() {
-		t.Fatalf("the portal still shows the expired item: %+v", items)
+	deleted := 0
+	for _, it := range fake.Items() {
+		if !it.Deleted.IsZero() {
+			deleted++
+		}
+	}
+	if deleted != 2 {
+		t.Fatalf("the portal still shows an item: %d of %d deleted", deleted, len(fake.Items()))
 	}
 	if n := h.count(`SELECT count(*) FROM audit_events WHERE action = 'withdraw' AND reason = 'expired' AND comment LIKE '%` + until.Format(domain.DateLayout) + `%'`); n != 1 {
 		t.Errorf("%d withdraw events for the expiry, want 1", n)
@@ -103,8 +106,32 @@ func TestPenaltyDecisionExpires(t *testing.T) {
 	testenv.Eventually(t, "another sweep", func() bool {
 		return h.count(`SELECT count(*) FROM scheduled_jobs WHERE kind = 'expiry_sweep' AND state = 'done'`) >= 4
 	})
-	if n := h.count(`SELECT count(*) FROM audit_events WHERE action = 'withdraw'`); n != 1 {
-		t.Errorf("%d withdrawals after a second sweep, want 1", n)
+	if n := h.count(`SELECT count(*) FROM audit_events WHERE action = 'withdraw' AND reason = 'expired'`); n != 1 {
+		t.Errorf("%d expiry withdrawals after a second sweep, want 1", n)
 	}
 	h.verifyAudit()
+}
+
+// penalty submits a penalty decision made on decided (a fine under 10,000
+// yuan: public for 3 months) for the website and the portal, waits for
+// stage 2, and returns it with the last day of its period.
+func (h *harness) penalty(decided time.Time) (int64, time.Time) {
+	h.t.Helper()
+	b := draftBody("关于北京某某餐饮有限公司销售超过保质期食品的行政处罚决定")
+	b["category"], b["channels"], b["formed_on"] = "penalty", []string{"website", "portal"}, decided.Format(domain.DateLayout)
+	b["body"] = strings.Join([]string{"东城区市场监督管理局", "行政处罚决定书", fmt.Sprintf("东市监罚〔%d〕15号", decided.Year()), "",
+		"当事人：北京某某餐饮有限公司", "统一社会信用代码：91110101MA01ABCD0X", "住所：北京市东城区某某街12号", "",
+		"违法行为：销售超过保质期的食品",
+		"违法事实：本局执法人员对当事人经营场所进行检查，发现其销售的“某某牌”酸奶12盒已超过保质期。",
+		"依据：《中华人民共和国食品安全法》第三十四条第（十）项、第一百二十四条第一款第（五）项",
+		"处罚内容：罚款人民币伍仟元整（¥5000.00）。",
+		"处罚机关：东城区市场监督管理局", "决定日期：" + cnDate(decided)}, "\n")
+	id := int64(h.mustStatus(h.do("POST", "/api/v1/drafts", "officer", b), http.StatusCreated).body["id"].(float64))
+	d := h.waitFor(id, domain.StateCompliance)
+	until, ok := compliance.PenaltyExpiry(d.Content)
+	// Three months as the Civil Code counts them (from 11-30, the end of February).
+	if !ok || until.Before(decided.AddDate(0, 2, 27)) || until.After(decided.AddDate(0, 3, 0)) {
+		h.t.Fatalf("the period ends %s (%v), want 3 months after %s", until, ok, decided)
+	}
+	return id, until
 }

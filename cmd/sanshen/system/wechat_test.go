@@ -170,6 +170,9 @@ func TestWeChatPublishAndWithdraw(t *testing.T) {
 	if counts["wechat"] != "1/1/0" || counts["website"] != "1/1/0" || counts["douyin"] != "0/0/0" {
 		t.Errorf("the year's counts (delivered/withdrawn/failed): %v", counts)
 	}
+	if r.body["published"] != float64(1) || r.body["published_late"] != float64(0) {
+		t.Errorf("published %v, late %v: want 1 and 0", r.body["published"], r.body["published_late"])
+	}
 	if r := h.do("GET", "/api/v1/reports/channels?year=26", "admin", nil); r.status != http.StatusBadRequest {
 		t.Errorf("a two-digit year: %d", r.status)
 	}

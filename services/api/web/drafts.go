@@ -215,7 +215,7 @@ func (w *Web) createDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := w.Store.Submit(ctx, u.Actor(), dep.ID, content, w.Calendar.Deadline(content.FormedOn))
+	d, err := w.Store.Submit(ctx, u.Actor(), dep.ID, content, api.Deadline(w.Calendar, content))
 	if isRefusal(err) {
 		return w.formError(c, fd, err)
 	}
@@ -418,7 +418,7 @@ func (w *Web) reviseDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.Store.Revise(ctx, u.Actor(), id, dep.ID, content, w.Calendar.Deadline(content.FormedOn)); err != nil {
+	if _, err := w.Store.Revise(ctx, u.Actor(), id, dep.ID, content, api.Deadline(w.Calendar, content)); err != nil {
 		if isRefusal(err) {
 			return w.formError(c, fd, err)
 		}
