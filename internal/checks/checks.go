@@ -102,7 +102,7 @@ type Clock string
 
 // The clocks.
 const (
-	ClockArticle26       Clock = "article26"       // 20 working days from forming
+	ClockArticle26       Clock = "article26"        // 20 working days from forming
 	ClockDoublePublicity Clock = "double_publicity" // 双公示: 7 working days from a penalty or licence decision
 )
 
