@@ -20,7 +20,7 @@ type ChannelHealth struct {
 // channels' status rows (what the admins' channels page shows), so an
 // alert can fire before a token or an authorisation runs out.
 type ChannelCollector struct {
-	Read                                         func(ctx context.Context) (map[domain.Channel]ChannelHealth, error)
+	Read                                          func(ctx context.Context) (map[domain.Channel]ChannelHealth, error)
 	token, refresh, success, failure, auth, quota *prometheus.Desc
 }
 
