@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -49,12 +50,9 @@ func fakeChannels(ctx context.Context, cfg config.Config, log *slog.Logger, args
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	secret := cfg.PortalSecret
-	if secret == "" {
-		secret = demoPortalSecret
-	}
-	appID, appSecret := or(cfg.WeChatAppID, demoWeChatAppID), or(cfg.WeChatSecret, demoWeChatSecret)
-	dyKey, dySecret := or(cfg.DouyinClientKey, demoDouyinKey), or(cfg.DouyinClientSecret, demoDouyinSecret)
+	secret := cmp.Or(cfg.PortalSecret, demoPortalSecret)
+	appID, appSecret := cmp.Or(cfg.WeChatAppID, demoWeChatAppID), cmp.Or(cfg.WeChatSecret, demoWeChatSecret)
+	dyKey, dySecret := cmp.Or(cfg.DouyinClientKey, demoDouyinKey), cmp.Or(cfg.DouyinClientSecret, demoDouyinSecret)
 
 	type server struct {
 		name, addr string
@@ -117,11 +115,4 @@ func serveFake(ctx context.Context, ln net.Listener, h http.Handler) error {
 		return fmt.Errorf("error serving %s: %w", ln.Addr(), err)
 	}
 	return nil
-}
-
-func or(v, def string) string {
-	if v != "" {
-		return v
-	}
-	return def
 }

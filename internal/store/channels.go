@@ -49,11 +49,12 @@ func (s *Store) SavePublicationStep(ctx context.Context, draftID int64, revision
 
 // ChannelStatus is a channel's health, for the admins' channels page.
 type ChannelStatus struct {
+	// The times are zero when not known yet.
 	Channel          domain.Channel `json:"channel"`
-	TokenExpiresAt   *time.Time     `json:"token_expires_at,omitempty"`
-	RefreshExpiresAt *time.Time     `json:"refresh_expires_at,omitempty"`
-	LastSuccessAt    *time.Time     `json:"last_success_at,omitempty"`
-	LastErrorAt      *time.Time     `json:"last_error_at,omitempty"`
+	TokenExpiresAt   time.Time      `json:"token_expires_at,omitzero"`
+	RefreshExpiresAt time.Time      `json:"refresh_expires_at,omitzero"`
+	LastSuccessAt    time.Time      `json:"last_success_at,omitzero"`
+	LastErrorAt      time.Time      `json:"last_error_at,omitzero"`
 	LastError        string         `json:"last_error,omitempty"`
 	NotAuthorised    bool           `json:"not_authorised"`
 	// QuotaErrorsToday counts the platform's quota and rate refusals on
@@ -115,8 +116,16 @@ func (s *Store) ChannelStatuses(ctx context.Context, now time.Time) (map[domain.
 		not_authorised, CASE WHEN quota_day = $1::date THEN quota_errors ELSE 0 END FROM channel_status`, today)
 	out := map[domain.Channel]ChannelStatus{}
 	var c ChannelStatus
-	_, err := pgx.ForEachRow(rows, []any{&c.Channel, &c.TokenExpiresAt, &c.RefreshExpiresAt, &c.LastSuccessAt, &c.LastErrorAt,
+	var token, refresh, success, failure *time.Time
+	_, err := pgx.ForEachRow(rows, []any{&c.Channel, &token, &refresh, &success, &failure,
 		&c.LastError, &c.NotAuthorised, &c.QuotaErrorsToday}, func() error {
+		at := func(t *time.Time) time.Time {
+			if t == nil {
+				return time.Time{}
+			}
+			return *t
+		}
+		c.TokenExpiresAt, c.RefreshExpiresAt, c.LastSuccessAt, c.LastErrorAt = at(token), at(refresh), at(success), at(failure)
 		out[c.Channel] = c
 		return nil
 	})

@@ -307,20 +307,27 @@ func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, code do
 		if err := domain.CanWithdraw(by, cur.DraftFacts, reason); err != nil {
 			return s.refuseOrHide(ctx, tx, &cur, by, string(domain.ActionWithdraw), err)
 		}
-		to, err := domain.Next(cur.State, domain.ActionWithdraw)
-		if err != nil {
-			return err
-		}
 		if !code.Valid() {
 			code = domain.WithdrawOther
 		}
-		queueWithdrawals(b, id, cur.Revision, code, reason)
-		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: false,
-			event: audit.Event{ActorID: by.ID, Actor: by.Name, Role: primaryRole(by), Action: string(domain.ActionWithdraw),
-				Revision: cur.Revision, ContentSHA256: cur.Content, Reason: string(code), Comment: reason}})
-		return nil
+		return withdraw(set, b, &cur, audit.Event{ActorID: by.ID, Actor: by.Name, Role: primaryRole(by)}, code, reason)
 	})
 	return unwrapRefused(err)
+}
+
+// withdraw moves a locked, published draft to withdrawn, marks each channel
+// it reached for removal and audits it as actor (its ID, name and role),
+// with the code and the reason: the one withdrawal, a person's or the
+// lifecycle's.
+func withdraw(set *moveSet, b *pgx.Batch, cur *lockedDraft, actor audit.Event, code domain.WithdrawalCode, reason string) error {
+	to, err := domain.Next(cur.State, domain.ActionWithdraw)
+	if err != nil {
+		return err
+	}
+	queueWithdrawals(b, cur.ID, cur.Revision, code, reason)
+	actor.Action, actor.Revision, actor.ContentSHA256, actor.Reason, actor.Comment = string(domain.ActionWithdraw), cur.Revision, cur.Content, string(code), reason
+	set.move(cur, move{to: to, revision: cur.Revision, stepDone: false, event: actor})
+	return nil
 }
 
 func unwrapRefused(err error) error {

@@ -48,14 +48,6 @@ func (s *Store) Expire(ctx context.Context, id int64, lastDay time.Time) error {
 		if cur.State != domain.StatePublished {
 			return ErrNothingToDo
 		}
-		to, err := domain.Next(cur.State, domain.ActionWithdraw)
-		if err != nil {
-			return err
-		}
-		queueWithdrawals(b, id, cur.Revision, domain.WithdrawExpired, reason)
-		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: false,
-			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Action: string(domain.ActionWithdraw),
-				Revision: cur.Revision, ContentSHA256: cur.Content, Reason: string(domain.WithdrawExpired), Comment: reason}})
-		return nil
+		return withdraw(set, b, &cur, audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem)}, domain.WithdrawExpired, reason)
 	})
 }

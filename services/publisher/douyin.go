@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -160,7 +161,7 @@ func (d *Douyin) create(ctx context.Context, c domain.Content, text string, save
 	}
 	r, info, err := d.Blobs.Open(ctx, video.SHA256)
 	if err != nil {
-		return fmt.Errorf("error reading %s for Douyin: %w", video.Name, err)
+		return fmt.Errorf("读取视频「%s」失败，请稍后重试。(error reading %s for Douyin: %w)", video.Name, video.Name, err)
 	}
 	videoID, err := d.Client.UploadVideo(ctx, video.Name, r, info.Size)
 	r.Close()
@@ -206,9 +207,9 @@ func (d *Douyin) reconcile(ctx context.Context, text, createdAt string, save fun
 
 // await polls the post's review until it ends or Wait passes.
 func (d *Douyin) await(ctx context.Context, itemID string) (string, string, error) {
-	wait := cmpOr(d.Wait, 5*time.Minute)
+	wait := cmp.Or(d.Wait, 5*time.Minute)
 	deadline := d.now().Add(wait)
-	pause := cmpOr(d.Poll, 5*time.Second)
+	pause := cmp.Or(d.Poll, 5*time.Second)
 	for {
 		p, found, err := d.Client.PostStatus(ctx, itemID)
 		switch {
@@ -292,20 +293,13 @@ func (d *Douyin) clientLog(draftID int64, msg string) {
 	}
 }
 
-func (d *Douyin) settle() time.Duration { return cmpOr(d.Settle, 2*time.Minute) }
+func (d *Douyin) settle() time.Duration { return cmp.Or(d.Settle, 2*time.Minute) }
 
 func (d *Douyin) now() time.Time {
 	if d.Now != nil {
 		return d.Now()
 	}
 	return time.Now()
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
 }
 
 // channelTokenUser is the sealer's user id for channel credentials: no

@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -239,7 +240,7 @@ func (w *WeChat) reconcile(ctx context.Context, title, mediaID, submittedAt stri
 		return "", "", false, err
 	case found:
 		return url, id, true, nil
-	case w.now().Sub(at) < w.settle():
+	case w.now().Sub(at) < cmp.Or(w.Settle, 24*time.Hour):
 		return "", "", false, fmt.Errorf("the draft left the draft box after a submit whose answer was lost; its article is not listed yet: %w", errStillPublishing)
 	}
 	return "", "", false, errors.New("微信公众号：提交发布后未收到应答，草稿已离开草稿箱，但在已发布列表中未找到该文章。请在公众平台核实是否已发布，再在此记录结果。" +
@@ -248,11 +249,7 @@ func (w *WeChat) reconcile(ctx context.Context, title, mediaID, submittedAt stri
 
 // await polls the job until it ends or Wait passes.
 func (w *WeChat) await(ctx context.Context, draftID int64, revision int, publishID string) (string, string, error) {
-	wait := w.Wait
-	if wait <= 0 {
-		wait = 5 * time.Minute
-	}
-	pctx, cancel := context.WithTimeout(ctx, wait)
+	pctx, cancel := context.WithTimeout(ctx, cmp.Or(w.Wait, 5*time.Minute))
 	defer cancel()
 	var settled atomic.Bool
 	if w.Events {
@@ -358,7 +355,7 @@ func (w *WeChat) article(ctx context.Context, draftID int64, c domain.Content, s
 func (w *WeChat) read(ctx context.Context, x domain.Attachment) ([]byte, error) {
 	r, _, err := w.Blobs.Open(ctx, x.SHA256)
 	if err != nil {
-		return nil, fmt.Errorf("error reading %s for WeChat: %w", x.Name, err)
+		return nil, fmt.Errorf("读取附件「%s」失败，请稍后重试。(error reading %s for WeChat: %w)", x.Name, x.Name, err)
 	}
 	defer r.Close()
 	return io.ReadAll(r)
@@ -415,13 +412,6 @@ func (w *WeChat) health(ctx context.Context, err error) {
 	if exp := w.Client.TokenExpires(); !exp.IsZero() {
 		_ = w.Store.RecordChannelTokens(ctx, domain.ChannelWeChat, &exp, nil)
 	}
-}
-
-func (w *WeChat) settle() time.Duration {
-	if w.Settle > 0 {
-		return w.Settle
-	}
-	return 24 * time.Hour
 }
 
 func (w *WeChat) now() time.Time {

@@ -66,7 +66,7 @@ func TestDouyinPublishAmbiguousCreateAndWithdraw(t *testing.T) {
 	if fake.Creates() != 1 || len(fake.Items()) != 1 {
 		t.Fatalf("%d creates, %d posts: want exactly one", fake.Creates(), len(fake.Items()))
 	}
-	if health := h.channelHealth(domain.ChannelDouyin); health.RefreshExpiresAt == nil || health.LastSuccessAt == nil {
+	if health := h.channelHealth(domain.ChannelDouyin); health.RefreshExpiresAt.IsZero() || health.LastSuccessAt.IsZero() {
 		t.Errorf("the channel's health: %+v", health)
 	}
 

@@ -253,8 +253,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 			st, err := s.Store.ChannelStatuses(ctx, time.Now())
 			out := map[domain.Channel]metrics.ChannelHealth{}
 			for ch, c := range st {
-				out[ch] = metrics.ChannelHealth{TokenExpiresAt: deref(c.TokenExpiresAt), RefreshExpiresAt: deref(c.RefreshExpiresAt),
-					LastSuccessAt: deref(c.LastSuccessAt), LastErrorAt: deref(c.LastErrorAt), NotAuthorised: c.NotAuthorised, QuotaErrorsToday: c.QuotaErrorsToday}
+				out[ch] = metrics.ChannelHealth{TokenExpiresAt: c.TokenExpiresAt, RefreshExpiresAt: c.RefreshExpiresAt,
+					LastSuccessAt: c.LastSuccessAt, LastErrorAt: c.LastErrorAt, NotAuthorised: c.NotAuthorised, QuotaErrorsToday: c.QuotaErrorsToday}
 			}
 			return out, err
 		}))
@@ -492,13 +492,6 @@ func ChannelSealer(cfg config.Config) (*totp.Sealer, error) {
 		return nil, err
 	}
 	return totp.NewSealer(key)
-}
-
-func deref(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
 }
 
 // loadCalendar is the official calendar with the years admins added; into,

@@ -143,7 +143,7 @@ func TestWeChatPublishAndWithdraw(t *testing.T) {
 		t.Errorf("the article's page:\n%s", page)
 	}
 	health := h.channelHealth(domain.ChannelWeChat)
-	if health.LastSuccessAt == nil || health.TokenExpiresAt == nil || health.NotAuthorised {
+	if health.LastSuccessAt.IsZero() || health.TokenExpiresAt.IsZero() || health.NotAuthorised {
 		t.Errorf("the channel's health: %+v", health)
 	}
 	m := h.metrics()

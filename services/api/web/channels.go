@@ -26,8 +26,6 @@ type channelRow struct {
 	Info       domain.ChannelInfo
 	Configured bool
 	Status     store.ChannelStatus
-	// The status's times, zero when unknown.
-	TokenUntil, RefreshUntil, LastSuccess, LastError time.Time
 	// Expiring: the platform's authorisation ends within refreshWarning;
 	// NotConnected: the channel needs an account connected (Douyin) and
 	// has none.
@@ -49,10 +47,9 @@ func (w *Web) channelsPage(c echo.Context) error {
 	var rows []channelRow
 	for _, info := range domain.ChannelTable {
 		r := channelRow{Info: info, Configured: info.Code == domain.ChannelWebsite || w.ChannelsConfigured[info.Code], Status: st[info.Code]}
-		r.TokenUntil, r.RefreshUntil, r.LastSuccess, r.LastError = deref(r.Status.TokenExpiresAt), deref(r.Status.RefreshExpiresAt),
-			deref(r.Status.LastSuccessAt), deref(r.Status.LastErrorAt)
-		r.Expiring = !r.RefreshUntil.IsZero() && r.RefreshUntil.Sub(now) < refreshWarning
-		r.NotConnected = info.Code == domain.ChannelDouyin && r.Configured && r.RefreshUntil.IsZero()
+		until := r.Status.RefreshExpiresAt
+		r.Expiring = !until.IsZero() && until.Sub(now) < refreshWarning
+		r.NotConnected = info.Code == domain.ChannelDouyin && r.Configured && until.IsZero()
 		rows = append(rows, r)
 	}
 	p := w.base(c, "channels.title", "channels")
@@ -110,11 +107,4 @@ func (w *Web) douyinCallback(c echo.Context) error {
 	w.Log.Info("douyin account connected", "open_id", t.OpenID, "scope", t.Scope, "by", currentUser(c).ID)
 	flash(c, "flash.douyin_connected")
 	return c.Redirect(http.StatusSeeOther, "/web/admin/channels")
-}
-
-func deref(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return *t
 }
