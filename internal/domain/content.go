@@ -25,6 +25,18 @@ type Content struct {
 	// sorted: part of what the reviewers approve, since a WeChat mass send
 	// reaches every follower and cannot be taken back.
 	Options []ChannelOption `json:"options,omitempty"`
+	// Correction is a correction's note (更正说明): what it corrects. The
+	// public page shows it, dated, above the corrected text. Empty for a
+	// draft never published.
+	Correction string `json:"correction,omitempty"`
+	// PublishAt is the time to publish at (定时发布); zero: at once, after
+	// the last approval.
+	PublishAt time.Time `json:"publish_at,omitzero"`
+	// ExpiresOn is the last day the item stays public (有效期至, a civil
+	// date at midnight UTC), the author's for a time-limited notice; zero:
+	// no limit of the author's. A penalty decision's comes from the
+	// publication-period rule at stage 2 instead.
+	ExpiresOn time.Time `json:"expires_on,omitzero"`
 }
 
 // ChannelOption is an author's choice for how a platform publishes an item.
@@ -39,10 +51,15 @@ const (
 	// OptionWeChatReadMore lets a body over WeChat's length limit go out
 	// cut short, its 阅读原文 link leading to the full text on the website.
 	OptionWeChatReadMore ChannelOption = "wechat_read_more"
+	// OptionWeChatCorrectionNotice is the policy of a correction on
+	// WeChat, which cannot edit a published article: publish a correction
+	// notice (更正说明) beside the old article instead of deleting it and
+	// publishing the corrected one (the default).
+	OptionWeChatCorrectionNotice ChannelOption = "wechat_correction_notice"
 )
 
 // ChannelOptions lists every option, in the order forms show them.
-var ChannelOptions = []ChannelOption{OptionWeChatReadMore, OptionWeChatMassSend}
+var ChannelOptions = []ChannelOption{OptionWeChatReadMore, OptionWeChatMassSend, OptionWeChatCorrectionNotice}
 
 // Valid reports whether o is a known option.
 func (o ChannelOption) Valid() bool { return slices.Contains(ChannelOptions, o) }
@@ -70,7 +87,8 @@ const DateLayout = "2006-01-02"
 // reader would see changes it, a file's bytes, name or role included: the
 // attachment manifest carries each file's SHA-256. A revision without a
 // digest or attachments hashes exactly as before they existed (both are
-// left out of the JSON when empty), so older trails stay valid.
+// left out of the JSON when empty), so older trails stay valid; so do the
+// options, the correction note, the publication time and the expiry.
 func (c Content) SHA256() []byte {
 	b, err := json.Marshal(struct {
 		Title       string          `json:"title"`
@@ -82,12 +100,24 @@ func (c Content) SHA256() []byte {
 		Digest      string          `json:"digest,omitempty"`
 		Attachments []manifestEntry `json:"attachments,omitempty"`
 		Options     []ChannelOption `json:"options,omitempty"`
-	}{c.Title, c.Body, c.Department, c.Category, c.Channels, c.FormedOn.Format(DateLayout), c.Digest, manifest(c.Attachments), c.Options})
+		Correction  string          `json:"correction,omitempty"`
+		PublishAt   string          `json:"publish_at,omitempty"`
+		ExpiresOn   string          `json:"expires_on,omitempty"`
+	}{c.Title, c.Body, c.Department, c.Category, c.Channels, c.FormedOn.Format(DateLayout), c.Digest, manifest(c.Attachments), c.Options,
+		c.Correction, formatNonZero(c.PublishAt.UTC(), time.RFC3339), formatNonZero(c.ExpiresOn, DateLayout)})
 	if err != nil {
 		panic(err) // plain strings and slices always marshal
 	}
 	h := sha256.Sum256(b)
 	return h[:]
+}
+
+// formatNonZero is t in layout, or "" for the zero time.
+func formatNonZero(t time.Time, layout string) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(layout)
 }
 
 // manifest is the attachments as the content hash covers them (nil for none).

@@ -18,19 +18,22 @@ const (
 	StateConfidentiality State = "confidentiality"
 	StatePublishing      State = "publishing"
 	StatePublished       State = "published"
-	StateReturned        State = "returned"
-	StateRejected        State = "rejected"
-	StateWithdrawn       State = "withdrawn"
+	// StateScheduled: approved, waiting for the publication time its
+	// revision names (定时发布); the scheduler releases it to publishing.
+	StateScheduled State = "scheduled"
+	StateReturned  State = "returned"
+	StateRejected  State = "rejected"
+	StateWithdrawn State = "withdrawn"
 )
 
 // States lists every state, in lifecycle order: the stages' states as
 // StageTable orders them, then the rest.
 func States() []State {
-	out := make([]State, 0, len(StageTable)+5)
+	out := make([]State, 0, len(StageTable)+6)
 	for _, sp := range StageTable {
 		out = append(out, sp.Stage.State())
 	}
-	return append(out, StatePublishing, StatePublished, StateReturned, StateRejected, StateWithdrawn)
+	return append(out, StateScheduled, StatePublishing, StatePublished, StateReturned, StateRejected, StateWithdrawn)
 }
 
 // Valid reports whether s is one of the lifecycle states.
@@ -111,6 +114,11 @@ const (
 	ActionExplain     Action = "explain"   // the author sends a stage-1-blocked revision on, unchanged, with a written explanation
 	ActionPublished   Action = "published" // machine: every channel reached a final outcome
 	ActionWithdraw    Action = "withdraw"
+	// ActionCorrect starts a correction (更正): the author's new revision of
+	// a published draft, reviewed while the published revision stays public.
+	ActionCorrect Action = "correct"
+	// ActionRelease is the scheduler's: a scheduled draft's time came.
+	ActionRelease Action = "release"
 )
 
 // ActionFor maps a verdict to its action.
@@ -131,6 +139,14 @@ func Next(from State, a Action) (State, error) {
 	case ActionRevise, ActionExplain:
 		if from == StateReturned {
 			return FirstStage().State(), nil
+		}
+	case ActionCorrect:
+		if from == StatePublished {
+			return FirstStage().State(), nil
+		}
+	case ActionRelease:
+		if from == StateScheduled {
+			return StatePublishing, nil
 		}
 	case ActionChecksPass:
 		if atStage && sp.Person != PersonAlways {
@@ -161,12 +177,32 @@ func Next(from State, a Action) (State, error) {
 			return StatePublished, nil
 		}
 	case ActionWithdraw:
-		if from == StatePublished {
+		if from == StatePublished || from == StateScheduled {
 			return StateWithdrawn, nil
 		}
 	}
 	return "", &Refusal{Rule: RuleNoSuchTransition,
 		Message: fmt.Sprintf("action %q is not possible from state %q", a, from)}
+}
+
+// NextFor is Next for the draft d, whose facts change two answers. A
+// correction (d has a published revision) that is rejected ends the
+// correction, not the item: the draft goes back to published, its published
+// revision still public. And an item under correction can be withdrawn at
+// any time but while it is being published: withdrawal takes the published
+// revision down and abandons the correction.
+func NextFor(d DraftFacts, a Action) (State, error) {
+	if d.PublishedRevision > 0 {
+		switch {
+		case a == ActionReject:
+			if _, err := Next(d.State, a); err == nil {
+				return StatePublished, nil
+			}
+		case a == ActionWithdraw && d.State != StatePublishing && d.State != StateWithdrawn:
+			return StateWithdrawn, nil
+		}
+	}
+	return Next(d.State, a)
 }
 
 // MachineStep reports whether a worker owes work to a draft in state s: the

@@ -8,7 +8,7 @@ import (
 )
 
 var allActions = []Action{ActionSubmit, ActionRevise, ActionChecksPass, ActionChecksBlock, ActionChecksDone,
-	ActionApprove, ActionReturn, ActionReject, ActionPublished, ActionWithdraw}
+	ActionApprove, ActionReturn, ActionReject, ActionPublished, ActionWithdraw, ActionCorrect, ActionRelease}
 
 // TestNextEveryStateAndAction checks every state × action against the
 // lifecycle written out by hand from the brief.
@@ -21,7 +21,8 @@ func TestNextEveryStateAndAction(t *testing.T) {
 		StateCompliance:      {ActionChecksDone: StateCompliance, ActionApprove: StateConfidentiality, ActionReturn: StateReturned, ActionReject: StateRejected},
 		StateConfidentiality: {ActionChecksDone: StateConfidentiality, ActionApprove: StatePublishing, ActionReturn: StateReturned, ActionReject: StateRejected},
 		StatePublishing:      {ActionPublished: StatePublished},
-		StatePublished:       {ActionWithdraw: StateWithdrawn},
+		StatePublished:       {ActionWithdraw: StateWithdrawn, ActionCorrect: StateCompleteness},
+		StateScheduled:       {ActionRelease: StatePublishing, ActionWithdraw: StateWithdrawn},
 		StateReturned:        {ActionRevise: StateCompleteness},
 		StateRejected:        {},
 		StateWithdrawn:       {},
@@ -41,6 +42,56 @@ func TestNextEveryStateAndAction(t *testing.T) {
 				t.Errorf("Next(%q, %q) = %q, %v; want refusal %s", from, a, got, err, RuleNoSuchTransition)
 			}
 		}
+	}
+}
+
+// TestNextForACorrection checks the two answers a published revision
+// changes: a rejected correction leaves the item published, and an item
+// under correction can be withdrawn from any state but publishing.
+func TestNextForACorrection(t *testing.T) {
+	for _, tc := range []struct {
+		state     State
+		published int
+		a         Action
+		want      State
+	}{
+		{StateCompliance, 1, ActionReject, StatePublished},
+		{StateCompliance, 0, ActionReject, StateRejected},
+		{StateReturned, 2, ActionWithdraw, StateWithdrawn},
+		{StateConfidentiality, 1, ActionWithdraw, StateWithdrawn},
+		{StatePublishing, 1, ActionWithdraw, ""},
+		{StateReturned, 0, ActionWithdraw, ""},
+		{StateConfidentiality, 1, ActionApprove, StatePublishing},
+		{StateReturned, 1, ActionReject, ""},
+	} {
+		got, err := NextFor(DraftFacts{State: tc.state, PublishedRevision: tc.published}, tc.a)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("NextFor(%s, published %d, %s) = %s; want a refusal", tc.state, tc.published, tc.a, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("NextFor(%s, published %d, %s) = %s, %v; want %s", tc.state, tc.published, tc.a, got, err, tc.want)
+		}
+	}
+}
+
+func TestCheckCorrection(t *testing.T) {
+	pub := Content{Channels: []Channel{ChannelWebsite, ChannelPortal}}
+	never := DraftFacts{}
+	corr := DraftFacts{PublishedRevision: 1}
+	if err := CheckCorrection(never, Content{}, Content{Correction: "x"}); err == nil {
+		t.Error("a draft never published took a correction note")
+	}
+	if err := CheckCorrection(corr, pub, Content{Channels: pub.Channels, Correction: " \u200b"}); err == nil {
+		t.Error("a correction went without a visible note")
+	}
+	if err := CheckCorrection(corr, pub, Content{Channels: []Channel{ChannelWebsite}, Correction: "更正文号"}); err == nil {
+		t.Error("a correction left the portal")
+	}
+	if err := CheckCorrection(corr, pub, Content{Channels: []Channel{ChannelWebsite, ChannelPortal, ChannelWeChat}, Correction: "更正文号"}); err != nil {
+		t.Errorf("a correction adding a channel: %v", err)
 	}
 }
 

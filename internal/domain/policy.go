@@ -41,6 +41,9 @@ const (
 	RuleInvalidDate       Rule = "invalid_date"  // before FormedOnFloor
 	RuleInvalidURL        Rule = "invalid_url"   // a publication's address that is not http(s)
 	RuleSelf              Rule = "not_on_yourself"
+	RuleCorrectionNote    Rule = "correction_note_required"  // a correction says what it corrects
+	RuleCorrectionChannel Rule = "correction_keeps_channels" // a correction cannot leave a channel; withdraw instead
+	RuleScheduleTime      Rule = "invalid_publish_at"        // a publication time in the past or too far ahead
 )
 
 // Refusal is an action refused by a rule.
@@ -62,7 +65,7 @@ func (r *Refusal) Invalid() bool {
 	switch r.Rule {
 	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText,
 		RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug, RuleExplanationNeeded, RuleReasonOnlyReject, RuleTooLong,
-		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL:
+		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL, RuleCorrectionNote, RuleCorrectionChannel, RuleScheduleTime:
 		return true
 	}
 	return false
@@ -112,6 +115,9 @@ type DraftFacts struct {
 	// returned, stage 1's machine checks did).
 	ReturnedByPerson bool
 	Policy           Policy // the agency's policy
+	// PublishedRevision is the revision the public pages and channels show
+	// (0: never published). Above it, Revision is a correction under review.
+	PublishedRevision int
 }
 
 // PersonDecides reports whether a person decides stage sp of this draft:
@@ -235,8 +241,40 @@ func CanRevise(a Actor, d DraftFacts) error {
 	if a.ID != d.AuthorID {
 		return refuse(RuleNotAuthor, "only the draft's author may revise it")
 	}
-	if d.State != StateReturned {
-		return refuse(RuleNoSuchTransition, "only a returned draft can be revised; this one is %q", d.State)
+	if d.State != StateReturned && d.State != StatePublished {
+		return refuse(RuleNoSuchTransition, "only a returned draft can be revised, or a published one corrected; this one is %q", d.State)
+	}
+	return nil
+}
+
+// ReviseAction is the action a new revision of d is: a correction of a
+// published draft, or the revision of a returned one.
+func ReviseAction(d DraftFacts) Action {
+	if d.State == StatePublished {
+		return ActionCorrect
+	}
+	return ActionRevise
+}
+
+// CheckCorrection checks a new revision c of d against what it must keep:
+// a correction (d has a published revision) says what it corrects, in
+// c.Correction, and reaches every channel the published revision reached
+// (published), since a channel it left would keep the uncorrected text; a
+// revision of a draft never published carries no correction note.
+func CheckCorrection(d DraftFacts, published, c Content) error {
+	if d.PublishedRevision == 0 {
+		if c.Correction != "" {
+			return refuse(RuleCorrectionNote, "only a correction of a published draft carries a correction note")
+		}
+		return nil
+	}
+	if !Visible(c.Correction) {
+		return refuse(RuleCorrectionNote, "a correction needs a note saying what it corrects; it is shown, dated, on the item")
+	}
+	for _, ch := range published.Channels {
+		if !slices.Contains(c.Channels, ch) {
+			return refuse(RuleCorrectionChannel, "a correction must keep channel %q, which the published revision reached; withdraw the item to take it down there", ch)
+		}
 	}
 	return nil
 }
@@ -258,8 +296,8 @@ func CanWithdraw(a Actor, d DraftFacts, reason string) error {
 	if a.AgencyID != d.AgencyID || !a.Has(RoleAdmin) && !(a.Has(RoleDeptHead) && a.InDepartment(d.DepartmentID)) {
 		return refuse(RuleRole, "withdrawing needs the admin role or the head of the draft's department")
 	}
-	if d.State != StatePublished {
-		return refuse(RuleNoSuchTransition, "only a published draft can be withdrawn; this one is %q", d.State)
+	if _, err := NextFor(d, ActionWithdraw); err != nil {
+		return refuse(RuleNoSuchTransition, "only a published or scheduled draft, or one under correction, can be withdrawn; this one is %q", d.State)
 	}
 	if !Visible(reason) {
 		return refuse(RuleWithdrawNeedsText, "a withdrawal needs a reason")
@@ -334,7 +372,7 @@ func Authorize(a Actor, d DraftFacts, req DecisionRequest) (State, error) {
 			return "", refuse(RuleOverrideRequired, "this revision has a blocking finding; approving past it needs an override comment")
 		}
 	}
-	return Next(d.State, ActionFor(req.Decision))
+	return NextFor(d, ActionFor(req.Decision))
 }
 
 // ReservedSlugs are the names under /public/ that are not agencies' columns.

@@ -228,7 +228,8 @@ func (m *moveSet) queue(b *pgx.Batch, a Announcer) {
 		b.Queue(`UPDATE drafts d SET state = u.to_state, revision = u.to_rev, step_done = u.step_done, awaits_person = u.awaits,
 			state_entered_at = CASE WHEN d.state <> u.to_state OR d.revision <> u.to_rev THEN now() ELSE d.state_entered_at END,
 			step_sent_at = now(), updated_at = now(),
-			published_at = CASE WHEN u.to_state = 'published' THEN now() ELSE d.published_at END
+			published_at = CASE WHEN u.to_state = 'published' AND u.from_state = 'publishing' THEN COALESCE(d.published_at, now()) ELSE d.published_at END,
+			published_revision = CASE WHEN u.to_state = 'published' AND u.from_state = 'publishing' THEN u.to_rev ELSE d.published_revision END
 			FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::int[], $6::bool[], $7::bool[]) AS u(id, from_state, from_rev, to_state, to_rev, step_done, awaits)
 			WHERE d.id = u.id AND d.state = u.from_state AND d.revision = u.from_rev`,
 			m.ids, m.fromState, m.fromRev, m.toState, m.toRev, m.stepDone, m.awaits).Exec(func(ct pgconn.CommandTag) error {
@@ -304,7 +305,7 @@ func queueLockDrafts(b *pgx.Batch, ids []int64, plans string, withText bool) {
 	b.Queue(`SELECT d.id, d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at,
 			c.length, c.head, r.content_sha256, r.title, r.body, dep.name, r.category, r.channels, r.formed_on,
 			EXISTS (SELECT 1 FROM publications p WHERE p.draft_id = d.id AND p.revision = d.revision), `+policyColumn+`,
-			r.digest, r.options, `+attachmentsColumn(withText)+`
+			r.digest, r.options, `+revisionTerms+`, COALESCE(d.published_revision, 0), `+attachmentsColumn(withText)+`
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		JOIN departments dep ON dep.id = d.department_id
@@ -324,11 +325,13 @@ func readLockDrafts(br pgx.BatchResults) (map[int64]*lockedWork, error) {
 		c := &d.content
 		var chans, people []string
 		var attached []byte
-		if err := rows.Scan(&d.ID, &d.AuthorID, &d.AgencyID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt,
+		var terms termScan
+		if err := rows.Scan(append(append([]any{&d.ID, &d.AuthorID, &d.AgencyID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt,
 			&d.ChainLen, &d.ChainHead, &d.Content, &c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn,
-			&d.published, &people, &c.Digest, &c.Options, &attached); err != nil {
+			&d.published, &people, &c.Digest, &c.Options}, terms.targets(c)...), &d.PublishedRevision, &attached)...); err != nil {
 			return nil, fmt.Errorf("error locking drafts: %w", err)
 		}
+		terms.apply(c)
 		var err error
 		if c.Attachments, err = decodeAttachments(attached); err != nil {
 			return nil, err

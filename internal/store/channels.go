@@ -362,3 +362,68 @@ func (s *Store) PublishedLate(ctx context.Context, agencyID int64, year int) (pu
 	}
 	return published, late, nil
 }
+
+// Earlier is a channel's publication of an earlier revision of a draft
+// that a correction's publication on the same channel replaces: the
+// portal's item updated in place, a WeChat or Douyin post deleted first.
+type Earlier struct {
+	Revision   int
+	URL        string
+	ExternalID string
+	Steps      map[string]string
+	// Replaced: already marked replaced (WithdrawReplaced), by an earlier
+	// attempt of this publication; the adapter goes on as if it had not.
+	Replaced bool
+}
+
+// EarlierPublication finds the latest publication on ch of a revision of
+// the draft before revision that is still up, or was replaced by an
+// attempt of this one (an attempt cut short is made again the same way);
+// ok is false when the draft was never published on ch (a correction that
+// adds the channel).
+func (s *Store) EarlierPublication(ctx context.Context, draftID int64, revision int, ch domain.Channel) (Earlier, bool, error) {
+	var e Earlier
+	var status *string
+	err := s.Pool.QueryRow(ctx, `SELECT revision, url, external_id, steps, withdraw_status FROM publications
+		WHERE draft_id = $1 AND revision < $2 AND channel = $3 AND status = 'delivered'
+		  AND (withdraw_status IS NULL OR withdraw_status = 'replaced' AND replaced_by = $2)
+		ORDER BY revision DESC LIMIT 1`, draftID, revision, ch).Scan(&e.Revision, &e.URL, &e.ExternalID, &e.Steps, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, false, nil
+	}
+	if err != nil {
+		return e, false, fmt.Errorf("error finding the earlier %s publication of draft %d: %w", ch, draftID, err)
+	}
+	e.Replaced = status != nil
+	return e, true, nil
+}
+
+// MarkReplaced records that revision's publication on ch was replaced by
+// the publication of revision by: down (deleted, or updated in place) and
+// not to be withdrawn again. manual: the channel could not delete it, so it
+// becomes a person's task on the publications page, like a withdrawal's.
+// Audited once, in the draft's chain; a second call changes nothing.
+func (s *Store) MarkReplaced(ctx context.Context, draftID int64, revision, by int, ch domain.Channel, manual bool, note string) error {
+	status := WithdrawReplaced
+	if manual {
+		status = WithdrawManual
+	}
+	return s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, _ *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, draftID)
+		if err != nil {
+			return err
+		}
+		ct, err := tx.Exec(ctx, `UPDATE publications SET withdraw_status = $4, withdraw_code = 'superseded', replaced_by = $5,
+				withdraw_reason = $6, withdrawn_at = CASE WHEN $4 = 'replaced' THEN now() END
+			WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND withdraw_status IS NULL`, draftID, revision, ch, status, by, note)
+		if err != nil {
+			return fmt.Errorf("error recording the replaced %s publication: %w", ch, err)
+		}
+		if ct.RowsAffected() == 1 {
+			set.event(&cur, audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Stage: string(cur.State),
+				Action: "channel_replaced", Revision: by, ContentSHA256: cur.Content, Reason: string(ch),
+				Comment: fmt.Sprintf("revision %d replaced (%s): %s", revision, status, note)})
+		}
+		return nil
+	})
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/schedule"
 )
 
 // ErrConflict is returned when a compare-and-set found the draft moved on.
@@ -18,22 +19,28 @@ var ErrConflict = errors.New("the draft changed meanwhile")
 
 // Draft is a draft with its current revision's content.
 type Draft struct {
-	ID             int64          `json:"id"`
-	AgencyID       int64          `json:"agency_id"`
-	AuthorID       int64          `json:"author_id"`
-	Author         string         `json:"author"`
-	DepartmentID   int64          `json:"department_id"`
-	State          domain.State   `json:"state"`
-	Revision       int            `json:"revision"`
-	StepDone       bool           `json:"checks_done"`
-	StateEnteredAt time.Time      `json:"state_entered_at"`
-	Deadline       string         `json:"deadline"`
-	CreatedAt      time.Time      `json:"created_at"`
-	UpdatedAt      time.Time      `json:"updated_at"`
-	PublishedAt    *time.Time     `json:"published_at,omitempty"`
-	Content        domain.Content `json:"-"`
-	ContentSHA256  string         `json:"content_sha256"`
-	Policy         domain.Policy  `json:"-"` // the agency's, as the rules need it
+	ID             int64        `json:"id"`
+	AgencyID       int64        `json:"agency_id"`
+	AuthorID       int64        `json:"author_id"`
+	Author         string       `json:"author"`
+	DepartmentID   int64        `json:"department_id"`
+	State          domain.State `json:"state"`
+	Revision       int          `json:"revision"`
+	StepDone       bool         `json:"checks_done"`
+	StateEnteredAt time.Time    `json:"state_entered_at"`
+	Deadline       string       `json:"deadline"`
+	CreatedAt      time.Time    `json:"created_at"`
+	UpdatedAt      time.Time    `json:"updated_at"`
+	PublishedAt    *time.Time   `json:"published_at,omitempty"`
+	// PublishedRevision is the revision the public pages and channels show
+	// (0: never published); a correction under review is a later one.
+	PublishedRevision int `json:"published_revision,omitempty"`
+	// ExpiresOn is the last day the item stays public, as stage 2 settled
+	// it or a reviewer set it (nil: no limit).
+	ExpiresOn     *time.Time     `json:"-"`
+	Content       domain.Content `json:"-"`
+	ContentSHA256 string         `json:"content_sha256"`
+	Policy        domain.Policy  `json:"-"` // the agency's, as the rules need it
 	// Explanation is the author's, when they sent a revision stage 1's
 	// machine checks had returned on unchanged (Explain).
 	Explanation string `json:"explanation,omitempty"`
@@ -41,7 +48,8 @@ type Draft struct {
 
 // Facts is the draft as the rules see it.
 func (d Draft) Facts() domain.DraftFacts {
-	return domain.DraftFacts{AuthorID: d.AuthorID, AgencyID: d.AgencyID, DepartmentID: d.DepartmentID, State: d.State, Revision: d.Revision, StepDone: d.StepDone, Policy: d.Policy}
+	return domain.DraftFacts{AuthorID: d.AuthorID, AgencyID: d.AgencyID, DepartmentID: d.DepartmentID, State: d.State, Revision: d.Revision, StepDone: d.StepDone, Policy: d.Policy,
+		PublishedRevision: d.PublishedRevision}
 }
 
 // Decision is a recorded reviewer decision.
@@ -107,7 +115,7 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	b := &pgx.Batch{}
 	b.Queue(batchPlans)
 	b.Queue(`SELECT d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at, c.length, c.head, r.content_sha256,
-			`+policyColumn+`, `+returnedByPersonColumn+`
+			`+policyColumn+`, `+returnedByPersonColumn+`, COALESCE(d.published_revision, 0)
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		WHERE d.id = $1 FOR UPDATE OF d, c`, id)
@@ -118,7 +126,7 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	}
 	var people []string
 	err := br.QueryRow().Scan(&d.AuthorID, &d.AgencyID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content, &people,
-		&d.ReturnedByPerson)
+		&d.ReturnedByPerson, &d.PublishedRevision)
 	d.Policy = policyOf(people)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
@@ -142,12 +150,17 @@ func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte
 	for i, ch := range c.Channels {
 		chans[i] = string(ch)
 	}
-	b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256, digest, options)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, id, rev, c.Title, c.Body, c.Category, chans, c.FormedOn, sum, c.Digest, optionStrings(c.Options))
+	b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256, digest, options,
+			correction, publish_at, expires_on)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, id, rev, c.Title, c.Body, c.Category, chans, c.FormedOn, sum, c.Digest, optionStrings(c.Options),
+		c.Correction, nonZero(c.PublishAt), nonZero(c.ExpiresOn))
 	queueAttachments(b, []int64{id}, []int32{int32(rev)}, []domain.Content{c})
 }
 
-// Revise stores a new revision of a returned draft by its author and sends it to stage 1 again.
+// Revise stores a new revision of a returned draft by its author and sends
+// it to stage 1 again; of a published draft, it starts a correction (更正):
+// the revision goes through the stages while the published one stays
+// public (domain.CheckCorrection says what a correction must keep).
 func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
 	sum := c.SHA256()
 	err := s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
@@ -155,10 +168,24 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 		if err != nil {
 			return err
 		}
+		action := domain.ReviseAction(cur.DraftFacts)
 		if err := domain.CanReviseInto(by, cur.DraftFacts, deptID); err != nil {
-			return s.refuseOrHide(ctx, tx, &cur, by, string(domain.ActionRevise), err)
+			return s.refuseOrHide(ctx, tx, &cur, by, string(action), err)
 		}
-		next, err := domain.Next(cur.State, domain.ActionRevise)
+		var published domain.Content
+		if cur.PublishedRevision > 0 {
+			var chans []string
+			if err := tx.QueryRow(ctx, `SELECT channels FROM revisions WHERE draft_id = $1 AND revision = $2`, id, cur.PublishedRevision).Scan(&chans); err != nil {
+				return fmt.Errorf("error reading the published revision of draft %d: %w", id, err)
+			}
+			for _, ch := range chans {
+				published.Channels = append(published.Channels, domain.Channel(ch))
+			}
+		}
+		if err := domain.CheckCorrection(cur.DraftFacts, published, c); err != nil {
+			return s.refuse(ctx, tx, &cur, by, string(action), err)
+		}
+		next, err := domain.Next(cur.State, action)
 		if err != nil {
 			return err
 		}
@@ -166,8 +193,8 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 		queueRevision(b, id, rev, c, sum)
 		b.Queue(`UPDATE drafts SET formed_on = $2, deadline = $3 WHERE id = $1`, id, c.FormedOn, deadline)
 		set.move(&cur, move{to: next, revision: rev, event: audit.Event{ActorID: by.ID, Actor: by.Name,
-			Role: string(domain.RoleOfficer), Stage: string(domain.FirstStage()), Action: string(domain.ActionRevise),
-			Revision: rev, ContentSHA256: sum}})
+			Role: string(domain.RoleOfficer), Stage: string(domain.FirstStage()), Action: string(action),
+			Revision: rev, ContentSHA256: sum, Comment: c.Correction}})
 		return nil
 	})
 	if err != nil {
@@ -315,16 +342,20 @@ func (s *Store) Withdraw(ctx context.Context, by domain.Actor, id int64, code do
 	return unwrapRefused(err)
 }
 
-// withdraw moves a locked, published draft to withdrawn, marks each channel
-// it reached for removal and audits it as actor (its ID, name and role),
+// withdraw moves a locked, published draft (or a scheduled one, or one
+// under correction: domain.NextFor) to withdrawn, marks each channel it
+// reached for removal and audits it as actor (its ID, name and role),
 // with the code and the reason: the one withdrawal, a person's or the
 // lifecycle's.
 func withdraw(set *moveSet, b *pgx.Batch, cur *lockedDraft, actor audit.Event, code domain.WithdrawalCode, reason string) error {
-	to, err := domain.Next(cur.State, domain.ActionWithdraw)
+	to, err := domain.NextFor(cur.DraftFacts, domain.ActionWithdraw)
 	if err != nil {
 		return err
 	}
-	queueWithdrawals(b, cur.ID, cur.Revision, code, reason)
+	if cur.State == domain.StateScheduled {
+		schedule.QueueCancel(b, JobPublish, audit.DraftChain(cur.ID))
+	}
+	queueWithdrawals(b, cur.ID, code, reason)
 	actor.Action, actor.Revision, actor.ContentSHA256, actor.Reason, actor.Comment = string(domain.ActionWithdraw), cur.Revision, cur.Content, string(code), reason
 	set.move(cur, move{to: to, revision: cur.Revision, stepDone: false, event: actor})
 	return nil
@@ -342,35 +373,73 @@ func unwrapRefused(err error) error {
 }
 
 var draftColumns = `d.id, d.agency_id, d.author_id, u.name, d.department_id, dep.name, d.state, d.revision, d.step_done, d.state_entered_at,
-	d.deadline, d.created_at, d.updated_at, d.published_at,
-	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn + `, r.explanation, r.digest, r.options, ` + attachmentsColumn(false)
+	d.deadline, d.created_at, d.updated_at, d.published_at, COALESCE(d.published_revision, 0), d.expires_on,
+	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn + `, r.explanation, r.digest, r.options, ` + revisionTerms + `, ` + attachmentsColumn(false)
+
+// revisionTerms are a revision's after-publication fields: its correction
+// note, publication time and the author's expiry (termScan reads them).
+const revisionTerms = `r.correction, r.publish_at, r.expires_on`
+
+// termScan reads revisionTerms into a Content.
+type termScan struct{ publishAt, expiresOn *time.Time }
+
+func (t *termScan) targets(c *domain.Content) []any {
+	return []any{&c.Correction, &t.publishAt, &t.expiresOn}
+}
+
+func (t *termScan) apply(c *domain.Content) {
+	if t.publishAt != nil {
+		c.PublishAt = *t.publishAt
+	}
+	if t.expiresOn != nil {
+		c.ExpiresOn = *t.expiresOn
+	}
+}
+
+// draftScan reads draftColumns into a Draft: Targets, then Finish.
+type draftScan struct {
+	d                *Draft
+	deadline, formed time.Time
+	chans, people    []string
+	sum, attached    []byte
+	terms            termScan
+}
+
+func (x *draftScan) Targets(d *Draft) []any {
+	x.d = d
+	return append([]any{&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
+		&d.StateEnteredAt, &x.deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt, &d.PublishedRevision, &d.ExpiresOn,
+		&d.Content.Title, &d.Content.Body, &d.Content.Category, &x.chans, &x.formed, &x.sum, &x.people, &d.Explanation, &d.Content.Digest,
+		&d.Content.Options}, append(x.terms.targets(&d.Content), &x.attached)...)
+}
+
+func (x *draftScan) Finish() error {
+	d := x.d
+	var err error
+	if d.Content.Attachments, err = decodeAttachments(x.attached); err != nil {
+		return err
+	}
+	x.terms.apply(&d.Content)
+	d.Policy = policyOf(x.people)
+	d.Deadline = x.deadline.Format(domain.DateLayout)
+	d.Content.FormedOn = x.formed
+	for _, c := range x.chans {
+		d.Content.Channels = append(d.Content.Channels, domain.Channel(c))
+	}
+	d.ContentSHA256 = hex.EncodeToString(x.sum)
+	return nil
+}
 
 const draftFrom = ` FROM drafts d JOIN users u ON u.id = d.author_id JOIN departments dep ON dep.id = d.department_id
 	JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision`
 
 func scanDraft(row pgx.Row) (Draft, error) {
 	var d Draft
-	var deadline, formed time.Time
-	var chans, people []string
-	var sum, attached []byte
-	err := row.Scan(&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
-		&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
-		&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people, &d.Explanation, &d.Content.Digest,
-		&d.Content.Options, &attached)
-	if err != nil {
+	var x draftScan
+	if err := row.Scan(x.Targets(&d)...); err != nil {
 		return d, err
 	}
-	if d.Content.Attachments, err = decodeAttachments(attached); err != nil {
-		return d, err
-	}
-	d.Policy = policyOf(people)
-	d.Deadline = deadline.Format(domain.DateLayout)
-	d.Content.FormedOn = formed
-	for _, c := range chans {
-		d.Content.Channels = append(d.Content.Channels, domain.Channel(c))
-	}
-	d.ContentSHA256 = hex.EncodeToString(sum)
-	return d, nil
+	return d, x.Finish()
 }
 
 // Draft loads a draft with its current revision.
@@ -483,9 +552,12 @@ func (s *Store) Revision(ctx context.Context, id int64, rev int) (domain.Content
 	var c domain.Content
 	var chans []string
 	var attached []byte
-	err := s.Pool.QueryRow(ctx, `SELECT r.title, r.body, dep.name, r.category, r.channels, r.formed_on, r.digest, r.options, `+attachmentsColumn(false)+`
+	var terms termScan
+	err := s.Pool.QueryRow(ctx, `SELECT r.title, r.body, dep.name, r.category, r.channels, r.formed_on, r.digest, r.options, `+revisionTerms+`, `+attachmentsColumn(false)+`
 		FROM revisions r JOIN drafts d ON d.id = r.draft_id JOIN departments dep ON dep.id = d.department_id
-		WHERE r.draft_id = $1 AND r.revision = $2`, id, rev).Scan(&c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn, &c.Digest, &c.Options, &attached)
+		WHERE r.draft_id = $1 AND r.revision = $2`, id, rev).Scan(append(append([]any{&c.Title, &c.Body, &c.Department, &c.Category, &chans, &c.FormedOn, &c.Digest, &c.Options},
+		terms.targets(&c)...), &attached)...)
+	terms.apply(&c)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -497,6 +569,26 @@ func (s *Store) Revision(ctx context.Context, id int64, rev int) (domain.Content
 	}
 	c.Attachments, err = decodeAttachments(attached)
 	return c, err
+}
+
+// queueTerms stores the publication time and expiry of new drafts' first
+// revisions that name one, apart from the submissions' bulk insert: few
+// drafts have them, and the many without cost nothing.
+func queueTerms(b *pgx.Batch, ids []int64, cs []domain.Content) {
+	for i, c := range cs {
+		if !c.PublishAt.IsZero() || !c.ExpiresOn.IsZero() {
+			b.Queue(`UPDATE revisions SET publish_at = $2, expires_on = $3 WHERE draft_id = $1 AND revision = 1`,
+				ids[i], nonZero(c.PublishAt), nonZero(c.ExpiresOn))
+		}
+	}
+}
+
+// nonZero is t, or nil (SQL NULL) for the zero time.
+func nonZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // optionStrings is a revision's options as the text[] column holds them.

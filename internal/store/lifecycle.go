@@ -51,3 +51,31 @@ func (s *Store) Expire(ctx context.Context, id int64, lastDay time.Time) error {
 		return withdraw(set, b, &cur, audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem)}, domain.WithdrawExpired, reason)
 	})
 }
+
+// JobPublish is the scheduler's job that releases a scheduled draft (定时发布)
+// at its publication time; its key is the draft's chain, so one draft has
+// one such job, which a later approval moves.
+const JobPublish = "publish"
+
+// Release sends a scheduled draft to publishing: the scheduler's, at the
+// time its approved revision names. ErrNothingToDo when it is not
+// scheduled any more (withdrawn meanwhile, or released already), so a
+// second run changes nothing.
+func (s *Store) Release(ctx context.Context, id int64) error {
+	return s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if cur.State != domain.StateScheduled {
+			return ErrNothingToDo
+		}
+		to, err := domain.Next(cur.State, domain.ActionRelease)
+		if err != nil {
+			return err
+		}
+		set.move(&cur, move{to: to, revision: cur.Revision, event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem),
+			Stage: string(domain.StateScheduled), Action: string(domain.ActionRelease), Revision: cur.Revision, ContentSHA256: cur.Content}})
+		return nil
+	})
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/schedule"
 )
 
 // People's transitions (decisions, submissions) are group-committed
@@ -116,30 +117,19 @@ func readLockForPeople(br pgx.BatchResults) (map[int64]*peopleDraft, error) {
 	for rows.Next() {
 		p := &peopleDraft{}
 		d := &p.draft
-		var deadline, formed time.Time
-		var chans, stages, people []string
-		var sum, attached []byte
+		var x draftScan
+		var stages []string
 		var actors []int64
 		var revs []int32
 		var blocking bool
-		err := rows.Scan(&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
-			&d.StateEnteredAt, &deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt,
-			&d.Content.Title, &d.Content.Body, &d.Content.Category, &chans, &formed, &sum, &people, &d.Explanation, &d.Content.Digest,
-			&d.Content.Options, &attached, &p.ChainLen, &p.ChainHead, &actors, &stages, &revs, &blocking)
+		err := rows.Scan(append(x.Targets(d), &p.ChainLen, &p.ChainHead, &actors, &stages, &revs, &blocking)...)
+		if err == nil {
+			err = x.Finish()
+		}
 		if err != nil {
 			return nil, fmt.Errorf("error locking drafts: %w", err)
 		}
-		if d.Content.Attachments, err = decodeAttachments(attached); err != nil {
-			return nil, err
-		}
-		d.Deadline = deadline.Format(domain.DateLayout)
-		d.Content.FormedOn = formed
-		for _, c := range chans {
-			d.Content.Channels = append(d.Content.Channels, domain.Channel(c))
-		}
-		d.ContentSHA256 = hex.EncodeToString(sum)
-		d.Policy = policyOf(people)
-		p.ID, p.Content, p.EnteredAt = d.ID, sum, d.StateEnteredAt
+		p.ID, p.Content, p.EnteredAt = d.ID, x.sum, d.StateEnteredAt
 		p.DraftFacts = d.Facts()
 		p.Blocking = blocking
 		for i := range actors {
@@ -151,6 +141,13 @@ func readLockForPeople(br pgx.BatchResults) (map[int64]*peopleDraft, error) {
 		return nil, fmt.Errorf("error locking drafts: %w", err)
 	}
 	return out, nil
+}
+
+// scheduledRelease is a draft approved before its publication time: the
+// scheduler's job (JobPublish) releases it then.
+type scheduledRelease struct {
+	id int64
+	at time.Time
 }
 
 // decisionColumns are the decisions a group inserts.
@@ -174,6 +171,8 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 	var dec decisionColumns
 	var locked map[int64]*peopleDraft
 	results := make([]error, len(js)) // each job's answer, handed out only after the commit
+	var release []scheduledRelease
+	now := time.Now()
 	err := s.lockTx(ctx, func(b *pgx.Batch) { queueLockForPeople(b, ids) }, func(br pgx.BatchResults) error {
 		var err error
 		if locked, err = readLockForPeople(br); err != nil {
@@ -203,6 +202,12 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 				results[i] = err
 				continue
 			}
+			if at := cur.draft.Content.PublishAt; next == domain.StatePublishing && at.After(now) {
+				// 定时发布: approved before its time, it waits for the
+				// scheduler, which releases it at that time.
+				next = domain.StateScheduled
+				release = append(release, scheduledRelease{j.id, at})
+			}
 			reason := string(j.req.Reason)
 			if j.req.Decision == domain.DecisionApprove && cur.Blocking {
 				reason = "override" // approved past a blocking finding; the comment is the justification
@@ -230,13 +235,18 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 				SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::bool[])`,
 				dec.draftID, dec.revision, dec.stage, dec.actorID, dec.decision, dec.reason, dec.comment, dec.content, dec.override)
 		}
+		for _, r := range release {
+			if err := schedule.QueueSchedule(b, JobPublish, audit.DraftChain(r.id), r.at, nil); err != nil {
+				panic(err) // a nil payload always marshals
+			}
+		}
 		set.queue(b, s.Announce)
 	})
 	if err != nil {
 		return err
 	}
 	s.committed(&set)
-	now := time.Now()
+	now = time.Now()
 	for i, j := range js {
 		if j.err = results[i]; j.err != nil {
 			continue
@@ -406,6 +416,7 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			SELECT i, 1, t, b, c, string_to_array(ch, ','), f, s, g, string_to_array(o, ',') FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bytea[], $8::text[], $9::text[]) AS x(i, t, b, c, ch, f, s, g, o)`,
 			rows.id, rows.title, rows.body, rows.category, rows.channels, rows.formed, rows.sum, rows.digest, rows.options)
 		queueAttachments(b, rows.id, rows.rev, rows.content)
+		queueTerms(b, rows.id, rows.content)
 		b.Queue(`INSERT INTO audit_chains (chain) SELECT unnest($1::text[])`, rows.chain)
 		set.queue(b, s.Announce)
 	})

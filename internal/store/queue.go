@@ -127,21 +127,39 @@ type PublicItem struct {
 	PublishedAt time.Time `json:"published_at"`
 	Revision    int       `json:"revision"`
 	Digest      string    `json:"digest,omitempty"`
+	// A corrected item: when its current revision replaced the first
+	// one, and that revision's correction note.
+	CorrectedAt *time.Time `json:"corrected_at,omitempty"`
+	Correction  string     `json:"correction,omitempty"`
+	// Corrections are every correction published, oldest first (PublicItem
+	// only): the dated notes a visitor reads above the text.
+	Corrections []PublicCorrection `json:"corrections,omitempty"`
 	// Attachments are the published revision's files.
 	Attachments []domain.Attachment `json:"-"`
 }
 
-var publicSelect = `SELECT d.id, d.agency_id, r.title, r.body, dep.name, r.category, p.delivered_at, d.revision, r.digest, ` + attachmentsColumn(false) + `
-	FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
+// publicSelect reads the revision the public sees: the published one
+// (published_revision), or while a draft is first being published, its
+// revision once the website has it. A correction under review leaves the
+// published revision up; a withdrawn draft is not public.
+var publicSelect = `SELECT d.id, d.agency_id, r.title, r.body, dep.name, r.category,
+		COALESCE((SELECT min(f.delivered_at) FROM publications f WHERE f.draft_id = d.id AND f.channel = 'website' AND f.status = 'delivered'), p.delivered_at),
+		p.delivered_at, r.revision, r.digest, r.correction, ` + attachmentsColumn(false) + `
+	FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = COALESCE(d.published_revision, d.revision)
 	JOIN departments dep ON dep.id = d.department_id
-	JOIN publications p ON p.draft_id = d.id AND p.revision = d.revision AND p.channel = 'website' AND p.status = 'delivered'
-	WHERE d.state IN ('publishing', 'published') AND ($1::bigint = 0 OR d.agency_id = $1)`
+	JOIN publications p ON p.draft_id = d.id AND p.revision = r.revision AND p.channel = 'website' AND p.status = 'delivered'
+	WHERE d.state <> 'withdrawn' AND ($1::bigint = 0 OR d.agency_id = $1)`
 
 func scanPublic(r pgx.Row) (PublicItem, error) {
 	var p PublicItem
 	var attached []byte
-	if err := r.Scan(&p.ID, &p.AgencyID, &p.Title, &p.Body, &p.Department, &p.Category, &p.PublishedAt, &p.Revision, &p.Digest, &attached); err != nil {
+	var revisedAt time.Time
+	if err := r.Scan(&p.ID, &p.AgencyID, &p.Title, &p.Body, &p.Department, &p.Category, &p.PublishedAt, &revisedAt, &p.Revision, &p.Digest,
+		&p.Correction, &attached); err != nil {
 		return p, err
+	}
+	if revisedAt.After(p.PublishedAt) {
+		p.CorrectedAt = &revisedAt
 	}
 	var err error
 	p.Attachments, err = decodeAttachments(attached)
@@ -160,6 +178,13 @@ func (s *Store) PublicItems(ctx context.Context, agencyID int64, limit int) ([]P
 	return items, nil
 }
 
+// PublicCorrection is one published correction of an item.
+type PublicCorrection struct {
+	Revision int       `json:"revision"`
+	At       time.Time `json:"at"`
+	Note     string    `json:"note"`
+}
+
 // PublicItem loads one published item of an agency's column (agencyID 0:
 // of any agency).
 func (s *Store) PublicItem(ctx context.Context, agencyID, id int64) (PublicItem, error) {
@@ -169,6 +194,16 @@ func (s *Store) PublicItem(ctx context.Context, agencyID, id int64) (PublicItem,
 	}
 	if err != nil {
 		return p, fmt.Errorf("error loading published item: %w", err)
+	}
+	if p.Correction == "" {
+		return p, nil
+	}
+	rows, _ := s.Pool.Query(ctx, `SELECT r.revision, p.delivered_at, r.correction FROM revisions r
+		JOIN publications p ON p.draft_id = r.draft_id AND p.revision = r.revision AND p.channel = 'website' AND p.status = 'delivered'
+		WHERE r.draft_id = $1 AND r.revision <= $2 AND r.correction <> '' ORDER BY r.revision`, id, p.Revision)
+	p.Corrections, err = pgx.CollectRows(rows, pgx.RowToStructByPos[PublicCorrection])
+	if err != nil {
+		return p, fmt.Errorf("error loading the item's corrections: %w", err)
 	}
 	return p, nil
 }

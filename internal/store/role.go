@@ -22,6 +22,7 @@ const DefaultAppRole = "sanshen_app"
 var appPrivileges = map[string]string{
 	"agencies":             "INSERT, UPDATE", // names, localities, review settings
 	"api_tokens":           "INSERT, UPDATE", // revoked, last used
+	"agency_periods":       "INSERT, UPDATE", // an agency's publication periods of penalty decisions
 	"audit_chains":         "INSERT, UPDATE", // each chain's head moves on with every event
 	"audit_checkpoints":    "",               // chain-head checkpoints of earlier versions: read only
 	"audit_events":         "INSERT",

@@ -20,6 +20,10 @@ const (
 	WithdrawGone     = "gone"     // the channel no longer had it
 	WithdrawManual   = "manual"   // a person must remove it (the channel cannot, or failed for good)
 	WithdrawResolved = "resolved" // a person removed it and said so
+	// WithdrawReplaced: a correction's publication on the same channel
+	// replaced it (the portal's item updated in place, or the WeChat or
+	// Douyin post deleted before the corrected one went out).
+	WithdrawReplaced = "replaced"
 )
 
 // Withdrawal is one channel's removal of a withdrawn draft's revision.
@@ -37,15 +41,18 @@ type Withdrawal struct {
 	ClaimedAt  *time.Time `json:"-"`
 }
 
-// queueWithdrawals marks each channel the revision reached for removal.
-// The website's removal is the withdrawal itself (its pages show only
-// published drafts): done at once, in the same transaction.
-func queueWithdrawals(b *pgx.Batch, id int64, revision int, code domain.WithdrawalCode, reason string) {
-	b.Queue(`UPDATE publications SET withdraw_reason = $3, withdraw_code = $5,
-			withdraw_status = CASE WHEN channel = $4 THEN 'done' ELSE 'pending' END,
-			withdrawn_at = CASE WHEN channel = $4 THEN now() END
-		WHERE draft_id = $1 AND revision = $2 AND status = 'delivered' AND withdraw_status IS NULL`,
-		id, revision, reason, string(domain.ChannelWebsite), string(code))
+// queueWithdrawals marks for removal each publication of the draft that is
+// still up: of any revision, since a correction may have left an earlier
+// one up beside it (a WeChat correction notice beside the article), while a
+// publication a correction replaced (WithdrawReplaced) is already down.
+// The website's removal is the withdrawal itself (its pages show no
+// withdrawn draft): done at once, in the same transaction.
+func queueWithdrawals(b *pgx.Batch, id int64, code domain.WithdrawalCode, reason string) {
+	b.Queue(`UPDATE publications SET withdraw_reason = $2, withdraw_code = $4,
+			withdraw_status = CASE WHEN channel = $3 THEN 'done' ELSE 'pending' END,
+			withdrawn_at = CASE WHEN channel = $3 THEN now() END
+		WHERE draft_id = $1 AND status = 'delivered' AND withdraw_status IS NULL`,
+		id, reason, string(domain.ChannelWebsite), string(code))
 }
 
 // Withdrawals lists a withdrawn draft's channels still to be removed by a
@@ -65,7 +72,7 @@ func (s *Store) Withdrawals(ctx context.Context, w work.Item) ([]Withdrawal, err
 	if state != domain.StateWithdrawn || rev != w.Revision || done {
 		return nil, ErrNothingToDo
 	}
-	return s.withdrawals(ctx, `p.draft_id = $1 AND p.revision = $2 AND p.withdraw_status IN ('pending', 'sending')`, w.DraftID, w.Revision)
+	return s.withdrawals(ctx, `p.draft_id = $1 AND p.withdraw_status IN ('pending', 'sending')`, w.DraftID)
 }
 
 func (s *Store) withdrawals(ctx context.Context, where string, args ...any) ([]Withdrawal, error) {
@@ -140,8 +147,8 @@ func finishWithdrawing(ctx context.Context, tx pgx.Tx, set *moveSet, cur *locked
 		return nil
 	}
 	var open int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM publications WHERE draft_id = $1 AND revision = $2
-		AND withdraw_status IN ('pending', 'sending')`, cur.ID, cur.Revision).Scan(&open); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM publications WHERE draft_id = $1
+		AND withdraw_status IN ('pending', 'sending')`, cur.ID).Scan(&open); err != nil {
 		return fmt.Errorf("error reading withdrawals: %w", err)
 	}
 	if open > 0 {
@@ -186,8 +193,8 @@ func (s *Store) ResolveWithdrawal(ctx context.Context, by domain.Actor, draftID 
 		if err := domain.CanManage(by, cur.AgencyID); err != nil {
 			return s.refuse(ctx, tx, &cur, by, "resolve_withdrawal", err)
 		}
-		ct, err := tx.Exec(ctx, `UPDATE publications SET withdraw_status = 'resolved', resolved_by = $4, resolution = $5, withdrawn_at = now()
-			WHERE draft_id = $1 AND revision = $2 AND channel = $3 AND withdraw_status = 'manual'`, draftID, cur.Revision, ch, by.ID, note)
+		ct, err := tx.Exec(ctx, `UPDATE publications SET withdraw_status = 'resolved', resolved_by = $3, resolution = $4, withdrawn_at = now()
+			WHERE draft_id = $1 AND channel = $2 AND withdraw_status = 'manual'`, draftID, ch, by.ID, note)
 		if err != nil {
 			return fmt.Errorf("error resolving withdrawal: %w", err)
 		}
@@ -213,8 +220,8 @@ type WithdrawnItem struct {
 func (s *Store) PublicWithdrawn(ctx context.Context, agencyID, id int64) (WithdrawnItem, error) {
 	var w WithdrawnItem
 	err := s.Pool.QueryRow(ctx, `SELECT r.title, p.withdraw_code, p.withdrawn_at FROM drafts d
-		JOIN publications p ON p.draft_id = d.id AND p.revision = d.revision AND p.channel = 'website' AND p.withdrawn_at IS NOT NULL
-		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
+		JOIN publications p ON p.draft_id = d.id AND p.revision = COALESCE(d.published_revision, d.revision) AND p.channel = 'website' AND p.withdrawn_at IS NOT NULL
+		JOIN revisions r ON r.draft_id = d.id AND r.revision = p.revision
 		WHERE d.id = $2 AND d.state = 'withdrawn' AND ($1::bigint = 0 OR d.agency_id = $1)`, agencyID, id).Scan(&w.Title, &w.Code, &w.WithdrawnAt)
 	if err == pgx.ErrNoRows {
 		return w, ErrNotFound

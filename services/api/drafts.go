@@ -42,6 +42,13 @@ type draftJSON struct {
 	// Attachments are always a list (empty without files).
 	Attachments []domain.Attachment    `json:"attachments"`
 	Options     []domain.ChannelOption `json:"options,omitempty"`
+	// After publication: the revision the public sees (a correction under
+	// review is a later one), its correction note, the publication time
+	// asked for and the last day it stays public.
+	PublishedRevision int        `json:"published_revision,omitempty"`
+	Correction        string     `json:"correction,omitempty"`
+	PublishAt         *time.Time `json:"publish_at,omitempty"`
+	ExpiresOn         string     `json:"expires_on,omitempty"`
 }
 
 // draftDetailJSON is GET /drafts/{id}: the draft with its findings,
@@ -59,7 +66,17 @@ func toJSON(d store.Draft) draftJSON {
 		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: d.Deadline,
 		ContentSHA256: d.ContentSHA256, Author: d.Author, AuthorID: d.AuthorID, WaitingSince: d.StateEnteredAt,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishedAt: d.PublishedAt, Explanation: d.Explanation,
-		Digest: d.Content.Digest, Attachments: d.Content.Attachments, Options: d.Content.Options}
+		Digest: d.Content.Digest, Attachments: d.Content.Attachments, Options: d.Content.Options,
+		PublishedRevision: d.PublishedRevision, Correction: d.Content.Correction}
+	if !d.Content.PublishAt.IsZero() {
+		at := d.Content.PublishAt.In(domain.Beijing)
+		out.PublishAt = &at
+	}
+	if e := d.ExpiresOn; e != nil {
+		out.ExpiresOn = e.Format(domain.DateLayout)
+	} else if !d.Content.ExpiresOn.IsZero() {
+		out.ExpiresOn = d.Content.ExpiresOn.Format(domain.DateLayout)
+	}
 	if out.Attachments == nil {
 		out.Attachments = []domain.Attachment{}
 	}
@@ -93,6 +110,9 @@ func (s *Server) readContent(c echo.Context) (domain.Content, int64, error) {
 	}
 	content, err := in.Content()
 	if err != nil {
+		return content, 0, err
+	}
+	if err := CheckPublishAt(content, s.Now()); err != nil {
 		return content, 0, err
 	}
 	if content, err = ResolveAttachments(c.Request().Context(), s.Store, content); err != nil {

@@ -78,6 +78,15 @@ type DraftInput struct {
 	Digest      *string           `json:"digest"`
 	Attachments []AttachmentInput `json:"attachments"`
 	Options     []string          `json:"options"`
+	// Correction is a correction's note (更正说明): required when the draft
+	// is published (PUT starts a correction), refused otherwise.
+	Correction *string `json:"correction"`
+	// PublishAt is the publication time (定时发布): RFC 3339, or a local
+	// time in Beijing as YYYY-MM-DDTHH:MM (what a datetime-local field
+	// sends). ExpiresOn is the last day a time-limited item stays public
+	// (有效期至, YYYY-MM-DD).
+	PublishAt *string `json:"publish_at"`
+	ExpiresOn *string `json:"expires_on"`
 }
 
 // AttachmentInput names an uploaded file (POST /api/v1/files) in a draft.
@@ -157,7 +166,69 @@ func (in DraftInput) Content() (domain.Content, error) {
 	if c.Options, err = in.options(c.Channels); err != nil {
 		return c, err
 	}
+	if in.Correction != nil {
+		c.Correction = strings.TrimSpace(*in.Correction)
+		if n := utf8.RuneCountInString(c.Correction); n > maxCorrectionRunes {
+			return c, failZH(http.StatusBadRequest, "field_too_long", fmt.Sprintf("更正说明有 %d 个字，上限为 %d 个字。", n, maxCorrectionRunes),
+				"correction is %d characters; the limit is %d", n, maxCorrectionRunes)
+		}
+	}
+	if in.PublishAt != nil && strings.TrimSpace(*in.PublishAt) != "" {
+		if c.PublishAt, err = parsePublishAt(strings.TrimSpace(*in.PublishAt)); err != nil {
+			return c, failZH(http.StatusBadRequest, "invalid_publish_at", fmt.Sprintf("定时发布时间 %q 无法识别，应为“2027-01-05T09:00”（北京时间）或 RFC 3339 格式。", *in.PublishAt),
+				"publish_at must be RFC 3339 or YYYY-MM-DDTHH:MM in Beijing time, not %q", *in.PublishAt)
+		}
+	}
+	if in.ExpiresOn != nil && strings.TrimSpace(*in.ExpiresOn) != "" {
+		e, err := time.Parse(domain.DateLayout, strings.TrimSpace(*in.ExpiresOn))
+		if err != nil {
+			return c, failZH(http.StatusBadRequest, "invalid_date", fmt.Sprintf("有效期至 %q 不是日期，应为 YYYY-MM-DD。", *in.ExpiresOn),
+				"expires_on must be a date YYYY-MM-DD, not %q", *in.ExpiresOn)
+		}
+		if e.Before(c.FormedOn) {
+			return c, failZH(http.StatusBadRequest, "invalid_date", "有效期至早于成文日期。", "expires_on %s is before formed_on", *in.ExpiresOn)
+		}
+		c.ExpiresOn = e
+	}
 	return c, nil
+}
+
+// maxCorrectionRunes bounds a correction's note.
+const maxCorrectionRunes = 1000
+
+// maxScheduleAhead is how far ahead a publication can be scheduled.
+const maxScheduleAhead = 366 * 24 * time.Hour
+
+// parsePublishAt reads a publication time: RFC 3339, or a local time in
+// Beijing (a datetime-local field's YYYY-MM-DDTHH:MM, seconds optional).
+func parsePublishAt(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.Truncate(time.Second), nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, v, domain.Beijing); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a time: %q", v)
+}
+
+// CheckPublishAt holds a publication time to the future, and to a year
+// ahead at most: 422 invalid_publish_at.
+func CheckPublishAt(c domain.Content, now time.Time) error {
+	if c.PublishAt.IsZero() {
+		return nil
+	}
+	at := c.PublishAt.In(domain.Beijing).Format("2006-01-02 15:04")
+	if !c.PublishAt.After(now) {
+		return failZH(http.StatusUnprocessableEntity, "invalid_publish_at", fmt.Sprintf("定时发布时间 %s 已过：请改为将来的时间，或清空以在审核通过后立即发布。", at),
+			"publish_at %s is not in the future", at)
+	}
+	if c.PublishAt.Sub(now) > maxScheduleAhead {
+		return failZH(http.StatusUnprocessableEntity, "invalid_publish_at", fmt.Sprintf("定时发布时间 %s 超过一年以后。", at),
+			"publish_at %s is more than a year ahead", at)
+	}
+	return nil
 }
 
 // options checks the channel options: known, each for a channel the draft

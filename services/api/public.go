@@ -115,9 +115,16 @@ func (s *Server) publicItem(c echo.Context) error {
 	if x, ok := content.Cover(); ok {
 		cover = PublicFileURL("", x)
 	}
+	// A corrected item carries its dated correction notes, newest first.
+	var corrections []map[string]string
+	for i := len(it.Corrections) - 1; i >= 0; i-- {
+		x := it.Corrections[i]
+		corrections = append(corrections, map[string]string{"Date": x.At.In(domain.Beijing).Format(domain.DateLayout), "Note": x.Note})
+	}
 	return s.render(c, http.StatusOK, "item", map[string]any{"Title": it.Title, "Agency": a, "Item": it, "Category": categoryNames[it.Category],
-		"Feed": "/public/" + a.Slug + "/feed.json", "Cover": cover, "Files": files,
-		"Body": bodyhtml.Render(content, func(x domain.Attachment) string { return PublicFileURL("", x) })})
+		"Feed": "/public/" + a.Slug + "/feed.json", "Cover": cover, "Files": files, "Corrections": corrections,
+		"Published": it.PublishedAt.In(domain.Beijing).Format(domain.DateLayout),
+		"Body":      bodyhtml.Render(content, func(x domain.Attachment) string { return PublicFileURL("", x) })})
 }
 
 // withdrawalZH says why an item was taken down, for its public page.

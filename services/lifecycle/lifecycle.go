@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -38,7 +40,26 @@ type Lifecycle struct {
 
 // Handlers are the lifecycle's jobs, for a schedule.Runner.
 func (l *Lifecycle) Handlers() map[string]schedule.Handler {
-	return map[string]schedule.Handler{KindExpirySweep: l.sweepJob}
+	return map[string]schedule.Handler{KindExpirySweep: l.sweepJob, store.JobPublish: l.releaseJob}
+}
+
+// releaseJob publishes a scheduled draft (定时发布) at its time: it moves to
+// publishing, and the publisher does the rest, as for any approved draft.
+// A draft withdrawn meanwhile, or released already, is left alone.
+func (l *Lifecycle) releaseJob(ctx context.Context, _ pgx.Tx, j schedule.Job) error {
+	id, err := strconv.ParseInt(strings.TrimPrefix(j.Key, "draft/"), 10, 64)
+	if err != nil {
+		return fmt.Errorf("publish job %q names no draft", j.Key)
+	}
+	switch err := l.Store.Release(ctx, id); {
+	case errors.Is(err, store.ErrNothingToDo) || errors.Is(err, store.ErrNotFound):
+		l.log().Info("scheduled publication not released: the draft is no longer scheduled", "draft", id)
+		return nil
+	case err != nil:
+		return err
+	}
+	l.log().Info("scheduled draft released for publication", "draft", id)
+	return nil
 }
 
 // Start schedules a sweep now, so one runs at every start (a sweep missed

@@ -48,7 +48,10 @@ type Douyin struct {
 // Step keys of a Douyin send.
 const (
 	dyCreatedAt = "created_at"
-	dyItemID    = "item_id"
+	// dyEarlierDone: a correction took the earlier revision's post down
+	// (or left it to a person) before posting the corrected one.
+	dyEarlierDone = "earlier_done"
+	dyItemID      = "item_id"
 )
 
 // UseStore gives the adapter its store when it has none.
@@ -126,6 +129,11 @@ func (d *Douyin) deliver(ctx context.Context, draftID int64, revision int, c dom
 		return d.Store.SavePublicationStep(ctx, draftID, revision, domain.ChannelDouyin, k, v)
 	}
 	text := douyin.PostText(c.Title, c.Digest)
+	if steps[dyItemID] == "" && steps[dyEarlierDone] == "" {
+		if err := d.replaceEarlier(ctx, draftID, revision, save); err != nil {
+			return "", "", err
+		}
+	}
 	if steps[dyItemID] == "" {
 		if at := steps[dyCreatedAt]; at != "" {
 			found, err := d.reconcile(ctx, text, at, save)
@@ -144,6 +152,29 @@ func (d *Douyin) deliver(ctx context.Context, draftID int64, revision int, c dom
 		}
 	}
 	return d.await(ctx, steps[dyItemID])
+}
+
+// replaceEarlier takes a correction's earlier post down before the
+// corrected one is posted (a Douyin post cannot be edited): deleted where
+// the account may delete, else left to a person on the publications page,
+// as a withdrawal would be. Recorded, so it is done once.
+func (d *Douyin) replaceEarlier(ctx context.Context, draftID int64, revision int, save func(k, v string) error) error {
+	e, corrects, err := d.Store.EarlierPublication(ctx, draftID, revision, domain.ChannelDouyin)
+	if err != nil || !corrects {
+		return err
+	}
+	note := "deleted before the corrected post: " + e.URL
+	if d.CanDelete {
+		if _, err := d.Withdraw(ctx, draftID, e.Revision, e.ExternalID, "", ""); err != nil {
+			return err
+		}
+	} else {
+		note = "抖音账号未授予删除权限：请在抖音App中手工删除旧作品，再在此记录。(the corrected post replaces it; delete the old one by hand) " + e.URL
+	}
+	if err := d.Store.MarkReplaced(ctx, draftID, e.Revision, revision, domain.ChannelDouyin, !d.CanDelete, note); err != nil {
+		return err
+	}
+	return save(dyEarlierDone, e.ExternalID)
 }
 
 // create uploads the video and posts it, recording created_at before the

@@ -78,8 +78,25 @@ func (p *Portal) Deliver(ctx context.Context, draftID int64, revision int, c dom
 	if err != nil {
 		return "", "", err
 	}
-	r, err := p.Client.Create(ctx, p.Key(draftID, revision, ""), it)
+	// A correction replaces the portal's item in place (PUT), with the
+	// same idempotency key on every try; only a draft new to the portal is
+	// created.
+	e, corrects, err := p.Store.EarlierPublication(ctx, draftID, revision, domain.ChannelPortal)
 	if err != nil {
+		return "", "", err
+	}
+	if !corrects {
+		r, err := p.Client.Create(ctx, p.Key(draftID, revision, ""), it)
+		if err != nil {
+			return "", "", err
+		}
+		return r.URL, r.ID, nil
+	}
+	r, err := p.Client.Update(ctx, e.ExternalID, p.Key(draftID, revision, ""), it)
+	if err != nil {
+		return "", "", err
+	}
+	if err := p.Store.MarkReplaced(ctx, draftID, e.Revision, revision, domain.ChannelPortal, false, "updated in place: "+r.URL); err != nil {
 		return "", "", err
 	}
 	return r.URL, r.ID, nil
@@ -111,7 +128,10 @@ func (p *Portal) Item(ctx context.Context, draftID int64, revision int, c domain
 		FormedOn: c.FormedOn.Format(portal.DateLayout), PublishedAt: now().In(domain.Beijing).Format(portal.TimeLayout),
 		BodyHTML:  string(bodyhtml.Render(c, func(x domain.Attachment) string { return fileURL(base, x) })),
 		BodyText:  bodyhtml.Text(c),
-		SourceURL: fmt.Sprintf("%s/public/%s/items/%d", base, a.Slug, draftID)}
+		SourceURL: fmt.Sprintf("%s/public/%s/items/%d", base, a.Slug, draftID), Correction: c.Correction}
+	if !c.ExpiresOn.IsZero() {
+		it.ExpiresOn = c.ExpiresOn.Format(portal.DateLayout)
+	}
 	for _, x := range c.Attachments {
 		pa := portal.Attachment{Name: x.Name, MediaType: x.MediaType, Size: x.Size, SHA256: x.SHA256, Role: string(x.Role),
 			URL: fileURL(base, x), Width: x.Width, Height: x.Height, DurationSeconds: int((x.DurationMS + 999) / 1000)}

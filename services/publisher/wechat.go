@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,9 @@ const (
 	wxSubmittedAt = "submitted_at"
 	wxPublishID   = "publish_id"
 	wxMassMsgID   = "mass_msg_id"
+	// wxOldDeleted: a correction deleted the earlier revision's article
+	// (its id) before publishing the corrected one.
+	wxOldDeleted = "earlier_deleted"
 	// massPrefix marks a mass send's receipt (publications.external_id).
 	massPrefix = "mass:"
 )
@@ -131,6 +135,9 @@ func (w *WeChat) deliver(ctx context.Context, draftID int64, revision int, c dom
 		steps[k] = v
 		return w.Store.SavePublicationStep(ctx, draftID, revision, domain.ChannelWeChat, k, v)
 	}
+	if c, err = w.correction(ctx, draftID, revision, c, steps, save); err != nil {
+		return "", "", err
+	}
 	if c.Has(domain.OptionWeChatMassSend) {
 		return w.massSend(ctx, draftID, revision, c, steps, save)
 	}
@@ -166,6 +173,49 @@ func (w *WeChat) deliver(ctx context.Context, draftID int64, revision int, c dom
 		}
 	}
 	return w.await(ctx, draftID, revision, steps[wxPublishID])
+}
+
+// correction prepares a correction's send, as its policy says: WeChat
+// cannot edit a published article. By default the earlier article is
+// deleted (once: recorded) and the corrected one published; with
+// OptionWeChatCorrectionNotice, or when the earlier one was a mass send,
+// which cannot be deleted, the earlier stays and a correction notice is
+// published beside it. A draft new to WeChat is sent as it is.
+func (w *WeChat) correction(ctx context.Context, draftID int64, revision int, c domain.Content, steps map[string]string, save func(k, v string) error) (domain.Content, error) {
+	e, corrects, err := w.Store.EarlierPublication(ctx, draftID, revision, domain.ChannelWeChat)
+	if err != nil || !corrects {
+		return c, err
+	}
+	if c.Has(domain.OptionWeChatCorrectionNotice) || strings.HasPrefix(e.ExternalID, massPrefix) {
+		return CorrectionNotice(c, fmt.Sprintf("%s/public/items/%d", strings.TrimSuffix(w.PublicURL, "/"), draftID)), nil
+	}
+	if steps[wxOldDeleted] != "" {
+		return c, nil
+	}
+	if _, err := w.Withdraw(ctx, draftID, e.Revision, e.ExternalID, "", ""); err != nil {
+		return c, err
+	}
+	if err := w.Store.MarkReplaced(ctx, draftID, e.Revision, revision, domain.ChannelWeChat, false, "deleted before the corrected article: "+e.URL); err != nil {
+		return c, err
+	}
+	return c, save(wxOldDeleted, e.ExternalID)
+}
+
+// CorrectionNotice is the article a correction publishes beside the
+// uncorrected one (更正说明): the note, and where the corrected text is.
+// It keeps the revision's cover (WeChat requires one) and options, but not
+// its mass send: a notice is published, never mass-sent.
+func CorrectionNotice(c domain.Content, url string) domain.Content {
+	n := c
+	title := []rune("更正：" + c.Title)
+	if len(title) > wechat.MaxTitleRunes {
+		title = append(title[:wechat.MaxTitleRunes-1], '…')
+	}
+	n.Title = string(title)
+	n.Digest = ""
+	n.Body = "更正说明：" + c.Correction + "\n\n更正后的全文见：" + url
+	n.Options = slices.DeleteFunc(slices.Clone(c.Options), func(o domain.ChannelOption) bool { return o == domain.OptionWeChatMassSend })
+	return n
 }
 
 // ensureDraft makes the article's draft in the draft box, once: its

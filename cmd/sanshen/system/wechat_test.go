@@ -106,13 +106,16 @@ func (h *harness) wechatDraftWith(title string, options []string, more ...string
 	return int64(r.body["id"].(float64))
 }
 
+// publication is the draft's publication on ch of its latest revision
+// that has one.
 func publication(d store.DraftDetail, ch domain.Channel) store.Publication {
+	var out store.Publication
 	for _, p := range d.Publications {
-		if p.Channel == string(ch) {
-			return p
+		if p.Channel == string(ch) && p.Revision >= out.Revision {
+			out = p
 		}
 	}
-	return store.Publication{}
+	return out
 }
 
 // TestWeChatPublishAndWithdraw: a draft with a cover and two body images

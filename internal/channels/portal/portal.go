@@ -79,6 +79,7 @@ type Item struct {
 	FormedOn    string       `json:"formed_on,omitempty"`
 	PublishedAt string       `json:"published_at,omitempty"`
 	ExpiresOn   string       `json:"expires_on,omitempty"` // absent or null: no expiry
+	Correction  string       `json:"correction,omitempty"` // a correction's note (更正说明), on an update
 	BodyHTML    string       `json:"body_html,omitempty"`
 	BodyText    string       `json:"body_text,omitempty"`
 	Cover       *Attachment  `json:"cover,omitempty"`

@@ -47,6 +47,13 @@ type formData struct {
 	Options     []domain.ChannelOption
 	Attachments []domain.Attachment // kept from the revision (checkboxes)
 	Notices     []string            // what was removed from uploaded photos
+	// After publication: a correction's note (Correcting: the draft has a
+	// published revision, so the note is required), the publication time
+	// (a datetime-local value, Beijing) and the last day it stays public.
+	Correcting bool
+	Correction string
+	PublishAt  string
+	ExpiresOn  string
 }
 
 func (w *Web) departmentsOf(c echo.Context, u *store.User) ([]store.Department, error) {
@@ -98,16 +105,18 @@ func (w *Web) deadlineHint(c echo.Context) error {
 func readForm(c echo.Context) (api.DraftInput, formData) {
 	f, _ := c.FormParams()
 	title, body, dept, cat, formed, digest := f.Get("title"), f.Get("body"), f.Get("department"), f.Get("category"), f.Get("formed_on"), f.Get("digest")
+	correction, publishAt, expiresOn := f.Get("correction"), f.Get("publish_at"), f.Get("expires_on")
 	chans := f["channels"]
 	if chans == nil {
 		chans = []string{}
 	}
-	fd := formData{Title: title, Body: body, Department: dept, Category: cat, FormedOn: formed, Digest: digest}
+	fd := formData{Title: title, Body: body, Department: dept, Category: cat, FormedOn: formed, Digest: digest,
+		Correction: correction, PublishAt: publishAt, ExpiresOn: expiresOn, Correcting: f.Get("correcting") == "1"}
 	for _, ch := range chans {
 		fd.Channels = append(fd.Channels, domain.Channel(ch))
 	}
 	in := api.DraftInput{Title: &title, Body: &body, Department: &dept, Category: &cat, Channels: chans, FormedOn: &formed, Digest: &digest,
-		Options: f["options"]}
+		Options: f["options"], Correction: &correction, PublishAt: &publishAt, ExpiresOn: &expiresOn}
 	for _, o := range f["options"] {
 		fd.Options = append(fd.Options, domain.ChannelOption(o))
 	}
@@ -120,6 +129,22 @@ func readForm(c echo.Context) (api.DraftInput, formData) {
 		}
 	}
 	return in, fd
+}
+
+// localTime is t as a datetime-local field's value in Beijing ("" for zero).
+func localTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(domain.Beijing).Format("2006-01-02T15:04")
+}
+
+// civilDate is a civil date as YYYY-MM-DD ("" for zero).
+func civilDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(domain.DateLayout)
 }
 
 // maxFormFiles bounds the files one form post adds.
@@ -169,6 +194,9 @@ func (w *Web) content(c echo.Context, in *api.DraftInput, fd *formData) (domain.
 	}
 	content, err := in.Content()
 	if err != nil {
+		return content, err
+	}
+	if err := api.CheckPublishAt(content, w.Now()); err != nil {
 		return content, err
 	}
 	return api.ResolveAttachments(c.Request().Context(), w.Store, content)
@@ -272,6 +300,7 @@ type draftView struct {
 	Claim        *store.Claim
 	ClaimedByMe  bool
 	CanRevise    bool
+	CanCorrect   bool // its author may start a correction (更正) of the published item
 	CanExplain   bool // a stage-1 machine return its author may send on with an explanation
 	CanAudit     bool
 	MaxComment   int
@@ -336,6 +365,7 @@ func (w *Web) draftPage(c echo.Context) error {
 		}
 	}
 	v.CanRevise = d.State == domain.StateReturned && d.AuthorID == u.ID
+	v.CanCorrect = d.State == domain.StatePublished && d.AuthorID == u.ID
 	v.CanExplain = domain.CanExplain(a, facts, "-") == nil // the text is asked for on the form
 	v.CanAudit = domain.CanViewAudit(a, d.Facts()) == nil
 	if d.State == domain.StateReturned {
@@ -379,10 +409,23 @@ func (w *Web) editDraftForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if d.State == domain.StatePublished && d.PublishedRevision != d.Revision {
+		// A correction starts from what the public reads, not from a
+		// correction that was rejected since.
+		if d.Content, err = w.Store.Revision(c.Request().Context(), d.ID, d.PublishedRevision); err != nil {
+			return err
+		}
+	}
 	fd := formData{Action: fmt.Sprintf("/web/drafts/%d", d.ID), DraftID: d.ID, Revision: d.Revision,
 		Title: d.Content.Title, Body: d.Content.Body, Department: d.Content.Department, Category: d.Content.Category,
 		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: d.Deadline,
-		Departments: deps, Categories: domain.Categories, Digest: d.Content.Digest, Attachments: d.Content.Attachments, Options: d.Content.Options}
+		Departments: deps, Categories: domain.Categories, Digest: d.Content.Digest, Attachments: d.Content.Attachments, Options: d.Content.Options,
+		Correcting: d.PublishedRevision > 0, PublishAt: localTime(d.Content.PublishAt), ExpiresOn: civilDate(d.Content.ExpiresOn)}
+	if d.State != domain.StatePublished {
+		fd.Correction = d.Content.Correction // a returned correction keeps its note; a new one starts empty
+	} else {
+		fd.PublishAt = "" // a correction of a published item is published when approved, unless it names a time anew
+	}
 	for _, x := range d.Decisions {
 		if x.Revision == d.Revision && x.Decision == string(domain.DecisionReturn) {
 			fd.Comment = x.Comment
