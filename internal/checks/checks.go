@@ -33,12 +33,46 @@ type ExpressionSource interface {
 	Tables(ctx context.Context, agencyID int64) (expressions.Tables, error)
 }
 
+// PeriodSource gives an agency's publication periods of penalty
+// decisions (compliance.DefaultPeriods where it set none).
+type PeriodSource interface {
+	Periods(ctx context.Context, agencyID int64) (compliance.Periods, error)
+}
+
 // Runner holds what the checks need besides the draft.
 type Runner struct {
 	Calendar    *calendar.Calendar
 	Now         func() time.Time
 	Words       WordSource       // nil: no word list
 	Expressions ExpressionSource // nil: the shipped organ names only
+	Periods     PeriodSource     // nil: compliance.DefaultPeriods
+}
+
+// periods are the agency's penalty publication periods.
+func (r *Runner) periods(ctx context.Context, agencyID int64) (compliance.Periods, error) {
+	if r.Periods == nil {
+		return compliance.DefaultPeriods, nil
+	}
+	return r.Periods.Periods(ctx, agencyID)
+}
+
+// Expiry is the last day the content stays public once published, as
+// stage 2 settles it: the author's date (有效期至) when it names one, else
+// for a penalty decision the end of its publication period by the agency's
+// rule; zero for none.
+func (r *Runner) Expiry(ctx context.Context, agencyID int64, c domain.Content) (time.Time, error) {
+	if !c.ExpiresOn.IsZero() {
+		return c.ExpiresOn, nil
+	}
+	if c.Category != "penalty" {
+		return time.Time{}, nil
+	}
+	p, err := r.periods(ctx, agencyID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	until, _ := compliance.PenaltyExpiryWith(c, p)
+	return until, nil
 }
 
 // NewRunner makes a runner with the official calendar and the wall clock.
@@ -72,7 +106,14 @@ func (r *Runner) Run(ctx context.Context, stage domain.Stage, agencyID int64, c 
 		fs = append(fs, expressions.Check(tables, c)...)
 		fs = append(fs, attachments.Limits(c)...)
 	case domain.StageCompliance:
-		fs = append(fs, compliance.Check(c)...)
+		p := compliance.DefaultPeriods
+		if c.Category == "penalty" { // the only category the periods concern
+			var err error
+			if p, err = r.periods(ctx, agencyID); err != nil {
+				return nil, err
+			}
+		}
+		fs = append(fs, compliance.CheckWith(c, p)...)
 	case domain.StageConfidentiality:
 		fs = append(fs, confidentiality.Check(c)...)
 		var ms []*words.Matcher

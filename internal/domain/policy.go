@@ -279,6 +279,19 @@ func CheckCorrection(d DraftFacts, published, c Content) error {
 	return nil
 }
 
+// CanSetExpiry reports whether the actor may set the last day a draft
+// stays public (有效期至) in place of what stage 2 settled: its reviewers
+// and the agency's admins, until it is withdrawn or rejected.
+func CanSetExpiry(a Actor, d DraftFacts) error {
+	if a.AgencyID != d.AgencyID || !a.Has(RoleAdmin) && !d.reviews(a) {
+		return refuse(RuleRole, "setting how long an item stays public needs the admin role or a reviewer of the draft")
+	}
+	if d.State == StateWithdrawn || d.State == StateRejected {
+		return refuse(RuleNoSuchTransition, "the draft is %q: it will not be public", d.State)
+	}
+	return nil
+}
+
 // CanReviseInto is CanRevise for a revision naming department dept: a
 // revision keeps its draft's department.
 func CanReviseInto(a Actor, d DraftFacts, dept int64) error {

@@ -44,6 +44,8 @@ type moveSet struct {
 	notes               []string
 	fnd                 findingColumns
 	pubs                publicationColumns
+	expiryID            []int64      // drafts whose expires_on stage 2 settled
+	expiry              []*time.Time // and to what (nil: none)
 	moves               []moved
 	sent                []OutboxRow // the outbox rows written, read back for the Announcer
 }
@@ -67,6 +69,12 @@ type publicationColumns struct {
 	draftID                                 []int64
 	revision                                []int32
 	channel, status, url, externalID, error []string
+}
+
+// expire sets a draft's expires_on (the zero time: none).
+func (m *moveSet) expire(id int64, on time.Time) {
+	m.expiryID = append(m.expiryID, id)
+	m.expiry = append(m.expiry, nonZero(on))
 }
 
 // event seals e onto cur's chain and adds it.
@@ -223,6 +231,9 @@ func (m *moveSet) queue(b *pgx.Batch, a Announcer) {
 			SELECT d, r, c, s, u, x, e, CASE WHEN s = 'delivered' THEN now() END
 			FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS p(d, r, c, s, u, x, e)`,
 			c.draftID, c.revision, c.channel, c.status, c.url, c.externalID, c.error)
+	}
+	if len(m.expiryID) > 0 {
+		b.Queue(`UPDATE drafts d SET expires_on = x.e FROM unnest($1::bigint[], $2::date[]) AS x(i, e) WHERE d.id = x.i`, m.expiryID, m.expiry)
 	}
 	if n := len(m.ids); n > 0 {
 		b.Queue(`UPDATE drafts d SET state = u.to_state, revision = u.to_rev, step_done = u.step_done, awaits_person = u.awaits,
@@ -427,6 +438,10 @@ func (s *Store) batchTx(ctx context.Context, ws []work.Item, step func(i int, cu
 // of agency agencyID.
 type Check func(w work.Item, agencyID int64, c domain.Content) ([]domain.Finding, error)
 
+// Expiry is stage 2's settling of how long a revision's content stays
+// public once published: its last day, zero for no limit.
+type Expiry func(agencyID int64, c domain.Content) (time.Time, error)
+
 // CompleteChecksBatch runs check on each item whose step is still owed and
 // stores its findings and the draft's move, all in one transaction that
 // holds the drafts' locks throughout. Where the draft goes is
@@ -435,6 +450,13 @@ type Check func(w work.Item, agencyID int64, c domain.Content) ([]domain.Finding
 // when written, ErrNothingToDo when the step was no longer owed, or the
 // check's error for that item alone.
 func (s *Store) CompleteChecksBatch(ctx context.Context, ws []work.Item, check Check) []error {
+	return s.CompleteChecksExpiring(ctx, ws, check, nil)
+}
+
+// CompleteChecksExpiring is CompleteChecksBatch that also stores each
+// draft's expires_on as expiry settles it (stage 2), in the same
+// transaction.
+func (s *Store) CompleteChecksExpiring(ctx context.Context, ws []work.Item, check Check, expiry Expiry) []error {
 	return s.batchTx(ctx, ws, func(i int, cur *lockedWork, set *moveSet) error {
 		w := ws[i]
 		stage, ok := domain.StageOf(cur.State)
@@ -444,6 +466,18 @@ func (s *Store) CompleteChecksBatch(ctx context.Context, ws []work.Item, check C
 		findings, err := check(w, cur.AgencyID, cur.content)
 		if err != nil {
 			return err
+		}
+		if expiry != nil {
+			until, err := expiry(cur.AgencyID, cur.content)
+			if err != nil {
+				return err
+			}
+			// A first revision without an expiry has none stored: only a
+			// date, or a later revision that may have dropped one, is
+			// written.
+			if !until.IsZero() || cur.Revision > 1 {
+				set.expire(w.DraftID, until)
+			}
 		}
 		action := domain.ChecksAction(stage, cur.Policy, domain.Blocking(findings))
 		to, err := domain.Next(cur.State, action)

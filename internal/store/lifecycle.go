@@ -11,26 +11,6 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
-// PublishedOfCategory lists the published drafts of a category, with the
-// content of their published revision, oldest first: what the lifecycle's
-// expiry sweep weighs.
-func (s *Store) PublishedOfCategory(ctx context.Context, category string) ([]Draft, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT `+draftColumns+draftFrom+` WHERE d.state = 'published' AND r.category = $1 ORDER BY d.published_at, d.id`, category)
-	if err != nil {
-		return nil, fmt.Errorf("error listing published %s drafts: %w", category, err)
-	}
-	defer rows.Close()
-	var out []Draft
-	for rows.Next() {
-		d, err := scanDraft(rows)
-		if err != nil {
-			return nil, fmt.Errorf("error listing published %s drafts: %w", category, err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
 // Expire withdraws a published draft whose publication period ended on
 // lastDay, as the system and with reason code expired: the same
 // withdrawal as a person's (the public pages at once, every other channel
@@ -45,8 +25,8 @@ func (s *Store) Expire(ctx context.Context, id int64, lastDay time.Time) error {
 		if err != nil {
 			return err
 		}
-		if cur.State != domain.StatePublished {
-			return ErrNothingToDo
+		if _, err := domain.NextFor(cur.DraftFacts, domain.ActionWithdraw); err != nil || cur.PublishedRevision == 0 {
+			return ErrNothingToDo // withdrawn already, or not public
 		}
 		return withdraw(set, b, &cur, audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem)}, domain.WithdrawExpired, reason)
 	})
@@ -78,4 +58,29 @@ func (s *Store) Release(ctx context.Context, id int64) error {
 			Stage: string(domain.StateScheduled), Action: string(domain.ActionRelease), Revision: cur.Revision, ContentSHA256: cur.Content}})
 		return nil
 	})
+}
+
+// ChangeExpiry sets the last day the draft stays public (nil: no limit), a
+// reviewer's or an admin's decision in place of what stage 2 settled (a
+// time-limited notice's 有效期, a penalty decision whose date the rule could
+// not read); audited in the draft's chain with their note.
+func (s *Store) ChangeExpiry(ctx context.Context, by domain.Actor, id int64, lastDay *time.Time, note string) error {
+	err := s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanSetExpiry(by, cur.DraftFacts); err != nil {
+			return s.refuseOrHide(ctx, tx, &cur, by, "set_expiry", err)
+		}
+		b.Queue(`UPDATE drafts SET expires_on = $2 WHERE id = $1`, id, lastDay)
+		what := "无期限 (no limit)"
+		if lastDay != nil {
+			what = lastDay.Format(domain.DateLayout)
+		}
+		set.event(&cur, audit.Event{ActorID: by.ID, Actor: by.Name, Role: primaryRole(by), Stage: string(cur.State), Action: "expiry_set",
+			Revision: cur.Revision, ContentSHA256: cur.Content, Reason: what, Comment: note})
+		return nil
+	})
+	return unwrapRefused(err)
 }

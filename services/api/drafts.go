@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -260,6 +261,56 @@ func (s *Server) explain(c echo.Context) error {
 		return err
 	}
 	d, err := s.Store.Explain(c.Request().Context(), user(c).Actor(), id, *in.Revision, in.Explanation)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(d))
+}
+
+// ExpiryInput is the body of POST /api/v1/drafts/{id}/expiry and its form.
+type ExpiryInput struct {
+	ExpiresOn *string `json:"expires_on"` // YYYY-MM-DD, or "" for no limit
+	Comment   string  `json:"comment"`
+}
+
+// LastDay validates the input: the day, nil for no limit.
+func (in ExpiryInput) LastDay() (*time.Time, error) {
+	if in.ExpiresOn == nil {
+		return nil, failZH(http.StatusBadRequest, "missing_field", "请填写有效期至（日期），或留空表示不设期限。", "expires_on is required (a date, or \"\" for no limit)")
+	}
+	if strings.TrimSpace(*in.ExpiresOn) == "" {
+		return nil, nil
+	}
+	d, err := time.Parse(domain.DateLayout, strings.TrimSpace(*in.ExpiresOn))
+	if err != nil {
+		return nil, failZH(http.StatusBadRequest, "invalid_date", fmt.Sprintf("有效期至 %q 不是日期，应为 YYYY-MM-DD。", *in.ExpiresOn),
+			"expires_on must be a date YYYY-MM-DD, not %q", *in.ExpiresOn)
+	}
+	return &d, nil
+}
+
+// setExpiry sets how long a draft stays public, in place of what stage 2
+// settled: its reviewers' and the admins' (store.ChangeExpiry).
+func (s *Server) setExpiry(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in ExpiryInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	day, err := in.LastDay()
+	if err != nil {
+		return err
+	}
+	if err := s.visible(c, id); err != nil {
+		return err
+	}
+	if err := s.Store.ChangeExpiry(c.Request().Context(), user(c).Actor(), id, day, in.Comment); err != nil {
+		return err
+	}
+	d, err := s.Store.Draft(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,7 @@ func bodyRoutes(h *harness) (int64, map[string]bodyRoute) {
 		"POST /api/v1/drafts/" + id + "/decisions": {"head", map[string]any{"stage": "compliance", "revision": 1, "decision": "approve"}},
 		"POST /api/v1/drafts/" + id + "/withdraw":  {"admin", map[string]any{"reason": "撤回"}},
 		"POST /api/v1/drafts/" + id + "/explain":   {"officer", map[string]any{"revision": 1, "explanation": "说明"}},
+		"POST /api/v1/drafts/" + id + "/expiry":    {"admin", map[string]any{"expires_on": "2099-12-31"}},
 		"POST /api/v1/departments":                 {"admin", map[string]any{"name": "新科室"}},
 		"POST /api/v1/users":                       {"admin", map[string]any{"name": "新人", "roles": []string{"officer"}}},
 		"PUT /api/v1/wordlist":                     {"admin", map[string]any{"words": []string{"绝密"}}},

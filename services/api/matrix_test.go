@@ -1250,6 +1250,11 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/drafts/%d/withdraw", d.ID), json: map[string]any{"reason": "信息有误"}}
 			})
 		}},
+		"POST /api/v1/drafts/:id/expiry": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/drafts/%d/expiry", d.ID), json: map[string]any{"expires_on": "2099-12-31", "comment": "有效期至年底"}}
+			})
+		}},
 		"GET /api/v1/queue": {phase: mxRead, list: true, vars: queueVars("/api/v1/queue")},
 		"GET /api/v1/audit/verify": {phase: mxCount, list: true, fp: verifyJSON, more: verifyEvents, vars: func(*mxFixture, *mxPrincipal) []mxVar {
 			platform := mxFixed("scope=platform", mxReq{method: "GET", path: "/api/v1/audit/verify?scope=platform"})
@@ -1404,7 +1409,15 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 					"code": {"error"}, "reason": {"信息有误"}}}
 			})
 		}},
-		"GET /web/deadline": {phase: mxRead, vars: mxGet("/web/deadline?formed_on=" + mxFormedOn)},
+		"POST /web/drafts/:id/expiry": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/web/drafts/%d/expiry", d.ID), form: url.Values{
+					"expires_on": {"2099-12-31"}, "comment": {"有效期至年底"}}}
+			})
+		}},
+		"GET /web/deadline":       {phase: mxRead, vars: mxGet("/web/deadline?formed_on=" + mxFormedOn)},
+		"GET /web/admin/periods":  {phase: mxRead, vars: mxGet("/web/admin/periods")},
+		"POST /web/admin/periods": {phase: mxWrite, vars: mxForm("/web/admin/periods", url.Values{"light_months": {"3"}, "heavy_months": {"36"}, "small_fine": {"10000"}, "source": {"本市规定"}})},
 
 		// Accounts: the second factor's steps (a full session owes none), the
 		// account page, and what admins do to people's accounts.

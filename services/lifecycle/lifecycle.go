@@ -1,9 +1,10 @@
 // Package lifecycle is what happens to an item after publication, driven
-// by the durable scheduler (internal/schedule): today, the expiry of
-// penalty decisions, whose publication period ends 3 months or 3 years
-// after the decision (compliance.PenaltyExpiry, which cites the rule). On
-// the day after its last day, an item is withdrawn from every channel with
-// reason code expired, and its public address answers 410 saying so.
+// by the durable scheduler (internal/schedule): the expiry of items whose
+// public period ended (a time-limited notice's 有效期, a penalty decision's
+// publication period by its agency's rule, compliance.PenaltyExpiryWith),
+// and scheduled publishing (定时发布). On the day after its last day, an item
+// is withdrawn from every channel with reason code expired, and its public
+// address answers 410 saying so.
 package lifecycle
 
 import (
@@ -84,31 +85,45 @@ func NextSweep(now time.Time) time.Time {
 	return time.Date(b.Year(), b.Month(), b.Day()+1, 0, 5, 0, 0, domain.Beijing)
 }
 
-// Sweep withdraws every published penalty decision whose publication
-// period ended before now's date in Beijing, and returns how many. Each
-// withdrawal is its own transaction and a second one changes nothing, so a
-// sweep cut short is simply run again.
+// Sweep withdraws every item whose public period ended before now's date
+// in Beijing (its expires_on, which stage 2 settled: the author's 有效期至, or
+// a penalty decision's publication period by its agency's rule; or a
+// reviewer set), and returns how many. Each withdrawal is its own
+// transaction and a second one changes nothing, so a sweep cut short is
+// simply run again. Penalty decisions published before sanshen stored
+// the date get theirs first, by the same rule.
 func (l *Lifecycle) Sweep(ctx context.Context, now time.Time) (int, error) {
 	b := now.In(domain.Beijing)
 	today := time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, time.UTC) // civil dates are midnight UTC (domain.Content)
-	ds, err := l.Store.PublishedOfCategory(ctx, "penalty")
+	older, err := l.Store.PublishedWithoutExpiry(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range older {
+		p, err := l.Store.Periods(ctx, d.AgencyID)
+		if err != nil {
+			return 0, err
+		}
+		if until, ok := compliance.PenaltyExpiryWith(d.Content, p); ok {
+			if err := l.Store.SetExpiry(ctx, d.ID, until); err != nil {
+				return 0, err
+			}
+		}
+	}
+	due, err := l.Store.Expiring(ctx, today)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for _, d := range ds {
-		until, ok := compliance.PenaltyExpiry(d.Content)
-		if !ok || !today.After(until) {
-			continue
-		}
-		err := l.Store.Expire(ctx, d.ID, until)
+	for _, d := range due {
+		err := l.Store.Expire(ctx, d.ID, d.LastDay)
 		switch {
 		case errors.Is(err, store.ErrNothingToDo):
 		case err != nil:
 			return n, fmt.Errorf("error withdrawing expired draft %d: %w", d.ID, err)
 		default:
 			n++
-			l.log().Info("expired item withdrawn", "draft", d.ID, "last_day", until.Format(domain.DateLayout))
+			l.log().Info("expired item withdrawn", "draft", d.ID, "last_day", d.LastDay.Format(domain.DateLayout))
 		}
 	}
 	return n, nil

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/sanshen-gov/sanshen/internal/work"
 
@@ -77,7 +78,13 @@ func (wk *Worker) HandleBatch(ctx context.Context, ws []work.Item) []error {
 	check := func(w work.Item, agencyID int64, c domain.Content) ([]domain.Finding, error) {
 		return wk.Checks.Run(ctx, wk.Stage, agencyID, c)
 	}
-	for j, err := range wk.Store.CompleteChecksBatch(ctx, todo, check) {
+	var expiry store.Expiry
+	if wk.Stage == domain.StageCompliance {
+		// Stage 2 settles how long the item stays public, for the
+		// reviewer to see and the lifecycle's sweep to act on.
+		expiry = func(agencyID int64, c domain.Content) (time.Time, error) { return wk.Checks.Expiry(ctx, agencyID, c) }
+	}
+	for j, err := range wk.Store.CompleteChecksExpiring(ctx, todo, check, expiry) {
 		i := at[j]
 		switch {
 		case errors.Is(err, store.ErrNothingToDo) || errors.Is(err, store.ErrConflict):

@@ -1,6 +1,7 @@
 package system_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -134,4 +135,63 @@ func (h *harness) penalty(decided time.Time) (int64, time.Time) {
 		h.t.Fatalf("the period ends %s (%v), want 3 months after %s", until, ok, decided)
 	}
 	return id, until
+}
+
+// TestNoticeExpiresAndAgencyPeriods: an agency's own publication periods
+// govern the expiry stage 2 settles for its penalty decisions, which the
+// reviewer sees with their source; a notice's 有效期至, the author's, is
+// moved by an admin (audited) and the notice comes down the day after.
+func TestNoticeExpiresAndAgencyPeriods(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: time.Now()}
+	h := start(t, func(_ *config.Config, o *system.Options) {
+		o.Now, o.SchedulerPoll = clk.Now, 20*time.Millisecond
+	})
+	h.sys.Store.Pool.Exec(context.Background(), `INSERT INTO agency_periods (agency_id, light_months, heavy_months, small_fine, source)
+		SELECT id, 6, 24, 10000, '某省行政处罚信息公示规定（试行）' FROM agencies`)
+	decided := beijingDay(time.Now()).AddDate(0, 0, -2)
+	id, _ := h.penalty(decided) // a fine of 5,000 yuan: under the agency's 10,000
+	d := h.detail(id)
+	testenv.Eventually(t, "stage 2 to settle the expiry", func() bool { return h.detail(id).ExpiresOn != nil })
+	want := decided.AddDate(0, 6, 0)
+	if got := h.detail(id).ExpiresOn; !got.Equal(want) {
+		t.Errorf("the agency's 6 months give %s, want %s", got.Format(domain.DateLayout), want.Format(domain.DateLayout))
+	}
+	found := false
+	for _, f := range h.detail(id).Findings {
+		found = found || f.Code == "penalty_expiry" && strings.Contains(f.MessageZH, "6个月") && strings.Contains(f.MessageZH, "某省行政处罚信息公示规定")
+	}
+	if !found {
+		t.Errorf("the reviewer is not shown the agency's period and its source: %+v", d.Findings)
+	}
+
+	// A notice valid for a week, brought forward by an admin.
+	nb := draftBody("关于元旦期间暂停办理户籍业务的通知")
+	nb["expires_on"] = beijingDay(time.Now()).AddDate(0, 0, 7).Format(domain.DateLayout)
+	notice := int64(h.mustStatus(h.do("POST", "/api/v1/drafts", "officer", nb), http.StatusCreated).body["id"].(float64))
+	h.approveThrough(notice)
+	if r := h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/expiry", notice), "officer", map[string]any{"expires_on": "2020-01-01"}); r.status < 400 {
+		t.Errorf("the author moved the published notice's expiry: %d", r.status)
+	}
+	if r := h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/expiry", notice), "admin", map[string]any{"expires_on": "明天"}); r.status != http.StatusBadRequest || r.errCode() != "invalid_date" {
+		t.Errorf("a bad date: %d %s", r.status, r.raw)
+	}
+	last := beijingDay(time.Now()).AddDate(0, 0, 1)
+	h.mustStatus(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/expiry", notice), "admin", map[string]any{"expires_on": last.Format(domain.DateLayout), "comment": "业务提前恢复"}), http.StatusOK)
+	if n := h.count(`SELECT count(*) FROM audit_events WHERE draft_id = $1 AND action = 'expiry_set' AND reason = $2`, notice, last.Format(domain.DateLayout)); n != 1 {
+		t.Errorf("%d expiry_set events", n)
+	}
+	clk.Set(time.Date(last.Year(), last.Month(), last.Day(), 23, 0, 0, 0, domain.Beijing))
+	testenv.Eventually(t, "a sweep on its last day", func() bool {
+		return h.count(`SELECT count(*) FROM scheduled_jobs WHERE kind = 'expiry_sweep' AND state = 'done'`) >= 2
+	})
+	if st := h.detail(notice).State; st != domain.StatePublished {
+		t.Fatalf("on its last day the notice is %s", st)
+	}
+	clk.Set(time.Date(last.Year(), last.Month(), last.Day()+1, 0, 6, 0, 0, domain.Beijing))
+	h.waitFor(notice, domain.StateWithdrawn)
+	if r := h.do("GET", fmt.Sprintf("/public/default/items/%d", notice), "", nil); r.status != http.StatusGone || !strings.Contains(r.raw, "公开期限已届满") {
+		t.Errorf("the expired notice's address: %d", r.status)
+	}
+	h.verifyAudit()
 }

@@ -49,10 +49,13 @@ var websiteCategories = map[string][2]string{
 // Stage = domain.StageCompliance: Field "" with -1/-1 for what concerns the
 // whole draft, or "body" with rune offsets (End exclusive) where a finding
 // points into the text; sorted by field, offset, blocking first. It is the one entry point the stage 2 worker calls.
-func Check(c domain.Content) []domain.Finding {
+func Check(c domain.Content) []domain.Finding { return CheckWith(c, DefaultPeriods) }
+
+// CheckWith is Check for an agency whose penalty publication periods are p.
+func CheckWith(c domain.Content, p Periods) []domain.Finding {
 	fs := channelFit(c)
 	if c.Category == "penalty" {
-		fs = append(fs, penaltyFindings(c)...)
+		fs = append(fs, penaltyFindings(c, p)...)
 	}
 	for i := range fs {
 		fs[i].Stage = domain.StageCompliance

@@ -13,16 +13,67 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
-// smallFine is the amount, in yuan, below which a fine counts as small for
-// the publication period: the rules speak of 较低数额罚款 without a figure,
-// and 10,000 yuan is the line this office draws.
-const smallFine = 10000
+// Periods are the publication periods of penalty decisions (行政处罚决定
+// 公示期限) an agency follows. They have changed over the years, and are set
+// per agency, with the source it follows (agency_periods); an agency that
+// set none follows DefaultPeriods.
+type Periods struct {
+	// LightMonths: a decision imposing nothing heavier than a warning,
+	// 通报批评 or a fine under SmallFine yuan.
+	LightMonths int `json:"light_months"`
+	// HeavyMonths: every other decision, and one whose penalty or fine
+	// cannot be read (the longer period errs on the side of openness).
+	HeavyMonths int `json:"heavy_months"`
+	// SmallFine is the amount, in yuan, below which a fine is small: the
+	// rules speak of 较低数额罚款 without a figure.
+	SmallFine int64 `json:"small_fine"`
+	// Source is the rule the periods follow, cited in the configuration
+	// and to the reviewer.
+	Source string `json:"source"`
+}
 
-// Publication periods, in months, of a penalty decision.
-const (
-	shortPeriod = 3  // 通报批评, a warning, or a small fine
-	longPeriod  = 36 // everything else
-)
+// DefaultPeriods are the periods the reference office follows: 3 months
+// for 警告, 通报批评 and fines under 10,000 yuan, 3 years otherwise, counted
+// from the decision. The national rules on publishing penalty information
+// (信用信息公示和修复) have changed more than once, and provinces add their
+// own, so an agency states its periods and their source on its policy
+// page; these stand only until it does, and their source says so.
+var DefaultPeriods = Periods{LightMonths: 3, HeavyMonths: 36, SmallFine: 10000,
+	Source: "系统默认（本机关尚未设置）：警告、通报批评和1万元以下罚款公示3个月，其他处罚公示3年"}
+
+// Valid reports what is wrong with p, in Chinese, or "" when nothing is.
+func (p Periods) Valid() string {
+	switch {
+	case p.LightMonths < 1 || p.LightMonths > 120 || p.HeavyMonths < 1 || p.HeavyMonths > 120:
+		return "公示期限应为1至120个月。"
+	case p.LightMonths > p.HeavyMonths:
+		return "较轻处罚的公示期限不应长于其他处罚。"
+	case p.SmallFine < 0:
+		return "较低数额罚款的标准不能为负数。"
+	case !domain.Visible(p.Source):
+		return "请注明期限的依据（文件名称和文号）。"
+	}
+	return ""
+}
+
+// monthsZH says a period in Chinese: 3个月, 3年.
+func monthsZH(m int) string {
+	if m%12 == 0 {
+		return fmt.Sprintf("%d年", m/12)
+	}
+	return fmt.Sprintf("%d个月", m)
+}
+
+// monthsEN says a period in English.
+func monthsEN(m int) string {
+	if m%12 == 0 {
+		if m == 12 {
+			return "1 year"
+		}
+		return fmt.Sprintf("%d years", m/12)
+	}
+	return fmt.Sprintf("%d months", m)
+}
 
 const blank = `[ \t\x{3000}]*`
 
@@ -320,20 +371,22 @@ type expiry struct {
 	decided    time.Time
 	fromFormed bool // no decision date in the body: counted from formed_on
 	months     int
+	light      bool
+	periods    Periods
 	until      time.Time
 	facts      penaltyFacts
 }
 
 // computeExpiry is PenaltyExpiry with its reasons. body is c.Body prepared by
 // newText when the caller has it, so that it is prepared once; nil otherwise.
-func computeExpiry(c domain.Content, body *text) (expiry, bool) {
+func computeExpiry(c domain.Content, body *text, p Periods) (expiry, bool) {
 	if c.Category != "penalty" {
 		return expiry{}, false
 	}
 	if body == nil {
 		body = newText(c.Body)
 	}
-	e := expiry{facts: analyse(body)}
+	e := expiry{facts: analyse(body), periods: p}
 	if d, _, _, ok := completeness.DecisionDate(c.Body); ok {
 		e.decided = d
 	} else if !c.FormedOn.IsZero() {
@@ -342,9 +395,9 @@ func computeExpiry(c domain.Content, body *text) (expiry, bool) {
 	} else {
 		return e, false
 	}
-	e.months = longPeriod
-	if light(e.facts) {
-		e.months = shortPeriod
+	e.months = p.HeavyMonths
+	if e.light = light(e.facts, p.SmallFine); e.light {
+		e.months = p.LightMonths
 	}
 	e.until = addMonths(e.decided, e.months)
 	return e, true
@@ -354,7 +407,7 @@ func computeExpiry(c domain.Content, body *text) (expiry, bool) {
 // 通报批评 and a small fine. A fine whose amount cannot be read, or a decision
 // whose penalty cannot be read at all, is not light: the longer period is the
 // one that errs on the side of openness.
-func light(p penaltyFacts) bool {
+func light(p penaltyFacts, smallFine int64) bool {
 	if len(p.kinds) == 0 || p.fineUnread {
 		return false
 	}
@@ -362,7 +415,7 @@ func light(p penaltyFacts) bool {
 		switch kinds[k].name {
 		case "警告", "通报批评":
 		case "罚款":
-			if p.fine >= smallFine {
+			if p.fine >= float64(smallFine) {
 				return false
 			}
 		default:
@@ -372,19 +425,27 @@ func light(p penaltyFacts) bool {
 	return true
 }
 
-// PenaltyExpiry is the last day a penalty decision stays public: 3 months for
-// 通报批评 or a small fine (under 10,000 yuan; a warning counts as lighter
-// still), otherwise 3 years, from the decision date, counted as the Civil
-// Code counts months. The decision date is read from the body
-// (completeness.DecisionDate), else formed_on is taken. ok is false for
-// anything but a penalty, or when there is no date to count from.
+// PenaltyExpiry is the last day a penalty decision stays public under
+// DefaultPeriods: PenaltyExpiryWith them.
+func PenaltyExpiry(c domain.Content) (expiry time.Time, ok bool) {
+	return PenaltyExpiryWith(c, DefaultPeriods)
+}
+
+// PenaltyExpiryWith is the last day a penalty decision stays public under
+// the agency's periods p: p.LightMonths for 通报批评 or a fine under
+// p.SmallFine (a warning counts as lighter still), otherwise p.HeavyMonths,
+// from the decision date, counted as the Civil Code counts months. The
+// decision date is read from the body (completeness.DecisionDate), else
+// formed_on is taken. ok is false for anything but a penalty, or when there
+// is no date to count from.
 //
 // A penalty decision kept public past its period harms the party without a
 // legal basis: the stage 2 finding (penalty_expiry) tells the reviewer the
-// date, and the lifecycle's daily sweep (services/lifecycle) withdraws the
-// published item from every channel once the date has passed.
-func PenaltyExpiry(c domain.Content) (expiry time.Time, ok bool) {
-	e, ok := computeExpiry(c, nil)
+// date, stage 2 stores it as the draft's expires_on, and the lifecycle's
+// daily sweep (services/lifecycle) withdraws the published item from every
+// channel once the date has passed.
+func PenaltyExpiryWith(c domain.Content, p Periods) (expiry time.Time, ok bool) {
+	e, ok := computeExpiry(c, nil, p)
 	if !ok {
 		return time.Time{}, false
 	}
@@ -392,7 +453,7 @@ func PenaltyExpiry(c domain.Content) (expiry time.Time, ok bool) {
 }
 
 // penaltyFindings are the stage 2 findings of a penalty decision.
-func penaltyFindings(c domain.Content) []domain.Finding {
+func penaltyFindings(c domain.Content, periods Periods) []domain.Finding {
 	var fs []domain.Finding
 	t := newText(c.Body)
 
@@ -410,7 +471,7 @@ func penaltyFindings(c domain.Content) []domain.Finding {
 		}
 	}
 
-	e, ok := computeExpiry(c, t)
+	e, ok := computeExpiry(c, t, periods)
 	p := e.facts
 	if !ok {
 		p = analyse(t)
@@ -427,8 +488,8 @@ func penaltyFindings(c domain.Content) []domain.Finding {
 	// The publication period.
 	if !ok {
 		fs = append(fs, wholeDraft("penalty_expiry_unknown", domain.SeverityWarn,
-			"无法确定处罚决定日期，公示期限（3个月或3年）需人工确定并设置撤下日期。",
-			"The decision date cannot be found, so the publication period (3 months or 3 years) must be set by hand."))
+			fmt.Sprintf("无法确定处罚决定日期，公示期限（%s或%s）需人工确定，并在稿件页面设置“有效期至”。", monthsZH(periods.LightMonths), monthsZH(periods.HeavyMonths)),
+			fmt.Sprintf("The decision date cannot be found, so the publication period (%s or %s) must be set by hand, as the draft's public-until date.", monthsEN(periods.LightMonths), monthsEN(periods.HeavyMonths))))
 		return fs
 	}
 	fs = append(fs, expiryFinding(e))
@@ -437,31 +498,28 @@ func penaltyFindings(c domain.Content) []domain.Finding {
 
 func expiryFinding(e expiry) domain.Finding {
 	var whyZH, whyEN string
+	heavyZH, heavyEN := monthsZH(e.periods.HeavyMonths), monthsEN(e.periods.HeavyMonths)
 	switch {
-	case e.months == shortPeriod:
+	case e.light:
 		whyZH, whyEN = "仅为警告、通报批评或较小数额罚款", "a warning, public criticism or a small fine only"
 		if e.facts.has("罚款") {
 			whyZH += fmt.Sprintf("，罚款合计%s元", formatYuan(e.facts.fine))
 			whyEN += fmt.Sprintf("; fines total %s yuan", formatYuan(e.facts.fine))
 		}
 	case len(e.facts.kinds) == 0:
-		whyZH, whyEN = "未能识别处罚种类，按3年计", "the penalty could not be read, so 3 years apply"
+		whyZH, whyEN = "未能识别处罚种类，按"+heavyZH+"计", "the penalty could not be read, so "+heavyEN+" apply"
 	case e.facts.fineUnread:
-		whyZH, whyEN = "罚款数额未能识别，按3年计", "a fine's amount could not be read, so 3 years apply"
+		whyZH, whyEN = "罚款数额未能识别，按"+heavyZH+"计", "a fine's amount could not be read, so "+heavyEN+" apply"
 	default:
 		var zh, en []string
 		for _, k := range e.facts.kinds {
 			zh, en = append(zh, kinds[k].name), append(en, kinds[k].en)
 		}
 		whyZH, whyEN = "处罚为"+strings.Join(zh, "、"), "the penalty is "+strings.Join(en, ", ")
-		if e.facts.has("罚款") && e.facts.fine >= smallFine {
-			whyZH += fmt.Sprintf("，罚款合计%s元，不低于%d元", formatYuan(e.facts.fine), smallFine)
-			whyEN += fmt.Sprintf("; fines total %s yuan, not under %d", formatYuan(e.facts.fine), smallFine)
+		if e.facts.has("罚款") && e.facts.fine >= float64(e.periods.SmallFine) {
+			whyZH += fmt.Sprintf("，罚款合计%s元，不低于%d元", formatYuan(e.facts.fine), e.periods.SmallFine)
+			whyEN += fmt.Sprintf("; fines total %s yuan, not under %d", formatYuan(e.facts.fine), e.periods.SmallFine)
 		}
-	}
-	period, periodEN := "3个月", "3 months"
-	if e.months == longPeriod {
-		period, periodEN = "3年", "3 years"
 	}
 	from, fromEN := "决定日期", "the decision date"
 	if e.fromFormed {
@@ -469,8 +527,8 @@ func expiryFinding(e expiry) domain.Finding {
 	}
 	d, u := e.decided.Format(domain.DateLayout), e.until.Format(domain.DateLayout)
 	return wholeDraft("penalty_expiry", domain.SeverityWarn,
-		fmt.Sprintf("公示期限%s（%s），自%s%s起算，至%s届满，届满后应撤下。", period, whyZH, from, d, u),
-		fmt.Sprintf("Public for %s (%s), counted from %s %s; it expires on %s and must then be taken down.", periodEN, whyEN, fromEN, d, u))
+		fmt.Sprintf("公示期限%s（%s），自%s%s起算，至%s届满，届满次日系统自动撤下。期限依据：%s", monthsZH(e.months), whyZH, from, d, u, e.periods.Source),
+		fmt.Sprintf("Public for %s (%s), counted from %s %s; it expires on %s and is taken down the next day. Rule: %s", monthsEN(e.months), whyEN, fromEN, d, u, e.periods.Source))
 }
 
 func formatYuan(v float64) string {

@@ -307,6 +307,7 @@ type draftView struct {
 	Returned     *store.Decision // the decision that returned it, for the author
 	Previews     []preview
 	CanWithdraw  bool
+	CanSetExpiry bool // a reviewer or admin may set how long it stays public
 	Withdrawal   *withdrawal
 	Codes        []domain.WithdrawalCode
 }
@@ -378,6 +379,7 @@ func (w *Web) draftPage(c echo.Context) error {
 	}
 	v.Previews = w.previews(c, d.ID, d.Content)
 	v.CanWithdraw = domain.CanWithdraw(a, d.Facts(), "-") == nil // the reason is asked for on the form
+	v.CanSetExpiry = domain.CanSetExpiry(a, facts) == nil
 	v.Codes = domain.WithdrawalCodes
 	if d.State == domain.StateWithdrawn {
 		ev, err := w.Store.LastEvent(ctx, d.ID, string(domain.ActionWithdraw))
@@ -557,6 +559,22 @@ func (w *Web) withdraw(c echo.Context) error {
 	}
 	err := w.Store.Withdraw(c.Request().Context(), currentUser(c).Actor(), id, code, strings.TrimSpace(c.FormValue("reason")))
 	return w.backToDraft(c, id, err, "flash.withdrawn")
+}
+
+// setExpiry sets how long a draft stays public, from its page.
+func (w *Web) setExpiry(c echo.Context) error {
+	id, ok := draftID(c)
+	if !ok {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	v := c.FormValue("expires_on")
+	day, err := api.ExpiryInput{ExpiresOn: &v}.LastDay()
+	if err != nil {
+		flash(c, "flash.bad_date")
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+	}
+	err = w.Store.ChangeExpiry(c.Request().Context(), currentUser(c).Actor(), id, day, strings.TrimSpace(c.FormValue("comment")))
+	return w.backToDraft(c, id, err, "flash.expiry_set")
 }
 
 // withdrawal is who withdrew a draft, when and why, for its page.
