@@ -62,7 +62,7 @@ func (r *Refusal) Invalid() bool {
 	switch r.Rule {
 	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText,
 		RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug, RuleExplanationNeeded, RuleReasonOnlyReject, RuleTooLong,
-		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL:
+		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL, RuleNoValidity, RuleInvalidSuperseding:
 		return true
 	}
 	return false
