@@ -115,8 +115,12 @@ func (s *Server) publicItem(c echo.Context) error {
 	if x, ok := content.Cover(); ok {
 		cover = PublicFileURL("", x)
 	}
+	validity, err := s.publicValidity(c, a, it)
+	if err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "item", map[string]any{"Title": it.Title, "Agency": a, "Item": it, "Category": categoryNames[it.Category],
-		"Feed": "/public/" + a.Slug + "/feed.json", "Cover": cover, "Files": files,
+		"Feed": "/public/" + a.Slug + "/feed.json", "Cover": cover, "Files": files, "Validity": validity,
 		"Body": bodyhtml.Render(content, func(x domain.Attachment) string { return PublicFileURL("", x) })})
 }
 

@@ -280,6 +280,7 @@ type draftView struct {
 	CanWithdraw  bool
 	Withdrawal   *withdrawal
 	Codes        []domain.WithdrawalCode
+	Review       *reviewRow // a published item's periodic review and validity (review.go)
 }
 
 func (w *Web) draftPage(c echo.Context) error {
@@ -349,6 +350,9 @@ func (w *Web) draftPage(c echo.Context) error {
 	v.Previews = w.previews(c, d.ID, d.Content)
 	v.CanWithdraw = domain.CanWithdraw(a, d.Facts(), "-") == nil // the reason is asked for on the form
 	v.Codes = domain.WithdrawalCodes
+	if v.Review, err = w.draftReview(c, d.Draft); err != nil {
+		return err
+	}
 	if d.State == domain.StateWithdrawn {
 		ev, err := w.Store.LastEvent(ctx, d.ID, string(domain.ActionWithdraw))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
