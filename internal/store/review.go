@@ -32,12 +32,12 @@ const publishedOnSQL = `(d.published_at AT TIME ZONE INTERVAL '+08:00')::date`
 // period from the policy ($2 the categories, $3 their months, as
 // ReviewPolicy gives them) and its next review date: the later of its
 // publication and its last review, plus the period (PostgreSQL's month
-// arithmetic: 2024-02-29 plus 12 months is 2025-02-28). next_on is NULL
+// arithmetic: 2024-02-29 plus 12 months is 2025-02-28). due_on is NULL
 // for a category that is never reviewed. The one place the date is
 // computed.
 const reviewFrom = ` FROM (SELECT d.id, r.title, dep.name AS department, d.department_id, r.category,
 		` + publishedOnSQL + ` AS published_on, v.last_reviewed_on, pol.months,
-		CASE WHEN pol.months > 0 THEN (greatest(` + publishedOnSQL + `, v.last_reviewed_on) + make_interval(months => pol.months))::date END AS next_on,
+		CASE WHEN pol.months > 0 THEN (greatest(` + publishedOnSQL + `, v.last_reviewed_on) + make_interval(months => pol.months))::date END AS due_on,
 		v.validity, v.validity_on, COALESCE(v.superseded_by, 0) AS superseded_by
 	FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 	JOIN departments dep ON dep.id = d.department_id
@@ -45,7 +45,7 @@ const reviewFrom = ` FROM (SELECT d.id, r.title, dep.name AS department, d.depar
 	LEFT JOIN draft_reviews v ON v.draft_id = d.id
 	WHERE d.agency_id = $1 AND d.state = 'published' AND d.published_at IS NOT NULL) i`
 
-const reviewColumns = `i.id, i.title, i.department, i.department_id, i.category, i.published_on, i.last_reviewed_on, i.months, i.next_on,
+const reviewColumns = `i.id, i.title, i.department, i.department_id, i.category, i.published_on, i.last_reviewed_on, i.months, i.due_on,
 	i.validity, i.validity_on, i.superseded_by`
 
 // ReviewItem is a published item as its periodic review sees it.
@@ -60,9 +60,9 @@ type ReviewItem struct {
 	// LastReviewedOn is the date of its last periodic review (nil: none yet).
 	LastReviewedOn *time.Time `json:"-"`
 	// Months is its category's review period (0: never reviewed), and
-	// NextReviewOn the date its next review is due (nil: never).
-	Months       int        `json:"months"`
-	NextReviewOn *time.Time `json:"-"`
+	// ReviewDueOn the date its next review is due (nil: never).
+	Months      int        `json:"months"`
+	ReviewDueOn *time.Time `json:"-"`
 	// Validity is its status where one was recorded (regulations and
 	// normative documents only).
 	Validity *ValidityRecord `json:"-"`
@@ -85,7 +85,7 @@ func scanReviewItem(r pgx.Row) (ReviewItem, error) {
 	var validOn *time.Time
 	var superseded int64
 	err := r.Scan(&it.ID, &it.Title, &it.Department, &it.DepartmentID, &it.Category, &it.PublishedOn, &it.LastReviewedOn,
-		&it.Months, &it.NextReviewOn, &validity, &validOn, &superseded)
+		&it.Months, &it.ReviewDueOn, &validity, &validOn, &superseded)
 	if err == nil && validity != nil && validOn != nil {
 		it.Validity = &ValidityRecord{Status: domain.Validity(*validity), On: *validOn, SupersededBy: superseded}
 	}
@@ -187,8 +187,8 @@ func (s *Store) reviewsDue(ctx context.Context, agencyID int64, on time.Time, de
 		depts = []int64{}
 	}
 	rows, _ := s.Pool.Query(ctx, `SELECT `+reviewColumns+reviewFrom+`
-		WHERE i.next_on <= $4 AND ($5 OR i.department_id = ANY($6))
-		ORDER BY i.next_on, i.id`, agencyID, cats, months, civilDate(on), all, depts)
+		WHERE i.due_on <= $4 AND ($5 OR i.department_id = ANY($6))
+		ORDER BY i.due_on, i.id`, agencyID, cats, months, civilDate(on), all, depts)
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ReviewItem, error) { return scanReviewItem(r) })
 	if err != nil {
 		return nil, fmt.Errorf("error listing the reviews due: %w", err)

@@ -113,7 +113,7 @@ func TestReviewDatesFollowThePolicy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return dateOf(it.NextReviewOn)
+		return dateOf(it.ReviewDueOn)
 	}
 	for id, want := range map[int64]string{norm: "2026-03-10", leap: "2025-02-28", news: "never"} {
 		if got := next(id); got != want {

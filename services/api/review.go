@@ -29,7 +29,7 @@ type ReviewJSON struct {
 	// Months is the category's review period (0: never reviewed).
 	Months         int           `json:"review_months"`
 	LastReviewedOn string        `json:"last_reviewed_on,omitempty"`
-	NextReviewOn   string        `json:"next_review_on,omitempty"`
+	ReviewDueOn    string        `json:"review_due_on,omitempty"`
 	Validity       *ValidityJSON `json:"validity,omitempty"`
 }
 
@@ -47,8 +47,8 @@ func ReviewOut(it store.ReviewItem) ReviewJSON {
 	if it.LastReviewedOn != nil {
 		out.LastReviewedOn = it.LastReviewedOn.Format(domain.DateLayout)
 	}
-	if it.NextReviewOn != nil {
-		out.NextReviewOn = it.NextReviewOn.Format(domain.DateLayout)
+	if it.ReviewDueOn != nil {
+		out.ReviewDueOn = it.ReviewDueOn.Format(domain.DateLayout)
 	}
 	if v := it.Validity; v != nil {
 		out.Validity = &ValidityJSON{Status: v.Status, On: v.On.Format(domain.DateLayout), SupersededBy: v.SupersededBy}

@@ -74,7 +74,7 @@ func TestReviewAPI(t *testing.T) {
 		t.Fatalf("the head's review queue: %s (%s)", got, r.raw)
 	}
 	item := r.body["items"].([]any)[0].(map[string]any)
-	if item["next_review_on"] != today.AddDate(0, 0, -400).AddDate(1, 0, 0).Format(domain.DateLayout) || item["review_months"] != 12.0 {
+	if item["review_due_on"] != today.AddDate(0, 0, -400).AddDate(1, 0, 0).Format(domain.DateLayout) || item["review_months"] != 12.0 {
 		t.Errorf("the queue's item: %v", item)
 	}
 	if got := reviewIDs(h.want(h.do("GET", "/api/v1/reviews", "head2", nil), http.StatusOK, "")); len(got) != 0 {
@@ -86,7 +86,7 @@ func TestReviewAPI(t *testing.T) {
 	h.want(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/reviews", norm), "head2", map[string]any{"decision": "keep"}), http.StatusNotFound, "not_found")
 	h.want(h.doInvalid("POST", fmt.Sprintf("/api/v1/drafts/%d/reviews", norm), "head", map[string]any{"decision": "withdraw"}), http.StatusBadRequest, "invalid_decision")
 	r = h.want(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/reviews", norm), "head", map[string]any{"decision": "keep", "comment": "仍然适用"}), http.StatusOK, "")
-	if r.body["last_reviewed_on"] != today.Format(domain.DateLayout) || r.body["next_review_on"] != today.AddDate(1, 0, 0).Format(domain.DateLayout) {
+	if r.body["last_reviewed_on"] != today.Format(domain.DateLayout) || r.body["review_due_on"] != today.AddDate(1, 0, 0).Format(domain.DateLayout) {
 		t.Errorf("after keeping: %s", r.raw)
 	}
 	if got := reviewIDs(h.want(h.do("GET", "/api/v1/reviews", "head", nil), http.StatusOK, "")); len(got) != 0 {
@@ -106,10 +106,10 @@ func TestReviewAPI(t *testing.T) {
 		t.Errorf("the validity recorded: %s", r.raw)
 	}
 	d := h.want(h.do("GET", fmt.Sprintf("/api/v1/drafts/%d", norm), "head", nil), http.StatusOK, "")
-	if rv, _ := d.body["review"].(map[string]any); rv == nil || rv["validity"] == nil || rv["next_review_on"] == nil {
+	if rv, _ := d.body["review"].(map[string]any); rv == nil || rv["validity"] == nil || rv["review_due_on"] == nil {
 		t.Errorf("the draft's review: %s", d.raw)
 	}
-	if d := h.want(h.do("GET", fmt.Sprintf("/api/v1/drafts/%d", news), "head", nil), http.StatusOK, ""); d.body["review"].(map[string]any)["next_review_on"] != nil {
+	if d := h.want(h.do("GET", fmt.Sprintf("/api/v1/drafts/%d", news), "head", nil), http.StatusOK, ""); d.body["review"].(map[string]any)["review_due_on"] != nil {
 		t.Errorf("news has a next review: %s", d.raw)
 	}
 

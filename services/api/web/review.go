@@ -45,7 +45,7 @@ func (w *Web) today() time.Time { return checks.Today(w.Now()) }
 
 // reviewRowOf is it as the reader sees it on today.
 func reviewRowOf(a domain.Actor, it store.ReviewItem, facts domain.DraftFacts, today time.Time) reviewRow {
-	return reviewRow{ReviewItem: it, Overdue: it.NextReviewOn != nil && !it.NextReviewOn.After(today),
+	return reviewRow{ReviewItem: it, Overdue: it.ReviewDueOn != nil && !it.ReviewDueOn.After(today),
 		CanKeep: domain.CanReview(a, facts) == nil, HasPeriod: it.Months > 0, HasValidity: domain.CarriesValidity(it.Category)}
 }
 
@@ -65,7 +65,7 @@ func (w *Web) reviewPage(c echo.Context) error {
 	for _, it := range items {
 		// Every item listed is the reader's to review: published, of
 		// their department or agency (ReviewQueue's scope is CanReview's).
-		v.Rows = append(v.Rows, reviewRow{ReviewItem: it, Overdue: !it.NextReviewOn.After(today), CanKeep: true,
+		v.Rows = append(v.Rows, reviewRow{ReviewItem: it, Overdue: !it.ReviewDueOn.After(today), CanKeep: true,
 			HasPeriod: true, HasValidity: domain.CarriesValidity(it.Category)})
 	}
 	p := w.base(c, "review.title", "review")
