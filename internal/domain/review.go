@@ -27,11 +27,11 @@ const MaxReviewMonths = 120
 // an event stay what they were on their date.
 var reviewDefaults = map[string]int{
 	"regulation":         12, // 规章: cleared up (清理) regularly; is it still in force?
-	"normative_document": 12, // 行政规范性文件: 国办发〔2018〕37号 asks for regular clean-up
+	"normative_document": 12, // 行政规范性文件: 国办发〔2018〕37号 asks for timely clean-up (及时清理)
 	"agency_info":        12, // 机关职能、机构设置、联系方式: telephone numbers and addresses change
 	"plan":               12, // 规划: superseded by the next plan or adjusted midway
 	"public_service":     12, // service guides: fees, places, documents required change
-	"fee":                12, // 收费目录清单: fees are abolished and adjusted every year
+	"fee":                12, // 收费目录清单: fees are abolished and adjusted (动态调整)
 }
 
 // DefaultReviewMonths is category's review period unless the agency set
