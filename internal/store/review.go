@@ -73,7 +73,9 @@ type ValidityRecord struct {
 	Status domain.Validity
 	On     time.Time
 	// SupersededBy is the amending or repealing draft (0: none named),
-	// with its title and whether its own public page is up.
+	// and whether its own public page is up; only then its title, which
+	// the item's pages may show to anyone (a draft not yet public, or of
+	// a department the reader may not see, is named by its id alone).
 	SupersededBy     int64
 	SupersededTitle  string
 	SupersededPublic bool
@@ -222,9 +224,10 @@ func (s *Store) ReviewOf(ctx context.Context, id int64) (ReviewItem, error) {
 		return it, fmt.Errorf("error reading the review of draft %d: %w", id, err)
 	}
 	if v := it.Validity; v != nil && v.SupersededBy != 0 {
-		err := s.Pool.QueryRow(ctx, `SELECT r.title, d.state = 'published' AND EXISTS (SELECT 1 FROM publications p
-				WHERE p.draft_id = d.id AND p.revision = d.revision AND p.channel = 'website' AND p.status = 'delivered')
-			FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision WHERE d.id = $1`, v.SupersededBy).
+		err := s.Pool.QueryRow(ctx, `SELECT CASE WHEN public THEN title ELSE '' END, public
+			FROM (SELECT r.title, d.state = 'published' AND EXISTS (SELECT 1 FROM publications p
+					WHERE p.draft_id = d.id AND p.revision = d.revision AND p.channel = 'website' AND p.status = 'delivered') AS public
+				FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision WHERE d.id = $1) x`, v.SupersededBy).
 			Scan(&v.SupersededTitle, &v.SupersededPublic)
 		if err != nil {
 			return it, fmt.Errorf("error reading the superseding item of draft %d: %w", id, err)

@@ -272,6 +272,19 @@ func TestReviewDecisionsAreAudited(t *testing.T) {
 		v.SupersededBy != amending || v.SupersededTitle == "" || !v.SupersededPublic {
 		t.Errorf("the validity recorded: %+v", it.Validity)
 	}
+	// A superseding draft that is not public: its title is not given.
+	pending, err := o.s.Submit(ctx, o.officers[1], o.deps[1].ID, domain.Content{Title: "关于修改执法规范的决定（征求意见中）", Body: "正文。",
+		Department: o.deps[1].Name, Category: "normative_document", Channels: []domain.Channel{domain.ChannelWebsite},
+		FormedOn: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.s.SetValidity(ctx, o.admin, other, today, domain.ValidityChange{Status: domain.ValidityAmended, On: today, SupersededBy: pending.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if it, err := o.s.ReviewOf(ctx, other); err != nil || it.Validity.SupersededBy != pending.ID || it.Validity.SupersededPublic || it.Validity.SupersededTitle != "" {
+		t.Errorf("a superseding draft not yet public: %+v %v", it.Validity, err)
+	}
 	for name, c := range map[string]struct {
 		id   int64
 		v    domain.ValidityChange

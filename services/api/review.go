@@ -259,9 +259,9 @@ func (s *Server) publicValidity(c echo.Context, a store.Agency, it store.PublicI
 		return nil, err
 	}
 	v := r.Validity
-	out := &publicValidityLine{Status: validityZH[v.Status], Date: v.On.Format("2006年1月2日"), By: v.SupersededTitle}
-	if v.SupersededPublic {
-		out.URL = "/public/" + a.Slug + "/items/" + strconv.FormatInt(v.SupersededBy, 10)
+	out := &publicValidityLine{Status: validityZH[v.Status], Date: v.On.Format("2006年1月2日")}
+	if v.SupersededPublic { // a draft not public is not named here at all
+		out.By, out.URL = v.SupersededTitle, "/public/"+a.Slug+"/items/"+strconv.FormatInt(v.SupersededBy, 10)
 	}
 	return out, nil
 }

@@ -123,6 +123,14 @@ func TestReviewAPI(t *testing.T) {
 	if _, page := h.publicPage(fmt.Sprintf("/public/default/items/%d", repealing)); strings.Contains(page, "有效性") {
 		t.Errorf("an item with no status recorded shows one:\n%s", page)
 	}
+	// A superseding draft not yet public is not named on the public page.
+	b := draftBody("关于修改《社区议事规则废止决定》的决定（送审稿）")
+	b["category"] = "normative_document"
+	pending := int64(h.want(h.do("POST", "/api/v1/drafts", "officer", b), http.StatusCreated, "").body["id"].(float64))
+	h.want(h.do("PUT", fmt.Sprintf("/api/v1/drafts/%d/validity", repealing), "admin", map[string]any{"status": "amended", "superseded_by": pending}), http.StatusOK, "")
+	if _, page := h.publicPage(fmt.Sprintf("/public/default/items/%d", repealing)); !strings.Contains(page, "<strong>已修改</strong>") || strings.Contains(page, "送审稿") {
+		t.Errorf("the public page names a draft that is not public, or lacks the status:\n%s", page)
+	}
 
 	// The policy: auditors read, admins write; news yearly puts it in the queue.
 	h.want(h.do("GET", "/api/v1/policy/review", "auditor", nil), http.StatusOK, "")
