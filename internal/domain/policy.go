@@ -62,7 +62,9 @@ func (r *Refusal) Invalid() bool {
 	switch r.Rule {
 	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText,
 		RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug, RuleExplanationNeeded, RuleReasonOnlyReject, RuleTooLong,
-		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL, RuleNoValidity, RuleInvalidSuperseding:
+		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL:
+		return true
+	case RuleNoValidity, RuleInvalidSuperseding: // review.go
 		return true
 	}
 	return false
