@@ -67,6 +67,8 @@ func (r *Refusal) Invalid() bool {
 		RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug, RuleExplanationNeeded, RuleReasonOnlyReject, RuleTooLong,
 		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL, RuleCorrectionNote, RuleCorrectionChannel, RuleScheduleTime:
 		return true
+	case RuleNoValidity, RuleInvalidSuperseding: // review.go
+		return true
 	}
 	return false
 }

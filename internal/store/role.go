@@ -35,6 +35,7 @@ var appPrivileges = map[string]string{
 	"channel_tokens":       "INSERT, UPDATE, DELETE", // a platform account connected, refreshed, disconnected
 	"claims":               "INSERT, UPDATE, DELETE",
 	"dead_letters":         "INSERT, UPDATE", // replayed
+	"draft_reviews":        "INSERT, UPDATE", // a published item's last review and validity
 	"decisions":            "INSERT",
 	"departments":          "INSERT, UPDATE",
 	"drafts":               "INSERT, UPDATE", // the state machine
@@ -47,6 +48,7 @@ var appPrivileges = map[string]string{
 	"publications":         "INSERT, UPDATE",
 	"recovery_codes":       "INSERT, UPDATE, DELETE", // a second factor's codes: used, replaced
 	"revision_attachments": "INSERT",
+	"review_policies":      "INSERT, UPDATE", // an agency's review period per category
 	"revisions":            "INSERT, UPDATE", // an explanation
 	"scheduled_jobs":       "INSERT, UPDATE", // the scheduler's rows: scheduled, claimed, done
 	"sessions":             "INSERT, UPDATE, DELETE",

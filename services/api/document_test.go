@@ -119,6 +119,15 @@ func TestDocumentEnums(t *testing.T) {
 	check("Severity", []string{string(domain.SeverityBlock), string(domain.SeverityWarn)})
 	check("Verdict", []string{string(domain.DecisionApprove), string(domain.DecisionReturn), string(domain.DecisionReject)})
 	check("PublicationStatus", []string{store.PubPending, store.PubSending, store.PubDelivered, store.PubNotConfigured, store.PubFailed, store.PubUnknown})
+	var validity []string
+	if ref := doc.Components.Schemas["Validity"]; ref != nil && ref.Value != nil && ref.Value.Properties["status"] != nil {
+		for _, v := range ref.Value.Properties["status"].Value.Enum {
+			validity = append(validity, fmt.Sprint(v))
+		}
+	}
+	if want := toStrings(domain.Validities); !slices.Equal(validity, want) {
+		t.Errorf("components/schemas/Validity's status enum is %v; internal/domain has %v", validity, want)
+	}
 	for _, v := range enum("Verdict") {
 		if !domain.Decision(v).Valid() {
 			t.Errorf("verdict %q is not a domain.Decision", v)

@@ -178,7 +178,14 @@ func (s *Server) getDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, detailJSON(d))
+	review, err := s.draftReview(c, d.Draft)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, struct {
+		draftDetailJSON
+		Review *ReviewJSON `json:"review,omitempty"` // a published item's periodic review and validity
+	}{detailJSON(d), review})
 }
 
 func (s *Server) myDrafts(c echo.Context) error {

@@ -50,6 +50,9 @@ func bodyRoutes(h *harness) (int64, map[string]bodyRoute) {
 		"PUT /api/v1/account/password":             {"admin", map[string]any{"current": "x", "new": "a long new passphrase"}},
 		"POST /api/v1/signin-locks/clear":          {"admin", map[string]any{"name": "王信息员"}},
 		"POST /api/v1/files?name=1":                {"officer", map[string]any{"not": "a file"}},
+		"POST /api/v1/drafts/" + id + "/reviews":   {"head", map[string]any{"decision": "keep"}},
+		"PUT /api/v1/drafts/" + id + "/validity":   {"head", map[string]any{"status": "valid"}},
+		"PUT /api/v1/policy/review":                {"admin", map[string]any{"months": map[string]int{"news": 0}}},
 	}
 }
 

@@ -1340,6 +1340,27 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"PUT /api/v1/policy": {phase: mxWrite, fp: rawBody, vars: func(*mxFixture, *mxPrincipal) []mxVar {
 			return []mxVar{mxFixed("-", mxReq{method: "PUT", path: "/api/v1/policy", json: map[string]any{"person_stages": []string{}}})}
 		}},
+		// The periodic review: the fixture's published drafts are news,
+		// never reviewed by default: the queues are empty, keeping one is
+		// allowed where the rules allow it, and its validity is not
+		// applicable (the rules' refusals come first).
+		"GET /api/v1/reviews":          {phase: mxRead, list: true, vars: mxGet("/api/v1/reviews")},
+		"GET /api/v1/policy/review":    {phase: mxRead, list: true, vars: mxGet("/api/v1/policy/review")},
+		"GET /api/v1/reports/validity": {phase: mxRead, vars: mxGet("/api/v1/reports/validity")},
+		// News never reviewed, as by default: an allowed write changes nothing.
+		"PUT /api/v1/policy/review": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "PUT", path: "/api/v1/policy/review", json: map[string]any{"months": map[string]int{"news": 0}}})}
+		}},
+		"POST /api/v1/drafts/:id/reviews": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/drafts/%d/reviews", d.ID), json: map[string]any{"decision": "keep", "comment": "仍然适用"}}
+			})
+		}},
+		"PUT /api/v1/drafts/:id/validity": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "PUT", path: fmt.Sprintf("/api/v1/drafts/%d/validity", d.ID), json: map[string]any{"status": "valid"}}
+			})
+		}},
 		"GET /api/v1/deadletters": {phase: mxRead, list: true, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			v := mxFixed("-", mxReq{method: "GET", path: "/api/v1/deadletters"})
 			v.platformWide = p.has(domain.RolePlatformAdmin)
@@ -1418,6 +1439,25 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"GET /web/deadline":       {phase: mxRead, vars: mxGet("/web/deadline?formed_on=" + mxFormedOn)},
 		"GET /web/admin/periods":  {phase: mxRead, vars: mxGet("/web/admin/periods")},
 		"POST /web/admin/periods": {phase: mxWrite, vars: mxForm("/web/admin/periods", url.Values{"light_months": {"3"}, "heavy_months": {"36"}, "small_fine": {"10000"}, "source": {"本市规定"}})},
+		"GET /web/review":         {phase: mxRead, list: true, vars: mxGet("/web/review")},
+		"POST /web/drafts/:id/review": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/web/drafts/%d/review", d.ID), form: url.Values{"note": {"仍然适用"}}}
+			})
+		}},
+		"POST /web/drafts/:id/validity": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/web/drafts/%d/validity", d.ID), form: url.Values{"status": {"valid"}}}
+			})
+		}},
+		// The default periods: an allowed write changes nothing.
+		"POST /web/admin/policy/review": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			form := url.Values{}
+			for _, c := range domain.Categories {
+				form.Set("months."+c, strconv.Itoa(domain.DefaultReviewMonths(c)))
+			}
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/web/admin/policy/review", form: form})}
+		}},
 
 		// Accounts: the second factor's steps (a full session owes none), the
 		// account page, and what admins do to people's accounts.

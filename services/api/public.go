@@ -121,8 +121,12 @@ func (s *Server) publicItem(c echo.Context) error {
 		x := it.Corrections[i]
 		corrections = append(corrections, map[string]string{"Date": x.At.In(domain.Beijing).Format(domain.DateLayout), "Note": x.Note})
 	}
+	validity, err := s.publicValidity(c, a, it)
+	if err != nil {
+		return err
+	}
 	return s.render(c, http.StatusOK, "item", map[string]any{"Title": it.Title, "Agency": a, "Item": it, "Category": categoryNames[it.Category],
-		"Feed": "/public/" + a.Slug + "/feed.json", "Cover": cover, "Files": files, "Corrections": corrections,
+		"Feed": "/public/" + a.Slug + "/feed.json", "Cover": cover, "Files": files, "Corrections": corrections, "Validity": validity,
 		"Published": it.PublishedAt.In(domain.Beijing).Format(domain.DateLayout),
 		"Body":      bodyhtml.Render(content, func(x domain.Attachment) string { return PublicFileURL("", x) })})
 }

@@ -132,6 +132,12 @@ func (s *Server) Routes() *echo.Echo {
 	v1.POST("/users/:id/second-factor/reset", s.resetSecondFactor)
 	v1.GET("/signin-locks", s.listSignInLocks)
 	v1.POST("/signin-locks/clear", s.clearSignInLock)
+	v1.GET("/reviews", s.reviews)
+	v1.POST("/drafts/:id/reviews", s.reviewDraft)
+	v1.PUT("/drafts/:id/validity", s.setValidity)
+	v1.GET("/policy/review", s.getReviewPolicy)
+	v1.PUT("/policy/review", s.setReviewPolicy)
+	v1.GET("/reports/validity", s.validityReport)
 	return e
 }
 

@@ -310,6 +310,7 @@ type draftView struct {
 	CanSetExpiry bool // a reviewer or admin may set how long it stays public
 	Withdrawal   *withdrawal
 	Codes        []domain.WithdrawalCode
+	Review       *reviewRow // a published item's periodic review and validity (review.go)
 }
 
 func (w *Web) draftPage(c echo.Context) error {
@@ -381,6 +382,9 @@ func (w *Web) draftPage(c echo.Context) error {
 	v.CanWithdraw = domain.CanWithdraw(a, d.Facts(), "-") == nil // the reason is asked for on the form
 	v.CanSetExpiry = domain.CanSetExpiry(a, facts) == nil
 	v.Codes = domain.WithdrawalCodes
+	if v.Review, err = w.draftReview(c, d.Draft); err != nil {
+		return err
+	}
 	if d.State == domain.StateWithdrawn {
 		ev, err := w.Store.LastEvent(ctx, d.ID, string(domain.ActionWithdraw))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -25,8 +25,15 @@ func (w *Web) policyPage(c echo.Context) error {
 	for _, st := range domain.OptionalPeople() {
 		rows = append(rows, policyRow{Stage: st, On: pol.Requires(st)})
 	}
+	review, err := w.reviewPolicyRows(c)
+	if err != nil {
+		return err
+	}
 	p := w.base(c, "policy.title", "policy")
-	p.Data = rows
+	p.Data = struct {
+		Stages []policyRow
+		Review []reviewPolicyRow // the periodic review's periods (review.go)
+	}{rows, review}
 	return w.render(c, http.StatusOK, "policy", p)
 }
 

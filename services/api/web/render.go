@@ -194,6 +194,12 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 			return lockRows{Locks: ls, CSRF: csrf, Back: back}
 		},
 		"hex": func(b []byte) string { return fmt.Sprintf("%x", b) },
+		"reviewOf": func(r *reviewRow, id int64, csrf string) reviewSection {
+			return reviewSection{Row: r, ID: id, CSRF: csrf, Validities: domain.Validities}
+		},
+		"validityForm": func(id int64, csrf, back string) reviewSection {
+			return reviewSection{ID: id, CSRF: csrf, Back: back, Validities: domain.Validities}
+		},
 	}
 }
 
@@ -214,6 +220,7 @@ type pageData struct {
 	IsAdm    bool
 	IsAud    bool
 	IsPlat   bool
+	IsRev    bool // has a periodic-review queue (a department head or an admin)
 	Data     any
 }
 
@@ -235,6 +242,7 @@ func (w *Web) base(c echo.Context, title, nav string) pageData {
 		a := p.User.Actor()
 		p.Queues, p.IsOff = domain.QueueStages(a, w.policy(c)), a.Has(domain.RoleOfficer)
 		p.IsAdm, p.IsAud, p.IsPlat = a.Has(domain.RoleAdmin), a.Has(domain.RoleAuditor), a.Has(domain.RolePlatformAdmin)
+		p.IsRev = a.Has(domain.RoleDeptHead) || a.Has(domain.RoleAdmin)
 	}
 	if f, err := c.Cookie("flash"); err == nil && f.Value != "" {
 		p.Flash, p.FlashBad = w.t(c, f.Value), strings.HasPrefix(f.Value, "rule.")

@@ -188,13 +188,13 @@ func TestLocalesComplete(t *testing.T) {
 		c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: lang}})
 		c.signIn("admin", password)
 		wang, _ := s.sys.Store.PersonByName(context.Background(), "wang")
-		for _, p := range []string{"/web/admin/users", "/web/admin/departments", "/web/admin/deadletters", "/web/admin/words", "/web/admin/publications", "/web/admin/channels", "/web/audit",
+		for _, p := range []string{"/web/admin/users", "/web/admin/departments", "/web/admin/deadletters", "/web/admin/words", "/web/admin/publications", "/web/admin/channels", "/web/audit", "/web/review", "/web/admin/policy",
 			"/web/account", "/web/admin/users/" + strconv.FormatInt(wang.ID, 10)} {
 			r, body := c.req("GET", p, nil)
 			if r.StatusCode != 200 {
 				t.Fatalf("%s %s: %d", lang, p, r.StatusCode)
 			}
-			if m := regexp.MustCompile(`\b(nav|users|audit|words|deadletters|departments|field|state|rule|input|account|tokens|person|locks|enrol|code|recovery)\.[a-z_]+\b`).FindString(body); m != "" {
+			if m := regexp.MustCompile(`\b(nav|users|audit|words|deadletters|departments|field|state|rule|input|account|tokens|person|locks|enrol|code|recovery|review|review_policy|validity)\.[a-z_]+\b`).FindString(body); m != "" {
 				t.Errorf("%s %s shows an untranslated key %q", lang, p, m)
 			}
 		}
