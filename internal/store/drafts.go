@@ -191,6 +191,7 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 		}
 		rev := cur.Revision + 1
 		queueRevision(b, id, rev, c, sum)
+		queueIdemDone(b, idempotencyOf(ctx), id)
 		b.Queue(`UPDATE drafts SET formed_on = $2, deadline = $3 WHERE id = $1`, id, c.FormedOn, deadline)
 		set.move(&cur, move{to: next, revision: rev, event: audit.Event{ActorID: by.ID, Actor: by.Name,
 			Role: string(domain.RoleOfficer), Stage: string(domain.FirstStage()), Action: string(action),

@@ -42,6 +42,7 @@ const (
 // decideJob is one reviewer's decision and, once run, its answer.
 type decideJob struct {
 	by    domain.Actor
+	idem  *idemKey // the request's Idempotency-Key, marked done with the decision
 	id    int64
 	req   domain.DecisionRequest
 	sum   []byte
@@ -54,7 +55,7 @@ type decideJob struct {
 // when given, must match the revision's content. Concurrent decisions are
 // committed together (internal/groupcommit); each is checked on its own.
 func (s *Store) Decide(ctx context.Context, by domain.Actor, id int64, req domain.DecisionRequest, contentSHA256 []byte) (Draft, error) {
-	j := &decideJob{by: by, id: id, req: req, sum: contentSHA256}
+	j := &decideJob{by: by, id: id, req: req, sum: contentSHA256, idem: idempotencyOf(ctx)}
 	if err := s.decisions.Do(ctx, j); err != nil {
 		return Draft{}, err
 	}
@@ -172,6 +173,7 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 	var locked map[int64]*peopleDraft
 	results := make([]error, len(js)) // each job's answer, handed out only after the commit
 	var release []scheduledRelease
+	var decided []*decideJob // the decisions that took effect, for their idempotency keys
 	now := time.Now()
 	err := s.lockTx(ctx, func(b *pgx.Batch) { queueLockForPeople(b, ids) }, func(br pgx.BatchResults) error {
 		var err error
@@ -226,6 +228,7 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 					Stage: string(j.req.Stage), Action: string(j.req.Decision), Revision: j.req.Revision,
 					ContentSHA256: cur.Content, Reason: reason, Comment: j.req.Comment}})
 			cur.Decisions = append(cur.Decisions, domain.PastDecision{ActorID: j.by.ID, Stage: j.req.Stage, Revision: j.req.Revision})
+			decided = append(decided, j)
 			cur.Blocking = false // a new state: its findings are not written yet
 		}
 		return nil
@@ -234,6 +237,9 @@ func (s *Store) decideTx(ctx context.Context, js []*decideJob) error {
 			b.Queue(`INSERT INTO decisions (draft_id, revision, stage, actor_id, decision, reason, comment, content_sha256, override)
 				SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bytea[], $9::bool[])`,
 				dec.draftID, dec.revision, dec.stage, dec.actorID, dec.decision, dec.reason, dec.comment, dec.content, dec.override)
+		}
+		for _, j := range decided {
+			queueIdemDone(b, j.idem, j.id)
 		}
 		for _, r := range release {
 			if err := schedule.QueueSchedule(b, JobPublish, audit.DraftChain(r.id), r.at, nil); err != nil {
@@ -283,6 +289,7 @@ func (s *Store) committed(m *moveSet) {
 // submitJob is one officer's new draft and, once run, its answer.
 type submitJob struct {
 	by       domain.Actor
+	idem     *idemKey // the request's Idempotency-Key, marked done with the draft
 	deptID   int64
 	content  domain.Content
 	deadline time.Time
@@ -307,7 +314,7 @@ func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c dom
 		}
 		return Draft{}, r
 	}
-	j := &submitJob{by: by, deptID: deptID, content: c, deadline: deadline}
+	j := &submitJob{by: by, deptID: deptID, content: c, deadline: deadline, idem: idempotencyOf(ctx)}
 	if err := s.submissions.Do(ctx, j); err != nil {
 		return Draft{}, err
 	}
@@ -417,6 +424,9 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			rows.id, rows.title, rows.body, rows.category, rows.channels, rows.formed, rows.sum, rows.digest, rows.options)
 		queueAttachments(b, rows.id, rows.rev, rows.content)
 		queueTerms(b, rows.id, rows.content)
+		for i, j := range js {
+			queueIdemDone(b, j.idem, rows.id[i])
+		}
 		b.Queue(`INSERT INTO audit_chains (chain) SELECT unnest($1::text[])`, rows.chain)
 		set.queue(b, s.Announce)
 	})

@@ -43,7 +43,8 @@ var appPrivileges = map[string]string{
 	"file_uploads":         "INSERT",
 	"files":                "INSERT",
 	"findings":             "INSERT",
-	"goose_db_version":     "", // the services check the schema's version
+	"goose_db_version":     "",                       // the services check the schema's version
+	"idempotency_keys":     "INSERT, UPDATE, DELETE", // a client's retried request answered once; kept a day
 	"outbox":               "INSERT, UPDATE, DELETE",
 	"publications":         "INSERT, UPDATE",
 	"recovery_codes":       "INSERT, UPDATE, DELETE", // a second factor's codes: used, replaced

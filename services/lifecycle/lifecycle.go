@@ -76,6 +76,10 @@ func (l *Lifecycle) sweepJob(ctx context.Context, tx pgx.Tx, _ schedule.Job) err
 	if _, err := l.Sweep(ctx, now); err != nil {
 		return err
 	}
+	// The day's housekeeping: idempotency keys older than a day.
+	if _, err := l.Store.ForgetIdempotency(ctx); err != nil {
+		return err
+	}
 	return schedule.Schedule(ctx, tx, KindExpirySweep, sweepKey, NextSweep(now), nil)
 }
 

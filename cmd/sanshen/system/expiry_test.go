@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,6 +194,70 @@ func TestNoticeExpiresAndAgencyPeriods(t *testing.T) {
 	h.waitFor(notice, domain.StateWithdrawn)
 	if r := h.do("GET", fmt.Sprintf("/public/default/items/%d", notice), "", nil); r.status != http.StatusGone || !strings.Contains(r.raw, "公开期限已届满") {
 		t.Errorf("the expired notice's address: %d", r.status)
+	}
+	h.verifyAudit()
+}
+
+// crashOnDraft is the portal adapter whose first removal of one draft
+// "crashes" the publisher right after the portal deleted it: the goroutine
+// ends before the outcome is recorded, as if the process died.
+type crashOnDraft struct {
+	*publisher.Portal
+	id    atomic.Int64
+	calls atomic.Int32
+}
+
+func (c *crashOnDraft) Withdraw(ctx context.Context, draftID int64, revision int, externalID, reason, note string) (bool, error) {
+	gone, err := c.Portal.Withdraw(ctx, draftID, revision, externalID, reason, note)
+	if draftID == c.id.Load() && c.calls.Add(1) == 1 {
+		runtime.Goexit()
+	}
+	return gone, err
+}
+
+// TestExpiryCrashBetweenChannels: an expired decision on the website and
+// the portal is swept; the website drops it at once, and the publisher dies
+// right after the portal deleted it and before it recorded so. Redelivered,
+// the removal is asked again with the same key and changes nothing: the
+// item is down everywhere, and every outcome is in the trail once.
+func TestExpiryCrashBetweenChannels(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: time.Now()}
+	fake := fakeportal.New(fakeportal.Options{KeyID: "sanshen", Secret: []byte(portalSecret)})
+	ps := httptest.NewServer(fake)
+	t.Cleanup(ps.Close)
+	adapter := &crashOnDraft{Portal: &publisher.Portal{PublicURL: "http://public.test",
+		Client: &portal.Client{BaseURL: ps.URL, KeyID: "sanshen", Secret: []byte(portalSecret), Backoff: 20 * time.Millisecond}}}
+	h := start(t, func(_ *config.Config, o *system.Options) {
+		o.Now, o.SchedulerPoll = clk.Now, 20*time.Millisecond
+		o.Channels = map[domain.Channel]publisher.Channel{domain.ChannelPortal: adapter}
+		o.ClaimTimeout = time.Second // the redelivery comes after AckWait (2s): the claim is stale by then
+	})
+	id, until := h.penalty(beijingDay(time.Now()).AddDate(0, 0, -2))
+	adapter.id.Store(id)
+	h.approveFrom(id)
+	h.waitFor(id, domain.StatePublished)
+	clk.Set(time.Date(until.Year(), until.Month(), until.Day()+1, 0, 6, 0, 0, domain.Beijing))
+	testenv.Eventually(t, "the expired item to be withdrawn from every channel", func() bool {
+		d := h.detail(id)
+		return d.State == domain.StateWithdrawn && d.StepDone
+	})
+	if n := adapter.calls.Load(); n != 2 {
+		t.Errorf("the portal was asked %d times, want 2 (once before the crash, once after)", n)
+	}
+	if items := fake.Items(); len(items) != 1 || items[0].Deleted.IsZero() {
+		t.Fatalf("the portal still shows the expired item: %+v", items)
+	}
+	for ch, want := range map[domain.Channel]string{domain.ChannelWebsite: store.WithdrawDone, domain.ChannelPortal: store.WithdrawDone} {
+		if p := publication(h.detail(id), ch); p.WithdrawStatus != want {
+			t.Errorf("%s: %s, want %s", ch, p.WithdrawStatus, want)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM audit_events WHERE draft_id = $1 AND action = 'channel_withdraw_done' AND reason = 'portal'`, id); n != 1 {
+		t.Errorf("%d portal removals in the trail, want 1", n)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_events WHERE draft_id = $1 AND action = 'withdraw' AND reason = 'expired'`, id); n != 1 {
+		t.Errorf("%d expiry withdrawals, want 1", n)
 	}
 	h.verifyAudit()
 }

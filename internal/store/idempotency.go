@@ -1,0 +1,154 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// IdempotencyTTL is how long a key is remembered.
+const IdempotencyTTL = 24 * time.Hour
+
+// IdempotencyStale is how long after its claim a key still in flight is
+// taken to be abandoned (its process died before the effect committed:
+// the effect's transaction marks the key done), so a retry runs again.
+// Longer than any request runs.
+const IdempotencyStale = 2 * time.Minute
+
+// The outcomes of ClaimIdempotency.
+type IdemOutcome int
+
+const (
+	IdemNew      IdemOutcome = iota // the first request with the key (or a retry of one that never took effect): run it
+	IdemDone                        // answered before: replay the answer
+	IdemInFlight                    // the first request is still running
+	IdemMismatch                    // the key was used for another request
+)
+
+// IdemClaim is what ClaimIdempotency found.
+type IdemClaim struct {
+	Outcome IdemOutcome
+	// For IdemDone: the answer stored (Status 0 when the effect committed
+	// and the process died before storing it) and the draft it concerned.
+	Status   int
+	Response []byte
+	DraftID  int64
+}
+
+// idemKey is the key of the request a context carries (WithIdempotency).
+type idemKey struct {
+	userID int64
+	key    string
+}
+
+type idemCtx struct{}
+
+// WithIdempotency marks ctx as a request under the person's key: the
+// transaction that commits its effect (Submit, Revise, Decide) marks the
+// key done in the same commit.
+func WithIdempotency(ctx context.Context, userID int64, key string) context.Context {
+	return context.WithValue(ctx, idemCtx{}, &idemKey{userID, key})
+}
+
+func idempotencyOf(ctx context.Context) *idemKey {
+	k, _ := ctx.Value(idemCtx{}).(*idemKey)
+	return k
+}
+
+// queueIdemDone marks the key done with the draft, in the effect's batch.
+func queueIdemDone(b *pgx.Batch, k *idemKey, draftID int64) {
+	if k != nil {
+		b.Queue(`UPDATE idempotency_keys SET state = 'done', draft_id = $3 WHERE user_id = $1 AND key = $2`, k.userID, k.key, draftID)
+	}
+}
+
+// ClaimIdempotency takes the person's key for a request whose method, path
+// and body hash to sum, or says what became of the request that took it.
+func (s *Store) ClaimIdempotency(ctx context.Context, userID int64, key string, sum []byte) (IdemClaim, error) {
+	var c IdemClaim
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// A key older than a day is forgotten.
+		if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND created_at < now() - make_interval(secs => $3)`,
+			userID, key, IdempotencyTTL.Seconds()); err != nil {
+			return err
+		}
+		ct, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_sha256) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, userID, key, sum)
+		if err != nil {
+			return err
+		}
+		if ct.RowsAffected() == 1 {
+			c.Outcome = IdemNew
+			return nil
+		}
+		var had []byte
+		var state string
+		var claimed time.Time
+		var status *int
+		var draft *int64
+		err = tx.QueryRow(ctx, `SELECT request_sha256, state, claimed_at, status, response, draft_id FROM idempotency_keys
+			WHERE user_id = $1 AND key = $2 FOR UPDATE`, userID, key).Scan(&had, &state, &claimed, &status, &c.Response, &draft)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("the idempotency key vanished while claimed; try again")
+		}
+		if err != nil {
+			return err
+		}
+		if draft != nil {
+			c.DraftID = *draft
+		}
+		if status != nil {
+			c.Status = *status
+		}
+		switch {
+		case !bytes.Equal(had, sum):
+			c.Outcome = IdemMismatch
+		case state == "done" || status != nil:
+			c.Outcome = IdemDone
+		case time.Since(claimed) < IdempotencyStale:
+			c.Outcome = IdemInFlight
+		default:
+			// Abandoned before its effect committed: this retry runs it.
+			c.Outcome = IdemNew
+			_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET claimed_at = now() WHERE user_id = $1 AND key = $2`, userID, key)
+		}
+		return err
+	})
+	if err != nil {
+		return c, fmt.Errorf("error claiming the idempotency key: %w", err)
+	}
+	return c, nil
+}
+
+// AnswerIdempotency stores the answer sent to the request that holds the
+// key, to be replayed to its retries.
+func (s *Store) AnswerIdempotency(ctx context.Context, userID int64, key string, status int, body []byte) error {
+	if _, err := s.Pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`,
+		userID, key, status, body); err != nil {
+		return fmt.Errorf("error storing the answer to an idempotent request: %w", err)
+	}
+	return nil
+}
+
+// ReleaseIdempotency forgets a key whose request failed without an answer
+// worth keeping (a server error): a retry runs again. A key whose effect
+// committed is kept.
+func (s *Store) ReleaseIdempotency(ctx context.Context, userID int64, key string) error {
+	if _, err := s.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND state = 'in_flight'`, userID, key); err != nil {
+		return fmt.Errorf("error releasing an idempotency key: %w", err)
+	}
+	return nil
+}
+
+// ForgetIdempotency deletes the keys older than IdempotencyTTL; the
+// lifecycle's daily sweep calls it.
+func (s *Store) ForgetIdempotency(ctx context.Context) (int64, error) {
+	ct, err := s.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)`, IdempotencyTTL.Seconds())
+	if err != nil {
+		return 0, fmt.Errorf("error forgetting old idempotency keys: %w", err)
+	}
+	return ct.RowsAffected(), nil
+}
