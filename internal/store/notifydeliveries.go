@@ -32,20 +32,20 @@ const UnknownAfterCrash = "发送过程中断（进程退出或超时），机�
 // LOCKED: any number of dispatchers). A mail whose earlier claim ran out is
 // claimed again (a resend is the same mail: its Message-ID is stable); a
 // robot post whose claim ran out is marked unknown instead, and never
-// posted again. It returns the claims and how many posts became unknown.
-func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, int, error) {
+// posted again. It returns the claims and the channels of the posts that
+// became unknown.
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, []string, error) {
 	var out []Delivery
-	unknown := 0
+	var unknown []string
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		out, unknown = nil, 0
-		ct, err := tx.Exec(ctx, `UPDATE notification_deliveries SET state = 'unknown', claimed_until = NULL, done_at = $1, error = $2
+		rows, _ := tx.Query(ctx, `UPDATE notification_deliveries SET state = 'unknown', claimed_until = NULL, done_at = $1, error = $2
 			WHERE id IN (SELECT id FROM notification_deliveries WHERE state = 'sending' AND claimed_until <= $1 AND channel <> 'mail'
-				FOR UPDATE SKIP LOCKED)`, now, UnknownAfterCrash)
-		if err != nil {
+				FOR UPDATE SKIP LOCKED) RETURNING channel`, now, UnknownAfterCrash)
+		var err error
+		if unknown, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 			return fmt.Errorf("error marking interrupted robot posts unknown: %w", err)
 		}
-		unknown = int(ct.RowsAffected())
-		rows, _ := tx.Query(ctx, `UPDATE notification_deliveries d SET state = 'sending', attempts = d.attempts + 1, claimed_until = $2
+		rows, _ = tx.Query(ctx, `UPDATE notification_deliveries d SET state = 'sending', attempts = d.attempts + 1, claimed_until = $2
 			FROM (SELECT id FROM notification_deliveries
 				WHERE state = 'pending' AND next_at <= $1 OR state = 'sending' AND claimed_until <= $1 AND channel = 'mail'
 				ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) c

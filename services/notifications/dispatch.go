@@ -107,9 +107,9 @@ func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if unknown > 0 {
-		d.Log.Warn("robot posts interrupted before their outcome was recorded: left unknown, not resent", "count", unknown)
-		d.count("robot", "unknown", unknown)
+	for _, ch := range unknown {
+		d.Log.Warn("a robot post was interrupted before its outcome was recorded: left unknown, not resent", "channel", ch)
+		d.count(ch, "unknown", 1)
 	}
 	for _, c := range claims {
 		if ctx.Err() != nil {
