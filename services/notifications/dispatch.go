@@ -194,7 +194,9 @@ func (d *Dispatcher) send(ctx context.Context, c store.Delivery) error {
 		if err != nil {
 			return &notify.Error{Channel: c.Channel, Permanent: true, Message: err.Error(), MessageZH: "机器人配置无法解密（安装密钥SANSHEN_TOTP_KEY已更换？），请管理员重新配置"}
 		}
-		m := notify.Message{ID: "sanshen-notification-" + strconv.FormatInt(n.ID, 10), Subject: n.Subject, Text: n.Text, Link: n.Link, At: n.CreatedAt}
+		// 【三审】 names the sender in the group, and is the keyword a
+		// DingTalk robot secured by keywords can be given.
+		m := notify.Message{ID: "sanshen-notification-" + strconv.FormatInt(n.ID, 10), Subject: "【三审】" + n.Subject, Text: n.Text, Link: n.Link, At: n.CreatedAt}
 		if c.Channel == store.DeliverWeCom {
 			return (&notify.WeCom{URL: url, Client: d.HTTP}).Send(ctx, m)
 		}
