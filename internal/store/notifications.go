@@ -82,7 +82,7 @@ type NewNotification struct {
 // preferences ask: a mail (or the day's digest), and one post per event to
 // each robot of the agency that a recipient chose. A notification whose
 // person already has its key is skipped, deliveries and all. It returns how
-// many were new.
+// many were new. A disabled person is skipped.
 func Notify(ctx context.Context, tx pgx.Tx, ns []NewNotification) (int, error) {
 	added := 0
 	for _, n := range ns {
@@ -94,8 +94,10 @@ func Notify(ctx context.Context, tx pgx.Tx, ns []NewNotification) (int, error) {
 			draft = &n.DraftID
 		}
 		var id int64
+		// A disabled account is told nothing.
 		err := tx.QueryRow(ctx, `INSERT INTO notifications (agency_id, user_id, kind, draft_id, dedupe_key, subject, body, link, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (user_id, dedupe_key) DO NOTHING RETURNING id`,
+			SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND NOT disabled)
+			ON CONFLICT (user_id, dedupe_key) DO NOTHING RETURNING id`,
 			n.AgencyID, n.UserID, n.Kind, draft, n.Key, n.Subject, n.Text, n.Link, n.At).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue

@@ -298,6 +298,18 @@ func (n *Notifier) Scan(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	}
 	missing := map[int]bool{}
 	for _, d := range drafts {
+		limit := limits[d.AgencyID]
+		if limit == 0 {
+			limit = 2
+		}
+		waited := n.Calendar.WorkingDaysBetween(store.DigestDay(d.StateEnteredAt), today)
+		left := n.Calendar.WorkingDaysBetween(today, d.Deadline)
+		if !n.Calendar.Covers(d.Deadline) {
+			missing[d.Deadline.Year()] = true
+		}
+		if !(d.AwaitsPerson && waited > limit) && left > DeadlineNearWorkingDays {
+			continue // nothing to tell: the reviewers are not looked up
+		}
 		reviewers, err := n.reviewers(ctx, tx, d)
 		if err != nil {
 			return err
@@ -305,12 +317,7 @@ func (n *Notifier) Scan(ctx context.Context, tx pgx.Tx, now time.Time) error {
 		link := n.draftLink(d.ID)
 		// Waiting in a queue longer than the office's limit.
 		if d.AwaitsPerson && len(reviewers) > 0 {
-			limit := limits[d.AgencyID]
-			if limit == 0 {
-				limit = 2
-			}
-			entered := store.DigestDay(d.StateEnteredAt)
-			if waited := n.Calendar.WorkingDaysBetween(entered, today); waited > limit {
+			if waited > limit {
 				key := fmt.Sprintf("queue:%d:%d:%s:%d", d.ID, d.Revision, d.State, d.StateEnteredAt.Unix())
 				add(d.AgencyID, reviewers, store.KindQueueWaiting, d.ID, key, fmt.Sprintf("待审稿件超时：《%s》", d.Title),
 					fmt.Sprintf("《%s》在%s队列中已等待%d个工作日，超过本机关规定的%d个工作日，请尽快审核。\nA draft has waited in your queue longer than the office's limit.",
@@ -318,13 +325,10 @@ func (n *Notifier) Scan(ctx context.Context, tx pgx.Tx, now time.Time) error {
 			}
 		}
 		// The deadline (Article 26 or 双公示, whichever is earlier: stored at submission).
-		if !d.Deadline.IsZero() {
-			if !n.Calendar.Covers(d.Deadline) {
-				missing[d.Deadline.Year()] = true
-			}
+		{
 			to := append([]int64{d.AuthorID}, reviewers...)
 			due := d.Deadline.Format(domain.DateLayout)
-			switch left := n.Calendar.WorkingDaysBetween(today, d.Deadline); {
+			switch {
 			case left < 0:
 				add(d.AgencyID, to, store.KindDeadlinePassed, d.ID, fmt.Sprintf("deadline_passed:%d:%s", d.ID, due),
 					fmt.Sprintf("已超过公开期限：《%s》", d.Title),

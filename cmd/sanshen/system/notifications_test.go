@@ -122,7 +122,7 @@ type notifyFixture struct {
 	clk    *movingClock
 	mutate func(*config.Config, *system.Options)
 	// beforeSend runs before each send when set (the fault tests).
-	beforeSend atomic.Pointer[func(store.Delivery)]
+	beforeSend, afterSend atomic.Pointer[func(store.Delivery)]
 }
 
 const (
@@ -144,6 +144,11 @@ func startNotify(t *testing.T) *notifyFixture {
 		o.NotifyRobotTimeout, o.NotifyLease = 500*time.Millisecond, time.Minute
 		o.NotifyBeforeSend = func(d store.Delivery) {
 			if fn := f.beforeSend.Load(); fn != nil {
+				(*fn)(d)
+			}
+		}
+		o.NotifyAfterSend = func(d store.Delivery) {
+			if fn := f.afterSend.Load(); fn != nil {
 				(*fn)(d)
 			}
 		}
@@ -366,6 +371,52 @@ func TestNotificationsAcrossACrash(t *testing.T) {
 	}
 	if mt := f.metrics(); !strings.Contains(mt, `sanshen_notification_deliveries_total{channel="wecom",outcome="unknown"} 2`) {
 		t.Errorf("the unknown posts (the one left by the crash, the ambiguous one) are not counted")
+	}
+}
+
+// crashMidway stops sanshen while hook (set as beforeSend or afterSend)
+// holds the dispatcher, and starts it again.
+func (f *notifyFixture) crashMidway(at *atomic.Pointer[func(store.Delivery)], trigger func()) {
+	f.t.Helper()
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hook := func(store.Delivery) { once.Do(func() { close(held); <-release }) }
+	at.Store(&hook)
+	trigger()
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		f.t.Fatal("the dispatcher never got there")
+	}
+	stopped := make(chan struct{})
+	go func() { f.sys.Stop(); close(stopped) }()
+	time.Sleep(200 * time.Millisecond) // the stop has cancelled the dispatcher's context
+	close(release)
+	<-stopped
+	at.Store(nil)
+	f.sys = f.startSystem(f.mutate)
+	f.base = "http://" + f.sys.Addr
+}
+
+// TestNotificationsMailAfterACrash: sanshen stops after the SMTP server
+// took a mail and before the delivery was recorded. After the restart the
+// mail is sent again as the same mail: the same Message-ID, which the
+// receiving server and clients deduplicate by.
+func TestNotificationsMailAfterACrash(t *testing.T) {
+	t.Parallel()
+	f := startNotify(t)
+	f.prefs(false, []store.NotificationKind{store.KindReturned})
+	f.crashMidway(&f.afterSend, func() { f.returnDraft("关于开展防范电信诈骗宣传的通知", "请补充宣传时间") })
+	if n := len(f.sink.Mails()); n != 1 {
+		t.Fatalf("%d mails before the restart, want 1", n)
+	}
+	f.clk.Advance(2 * time.Minute) // past the claim's lease
+	testenv.Eventually(t, "the mail sent again", func() bool {
+		return f.count(`SELECT count(*) FROM notification_deliveries WHERE state = 'sent' AND attempts = 2`) == 1
+	})
+	mails := f.sink.Mails()
+	if len(mails) != 2 || mails[0].MessageID != mails[1].MessageID || mails[0].Body != mails[1].Body {
+		t.Fatalf("the mail and its resend differ: %+v", mails)
 	}
 }
 
