@@ -155,9 +155,11 @@ func DigestDay(t time.Time) time.Time {
 	return time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// DigestDue is when the digest of day goes out: as the day ends in Beijing.
+// DigestDue is when the digest of day goes out: five minutes after the
+// day ends in Beijing, so that the events of its last seconds, read from the
+// trail a moment later, are in it.
 func DigestDue(day time.Time) time.Time {
-	return time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, domain.Beijing)
+	return time.Date(day.Year(), day.Month(), day.Day()+1, 0, 5, 0, 0, domain.Beijing)
 }
 
 // NotifyRecipients lists the enabled people holding role: of agency

@@ -96,14 +96,16 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// Round claims and sends up to 20 due deliveries; it returns how many it
-// claimed.
+// Round claims and sends one due delivery; it returns how many it claimed.
+// One at a time, so that a claim's lease covers its one send: a claim left
+// waiting behind slow sends would run out, and its robot post be counted
+// unknown.
 func (d *Dispatcher) Round(ctx context.Context) (int, error) {
 	lease := d.Lease
 	if lease <= 0 {
 		lease = DefaultLease
 	}
-	claims, unknown, err := d.Store.ClaimDeliveries(ctx, d.now(), lease, 20)
+	claims, unknown, err := d.Store.ClaimDeliveries(ctx, d.now(), lease, 1)
 	if err != nil {
 		return 0, err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
 	"github.com/sanshen-gov/sanshen/internal/config"
@@ -298,89 +300,81 @@ func TestNotificationsReachPeopleOnce(t *testing.T) {
 	}
 }
 
-// TestNotificationsAcrossACrash: sanshen stops after claiming a mail and a
-// WeCom post and before sending either. After the restart, once the claim
-// has run out, the mail is sent (once); the robot post is left unknown and
-// never posted, and the admins see it. A robot that takes the message and
-// never answers (ambiguous) is recorded unknown too, and not posted again.
+// TestNotificationsAcrossACrash: sanshen stops after claiming a mail and
+// before sending it: after the restart, once the claim has run out, the
+// mail is sent, once. It stops after claiming a WeCom post and before
+// posting it: the post is left unknown and never posted, and the admins
+// see it. A robot that takes the message and never answers (ambiguous) is
+// recorded unknown too, and not posted again.
 func TestNotificationsAcrossACrash(t *testing.T) {
 	t.Parallel()
 	f := startNotify(t)
 	f.prefs(false, []store.NotificationKind{store.KindRejected, store.KindReturned}, store.KindRejected, store.KindReturned)
 
-	claimed, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	hook := func(store.Delivery) {
-		once.Do(func() { close(claimed); <-release })
+	// Between a mail's claim and its send.
+	f.crashMidway(&f.beforeSend, store.DeliverMail, func() { f.rejectDraft("关于调整办事大厅开放时间的公告") })
+	if n := len(f.sink.Mails()); n != 0 {
+		t.Fatalf("%d mails before the restart", n)
 	}
-	f.beforeSend.Store(&hook)
-	f.rejectDraft("关于调整办事大厅开放时间的公告")
-	select {
-	case <-claimed:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no delivery was claimed")
-	}
-	if n := f.count(`SELECT count(*) FROM notification_deliveries WHERE state = 'sending'`); n != 3 {
-		t.Fatalf("%d deliveries claimed, want 3 (the mail, WeCom, DingTalk)", n)
-	}
-	stopped := make(chan struct{})
-	go func() { f.sys.Stop(); close(stopped) }()
-	time.Sleep(200 * time.Millisecond) // the stop has cancelled the dispatcher's context
-	close(release)
-	<-stopped
-	f.beforeSend.Store(nil)
-	if len(f.sink.Mails()) != 0 || len(f.robots.Received()) != 0 {
-		t.Fatalf("sent before the crash: %d mails, %d posts", len(f.sink.Mails()), len(f.robots.Received()))
-	}
-
-	f.sys = f.startSystem(f.mutate)
-	f.base = "http://" + f.sys.Addr
-	f.clk.Advance(2 * time.Minute) // past the claims' lease
+	testenv.Eventually(t, "the robot posts, which waited behind the mail's claim", func() bool { return len(f.robots.Received()) >= 2 })
+	f.clk.Advance(2 * time.Minute) // past the claim's lease
 	testenv.Eventually(t, "the mail after the restart", func() bool { return len(f.sink.Mails()) >= 1 })
-	testenv.Eventually(t, "the robot posts left unknown", func() bool {
-		return f.count(`SELECT count(*) FROM notification_deliveries WHERE channel <> 'mail' AND state = 'unknown'`) == 2
+
+	// Between a WeCom post's claim and the post.
+	f.crashMidway(&f.beforeSend, store.DeliverWeCom, func() { f.returnDraft("关于开展社区义诊活动的通知", "请写明义诊时间") })
+	f.clk.Advance(2 * time.Minute)
+	testenv.Eventually(t, "the interrupted post left unknown", func() bool {
+		return f.count(`SELECT count(*) FROM notification_deliveries WHERE channel = 'wecom' AND state = 'unknown'`) == 1 &&
+			len(f.robots.Received()) >= 3
 	})
 	time.Sleep(300 * time.Millisecond)
-	if n := len(f.sink.Mails()); n != 1 {
-		t.Errorf("%d mails, want 1", n)
+	if n := len(f.sink.Mails()); n != 2 {
+		t.Errorf("%d mails, want 2", n)
 	}
-	if n := len(f.robots.Received()); n != 0 {
-		t.Errorf("%d robot posts after a crash mid-claim, want 0 (at most once)", n)
+	if n := len(f.robots.Received()); n != 3 {
+		t.Errorf("%d robot posts, want 3: the interrupted one is never posted (at most once)", n)
 	}
 	problems, err := f.sys.Store.DeliveryProblems(context.Background(), 1, 10)
-	if err != nil || len(problems) != 2 || problems[0].State != store.DeliveryUnknown || !strings.Contains(problems[0].Error, "不再自动重发") {
+	if err != nil || len(problems) != 1 || problems[0].State != store.DeliveryUnknown || problems[0].Channel != store.DeliverWeCom ||
+		!strings.Contains(problems[0].Error, "不再自动重发") {
 		t.Fatalf("the admins' list: %+v %v", problems, err)
 	}
 
 	// Ambiguous: WeCom takes the post and never answers.
 	f.robots.HangNext(1)
-	f.returnDraft("关于开展社区义诊活动的通知", "请写明义诊时间")
+	f.returnDraft("关于开展冬季安全生产检查的通知", "请补充检查范围")
 	testenv.Eventually(t, "the return's posts", func() bool {
-		return len(f.robots.Received()) >= 2 && f.count(`SELECT count(*) FROM notification_deliveries WHERE state IN ('pending', 'sending')`) == 0
+		return len(f.robots.Received()) >= 5 && f.count(`SELECT count(*) FROM notification_deliveries WHERE state IN ('pending', 'sending')`) == 0
 	})
 	f.clk.Advance(time.Hour)
 	time.Sleep(500 * time.Millisecond)
-	if n := len(f.robots.Received()); n != 2 {
-		t.Errorf("%d robot posts, want 2: the hung one is not posted again", n)
+	if n := len(f.robots.Received()); n != 5 {
+		t.Errorf("%d robot posts, want 5: the hung one is not posted again", n)
 	}
 	if n := f.count(`SELECT count(*) FROM notification_deliveries WHERE channel = 'wecom' AND state = 'unknown'`); n != 2 {
 		t.Errorf("%d unknown WeCom posts, want 2", n)
 	}
-	if n := len(f.sink.Mails()); n != 2 {
-		t.Errorf("%d mails, want 2", n)
+	if n := len(f.sink.Mails()); n != 3 {
+		t.Errorf("%d mails, want 3", n)
 	}
 	if mt := f.metrics(); !strings.Contains(mt, `sanshen_notification_deliveries_total{channel="wecom",outcome="unknown"} 2`) {
 		t.Errorf("the unknown posts (the one left by the crash, the ambiguous one) are not counted")
 	}
 }
 
-// crashMidway stops sanshen while hook (set as beforeSend or afterSend)
-// holds the dispatcher, and starts it again.
-func (f *notifyFixture) crashMidway(at *atomic.Pointer[func(store.Delivery)], trigger func()) {
+// crashMidway stops sanshen while the dispatcher is held at a hook (at:
+// beforeSend or afterSend) on a delivery of channel, and starts it again.
+func (f *notifyFixture) crashMidway(at *atomic.Pointer[func(store.Delivery)], channel string, trigger func()) {
 	f.t.Helper()
 	held, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	hook := func(store.Delivery) { once.Do(func() { close(held); <-release }) }
+	var holding, releasing sync.Once
+	free := func() { releasing.Do(func() { close(release) }) }
+	f.t.Cleanup(free) // a failing test never leaves the dispatcher held
+	hook := func(d store.Delivery) {
+		if d.Channel == channel {
+			holding.Do(func() { close(held); <-release })
+		}
+	}
 	at.Store(&hook)
 	trigger()
 	select {
@@ -391,7 +385,7 @@ func (f *notifyFixture) crashMidway(at *atomic.Pointer[func(store.Delivery)], tr
 	stopped := make(chan struct{})
 	go func() { f.sys.Stop(); close(stopped) }()
 	time.Sleep(200 * time.Millisecond) // the stop has cancelled the dispatcher's context
-	close(release)
+	free()
 	<-stopped
 	at.Store(nil)
 	f.sys = f.startSystem(f.mutate)
@@ -406,7 +400,7 @@ func TestNotificationsMailAfterACrash(t *testing.T) {
 	t.Parallel()
 	f := startNotify(t)
 	f.prefs(false, []store.NotificationKind{store.KindReturned})
-	f.crashMidway(&f.afterSend, func() { f.returnDraft("关于开展防范电信诈骗宣传的通知", "请补充宣传时间") })
+	f.crashMidway(&f.afterSend, store.DeliverMail, func() { f.returnDraft("关于开展防范电信诈骗宣传的通知", "请补充宣传时间") })
 	if n := len(f.sink.Mails()); n != 1 {
 		t.Fatalf("%d mails before the restart, want 1", n)
 	}
@@ -485,5 +479,75 @@ func TestNotificationsScan(t *testing.T) {
 	})
 	if f.count(q, id, store.KindQueueWaiting) != 3 || f.count(q, id, store.KindDeadlinePassed) != 4 {
 		t.Errorf("a second scan notified again")
+	}
+}
+
+// TestNotificationsScanTheRest: the scan's other events, each once however
+// often it runs: a penalty decision coming down within 7 days (its author
+// and the admins), a channel's authorisation running out and a dead letter
+// of no agency (platform admins), a dead letter of a draft (its agency's
+// admins), and, in December, next year missing from the calendar
+// (platform admins).
+func TestNotificationsScanTheRest(t *testing.T) {
+	t.Parallel()
+	h := start(t, nil)
+	ctx := context.Background()
+	op := domain.Actor{Name: "运维", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin, domain.RolePlatformAdmin}}
+	plat, _, err := h.sys.Store.AddUser(ctx, op, store.NewUser{Name: "平台管理员", Roles: []domain.Role{domain.RolePlatformAdmin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Decided 3 months ago less 3 days: its period ends within the week.
+	id, until := h.penalty(beijingDay(time.Now()).AddDate(0, -3, 3))
+	h.approveThrough(id)
+	now := time.Now()
+	if err := h.sys.Store.RecordChannelTokens(ctx, domain.ChannelDouyin, new(now.Add(time.Hour)), new(now.Add(72*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.sys.Store.AddDeadLetter(ctx, store.DeadLetter{Consumer: "publisher", Subject: "work.publish", Payload: `{"draft_id":` + jsonNum(id) + `}`,
+		MsgID: "m1", Deliveries: 3, LastError: "门户网站接口超时"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.sys.Store.AddDeadLetter(ctx, store.DeadLetter{Consumer: "relay", Subject: "x", Payload: `{}`, MsgID: "m2", Deliveries: 3, LastError: "无法解析"}); err != nil {
+		t.Fatal(err)
+	}
+	n := &notifications.Notifier{Store: h.sys.Store, Calendar: h.sys.Calendar, PublicURL: "http://public.test"}
+	_, last := h.sys.Calendar.Years()
+	december := time.Date(last, 12, 5, 10, 0, 0, 0, domain.Beijing)
+	for range 2 {
+		for _, at := range []time.Time{now, december} {
+			if err := pgx.BeginFunc(ctx, h.sys.Store.Pool, func(tx pgx.Tx) error { return n.Scan(ctx, tx, at) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	kinds := func(user int64) map[store.NotificationKind]int {
+		ns, err := h.sys.Store.Notifications(ctx, user, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[store.NotificationKind]int{}
+		for _, n := range ns {
+			out[n.Kind]++
+		}
+		return out
+	}
+	if k := kinds(h.ids["officer"]); k[store.KindExpirySoon] != 1 {
+		t.Errorf("the author's notifications: %v", k)
+	}
+	if k := kinds(h.ids["admin"]); k[store.KindExpirySoon] != 1 || k[store.KindDeadLetter] != 1 || k[store.KindTokenExpiring] != 0 {
+		t.Errorf("the admin's notifications: %v", k)
+	}
+	if k := kinds(plat.ID); k[store.KindTokenExpiring] != 1 || k[store.KindDeadLetter] != 1 || k[store.KindCalendarMissing] != 1 || k[store.KindExpirySoon] != 0 {
+		t.Errorf("the platform admin's notifications: %v", k)
+	}
+	var text string
+	if err := h.sys.Store.Pool.QueryRow(ctx, `SELECT body FROM notifications WHERE kind = 'expiry_soon' AND user_id = $1`, h.ids["officer"]).Scan(&text); err != nil ||
+		!strings.Contains(text, until.Format(domain.DateLayout)) {
+		t.Errorf("the expiry notice: %q %v", text, err)
+	}
+	if err := h.sys.Store.Pool.QueryRow(ctx, `SELECT subject FROM notifications WHERE kind = 'calendar_missing'`).Scan(&text); err != nil ||
+		!strings.Contains(text, strconv.Itoa(last+1)) {
+		t.Errorf("the calendar notice: %q %v", text, err)
 	}
 }
