@@ -157,7 +157,7 @@ func (n *Notifier) fromTrail(tx pgx.Tx, evs []store.WebhookEvent) error {
 // describe is an event's kind and its subject and text, each with one %s
 // for the draft's title; "" for an event that notifies no one.
 func (n *Notifier) describe(e store.WebhookEvent) (store.NotificationKind, string, string) {
-	who := e.Actor
+	who := escapePercent(e.Actor) // the texts below are formats, filled with the title next
 	switch {
 	case e.Action == string(domain.ActionReturn):
 		t := fmt.Sprintf("您的稿件《%%s》在%s被%s退回修改。", stageZH(e.Stage), who)
@@ -316,28 +316,25 @@ func (n *Notifier) Scan(ctx context.Context, tx pgx.Tx, now time.Time) error {
 		}
 		link := n.draftLink(d.ID)
 		// Waiting in a queue longer than the office's limit.
-		if d.AwaitsPerson && len(reviewers) > 0 {
-			if waited > limit {
-				key := fmt.Sprintf("queue:%d:%d:%s:%d", d.ID, d.Revision, d.State, d.StateEnteredAt.Unix())
-				add(d.AgencyID, reviewers, store.KindQueueWaiting, d.ID, key, fmt.Sprintf("待审稿件超时：《%s》", d.Title),
-					fmt.Sprintf("《%s》在%s队列中已等待%d个工作日，超过本机关规定的%d个工作日，请尽快审核。\nA draft has waited in your queue longer than the office's limit.",
-						d.Title, stageZH(string(d.State)), waited, limit), link)
-			}
+		if d.AwaitsPerson && waited > limit && len(reviewers) > 0 {
+			key := fmt.Sprintf("queue:%d:%d:%s:%d", d.ID, d.Revision, d.State, d.StateEnteredAt.Unix())
+			add(d.AgencyID, reviewers, store.KindQueueWaiting, d.ID, key, fmt.Sprintf("待审稿件超时：《%s》", d.Title),
+				fmt.Sprintf("《%s》在%s队列中已等待%d个工作日，超过本机关规定的%d个工作日，请尽快审核。\nA draft has waited in your queue longer than the office's limit.",
+					d.Title, stageZH(string(d.State)), waited, limit), link)
 		}
-		// The deadline (Article 26 or 双公示, whichever is earlier: stored at submission).
-		{
-			to := append([]int64{d.AuthorID}, reviewers...)
-			due := d.Deadline.Format(domain.DateLayout)
-			switch {
-			case left < 0:
-				add(d.AgencyID, to, store.KindDeadlinePassed, d.ID, fmt.Sprintf("deadline_passed:%d:%s", d.ID, due),
-					fmt.Sprintf("已超过公开期限：《%s》", d.Title),
-					fmt.Sprintf("《%s》的公开期限是%s，已经超过，请尽快处理。\nThe publication deadline has passed.", d.Title, due), link)
-			case left <= DeadlineNearWorkingDays:
-				add(d.AgencyID, to, store.KindDeadlineNear, d.ID, fmt.Sprintf("deadline_near:%d:%s", d.ID, due),
-					fmt.Sprintf("临近公开期限：《%s》", d.Title),
-					fmt.Sprintf("《%s》的公开期限是%s，还剩%d个工作日。\nThe publication deadline is near.", d.Title, due, left), link)
-			}
+		// The deadline (Article 26 or 双公示, whichever is earlier: stored
+		// at submission), to the author and the queue's reviewers.
+		to := append([]int64{d.AuthorID}, reviewers...)
+		due := d.Deadline.Format(domain.DateLayout)
+		switch {
+		case left < 0:
+			add(d.AgencyID, to, store.KindDeadlinePassed, d.ID, fmt.Sprintf("deadline_passed:%d:%s", d.ID, due),
+				fmt.Sprintf("已超过公开期限：《%s》", d.Title),
+				fmt.Sprintf("《%s》的公开期限是%s，已经超过，请尽快处理。\nThe publication deadline has passed.", d.Title, due), link)
+		case left <= DeadlineNearWorkingDays:
+			add(d.AgencyID, to, store.KindDeadlineNear, d.ID, fmt.Sprintf("deadline_near:%d:%s", d.ID, due),
+				fmt.Sprintf("临近公开期限：《%s》", d.Title),
+				fmt.Sprintf("《%s》的公开期限是%s，还剩%d个工作日。\nThe publication deadline is near.", d.Title, due, left), link)
 		}
 	}
 
