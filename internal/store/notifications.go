@@ -214,12 +214,17 @@ type ToDo struct {
 	Unread   int
 	Returned int
 	Queues   map[domain.Stage]int
+	// An agency admin's: notification deliveries that failed or whose
+	// outcome is unknown, not yet acknowledged; dead letters about the
+	// agency's drafts not yet replayed.
+	DeliveryProblems, DeadLetters int
 }
 
 // ToDoCounts counts a's to-do list; queues are the stages whose queues a
 // works from (domain.QueueStages). The queue counts follow Queue's rules.
 func (s *Store) ToDoCounts(ctx context.Context, a domain.Actor, queues []domain.Stage) (ToDo, error) {
 	t := ToDo{Queues: map[domain.Stage]int{}}
+	admin := a.Has(domain.RoleAdmin)
 	err := s.readTx(ctx, func(b *pgx.Batch) {
 		b.Queue(`SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, a.ID)
 		b.Queue(`SELECT count(*) FROM drafts WHERE author_id = $1 AND state = 'returned'`, a.ID)
@@ -229,6 +234,10 @@ func (s *Store) ToDoCounts(ctx context.Context, a domain.Actor, queues []domain.
 				AND ($4 OR d.department_id = ANY($5))
 				AND NOT EXISTS (SELECT 1 FROM decisions x WHERE x.draft_id = d.id AND x.actor_id = $3 AND x.stage <> $2)`,
 				a.AgencyID, string(st), a.ID, spec.Scope == domain.ScopeAgency, a.Departments)
+		}
+		if admin {
+			b.Queue(`SELECT count(*) FROM notification_deliveries WHERE agency_id = $1 AND state IN ('failed', 'unknown') AND acknowledged_at IS NULL`, a.AgencyID)
+			b.Queue(`SELECT count(*) FROM dead_letters WHERE agency_id = $1 AND replayed_at IS NULL`, a.AgencyID)
 		}
 	}, func(br pgx.BatchResults) error {
 		if err := br.QueryRow().Scan(&t.Unread); err != nil {
@@ -243,6 +252,12 @@ func (s *Store) ToDoCounts(ctx context.Context, a domain.Actor, queues []domain.
 				return err
 			}
 			t.Queues[st] = n
+		}
+		if admin {
+			if err := br.QueryRow().Scan(&t.DeliveryProblems); err != nil {
+				return err
+			}
+			return br.QueryRow().Scan(&t.DeadLetters)
 		}
 		return nil
 	})

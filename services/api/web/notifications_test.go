@@ -142,6 +142,9 @@ func TestNotificationPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, page = ac.req("GET", "/web/admin/notifications", nil)
+	if !strings.Contains(page, `id="count-delivery-problems" title="发送失败或结果未知的通知">1<`) {
+		t.Errorf("the admin's header does not count the delivery problem: %s", header(page))
+	}
 	if !strings.Contains(page, "结果未知") || !strings.Contains(page, "消息已发出但未收到机器人应答") {
 		t.Fatalf("the unknown delivery is not listed: %s", page)
 	}
