@@ -20,45 +20,47 @@ const DefaultAppRole = "sanshen_app"
 // Only the owner (who runs migrations) can, and the transparency log's
 // heads held outside catch what the owner might do.
 var appPrivileges = map[string]string{
-	"agencies":                "INSERT, UPDATE",         // names, localities, review settings
+	"agencies":             "INSERT, UPDATE", // names, localities, review settings
+	"api_tokens":           "INSERT, UPDATE", // revoked, last used
+	"audit_chains":         "INSERT, UPDATE", // each chain's head moves on with every event
+	"audit_checkpoints":    "",               // chain-head checkpoints of earlier versions: read only
+	"audit_events":         "INSERT",
+	"audit_heads":          "INSERT",
+	"audit_leaves":         "INSERT",
+	"audit_tree_hashes":    "INSERT",
+	"audit_unsequenced":    "INSERT, DELETE",         // the sequencer's queue
+	"calendar_years":       "INSERT, UPDATE",         // a year an admin added to the working-day calendar
+	"channel_status":       "INSERT, UPDATE",         // the channels' health
+	"channel_tokens":       "INSERT, UPDATE, DELETE", // a platform account connected, refreshed, disconnected
+	"claims":               "INSERT, UPDATE, DELETE",
+	"dead_letters":         "INSERT, UPDATE", // replayed
+	"decisions":            "INSERT",
+	"departments":          "INSERT, UPDATE",
+	"drafts":               "INSERT, UPDATE", // the state machine
+	"expression_lists":     "INSERT",
+	"file_uploads":         "INSERT",
+	"files":                "INSERT",
+	"findings":             "INSERT",
+	"goose_db_version":     "", // the services check the schema's version
+	"outbox":               "INSERT, UPDATE, DELETE",
+	"publications":         "INSERT, UPDATE",
+	"recovery_codes":       "INSERT, UPDATE, DELETE", // a second factor's codes: used, replaced
+	"revision_attachments": "INSERT",
+	"revisions":            "INSERT, UPDATE", // an explanation
+	"scheduled_jobs":       "INSERT, UPDATE", // the scheduler's rows: scheduled, claimed, done
+	"sessions":             "INSERT, UPDATE, DELETE",
+	"signin_failures":      "INSERT, DELETE",
+	"users":                "INSERT, UPDATE",
+	"webhook_cursor":       "INSERT, UPDATE", // how far the outgoing webhooks have got
+	"webhook_deliveries":   "INSERT",         // the webhooks' delivery log
+	"word_lists":           "INSERT",
+
+	// The notifications (migration 022).
 	"agency_robots":           "INSERT, UPDATE, DELETE", // an agency's WeCom and DingTalk robots, sealed
-	"api_tokens":              "INSERT, UPDATE",         // revoked, last used
-	"audit_chains":            "INSERT, UPDATE",         // each chain's head moves on with every event
-	"audit_checkpoints":       "",                       // chain-head checkpoints of earlier versions: read only
-	"audit_events":            "INSERT",
-	"audit_heads":             "INSERT",
-	"audit_leaves":            "INSERT",
-	"audit_tree_hashes":       "INSERT",
-	"audit_unsequenced":       "INSERT, DELETE",         // the sequencer's queue
-	"calendar_years":          "INSERT, UPDATE",         // a year an admin added to the working-day calendar
-	"channel_status":          "INSERT, UPDATE",         // the channels' health
-	"channel_tokens":          "INSERT, UPDATE, DELETE", // a platform account connected, refreshed, disconnected
-	"claims":                  "INSERT, UPDATE, DELETE",
-	"dead_letters":            "INSERT, UPDATE", // replayed
-	"decisions":               "INSERT",
-	"departments":             "INSERT, UPDATE",
-	"drafts":                  "INSERT, UPDATE", // the state machine
-	"expression_lists":        "INSERT",
-	"file_uploads":            "INSERT",
-	"files":                   "INSERT",
-	"findings":                "INSERT",
-	"goose_db_version":        "",               // the services check the schema's version
-	"notification_cursor":     "INSERT, UPDATE", // how far the notifications have read the trail
-	"notification_deliveries": "INSERT, UPDATE", // the notifications' outbox: claimed, sent, failed, unknown
+	"notification_cursor":     "INSERT, UPDATE",         // how far the notifications have read the trail
+	"notification_deliveries": "INSERT, UPDATE",         // the notifications' outbox: claimed, sent, failed, unknown
 	"notification_prefs":      "INSERT, UPDATE, DELETE",
 	"notifications":           "INSERT, UPDATE", // read
-	"outbox":                  "INSERT, UPDATE, DELETE",
-	"publications":            "INSERT, UPDATE",
-	"recovery_codes":          "INSERT, UPDATE, DELETE", // a second factor's codes: used, replaced
-	"revision_attachments":    "INSERT",
-	"revisions":               "INSERT, UPDATE", // an explanation
-	"scheduled_jobs":          "INSERT, UPDATE", // the scheduler's rows: scheduled, claimed, done
-	"sessions":                "INSERT, UPDATE, DELETE",
-	"signin_failures":         "INSERT, DELETE",
-	"users":                   "INSERT, UPDATE",
-	"webhook_cursor":          "INSERT, UPDATE", // how far the outgoing webhooks have got
-	"webhook_deliveries":      "INSERT",         // the webhooks' delivery log
-	"word_lists":              "INSERT",
 }
 
 // AppendOnly lists the tables the services' role can only add to.

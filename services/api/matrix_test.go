@@ -1413,22 +1413,8 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"GET /web/account/second-factor": {phase: mxRead, fp: statusOnly, vars: mxGet("/web/account/second-factor")},
 		"GET /web/account/second-factor/qr.png": {phase: mxRead, fp: func(_ *mxFixture, a mxAnswer) string { return a.ctype },
 			vars: mxGet("/web/account/second-factor/qr.png")},
-		"POST /web/account/second-factor": {phase: mxWrite, vars: mxForm("/web/account/second-factor", url.Values{"code": {"000000"}})},
-		"GET /web/account":                {phase: mxRead, vars: mxGet("/web/account")},
-		// Notifications: each person's own (the ids are nobody's: a
-		// person's notification is only ever theirs); the settings page is
-		// the agency's admins'. The forms sent change nothing: an invalid
-		// robot URL, the default queue limit.
-		"GET /web/notifications":                    {phase: mxRead, list: true, vars: mxGet("/web/notifications")},
-		"POST /web/notifications/read-all":          {phase: mxWrite, vars: mxForm("/web/notifications/read-all", url.Values{})},
-		"POST /web/notifications/:id/read":          {phase: mxWrite, vars: mxForm("/web/notifications/999999/read", url.Values{})},
-		"GET /web/account/notifications":            {phase: mxRead, vars: mxGet("/web/account/notifications")},
-		"POST /web/account/notifications":           {phase: mxWrite, vars: mxForm("/web/account/notifications", url.Values{"email": {"不是邮箱"}})},
-		"GET /web/admin/notifications":              {phase: mxRead, list: true, vars: mxGet("/web/admin/notifications")},
-		"POST /web/admin/notifications/robots":      {phase: mxWrite, vars: mxForm("/web/admin/notifications/robots", url.Values{"wecom_url": {"ftp://x"}})},
-		"POST /web/admin/notifications/queue-limit": {phase: mxWrite, vars: mxForm("/web/admin/notifications/queue-limit", url.Values{"days": {"0"}})},
-		"POST /web/admin/notifications/deliveries/:id/acknowledge": {phase: mxWrite,
-			vars: mxForm("/web/admin/notifications/deliveries/999999/acknowledge", url.Values{})},
+		"POST /web/account/second-factor":        {phase: mxWrite, vars: mxForm("/web/account/second-factor", url.Values{"code": {"000000"}})},
+		"GET /web/account":                       {phase: mxRead, vars: mxGet("/web/account")},
 		"POST /web/account/password":             {phase: mxWrite, vars: mxForm("/web/account/password", url.Values{"current": {"not it at all"}, "new": {"矩阵里的一个新口令"}, "again": {"矩阵里的一个新口令"}})},
 		"POST /web/account/second-factor/remove": {phase: mxWrite, vars: mxForm("/web/account/second-factor/remove", url.Values{"current": {"not it at all"}})},
 		"POST /web/account/recovery-codes":       {phase: mxWrite, vars: mxForm("/web/account/recovery-codes", url.Values{"current": {"not it at all"}})},
@@ -1577,6 +1563,20 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 				return mxReq{method: "POST", path: fmt.Sprintf("/web/admin/deadletters/%d/replay", id), form: url.Values{}}
 			})
 		}},
+		// Notifications: each person's own (the ids are nobody's: a
+		// person's notification is only ever theirs); the settings page is
+		// the agency's admins'. The forms sent change nothing: an invalid
+		// address, robot URL and queue limit.
+		"GET /web/notifications":                    {phase: mxRead, list: true, vars: mxGet("/web/notifications")},
+		"POST /web/notifications/read-all":          {phase: mxWrite, vars: mxForm("/web/notifications/read-all", url.Values{})},
+		"POST /web/notifications/:id/read":          {phase: mxWrite, vars: mxForm("/web/notifications/999999/read", url.Values{})},
+		"GET /web/account/notifications":            {phase: mxRead, vars: mxGet("/web/account/notifications")},
+		"POST /web/account/notifications":           {phase: mxWrite, vars: mxForm("/web/account/notifications", url.Values{"email": {"不是邮箱"}})},
+		"GET /web/admin/notifications":              {phase: mxRead, list: true, vars: mxGet("/web/admin/notifications")},
+		"POST /web/admin/notifications/robots":      {phase: mxWrite, vars: mxForm("/web/admin/notifications/robots", url.Values{"wecom_url": {"ftp://x"}})},
+		"POST /web/admin/notifications/queue-limit": {phase: mxWrite, vars: mxForm("/web/admin/notifications/queue-limit", url.Values{"days": {"0"}})},
+		"POST /web/admin/notifications/deliveries/:id/acknowledge": {phase: mxWrite,
+			vars: mxForm("/web/admin/notifications/deliveries/999999/acknowledge", url.Values{})},
 	}
 	return r
 }
