@@ -408,11 +408,16 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		maps.Copy(handlers, nt.Handlers())
 		sr := &schedule.Runner{Pool: s.Store.Pool, Handlers: handlers, Now: o.Now, Log: log, Poll: o.SchedulerPoll}
 		s.run("scheduler", sr.Run)
-		sealer, err := ChannelSealer(cfg)
-		if err != nil {
+		// The robots' URLs are sealed with the key the pages sealed them
+		// with: read, never made here (a key of the relay's own could open
+		// nothing).
+		var robotSealer store.Sealer
+		if key, err := config.TOTPKey(cfg, false); err != nil {
+			log.Warn("the agencies' robots cannot be posted to: no key to open their URLs (set SANSHEN_TOTP_KEY as for the api)", "err", err)
+		} else if robotSealer, err = totp.NewSealer(key); err != nil {
 			return nil, err
 		}
-		nd := &notifications.Dispatcher{Store: s.Store, Mailer: Mailer(cfg), Sealer: sealer, Now: o.Now, Poll: o.SchedulerPoll,
+		nd := &notifications.Dispatcher{Store: s.Store, Mailer: Mailer(cfg), Sealer: robotSealer, Now: o.Now, Poll: o.SchedulerPoll,
 			Lease: o.NotifyLease, Metrics: s.Metrics, Log: log, BeforeSend: o.NotifyBeforeSend, AfterSend: o.NotifyAfterSend}
 		if o.NotifyRobotTimeout > 0 {
 			nd.HTTP = &http.Client{Timeout: o.NotifyRobotTimeout}
