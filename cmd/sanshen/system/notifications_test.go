@@ -28,6 +28,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/internal/testenv"
 	"github.com/sanshen-gov/sanshen/services/notifications"
+	"github.com/sanshen-gov/sanshen/services/publisher"
 )
 
 // smtpSink is a real SMTP server (go-smtp) on loopback that keeps every
@@ -549,5 +550,36 @@ func TestNotificationsScanTheRest(t *testing.T) {
 	if err := h.sys.Store.Pool.QueryRow(ctx, `SELECT subject FROM notifications WHERE kind = 'calendar_missing'`).Scan(&text); err != nil ||
 		!strings.Contains(text, strconv.Itoa(last+1)) {
 		t.Errorf("the calendar notice: %q %v", text, err)
+	}
+}
+
+// TestNotificationsChannelProblemToAdmins: a send whose outcome is unknown
+// (the publisher crashed mid-send) tells the agency's admins, in the pages,
+// once, from the audit trail.
+func TestNotificationsChannelProblemToAdmins(t *testing.T) {
+	t.Parallel()
+	wechat := &crashingChannel{}
+	h := start(t, func(_ *config.Config, o *system.Options) {
+		o.Channels = map[domain.Channel]publisher.Channel{domain.ChannelWeChat: wechat}
+		o.ClaimTimeout = time.Second
+		o.SchedulerPoll = 20 * time.Millisecond
+	})
+	id := h.submit("关于春节期间办事大厅开放时间的公告")
+	h.waitFor(id, domain.StateCompliance)
+	h.mustStatus(h.decide(id, "head", "compliance", 1, "approve", nil), http.StatusOK)
+	h.waitFor(id, domain.StateConfidentiality)
+	h.mustStatus(h.decide(id, "sec", "confidentiality", 1, "approve", nil), http.StatusOK)
+	h.waitFor(id, domain.StatePublished)
+	testenv.Eventually(t, "the admins' notification", func() bool {
+		return h.count(`SELECT count(*) FROM notifications WHERE kind = 'channel_problem' AND draft_id = $1`, id) >= 1
+	})
+	time.Sleep(300 * time.Millisecond)
+	ns, err := h.sys.Store.Notifications(context.Background(), h.ids["admin"], 10)
+	if err != nil || len(ns) != 1 || ns[0].Kind != store.KindChannelProblem || !strings.Contains(ns[0].Subject, "发布结果未知") ||
+		!strings.Contains(ns[0].Text, "微信公众号") || !strings.Contains(ns[0].Text, "不会自动重发") {
+		t.Fatalf("the admin's notifications: %+v %v", ns, err)
+	}
+	if n := h.count(`SELECT count(*) FROM notifications WHERE kind = 'channel_problem'`); n != 1 {
+		t.Errorf("%d channel notifications, want 1 (the agency has one admin)", n)
 	}
 }
