@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/sanshen-gov/sanshen/internal/blob"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -94,6 +95,12 @@ type Config struct {
 	// WebhookSecret (SANSHEN_WEBHOOK_URL, SANSHEN_WEBHOOK_SECRET, at least
 	// 16 characters); empty: no outgoing webhooks.
 	WebhookURL, WebhookSecret string
+	// SMTP is the mail submission server the notifications are sent
+	// through (SANSHEN_SMTP_HOST, SANSHEN_SMTP_PORT default 587,
+	// SANSHEN_SMTP_FROM, SANSHEN_SMTP_USER, SANSHEN_SMTP_PASSWORD,
+	// SANSHEN_SMTP_TLS: starttls (when offered; the default), required or
+	// none). No host: no mail is sent, and mail deliveries fail saying so.
+	SMTPHost, SMTPPort, SMTPFrom, SMTPUser, SMTPPassword, SMTPTLS string
 	// TokenTTL is how long a new API token lasts (SANSHEN_TOKEN_TTL, 90d).
 	TokenTTL time.Duration
 	// TOTPKey is the base64 32-byte key that seals the second factors'
@@ -195,6 +202,19 @@ func FromEnv() (Config, error) {
 		if len(c.WebhookSecret) < 16 {
 			return c, errors.New("error reading SANSHEN_WEBHOOK_SECRET: the secret (at least 16 characters) that signs each webhook is needed with SANSHEN_WEBHOOK_URL")
 		}
+	}
+	c.SMTPHost, c.SMTPPort, c.SMTPFrom = os.Getenv("SANSHEN_SMTP_HOST"), env("SANSHEN_SMTP_PORT", "587"), os.Getenv("SANSHEN_SMTP_FROM")
+	c.SMTPUser, c.SMTPPassword, c.SMTPTLS = os.Getenv("SANSHEN_SMTP_USER"), os.Getenv("SANSHEN_SMTP_PASSWORD"), env("SANSHEN_SMTP_TLS", "starttls")
+	if c.SMTPHost != "" {
+		if p, err := strconv.Atoi(c.SMTPPort); err != nil || p < 1 || p > 65535 {
+			return c, fmt.Errorf("error reading SANSHEN_SMTP_PORT: want a port number, got %q", c.SMTPPort)
+		}
+		if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+			return c, fmt.Errorf("error reading SANSHEN_SMTP_FROM: want the sender's address (e.g. 三审系统 <sanshen@example.gov.cn>) with SANSHEN_SMTP_HOST, got %q", c.SMTPFrom)
+		}
+	}
+	if c.SMTPTLS != "starttls" && c.SMTPTLS != "required" && c.SMTPTLS != "none" {
+		return c, fmt.Errorf("error reading SANSHEN_SMTP_TLS: want starttls, required or none, got %q", c.SMTPTLS)
 	}
 	for name, u := range map[string]string{"SANSHEN_WECHAT_URL": c.WeChatURL, "SANSHEN_DOUYIN_URL": c.DouyinURL} {
 		if u == "" {

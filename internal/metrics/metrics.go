@@ -26,6 +26,10 @@ type Metrics struct {
 	HTTPRequests  *prometheus.CounterVec   // method, route, code
 	HTTPSeconds   *prometheus.HistogramVec // method, route
 	Publications  *prometheus.CounterVec   // channel, status
+	// NotificationDeliveries counts the notifications' deliveries by
+	// channel (mail, wecom, dingtalk) and outcome (sent, retry, failed,
+	// unknown).
+	NotificationDeliveries *prometheus.CounterVec
 }
 
 // New makes the collectors and registers them, with Go and process metrics.
@@ -67,9 +71,12 @@ func New() *Metrics {
 			Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}, []string{"method", "route"}),
 		Publications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sanshen_publications_total",
 			Help: "Channel publications by channel and final status."}, []string{"channel", "status"}),
+		NotificationDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sanshen_notification_deliveries_total",
+			Help: "Notification deliveries by channel (mail, wecom, dingtalk) and outcome: sent, retry (a retryable error), failed (for good), unknown (a robot post that may or may not have arrived; never resent)."},
+			[]string{"channel", "outcome"}),
 	}
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Transitions, m.TimeInStage, m.HandleSeconds, m.BatchSize, m.Handled, m.Redeliveries, m.DeadLetters,
-		m.OutboxLag, m.OutboxUnsent, m.Relayed, m.Swept, m.LogSequenced, m.LogHeadSize, m.HTTPRequests, m.HTTPSeconds, m.Publications)
+		m.OutboxLag, m.OutboxUnsent, m.Relayed, m.Swept, m.LogSequenced, m.LogHeadSize, m.HTTPRequests, m.HTTPSeconds, m.Publications, m.NotificationDeliveries)
 	return m
 }

@@ -123,3 +123,24 @@ func (s *Store) PublishedWithoutExpiry(ctx context.Context) ([]Draft, error) {
 	}
 	return out, nil
 }
+
+// ExpiringItem is a public item whose last day is near.
+type ExpiringItem struct {
+	ID, AgencyID, AuthorID int64
+	Title                  string
+	LastDay                time.Time
+}
+
+// ExpiringSoon lists the public items whose last day (expires_on) falls
+// between from and to, civil dates both included: for the notifications.
+func (s *Store) ExpiringSoon(ctx context.Context, from, to time.Time) ([]ExpiringItem, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT d.id, d.agency_id, d.author_id, r.title, d.expires_on FROM drafts d
+		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.published_revision
+		WHERE d.expires_on BETWEEN $1 AND $2 AND d.published_revision IS NOT NULL AND d.state NOT IN ('withdrawn', 'publishing')
+		ORDER BY d.expires_on, d.id`, from, to)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ExpiringItem])
+	if err != nil {
+		return nil, fmt.Errorf("error listing items expiring soon: %w", err)
+	}
+	return out, nil
+}

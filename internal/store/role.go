@@ -58,6 +58,13 @@ var appPrivileges = map[string]string{
 	"webhook_cursor":       "INSERT, UPDATE", // how far the outgoing webhooks have got
 	"webhook_deliveries":   "INSERT",         // the webhooks' delivery log
 	"word_lists":           "INSERT",
+
+	// The notifications (migration 022).
+	"agency_robots":           "INSERT, UPDATE, DELETE", // an agency's WeCom and DingTalk robots, sealed
+	"notification_cursor":     "INSERT, UPDATE",         // how far the notifications have read the trail
+	"notification_deliveries": "INSERT, UPDATE",         // the notifications' outbox: claimed, sent, failed, unknown
+	"notification_prefs":      "INSERT, UPDATE, DELETE",
+	"notifications":           "INSERT, UPDATE", // read
 }
 
 // AppendOnly lists the tables the services' role can only add to.

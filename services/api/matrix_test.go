@@ -1616,6 +1616,20 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 				return mxReq{method: "POST", path: fmt.Sprintf("/web/admin/deadletters/%d/replay", id), form: url.Values{}}
 			})
 		}},
+		// Notifications: each person's own (the ids are nobody's: a
+		// person's notification is only ever theirs); the settings page is
+		// the agency's admins'. The forms sent change nothing: an invalid
+		// address, robot URL and queue limit.
+		"GET /web/notifications":                    {phase: mxRead, list: true, vars: mxGet("/web/notifications")},
+		"POST /web/notifications/read-all":          {phase: mxWrite, vars: mxForm("/web/notifications/read-all", url.Values{})},
+		"POST /web/notifications/:id/read":          {phase: mxWrite, vars: mxForm("/web/notifications/999999/read", url.Values{})},
+		"GET /web/account/notifications":            {phase: mxRead, vars: mxGet("/web/account/notifications")},
+		"POST /web/account/notifications":           {phase: mxWrite, vars: mxForm("/web/account/notifications", url.Values{"email": {"不是邮箱"}})},
+		"GET /web/admin/notifications":              {phase: mxRead, list: true, vars: mxGet("/web/admin/notifications")},
+		"POST /web/admin/notifications/robots":      {phase: mxWrite, vars: mxForm("/web/admin/notifications/robots", url.Values{"wecom_url": {"ftp://x"}})},
+		"POST /web/admin/notifications/queue-limit": {phase: mxWrite, vars: mxForm("/web/admin/notifications/queue-limit", url.Values{"days": {"0"}})},
+		"POST /web/admin/notifications/deliveries/:id/acknowledge": {phase: mxWrite,
+			vars: mxForm("/web/admin/notifications/deliveries/999999/acknowledge", url.Values{})},
 	}
 	return r
 }

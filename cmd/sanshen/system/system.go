@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -33,6 +34,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/config"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/metrics"
+	"github.com/sanshen-gov/sanshen/internal/notify"
 	"github.com/sanshen-gov/sanshen/internal/password"
 	"github.com/sanshen-gov/sanshen/internal/schedule"
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -40,6 +42,7 @@ import (
 	"github.com/sanshen-gov/sanshen/services/api"
 	"github.com/sanshen-gov/sanshen/services/api/web"
 	"github.com/sanshen-gov/sanshen/services/lifecycle"
+	"github.com/sanshen-gov/sanshen/services/notifications"
 	"github.com/sanshen-gov/sanshen/services/publisher"
 	"github.com/sanshen-gov/sanshen/services/relay"
 	"github.com/sanshen-gov/sanshen/services/webhooks"
@@ -92,6 +95,12 @@ type Options struct {
 	// HTTPTimeouts overrides api.DefaultTimeouts field by field (tests of
 	// slow clients).
 	HTTPTimeouts api.Timeouts
+	// Notifications: how often the periodic scan runs (0: every 15
+	// minutes), the robots' HTTP timeout (0: 10 s), the dispatcher's claim
+	// lease (0: notifications.DefaultLease), and hooks around each send
+	// (tests kill the dispatcher there).
+	NotifyScanEvery, NotifyRobotTimeout, NotifyLease time.Duration
+	NotifyBeforeSend, NotifyAfterSend                func(store.Delivery)
 }
 
 // System is a running sanshen process.
@@ -388,8 +397,33 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		if err := lc.Start(ctx); err != nil {
 			return nil, fmt.Errorf("error scheduling the expiry sweep: %w", err)
 		}
-		sr := &schedule.Runner{Pool: s.Store.Pool, Handlers: lc.Handlers(), Now: o.Now, Log: log, Poll: o.SchedulerPoll}
+		// Notifications: the trail's reader, the periodic scan (a job of
+		// the scheduler) and the dispatcher of their outbox.
+		nt := &notifications.Notifier{Store: s.Store, Calendar: cal, PublicURL: cfg.PublicURL, Now: o.Now,
+			ScanEvery: o.NotifyScanEvery, Poll: o.SchedulerPoll, Log: log}
+		if err := nt.Start(ctx); err != nil {
+			return nil, fmt.Errorf("error starting the notifications: %w", err)
+		}
+		s.run("notifications", nt.RunTrail)
+		handlers := lc.Handlers()
+		maps.Copy(handlers, nt.Handlers())
+		sr := &schedule.Runner{Pool: s.Store.Pool, Handlers: handlers, Now: o.Now, Log: log, Poll: o.SchedulerPoll}
 		s.run("scheduler", sr.Run)
+		// The robots' URLs are sealed with the key the pages sealed them
+		// with: read, never made here (a key of the relay's own could open
+		// nothing).
+		var robotSealer store.Sealer
+		if key, err := config.TOTPKey(cfg, false); err != nil {
+			log.Warn("the agencies' robots cannot be posted to: no key to open their URLs (set SANSHEN_TOTP_KEY as for the api)", "err", err)
+		} else if robotSealer, err = totp.NewSealer(key); err != nil {
+			return nil, err
+		}
+		nd := &notifications.Dispatcher{Store: s.Store, Mailer: Mailer(cfg), Sealer: robotSealer, Now: o.Now, Poll: o.SchedulerPoll,
+			Lease: o.NotifyLease, Metrics: s.Metrics, Log: log, BeforeSend: o.NotifyBeforeSend, AfterSend: o.NotifyAfterSend}
+		if o.NotifyRobotTimeout > 0 {
+			nd.HTTP = &http.Client{Timeout: o.NotifyRobotTimeout}
+		}
+		s.run("notify-dispatcher", nd.Run)
 		if cfg.WebhookURL != "" {
 			wh := &webhooks.Dispatcher{Store: s.Store, URL: cfg.WebhookURL, Secret: []byte(cfg.WebhookSecret),
 				Origin: cmp.Or(cfg.LogOrigin, config.DefaultLogOrigin(cfg.PublicURL)), Poll: o.SchedulerPoll, Log: log}
@@ -483,6 +517,23 @@ func DouyinClient(cfg config.Config, s *store.Store, sealer *totp.Sealer, log *s
 		&publisher.DouyinTokens{Store: s, Sealer: sealer})
 	c.Log, c.Tokens.Log = log, log
 	return c
+}
+
+// Mailer is the configured SMTP server's, or nil when SANSHEN_SMTP_HOST
+// is empty.
+func Mailer(cfg config.Config) *notify.Mailer {
+	if cfg.SMTPHost == "" {
+		return nil
+	}
+	tls := notify.StartTLSOpportunistic
+	switch cfg.SMTPTLS {
+	case "required":
+		tls = notify.StartTLSRequired
+	case "none":
+		tls = notify.StartTLSNone
+	}
+	return &notify.Mailer{Addr: net.JoinHostPort(cfg.SMTPHost, cmp.Or(cfg.SMTPPort, "587")), From: cfg.SMTPFrom,
+		Username: cfg.SMTPUser, Password: cfg.SMTPPassword, StartTLS: tls}
 }
 
 // ChannelSealer seals the platforms' credentials with the key that seals

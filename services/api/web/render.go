@@ -221,7 +221,10 @@ type pageData struct {
 	IsAud    bool
 	IsPlat   bool
 	IsRev    bool // has a periodic-review queue (a department head or an admin)
-	Data     any
+	// ToDo are the header's counts: unread notifications, returned
+	// drafts, each queue's drafts (nil when they could not be read).
+	ToDo *store.ToDo
+	Data any
 }
 
 func (w *Web) lang(c echo.Context) string {
@@ -243,6 +246,13 @@ func (w *Web) base(c echo.Context, title, nav string) pageData {
 		p.Queues, p.IsOff = domain.QueueStages(a, w.policy(c)), a.Has(domain.RoleOfficer)
 		p.IsAdm, p.IsAud, p.IsPlat = a.Has(domain.RoleAdmin), a.Has(domain.RoleAuditor), a.Has(domain.RolePlatformAdmin)
 		p.IsRev = a.Has(domain.RoleDeptHead) || a.Has(domain.RoleAdmin)
+		// The counts only help: a failure to read them is logged, and the
+		// page shows without them.
+		if todo, err := w.Store.ToDoCounts(c.Request().Context(), a, p.Queues); err == nil {
+			p.ToDo = &todo
+		} else {
+			w.Log.Warn("reading the to-do counts", "err", err)
+		}
 	}
 	if f, err := c.Cookie("flash"); err == nil && f.Value != "" {
 		p.Flash, p.FlashBad = w.t(c, f.Value), strings.HasPrefix(f.Value, "rule.")
