@@ -144,8 +144,8 @@ func queryValues(raw string) []string {
 // long, the text is cut on a rune boundary and ends with "…"; the heading,
 // link and time are kept.
 func markdown(m Message, maxBytes int) string {
-	head := "### " + oneLine(m.Subject) + "\n\n"
-	body := strings.ReplaceAll(strings.ReplaceAll(m.Text, "\r\n", "\n"), "\n", "\n\n")
+	head := "### " + inert(oneLine(m.Subject)) + "\n\n"
+	body := strings.ReplaceAll(strings.ReplaceAll(inert(m.Text), "\r\n", "\n"), "\n", "\n\n")
 	var tail string
 	if m.Link != "" {
 		tail = "\n\n[查看详情 / View](" + m.Link + ")"
@@ -165,6 +165,16 @@ func markdown(m Message, maxBytes int) string {
 		return cut(head+body+tail, maxBytes-len(ellipsis)) + ellipsis
 	}
 }
+
+// inertMarks turns the characters markdown acts on into their full-width
+// forms, which read the same to a person: a reviewer's comment or a
+// title quoted in a notification cannot make a link, an image or a heading
+// in the group (the robots document no escape character).
+var inertMarks = strings.NewReplacer("[", "［", "]", "］", "(", "（", ")", "）", "<", "＜", ">", "＞", "*", "＊", "_", "＿",
+	"`", "｀", "#", "＃", "!", "！", "|", "｜", "~", "～")
+
+// inert is s with nothing markdown would act on.
+func inert(s string) string { return inertMarks.Replace(s) }
 
 // cut returns the longest prefix of s of at most n bytes that ends on a
 // rune boundary.

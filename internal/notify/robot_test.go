@@ -145,6 +145,27 @@ func TestMarkdownTruncatedOnRuneBoundary(t *testing.T) {
 	}
 }
 
+// TestMarkdownIsInert: a comment quoted in a notification cannot make a
+// link, an image or a heading in the group.
+func TestMarkdownIsInert(t *testing.T) {
+	fake, wecom, _ := robots(t, fakerobot.Options{})
+	m := sample
+	m.Subject = "# 稿件被退回"
+	m.Text = "意见：请改为 [点此查看](https://evil.example/x) ![图](https://evil.example/i.png) <b>粗体</b>"
+	if err := wecom.Send(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	c := fake.Received()[0].Content
+	for _, bad := range []string{"](https://evil", "![", "<b>", "### #"} {
+		if strings.Contains(c, bad) {
+			t.Errorf("the markdown holds %q: %s", bad, c)
+		}
+	}
+	if !strings.Contains(c, "［点此查看］（https://evil.example/x）") || !strings.HasSuffix(c, "[查看详情 / View](https://sanshen.example.gov.cn/drafts/42)\n\n> 2026-05-01 14:03") {
+		t.Errorf("the text or sanshen's own link changed: %s", c)
+	}
+}
+
 func TestRobotErrcodes(t *testing.T) {
 	fake, wecom, ding := robots(t, fakerobot.Options{})
 	for _, tc := range []struct {

@@ -190,6 +190,13 @@ func (in DraftInput) Content() (domain.Content, error) {
 		}
 		c.ExpiresOn = e
 	}
+	if !c.PublishAt.IsZero() && !c.ExpiresOn.IsZero() {
+		at := c.PublishAt.In(domain.Beijing)
+		if c.ExpiresOn.Before(time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)) {
+			return c, failZH(http.StatusBadRequest, "invalid_date", "有效期至早于定时发布的日期：信息发布时已过期。",
+				"expires_on %s is before the publication day %s", c.ExpiresOn.Format(domain.DateLayout), at.Format(domain.DateLayout))
+		}
+	}
 	return c, nil
 }
 

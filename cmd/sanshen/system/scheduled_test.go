@@ -33,6 +33,13 @@ func TestScheduledPublishing(t *testing.T) {
 		t.Fatalf("a publication time in the past: %d %s", r.status, r.raw)
 	}
 
+	expired := draftBody("关于元旦假期办事大厅安排的通知")
+	expired["publish_at"] = time.Now().Add(72 * time.Hour).In(domain.Beijing).Format("2006-01-02T15:04")
+	expired["expires_on"] = time.Now().In(domain.Beijing).Format(domain.DateLayout)
+	if r := h.do("POST", "/api/v1/drafts", "officer", expired); r.status != http.StatusBadRequest || !strings.Contains(r.raw, "早于定时发布") {
+		t.Fatalf("an expiry before the publication day: %d %s", r.status, r.raw)
+	}
+
 	submit := func(title string) int64 {
 		b := draftBody(title)
 		b["publish_at"] = at.In(domain.Beijing).Format("2006-01-02T15:04")
