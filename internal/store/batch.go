@@ -494,7 +494,7 @@ func (s *Store) CompleteChecksExpiring(ctx context.Context, ws []work.Item, chec
 		set.move(cur.lockedDraft, move{to: to, revision: cur.Revision, stepDone: to == cur.State || !to.MachineStep(),
 			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Stage: string(stage),
 				Action: string(action), Revision: cur.Revision, ContentSHA256: cur.Content,
-				Comment: fmt.Sprintf("%d blocking, %d warning findings", blocks, len(findings)-blocks)}})
+				Comment: fmt.Sprintf("阻断性问题%d项，提示%d项 (%d blocking, %d warning findings)", blocks, len(findings)-blocks, blocks, len(findings)-blocks)}})
 		return nil
 	})
 }
