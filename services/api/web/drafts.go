@@ -536,6 +536,12 @@ func (w *Web) explain(c echo.Context) error {
 // backToDraft ends a form on the draft page: back to the page, with the
 // done flash, or the refused rule's; a draft not theirs to see is not found.
 func (w *Web) backToDraft(c echo.Context, id int64, err error, done string) error {
+	return w.backTo(c, fmt.Sprintf("/web/drafts/%d", id), err, done)
+}
+
+// backTo answers a form's post with a redirect to page, the outcome as a
+// flash: done, or the refusal's rule; 404 for a draft not found.
+func (w *Web) backTo(c echo.Context, page string, err error, done string) error {
 	var r *domain.Refusal
 	switch {
 	case err == nil:
@@ -547,7 +553,7 @@ func (w *Web) backToDraft(c echo.Context, id int64, err error, done string) erro
 	default:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+	return c.Redirect(http.StatusSeeOther, page)
 }
 
 // withdraw takes a published draft off every channel, with a reason code

@@ -97,18 +97,7 @@ func (w *Web) backFromReview(c echo.Context, id int64, err error, done string) e
 	if c.FormValue("back") != "review" {
 		return w.backToDraft(c, id, err, done)
 	}
-	var r *domain.Refusal
-	switch {
-	case err == nil:
-		flash(c, done)
-	case errors.As(err, &r):
-		flash(c, "rule."+string(r.Rule))
-	case errors.Is(err, store.ErrNotFound):
-		return w.errorPage(c, http.StatusNotFound, "error.not_found")
-	default:
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/review#item-%d", id))
+	return w.backTo(c, fmt.Sprintf("/web/review#item-%d", id), err, done)
 }
 
 // keepReviewed is POST /web/drafts/:id/review: keep (保留) after review.
