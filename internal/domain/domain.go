@@ -24,12 +24,17 @@ const (
 	StateReturned  State = "returned"
 	StateRejected  State = "rejected"
 	StateWithdrawn State = "withdrawn"
+	// StateUnsubmitted (暂存): a draft its author recalled before anyone
+	// decided on it; only its author sees it, and resubmits it as a
+	// revision (ActionRevise).
+	StateUnsubmitted State = "unsubmitted"
 )
 
 // States lists every state, in lifecycle order: the stages' states as
 // StageTable orders them, then the rest.
 func States() []State {
-	out := make([]State, 0, len(StageTable)+6)
+	out := make([]State, 0, len(StageTable)+7)
+	out = append(out, StateUnsubmitted)
 	for _, sp := range StageTable {
 		out = append(out, sp.Stage.State())
 	}
@@ -119,6 +124,9 @@ const (
 	ActionCorrect Action = "correct"
 	// ActionRelease is the scheduler's: a scheduled draft's time came.
 	ActionRelease Action = "release"
+	// ActionRecall: the author takes a submitted draft back before anyone
+	// decided on it (撤回); it waits, unsubmitted, for their revision.
+	ActionRecall Action = "recall"
 )
 
 // ActionFor maps a verdict to its action.
@@ -136,9 +144,17 @@ func Next(from State, a Action) (State, error) {
 		if from == "" {
 			return FirstStage().State(), nil
 		}
-	case ActionRevise, ActionExplain:
+	case ActionRevise:
+		if from == StateReturned || from == StateUnsubmitted {
+			return FirstStage().State(), nil
+		}
+	case ActionExplain:
 		if from == StateReturned {
 			return FirstStage().State(), nil
+		}
+	case ActionRecall:
+		if atStage {
+			return StateUnsubmitted, nil
 		}
 	case ActionCorrect:
 		if from == StatePublished {

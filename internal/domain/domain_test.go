@@ -8,7 +8,7 @@ import (
 )
 
 var allActions = []Action{ActionSubmit, ActionRevise, ActionChecksPass, ActionChecksBlock, ActionChecksDone,
-	ActionApprove, ActionReturn, ActionReject, ActionPublished, ActionWithdraw, ActionCorrect, ActionRelease}
+	ActionApprove, ActionReturn, ActionReject, ActionPublished, ActionWithdraw, ActionCorrect, ActionRelease, ActionRecall}
 
 // TestNextEveryStateAndAction checks every state × action against the
 // lifecycle written out by hand from the brief.
@@ -17,9 +17,11 @@ func TestNextEveryStateAndAction(t *testing.T) {
 		"": {ActionSubmit: StateCompleteness},
 		// Stage 1: the machine checks pass or return it; where the agency
 		// asks for an initial reviewer, it waits for one (checks_done).
-		StateCompleteness:    {ActionChecksPass: StateCompliance, ActionChecksBlock: StateReturned, ActionChecksDone: StateCompleteness, ActionApprove: StateCompliance, ActionReturn: StateReturned, ActionReject: StateRejected},
-		StateCompliance:      {ActionChecksDone: StateCompliance, ActionApprove: StateConfidentiality, ActionReturn: StateReturned, ActionReject: StateRejected},
-		StateConfidentiality: {ActionChecksDone: StateConfidentiality, ActionApprove: StatePublishing, ActionReturn: StateReturned, ActionReject: StateRejected},
+		// At every stage the author may recall it (CanRecall says until when).
+		StateCompleteness:    {ActionChecksPass: StateCompliance, ActionChecksBlock: StateReturned, ActionChecksDone: StateCompleteness, ActionApprove: StateCompliance, ActionReturn: StateReturned, ActionReject: StateRejected, ActionRecall: StateUnsubmitted},
+		StateCompliance:      {ActionChecksDone: StateCompliance, ActionApprove: StateConfidentiality, ActionReturn: StateReturned, ActionReject: StateRejected, ActionRecall: StateUnsubmitted},
+		StateConfidentiality: {ActionChecksDone: StateConfidentiality, ActionApprove: StatePublishing, ActionReturn: StateReturned, ActionReject: StateRejected, ActionRecall: StateUnsubmitted},
+		StateUnsubmitted:     {ActionRevise: StateCompleteness},
 		StatePublishing:      {ActionPublished: StatePublished},
 		StatePublished:       {ActionWithdraw: StateWithdrawn, ActionCorrect: StateCompleteness},
 		StateScheduled:       {ActionRelease: StatePublishing, ActionWithdraw: StateWithdrawn},
@@ -74,6 +76,41 @@ func TestNextForACorrection(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("NextFor(%s, published %d, %s) = %s, %v; want %s", tc.state, tc.published, tc.a, got, err, tc.want)
 		}
+	}
+}
+
+// TestCanRecall: the author alone, at a stage, before any person decided
+// the current revision, and never a correction.
+func TestCanRecall(t *testing.T) {
+	author := Actor{ID: 7, AgencyID: 1, Roles: []Role{RoleOfficer}}
+	other := Actor{ID: 8, AgencyID: 1, Roles: []Role{RoleOfficer}}
+	decided := []PastDecision{{ActorID: 9, Stage: StageCompliance, Revision: 2}}
+	for _, tc := range []struct {
+		name string
+		a    Actor
+		d    DraftFacts
+		rule Rule
+	}{
+		{"waiting for the head", author, DraftFacts{AuthorID: 7, State: StateCompliance, Revision: 1}, ""},
+		{"checks running", author, DraftFacts{AuthorID: 7, State: StateCompleteness, Revision: 1}, ""},
+		{"an earlier revision was decided", author, DraftFacts{AuthorID: 7, State: StateCompliance, Revision: 3, Decisions: decided}, ""},
+		{"someone else", other, DraftFacts{AuthorID: 7, State: StateCompliance, Revision: 1}, RuleNotAuthor},
+		{"the head approved", author, DraftFacts{AuthorID: 7, State: StateConfidentiality, Revision: 2, Decisions: decided}, RuleRecallDecided},
+		{"returned", author, DraftFacts{AuthorID: 7, State: StateReturned, Revision: 1}, RuleNoSuchTransition},
+		{"published", author, DraftFacts{AuthorID: 7, State: StatePublished, Revision: 1}, RuleNoSuchTransition},
+		{"a correction", author, DraftFacts{AuthorID: 7, State: StateCompliance, Revision: 2, PublishedRevision: 1}, RuleNoSuchTransition},
+	} {
+		err := CanRecall(tc.a, tc.d)
+		var r *Refusal
+		switch {
+		case tc.rule == "" && err != nil:
+			t.Errorf("%s: %v; want allowed", tc.name, err)
+		case tc.rule != "" && (!errors.As(err, &r) || r.Rule != tc.rule):
+			t.Errorf("%s: %v; want %s", tc.name, err, tc.rule)
+		}
+	}
+	if err := CanView(other, DraftFacts{AuthorID: 7, AgencyID: 1, State: StateUnsubmitted}); err == nil {
+		t.Error("another officer sees an unsubmitted draft")
 	}
 }
 

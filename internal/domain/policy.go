@@ -44,6 +44,7 @@ const (
 	RuleCorrectionNote    Rule = "correction_note_required"  // a correction says what it corrects
 	RuleCorrectionChannel Rule = "correction_keeps_channels" // a correction cannot leave a channel; withdraw instead
 	RuleScheduleTime      Rule = "invalid_publish_at"        // a publication time in the past or too far ahead
+	RuleRecallDecided     Rule = "recall_after_decision"     // a reviewer decided the revision: too late to recall
 )
 
 // Refusal is an action refused by a rule.
@@ -57,7 +58,7 @@ func (r *Refusal) Error() string { return fmt.Sprintf("%s: %s", r.Rule, r.Messag
 // Conflict reports whether the refusal is about the draft having moved on
 // (HTTP 409) rather than about who is asking (403) or what they sent (422).
 func (r *Refusal) Conflict() bool {
-	return r.Rule == RuleStale || r.Rule == RuleNoSuchTransition || r.Rule == RuleChecksPending || r.Rule == RuleNotExplainable
+	return r.Rule == RuleStale || r.Rule == RuleNoSuchTransition || r.Rule == RuleChecksPending || r.Rule == RuleNotExplainable || r.Rule == RuleRecallDecided
 }
 
 // Invalid reports whether the refusal is about the request's content.
@@ -157,6 +158,9 @@ func CanView(a Actor, d DraftFacts) error {
 	if a.AgencyID != d.AgencyID {
 		return refuse(RuleNotVisible, "the draft belongs to another agency")
 	}
+	if d.State == StateUnsubmitted && a.ID != d.AuthorID {
+		return refuse(RuleNotVisible, "an unsubmitted draft is seen only by its author")
+	}
 	if a.ID == d.AuthorID || a.Has(RoleAdmin) || a.Has(RoleAuditor) || d.reviews(a) {
 		return nil
 	}
@@ -243,8 +247,30 @@ func CanRevise(a Actor, d DraftFacts) error {
 	if a.ID != d.AuthorID {
 		return refuse(RuleNotAuthor, "only the draft's author may revise it")
 	}
-	if d.State != StateReturned && d.State != StatePublished {
-		return refuse(RuleNoSuchTransition, "only a returned draft can be revised, or a published one corrected; this one is %q", d.State)
+	if d.State != StateReturned && d.State != StatePublished && d.State != StateUnsubmitted {
+		return refuse(RuleNoSuchTransition, "only a returned or recalled draft can be revised, or a published one corrected; this one is %q", d.State)
+	}
+	return nil
+}
+
+// CanRecall reports whether the actor may take the draft back (撤回): its
+// author, while it is at a stage and before any person decided on its
+// current revision (d.Decisions), and not a correction, whose published
+// revision is public. Machine checks in flight are simply abandoned.
+func CanRecall(a Actor, d DraftFacts) error {
+	if a.ID != d.AuthorID {
+		return refuse(RuleNotAuthor, "only the draft's author may recall it")
+	}
+	if _, err := Next(d.State, ActionRecall); err != nil {
+		return refuse(RuleNoSuchTransition, "only a draft under review can be recalled; this one is %q", d.State)
+	}
+	if d.PublishedRevision > 0 {
+		return refuse(RuleNoSuchTransition, "a correction cannot be recalled: the published revision stays public; withdraw the correction by resubmitting, or ask a reviewer to return it")
+	}
+	for _, x := range d.Decisions {
+		if x.Revision == d.Revision {
+			return refuse(RuleRecallDecided, "a reviewer has already decided on this revision; it can no longer be recalled")
+		}
 	}
 	return nil
 }

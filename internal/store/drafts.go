@@ -245,6 +245,43 @@ func (s *Store) Explain(ctx context.Context, by domain.Actor, id int64, revision
 	return s.Draft(ctx, id)
 }
 
+// Recall takes a submitted draft back to its author (撤回) before any
+// person decided on its current revision: it waits, unsubmitted and seen
+// only by its author, for their revision (Revise). Machine checks still in
+// flight find it moved and are dropped (owed).
+func (s *Store) Recall(ctx context.Context, by domain.Actor, id int64) (Draft, error) {
+	err := s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		// The decisions under the draft's lock: a decision takes it too.
+		rows, _ := tx.Query(ctx, `SELECT actor_id, stage, revision FROM decisions WHERE draft_id = $1 AND revision = $2`, id, cur.Revision)
+		cur.Decisions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.PastDecision, error) {
+			var p domain.PastDecision
+			return p, r.Scan(&p.ActorID, &p.Stage, &p.Revision)
+		})
+		if err != nil {
+			return fmt.Errorf("error reading the decisions of draft %d: %w", id, err)
+		}
+		if err := domain.CanRecall(by, cur.DraftFacts); err != nil {
+			return s.refuseOrHide(ctx, tx, &cur, by, string(domain.ActionRecall), err)
+		}
+		to, err := domain.Next(cur.State, domain.ActionRecall)
+		if err != nil {
+			return err
+		}
+		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: true, event: audit.Event{ActorID: by.ID, Actor: by.Name,
+			Role: string(domain.RoleOfficer), Stage: string(cur.State), Action: string(domain.ActionRecall),
+			Revision: cur.Revision, ContentSHA256: cur.Content}})
+		return nil
+	})
+	if err != nil {
+		return Draft{}, unwrapRefused(err)
+	}
+	return s.Draft(ctx, id)
+}
+
 // refuse audits a refused attempt on a draft and returns the refusal. It
 // commits tx itself, so the audit event stays while the caller's
 // transaction function returns the refusal as its error.

@@ -45,6 +45,7 @@ var appPrivileges = map[string]string{
 	"findings":             "INSERT",
 	"goose_db_version":     "",                       // the services check the schema's version
 	"idempotency_keys":     "INSERT, UPDATE, DELETE", // a client's retried request answered once; kept a day
+	"draft_saves":          "INSERT, UPDATE, DELETE", // forms saved before submission (暂存, autosave); their author's
 	"outbox":               "INSERT, UPDATE, DELETE",
 	"publications":         "INSERT, UPDATE",
 	"recovery_codes":       "INSERT, UPDATE, DELETE", // a second factor's codes: used, replaced

@@ -324,6 +324,23 @@ func (s *Server) setExpiry(c echo.Context) error {
 	return c.JSON(http.StatusOK, toJSON(d))
 }
 
+// recall takes a submitted draft back to its author before anyone decided
+// on it (store.Recall). It has no body.
+func (s *Server) recall(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.visible(c, id); err != nil {
+		return err
+	}
+	d, err := s.Store.Recall(c.Request().Context(), user(c).Actor(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(d))
+}
+
 func (s *Server) withdraw(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {

@@ -1250,6 +1250,11 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/drafts/%d/withdraw", d.ID), json: map[string]any{"reason": "信息有误"}}
 			})
 		}},
+		"POST /api/v1/drafts/:id/recall": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/drafts/%d/recall", d.ID)}
+			})
+		}},
 		"POST /api/v1/drafts/:id/expiry": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
 				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/drafts/%d/expiry", d.ID), json: map[string]any{"expires_on": "2099-12-31", "comment": "有效期至年底"}}
@@ -1403,8 +1408,27 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			}
 			return out
 		}},
+		"POST /web/drafts/:id/apply": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/web/drafts/%d/apply", d.ID), form: url.Values{"finding": {"confidentiality:body:0:4"}}}
+			})
+		}},
+		"POST /web/queue/approve": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "POST", path: "/web/queue/approve", form: url.Values{"draft": {fmt.Sprintf("%d:%d", d.ID, d.Revision)}}}
+			})
+		}},
+		"POST /web/drafts/autosave": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			f := mxDraftForm("矩阵自动保存", "综合办")
+			f.Set("form_key", "matrixautosave0123456789")
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/web/drafts/autosave", form: f})}
+		}},
+		"POST /web/drafts/saved/:key/discard": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/web/drafts/saved/matrixautosave0123456789/discard", form: url.Values{}})}
+		}},
 		"GET /web/drafts/:id":             {phase: mxRead, vars: get("/web/drafts/%d")},
 		"GET /web/drafts/:id/edit":        {phase: mxRead, vars: get("/web/drafts/%d/edit")},
+		"GET /web/drafts/:id/print":       {phase: mxRead, vars: get("/web/drafts/%d/print")},
 		"GET /web/drafts/:id/audit":       {phase: mxRead, vars: get("/web/drafts/%d/audit")},
 		"GET /web/drafts/:id/files/:name": {phase: mxRead, fp: statusOnly, vars: get("/web/drafts/%d/files/" + strings.ReplaceAll(url.PathEscape(mxFileName), "%", "%%"))},
 		"POST /web/drafts/:id": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
@@ -1428,6 +1452,11 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
 				return mxReq{method: "POST", path: fmt.Sprintf("/web/drafts/%d/withdraw", d.ID), form: url.Values{
 					"code": {"error"}, "reason": {"信息有误"}}}
+			})
+		}},
+		"POST /web/drafts/:id/recall": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/web/drafts/%d/recall", d.ID)}
 			})
 		}},
 		"POST /web/drafts/:id/expiry": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {

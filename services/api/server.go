@@ -105,6 +105,7 @@ func (s *Server) Routes() *echo.Echo {
 	v1.POST("/drafts/:id/decisions", s.decide, s.idempotent)
 	v1.POST("/drafts/:id/explain", s.explain)
 	v1.POST("/drafts/:id/withdraw", s.withdraw)
+	v1.POST("/drafts/:id/recall", s.recall)
 	v1.POST("/drafts/:id/expiry", s.setExpiry)
 	v1.GET("/drafts/:id/audit", s.draftAudit)
 	v1.POST("/files", s.uploadFile)

@@ -1,30 +1,69 @@
 package web
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/checks"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/services/api"
 )
 
+// myDraftsView is the officer's list: the forms they saved before
+// submitting (暂存), and their drafts with the Article 26 deadline marked
+// where it is near or past and the draft not yet public.
+type myDraftsView struct {
+	Saved  []store.SavedForm
+	Drafts []myDraftRow
+}
+
+type myDraftRow struct {
+	store.Draft
+	Due *due // nil: published, or it will not be
+}
+
 func (w *Web) myDrafts(c echo.Context) error {
-	ds, err := w.Store.MyDrafts(c.Request().Context(), currentUser(c).ID, 200)
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	ds, err := w.Store.MyDrafts(ctx, u.ID, 200)
 	if err != nil {
 		return err
 	}
+	var v myDraftsView
+	if v.Saved, err = w.Store.SavedForms(ctx, u.ID); err != nil {
+		return err
+	}
+	today := checks.Today(w.Now())
+	for _, d := range ds {
+		row := myDraftRow{Draft: d}
+		if dl, err := time.Parse(domain.DateLayout, d.Deadline); err == nil && d.PublishedRevision == 0 && pending(d.State) {
+			x := w.dueOn(today, dl)
+			row.Due = &x
+		}
+		v.Drafts = append(v.Drafts, row)
+	}
 	p := w.base(c, "drafts.title", "drafts")
-	p.Data = ds
+	p.Data = v
 	return w.render(c, http.StatusOK, "drafts", p)
+}
+
+// pending reports whether a draft in state s is still on its way to the
+// public: its Article 26 deadline still runs.
+func pending(s domain.State) bool {
+	_, atStage := domain.StageOf(s)
+	return atStage || s == domain.StateReturned || s == domain.StateUnsubmitted
 }
 
 // formData fills the new-draft and revise forms.
@@ -38,7 +77,7 @@ type formData struct {
 	Category    string
 	Channels    []domain.Channel
 	FormedOn    string
-	Deadline    string
+	Deadline    formDeadline
 	Departments []store.Department
 	Categories  []string
 	Comment     string // the reviewer's comment, when revising a returned draft
@@ -54,6 +93,11 @@ type formData struct {
 	Correction string
 	PublishAt  string
 	ExpiresOn  string
+	// The form's key and the token that lets it be saved when the session
+	// has expired (saves.go); Restored says why saved content is shown.
+	FormKey   string
+	FormToken string
+	Restored  string
 }
 
 func (w *Web) departmentsOf(c echo.Context, u *store.User) ([]store.Department, error) {
@@ -83,17 +127,38 @@ func (w *Web) newDraftForm(c echo.Context) error {
 	fd := formData{Action: "/web/drafts", FormedOn: today, Departments: deps, Categories: domain.Categories,
 		Channels: []domain.Channel{domain.ChannelWebsite}, Category: "news"}
 	fd.Deadline = w.deadlineOf(today)
+	if err := w.prepareForm(c, &fd); err != nil {
+		return err
+	}
 	p := w.base(c, "form.new_title", "new")
 	p.Data = fd
 	return w.render(c, http.StatusOK, "form", p)
 }
 
-func (w *Web) deadlineOf(formed string) string {
+// formDeadline is what the form says beside the date of forming: the
+// Article 26 deadline and how it stands today, or that the date is in the
+// future (stage 1 would return the draft for it).
+type formDeadline struct {
+	Day    string // the deadline ("": no valid date)
+	Future bool   // the date of forming is after today
+	Today  string
+	due
+}
+
+func (w *Web) deadlineOf(formed string) formDeadline {
+	today := checks.Today(w.Now())
+	h := formDeadline{Today: today.Format(domain.DateLayout)}
 	t, err := time.Parse(domain.DateLayout, formed)
 	if err != nil {
-		return ""
+		return h
 	}
-	return w.Calendar.Deadline(t).Format(domain.DateLayout)
+	if t.After(today) {
+		h.Future = true
+		return h
+	}
+	dl := w.Calendar.Deadline(t)
+	h.Day, h.due = dl.Format(domain.DateLayout), w.dueOn(today, dl)
+	return h
 }
 
 // deadlineHint is the htmx fragment beside the date field.
@@ -104,6 +169,13 @@ func (w *Web) deadlineHint(c echo.Context) error {
 // readForm turns the form into the API's input, so both check it alike.
 func readForm(c echo.Context) (api.DraftInput, formData) {
 	f, _ := c.FormParams()
+	in, fd := readValues(f)
+	fd.FormKey = formKeyOf(f)
+	return in, fd
+}
+
+// readValues is readForm of a form's values, as posted or as saved.
+func readValues(f url.Values) (api.DraftInput, formData) {
 	title, body, dept, cat, formed, digest := f.Get("title"), f.Get("body"), f.Get("department"), f.Get("category"), f.Get("formed_on"), f.Get("digest")
 	correction, publishAt, expiresOn := f.Get("correction"), f.Get("publish_at"), f.Get("expires_on")
 	chans := f["channels"]
@@ -223,6 +295,10 @@ func (w *Web) formError(c echo.Context, fd formData, err error) error {
 		return derr
 	}
 	fd.Departments, fd.Categories, fd.Deadline = deps, domain.Categories, w.deadlineOf(fd.FormedOn)
+	if fd.FormKey == "" {
+		fd.FormKey = newFormKey()
+	}
+	fd.FormToken = w.formToken(u.ID, fd.FormKey)
 	p.Data = fd
 	return w.render(c, http.StatusUnprocessableEntity, "form", p)
 }
@@ -232,6 +308,9 @@ func (w *Web) createDraft(c echo.Context) error {
 	u := currentUser(c)
 	in, fd := readForm(c)
 	fd.Action = "/web/drafts"
+	if c.FormValue("save") != "" {
+		return w.saveNow(c, fd)
+	}
 	content, err := w.content(c, &in, &fd)
 	if err != nil {
 		return w.formError(c, fd, err)
@@ -243,15 +322,58 @@ func (w *Web) createDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := w.Store.Submit(ctx, u.Actor(), dep.ID, content, api.Deadline(w.Calendar, content))
+	return w.submitOnce(c, fd, func(ctx context.Context) (int64, error) {
+		d, err := w.Store.Submit(ctx, u.Actor(), dep.ID, content, api.Deadline(w.Calendar, content))
+		return d.ID, err
+	}, "flash.submitted")
+}
+
+// submitOnce runs a form's submission once per form key: a second post of
+// the same form (a double click, the browser's resend) goes to the draft
+// the first made, and the form's saved copy is dropped once it is a draft.
+// A refused submission frees the key, so the corrected form can be sent.
+func (w *Web) submitOnce(c echo.Context, fd formData, run func(context.Context) (int64, error), done string) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	key := ""
+	if fd.FormKey != "" {
+		key = "form:" + fd.FormKey
+		claim, err := w.Store.ClaimIdempotency(ctx, u.ID, key, []byte(key))
+		if err != nil {
+			return err
+		}
+		switch claim.Outcome {
+		case store.IdemDone, store.IdemMismatch:
+			flash(c, "flash.already_submitted")
+			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", claim.DraftID))
+		case store.IdemInFlight:
+			return w.formError(c, fd, &api.Error{Status: http.StatusConflict, Code: "form_in_flight", Message: "this form is being submitted",
+				MessageZH: "该表单正在提交，请稍候查看“我的稿件”。"})
+		}
+		ctx = store.WithIdempotency(ctx, u.ID, key)
+	}
+	id, err := run(ctx)
+	if err != nil && key != "" {
+		if rerr := w.Store.ReleaseIdempotency(context.WithoutCancel(ctx), u.ID, key); rerr != nil {
+			return rerr
+		}
+	}
 	if isRefusal(err) {
 		return w.formError(c, fd, err)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
 	if err != nil {
 		return err
 	}
-	flash(c, "flash.submitted")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", d.ID))
+	if fd.FormKey != "" {
+		if err := w.Store.DiscardForm(ctx, u.ID, fd.FormKey); err != nil {
+			w.Log.Warn("a submitted form's saved copy stays", "err", err)
+		}
+	}
+	flash(c, done)
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
 }
 
 func draftID(c echo.Context) (int64, bool) {
@@ -308,9 +430,15 @@ type draftView struct {
 	Previews     []preview
 	CanWithdraw  bool
 	CanSetExpiry bool // a reviewer or admin may set how long it stays public
-	Withdrawal   *withdrawal
-	Codes        []domain.WithdrawalCode
-	Review       *reviewRow // a published item's periodic review and validity (review.go)
+	CanRecall    bool // its author may still take it back (收回)
+	// History is what happened to the draft, for everyone who reads it:
+	// submissions, the machine's returns, recalls, decisions, publication.
+	History         []historyItem
+	MachineReturned bool         // stage 1's machine checks returned the current revision
+	Suggestions     []suggestion // the findings' suggestions its author can apply (suggest.go)
+	Withdrawal      *withdrawal
+	Codes           []domain.WithdrawalCode
+	Review          *reviewRow // a published item's periodic review and validity (review.go)
 }
 
 func (w *Web) draftPage(c echo.Context) error {
@@ -366,7 +494,11 @@ func (w *Web) draftPage(c echo.Context) error {
 			}
 		}
 	}
-	v.CanRevise = d.State == domain.StateReturned && d.AuthorID == u.ID
+	v.CanRevise = (d.State == domain.StateReturned || d.State == domain.StateUnsubmitted) && d.AuthorID == u.ID
+	v.CanRecall = domain.CanRecall(a, facts) == nil
+	if v.CanRevise {
+		v.Suggestions = applicable(d.Content, d.Findings, d.Revision)
+	}
 	v.CanCorrect = d.State == domain.StatePublished && d.AuthorID == u.ID
 	v.CanExplain = domain.CanExplain(a, facts, "-") == nil // the text is asked for on the form
 	v.CanAudit = domain.CanViewAudit(a, d.Facts()) == nil
@@ -378,6 +510,12 @@ func (w *Web) draftPage(c echo.Context) error {
 			}
 		}
 	}
+	evs, err := w.Store.DraftEvents(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	v.History = historyOf(evs, d.Decisions)
+	v.MachineReturned = d.State == domain.StateReturned && !facts.ReturnedByPerson
 	v.Previews = w.previews(c, d.ID, d.Content)
 	v.CanWithdraw = domain.CanWithdraw(a, d.Facts(), "-") == nil // the reason is asked for on the form
 	v.CanSetExpiry = domain.CanSetExpiry(a, facts) == nil
@@ -424,7 +562,7 @@ func (w *Web) editDraftForm(c echo.Context) error {
 	}
 	fd := formData{Action: fmt.Sprintf("/web/drafts/%d", d.ID), DraftID: d.ID, Revision: d.Revision,
 		Title: d.Content.Title, Body: d.Content.Body, Department: d.Content.Department, Category: d.Content.Category,
-		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: d.Deadline,
+		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: w.deadlineOf(d.Content.FormedOn.Format(domain.DateLayout)),
 		Departments: deps, Categories: domain.Categories, Digest: d.Content.Digest, Attachments: d.Content.Attachments, Options: d.Content.Options,
 		Correcting: d.PublishedRevision > 0, PublishAt: localTime(d.Content.PublishAt), ExpiresOn: civilDate(d.Content.ExpiresOn)}
 	if d.State != domain.StatePublished {
@@ -442,6 +580,9 @@ func (w *Web) editDraftForm(c echo.Context) error {
 			fd.Findings = append(fd.Findings, f)
 		}
 	}
+	if err := w.prepareForm(c, &fd); err != nil {
+		return err
+	}
 	p := w.base(c, "form.revise_title", "drafts")
 	p.Data = fd
 	return w.render(c, http.StatusOK, "form", p)
@@ -456,6 +597,9 @@ func (w *Web) reviseDraft(c echo.Context) error {
 	u := currentUser(c)
 	in, fd := readForm(c)
 	fd.Action, fd.DraftID = fmt.Sprintf("/web/drafts/%d", id), id
+	if c.FormValue("save") != "" {
+		return w.saveNow(c, fd)
+	}
 	content, err := w.content(c, &in, &fd)
 	if err != nil {
 		return w.formError(c, fd, err)
@@ -467,17 +611,10 @@ func (w *Web) reviseDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.Store.Revise(ctx, u.Actor(), id, dep.ID, content, api.Deadline(w.Calendar, content)); err != nil {
-		if isRefusal(err) {
-			return w.formError(c, fd, err)
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			return w.errorPage(c, http.StatusNotFound, "error.not_found")
-		}
-		return err
-	}
-	flash(c, "flash.revised")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+	return w.submitOnce(c, fd, func(ctx context.Context) (int64, error) {
+		_, err := w.Store.Revise(ctx, u.Actor(), id, dep.ID, content, api.Deadline(w.Calendar, content))
+		return id, err
+	}, "flash.revised")
 }
 
 // decide applies the decision form. A refusal — including the 409 of a
@@ -571,6 +708,17 @@ func (w *Web) withdraw(c echo.Context) error {
 	return w.backToDraft(c, id, err, "flash.withdrawn")
 }
 
+// recall takes a submitted draft back before anyone decided on it, from
+// its page; its author then revises and resubmits it.
+func (w *Web) recall(c echo.Context) error {
+	id, ok := draftID(c)
+	if !ok {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	_, err := w.Store.Recall(c.Request().Context(), currentUser(c).Actor(), id)
+	return w.backToDraft(c, id, err, "flash.recalled")
+}
+
 // setExpiry sets how long a draft stays public, from its page.
 func (w *Web) setExpiry(c echo.Context) error {
 	id, ok := draftID(c)
@@ -593,4 +741,90 @@ type withdrawal struct {
 	At     time.Time
 	Code   string
 	Reason string
+}
+
+// historyItem is one line of a draft's history on its page.
+type historyItem struct {
+	Action   string
+	Stage    string
+	Revision int
+	Actor    string
+	At       time.Time
+	Reason   string
+	Comment  string
+	Override bool
+	Machine  bool
+}
+
+// historyActions are the trail's actions a draft's page lists: what moved
+// it, not the machine's routine steps nor the refused attempts.
+var historyActions = map[string]bool{"submit": true, "revise": true, "correct": true, "recall": true, "explain": true,
+	"checks_block": true, "approve": true, "return": true, "reject": true, "release": true, "published": true,
+	"withdraw": true, "expiry_set": true, "review_kept": true, "validity_set": true}
+
+// historyOf is the draft's history from its trail, each decision marked
+// where it overrode a blocking finding.
+func historyOf(evs []audit.Event, ds []store.Decision) []historyItem {
+	override := map[string]bool{}
+	for _, x := range ds {
+		if x.Override {
+			override[fmt.Sprintf("%s/%d/%s", x.Stage, x.Revision, x.Decision)] = true
+		}
+	}
+	var out []historyItem
+	for _, e := range evs {
+		if !historyActions[e.Action] {
+			continue
+		}
+		stage := e.Stage
+		if _, ok := domain.StageOf(domain.State(stage)); !ok && stage != string(domain.StatePublishing) {
+			stage = "" // a state, not a stage: the action says enough
+		}
+		out = append(out, historyItem{Action: e.Action, Stage: stage, Revision: e.Revision, Actor: e.Actor, At: e.At,
+			Reason: e.Reason, Comment: e.Comment, Machine: e.Role == string(domain.RoleSystem),
+			Override: override[fmt.Sprintf("%s/%d/%s", e.Stage, e.Revision, e.Action)]})
+	}
+	return out
+}
+
+// printView is the 审批单's data.
+type printView struct {
+	D                  store.DraftDetail
+	Agency             string
+	History            []historyItem
+	Blocking, Warnings int
+	Now                time.Time
+}
+
+// printSheet is a draft's printable approval sheet (审批单): its facts, every
+// step and opinion, and its text, laid out for paper; print-to-PDF in the
+// browser makes the PDF. Whoever may read the draft may print it.
+func (w *Web) printSheet(c echo.Context) error {
+	d, err := w.loadVisible(c)
+	if err != nil || d.ID == 0 {
+		return err
+	}
+	ctx := c.Request().Context()
+	ag, err := w.Store.Agency(ctx, d.AgencyID)
+	if err != nil {
+		return err
+	}
+	evs, err := w.Store.DraftEvents(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	v := printView{D: d, Agency: ag.Name, History: historyOf(evs, d.Decisions), Now: w.Now()}
+	for _, f := range d.Findings {
+		if f.Revision != d.Revision {
+			continue
+		}
+		if f.Severity == domain.SeverityBlock {
+			v.Blocking++
+		} else {
+			v.Warnings++
+		}
+	}
+	p := w.base(c, "print.title", "")
+	p.Data = v
+	return w.render(c, http.StatusOK, "print", p)
 }

@@ -20,8 +20,9 @@ func TestExplainAStageOneBlockInTheBrowser(t *testing.T) {
 	wang := s.as("wang")
 	wang.do(chromedp.Navigate(s.base+"/web/drafts/new"),
 		chromedp.SendKeys(chromedp.CSS("#title"), "关于做好节日期间安全生产工作的通知"),
-		chromedp.SetValue(chromedp.CSS("#body"), body1),
-		chromedp.SetValue(chromedp.CSS("#formed_on"), "2099-01-01"), // a blocking stage-1 finding
+		// An impossible date in the text: a blocking stage-1 finding (the
+		// form itself refuses a future date of forming).
+		chromedp.SetValue(chromedp.CSS("#body"), body1+"\n本通知自2026年2月30日起施行。"),
 		chromedp.Click(chromedp.CSS("#submit-draft")), chromedp.WaitVisible(chromedp.CSS("#draft-state")))
 	id := wang.draftIDFromURL()
 	s.waitState(id, domain.StateReturned)

@@ -106,6 +106,19 @@ func currentSession(c echo.Context) store.Session {
 func (w *Web) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if currentUser(c) == nil {
+			// A draft form posted after the session expired is kept and
+			// comes back after signing in (saves.go).
+			back, err := w.keepExpired(c)
+			if err != nil {
+				return err
+			}
+			if back != "" && c.Path() == "/web/drafts/autosave" {
+				return c.JSON(http.StatusUnauthorized, map[string]string{"error": w.t(c, "form.autosave_expired"),
+					"login": "/web/login?next=" + url.QueryEscape(back)})
+			}
+			if back != "" && owingUser(c) == nil {
+				return c.Redirect(http.StatusSeeOther, "/web/login?next="+url.QueryEscape(back))
+			}
 			if c.Request().Header.Get("HX-Request") != "" {
 				c.Response().Header().Set("HX-Redirect", "/web/login")
 				return c.NoContent(http.StatusUnauthorized)

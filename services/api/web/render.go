@@ -185,6 +185,7 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		"pathEscape":      url.PathEscape,
 		"channels":        func() []domain.Channel { return domain.Channels },
 		"neg":             func(n int) int { return -n },
+		"inc":             func(n int) int { return n + 1 },
 		"deref":           func(t *time.Time) time.Time { return *t },
 		"expired":         func(t time.Time) bool { return !time.Now().Before(t) },
 		"tokenRows": func(ts []store.Token, csrf, action string) tokenRows {

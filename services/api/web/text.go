@@ -18,6 +18,7 @@ type segment struct {
 	Severity string // "block" when any covering finding blocks
 	Title    string // the covering findings' messages, for the tooltip
 	Refs     []int  // indexes of the covering findings, for the list's anchors
+	Ends     []int  // indexes of the findings that end with this run: its numbered links
 }
 
 // highlight splits text at the findings' rune offsets so each covered run
@@ -53,6 +54,9 @@ func highlight(text string, fs []store.Finding, field, lang string) []segment {
 			if s.start <= a && b <= s.end {
 				seg.Mark = true
 				seg.Refs = append(seg.Refs, s.idx)
+				if s.end == b {
+					seg.Ends = append(seg.Ends, s.idx)
+				}
 				if s.f.Severity == domain.SeverityBlock {
 					seg.Severity = "block"
 				}
@@ -74,8 +78,44 @@ func highlight(text string, fs []store.Finding, field, lang string) []segment {
 
 // diffPart is a run of the difference between two revisions.
 type diffPart struct {
-	Op   string // "eq", "ins", "del"
+	Op   string // "eq", "ins", "del", or "fold": an unchanged run shown folded
 	Text string
+	N    int // for "fold": its length in characters
+}
+
+// A long unchanged run is folded but for foldKeep characters at each end,
+// so a reviewer sees each change in its context and not the whole text.
+const (
+	foldOver = 240
+	foldKeep = 80
+)
+
+// fold folds the long unchanged runs of a difference.
+func fold(ps []diffPart) []diffPart {
+	out := make([]diffPart, 0, len(ps))
+	for i, p := range ps {
+		rs := []rune(p.Text)
+		if p.Op != "eq" || len(rs) <= foldOver {
+			out = append(out, p)
+			continue
+		}
+		head, tail := foldKeep, foldKeep
+		if i == 0 {
+			head = 0 // the text's start: only the context before the first change
+		}
+		if i == len(ps)-1 {
+			tail = 0
+		}
+		if head > 0 {
+			out = append(out, diffPart{Op: "eq", Text: string(rs[:head])})
+		}
+		mid := rs[head : len(rs)-tail]
+		out = append(out, diffPart{Op: "fold", Text: string(mid), N: len(mid)})
+		if tail > 0 {
+			out = append(out, diffPart{Op: "eq", Text: string(rs[len(rs)-tail:])})
+		}
+	}
+	return out
 }
 
 // diff compares two revisions' text with go-diff's Myers diff, cleaned up
@@ -95,7 +135,7 @@ func diff(before, after string) []diffPart {
 		}
 		out = append(out, diffPart{Op: op, Text: d.Text})
 	}
-	return out
+	return fold(out)
 }
 
 // sortFindings orders findings blocking first, then by place.

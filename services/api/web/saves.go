@@ -1,0 +1,201 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+// A draft form is kept on the server before it is submitted (暂存), so an
+// officer on a shared office PC loses nothing and leaves nothing in the
+// browser: the form saves itself every few seconds while it changes
+// (static/app.js, autosave), its 暂存 button saves it at once, and a post
+// whose session has expired is saved too and comes back after signing in
+// again. Each opened form has a key (form_key): the key of its saved copy
+// and of its submission, so that a double click or a resubmitted form
+// never makes two drafts (store.ClaimIdempotency).
+
+// formKeyRE is what a form key looks like (migration 029 holds to it).
+var formKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+// formKeyOf is the posted form's key ("" for none or a malformed one).
+func formKeyOf(f url.Values) string {
+	if k := f.Get("form_key"); formKeyRE.MatchString(k) {
+		return k
+	}
+	return ""
+}
+
+func newFormKey() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// formTokenPrefix keeps a sealed form key apart from anything else the
+// sealer seals (the TOTP secrets).
+const formTokenPrefix = "draft-form:"
+
+// formToken seals the form's key to its person: a post that arrives after
+// the session expired is saved for that person only when it carries it.
+func (w *Web) formToken(userID int64, key string) string {
+	sealed, err := w.Sealer.Seal([]byte(formTokenPrefix+key), userID)
+	if err != nil {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(sealed)
+}
+
+// formOwner is the person a posted form was opened by, if its token says so.
+func (w *Web) formOwner(f url.Values) (int64, string, bool) {
+	key := formKeyOf(f)
+	uid, err := strconv.ParseInt(f.Get("form_user"), 10, 64)
+	if err != nil || key == "" {
+		return 0, "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(f.Get("form_token"))
+	if err != nil {
+		return 0, "", false
+	}
+	plain, err := w.Sealer.Open(raw, uid)
+	return uid, key, err == nil && string(plain) == formTokenPrefix+key
+}
+
+// savedFieldNames are the draft form's fields a saved copy keeps: not its
+// token, nor the files chosen (they are sent with the submission only).
+var savedFieldNames = []string{"title", "body", "department", "category", "channels", "formed_on", "digest", "options",
+	"correction", "correcting", "publish_at", "expires_on", "attachment"}
+
+func savedFields(f url.Values) url.Values {
+	out := url.Values{}
+	for _, k := range savedFieldNames {
+		if vs, ok := f[k]; ok {
+			out[k] = vs
+		}
+	}
+	return out
+}
+
+// prepareForm gives the form its key and token and, where the address asks
+// (?resume=key), what its person saved under that key for this draft.
+func (w *Web) prepareForm(c echo.Context, fd *formData) error {
+	u := currentUser(c)
+	if key := c.QueryParam("resume"); formKeyRE.MatchString(key) {
+		saved, err := w.Store.SavedForm(c.Request().Context(), u.ID, key)
+		switch {
+		case err == nil && saved.DraftID == fd.DraftID:
+			_, got := readValues(saved.Fields)
+			fd.Title, fd.Body, fd.Department, fd.Category, fd.Channels = got.Title, got.Body, got.Department, got.Category, got.Channels
+			fd.FormedOn, fd.Digest, fd.Options, fd.Attachments = got.FormedOn, got.Digest, got.Options, got.Attachments
+			fd.Correction, fd.PublishAt, fd.ExpiresOn = got.Correction, got.PublishAt, got.ExpiresOn
+			fd.Deadline = w.deadlineOf(fd.FormedOn)
+			fd.FormKey = key
+			msg := "form.restored"
+			if saved.Expired {
+				msg = "form.restored_expired"
+			}
+			fd.Restored = w.t(c, msg, saved.UpdatedAt.In(domain.Beijing).Format("2006-01-02 15:04"))
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	if fd.FormKey == "" {
+		fd.FormKey = newFormKey()
+	}
+	fd.FormToken = w.formToken(u.ID, fd.FormKey)
+	return nil
+}
+
+// autosave keeps the form as it is now; the page shows when.
+func (w *Web) autosave(c echo.Context) error {
+	f, err := c.FormParams()
+	if err != nil {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": w.t(c, "form.autosave_failed")})
+	}
+	key := formKeyOf(f)
+	if key == "" {
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": w.t(c, "form.autosave_failed")})
+	}
+	id, _ := strconv.ParseInt(f.Get("draft_id"), 10, 64)
+	u := currentUser(c)
+	if err := w.Store.SaveForm(c.Request().Context(), u.ID, store.SavedForm{Key: key, DraftID: id, Title: f.Get("title"), Fields: savedFields(f)}); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"saved_at": localTime(w.Now()),
+		"message": w.t(c, "form.autosaved", localTime(w.Now())[11:])})
+}
+
+// saveNow is the form's 暂存 button: the form is kept, and shown again.
+func (w *Web) saveNow(c echo.Context, fd formData) error {
+	f, _ := c.FormParams()
+	if fd.FormKey == "" {
+		fd.FormKey = newFormKey()
+	}
+	u := currentUser(c)
+	if err := w.Store.SaveForm(c.Request().Context(), u.ID, store.SavedForm{Key: fd.FormKey, DraftID: fd.DraftID, Title: fd.Title, Fields: savedFields(f)}); err != nil {
+		return err
+	}
+	flash(c, "flash.saved")
+	return c.Redirect(http.StatusSeeOther, formPage(fd.DraftID, fd.FormKey))
+}
+
+// formPage is the address of a form that resumes what was saved under key.
+func formPage(draftID int64, key string) string {
+	if draftID > 0 {
+		return fmt.Sprintf("/web/drafts/%d/edit?resume=%s", draftID, key)
+	}
+	return "/web/drafts/new?resume=" + key
+}
+
+// discardSaved throws a saved form away, from the officer's list.
+func (w *Web) discardSaved(c echo.Context) error {
+	key := c.Param("key")
+	if formKeyRE.MatchString(key) {
+		if err := w.Store.DiscardForm(c.Request().Context(), currentUser(c).ID, key); err != nil {
+			return err
+		}
+	}
+	flash(c, "flash.discarded")
+	return c.Redirect(http.StatusSeeOther, "/web/drafts")
+}
+
+// savedFormPaths are the routes whose post carries a draft form.
+var savedFormPaths = map[string]bool{"/web/drafts": true, "/web/drafts/:id": true, "/web/drafts/autosave": true}
+
+// keepExpired saves a draft form posted after its session expired, for the
+// person its token names, and says where it comes back after signing in
+// ("" when the post is no such form).
+func (w *Web) keepExpired(c echo.Context) (string, error) {
+	if c.Request().Method != http.MethodPost || !savedFormPaths[c.Path()] {
+		return "", nil
+	}
+	f, err := c.FormParams()
+	if err != nil {
+		return "", nil
+	}
+	uid, key, ok := w.formOwner(f)
+	if !ok {
+		return "", nil
+	}
+	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
+	if id == 0 {
+		id, _ = strconv.ParseInt(f.Get("draft_id"), 10, 64)
+	}
+	err = w.Store.SaveForm(c.Request().Context(), uid, store.SavedForm{Key: key, DraftID: id, Title: f.Get("title"), Fields: savedFields(f), Expired: true})
+	if err != nil {
+		return "", err
+	}
+	return formPage(id, key), nil
+}

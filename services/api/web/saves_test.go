@@ -1,0 +1,131 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var (
+	formKeyField   = regexp.MustCompile(`name="form_key" value="([^"]+)"`)
+	formTokenField = regexp.MustCompile(`name="form_token" value="([^"]+)"`)
+	formUserField  = regexp.MustCompile(`name="form_user" value="([^"]+)"`)
+)
+
+// draftForm opens the new-draft form and returns its fields as posted.
+func (c *client) draftForm(title string) url.Values {
+	c.t.Helper()
+	res, page := c.req("GET", "/web/drafts/new", nil)
+	if res.StatusCode != http.StatusOK {
+		c.t.Fatalf("new-draft form: %d", res.StatusCode)
+	}
+	f := url.Values{"title": {title}, "body": {"为进一步做好辖区环境整治工作，街道办事处组织开展了专项检查。"},
+		"department": {"综合办"}, "category": {"news"}, "channels": {"website"}, "formed_on": {"2026-11-20"}}
+	for name, re := range map[string]*regexp.Regexp{"_csrf": csrfField, "form_key": formKeyField, "form_token": formTokenField, "form_user": formUserField} {
+		m := re.FindStringSubmatch(page)
+		if m == nil {
+			c.t.Fatalf("the form has no %s", name)
+		}
+		f.Set(name, m[1])
+	}
+	return f
+}
+
+// TestSavedForms: the form saves itself on the server (autosave) and by
+// its 暂存 button, is listed for its author alone, comes back by its key,
+// and is dropped once submitted; a form posted twice makes one draft; a
+// post after the session expired is kept only with the form's own token.
+func TestSavedForms(t *testing.T) {
+	s := startSite(t)
+	wang := s.client()
+	wang.signIn("wang", password)
+	f := wang.draftForm("自动保存的稿件")
+	key := f.Get("form_key")
+
+	wang.hdr.Set("X-CSRF-Token", f.Get("_csrf"))
+	res, body := wang.req("POST", "/web/drafts/autosave", f)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "已自动保存") {
+		t.Fatalf("autosave: %d %s", res.StatusCode, body)
+	}
+	wang.hdr.Del("X-CSRF-Token")
+	_, list := wang.req("GET", "/web/drafts", nil)
+	if !strings.Contains(list, "自动保存的稿件") || !strings.Contains(list, "resume="+key) {
+		t.Errorf("the saved form is not listed: %s", list)
+	}
+	chen := s.client()
+	chen.signIn("chen", password)
+	if _, other := chen.req("GET", "/web/drafts", nil); strings.Contains(other, "自动保存的稿件") {
+		t.Error("another officer sees wang's saved form")
+	}
+	if _, page := chen.req("GET", "/web/drafts/new?resume="+key, nil); strings.Contains(page, "自动保存的稿件") {
+		t.Error("another officer resumes wang's saved form")
+	}
+	if _, page := wang.req("GET", "/web/drafts/new?resume="+key, nil); !strings.Contains(page, `value="自动保存的稿件"`) || !strings.Contains(page, `id="restored"`) {
+		t.Errorf("the form does not come back: %s", page)
+	}
+
+	// Posted twice (a double click, the browser's resend): one draft.
+	first, _ := wang.req("POST", "/web/drafts", f)
+	second, _ := wang.req("POST", "/web/drafts", f)
+	if first.StatusCode != http.StatusSeeOther || second.Header.Get("Location") != first.Header.Get("Location") {
+		t.Errorf("posted twice: %d %s, then %d %s", first.StatusCode, first.Header.Get("Location"), second.StatusCode, second.Header.Get("Location"))
+	}
+	if n := s.count(`SELECT count(*) FROM drafts`); n != 1 {
+		t.Errorf("%d drafts from one form posted twice", n)
+	}
+	if n := s.count(`SELECT count(*) FROM draft_saves`); n != 0 {
+		t.Errorf("%d saved forms after the submission", n)
+	}
+
+	// After the session expired: kept for the token's person only.
+	g := wang.draftForm("登录过期时的稿件")
+	s.exec(`UPDATE sessions SET revoked_at = now()`)
+	forged := url.Values{}
+	for k, v := range g {
+		forged[k] = v
+	}
+	chenID := strconv.FormatInt(s.userID("chen"), 10)
+	forged.Set("form_user", chenID)
+	if res, _ := wang.req("POST", "/web/drafts", forged); res.StatusCode != http.StatusSeeOther || strings.Contains(res.Header.Get("Location"), "resume") {
+		t.Errorf("a forged token: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, _ = wang.req("POST", "/web/drafts", g)
+	if loc := res.Header.Get("Location"); !strings.HasPrefix(loc, "/web/login?next=") || !strings.Contains(loc, url.QueryEscape("resume="+g.Get("form_key"))) {
+		t.Errorf("after expiry: %d %s", res.StatusCode, loc)
+	}
+	if n := s.count(`SELECT count(*) FROM draft_saves WHERE expired AND title = '登录过期时的稿件' AND author_id = ` + strconv.FormatInt(s.userID("wang"), 10)); n != 1 {
+		t.Errorf("%d forms kept at expiry", n)
+	}
+	if n := s.count(`SELECT count(*) FROM draft_saves WHERE author_id = ` + chenID); n != 0 {
+		t.Errorf("a forged token saved a form for chen")
+	}
+}
+
+func (s *site) count(q string) int {
+	s.t.Helper()
+	var n int
+	if err := s.sys.Store.Pool.QueryRow(context.Background(), q).Scan(&n); err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}
+
+func (s *site) exec(q string) {
+	s.t.Helper()
+	if _, err := s.sys.Store.Pool.Exec(context.Background(), q); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *site) userID(name string) int64 {
+	s.t.Helper()
+	var id int64
+	if err := s.sys.Store.Pool.QueryRow(context.Background(), `SELECT id FROM users WHERE name = $1`, name).Scan(&id); err != nil {
+		s.t.Fatal(err)
+	}
+	return id
+}
