@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,33 +113,38 @@ func (in DraftInput) Content() (domain.Content, error) {
 	}
 	if len(missing) > 0 {
 		slices.Sort(missing)
-		return c, fail(http.StatusBadRequest, "missing_field", "missing required field(s): %s", strings.Join(missing, ", "))
+		return c, failField(missing[0], http.StatusBadRequest, "missing_field", "缺少必填项："+strings.Join(fieldNamesZH(missing), "、")+"。",
+			"missing required field(s): %s", strings.Join(missing, ", "))
 	}
 	// NUL characters and invalid UTF-8 never get here (cleanInput).
 	c.Title, c.Body, c.Department, c.Category = strings.TrimSpace(*in.Title), *in.Body, strings.TrimSpace(*in.Department), *in.Category
 	if c.Title == "" {
-		return c, fail(http.StatusBadRequest, "empty_field", "title must not be empty")
+		return c, failField("title", http.StatusBadRequest, "empty_field", "请填写标题。", "title must not be empty")
 	}
 	if n := utf8.RuneCountInString(c.Title); n > maxTitleRunes {
-		return c, fail(http.StatusBadRequest, "field_too_long", "title is %d characters; the limit is %d", n, maxTitleRunes)
+		return c, failField("title", http.StatusBadRequest, "field_too_long", fmt.Sprintf("标题有 %d 个字，上限为 %d 个字。", n, maxTitleRunes),
+			"title is %d characters; the limit is %d", n, maxTitleRunes)
 	}
 	if strings.TrimSpace(c.Body) == "" {
-		return c, fail(http.StatusBadRequest, "empty_field", "body must not be empty")
+		return c, failField("body", http.StatusBadRequest, "empty_field", "请填写正文。", "body must not be empty")
 	}
 	if n := utf8.RuneCountInString(c.Body); n > maxBodyRunes {
-		return c, fail(http.StatusBadRequest, "field_too_long", "body is %d characters; the limit is %d", n, maxBodyRunes)
+		return c, failField("body", http.StatusBadRequest, "field_too_long", fmt.Sprintf("正文有 %d 个字，上限为 %d 个字。", n, maxBodyRunes),
+			"body is %d characters; the limit is %d", n, maxBodyRunes)
 	}
 	if !domain.ValidCategory(c.Category) {
-		return c, fail(http.StatusBadRequest, "unknown_category", "unknown category %q; use one of: %s", c.Category, strings.Join(domain.Categories, ", "))
+		return c, failField("category", http.StatusBadRequest, "unknown_category", fmt.Sprintf("信息类别“%s”不存在，请从列表中选择。", c.Category),
+			"unknown category %q; use one of: %s", c.Category, strings.Join(domain.Categories, ", "))
 	}
 	if len(in.Channels) == 0 {
-		return c, fail(http.StatusBadRequest, "no_channels", "channels must name at least one of: %s", channelList())
+		return c, failField("channels", http.StatusBadRequest, "no_channels", "请至少选择一个发布渠道。", "channels must name at least one of: %s", channelList())
 	}
 	seen := map[domain.Channel]bool{}
 	for _, ch := range in.Channels {
 		cc := domain.Channel(ch)
 		if !cc.Valid() {
-			return c, fail(http.StatusBadRequest, "unknown_channel", "unknown channel %q; use one of: %s", ch, channelList())
+			return c, failField("channels", http.StatusBadRequest, "unknown_channel", fmt.Sprintf("发布渠道“%s”不存在。", ch),
+				"unknown channel %q; use one of: %s", ch, channelList())
 		}
 		if !seen[cc] {
 			seen[cc] = true
@@ -147,17 +153,20 @@ func (in DraftInput) Content() (domain.Content, error) {
 	}
 	formed, err := time.Parse(domain.DateLayout, *in.FormedOn)
 	if err != nil {
-		return c, fail(http.StatusBadRequest, "invalid_date", "formed_on must be a date YYYY-MM-DD, not %q", *in.FormedOn)
+		return c, failField("formed_on", http.StatusBadRequest, "invalid_date", fmt.Sprintf("信息形成日期“%s”不是日期，应为 YYYY-MM-DD。", *in.FormedOn),
+			"formed_on must be a date YYYY-MM-DD, not %q", *in.FormedOn)
 	}
 	if err := domain.ValidFormedOn(formed); err != nil {
-		return c, fail(http.StatusBadRequest, "invalid_date", "formed_on %s is before %s: no draft's information was formed before the People's Republic",
+		return c, failField("formed_on", http.StatusBadRequest, "invalid_date", fmt.Sprintf("信息形成日期 %s 早于 1949-10-01，请核对。", *in.FormedOn),
+			"formed_on %s is before %s: no draft's information was formed before the People's Republic",
 			*in.FormedOn, domain.FormedOnFloor.Format(domain.DateLayout))
 	}
 	c.FormedOn = formed
 	if in.Digest != nil {
 		c.Digest = strings.TrimSpace(*in.Digest)
 		if n := utf8.RuneCountInString(c.Digest); n > maxDigestRunes {
-			return c, fail(http.StatusBadRequest, "field_too_long", "digest is %d characters; the limit is %d", n, maxDigestRunes)
+			return c, failField("digest", http.StatusBadRequest, "field_too_long", fmt.Sprintf("摘要有 %d 个字，上限为 %d 个字。", n, maxDigestRunes),
+				"digest is %d characters; the limit is %d", n, maxDigestRunes)
 		}
 	}
 	if c.Attachments, err = in.attachments(); err != nil {
@@ -169,35 +178,46 @@ func (in DraftInput) Content() (domain.Content, error) {
 	if in.Correction != nil {
 		c.Correction = strings.TrimSpace(*in.Correction)
 		if n := utf8.RuneCountInString(c.Correction); n > maxCorrectionRunes {
-			return c, failZH(http.StatusBadRequest, "field_too_long", fmt.Sprintf("更正说明有 %d 个字，上限为 %d 个字。", n, maxCorrectionRunes),
+			return c, failField("correction", http.StatusBadRequest, "field_too_long", fmt.Sprintf("更正说明有 %d 个字，上限为 %d 个字。", n, maxCorrectionRunes),
 				"correction is %d characters; the limit is %d", n, maxCorrectionRunes)
 		}
 	}
 	if in.PublishAt != nil && strings.TrimSpace(*in.PublishAt) != "" {
 		if c.PublishAt, err = parsePublishAt(strings.TrimSpace(*in.PublishAt)); err != nil {
-			return c, failZH(http.StatusBadRequest, "invalid_publish_at", fmt.Sprintf("定时发布时间 %q 无法识别，应为“2027-01-05T09:00”（北京时间）或 RFC 3339 格式。", *in.PublishAt),
+			return c, failField("publish_at", http.StatusBadRequest, "invalid_publish_at", fmt.Sprintf("定时发布时间 %q 无法识别，应为“2027-01-05T09:00”（北京时间）或 RFC 3339 格式。", *in.PublishAt),
 				"publish_at must be RFC 3339 or YYYY-MM-DDTHH:MM in Beijing time, not %q", *in.PublishAt)
 		}
 	}
 	if in.ExpiresOn != nil && strings.TrimSpace(*in.ExpiresOn) != "" {
 		e, err := time.Parse(domain.DateLayout, strings.TrimSpace(*in.ExpiresOn))
 		if err != nil {
-			return c, failZH(http.StatusBadRequest, "invalid_date", fmt.Sprintf("有效期至 %q 不是日期，应为 YYYY-MM-DD。", *in.ExpiresOn),
+			return c, failField("expires_on", http.StatusBadRequest, "invalid_date", fmt.Sprintf("有效期至 %q 不是日期，应为 YYYY-MM-DD。", *in.ExpiresOn),
 				"expires_on must be a date YYYY-MM-DD, not %q", *in.ExpiresOn)
 		}
 		if e.Before(c.FormedOn) {
-			return c, failZH(http.StatusBadRequest, "invalid_date", "有效期至早于成文日期。", "expires_on %s is before formed_on", *in.ExpiresOn)
+			return c, failField("expires_on", http.StatusBadRequest, "invalid_date", "有效期至早于信息形成日期。", "expires_on %s is before formed_on", *in.ExpiresOn)
 		}
 		c.ExpiresOn = e
 	}
 	if !c.PublishAt.IsZero() && !c.ExpiresOn.IsZero() {
 		at := c.PublishAt.In(domain.Beijing)
 		if c.ExpiresOn.Before(time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)) {
-			return c, failZH(http.StatusBadRequest, "invalid_date", "有效期至早于定时发布的日期：信息发布时已过期。",
+			return c, failField("expires_on", http.StatusBadRequest, "invalid_date", "有效期至早于定时发布的日期：信息发布时已过期。",
 				"expires_on %s is before the publication day %s", c.ExpiresOn.Format(domain.DateLayout), at.Format(domain.DateLayout))
 		}
 	}
 	return c, nil
+}
+
+// fieldNamesZH names a draft's fields in Chinese, for the messages.
+func fieldNamesZH(fields []string) []string {
+	names := map[string]string{"title": "标题", "body": "正文", "department": "科室", "category": "信息类别",
+		"formed_on": "信息形成日期", "channels": "发布渠道"}
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = cmp.Or(names[f], f)
+	}
+	return out
 }
 
 // maxCorrectionRunes bounds a correction's note.
@@ -228,11 +248,11 @@ func CheckPublishAt(c domain.Content, now time.Time) error {
 	}
 	at := c.PublishAt.In(domain.Beijing).Format("2006-01-02 15:04")
 	if !c.PublishAt.After(now) {
-		return failZH(http.StatusUnprocessableEntity, "invalid_publish_at", fmt.Sprintf("定时发布时间 %s 已过：请改为将来的时间，或清空以在审核通过后立即发布。", at),
+		return failField("publish_at", http.StatusUnprocessableEntity, "invalid_publish_at", fmt.Sprintf("定时发布时间 %s 已过：请改为将来的时间，或清空以在审核通过后立即发布。", at),
 			"publish_at %s is not in the future", at)
 	}
 	if c.PublishAt.Sub(now) > maxScheduleAhead {
-		return failZH(http.StatusUnprocessableEntity, "invalid_publish_at", fmt.Sprintf("定时发布时间 %s 超过一年以后。", at),
+		return failField("publish_at", http.StatusUnprocessableEntity, "invalid_publish_at", fmt.Sprintf("定时发布时间 %s 超过一年以后。", at),
 			"publish_at %s is more than a year ahead", at)
 	}
 	return nil
@@ -250,7 +270,8 @@ func (in DraftInput) options(chans []domain.Channel) ([]domain.ChannelOption, er
 			for i, x := range domain.ChannelOptions {
 				names[i] = string(x)
 			}
-			return nil, fail(http.StatusBadRequest, "unknown_option", "unknown option %q; use one of: %s", o, strings.Join(names, ", "))
+			return nil, failField("options", http.StatusBadRequest, "unknown_option", fmt.Sprintf("渠道选项“%s”不存在。", o),
+				"unknown option %q; use one of: %s", o, strings.Join(names, ", "))
 		}
 		if !slices.Contains(chans, opt.Channel()) {
 			return nil, failZH(http.StatusBadRequest, "option_without_channel", fmt.Sprintf("选项 %s 只适用于%s，但稿件没有选择该渠道。", o, opt.Channel().Info().NameZH),
@@ -269,7 +290,8 @@ func (in DraftInput) options(chans []domain.Channel) ([]domain.ChannelOption, er
 // suit their roles is checkAttachments' part, with the files' rows.
 func (in DraftInput) attachments() ([]domain.Attachment, error) {
 	if len(in.Attachments) > maxAttachments {
-		return nil, fail(http.StatusBadRequest, "too_many_attachments", "a draft takes at most %d attachments, not %d", maxAttachments, len(in.Attachments))
+		return nil, failField("files", http.StatusBadRequest, "too_many_attachments", fmt.Sprintf("一份稿件最多 %d 个附件，现有 %d 个。", maxAttachments, len(in.Attachments)),
+			"a draft takes at most %d attachments, not %d", maxAttachments, len(in.Attachments))
 	}
 	var out []domain.Attachment
 	seen := map[string]bool{}

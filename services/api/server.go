@@ -149,6 +149,9 @@ type apiError struct {
 	Message string
 	// MessageZH is the message in Chinese, where there is one.
 	MessageZH string
+	// Field is the input field at fault, where there is one: the web
+	// forms mark it and move the focus there. Not part of the JSON answer.
+	Field string
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -159,6 +162,11 @@ type Error = apiError
 
 func fail(status int, code, format string, args ...any) error {
 	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// failField is failZH naming the field at fault.
+func failField(field string, status int, code, zh, format string, args ...any) error {
+	return &apiError{Status: status, Code: code, Message: fmt.Sprintf(format, args...), MessageZH: zh, Field: field}
 }
 
 // failZH is fail with the message in Chinese too.

@@ -98,7 +98,15 @@ type formData struct {
 	FormKey   string
 	FormToken string
 	Restored  string
+	// ErrorField is the field a refused submission is about: the form
+	// marks it and puts the focus there.
+	ErrorField string
 }
+
+// ruleFields is the field of the form a refusal of the rules is about.
+var ruleFields = map[domain.Rule]string{domain.RuleDepartmentChange: "department", domain.RuleDepartment: "department",
+	domain.RuleCorrectionNote: "correction", domain.RuleCorrectionChannel: "channels", domain.RuleScheduleTime: "publish_at",
+	domain.RuleInvalidDate: "formed_on"}
 
 func (w *Web) departmentsOf(c echo.Context, u *store.User) ([]store.Department, error) {
 	all, err := w.Store.Departments(c.Request().Context(), currentUser(c).AgencyID)
@@ -231,7 +239,8 @@ func (w *Web) addFiles(c echo.Context, in *api.DraftInput, fd *formData) error {
 		return nil
 	}
 	if len(form.File["files"]) > maxFormFiles {
-		return &api.Error{Status: http.StatusBadRequest, Code: "too_many_attachments", Message: fmt.Sprintf("at most %d files at once", maxFormFiles)}
+		return &api.Error{Status: http.StatusBadRequest, Code: "too_many_attachments", Message: fmt.Sprintf("at most %d files at once", maxFormFiles),
+			MessageZH: fmt.Sprintf("一次最多添加 %d 个文件。", maxFormFiles), Field: "files"}
 	}
 	role := c.FormValue("files_role")
 	u := currentUser(c)
@@ -281,11 +290,14 @@ func (w *Web) formError(c echo.Context, fd formData, err error) error {
 	p := w.base(c, "form.new_title", "new")
 	switch {
 	case errors.As(err, &ae) && ae.MessageZH != "" && w.lang(c) == "zh":
-		p.Error = ae.MessageZH
+		p.Error, fd.ErrorField = ae.MessageZH, ae.Field
+	case errors.As(err, &ae) && w.lang(c) == "zh":
+		p.Error, fd.ErrorField = w.t(c, "input."+ae.Code), ae.Field // the code's Chinese name, never the English detail
 	case errors.As(err, &ae):
-		p.Error = w.t(c, "input."+ae.Code) + " — " + ae.Message
+		p.Error, fd.ErrorField = w.t(c, "input."+ae.Code)+" — "+ae.Message, ae.Field
 	case errors.As(err, &ref):
 		p.Error = w.t(c, "rule."+string(ref.Rule))
+		fd.ErrorField = ruleFields[ref.Rule]
 	default:
 		return err
 	}
@@ -317,7 +329,8 @@ func (w *Web) createDraft(c echo.Context) error {
 	}
 	dep, err := w.Store.DepartmentByName(ctx, currentUser(c).AgencyID, content.Department)
 	if errors.Is(err, store.ErrNotFound) {
-		return w.formError(c, fd, &api.Error{Status: 422, Code: "unknown_department", Message: content.Department})
+		return w.formError(c, fd, &api.Error{Status: 422, Code: "unknown_department", Message: content.Department,
+			MessageZH: fmt.Sprintf("科室“%s”不存在，请从列表中选择。", content.Department), Field: "department"})
 	}
 	if err != nil {
 		return err
@@ -606,7 +619,8 @@ func (w *Web) reviseDraft(c echo.Context) error {
 	}
 	dep, err := w.Store.DepartmentByName(ctx, currentUser(c).AgencyID, content.Department)
 	if errors.Is(err, store.ErrNotFound) {
-		return w.formError(c, fd, &api.Error{Status: 422, Code: "unknown_department", Message: content.Department})
+		return w.formError(c, fd, &api.Error{Status: 422, Code: "unknown_department", Message: content.Department,
+			MessageZH: fmt.Sprintf("科室“%s”不存在，请从列表中选择。", content.Department), Field: "department"})
 	}
 	if err != nil {
 		return err
