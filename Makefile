@@ -24,10 +24,13 @@ lint: ## gofmt, go mod tidy -diff and go vet
 	@$(GO) mod tidy -diff || (echo "go.mod or go.sum is not tidy: run go mod tidy and commit what it changes"; exit 1)
 	$(GO) vet ./...
 
+browser: ## the browser tests' full matrix: every role's pages at phone width (CI tours two roles)
+	SANSHEN_BROWSER_MATRIX=full $(GO) test -count=1 -timeout 30m -run 'Browser|Phone|Session' ./services/api/web
+
 bench: ## run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ci: ## run CI as it runs on a fresh clone
 	bash .ci/run
 
-.PHONY: help run build test test/race verify lint bench ci
+.PHONY: help run build test test/race verify lint bench ci browser
