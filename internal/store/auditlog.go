@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -362,4 +363,57 @@ func (s *Store) CheckAgainst(ctx context.Context, cp audit.Checkpoint) ([]audit.
 		}
 	}
 	return breaks, nil
+}
+
+// EventFilter picks an agency's audit events for the event browser.
+type EventFilter struct {
+	AgencyID     int64
+	From, To     time.Time // [From, To); zero: open
+	Actor        string    // the person's name, exactly
+	Action       string    // the action, or its prefix ending in ':' (denied:)
+	DepartmentID int64     // the draft's department
+	DraftID      int64
+	Before       int64 // events before this seq (the next page); 0: the newest
+	Limit        int
+}
+
+// Events lists the agency's audit events that pass f, the newest first.
+func (s *Store) Events(ctx context.Context, f EventFilter) ([]audit.Event, error) {
+	q := `SELECT ` + eventColumns + ` FROM audit_events e WHERE e.agency_id = $1`
+	args := []any{f.AgencyID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		q += fmt.Sprintf(" AND "+cond, len(args))
+	}
+	if !f.From.IsZero() {
+		add("e.at >= $%d", f.From)
+	}
+	if !f.To.IsZero() {
+		add("e.at < $%d", f.To)
+	}
+	if f.Actor != "" {
+		add("e.actor = $%d", f.Actor)
+	}
+	if strings.HasSuffix(f.Action, ":") {
+		add("starts_with(e.action, $%d)", f.Action)
+	} else if f.Action != "" {
+		add("e.action = $%d", f.Action)
+	}
+	if f.DraftID > 0 {
+		add("e.draft_id = $%d", f.DraftID)
+	}
+	if f.DepartmentID > 0 {
+		add("e.draft_id IN (SELECT id FROM drafts WHERE department_id = $%d)", f.DepartmentID)
+	}
+	if f.Before > 0 {
+		add("e.seq < $%d", f.Before)
+	}
+	args = append(args, f.Limit)
+	q += fmt.Sprintf(" ORDER BY e.seq DESC LIMIT $%d", len(args))
+	rows, _ := s.Pool.Query(ctx, q, args...)
+	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Event, error) { return scanEvent(r) })
+	if err != nil {
+		return nil, fmt.Errorf("error reading audit events: %w", err)
+	}
+	return evs, nil
 }

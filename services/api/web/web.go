@@ -167,6 +167,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.GET("/review", w.reviewPage)
 	a.GET("/events", w.liveEvents)
 	a.GET("/audit", w.auditPage)
+	a.GET("/audit/events", w.eventsBrowser)
 	a.GET("/admin/users", w.usersPage)
 	a.POST("/admin/users", w.addUser)
 	a.POST("/admin/users/:id/password", w.resetPassword)

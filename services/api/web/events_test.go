@@ -1,0 +1,63 @@
+package web_test
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// TestEventBrowser: an auditor filters the trail by action, draft and date,
+// and exports the same filter as CSV that a spreadsheet reads; an officer
+// may not browse it.
+func TestEventBrowser(t *testing.T) {
+	s := startSite(t)
+	wang := s.client()
+	wang.signIn("wang", password)
+	var ids []int64
+	for _, title := range []string{"审计查询一", "审计查询二"} {
+		res, _ := wang.req("POST", "/web/drafts", wang.draftForm(title))
+		var id int64
+		if _, err := fmt.Sscanf(res.Header.Get("Location"), "/web/drafts/%d", &id); err != nil {
+			t.Fatalf("submitting: %d", res.StatusCode)
+		}
+		s.waitState(id, domain.StateCompliance)
+		ids = append(ids, id)
+	}
+	_, page := wang.req("GET", fmt.Sprintf("/web/drafts/%d", ids[1]), nil)
+	wang.req("POST", fmt.Sprintf("/web/drafts/%d/recall", ids[1]), map[string][]string{"_csrf": {csrfField.FindStringSubmatch(page)[1]}})
+	if res, _ := wang.req("GET", "/web/audit/events", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("an officer browses the trail: %d", res.StatusCode)
+	}
+
+	qian := s.client()
+	qian.signIn("qian", password)
+	_, page = qian.req("GET", "/web/audit/events?action=recall", nil)
+	if n := strings.Count(page, `<code class="hint">recall</code>`); n != 1 {
+		t.Errorf("%d recall events listed; want 1", n)
+	}
+	_, page = qian.req("GET", fmt.Sprintf("/web/audit/events?draft=%d", ids[0]), nil)
+	if strings.Contains(page, "recall</code>") || !strings.Contains(page, "submit</code>") {
+		t.Errorf("the filter by draft: %s", page)
+	}
+	if _, page = qian.req("GET", "/web/audit/events?from=2099-01-01", nil); !strings.Contains(page, "没有符合条件的记录") {
+		t.Error("a filter from a future date lists events")
+	}
+	if _, page = qian.req("GET", "/web/audit/events?from=昨天", nil); !strings.Contains(page, "日期格式不正确") {
+		t.Error("an unreadable date is not said")
+	}
+	res, body := qian.req("GET", "/web/audit/events?action=submit&format=csv", nil)
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") || !strings.HasPrefix(body, "\ufeff") {
+		t.Fatalf("CSV: %s", ct)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0][0] != "序号" || rows[1][7] != "submit" || rows[1][6] != "提交" || len(rows[1][15]) != 64 {
+		t.Errorf("CSV rows: %v", rows)
+	}
+}
