@@ -266,3 +266,74 @@ func primaryRole(a domain.Actor) string {
 	}
 	return "cli"
 }
+
+// SetAccess changes a person's roles and departments, by whoever manages
+// them and may grant those roles, and audits the change. Their sessions
+// see it at their next request; the auth cache is cleared by the table's
+// trigger.
+func (s *Store) SetAccess(ctx context.Context, by domain.Actor, userID int64, roles []domain.Role, deps []int64) error {
+	if deps == nil {
+		deps = []int64{}
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		target, err := lockPerson(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanManagePerson(by, target); err != nil {
+			return hideForeign(err)
+		}
+		if err := domain.CanGrant(by, target.AgencyID, roles); err != nil {
+			return err
+		}
+		if len(roles) == 0 {
+			return &domain.Refusal{Rule: domain.RuleRole, Message: "a person needs at least one role; disable the account instead"}
+		}
+		var own int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM departments WHERE id = ANY($1) AND agency_id = $2`, deps, target.AgencyID).Scan(&own); err != nil {
+			return fmt.Errorf("error checking departments: %w", err)
+		}
+		if own != len(deps) {
+			return fmt.Errorf("departments %v: %w", deps, ErrForeignDepartment)
+		}
+		rs := make([]string, len(roles))
+		for i, r := range roles {
+			rs[i] = string(r)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET roles = $2, departments = $3 WHERE id = $1`, userID, rs, deps); err != nil {
+			return fmt.Errorf("error changing a person's access: %w", err)
+		}
+		return appendEvent(ctx, tx, agencyEvent(target.AgencyID, by, "user_access",
+			fmt.Sprintf("%s roles=%v→%v departments=%v→%v", target.Name, target.Roles, roles, target.Departments, deps)))
+	})
+}
+
+// RenameDepartment renames one of the admin's agency's departments and
+// audits it. Drafts keep the department by its number; the text of their
+// revisions keeps the name they were written with.
+func (s *Store) RenameDepartment(ctx context.Context, by domain.Actor, id int64, name string) error {
+	if err := domain.CanManage(by, by.AgencyID); err != nil {
+		return err
+	}
+	if err := domain.ValidName(name); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var old string
+		err := tx.QueryRow(ctx, `SELECT name FROM departments WHERE id = $1 AND agency_id = $2 FOR UPDATE`, id, by.AgencyID).Scan(&old)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("error loading department %d: %w", id, err)
+		}
+		_, err = tx.Exec(ctx, `UPDATE departments SET name = $2 WHERE id = $1`, id, name)
+		if uniqueViolation(err) {
+			return fmt.Errorf("department %q: %w", name, ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("error renaming department: %w", err)
+		}
+		return appendEvent(ctx, tx, agencyEvent(by.AgencyID, by, "department_rename", old+" → "+name))
+	})
+}

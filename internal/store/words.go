@@ -125,3 +125,53 @@ func (w *WordMatchers) Matchers(ctx context.Context, agencyID int64) ([]*words.M
 	}
 	return out, nil
 }
+
+// WordListChange is one version of a list with what it changed from the
+// version before it.
+type WordListChange struct {
+	WordList
+	By      string   `json:"by"`
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+}
+
+// WordListHistory lists a list's last versions, the newest first, each with
+// the words it added and removed.
+func (s *Store) WordListHistory(ctx context.Context, agencyID int64, limit int) ([]WordListChange, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT l.number, l.words, l.created_at, COALESCE(u.name, '') FROM word_lists l
+		LEFT JOIN users u ON u.id = l.created_by
+		WHERE COALESCE(l.agency_id, 0) = $1 ORDER BY l.number DESC LIMIT $2`, agencyID, limit+1)
+	vs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WordListChange, error) {
+		var c WordListChange
+		return c, r.Scan(&c.Version, &c.Words, &c.CreatedAt, &c.By)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error loading the word list's versions: %w", err)
+	}
+	for i := range vs {
+		var before []string
+		if i+1 < len(vs) {
+			before = vs[i+1].Words
+		}
+		vs[i].Added, vs[i].Removed = setDiff(vs[i].Words, before), setDiff(before, vs[i].Words)
+	}
+	if len(vs) > limit {
+		vs = vs[:limit] // the extra one was only the oldest shown's predecessor
+	}
+	return vs, nil
+}
+
+// setDiff is the words of a that b lacks, in a's order.
+func setDiff(a, b []string) []string {
+	in := make(map[string]bool, len(b))
+	for _, w := range b {
+		in[w] = true
+	}
+	var out []string
+	for _, w := range a {
+		if !in[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}

@@ -1413,6 +1413,13 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 				return mxReq{method: "POST", path: fmt.Sprintf("/web/drafts/%d/apply", d.ID), form: url.Values{"finding": {"confidentiality:body:0:4"}}}
 			})
 		}},
+		"POST /web/admin/users/:id/access": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("self", mxReq{method: "POST", path: fmt.Sprintf("/web/admin/users/%d/access", p.user.ID),
+				form: url.Values{"roles": {"admin"}}})}
+		}},
+		"POST /web/admin/departments/:id/rename": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/web/admin/departments/1/rename", form: url.Values{"name": {"矩阵改名"}}})}
+		}},
 		"POST /web/queue/approve": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
 				return mxReq{method: "POST", path: "/web/queue/approve", form: url.Values{"draft": {fmt.Sprintf("%d:%d", d.ID, d.Revision)}}}

@@ -227,6 +227,8 @@ func (w *Web) resetPassword(c echo.Context) error {
 // second factor, API tokens and sign-in brakes.
 type personView struct {
 	Person   store.Person
+	Roles    []domain.Role      // the roles an agency's admin can give
+	AllDeps  []store.Department // the agency's departments
 	Required bool
 	Tokens   []store.Token
 	Locks    []store.SignInLock
@@ -250,6 +252,14 @@ func (w *Web) personPage(c echo.Context) error {
 		return w.managed(c, err)
 	}
 	v.Required = domain.SecondFactorRequired(v.Person.Roles)
+	if v.AllDeps, err = w.Store.Departments(ctx, me.AgencyID); err != nil {
+		return err
+	}
+	for _, r := range domain.Roles {
+		if r != domain.RolePlatformAdmin || me.Actor().Has(domain.RolePlatformAdmin) {
+			v.Roles = append(v.Roles, r)
+		}
+	}
 	if v.Tokens, err = w.Store.Tokens(ctx, me.Actor(), id); err != nil && !v.Self {
 		var r *domain.Refusal
 		if !errors.As(err, &r) {
@@ -407,9 +417,10 @@ func (w *Web) replayDeadLetter(c echo.Context) error {
 
 // wordList is one list on the word-list page.
 type wordList struct {
-	List store.WordList
-	Text string
-	Edit bool
+	List    store.WordList
+	Text    string
+	Edit    bool
+	History []store.WordListChange // the last versions, with what each changed
 }
 
 // wordsView is the word-list page: the agency's additions (for its people)
@@ -426,7 +437,11 @@ func (w *Web) wordsPage(c echo.Context) error {
 	a := currentUser(c).Actor()
 	load := func(list int64, edit bool) (*wordList, error) {
 		l, err := w.Store.CurrentWordList(ctx, list)
-		return &wordList{List: l, Text: strings.Join(l.Words, "\n"), Edit: edit}, err
+		if err != nil {
+			return nil, err
+		}
+		h, err := w.Store.WordListHistory(ctx, list, 10)
+		return &wordList{List: l, Text: strings.Join(l.Words, "\n"), Edit: edit, History: h}, err
 	}
 	var v wordsView
 	var err error

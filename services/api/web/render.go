@@ -145,6 +145,8 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		"category": func(c string) string { return ps.T(lang, "category."+c) },
 		"channel":  func(c any) string { return ps.T(lang, "channel."+fmt.Sprint(c)) },
 		"role":     func(r domain.Role) string { return ps.T(lang, "role."+string(r)) },
+		"hasRole":  func(rs []domain.Role, r domain.Role) bool { return slices.Contains(rs, r) },
+		"hasDept":  func(ds []int64, d int64) bool { return slices.Contains(ds, d) },
 		// The audit trail stores codes; these show them in the reader's language
 		// and fall back to the code itself for any the locale does not name.
 		"actorRole": func(r string) string { return ps.or(lang, "role."+r, r) },

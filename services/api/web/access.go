@@ -1,0 +1,65 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
+)
+
+// setAccess changes a person's roles and departments from their page.
+func (w *Web) setAccess(c echo.Context) error {
+	f, _ := c.FormParams()
+	var roles []domain.Role
+	for _, r := range f["roles"] {
+		if domain.Role(r).Valid() {
+			roles = append(roles, domain.Role(r))
+		}
+	}
+	var deps []int64
+	for _, d := range f["departments"] {
+		if id, err := strconv.ParseInt(d, 10, 64); err == nil {
+			deps = append(deps, id)
+		}
+	}
+	return w.personAction(c, func(by domain.Actor, id int64) error {
+		err := w.Store.SetAccess(c.Request().Context(), by, id, roles, deps)
+		if errors.Is(err, store.ErrForeignDepartment) {
+			return store.ErrNotFound
+		}
+		return err
+	}, "flash.access_set")
+}
+
+// renameDepartment renames a department from the departments page.
+func (w *Web) renameDepartment(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	name := strings.TrimSpace(c.FormValue("name"))
+	if err := api.ValidName("department", name); err != nil {
+		var ae *api.Error
+		errors.As(err, &ae)
+		return w.errorPage(c, http.StatusUnprocessableEntity, "input."+ae.Code)
+	}
+	err = w.Store.RenameDepartment(c.Request().Context(), currentUser(c).Actor(), id, name)
+	switch {
+	case errors.Is(err, store.ErrExists):
+		flash(c, "departments.exists")
+	case err != nil:
+		return w.managed(c, err)
+	default:
+		flash(c, "flash.department_renamed")
+	}
+	return c.Redirect(http.StatusSeeOther, "/web/admin/departments")
+}
