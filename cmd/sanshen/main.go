@@ -139,6 +139,8 @@ func run(args []string, out io.Writer) error {
 	case "migrate":
 		_, err := system.MigrateAsOwner(ctx, cfg, log)
 		return err
+	case "nats-node":
+		return natsNode(ctx, rest)
 	case "agencies":
 		return agencies(ctx, cfg, log, rest, out)
 	case "departments":
