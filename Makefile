@@ -27,7 +27,13 @@ lint: ## gofmt, go mod tidy -diff and go vet
 bench: ## run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+chaos: ## the fault suite, in full: 2,000 drafts, 72 faults, about 20 minutes (docs/reliability.md)
+	$(GO) run ./cmd/chaos
+
+chaos/short: ## the fault suite's short form, as CI runs it (about 3 minutes)
+	$(GO) run ./cmd/chaos -short
+
 ci: ## run CI as it runs on a fresh clone
 	bash .ci/run
 
-.PHONY: help run build test test/race verify lint bench ci
+.PHONY: help run build test test/race verify lint bench chaos chaos/short ci
