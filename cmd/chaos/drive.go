@@ -24,6 +24,8 @@ type client struct {
 	run               string // makes the keys of this run unique
 	next              atomic.Uint64
 	retries, timeouts atomic.Int64
+	inFlight          atomic.Int64 // answers 409 idempotency_key_in_flight
+	longest           atomic.Int64 // the longest a request took to be answered, in ms
 }
 
 type answer struct {
@@ -41,6 +43,16 @@ func (c *client) call(ctx context.Context, method, path, token, key string, body
 			return answer{}, err
 		}
 	}
+	start := time.Now()
+	defer func() {
+		ms := time.Since(start).Milliseconds()
+		for {
+			old := c.longest.Load()
+			if ms <= old || c.longest.CompareAndSwap(old, ms) {
+				return
+			}
+		}
+	}()
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
 			c.retries.Add(1)
@@ -79,7 +91,13 @@ func (c *client) call(ctx context.Context, method, path, token, key string, body
 			continue
 		}
 		a := answer{status: res.StatusCode, body: b}
-		if res.StatusCode >= 500 || (res.StatusCode == http.StatusConflict && bytes.Contains(b, []byte("idempotency_key_in_flight"))) {
+		if res.StatusCode == http.StatusConflict && bytes.Contains(b, []byte("idempotency_key_in_flight")) {
+			// The first request holds the key: still running, or its
+			// process died (then the key is free after store.IdempotencyStale).
+			c.inFlight.Add(1)
+			continue
+		}
+		if res.StatusCode >= 500 {
 			continue
 		}
 		return a, nil
@@ -90,12 +108,19 @@ func (c *client) call(ctx context.Context, method, path, token, key string, body
 // head and the confidentiality reviewer, through the API, and remembers
 // every answer 2xx: what the system promised.
 type driver struct {
-	c                    *client
-	officer, head, sec   string // tokens
-	mu                   sync.Mutex
-	accepted             map[int64]int     // draft id -> index submitted
-	decided              map[[2]int64]bool // (draft, stage number) answered 200
-	lost                 map[int64]bool    // drafts answered 2xx that the system no longer knows
+	c                  *client
+	officer, head, sec string // tokens
+	mu                 sync.Mutex
+	accepted           map[int64]int // draft id -> index submitted
+	acceptedAt         map[int64]time.Time
+	decided            map[[2]int64]bool // (draft, stage number) answered 200
+	lost               map[int64]bool    // drafts answered 2xx that the system no longer knows
+	// refused counts the 409s per (draft, stage, revision): a person who
+	// is told the draft moved reloads and decides again on a new form,
+	// with a new Idempotency-Key (the old key keeps its 409).
+	refused map[[3]int64]int
+	// conflictCodes counts the 409s by their error code.
+	conflictCodes        map[string]int
 	submitted, conflicts atomic.Int64
 	scheduled            atomic.Int64
 	// scheduleAhead: every tenth draft asks to be published this long
@@ -107,7 +132,7 @@ type driver struct {
 
 func newDriver(c *client, officer, head, sec string) *driver {
 	return &driver{c: c, officer: officer, head: head, sec: sec,
-		accepted: map[int64]int{}, decided: map[[2]int64]bool{}, lost: map[int64]bool{}}
+		accepted: map[int64]int{}, acceptedAt: map[int64]time.Time{}, decided: map[[2]int64]bool{}, lost: map[int64]bool{}, refused: map[[3]int64]int{}, conflictCodes: map[string]int{}}
 }
 
 func (d *driver) fail(format string, args ...any) {
@@ -128,6 +153,12 @@ func draftBody(i int) map[string]any {
 
 // submit submits n drafts, paced over the given time, conc at once.
 func (d *driver) submit(ctx context.Context, n, conc int, over time.Duration) {
+	d.submitFrom(ctx, 0, n, conc, over)
+}
+
+// submitFrom submits drafts first to first+n-1; a request already sent
+// when ctx ends is still answered (its retries are bounded by the client).
+func (d *driver) submitFrom(ctx context.Context, first, n, conc int, over time.Duration) {
 	idx := make(chan int)
 	var wg sync.WaitGroup
 	for range conc {
@@ -156,6 +187,7 @@ func (d *driver) submit(ctx context.Context, n, conc int, over time.Duration) {
 				}
 				d.mu.Lock()
 				d.accepted[out.ID] = i
+				d.acceptedAt[out.ID] = time.Now()
 				d.mu.Unlock()
 				d.submitted.Add(1)
 				if body["publish_at"] != nil {
@@ -169,7 +201,7 @@ func (d *driver) submit(ctx context.Context, n, conc int, over time.Duration) {
 	for i := range n {
 		select {
 		case <-ctx.Done():
-		case idx <- i:
+		case idx <- first + i:
 			<-t.C
 			continue
 		}
@@ -196,8 +228,12 @@ func (d *driver) review(ctx context.Context, stage string, stageNo int64, token 
 			defer wg.Done()
 			for it := range work {
 				body := map[string]any{"stage": stage, "revision": it.Revision, "decision": "approve"}
+				form := [3]int64{it.ID, stageNo, int64(it.Revision)}
+				d.mu.Lock()
+				n := d.refused[form]
+				d.mu.Unlock()
 				a, err := d.c.call(ctx, http.MethodPost, fmt.Sprintf("/api/v1/drafts/%d/decisions", it.ID), token,
-					fmt.Sprintf("decide-%d-%s-%d", it.ID, stage, it.Revision), body)
+					fmt.Sprintf("decide-%d-%s-%d-%d", it.ID, stage, it.Revision, n), body)
 				if err != nil {
 					continue
 				}
@@ -207,7 +243,20 @@ func (d *driver) review(ctx context.Context, stage string, stageNo int64, token 
 					d.decided[[2]int64{it.ID, stageNo}] = true
 					d.mu.Unlock()
 				case http.StatusConflict:
+					// Stale: the draft was elsewhere (a machine step lost in a
+					// database crash and redone, say). Seen again in the
+					// queue, it is decided again on a new form.
 					d.conflicts.Add(1)
+					var e struct {
+						Error struct {
+							Code string `json:"code"`
+						} `json:"error"`
+					}
+					_ = json.Unmarshal(a.body, &e)
+					d.mu.Lock()
+					d.refused[form]++
+					d.conflictCodes[e.Error.Code]++
+					d.mu.Unlock()
 				case http.StatusNotFound:
 					d.mu.Lock()
 					d.lost[it.ID] = true

@@ -32,6 +32,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -45,6 +47,8 @@ type options struct {
 	drive       time.Duration
 	sync        bool
 	keep        bool
+	restore     bool
+	replayWAL   bool
 	bin         string
 	seed        uint64
 	maxDeliver  int
@@ -54,11 +58,13 @@ type options struct {
 func main() {
 	var o options
 	flag.BoolVar(&o.short, "short", false, "the short form, for CI: fewer drafts and faults, about 3 minutes")
-	flag.IntVar(&o.drafts, "drafts", 0, "drafts to submit (default 2000; 150 with -short)")
+	flag.IntVar(&o.drafts, "drafts", 0, "drafts to submit (default 2000; 90 with -short)")
 	flag.IntVar(&o.faults, "faults", 0, "faults to inject (default 72; 8 with -short)")
 	flag.IntVar(&o.failovers, "failovers", -1, "of which PostgreSQL failovers (default 3; 1 with -short)")
-	flag.DurationVar(&o.drive, "drive", 0, "how long the drafts and the faults are spread over (default 11m; 80s with -short)")
+	flag.DurationVar(&o.drive, "drive", 0, "how long the drafts and the faults are spread over (default 11m; 45s with -short)")
 	flag.BoolVar(&o.sync, "sync", true, "synchronous replication to the standby (false: asynchronous, and the loss is measured)")
+	flag.BoolVar(&o.restore, "restore", true, "end with the disaster: restore a mid-run base backup and the archived WAL into a new server")
+	flag.BoolVar(&o.replayWAL, "replay-wal", true, "the restore replays the archived WAL after the base backup (false: the base backup alone, as a daily dump would; default false with -short, so that CI always exercises the restore head)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (logs, data) after the run")
 	flag.StringVar(&o.bin, "bin", "", "the sanshen binary (default: built from ./cmd/sanshen)")
 	flag.Uint64Var(&o.seed, "seed", 0, "the faults' random seed (default: the time)")
@@ -72,7 +78,7 @@ func main() {
 			}
 		}
 	}
-	def(&o.drafts, 2000, 150)
+	def(&o.drafts, 2000, 90)
 	def(&o.faults, 72, 8)
 	if o.failovers < 0 {
 		o.failovers = 3
@@ -83,8 +89,13 @@ func main() {
 	if o.drive == 0 {
 		o.drive = 11 * time.Minute
 		if o.short {
-			o.drive = 80 * time.Second
+			o.drive = 45 * time.Second
 		}
+	}
+	replaySet := false
+	flag.Visit(func(f *flag.Flag) { replaySet = replaySet || f.Name == "replay-wal" })
+	if o.short && !replaySet {
+		o.replayWAL = false
 	}
 	if o.seed == 0 {
 		o.seed = uint64(time.Now().UnixNano())
@@ -118,7 +129,18 @@ type suite struct {
 	started  time.Time
 	faults   map[string]*tally
 	shares   *shares
+	db       *pgxpool.Pool
+	heldBack int64 // the most outbox rows seen waiting while the store was full
+	// failoverAt is when each failover began (the old primary killed).
+	failoverAt []time.Time
+	auditSeed  []byte
+	backupDir  string
+	backupAt   time.Time
 }
+
+// natsStore bounds each NATS node's JetStream store (max_file_store), so
+// that the suite can fill it.
+const natsStore = 8 << 20
 
 type tally struct{ injected, recovered int }
 
@@ -185,11 +207,12 @@ func (s *suite) setUp(ctx context.Context) error {
 	s.ownerURL = "postgres://postgres@" + s.pg.hosts() + dbq
 	s.appURL = "postgres://sanshen_app:chaos-app@" + s.pg.hosts() + dbq
 	s.step("NATS: three nodes, every route through a proxy the suite can cut")
-	if s.nats, err = newNATSCluster(s.bin, filepath.Join(s.dir, "nats"), s.log, 0); err != nil {
+	if s.nats, err = newNATSCluster(s.bin, filepath.Join(s.dir, "nats"), s.log, natsStore); err != nil {
 		return err
 	}
 	auditKey, totpKey := make([]byte, 32), make([]byte, 32)
 	_, _ = rand.Read(auditKey)
+	s.auditSeed = auditKey
 	_, _ = rand.Read(totpKey)
 	s.env = []string{
 		"NATS_URL=" + s.nats.url(), "SANSHEN_STREAM_REPLICAS=3",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -244,4 +245,48 @@ func (l *link) set(cut bool) {
 func (l *link) close() {
 	l.ln.Close()
 	l.set(true)
+}
+
+// insufficientResources is JetStream's error code for a full store.
+const insufficientResources = 10023
+
+// fillerStream is the other user of the JetStream store that fills it.
+const fillerStream = "CHAOS_FILLER"
+
+// fill publishes to a stream of its own, at R3, until the nodes' stores
+// are full (the server answers that it lacks the resources).
+func (c *natsCluster) fill(ctx context.Context) error {
+	_, err := c.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: fillerStream, Subjects: []string{"chaos.filler"},
+		Storage: jetstream.FileStorage, Replicas: 3})
+	if err != nil {
+		return fmt.Errorf("creating the filler stream: %w", err)
+	}
+	chunk := make([]byte, 32<<10)
+	for i := 0; i < 100000; i++ {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := c.js.Publish(pctx, "chaos.filler", chunk)
+		cancel()
+		if err != nil {
+			var api *jetstream.APIError
+			if errors.As(err, &api) && api.ErrorCode == insufficientResources {
+				return nil // full
+			}
+			return fmt.Errorf("filling the store: %w", err)
+		}
+	}
+	return errors.New("the store never filled: is max_file_store set?")
+}
+
+// free deletes the filler stream.
+func (c *natsCluster) free(ctx context.Context) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := c.js.DeleteStream(dctx, fillerStream)
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrStreamNotFound) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }

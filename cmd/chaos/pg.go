@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,7 +56,7 @@ func newPGCluster(root string, log io.Writer, sync bool) (*pgCluster, error) {
 		cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	c.ports = [2]int{freePort(), freePort()}
 	c.sockd = filepath.Join(root, "sock")
-	for _, d := range []string{root, c.sockd} {
+	for _, d := range []string{root, c.sockd, c.archive()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, err
 		}
@@ -68,7 +69,10 @@ func newPGCluster(root string, log io.Writer, sync bool) (*pgCluster, error) {
 
 // as runs a PostgreSQL program as the postgres user.
 func (c *pgCluster) as(ctx context.Context, prog string, args ...string) error {
-	cmd := exec.CommandContext(ctx, filepath.Join(pgBin, prog), args...)
+	if !filepath.IsAbs(prog) {
+		prog = filepath.Join(pgBin, prog)
+	}
+	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
 	cmd.Dir = c.root
 	out, err := cmd.CombinedOutput()
@@ -125,7 +129,13 @@ hot_standby = on
 wal_log_hints = on
 fsync = on
 synchronous_commit = on
+archive_mode = on
+archive_timeout = 10s
 `
+	// WAL archiving, for the restore of a base backup to the last
+	// archived segment (point-in-time recovery); a promoted standby
+	// archives to the same place.
+	conf += fmt.Sprintf("archive_command = 'cp %%p %s/%%f'\n", c.archive())
 	if err := appendFile(filepath.Join(n.dir, "postgresql.conf"), conf, c.uid, c.gid); err != nil {
 		return err
 	}
@@ -260,4 +270,69 @@ func appendFile(path, text string, uid, gid int) error {
 		return err
 	}
 	return os.Chown(path, uid, gid)
+}
+
+// archive is where the servers archive their WAL.
+func (c *pgCluster) archive() string { return filepath.Join(c.root, "archive") }
+
+// baseBackup takes a base backup of the primary (pg_basebackup, the WAL
+// it needs streamed with it) into dir.
+func (c *pgCluster) baseBackup(ctx context.Context, dir string) error {
+	return c.as(ctx, "pg_basebackup", "-h", "127.0.0.1", "-p", strconv.Itoa(c.prime.port), "-U", "postgres",
+		"-D", dir, "-X", "stream", "-c", "fast", "--no-sync")
+}
+
+// lose kills every server: the disaster a backup is for.
+func (c *pgCluster) lose() {
+	for _, n := range c.nodes {
+		n.hold()
+	}
+}
+
+// restore makes a new primary from a base backup and, with replay, replays
+// the archived WAL to its end (recovery_target_timeline latest, then
+// promotion); without, it starts from the backup alone.
+func (c *pgCluster) restore(ctx context.Context, backup string, replay bool) error {
+	for _, n := range slices.Clone(c.nodes) {
+		c.drop(n)
+	}
+	c.prime, c.stand = nil, nil
+	n := c.newNode()
+	if err := c.as(ctx, "/bin/cp", "-a", backup, n.dir); err != nil {
+		return err
+	}
+	conf := "synchronous_standby_names = ''\n"
+	if replay {
+		conf += fmt.Sprintf("restore_command = 'cp %s/%%f %%p'\nrecovery_target_timeline = 'latest'\n", c.archive())
+		if err := appendFile(filepath.Join(n.dir, "recovery.signal"), "", c.uid, c.gid); err != nil {
+			return err
+		}
+	}
+	if err := appendFile(filepath.Join(n.dir, "postgresql.auto.conf"), conf, c.uid, c.gid); err != nil {
+		return err
+	}
+	c.prime = n
+	if err := n.start(); err != nil {
+		return err
+	}
+	// Ready once recovery has ended and it takes writes.
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		var err error
+		if err = n.waitReady(ctx, time.Minute); err == nil {
+			var conn *pgx.Conn
+			if conn, err = pgx.Connect(ctx, n.url("postgres")); err == nil {
+				var rec bool
+				err = conn.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&rec)
+				conn.Close(ctx)
+				if err == nil && !rec {
+					return nil
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the restored server did not finish recovery: %v", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }

@@ -38,6 +38,7 @@ func (s *suite) drive(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	defer db.Close()
+	s.db = db
 
 	reviewCtx, stopReview := context.WithCancel(ctx)
 	defer stopReview()
@@ -46,11 +47,7 @@ func (s *suite) drive(ctx context.Context) (bool, error) {
 		reviewers.Add(1)
 		go func() {
 			defer reviewers.Done()
-			no := int64(2)
-			if stage == "confidentiality" {
-				no = 3
-			}
-			d.review(reviewCtx, stage, no, tok, 4)
+			d.review(reviewCtx, stage, stageNumber(stage), tok, 4)
 		}()
 	}
 	go s.shares.run(reviewCtx)
@@ -72,6 +69,11 @@ func (s *suite) drive(ctx context.Context) (bool, error) {
 			return false, ctx.Err()
 		case <-time.After(time.Until(next)):
 		}
+		if s.o.restore && i == len(plan)*2/3 {
+			if err := s.takeBackup(ctx); err != nil {
+				return false, err
+			}
+		}
 		if err := s.inject(ctx, kind); err != nil {
 			s.step("FAULT NOT RECOVERED: %v", err)
 			faultErrs = append(faultErrs, err.Error())
@@ -92,7 +94,13 @@ func (s *suite) drive(ctx context.Context) (bool, error) {
 	reviewers.Wait()
 	s.shares.scrape(ctx)
 	s.step("%d of %d accepted drafts published", published, len(ids))
-	return s.check(ctx, db, d, ids, published, faultErrs)
+	ok, err := s.check(ctx, db, d, ids, published, faultErrs)
+	if err != nil || !s.o.restore {
+		return ok, err
+	}
+	db.Close()
+	restored, err := s.restorePhase(ctx, d)
+	return ok && restored, err
 }
 
 func (d *driver) lostIDs() []int64 {
@@ -134,8 +142,31 @@ func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []in
 		rows.Close()
 	}
 	lostDrafts := len(ids) - len(present)
+	// The loss window: how long before a failover an answered submission
+	// could still be lost (asynchronous replication only).
+	var window time.Duration
 	if lostDrafts > 0 {
-		failf("%d submissions answered 201 are not in the database", lostDrafts)
+		in := map[int64]bool{}
+		for _, id := range present {
+			in[id] = true
+		}
+		d.mu.Lock()
+		for _, id := range ids {
+			if in[id] {
+				continue
+			}
+			at := d.acceptedAt[id]
+			for _, f := range s.failoverAt {
+				if !at.After(f) {
+					window = max(window, f.Sub(at))
+					break
+				}
+			}
+		}
+		d.mu.Unlock()
+		if s.o.sync {
+			failf("%d submissions answered 201 are not in the database", lostDrafts)
+		}
 	}
 	var lostDecisions int
 	d.mu.Lock()
@@ -159,32 +190,16 @@ func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []in
 			lostDecisions++
 		}
 	}
-	if lostDecisions > 0 {
+	if lostDecisions > 0 && s.o.sync {
 		failf("%d decisions answered 200 are not in the database", lostDecisions)
 	}
-	if published < len(ids) {
-		failf("%d accepted drafts were not published", len(ids)-published)
+	if published < len(present) {
+		failf("%d accepted drafts were not published", len(present)-published)
 	}
-	if n := count(`SELECT count(*) FROM drafts`); n != int64(len(ids)) {
+	if n := count(`SELECT count(*) FROM drafts`); n != int64(len(present)) {
 		failf("the database holds %d drafts for %d submissions answered: a retried submission was taken twice", n, len(ids))
 	}
-	// Exactly once: one submit, one pass of stage 1, one publication and
-	// one delivery to the website per draft; two stage checks done.
-	for action, want := range map[string]int{"submit": 1, "checks_pass": 1, "checks_done": 2, "published": 1, "channel_delivered": 1} {
-		if n := count(`SELECT count(*) FROM (SELECT draft_id FROM audit_events WHERE draft_id = ANY($1) AND action = $2
-			GROUP BY draft_id HAVING count(*) <> $3) x`, ids, action, want); n > 0 {
-			failf("%d drafts have a number of %q events other than %d", n, action, want)
-		}
-	}
-	if n := count(`SELECT count(*) FROM publications WHERE draft_id = ANY($1) AND channel = 'website' AND status = 'delivered'`, ids); n != int64(published) {
-		failf("%d website publications delivered for %d published drafts", n, published)
-	}
-	if n := count(`SELECT count(*) FROM publications WHERE status IN ('unknown', 'failed', 'sending')`); n > 0 {
-		failf("%d publications left unknown, failed or sending", n)
-	}
-	if n := count(`SELECT count(*) FROM dead_letters`); n > 0 {
-		failf("%d dead letters (none was caused on purpose)", n)
-	}
+	fails = append(fails, onceEach(ctx, db, present, published)...)
 	var verify strings.Builder
 	if err := s.sanshen(ctx, &verify, []string{"DATABASE_URL=" + s.ownerURL}, "audit", "verify"); err != nil {
 		failf("the audit trail does not verify: %v", err)
@@ -194,6 +209,11 @@ func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []in
 	o := s.out
 	fmt.Fprintf(o, "\nran %s: %d drafts accepted (%d of them scheduled, 定时发布), %d published, %d decisions answered 200, %d stale-decision conflicts, %d client retries (%d timeouts)\n",
 		time.Since(s.started).Round(time.Second), len(ids), d.scheduled.Load(), published, len(decided), d.conflicts.Load(), d.c.retries.Load(), d.c.timeouts.Load())
+	fmt.Fprintf(o, "  the longest a request waited for its answer, retries included: %s (%d answers 409 idempotency_key_in_flight)\n",
+		(time.Duration(d.c.longest.Load()) * time.Millisecond).Round(100*time.Millisecond), d.c.inFlight.Load())
+	if len(d.conflictCodes) > 0 {
+		fmt.Fprintf(o, "  decisions answered 409, by code: %v (the reviewer reloads and decides again on a new form)\n", d.conflictCodes)
+	}
 	fmt.Fprintln(o, "\nfaults (injected / recovered):")
 	total := 0
 	for _, k := range faultKinds {
@@ -212,7 +232,13 @@ func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []in
 		p.mu.Unlock()
 	}
 	s.shares.report(s)
+	if s.faults[faultDiskFull] != nil {
+		fmt.Fprintf(o, "\nJetStream store full: at most %d outbox rows waited in PostgreSQL until there was room again\n", s.heldBack)
+	}
 	fmt.Fprintf(o, "\nlosses: %d submissions and %d decisions answered 2xx (synchronous replication %v)\n", lostDrafts, lostDecisions, s.o.sync)
+	if lostDrafts > 0 {
+		fmt.Fprintf(o, "  loss window: a submission answered up to %s before a failover was lost\n", window.Round(time.Millisecond))
+	}
 	var res audit.Result
 	if err := json.Unmarshal([]byte(verify.String()), &res); err == nil && res.Log != nil {
 		fmt.Fprintf(o, "sanshen audit verify: ok %v, %d events in %d chains, the log's %d leaves recomputed against %d signed heads\n",
@@ -260,4 +286,35 @@ func sumMetric(r io.Reader, name string) (float64, error) {
 		}
 	}
 	return sum, sc.Err()
+}
+
+// onceEach checks the drafts' trail and publications: one submit, one pass
+// of stage 1, one publication and one delivery to the website per draft;
+// two stage checks done; nothing left unknown or failed; no dead letter.
+func onceEach(ctx context.Context, db *pgxpool.Pool, ids []int64, published int) []string {
+	var fails []string
+	failf := func(format string, args ...any) { fails = append(fails, fmt.Sprintf(format, args...)) }
+	count := func(q string, args ...any) int64 {
+		var n int64
+		if err := db.QueryRow(ctx, q, args...).Scan(&n); err != nil {
+			failf("query %q: %v", q, err)
+		}
+		return n
+	}
+	for action, want := range map[string]int{"submit": 1, "checks_pass": 1, "checks_done": 2, "published": 1, "channel_delivered": 1} {
+		if n := count(`SELECT count(*) FROM (SELECT draft_id FROM audit_events WHERE draft_id = ANY($1) AND action = $2
+			GROUP BY draft_id HAVING count(*) <> $3) x`, ids, action, want); n > 0 {
+			failf("%d drafts have a number of %q events other than %d", n, action, want)
+		}
+	}
+	if n := count(`SELECT count(*) FROM publications WHERE draft_id = ANY($1) AND channel = 'website' AND status = 'delivered'`, ids); n != int64(published) {
+		failf("%d website publications delivered for %d published drafts", n, published)
+	}
+	if n := count(`SELECT count(*) FROM publications WHERE status IN ('unknown', 'failed', 'sending')`); n > 0 {
+		failf("%d publications left unknown, failed or sending", n)
+	}
+	if n := count(`SELECT count(*) FROM dead_letters`); n > 0 {
+		failf("%d dead letters (none was caused on purpose)", n)
+	}
+	return fails
 }
