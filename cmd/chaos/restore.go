@@ -40,8 +40,6 @@ func (s *suite) takeBackup(ctx context.Context) error {
 // once, that verification names exactly the leaves lost, and measures the
 // RPO and the RTO.
 func (s *suite) restorePhase(ctx context.Context, d *driver) (bool, error) {
-	var fails []string
-	failf := func(format string, args ...any) { fails = append(fails, fmt.Sprintf(format, args...)) }
 	// The office at work when the disaster strikes: drafts submitted, five
 	// a second, each answered, up to the moment before it.
 	n := 50
@@ -94,6 +92,8 @@ func (s *suite) restorePhase(ctx context.Context, d *driver) (bool, error) {
 		return false, err
 	}
 	defer db.Close()
+	c := &checker{ctx: ctx, db: db}
+	failf := c.failf
 	var lastCommit time.Time
 	if err := db.QueryRow(ctx, `SELECT max(at) FROM audit_events`).Scan(&lastCommit); err != nil {
 		return false, err
@@ -178,7 +178,7 @@ func (s *suite) restorePhase(ctx context.Context, d *driver) (bool, error) {
 	if total != len(present) {
 		failf("the restored database holds %d drafts, %d of them answered to the client", total, len(present))
 	}
-	fails = append(fails, onceEach(ctx, db, present, published)...)
+	c.onceEach(present, published)
 	var verify strings.Builder
 	if err := s.sanshen(ctx, &verify, []string{"DATABASE_URL=" + s.ownerURL}, "audit", "verify", "--checkpoint", lastFile); err != nil {
 		failf("the restored trail does not verify against the last published head: %v", err)
@@ -230,15 +230,7 @@ func (s *suite) restorePhase(ctx context.Context, d *driver) (bool, error) {
 				res.OK, r.LostFrom, r.LostTo-1, res.Log.Size, res.Log.Heads)
 		}
 	}
-	if len(fails) > 0 {
-		fmt.Fprintln(o, "\nRESTORE FAILED:")
-		for _, f := range fails {
-			fmt.Fprintln(o, "  - "+f)
-		}
-		return false, nil
-	}
-	fmt.Fprintln(o, "PASS: the restore resumed every in-flight draft without duplicates and declared exactly the leaves it lost")
-	return true, nil
+	return c.verdict(o, "\nRESTORE FAILED:", "PASS: the restore resumed every in-flight draft without duplicates and declared exactly the leaves it lost"), nil
 }
 
 // fetch GETs a path from the first api that answers.

@@ -115,15 +115,8 @@ func (d *driver) lostIDs() []int64 {
 
 // check holds the end state to the invariants and prints the report.
 func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []int64, published int, faultErrs []string) (bool, error) {
-	var fails []string
-	failf := func(format string, args ...any) { fails = append(fails, fmt.Sprintf(format, args...)) }
-	count := func(q string, args ...any) int64 {
-		var n int64
-		if err := db.QueryRow(ctx, q, args...).Scan(&n); err != nil {
-			failf("query %q: %v", q, err)
-		}
-		return n
-	}
+	c := &checker{ctx: ctx, db: db}
+	failf, count := c.failf, c.count
 	for _, e := range faultErrs {
 		failf("a fault was not recovered from: %s", e)
 	}
@@ -199,7 +192,7 @@ func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []in
 	if n := count(`SELECT count(*) FROM drafts`); n != int64(len(present)) {
 		failf("the database holds %d drafts for %d submissions answered: a retried submission was taken twice", n, len(ids))
 	}
-	fails = append(fails, onceEach(ctx, db, present, published)...)
+	c.onceEach(present, published)
 	var verify strings.Builder
 	if err := s.sanshen(ctx, &verify, []string{"DATABASE_URL=" + s.ownerURL}, "audit", "verify"); err != nil {
 		failf("the audit trail does not verify: %v", err)
@@ -246,15 +239,40 @@ func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []in
 	} else {
 		fmt.Fprintf(o, "sanshen audit verify: %s\n", strings.TrimSpace(verify.String()))
 	}
-	if len(fails) > 0 {
-		fmt.Fprintln(o, "\nFAILED:")
-		for _, f := range fails {
+	return c.verdict(o, "\nFAILED:", "\nPASS: every accepted draft published exactly once, no dead letter, no answer lost, the audit trail verifies"), nil
+}
+
+// checker collects the failed checks of one verification.
+type checker struct {
+	ctx   context.Context
+	db    *pgxpool.Pool
+	fails []string
+}
+
+func (c *checker) failf(format string, args ...any) {
+	c.fails = append(c.fails, fmt.Sprintf(format, args...))
+}
+
+// count runs a query answering one number; an error is a failure.
+func (c *checker) count(q string, args ...any) int64 {
+	var n int64
+	if err := c.db.QueryRow(c.ctx, q, args...).Scan(&n); err != nil {
+		c.failf("query %q: %v", q, err)
+	}
+	return n
+}
+
+// verdict prints the failures under failed, or passed, and says which.
+func (c *checker) verdict(o io.Writer, failed, passed string) bool {
+	if len(c.fails) > 0 {
+		fmt.Fprintln(o, failed)
+		for _, f := range c.fails {
 			fmt.Fprintln(o, "  - "+f)
 		}
-		return false, nil
+		return false
 	}
-	fmt.Fprintln(o, "\nPASS: every accepted draft published exactly once, no dead letter, no answer lost, the audit trail verifies")
-	return true, nil
+	fmt.Fprintln(o, passed)
+	return true
 }
 
 func (s *suite) pgProcs() []*proc {
@@ -291,30 +309,20 @@ func sumMetric(r io.Reader, name string) (float64, error) {
 // onceEach checks the drafts' trail and publications: one submit, one pass
 // of stage 1, one publication and one delivery to the website per draft;
 // two stage checks done; nothing left unknown or failed; no dead letter.
-func onceEach(ctx context.Context, db *pgxpool.Pool, ids []int64, published int) []string {
-	var fails []string
-	failf := func(format string, args ...any) { fails = append(fails, fmt.Sprintf(format, args...)) }
-	count := func(q string, args ...any) int64 {
-		var n int64
-		if err := db.QueryRow(ctx, q, args...).Scan(&n); err != nil {
-			failf("query %q: %v", q, err)
-		}
-		return n
-	}
+func (c *checker) onceEach(ids []int64, published int) {
 	for action, want := range map[string]int{"submit": 1, "checks_pass": 1, "checks_done": 2, "published": 1, "channel_delivered": 1} {
-		if n := count(`SELECT count(*) FROM (SELECT draft_id FROM audit_events WHERE draft_id = ANY($1) AND action = $2
+		if n := c.count(`SELECT count(*) FROM (SELECT draft_id FROM audit_events WHERE draft_id = ANY($1) AND action = $2
 			GROUP BY draft_id HAVING count(*) <> $3) x`, ids, action, want); n > 0 {
-			failf("%d drafts have a number of %q events other than %d", n, action, want)
+			c.failf("%d drafts have a number of %q events other than %d", n, action, want)
 		}
 	}
-	if n := count(`SELECT count(*) FROM publications WHERE draft_id = ANY($1) AND channel = 'website' AND status = 'delivered'`, ids); n != int64(published) {
-		failf("%d website publications delivered for %d published drafts", n, published)
+	if n := c.count(`SELECT count(*) FROM publications WHERE draft_id = ANY($1) AND channel = 'website' AND status = 'delivered'`, ids); n != int64(published) {
+		c.failf("%d website publications delivered for %d published drafts", n, published)
 	}
-	if n := count(`SELECT count(*) FROM publications WHERE status IN ('unknown', 'failed', 'sending')`); n > 0 {
-		failf("%d publications left unknown, failed or sending", n)
+	if n := c.count(`SELECT count(*) FROM publications WHERE status IN ('unknown', 'failed', 'sending')`); n > 0 {
+		c.failf("%d publications left unknown, failed or sending", n)
 	}
-	if n := count(`SELECT count(*) FROM dead_letters`); n > 0 {
-		failf("%d dead letters (none was caused on purpose)", n)
+	if n := c.count(`SELECT count(*) FROM dead_letters`); n > 0 {
+		c.failf("%d dead letters (none was caused on purpose)", n)
 	}
-	return fails
 }

@@ -45,17 +45,13 @@ func (k LogKey) SignRestore(r RestoreHead) ([]byte, error) {
 // OpenRestore checks a signed restore head against the log's verifier key
 // and reads it.
 func OpenRestore(msg []byte, verifierKey string) (RestoreHead, error) {
-	v, err := note.NewVerifier(verifierKey)
+	text, origin, err := openNote(msg, verifierKey, "restore head")
 	if err != nil {
-		return RestoreHead{}, fmt.Errorf("the log's verifier key %q: %w", verifierKey, err)
+		return RestoreHead{}, err
 	}
-	n, err := note.Open(msg, note.VerifierList(v))
-	if err != nil {
-		return RestoreHead{}, fmt.Errorf("the restore head is not signed by the log's key %s: %w", v.Name(), err)
-	}
-	r, err := parseRestore(n.Text)
-	if err == nil && r.Origin != v.Name() {
-		err = fmt.Errorf("the restore head is of log %q, not %q", r.Origin, v.Name())
+	r, err := parseRestore(text)
+	if err == nil && r.Origin != origin {
+		err = fmt.Errorf("the restore head is of log %q, not %q", r.Origin, origin)
 	}
 	return r, err
 }
