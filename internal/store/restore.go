@@ -34,6 +34,14 @@ func (s *Store) RecordRestore(ctx context.Context, key audit.LogKey, published [
 		if err := tx.QueryRow(ctx, `SELECT COALESCE(max(idx) + 1, 0) FROM audit_leaves`).Scan(&n); err != nil {
 			return err
 		}
+		var declared bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_restores WHERE published_size = $1 AND published_root = $2)`,
+			h.Size, h.Root[:]).Scan(&declared); err != nil {
+			return err
+		}
+		if declared {
+			return fmt.Errorf("a restore head already names the published head of size %d", h.Size)
+		}
 		if h.Size <= n {
 			return fmt.Errorf("the restored log has %d leaves and covers the published head of size %d: nothing was lost (sanshen audit verify --checkpoint checks it)", n, h.Size)
 		}
