@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/sanshen-gov/sanshen/internal/testenv"
 )
 
 // The restore procedure at the shell (docs/operations.md): a backup holds
@@ -20,22 +16,7 @@ import (
 // head, and then verify reports leaf 2 lost.
 func TestAuditRestoreAtTheShell(t *testing.T) {
 	ctx := context.Background()
-	db := testenv.DatabaseURL(t)
-	dir := t.TempDir()
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("SANSHEN_DATA_DIR", dir)
-	t.Setenv("SANSHEN_AUDIT_KEY", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32)))
-	t.Setenv("SANSHEN_LOG_ORIGIN", "test.example/audit")
-	cli := func(args ...string) (string, error) {
-		var out bytes.Buffer
-		err := run(args, &out)
-		return out.String(), err
-	}
-	for _, d := range []string{"综合办", "执法队"} {
-		if _, err := cli("departments", "add", "--name", d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db, dir, cli := atTheShell(t, 9)
 	if _, err := cli("audit", "checkpoint"); err != nil { // sequences the 2 events
 		t.Fatal(err)
 	}
