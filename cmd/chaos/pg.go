@@ -17,8 +17,20 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// pgBin is where Debian keeps PostgreSQL 15's server programs.
-var pgBin = "/usr/lib/postgresql/15/bin"
+// pgBin is where Debian keeps the server programs: the newest
+// PostgreSQL installed (15 on bookworm).
+var pgBin = func() string {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	slices.SortFunc(dirs, func(a, b string) int {
+		va, _ := strconv.Atoi(filepath.Base(filepath.Dir(a)))
+		vb, _ := strconv.Atoi(filepath.Base(filepath.Dir(b)))
+		return va - vb
+	})
+	if len(dirs) == 0 {
+		return "/usr/lib/postgresql/15/bin"
+	}
+	return dirs[len(dirs)-1]
+}()
 
 // pgNode is one PostgreSQL server of the suite's private cluster: the
 // primary or a streaming standby, in a data directory of its own, run as
