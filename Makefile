@@ -30,7 +30,13 @@ browser: ## the browser tests' full matrix: every role's pages at phone width (C
 bench: ## run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+chaos: ## the fault suite, in full: 2,000 drafts, 72 faults, about 20 minutes (docs/reliability.md)
+	$(GO) run ./cmd/chaos
+
+chaos/short: ## the fault suite's short form, as CI runs it (about 3 minutes)
+	$(GO) run ./cmd/chaos -short
+
 ci: ## run CI as it runs on a fresh clone
 	bash .ci/run
 
-.PHONY: help run build test test/race verify lint bench ci browser
+.PHONY: help run build test test/race verify lint bench browser chaos chaos/short ci

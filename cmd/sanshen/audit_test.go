@@ -21,22 +21,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // command exits 1) with the chain named. A held head without the log's
 // key is refused rather than trusted.
 func TestAuditVerifyAtTheShell(t *testing.T) {
-	db := testenv.DatabaseURL(t)
-	dir := t.TempDir()
-	t.Setenv("DATABASE_URL", db)
-	t.Setenv("SANSHEN_DATA_DIR", dir)
-	t.Setenv("SANSHEN_AUDIT_KEY", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
-	t.Setenv("SANSHEN_LOG_ORIGIN", "test.example/audit")
-	cli := func(args ...string) (string, error) {
-		var out bytes.Buffer
-		err := run(args, &out)
-		return out.String(), err
-	}
-	for _, d := range []string{"综合办", "执法队"} {
-		if _, err := cli("departments", "add", "--name", d); err != nil {
-			t.Fatal(err)
-		}
-	}
+	db, dir, cli := atTheShell(t, 7)
 	head := filepath.Join(dir, "head.txt")
 	if _, err := cli("audit", "checkpoint", "--out", head); err != nil {
 		t.Fatal(err)
@@ -71,4 +56,27 @@ func TestAuditVerifyAtTheShell(t *testing.T) {
 	if _, err := cli("audit", "verify", "--checkpoint", head); err == nil || !strings.Contains(err.Error(), "--public-key") {
 		t.Fatalf("a held head without the log's key: %v", err)
 	}
+}
+
+// atTheShell is a fresh database with two departments (two audit events),
+// a data dir and the log's key (seed bytes all key), and the CLI to run
+// against them.
+func atTheShell(t *testing.T, key byte) (db, dir string, cli func(args ...string) (string, error)) {
+	t.Helper()
+	db, dir = testenv.DatabaseURL(t), t.TempDir()
+	t.Setenv("DATABASE_URL", db)
+	t.Setenv("SANSHEN_DATA_DIR", dir)
+	t.Setenv("SANSHEN_AUDIT_KEY", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{key}, 32)))
+	t.Setenv("SANSHEN_LOG_ORIGIN", "test.example/audit")
+	cli = func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(args, &out)
+		return out.String(), err
+	}
+	for _, d := range []string{"综合办", "执法队"} {
+		if _, err := cli("departments", "add", "--name", d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, dir, cli
 }

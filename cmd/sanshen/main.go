@@ -67,6 +67,9 @@ Operate:
                                       recomputed against every signed head, and the heads kept outside
   sanshen audit checkpoint [--out FILE]
                                       the newest signed tree head (signed now if the log has grown), to keep elsewhere
+  sanshen audit restore --checkpoint FILE | --witness URL
+                                      after restoring a backup, before the relay starts: sign a restore head naming the
+                                      last published head and the leaves the restore lost (verify reports that range)
   sanshen audit prove --seq N [--size M] | --from A [--to B]
                                       an inclusion proof of an event, or a consistency proof of two tree sizes
   sanshen policy show [--agency S]    an agency's review settings: the optional stages a person decides
@@ -139,6 +142,8 @@ func run(args []string, out io.Writer) error {
 	case "migrate":
 		_, err := system.MigrateAsOwner(ctx, cfg, log)
 		return err
+	case "nats-node":
+		return natsNode(ctx, rest)
 	case "agencies":
 		return agencies(ctx, cfg, log, rest, out)
 	case "departments":
@@ -508,7 +513,7 @@ func account(ctx context.Context, cfg config.Config, log *slog.Logger, cmd strin
 
 func auditCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("audit needs a subcommand: verify, checkpoint or prove")
+		return errors.New("audit needs a subcommand: verify, checkpoint, prove or restore")
 	}
 	fs := flag.NewFlagSet("audit "+args[0], flag.ContinueOnError)
 	var held, witnesses multi
@@ -595,6 +600,36 @@ func auditCmd(ctx context.Context, cfg config.Config, log *slog.Logger, args []s
 			if !res.OK {
 				return fmt.Errorf("audit trail does not verify: %d break(s), first: %s", len(res.Breaks), res.Breaks[0])
 			}
+			return nil
+		case "restore":
+			// After a restore from a backup: declare, signed, what the
+			// restored log lost against the last head published.
+			if signer == nil {
+				return errors.New("audit restore signs with the log's key: set SANSHEN_AUDIT_KEY or SANSHEN_DATA_DIR as for the relay")
+			}
+			var last []byte
+			switch {
+			case len(held) == 1 && len(witnesses) == 0:
+				b, err := os.ReadFile(held[0])
+				if err != nil {
+					return fmt.Errorf("error reading %s: %w", held[0], err)
+				}
+				last = b
+			case len(witnesses) == 1 && len(held) == 0:
+				b, err := fetchHead(ctx, witnesses[0])
+				if err != nil {
+					return err
+				}
+				last = b
+			default:
+				return errors.New("audit restore needs the last published head: one --checkpoint FILE or one --witness URL")
+			}
+			r, err := s.RecordRestore(ctx, *signer, last, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "restore head signed: the restored log has %d leaves, the last published head %d; leaves %d to %d are lost and reported by audit verify\n",
+				r.From, r.Published.Size, r.LostFrom(), r.LostTo()-1)
 			return nil
 		case "checkpoint":
 			// Sign one now if the log has grown, then hand out the newest.

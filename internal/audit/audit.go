@@ -249,6 +249,9 @@ type LogResult struct {
 	Size  int64  `json:"size"`
 	Root  string `json:"root"` // base64, as heads write it
 	Heads int    `json:"heads_checked"`
+	// Restores are the restore heads: the ranges of leaves a restore from
+	// a backup lost, each declared and signed (RestoreHead).
+	Restores []Restore `json:"restores,omitempty"`
 }
 
 // Result finishes the verification.

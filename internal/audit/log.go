@@ -112,22 +112,32 @@ func (k LogKey) SignHead(h TreeHead) ([]byte, error) {
 // OpenHead checks a signed head against a verifier key and reads it. A head
 // signed by another key, or changed after signing, is refused.
 func OpenHead(msg []byte, verifierKey string) (TreeHead, error) {
-	v, err := note.NewVerifier(verifierKey)
+	text, origin, err := openNote(msg, verifierKey, "head")
 	if err != nil {
-		return TreeHead{}, fmt.Errorf("the log's verifier key %q: %w", verifierKey, err)
+		return TreeHead{}, err
 	}
-	n, err := note.Open(msg, note.VerifierList(v))
-	if err != nil {
-		return TreeHead{}, fmt.Errorf("the head is not signed by the log's key %s: %w", v.Name(), err)
-	}
-	h, err := ParseHead(n.Text)
+	h, err := ParseHead(text)
 	if err != nil {
 		return h, err
 	}
-	if h.Origin != v.Name() {
-		return h, fmt.Errorf("the head is of log %q, not %q", h.Origin, v.Name())
+	if h.Origin != origin {
+		return h, fmt.Errorf("the head is of log %q, not %q", h.Origin, origin)
 	}
 	return h, nil
+}
+
+// openNote checks a note (a head, a restore head) against the log's
+// verifier key and returns its text and the key's name, the log's origin.
+func openNote(msg []byte, verifierKey, what string) (text, origin string, err error) {
+	v, err := note.NewVerifier(verifierKey)
+	if err != nil {
+		return "", "", fmt.Errorf("the log's verifier key %q: %w", verifierKey, err)
+	}
+	n, err := note.Open(msg, note.VerifierList(v))
+	if err != nil {
+		return "", "", fmt.Errorf("the %s is not signed by the log's key %s: %w", what, v.Name(), err)
+	}
+	return n.Text, v.Name(), nil
 }
 
 // TreeBuilder computes the root of the log as its leaves stream by, in

@@ -60,40 +60,89 @@ func ConsumerName(subject string) string {
 }
 
 // Declare creates or updates the stream and every consumer. Every service
-// calls it at start, so whichever starts first sets things up.
+// calls it at start, so whichever starts first sets things up. On a
+// JetStream cluster that is still electing its leaders (every service
+// starting at once, or a node just restarted) each call is retried while
+// the error is a passing one (transient), for up to a minute.
 func Declare(ctx context.Context, js jetstream.JetStream, o Options) error {
 	o = o.withDefaults()
-	_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        StreamName,
-		Description: "sanshen: work between the review stages and the publisher; Postgres is the truth",
-		Subjects:    []string{work.SubjectPrefix + ">"},
-		Retention:   jetstream.WorkQueuePolicy,
-		Storage:     jetstream.FileStorage,
-		Duplicates:  2 * time.Minute, // Nats-Msg-Id = outbox id: a relay retry inside this window is dropped
-		MaxAge:      7 * 24 * time.Hour,
-		Replicas:    o.Replicas,
+	err := retryTransient(ctx, func(ctx context.Context) error {
+		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        StreamName,
+			Description: "sanshen: work between the review stages and the publisher; Postgres is the truth",
+			Subjects:    []string{work.SubjectPrefix + ">"},
+			Retention:   jetstream.WorkQueuePolicy,
+			Storage:     jetstream.FileStorage,
+			Duplicates:  2 * time.Minute, // Nats-Msg-Id = outbox id: a relay retry inside this window is dropped
+			MaxAge:      7 * 24 * time.Hour,
+			Replicas:    o.Replicas,
+		})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("error declaring stream %s: %w", StreamName, err)
 	}
 	for _, subject := range work.Subjects() {
-		_, err := js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
-			Durable:       ConsumerName(subject),
-			FilterSubject: subject,
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			// No BackOff here: JetStream would then redeliver a message still
-			// being handled after the first backoff step. AckWait bounds a
-			// silent handler (the loop sends InProgress while it works); retry
-			// delays come from the loop's NakWithDelay.
-			AckWait:       o.AckWait,
-			MaxDeliver:    o.MaxDeliver,
-			MaxAckPending: 1000,
+		err := retryTransient(ctx, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
+				Durable:       ConsumerName(subject),
+				FilterSubject: subject,
+				AckPolicy:     jetstream.AckExplicitPolicy,
+				// No BackOff here: JetStream would then redeliver a message still
+				// being handled after the first backoff step. AckWait bounds a
+				// silent handler (the loop sends InProgress while it works); retry
+				// delays come from the loop's NakWithDelay.
+				AckWait:       o.AckWait,
+				MaxDeliver:    o.MaxDeliver,
+				MaxAckPending: 1000,
+			})
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("error declaring consumer for %s: %w", subject, err)
 		}
 	}
 	return nil
+}
+
+// transientFor bounds how long a JetStream call is retried while its
+// error is a passing one.
+const transientFor = time.Minute
+
+// retryTransient calls fn, with a 5 s timeout per call, until it succeeds,
+// fails for good, or transientFor has passed.
+func retryTransient(ctx context.Context, fn func(context.Context) error) error {
+	deadline := time.Now().Add(transientFor)
+	wait := 250 * time.Millisecond
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := fn(cctx)
+		cancel()
+		if err == nil || !Transient(err) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// Transient says whether a JetStream error passes by itself: a request
+// that timed out or found no responder, or a 503 (the cluster has no
+// leader for the stream or the consumer yet).
+func Transient(err error) bool {
+	var api *jetstream.APIError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout), errors.Is(err, nats.ErrNoResponders),
+		errors.Is(err, jetstream.ErrNoStreamResponse):
+		return true
+	case errors.As(err, &api):
+		return api.Code == 503
+	}
+	return false
 }
 
 // Connect connects to an external NATS server.

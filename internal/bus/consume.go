@@ -80,7 +80,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 	for _, r := range []string{"done", "noop", "retry", "dead"} {
 		c.Metrics.Handled.WithLabelValues(name, r)
 	}
-	cons, err := c.JS.Consumer(ctx, StreamName, name)
+	var cons jetstream.Consumer
+	err := retryTransient(ctx, func(ctx context.Context) (err error) {
+		cons, err = c.JS.Consumer(ctx, StreamName, name)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("error opening consumer %s (was bus.Declare run?): %w", name, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/sanshen-gov/sanshen/internal/blob"
+	"io/fs"
 	"net/mail"
 	"net/netip"
 	"net/url"
@@ -29,12 +30,15 @@ type Config struct {
 	NATSListen  string        // SANSHEN_NATS_LISTEN: also let the embedded server listen here (host:port), e.g. for `nats` tools
 	SweepAfter  time.Duration // SANSHEN_SWEEP_AFTER: re-send a draft's work when its machine step has not finished in this long
 	MaxDeliver  int           // SANSHEN_MAX_DELIVER: deliveries of one message before it is dead-lettered
-	BatchLinger time.Duration // SANSHEN_BATCH_LINGER: how long a busy stage waits to fill a batch (0 = never)
-	GroupLinger time.Duration // SANSHEN_GROUP_LINGER: how long busy decisions and submissions wait to share a commit (0 = never)
-	MaxBodySize int64         // SANSHEN_MAX_BODY_BYTES: largest accepted request body
-	PublicURL   string        // SANSHEN_PUBLIC_URL: the address the public pages are reached at, for links in the feed
-	LogLevel    string        // SANSHEN_LOG_LEVEL: debug, info, warn, error
-	AuditKey    string        // SANSHEN_AUDIT_KEY: base64 Ed25519 seed for signing checkpoints; else a key file in the data dir
+	// StreamReplicas is the work stream's replicas on a JetStream cluster
+	// (SANSHEN_STREAM_REPLICAS, default 1; 3 on a 3-node cluster).
+	StreamReplicas int
+	BatchLinger    time.Duration // SANSHEN_BATCH_LINGER: how long a busy stage waits to fill a batch (0 = never)
+	GroupLinger    time.Duration // SANSHEN_GROUP_LINGER: how long busy decisions and submissions wait to share a commit (0 = never)
+	MaxBodySize    int64         // SANSHEN_MAX_BODY_BYTES: largest accepted request body
+	PublicURL      string        // SANSHEN_PUBLIC_URL: the address the public pages are reached at, for links in the feed
+	LogLevel       string        // SANSHEN_LOG_LEVEL: debug, info, warn, error
+	AuditKey       string        // SANSHEN_AUDIT_KEY: base64 Ed25519 seed for signing checkpoints; else a key file in the data dir
 	// CheckpointEvery is the longest a new audit event waits for a signed
 	// tree head of the transparency log (SANSHEN_CHECKPOINT_EVERY, 0 = no
 	// heads); CheckpointLeaves signs one as soon as that many events have
@@ -149,6 +153,9 @@ func FromEnv() (Config, error) {
 	}
 	if c.MaxDeliver, err = strconv.Atoi(env("SANSHEN_MAX_DELIVER", "5")); err != nil || c.MaxDeliver < 1 {
 		return c, fmt.Errorf("error reading SANSHEN_MAX_DELIVER: want a positive number, got %q", os.Getenv("SANSHEN_MAX_DELIVER"))
+	}
+	if c.StreamReplicas, err = strconv.Atoi(env("SANSHEN_STREAM_REPLICAS", "1")); err != nil || c.StreamReplicas < 1 || c.StreamReplicas > 5 {
+		return c, fmt.Errorf("error reading SANSHEN_STREAM_REPLICAS: want 1 to 5 (the nodes of the JetStream cluster that keep the work stream), got %q", os.Getenv("SANSHEN_STREAM_REPLICAS"))
 	}
 	if c.BatchLinger, err = time.ParseDuration(env("SANSHEN_BATCH_LINGER", "10ms")); err != nil || c.BatchLinger < 0 || c.BatchLinger > time.Second {
 		return c, fmt.Errorf("error reading SANSHEN_BATCH_LINGER: want a duration from 0s to 1s, got %q", os.Getenv("SANSHEN_BATCH_LINGER"))
@@ -291,26 +298,10 @@ func AuditSigningKey(c Config, create bool) (ed25519.PrivateKey, error) {
 		}
 		return ed25519.NewKeyFromSeed(seed), nil
 	}
-	path := filepath.Join(c.DataDir, "audit-signing.key")
-	if b, err := os.ReadFile(path); err == nil {
-		seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(seed) != ed25519.SeedSize {
-			return nil, fmt.Errorf("error reading %s: not a base64 32-byte seed", path)
-		}
-		return ed25519.NewKeyFromSeed(seed), nil
-	}
-	if !create {
-		return nil, fmt.Errorf("no audit signing key: set SANSHEN_AUDIT_KEY or SANSHEN_DATA_DIR to where the relay keeps audit-signing.key (%s does not exist)", path)
-	}
-	seed := make([]byte, ed25519.SeedSize)
-	if _, err := rand.Read(seed); err != nil {
-		return nil, fmt.Errorf("error making audit signing key: %w", err)
-	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("error creating data dir: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(seed)+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("error writing %s: %w", path, err)
+	seed, err := keyFile(c.DataDir, "audit-signing.key", ed25519.SeedSize, create,
+		"no audit signing key: set SANSHEN_AUDIT_KEY or SANSHEN_DATA_DIR to where the relay keeps audit-signing.key")
+	if err != nil {
+		return nil, err
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
 }
@@ -335,26 +326,66 @@ func TOTPKey(c Config, create bool) ([]byte, error) {
 		_, err := rand.Read(key)
 		return key, err
 	}
-	path := filepath.Join(c.DataDir, "totp.key")
-	if b, err := os.ReadFile(path); err == nil {
+	key, err := keyFile(c.DataDir, "totp.key", 32, create,
+		"no TOTP key: set SANSHEN_TOTP_KEY or SANSHEN_DATA_DIR to where totp.key is")
+	if err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// keyFile reads the base64 key of size bytes kept in dir/name or, when it
+// is missing and create is set, makes one. Replicas sharing the data dir
+// may start together: the new key is written to a file of this process's
+// own and linked into place only if no other process linked one first,
+// so every process ends up with the one key in the file (a plain write
+// let the last of two writers replace a key the first already used).
+func keyFile(dir, name string, size int, create bool, missing string) ([]byte, error) {
+	path := filepath.Join(dir, name)
+	read := func() ([]byte, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
 		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
-		if err != nil || len(key) != 32 {
-			return nil, fmt.Errorf("error reading %s: not a base64 32-byte key", path)
+		if err != nil || len(key) != size {
+			return nil, fmt.Errorf("error reading %s: not a base64 %d-byte key", path, size)
 		}
 		return key, nil
 	}
+	key, err := read()
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, err
+	}
 	if !create {
-		return nil, fmt.Errorf("no TOTP key: set SANSHEN_TOTP_KEY or SANSHEN_DATA_DIR to where totp.key is (%s does not exist)", path)
+		return nil, fmt.Errorf("%s (%s does not exist)", missing, path)
 	}
-	key := make([]byte, 32)
+	key = make([]byte, size)
 	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("error making the TOTP key: %w", err)
+		return nil, fmt.Errorf("error making %s: %w", name, err)
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("error creating data dir: %w", err)
 	}
-	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
+	tmp, err := os.CreateTemp(dir, name+".new-*")
+	if err != nil {
 		return nil, fmt.Errorf("error writing %s: %w", path, err)
 	}
-	return key, nil
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		if err = os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+			err = nil // another process made it first: its key is the key
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("error writing %s: %w", path, err)
+	}
+	return read()
 }

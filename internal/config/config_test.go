@@ -1,7 +1,10 @@
 package config
 
 import (
+	"bytes"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -110,5 +113,39 @@ func TestTOTPKey(t *testing.T) {
 	c.TOTPKey = "bm90IDMyIGJ5dGVz"
 	if _, err := TOTPKey(c, false); err == nil {
 		t.Fatal("a short SANSHEN_TOTP_KEY is accepted")
+	}
+}
+
+// Two relays (or api replicas) sharing a data dir start at once: every one
+// gets the one key the file ends up holding, never a key of its own.
+func TestKeyFileMadeOnceByReplicas(t *testing.T) {
+	dir := t.TempDir()
+	c := Config{DataDir: dir}
+	keys := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k, err := AuditSigningKey(c, true)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			keys[i] = k
+		}()
+	}
+	wg.Wait()
+	again, err := AuditSigningKey(c, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if !bytes.Equal(k, again) {
+			t.Fatalf("replica %d signs with a key that is not the file's", i)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.new-*")); len(left) > 0 {
+		t.Fatalf("temporary key files left: %v", left)
 	}
 }

@@ -209,6 +209,11 @@ func checkLog(ctx context.Context, tx pgx.Tx, v *audit.Verifier, c LogCheck) (*a
 	}); err != nil {
 		return nil, fmt.Errorf("error reading tree heads: %w", err)
 	}
+	rs, err := restores(ctx, tx, v, c.VerifierKey)
+	if err != nil {
+		return nil, err
+	}
+held:
 	for _, msg := range c.Held {
 		h, err := audit.OpenHead(msg, c.VerifierKey)
 		if err != nil {
@@ -216,6 +221,18 @@ func checkLog(ctx context.Context, tx pgx.Tx, v *audit.Verifier, c LogCheck) (*a
 			continue
 		}
 		nHeads++
+		// A head published before a restore, beyond what the backup held:
+		// its leaves are lost, as the restore head declares. The one it
+		// names must be this very head.
+		for _, r := range rs {
+			if h.Size > r.From && h.Size <= r.Published.Size && !h.Time.After(r.Time) {
+				if h.Size == r.Published.Size && h.Root != r.Published.Root {
+					v.Fail(audit.Break{Chain: "log", Index: h.Size, Problem: fmt.Sprintf(
+						"the head held outside of size %d differs from the last published head the restore of %s names", h.Size, r.Time.Format(time.RFC3339))})
+				}
+				continue held
+			}
+		}
 		wants[h.Size] = append(wants[h.Size], want{"the head held outside", h})
 	}
 	var b audit.TreeBuilder
@@ -277,7 +294,11 @@ func checkLog(ctx context.Context, tx pgx.Tx, v *audit.Verifier, c LogCheck) (*a
 		return nil, fmt.Errorf("error checking events against the log: %w", err)
 	}
 	r := b.Root()
-	return &audit.LogResult{Size: b.Size(), Root: base64.StdEncoding.EncodeToString(r[:]), Heads: nHeads}, nil
+	res := &audit.LogResult{Size: b.Size(), Root: base64.StdEncoding.EncodeToString(r[:]), Heads: nHeads}
+	for _, x := range rs {
+		res.Restores = append(res.Restores, audit.Restore{LostFrom: x.LostFrom(), LostTo: x.LostTo(), PublishedRoot: x.Published.RootBase64(), At: x.Time})
+	}
+	return res, nil
 }
 
 // VerifyAgency verifies every chain of one agency: its drafts' chains and

@@ -28,6 +28,7 @@ var appPrivileges = map[string]string{
 	"audit_events":         "INSERT",
 	"audit_heads":          "INSERT",
 	"audit_leaves":         "INSERT",
+	"audit_restores":       "", // restore heads: written by the owner (sanshen audit restore), read by verification
 	"audit_tree_hashes":    "INSERT",
 	"audit_unsequenced":    "INSERT, DELETE",         // the sequencer's queue
 	"calendar_years":       "INSERT, UPDATE",         // a year an admin added to the working-day calendar

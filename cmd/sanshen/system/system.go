@@ -214,6 +214,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if busOpts.Linger == 0 {
 		busOpts.Linger = cfg.BatchLinger
 	}
+	if busOpts.Replicas == 0 {
+		busOpts.Replicas = cfg.StreamReplicas
+	}
 	if err := bus.Declare(ctx, s.JS, busOpts); err != nil {
 		return nil, err
 	}
