@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	_ "embed"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,6 +12,23 @@ import (
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
+
+// axeSource is axe-core (npm axe-core 4.14.1, MPL-2.0), vendored for the
+// browser tests: it checks a page against WCAG 2.1 A and AA.
+//
+//go:embed testdata/axe/axe.min.js
+var axeSource string
+
+// axe runs axe-core on the page and returns its violations, one per rule
+// with the number of elements and the first one's selector ("" for none).
+func (p *person) axe() string {
+	p.s.t.Helper()
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](axeSource+";true")); err != nil {
+		p.s.t.Fatalf("loading axe-core: %v", err)
+	}
+	return p.eval(`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+		.then(r => r.violations.map(v => v.id + "×" + v.nodes.length + " (" + v.nodes[0].target.join(" ") + ")").join("; "))`)
+}
 
 // englishWords lists the English words a Chinese page shows outside code,
 // hashes, the language switch and a short list of names and codes that
@@ -37,7 +55,8 @@ const englishWords = `(() => {
   return Array.from(out).slice(0, 12).join(" ");
 })()`
 
-// TestPhoneWidth: at 390 px every page in each role's menu fits the screen
+// TestPhoneWidth: at 390 px (and in the full matrix at 1280 px too) every
+// page in each role's menu has no axe-core violation of WCAG 2.1 AA, fits the screen
 // (no sideways scrolling) and shows no English outside a short list of
 // names and codes (englishWords), the header folds into a menu that opens with
 // its button, and no menu item wraps onto a second line. The draft page
@@ -50,7 +69,8 @@ func TestPhoneWidth(t *testing.T) {
 	// CI tours the officer's and the admin's pages (the most of them);
 	// make browser tours every role's.
 	people := []string{"wang", "admin"}
-	if os.Getenv("SANSHEN_BROWSER_MATRIX") == "full" {
+	full := os.Getenv("SANSHEN_BROWSER_MATRIX") == "full"
+	if full {
 		people = []string{"wang", "li", "zhao", "qian", "admin"}
 	}
 	for _, name := range people {
@@ -74,8 +94,19 @@ func TestPhoneWidth(t *testing.T) {
 				continue
 			}
 			p.do(chromedp.Navigate(s.base+l), chromedp.WaitVisible(chromedp.CSS("main")))
+			if v := p.axe(); v != "" {
+				t.Errorf("%s: %s has accessibility violations (axe-core, WCAG 2.1 AA): %s", name, l, v)
+			}
 			if words := p.eval(englishWords); words != "" {
 				t.Errorf("%s: %s shows English in a Chinese page: %s", name, l, words)
+			}
+			if full {
+				// At desktop width too: axe-core's contrast and layout rules see another page.
+				p.do(chromedp.EmulateViewport(1280, 900), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("main")))
+				if v := p.axe(); v != "" {
+					t.Errorf("%s: %s at 1280 px has accessibility violations (axe-core, WCAG 2.1 AA): %s", name, l, v)
+				}
+				p.do(chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("main")))
 			}
 			w, _ := strconv.Atoi(p.eval(`String(document.documentElement.scrollWidth)`))
 			if w > 390 {
