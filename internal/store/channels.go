@@ -422,7 +422,7 @@ func (s *Store) MarkReplaced(ctx context.Context, draftID int64, revision, by in
 		if ct.RowsAffected() == 1 {
 			set.event(&cur, audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Stage: string(cur.State),
 				Action: "channel_replaced", Revision: by, ContentSHA256: cur.Content, Reason: string(ch),
-				Comment: fmt.Sprintf("revision %d replaced (%s): %s", revision, status, note)})
+				Comment: fmt.Sprintf("第%d版已被替换（%s）：%s", revision, status, note)})
 		}
 		return nil
 	})

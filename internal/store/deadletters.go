@@ -105,7 +105,7 @@ func (s *Store) ReplayDeadLetter(ctx context.Context, by domain.Actor, id int64)
 		if agency != nil {
 			e = agencyEvent(*agency, by, "deadletter_replay", "")
 		}
-		e.Comment = fmt.Sprintf("dead letter %d %s %s", id, d.Subject, d.Payload)
+		e.Comment = fmt.Sprintf("处理失败的消息 %d %s %s", id, d.Subject, d.Payload)
 		return appendEvent(ctx, tx, e)
 	})
 	return d, err

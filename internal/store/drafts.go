@@ -236,7 +236,7 @@ func (s *Store) Explain(ctx context.Context, by domain.Actor, id int64, revision
 			Action: string(domain.ActionExplain), Revision: cur.Revision, ContentSHA256: cur.Content, Comment: explanation})
 		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: to == first || !to.MachineStep(),
 			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Stage: string(stage), Action: string(action),
-				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: "explained by the author: the blocking findings go to the next person, who must override them"}})
+				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: "起草人已提交说明：阻断性问题交下一位审核人核实，须写明理由方可通过"}})
 		return nil
 	})
 	if err != nil {

@@ -151,7 +151,7 @@ func (s *Store) setExpressions(ctx context.Context, by domain.Actor, kind string
 			RETURNING number, created_at`, kind, agencyID, raw, by.ID).Scan(&l.Version, &l.CreatedAt); err != nil {
 			return fmt.Errorf("error storing the %s list: %w", kind, err)
 		}
-		ev.Comment = fmt.Sprintf("version %d, %d entries", l.Version, len(l.Organs)+len(l.Leaders))
+		ev.Comment = fmt.Sprintf("第%d版，%d条", l.Version, len(l.Organs)+len(l.Leaders))
 		return appendEvent(ctx, tx, ev)
 	})
 	return l, err

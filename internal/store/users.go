@@ -304,7 +304,7 @@ func (s *Store) SetAccess(ctx context.Context, by domain.Actor, userID int64, ro
 			return fmt.Errorf("error changing a person's access: %w", err)
 		}
 		return appendEvent(ctx, tx, agencyEvent(target.AgencyID, by, "user_access",
-			fmt.Sprintf("%s roles=%v→%v departments=%v→%v", target.Name, target.Roles, roles, target.Departments, deps)))
+			fmt.Sprintf("%s 角色 %v→%v 科室 %v→%v", target.Name, target.Roles, roles, target.Departments, deps)))
 	})
 }
 

@@ -64,7 +64,7 @@ func (s *Store) SetWordList(ctx context.Context, by domain.Actor, agencyID int64
 			RETURNING number, created_at`, agencyID, ws, by.ID).Scan(&l.Version, &l.CreatedAt); err != nil {
 			return fmt.Errorf("error storing word list: %w", err)
 		}
-		ev.Comment = fmt.Sprintf("version %d, %d words", l.Version, len(ws))
+		ev.Comment = fmt.Sprintf("第%d版，%d个词", l.Version, len(ws))
 		return appendEvent(ctx, tx, ev)
 	})
 	return l, err
