@@ -35,6 +35,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -1631,6 +1632,28 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"POST /web/admin/notifications/deliveries/:id/acknowledge": {phase: mxWrite,
 			vars: mxForm("/web/admin/notifications/deliveries/999999/acknowledge", url.Values{})},
 	}
+	// The annual report (issue 20): the counts depend on the year the
+	// fixture is made in, so the reads show their status only; a draft of
+	// 2025's report is submitted per department.
+	maps.Copy(r, map[string]*mxRoute{
+		"GET /api/v1/reports/annual":   {phase: mxRead, fp: statusOnly, vars: mxGet("/api/v1/reports/annual?year=2025")},
+		"GET /web/reports/annual":      {phase: mxRead, fp: statusOnly, vars: mxGet("/web/reports/annual?year=2025")},
+		"GET /web/reports/annual.xlsx": {phase: mxRead, fp: statusOnly, vars: mxGet("/web/reports/annual.xlsx?year=2025")},
+		"POST /api/v1/reports/annual": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			var out []mxVar
+			for _, s := range f.deptVars(p) {
+				out = append(out, mxFixed(s.scope, mxReq{method: "POST", path: "/api/v1/reports/annual", json: map[string]any{"year": 2025, "department": s.group}}))
+			}
+			return out
+		}},
+		"POST /web/reports/annual": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			var out []mxVar
+			for _, s := range f.deptVars(p) {
+				out = append(out, mxFixed(s.scope, mxReq{method: "POST", path: "/web/reports/annual", form: url.Values{"year": {"2025"}, "department": {s.group}}}))
+			}
+			return out
+		}},
+	})
 	return r
 }
 
