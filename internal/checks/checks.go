@@ -181,6 +181,10 @@ const (
 // doublePublicity are the categories on the 双公示 clock.
 var doublePublicity = []string{"penalty", "license"}
 
+// DoublePublicityCategories are the categories on the 双公示 clock, for
+// the counts that tell the two clocks apart (the officers' assessment).
+func DoublePublicityCategories() []string { return slices.Clone(doublePublicity) }
+
 // Deadline is the day by which the content must be public, and the clock
 // it comes from: Article 26's 20 working days from forming, or, for a
 // penalty or licence decision whose body states its decision date (决定日期,

@@ -1646,6 +1646,17 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			}
 			return out
 		}},
+		// The assessment: the weights sent are the defaults, so an allowed
+		// write changes nothing the other cells see.
+		"GET /api/v1/reports/assessment":   {phase: mxRead, fp: statusOnly, vars: mxGet("/api/v1/reports/assessment?period=2025")},
+		"GET /web/reports/assessment":      {phase: mxRead, fp: statusOnly, vars: mxGet("/web/reports/assessment?period=2025")},
+		"GET /web/reports/assessment.xlsx": {phase: mxRead, fp: statusOnly, vars: mxGet("/web/reports/assessment.xlsx?period=2025")},
+		"PUT /api/v1/reports/assessment/weights": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "PUT", path: "/api/v1/reports/assessment/weights",
+				json: map[string]any{"published": 1, "first_pass": 20, "on_time": 20, "returned": 2}})}
+		}},
+		"POST /web/reports/assessment/weights": {phase: mxWrite, vars: mxForm("/web/reports/assessment/weights",
+			url.Values{"published": {"1"}, "first_pass": {"20"}, "on_time": {"20"}, "returned": {"2"}, "period": {"2025"}})},
 		"POST /web/reports/annual": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			var out []mxVar
 			for _, s := range f.deptVars(p) {

@@ -142,9 +142,11 @@ func (s *Server) Routes() *echo.Echo {
 	v1.GET("/policy/review", s.getReviewPolicy)
 	v1.PUT("/policy/review", s.setReviewPolicy)
 	v1.GET("/reports/validity", s.validityReport)
-	// The annual report (issue 20).
+	// The annual report and the officers' assessment (issue 20).
 	v1.GET("/reports/annual", s.annualReport)
 	v1.POST("/reports/annual", s.submitAnnualReport, s.idempotent)
+	v1.GET("/reports/assessment", s.assessmentReport)
+	v1.PUT("/reports/assessment/weights", s.setAssessmentWeights)
 	return e
 }
 

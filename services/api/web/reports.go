@@ -4,11 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	ar "github.com/sanshen-gov/sanshen/internal/annualreport"
+	"github.com/sanshen-gov/sanshen/internal/assessment"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/services/api"
@@ -133,4 +136,97 @@ func (w *Web) submitAnnual(c echo.Context) error {
 	}
 	flash(c, "flash.submitted")
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", d.ID))
+}
+
+// assessmentView is the assessment's page: the period's rankings,
+// printable for the 工委会议, and the weights (an admin may change them).
+type assessmentView struct {
+	Period    string
+	A         assessment.Assessment
+	Columns   []string
+	Channels  []domain.ChannelInfo
+	FormulaZH string
+	FormulaEN string
+	CanSet    bool
+	Rows      [][]any // the officers' cells
+	DeptRows  [][]any
+}
+
+// assessmentPage is GET /web/reports/assessment?period=.
+func (w *Web) assessmentPage(c echo.Context) error { return w.showAssessment(c, http.StatusOK, "") }
+
+func (w *Web) showAssessment(c echo.Context, status int, problem string) error {
+	if !w.requireRoles(c, api.AssessmentReaders...) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	p := w.base(c, "report.assessment_title", "assessment")
+	v := assessmentView{Columns: assessment.Columns, Channels: domain.ChannelTable, FormulaZH: assessment.FormulaZH, FormulaEN: assessment.FormulaEN,
+		CanSet: currentUser(c).Actor().Has(domain.RoleAdmin)}
+	period, err := api.ReadPeriod(c.FormValue("period"), func() string { return w.Now().In(domain.Beijing).Format("2006-01") })
+	if err == nil {
+		v.Period = period.Label
+		v.A, err = api.Assess(c.Request().Context(), w.Store, currentUser(c).AgencyID, period)
+	}
+	if err != nil {
+		msg, ok := w.apiMessage(c, err)
+		if !ok {
+			return err
+		}
+		problem, status = msg, http.StatusBadRequest
+	}
+	for _, l := range v.A.Officers {
+		v.Rows = append(v.Rows, assessment.Row(l))
+	}
+	for _, l := range v.A.Departments {
+		v.DeptRows = append(v.DeptRows, assessment.Row(l))
+	}
+	p.Error = problem
+	p.Data = v
+	return w.render(c, status, "assessment", p)
+}
+
+// assessmentXLSX is GET /web/reports/assessment.xlsx?period=.
+func (w *Web) assessmentXLSX(c echo.Context) error {
+	if !w.requireRoles(c, api.AssessmentReaders...) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	period, err := api.ReadPeriod(c.QueryParam("period"), func() string { return w.Now().In(domain.Beijing).Format("2006-01") })
+	if err != nil {
+		return w.showAssessment(c, http.StatusBadRequest, "")
+	}
+	a, err := api.Assess(c.Request().Context(), w.Store, currentUser(c).AgencyID, period)
+	if err != nil {
+		return err
+	}
+	b, err := a.XLSX()
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="assessment-%s.xlsx"`, period.Label))
+	return c.Blob(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b)
+}
+
+// setWeights is POST /web/reports/assessment/weights, an admin's.
+func (w *Web) setWeights(c echo.Context) error {
+	num := func(k string) float64 {
+		v, err := strconv.ParseFloat(strings.TrimSpace(c.FormValue(k)), 64)
+		if err != nil {
+			return -1
+		}
+		return v
+	}
+	wt := assessment.Weights{Published: num("published"), FirstPass: num("first_pass"), OnTime: num("on_time"), Returned: num("returned")}
+	if err := api.SetWeights(c.Request().Context(), w.Store, currentUser(c).Actor(), wt); err != nil {
+		msg, ok := w.apiMessage(c, err)
+		if !ok {
+			return err
+		}
+		status := http.StatusBadRequest
+		if isRefusal(err) {
+			status = http.StatusForbidden
+		}
+		return w.showAssessment(c, status, msg)
+	}
+	flash(c, "report.weights_saved")
+	return c.Redirect(http.StatusSeeOther, "/web/reports/assessment?period="+url.QueryEscape(c.FormValue("period")))
 }
