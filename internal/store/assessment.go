@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -70,44 +69,45 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 		}
 		return l
 	}
-	chans := make([]string, len(domain.Channels))
-	for i, c := range domain.Channels {
-		chans[i] = string(c)
+	// One count per channel, from the one list of channels.
+	var perChannel strings.Builder
+	for _, c := range domain.Channels {
+		fmt.Fprintf(&perChannel, ", count(*) FILTER (WHERE i.pub AND '%s' = ANY(i.channels))", c)
 	}
-	rows, _ := s.Pool.Query(ctx, `SELECT i.author_id, u.name, i.department_id, dep.name,
+	rows, _ := s.Pool.Query(ctx, `SELECT g.*, u.name, dep.name FROM (SELECT i.author_id, i.department_id,
 			count(*) FILTER (WHERE i.created_at >= $2),
 			count(*) FILTER (WHERE i.pub),
 			count(*) FILTER (WHERE i.pub AND NOT i.returned),
 			count(*) FILTER (WHERE i.pub AND NOT i.dp), count(*) FILTER (WHERE i.pub AND NOT i.dp AND i.on_time),
-			count(*) FILTER (WHERE i.pub AND i.dp), count(*) FILTER (WHERE i.pub AND i.dp AND i.on_time),
-			array_agg(i.channels) FILTER (WHERE i.pub)
+			count(*) FILTER (WHERE i.pub AND i.dp), count(*) FILTER (WHERE i.pub AND i.dp AND i.on_time)`+perChannel.String()+`
 		FROM (SELECT d.author_id, d.department_id, d.created_at,
 				COALESCE(d.published_at >= $2 AND d.published_at < $3, false) AS pub,
 				COALESCE(r.category = ANY($4), false) AS dp,
 				COALESCE((d.published_at AT TIME ZONE INTERVAL '+08:00')::date <= d.deadline, false) AS on_time,
-				array_to_string(COALESCE(r.channels, '{}'), ',') AS channels,
-				EXISTS (SELECT 1 FROM decisions x WHERE x.draft_id = d.id AND x.decision = 'return') AS returned
+				r.channels, rt.draft_id IS NOT NULL AS returned
 			FROM drafts d LEFT JOIN revisions r ON r.draft_id = d.id AND r.revision = d.published_revision
+			LEFT JOIN (SELECT DISTINCT draft_id FROM decisions WHERE decision = 'return') rt ON rt.draft_id = d.id
 			WHERE d.agency_id = $1 AND (d.created_at >= $2 AND d.created_at < $3 OR d.published_at >= $2 AND d.published_at < $3)) i
-		JOIN users u ON u.id = i.author_id JOIN departments dep ON dep.id = i.department_id
-		GROUP BY i.author_id, u.name, i.department_id, dep.name`, agencyID, from, to, doublePublicity)
+		GROUP BY i.author_id, i.department_id) g
+		JOIN users u ON u.id = g.author_id JOIN departments dep ON dep.id = g.department_id`, agencyID, from, to, doublePublicity)
 	var k key
 	var author, dept string
 	var r assessment.Line
-	var published []string
-	_, err = pgx.ForEachRow(rows, []any{&k.author, &author, &k.dept, &dept, &r.Submitted, &r.Published, &r.FirstPass,
-		&r.Article26.Published, &r.Article26.OnTime, &r.DoublePub.Published, &r.DoublePub.OnTime, &published}, func() error {
+	channels := make([]int, len(domain.Channels))
+	targets := []any{&k.author, &k.dept, &r.Submitted, &r.Published, &r.FirstPass,
+		&r.Article26.Published, &r.Article26.OnTime, &r.DoublePub.Published, &r.DoublePub.OnTime}
+	for i := range channels {
+		targets = append(targets, &channels[i])
+	}
+	_, err = pgx.ForEachRow(rows, append(targets, &author, &dept), func() error {
 		names[k.author], deptNames[k.dept] = author, dept
 		l := line(k)
 		l.Submitted, l.Published, l.FirstPass, l.Article26, l.DoublePub = r.Submitted, r.Published, r.FirstPass, r.Article26, r.DoublePub
-		for _, cs := range published {
-			for c := range strings.SplitSeq(cs, ",") {
-				if slices.Contains(chans, c) {
-					l.Channels[c]++
-				}
+		for i, c := range domain.Channels {
+			if channels[i] > 0 {
+				l.Channels[string(c)] = channels[i]
 			}
 		}
-		published = nil
 		return nil
 	})
 	if err != nil {
