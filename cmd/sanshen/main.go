@@ -94,6 +94,7 @@ Operate:
                                       authorisation, the portal) and say what an admin must fix
   sanshen webhooks log [-n N]         the outgoing webhooks' latest delivery attempts (SANSHEN_WEBHOOK_URL)
   sanshen bench [-n N] [-c C] [-json]   measure the pipeline against this machine's ceilings (docs/performance.md)
+  sanshen bench reports [-items N] [-cases N]  time the annual report and the assessment of a year's records
   sanshen bench queue [-drafts N] [-events N] [-c C] [-d DURATION]
                                       a large office's queue: 100,000 waiting drafts, 1,000,000 audit events, 50 reviewers
 
@@ -169,6 +170,9 @@ func run(args []string, out io.Writer) error {
 	case "bench":
 		if len(rest) > 0 && rest[0] == "queue" {
 			return queueload.Main(ctx, cfg, log, rest[1:], out)
+		}
+		if len(rest) > 0 && rest[0] == "reports" {
+			return bench.ReportsMain(ctx, cfg, log, rest[1:], out)
 		}
 		return bench.Main(ctx, cfg, log, rest, out)
 	}

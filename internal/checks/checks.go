@@ -9,7 +9,9 @@ import (
 	"slices"
 	"time"
 
+	ar "github.com/sanshen-gov/sanshen/internal/annualreport"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/checks/annualreport"
 	"github.com/sanshen-gov/sanshen/internal/checks/attachments"
 	"github.com/sanshen-gov/sanshen/internal/checks/completeness"
 	"github.com/sanshen-gov/sanshen/internal/checks/compliance"
@@ -39,6 +41,13 @@ type PeriodSource interface {
 	Periods(ctx context.Context, agencyID int64) (compliance.Periods, error)
 }
 
+// FactSource gives an agency's own records of a year (published items by
+// category and channel, validity, cases), which an annual report is
+// compared with.
+type FactSource interface {
+	Facts(ctx context.Context, agencyID int64, year int) (ar.Facts, error)
+}
+
 // Runner holds what the checks need besides the draft.
 type Runner struct {
 	Calendar    *calendar.Calendar
@@ -46,6 +55,7 @@ type Runner struct {
 	Words       WordSource       // nil: no word list
 	Expressions ExpressionSource // nil: the shipped organ names only
 	Periods     PeriodSource     // nil: compliance.DefaultPeriods
+	Facts       FactSource       // nil: annual reports are checked without the agency's records
 }
 
 // periods are the agency's penalty publication periods.
@@ -105,6 +115,13 @@ func (r *Runner) Run(ctx context.Context, stage domain.Stage, agencyID int64, c 
 		}
 		fs = append(fs, expressions.Check(tables, c)...)
 		fs = append(fs, attachments.Limits(c)...)
+		if c.Category == "annual_report" {
+			report, err := r.annualReport(ctx, agencyID, c)
+			if err != nil {
+				return nil, err
+			}
+			fs = append(fs, report...)
+		}
 	case domain.StageCompliance:
 		p := compliance.DefaultPeriods
 		if c.Category == "penalty" { // the only category the periods concern
@@ -134,6 +151,20 @@ func (r *Runner) Run(ctx context.Context, stage domain.Stage, agencyID int64, c 
 	return fs, nil
 }
 
+// annualReport is the validator's findings on an annual report, compared
+// with the agency's records of the year it names where there are any.
+func (r *Runner) annualReport(ctx context.Context, agencyID int64, c domain.Content) ([]domain.Finding, error) {
+	var facts *ar.Facts
+	if year := annualreport.Year(c); r.Facts != nil && year > 0 {
+		f, err := r.Facts.Facts(ctx, agencyID, year)
+		if err != nil {
+			return nil, fmt.Errorf("error reading the records of %d for the annual report: %w", year, err)
+		}
+		facts = &f
+	}
+	return annualreport.Check(c, facts), nil
+}
+
 // nearDue is how many working days before the Article 26 deadline a draft
 // is flagged as nearly due.
 const nearDue = 5
@@ -149,6 +180,10 @@ const (
 
 // doublePublicity are the categories on the 双公示 clock.
 var doublePublicity = []string{"penalty", "license"}
+
+// DoublePublicityCategories are the categories on the 双公示 clock, for
+// the counts that tell the two clocks apart (the officers' assessment).
+func DoublePublicityCategories() []string { return slices.Clone(doublePublicity) }
 
 // Deadline is the day by which the content must be public, and the clock
 // it comes from: Article 26's 20 working days from forming, or, for a

@@ -67,6 +67,9 @@ var appPrivileges = map[string]string{
 	"notification_deliveries": "INSERT, UPDATE",         // the notifications' outbox: claimed, sent, failed, unknown
 	"notification_prefs":      "INSERT, UPDATE, DELETE",
 	"notifications":           "INSERT, UPDATE", // read
+
+	// The officers' assessment (migration 026).
+	"assessment_weights": "INSERT, UPDATE", // an agency's weights of the score
 }
 
 // AppendOnly lists the tables the services' role can only add to.

@@ -53,6 +53,8 @@ func bodyRoutes(h *harness) (int64, map[string]bodyRoute) {
 		"POST /api/v1/drafts/" + id + "/reviews":   {"head", map[string]any{"decision": "keep"}},
 		"PUT /api/v1/drafts/" + id + "/validity":   {"head", map[string]any{"status": "valid"}},
 		"PUT /api/v1/policy/review":                {"admin", map[string]any{"months": map[string]int{"news": 0}}},
+		"POST /api/v1/reports/annual":              {"officer", map[string]any{"year": 2025, "department": "综合办"}},
+		"PUT /api/v1/reports/assessment/weights":   {"admin", map[string]any{"published": 1, "first_pass": 20, "on_time": 20, "returned": 2}},
 	}
 }
 

@@ -35,6 +35,7 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -1417,8 +1418,10 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			return []mxVar{mxFixed("self", mxReq{method: "POST", path: fmt.Sprintf("/web/admin/users/%d/access", p.user.ID),
 				form: url.Values{"roles": {"admin"}}})}
 		}},
-		"POST /web/admin/departments/:id/rename": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
-			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/web/admin/departments/1/rename", form: url.Values{"name": {"矩阵改名"}}})}
+		"POST /web/admin/departments/:id/rename": {phase: mxWrite, vars: func(f *mxFixture, _ *mxPrincipal) []mxVar {
+			// To its own name: a rename the other cells cannot see (they submit by name).
+			d := f.depts["A1a"]
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: fmt.Sprintf("/web/admin/departments/%d/rename", d.ID), form: url.Values{"name": {d.Name}}})}
 		}},
 		"POST /web/queue/approve": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			return f.slotVars(p, func(d store.Draft, _ string) mxReq {
@@ -1668,6 +1671,39 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"POST /web/admin/notifications/deliveries/:id/acknowledge": {phase: mxWrite,
 			vars: mxForm("/web/admin/notifications/deliveries/999999/acknowledge", url.Values{})},
 	}
+	// The annual report (issue 20): the counts depend on the year the
+	// fixture is made in, so the reads show their status only; a draft of
+	// 2025's report is submitted per department.
+	maps.Copy(r, map[string]*mxRoute{
+		"GET /api/v1/reports/annual":   {phase: mxRead, fp: statusOnly, vars: mxGet("/api/v1/reports/annual?year=2025")},
+		"GET /web/reports/annual":      {phase: mxRead, fp: statusOnly, vars: mxGet("/web/reports/annual?year=2025")},
+		"GET /web/reports/annual.xlsx": {phase: mxRead, fp: statusOnly, vars: mxGet("/web/reports/annual.xlsx?year=2025")},
+		"POST /api/v1/reports/annual": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			var out []mxVar
+			for _, s := range f.deptVars(p) {
+				out = append(out, mxFixed(s.scope, mxReq{method: "POST", path: "/api/v1/reports/annual", json: map[string]any{"year": 2025, "department": s.group}}))
+			}
+			return out
+		}},
+		// The assessment: the weights sent are the defaults, so an allowed
+		// write changes nothing the other cells see.
+		"GET /api/v1/reports/assessment":   {phase: mxRead, fp: statusOnly, vars: mxGet("/api/v1/reports/assessment?period=2025")},
+		"GET /web/reports/assessment":      {phase: mxRead, fp: statusOnly, vars: mxGet("/web/reports/assessment?period=2025")},
+		"GET /web/reports/assessment.xlsx": {phase: mxRead, fp: statusOnly, vars: mxGet("/web/reports/assessment.xlsx?period=2025")},
+		"PUT /api/v1/reports/assessment/weights": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "PUT", path: "/api/v1/reports/assessment/weights",
+				json: map[string]any{"published": 1, "first_pass": 20, "on_time": 20, "returned": 2}})}
+		}},
+		"POST /web/reports/assessment/weights": {phase: mxWrite, vars: mxForm("/web/reports/assessment/weights",
+			url.Values{"published": {"1"}, "first_pass": {"20"}, "on_time": {"20"}, "returned": {"2"}, "period": {"2025"}})},
+		"POST /web/reports/annual": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			var out []mxVar
+			for _, s := range f.deptVars(p) {
+				out = append(out, mxFixed(s.scope, mxReq{method: "POST", path: "/web/reports/annual", form: url.Values{"year": {"2025"}, "department": {s.group}}}))
+			}
+			return out
+		}},
+	})
 	return r
 }
 

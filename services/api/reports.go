@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -30,13 +29,9 @@ func (s *Server) channelsReport(c echo.Context) error {
 	if err := requireRole(c, domain.RoleAdmin, domain.RoleAuditor); err != nil {
 		return err
 	}
-	year := time.Now().In(domain.Beijing).Year()
-	if q := c.QueryParam("year"); q != "" {
-		y, err := strconv.Atoi(q)
-		if err != nil || y < 2000 || y > 2100 {
-			return failZH(http.StatusBadRequest, "invalid_year", "年份须为2000至2100之间的四位数字。", "year must be a four-digit year from 2000 to 2100, not %q", q)
-		}
-		year = y
+	year, err := ReadYear(c.QueryParam("year"), time.Now())
+	if err != nil {
+		return err
 	}
 	ctx, agency := c.Request().Context(), user(c).AgencyID
 	cs, err := s.Store.ChannelCounts(ctx, agency, year)

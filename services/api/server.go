@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 
+	"github.com/sanshen-gov/sanshen/internal/annualreport"
 	"github.com/sanshen-gov/sanshen/internal/blob"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
 	"github.com/sanshen-gov/sanshen/internal/domain"
@@ -53,8 +54,11 @@ type Server struct {
 	WeChatEventToken string
 	// MediaLimits bound uploads by type (zero: media.DefaultLimits).
 	MediaLimits media.Limits
-	uploader    *Files
-	filesOnce   sync.Once
+	// Cases gives the 依申请公开 counts of the annual report's tables 三
+	// and 四 (nil: annualreport.NoCases, zeros said to be unrecorded).
+	Cases     annualreport.CaseSource
+	uploader  *Files
+	filesOnce sync.Once
 }
 
 // Routes builds the echo instance with every route.
@@ -139,6 +143,11 @@ func (s *Server) Routes() *echo.Echo {
 	v1.GET("/policy/review", s.getReviewPolicy)
 	v1.PUT("/policy/review", s.setReviewPolicy)
 	v1.GET("/reports/validity", s.validityReport)
+	// The annual report and the officers' assessment (issue 20).
+	v1.GET("/reports/annual", s.annualReport)
+	v1.POST("/reports/annual", s.submitAnnualReport, s.idempotent)
+	v1.GET("/reports/assessment", s.assessmentReport)
+	v1.PUT("/reports/assessment/weights", s.setAssessmentWeights)
 	return e
 }
 

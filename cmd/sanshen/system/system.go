@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/annualreport"
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/work"
 
@@ -226,6 +227,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	// The working-day calendar: the embedded years and those an admin
 	// added, kept current in every process as admins add more.
 	cal, err := loadCalendar(ctx, s.Store, nil)
+	// cases are the 依申请公开 counts of the annual report's tables 三 and
+	// 四: none recorded until the cases feature is wired in here.
+	var cases annualreport.CaseSource = annualreport.NoCases{}
 	if err != nil {
 		return nil, err
 	}
@@ -286,10 +290,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		}
 		srv := &api.Server{Store: s.Store, NATS: s.NATS, Calendar: cal, Metrics: s.Metrics, Log: log,
 			MaxBodySize: cfg.MaxBodySize, PublicURL: cfg.PublicURL, LogOrigin: cfg.LogOrigin, LogVerifierKey: s.Store.Log.VerifierKey,
-			Proxies: cfg.TrustedProxies, Passwords: hasher, Blobs: blobs, WeChatEventToken: cfg.WeChatCallbackToken}
+			Proxies: cfg.TrustedProxies, Passwords: hasher, Blobs: blobs, WeChatEventToken: cfg.WeChatCallbackToken, Cases: cases}
 		e := srv.Routes()
 		pages := &web.Web{Store: s.Store, NATS: s.NATS, Calendar: cal, Log: log, Metrics: s.Metrics,
-			Passwords: hasher, Sealer: sealer, Files: &api.Files{Store: s.Store, Blobs: blobs}}
+			Passwords: hasher, Sealer: sealer, Files: &api.Files{Store: s.Store, Blobs: blobs}, Cases: cases}
 		pages.ChannelsConfigured = map[domain.Channel]bool{domain.ChannelPortal: cfg.PortalURL != "",
 			domain.ChannelWeChat: cfg.WeChatAppID != "", domain.ChannelDouyin: cfg.DouyinClientKey != ""}
 		for ch := range o.Channels {
@@ -341,6 +345,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	runner.Words = &store.WordMatchers{Store: s.Store, Refresh: time.Second}
 	runner.Expressions = &store.Expressions{Store: s.Store, Refresh: time.Second}
 	runner.Periods = &store.PeriodCache{Store: s.Store, Refresh: time.Second}
+	runner.Facts = store.AnnualFacts{Store: s.Store, Cases: cases}
 	for _, st := range c.Stages {
 		wk := &worker.Worker{Stage: st, Store: s.Store, JS: s.JS, Checks: runner, Bus: busOpts,
 			Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics}

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 
+	"github.com/sanshen-gov/sanshen/internal/annualreport"
 	"github.com/sanshen-gov/sanshen/internal/bus"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
 	"github.com/sanshen-gov/sanshen/internal/channels/douyin"
@@ -61,6 +62,9 @@ type Web struct {
 	// credentials, for the channels page.
 	Douyin             *douyin.TokenSource
 	ChannelsConfigured map[domain.Channel]bool
+	// Cases gives the annual report's 依申请公开 counts (nil:
+	// annualreport.NoCases).
+	Cases annualreport.CaseSource
 
 	pages  *pageSet
 	events *hub
@@ -198,6 +202,12 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.GET("/admin/channels", w.channelsPage)
 	a.POST("/admin/channels/douyin/connect", w.connectDouyin)
 	a.GET("/admin/channels/douyin/callback", w.douyinCallback)
+	a.GET("/reports/annual", w.annualPage)
+	a.GET("/reports/annual.xlsx", w.annualXLSX)
+	a.POST("/reports/annual", w.submitAnnual)
+	a.GET("/reports/assessment", w.assessmentPage)
+	a.GET("/reports/assessment.xlsx", w.assessmentXLSX)
+	a.POST("/reports/assessment/weights", w.setWeights)
 	a.GET("/platform/calendar", w.calendarPage)
 	a.POST("/platform/calendar/preview", w.previewCalendar)
 	a.POST("/platform/calendar", w.addCalendarYear)

@@ -1,0 +1,10 @@
+package annualreport
+
+import "testing"
+
+func BenchmarkCheck(b *testing.B) {
+	c := realReport(b)
+	for b.Loop() {
+		Check(c, nil)
+	}
+}

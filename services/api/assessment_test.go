@@ -1,0 +1,69 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// The assessment of this month: the officer of 综合办 submitted three
+// drafts, one published at the first pass, one returned at 复审 then
+// published, one waiting; the officer of 执法队 submitted one. The
+// formula's weights are the agency's once an admin sets them.
+func TestAssessmentRoutes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.published("一次通过的信息")
+	returned := h.submit("被退回过的信息")
+	h.advance(returned)
+	h.advance(returned)
+	h.want(h.decide(returned, "head", domain.StageCompliance, "return", map[string]any{"comment": "请补充"}), http.StatusOK, "")
+	h.submit("等待中的信息")
+	b := draftBody("执法队的信息")
+	b["department"] = "执法队"
+	h.want(h.do("POST", "/api/v1/drafts", "officer2", b), http.StatusCreated, "")
+
+	period := time.Now().In(domain.Beijing).Format("2006-01")
+	r := h.want(h.do("GET", "/api/v1/reports/assessment?period="+period, "auditor", nil), http.StatusOK, "")
+	officers := r.body["officers"].([]any)
+	if len(officers) != 2 {
+		t.Fatalf("officers: %v", officers)
+	}
+	var wang map[string]any
+	for _, o := range officers {
+		if o.(map[string]any)["name"] == "王信息员" {
+			wang = o.(map[string]any)
+		}
+	}
+	if wang == nil || wang["submitted"] != float64(3) || wang["published"] != float64(1) || wang["first_pass"] != float64(1) ||
+		wang["returned"].(map[string]any)["compliance"] != float64(1) || wang["channels"].(map[string]any)["website"] != float64(1) ||
+		wang["department"] != "综合办" {
+		t.Errorf("王信息员: %v", wang)
+	}
+	// 1 published + 20 × 100% first pass + 20 × on time − 2 × 1 return.
+	if wang["score"] != float64(39) || wang["rank"] != float64(1) {
+		t.Errorf("score %v rank %v, want 39 and 1", wang["score"], wang["rank"])
+	}
+	if len(r.body["departments"].([]any)) != 2 || !strings.Contains(r.body["formula_zh"].(string), "得分") {
+		t.Errorf("departments or formula: %v", r.body)
+	}
+
+	h.want(h.do("PUT", "/api/v1/reports/assessment/weights", "auditor", map[string]any{"published": 2, "first_pass": 0, "on_time": 0, "returned": 1}), http.StatusForbidden, "role_required")
+	h.want(h.doInvalid("PUT", "/api/v1/reports/assessment/weights", "admin", map[string]any{"published": -1, "first_pass": 0, "on_time": 0, "returned": 1}), http.StatusBadRequest, "invalid_weights")
+	h.want(h.do("PUT", "/api/v1/reports/assessment/weights", "admin", map[string]any{"published": 2, "first_pass": 0, "on_time": 0, "returned": 1}), http.StatusOK, "")
+	r = h.want(h.do("GET", "/api/v1/reports/assessment?period="+period[:4], "admin", nil), http.StatusOK, "")
+	for _, o := range r.body["officers"].([]any) {
+		if o := o.(map[string]any); o["name"] == "王信息员" && o["score"] != float64(1) {
+			t.Errorf("with the agency's weights: %v", o)
+		}
+	}
+	x := h.want(h.do("GET", "/api/v1/reports/assessment?format=xlsx&period="+period, "admin", nil), http.StatusOK, "")
+	if !strings.HasPrefix(x.raw, "PK") {
+		t.Error("not a workbook")
+	}
+	h.want(h.doInvalid("GET", "/api/v1/reports/assessment?period=2025-13", "admin", nil), http.StatusBadRequest, "invalid_period")
+	h.want(h.do("GET", "/api/v1/reports/assessment", "officer", nil), http.StatusForbidden, "role_required")
+}

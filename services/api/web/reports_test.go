@@ -1,0 +1,74 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestAnnualReportPage: the page shows the year's report with its
+// tables, the workbook downloads, and an officer submits the report as a
+// draft.
+func TestAnnualReportPage(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	c := s.client()
+	c.signIn("wang", password)
+	r, page := c.req("GET", "/web/reports/annual?year=2025&fees=2.5", nil)
+	if r.StatusCode != http.StatusOK || !strings.Contains(page, `id="table-3"`) || !strings.Contains(page, "2025年政府信息公开工作年度报告") ||
+		!strings.Contains(page, "<td>2.5</td>") || !strings.Contains(page, `id="report-no-cases"`) {
+		t.Fatalf("the page: %d\n%s", r.StatusCode, page)
+	}
+	if r, _ := c.req("GET", "/web/reports/annual?year=1999", nil); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("year 1999: %d", r.StatusCode)
+	}
+	if r, body := c.req("GET", "/web/reports/annual.xlsx?year=2025", nil); r.StatusCode != http.StatusOK || !strings.HasPrefix(body, "PK") {
+		t.Errorf("the workbook: %d", r.StatusCode)
+	}
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	dept := regexpOption.FindStringSubmatch(page)
+	if dept == nil {
+		t.Fatalf("no department to submit for:\n%s", page)
+	}
+	r, _ = c.req("POST", "/web/reports/annual", url.Values{"_csrf": {csrf}, "year": {"2025"}, "fees": {"2.5"}, "department": {dept[1]}})
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/web/drafts/") {
+		t.Fatalf("submitting: %d to %q", r.StatusCode, r.Header.Get("Location"))
+	}
+}
+
+var regexpOption = regexp.MustCompile(`<option>([^<]+)</option>`)
+
+// TestAssessmentPage: the admin's ranking page and its workbook; the
+// weights form saves; an officer may not see it.
+func TestAssessmentPage(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	c := s.client()
+	c.signIn("admin", password)
+	r, page := c.req("GET", "/web/reports/assessment?period=2025-Q1", nil)
+	if r.StatusCode != http.StatusOK || !strings.Contains(page, `id="officers"`) || !strings.Contains(page, "得分 = 发布条数") || !strings.Contains(page, `id="weights"`) {
+		t.Fatalf("the page: %d\n%s", r.StatusCode, page)
+	}
+	if r, body := c.req("GET", "/web/reports/assessment.xlsx?period=2025-03", nil); r.StatusCode != http.StatusOK || !strings.HasPrefix(body, "PK") {
+		t.Errorf("the workbook: %d", r.StatusCode)
+	}
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	form := url.Values{"_csrf": {csrf}, "period": {"2025-Q1"}, "published": {"3"}, "first_pass": {"10"}, "on_time": {"10"}, "returned": {"5"}}
+	if r, _ := c.req("POST", "/web/reports/assessment/weights", form); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving the weights: %d", r.StatusCode)
+	}
+	if _, page := c.req("GET", "/web/reports/assessment?period=2025-Q1", nil); !strings.Contains(page, "权重：发布 3，一次通过 10，按时 10，退回 5") {
+		t.Errorf("the weights after saving:\n%s", page)
+	}
+	form.Set("returned", "-1")
+	if r, _ := c.req("POST", "/web/reports/assessment/weights", form); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("a negative weight: %d", r.StatusCode)
+	}
+	o := s.client()
+	o.signIn("wang", password)
+	if r, _ := o.req("GET", "/web/reports/assessment", nil); r.StatusCode != http.StatusForbidden {
+		t.Errorf("an officer opened the assessment: %d", r.StatusCode)
+	}
+}
