@@ -65,6 +65,12 @@ var appPrivileges = map[string]string{
 	"notification_deliveries": "INSERT, UPDATE",         // the notifications' outbox: claimed, sent, failed, unknown
 	"notification_prefs":      "INSERT, UPDATE, DELETE",
 	"notifications":           "INSERT, UPDATE", // read
+
+	// The applications for disclosure (migration 025).
+	"applications":          "INSERT, UPDATE", // a case's state, its clock's records, outcome, reply, delivery, fee
+	"application_pauses":    "INSERT, UPDATE", // a pause started, ended
+	"application_appeals":   "INSERT, UPDATE", // an appeal recorded, decided
+	"application_documents": "INSERT, UPDATE", // an identity document added, deleted after the retention
 }
 
 // AppendOnly lists the tables the services' role can only add to.

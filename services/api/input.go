@@ -145,6 +145,9 @@ func (in DraftInput) Content() (domain.Content, error) {
 			c.Channels = append(c.Channels, cc)
 		}
 	}
+	if err := domain.CheckReplyChannels(c); err != nil {
+		return c, failZH(http.StatusBadRequest, "reply_channel", "依申请公开答复书只能送达申请人（渠道 applicant），其他稿件不能使用该渠道。", "%s", err.(*domain.Refusal).Message)
+	}
 	formed, err := time.Parse(domain.DateLayout, *in.FormedOn)
 	if err != nil {
 		return c, fail(http.StatusBadRequest, "invalid_date", "formed_on must be a date YYYY-MM-DD, not %q", *in.FormedOn)

@@ -352,10 +352,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if c.Publisher {
 		p := &publisher.Publisher{Store: s.Store, JS: s.JS, Bus: busOpts, Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics,
 			Channels: map[domain.Channel]publisher.Channel{
-				domain.ChannelWebsite: publisher.Website{PublicURL: cfg.PublicURL},
-				domain.ChannelPortal:  publisher.NotConfigured{},
-				domain.ChannelWeChat:  publisher.NotConfigured{},
-				domain.ChannelDouyin:  publisher.NotConfigured{},
+				domain.ChannelWebsite:   publisher.Website{PublicURL: cfg.PublicURL},
+				domain.ChannelPortal:    publisher.NotConfigured{},
+				domain.ChannelWeChat:    publisher.NotConfigured{},
+				domain.ChannelDouyin:    publisher.NotConfigured{},
+				domain.ChannelApplicant: publisher.Applicant{},
 			}}
 		if cfg.PortalURL != "" {
 			p.Channels[domain.ChannelPortal] = &publisher.Portal{Store: s.Store, PublicURL: cfg.PublicURL,

@@ -183,7 +183,7 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		"dateList":        dateList,
 		"attachmentRoles": func() []domain.AttachmentRole { return domain.AttachmentRoles },
 		"pathEscape":      url.PathEscape,
-		"channels":        func() []domain.Channel { return domain.Channels },
+		"channels":        func() []domain.Channel { return domain.FormChannels },
 		"neg":             func(n int) int { return -n },
 		"deref":           func(t *time.Time) time.Time { return *t },
 		"expired":         func(t time.Time) bool { return !time.Now().Before(t) },
