@@ -19,76 +19,76 @@ import (
 // Application is a case of 依申请公开 as the store holds it. Its deadline is
 // not here: Clock gives what calendar.ApplicationDeadline computes it from.
 type Application struct {
-	ID                int64                `json:"id"`
-	AgencyID          int64                `json:"-"`
-	QueryCode         string               `json:"query_code"`
-	Route             domain.IntakeRoute   `json:"route"`
-	ApplicantType     domain.ApplicantType `json:"applicant_type"`
-	ApplicantName     string               `json:"applicant_name"`
-	ApplicantIDNumber string               `json:"applicant_id_number"`
-	ApplicantPhone    string               `json:"applicant_phone"`
-	ApplicantContact  string               `json:"applicant_contact"`
-	Description       string               `json:"description"`
-	Purpose           string               `json:"purpose"`
-	ReceivedOn        time.Time            `json:"received_on"`
-	State             domain.CaseState     `json:"state"`
+	ID                int64
+	AgencyID          int64
+	QueryCode         string
+	Route             domain.IntakeRoute
+	ApplicantType     domain.ApplicantType
+	ApplicantName     string
+	ApplicantIDNumber string
+	ApplicantPhone    string
+	ApplicantContact  string
+	Description       string
+	Purpose           string
+	ReceivedOn        time.Time
+	State             domain.CaseState
 
-	SupplementRequestedOn time.Time `json:"supplement_requested_on,omitzero"`
-	SupplementNote        string    `json:"supplement_note,omitempty"`
-	SupplementReceivedOn  time.Time `json:"supplement_received_on,omitzero"`
-	ExtendedOn            time.Time `json:"extended_on,omitzero"`
-	ExtensionApprover     string    `json:"extension_approver,omitempty"`
-	ExtensionNote         string    `json:"extension_note,omitempty"`
+	SupplementRequestedOn time.Time
+	SupplementNote        string
+	SupplementReceivedOn  time.Time
+	ExtendedOn            time.Time
+	ExtensionApprover     string
+	ExtensionNote         string
 
-	Outcome        domain.Outcome        `json:"outcome,omitempty"`
-	ConcludedOn    time.Time             `json:"concluded_on,omitzero"`
-	OutcomeNote    string                `json:"outcome_note,omitempty"`
-	ReplyDraftID   int64                 `json:"reply_draft_id,omitempty"`
-	DeliveryMethod domain.DeliveryMethod `json:"delivery_method,omitempty"`
-	DeliveredOn    time.Time             `json:"delivered_on,omitzero"`
-	ClosedOn       time.Time             `json:"closed_on,omitzero"`
+	Outcome        domain.Outcome
+	ConcludedOn    time.Time
+	OutcomeNote    string
+	ReplyDraftID   int64
+	DeliveryMethod domain.DeliveryMethod
+	DeliveredOn    time.Time
+	ClosedOn       time.Time
 
-	FeeNoticeOn  time.Time `json:"fee_notice_on,omitzero"`
-	FeeAmountFen int64     `json:"fee_amount_fen,omitempty"`
-	FeePaidOn    time.Time `json:"fee_paid_on,omitzero"`
+	FeeNoticeOn  time.Time
+	FeeAmountFen int64
+	FeePaidOn    time.Time
 
-	CreatedAt time.Time `json:"created_at"`
+	CreatedAt time.Time
 
-	Pauses    []ApplicationPause    `json:"pauses"`
-	Appeals   []ApplicationAppeal   `json:"appeals"`
-	Documents []ApplicationDocument `json:"documents"`
+	Pauses    []ApplicationPause
+	Appeals   []ApplicationAppeal
+	Documents []ApplicationDocument
 }
 
 // ApplicationPause is an interval the clock does not count.
 type ApplicationPause struct {
-	ID        int64              `json:"id"`
-	Reason    domain.PauseReason `json:"reason"`
-	StartedOn time.Time          `json:"started_on"`
-	EndedOn   time.Time          `json:"ended_on,omitzero"`
-	Note      string             `json:"note,omitempty"`
+	ID        int64
+	Reason    domain.PauseReason
+	StartedOn time.Time
+	EndedOn   time.Time
+	Note      string
 }
 
 // ApplicationAppeal is a 行政复议 or 行政诉讼 about the case.
 type ApplicationAppeal struct {
-	ID          int64                `json:"id"`
-	Kind        domain.AppealKind    `json:"kind"`
-	AfterReview bool                 `json:"after_review"`
-	FiledOn     time.Time            `json:"filed_on"`
-	Outcome     domain.AppealOutcome `json:"outcome"`
-	DecidedOn   time.Time            `json:"decided_on,omitzero"`
-	Note        string               `json:"note,omitempty"`
+	ID          int64
+	Kind        domain.AppealKind
+	AfterReview bool
+	FiledOn     time.Time
+	Outcome     domain.AppealOutcome
+	DecidedOn   time.Time
+	Note        string
 }
 
 // ApplicationDocument is an identity document's record; its bytes are in
 // the blob store under SHA256 until it is deleted.
 type ApplicationDocument struct {
-	ID          int64     `json:"id"`
-	SHA256      string    `json:"sha256"`
-	Name        string    `json:"name"`
-	ContentType string    `json:"content_type"`
-	Size        int64     `json:"size"`
-	AddedAt     time.Time `json:"added_at"`
-	DeletedAt   time.Time `json:"deleted_at,omitzero"`
+	ID          int64
+	SHA256      string
+	Name        string
+	ContentType string
+	Size        int64
+	AddedAt     time.Time
+	DeletedAt   time.Time
 }
 
 // Clock is what the case's deadline is computed from.

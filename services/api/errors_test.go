@@ -53,6 +53,9 @@ func bodyRoutes(h *harness) (int64, map[string]bodyRoute) {
 		"POST /api/v1/drafts/" + id + "/reviews":   {"head", map[string]any{"decision": "keep"}},
 		"PUT /api/v1/drafts/" + id + "/validity":   {"head", map[string]any{"status": "valid"}},
 		"PUT /api/v1/policy/review":                {"admin", map[string]any{"months": map[string]int{"news": 0}}},
+		"POST /api/v1/applications": {"admin", map[string]any{"route": "letter", "applicant_type": "natural",
+			"applicant_name": "张三", "description": "信息"}},
+		"POST /api/v1/applications/" + id + "/actions": {"admin", map[string]any{"action": "fee", "fee_amount_fen": 100}},
 	}
 }
 

@@ -30,13 +30,9 @@ func (s *Server) channelsReport(c echo.Context) error {
 	if err := requireRole(c, domain.RoleAdmin, domain.RoleAuditor); err != nil {
 		return err
 	}
-	year := time.Now().In(domain.Beijing).Year()
-	if q := c.QueryParam("year"); q != "" {
-		y, err := strconv.Atoi(q)
-		if err != nil || y < 2000 || y > 2100 {
-			return failZH(http.StatusBadRequest, "invalid_year", "年份须为2000至2100之间的四位数字。", "year must be a four-digit year from 2000 to 2100, not %q", q)
-		}
-		year = y
+	year, err := queryYear(c, time.Now())
+	if err != nil {
+		return err
 	}
 	ctx, agency := c.Request().Context(), user(c).AgencyID
 	cs, err := s.Store.ChannelCounts(ctx, agency, year)
@@ -48,4 +44,17 @@ func (s *Server) channelsReport(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, channelReport{Year: year, Published: published, Late: late, Channels: cs})
+}
+
+// queryYear is the ?year= of a report (default: now's year in Beijing).
+func queryYear(c echo.Context, now time.Time) (int, error) {
+	q := c.QueryParam("year")
+	if q == "" {
+		return now.In(domain.Beijing).Year(), nil
+	}
+	y, err := strconv.Atoi(q)
+	if err != nil || y < 2000 || y > 2100 {
+		return 0, failZH(http.StatusBadRequest, "invalid_year", "年份须为2000至2100之间的四位数字。", "year must be a four-digit year from 2000 to 2100, not %q", q)
+	}
+	return y, nil
 }

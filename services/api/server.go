@@ -138,6 +138,12 @@ func (s *Server) Routes() *echo.Echo {
 	v1.GET("/policy/review", s.getReviewPolicy)
 	v1.PUT("/policy/review", s.setReviewPolicy)
 	v1.GET("/reports/validity", s.validityReport)
+	v1.GET("/applications", s.listApplications)
+	v1.POST("/applications", s.addApplication)
+	v1.GET("/applications/:id", s.getApplication)
+	v1.POST("/applications/:id/actions", s.actOnApplication)
+	v1.GET("/applications/:id/audit", s.applicationAudit)
+	v1.GET("/reports/applications", s.applicationsReport)
 	return e
 }
 

@@ -1,0 +1,83 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+// addHandler gives the harness a case handler ("handler").
+func (h *harness) addHandler() {
+	h.t.Helper()
+	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
+	u, tok, err := h.store.AddUser(context.Background(), admin, store.NewUser{Name: "郑承办", Roles: []domain.Role{domain.RoleCaseHandler, domain.RoleOfficer},
+		Departments: []int64{h.deps["综合办"]}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.tokens["handler"], h.ids["handler"] = tok, u.ID
+}
+
+// A letter taken in, a 补正 asked and answered, a pause, an outcome; every
+// answer matches the document, the officer is refused, input errors are
+// 4xx naming the problem, and the case's chain holds each step.
+func TestApplicationsAPI(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.addHandler()
+	body := map[string]any{"route": "letter", "applicant_type": "business", "applicant_name": "某某科技有限公司",
+		"applicant_id_number": "91110000MA0000000X", "description": "本街道2026年道路维修的招标文件"}
+	h.want(h.do("POST", "/api/v1/applications", "officer", body), http.StatusForbidden, "role_required")
+	h.want(h.doInvalid("POST", "/api/v1/applications", "handler", map[string]any{"route": "online", "applicant_type": "natural",
+		"applicant_name": "x", "description": "y"}), http.StatusBadRequest, "invalid_route")
+	h.want(h.do("POST", "/api/v1/applications", "handler", map[string]any{"route": "letter", "applicant_type": "natural",
+		"applicant_name": "x", "description": "y", "received_on": "2099-01-01"}), http.StatusUnprocessableEntity, "invalid_application")
+	r := h.want(h.do("POST", "/api/v1/applications", "handler", body), http.StatusCreated, "")
+	id := int64(r.body["id"].(float64))
+	if r.body["state"] != "received" {
+		t.Fatalf("new case: %v", r.body)
+	}
+	dl := r.body["deadline"].(map[string]any)
+	if dl["days_left"].(float64) < 19 || dl["due"] == "" {
+		t.Fatalf("deadline: %v", dl)
+	}
+	path := fmt.Sprintf("/api/v1/applications/%d", id)
+	act := func(who string, b map[string]any, status int, code string) resp {
+		t.Helper()
+		return h.want(h.do("POST", path+"/actions", who, b), status, code)
+	}
+	h.want(h.doInvalid("POST", path+"/actions", "handler", map[string]any{"action": "dance"}), http.StatusBadRequest, "unknown_action")
+	act("handler", map[string]any{"action": "supplement_requested"}, http.StatusUnprocessableEntity, "invalid_application") // no note
+	r = act("handler", map[string]any{"action": "supplement_requested", "note": "请写明具体路段"}, http.StatusOK, "")
+	if r.body["state"] != "supplement_requested" || r.body["deadline"].(map[string]any)["waiting"] != true {
+		t.Fatalf("after the 补正 request: %v", r.body)
+	}
+	act("handler", map[string]any{"action": "extended", "approver": "刘主任"}, http.StatusConflict, "no_such_transition")
+	act("handler", map[string]any{"action": "supplement_received"}, http.StatusOK, "")
+	act("handler", map[string]any{"action": "pause_started", "reason": "third_party"}, http.StatusOK, "")
+	r = act("admin", map[string]any{"action": "pause_ended"}, http.StatusOK, "")
+	if len(r.body["pauses"].([]any)) != 1 {
+		t.Fatalf("pauses: %v", r.body["pauses"])
+	}
+	act("handler", map[string]any{"action": "outcome", "outcome": "partly_disclosed"}, http.StatusOK, "")
+	act("handler", map[string]any{"action": "appeal", "appeal_kind": "review", "appeal_outcome": "pending"}, http.StatusOK, "")
+	act("handler", map[string]any{"action": "fee", "fee_amount_fen": 5000}, http.StatusOK, "")
+	h.want(h.do("GET", path, "officer", nil), http.StatusForbidden, "role_required")
+	r = h.want(h.do("GET", path+"/audit", "handler", nil), http.StatusOK, "")
+	if n := len(r.body["events"].([]any)); n != 8 {
+		t.Fatalf("%d events, want 8: %v", n, r.body["events"])
+	}
+	r = h.want(h.do("GET", "/api/v1/applications", "handler", nil), http.StatusOK, "")
+	if len(r.body["items"].([]any)) != 1 {
+		t.Fatalf("queue: %v", r.body)
+	}
+	r = h.want(h.do("GET", "/api/v1/reports/applications", "auditor", nil), http.StatusOK, "")
+	cols := r.body["columns"].(map[string]any)
+	if cols["business"].(map[string]any)["new"].(float64) != 1 {
+		t.Fatalf("report: %v", r.body)
+	}
+}
