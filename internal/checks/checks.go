@@ -46,6 +46,7 @@ type Runner struct {
 	Words       WordSource       // nil: no word list
 	Expressions ExpressionSource // nil: the shipped organ names only
 	Periods     PeriodSource     // nil: compliance.DefaultPeriods
+	Applicants  ApplicantSource  // nil: a reply's applicant data blocks like anyone's
 }
 
 // periods are the agency's penalty publication periods.

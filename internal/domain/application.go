@@ -296,3 +296,9 @@ func CanReadIdentity(a Actor) error {
 	}
 	return refuse(RuleRole, "identity documents are readable only by the case handlers")
 }
+
+// ApplicantIdentity is what a case records of who applied: their own reply
+// may repeat it (stage 3 warns instead of blocking), nobody else's data.
+type ApplicantIdentity struct {
+	Name, IDNumber, Phone, Contact string
+}

@@ -727,3 +727,155 @@ func (s *Store) ApplicationReportCounts(ctx context.Context, agencyID int64, yea
 	}
 	return r, nil
 }
+
+// ApplicantIdentity is the recorded identity of the applicant whose reply
+// draftID is (checks.ApplicantSource); ok is false for any other draft.
+func (s *Store) ApplicantIdentity(ctx context.Context, draftID int64) (domain.ApplicantIdentity, bool, error) {
+	var id domain.ApplicantIdentity
+	err := s.Pool.QueryRow(ctx, `SELECT applicant_name, applicant_id_number, applicant_phone, applicant_contact
+		FROM applications WHERE reply_draft_id = $1`, draftID).Scan(&id.Name, &id.IDNumber, &id.Phone, &id.Contact)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return id, false, nil
+	}
+	if err != nil {
+		return id, false, fmt.Errorf("error reading the applicant of draft %d: %w", draftID, err)
+	}
+	return id, true, nil
+}
+
+// answerApplication moves the case whose reply draftID is to answered, in
+// the transaction that publishes the reply (delivery to the applicant is
+// then the staff's, recorded on the case); nothing for any other draft.
+func answerApplication(ctx context.Context, tx pgx.Tx, draftID int64) error {
+	to, err := domain.NextCase(domain.CaseReplyInReview, domain.CaseReplyPublished)
+	if err != nil {
+		return err
+	}
+	var id, agency int64
+	err = tx.QueryRow(ctx, `UPDATE applications SET state = $2 WHERE reply_draft_id = $1 AND state = $3 RETURNING id, agency_id`,
+		draftID, to, domain.CaseReplyInReview).Scan(&id, &agency)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("error answering the application of draft %d: %w", draftID, err)
+	}
+	sys := SystemActor
+	return appendEvent(ctx, tx, caseEvent(agency, id, sys, domain.CaseReplyPublished, fmt.Sprintf("%s→%s draft=%d", domain.CaseReplyInReview, to, draftID)))
+}
+
+// ReplyDraft is the reply a case starts: its content, the department it is
+// written in and its deadline (the case's).
+type ReplyDraft struct {
+	DepartmentID int64
+	Content      domain.Content
+	Deadline     time.Time
+}
+
+// StartReply sends the case's reply (答复书), body (empty: ReplyContent's),
+// into the three stages: a draft of category application_reply whose only channel is the
+// applicant, by the handler, in their first department (they need the
+// officer role there, as any author does), due on the case's deadline. The
+// case moves to reply_in_review, audited in its chain. A case whose
+// earlier reply was rejected may start another.
+//
+// The draft and the case's link to it are two transactions (the draft goes
+// through the submissions' group commit): the case is checked before the
+// draft is made and again, locked, when it is linked; a second handler
+// starting a reply at the same moment is refused at the link and their
+// draft stays unlinked (a reviewer rejects it).
+func (s *Store) StartReply(ctx context.Context, cal *calendar.Calendar, by domain.Actor, id int64, body string, now time.Time) (Application, Draft, error) {
+	if err := domain.CanHandleCases(by); err != nil {
+		return Application{}, Draft{}, err
+	}
+	a, err := s.application(ctx, s.Pool, by.AgencyID, id)
+	if err != nil {
+		return a, Draft{}, err
+	}
+	if err := s.replyAllowed(ctx, s.Pool, a); err != nil {
+		return a, Draft{}, err
+	}
+	if len(by.Departments) == 0 {
+		return a, Draft{}, invalidCase("the reply is written in a department: the handler needs the officer role in one")
+	}
+	today := DigestDay(now)
+	dl := cal.ApplicationDeadline(a.Clock(), today)
+	due := dl.Due
+	if due.IsZero() {
+		due = today
+	}
+	c := ReplyContent(a, today)
+	if strings.TrimSpace(body) != "" {
+		c.Body = body
+	}
+	if err := s.Pool.QueryRow(ctx, `SELECT name FROM departments WHERE id = $1`, by.Departments[0]).Scan(&c.Department); err != nil {
+		return a, Draft{}, fmt.Errorf("error reading the handler's department: %w", err)
+	}
+	d, err := s.Submit(ctx, by, by.Departments[0], c, due)
+	if err != nil {
+		return a, d, err
+	}
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM applications WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return fmt.Errorf("error locking application %d: %w", id, err)
+		}
+		cur, err := s.application(ctx, tx, by.AgencyID, id)
+		if err != nil {
+			return err
+		}
+		if err := s.replyAllowed(ctx, tx, cur); err != nil {
+			return err
+		}
+		to, _ := domain.NextCase(domain.CaseProcessing, domain.CaseStartReply)
+		if _, err := tx.Exec(ctx, `UPDATE applications SET state = $2, reply_draft_id = $3 WHERE id = $1`, id, to, d.ID); err != nil {
+			return fmt.Errorf("error linking the reply of application %d: %w", id, err)
+		}
+		return appendEvent(ctx, tx, caseEvent(by.AgencyID, id, by, domain.CaseStartReply, fmt.Sprintf("%s→%s draft=%d", cur.State, to, d.ID)))
+	})
+	if err != nil {
+		return a, d, err
+	}
+	a, err = s.application(ctx, s.Pool, by.AgencyID, id)
+	return a, d, err
+}
+
+// replyAllowed: the case's state lets a reply start (or its last reply was
+// rejected), and its outcome is recorded.
+func (s *Store) replyAllowed(ctx context.Context, q caseReader, a Application) error {
+	from := a.State
+	if a.State == domain.CaseReplyInReview && a.ReplyDraftID != 0 {
+		var st domain.State
+		if err := q.QueryRow(ctx, `SELECT state FROM drafts WHERE id = $1`, a.ReplyDraftID).Scan(&st); err != nil {
+			return fmt.Errorf("error reading the reply of application %d: %w", a.ID, err)
+		}
+		if st == domain.StateRejected {
+			from = domain.CaseProcessing
+		}
+	}
+	if _, err := domain.NextCase(from, domain.CaseStartReply); err != nil {
+		return err
+	}
+	if a.Outcome == "" {
+		return invalidCase("record the outcome before drafting the reply: the reply states it")
+	}
+	return nil
+}
+
+// ReplyContent is the reply's first text: the form of a 答复书 with the
+// case's facts filled in, for the handler to complete before it goes.
+func ReplyContent(a Application, today time.Time) domain.Content {
+	oi := a.Outcome.Info()
+	body := fmt.Sprintf(`%s：
+
+本机关于%s收到您提出的政府信息公开申请，申请获取“%s”。
+
+经审查，现答复如下：%s。
+
+（请写明理由和依据。）
+
+如对本答复不服，可以自收到本答复之日起六十日内依法申请行政复议，或者自收到本答复之日起六个月内依法提起行政诉讼。
+
+%s`, a.ApplicantName, a.ReceivedOn.Format("2006年1月2日"), a.Description, oi.NameZH, today.Format("2006年1月2日"))
+	return domain.Content{Title: fmt.Sprintf("政府信息公开申请答复书（%s）", a.ApplicantName), Body: body,
+		Category: domain.CategoryApplicationReply, Channels: []domain.Channel{domain.ChannelApplicant}, FormedOn: today}
+}

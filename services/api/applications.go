@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -330,4 +331,27 @@ func (s *Server) applicationsReport(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)
+}
+
+// startReply is POST /api/v1/applications/{id}/reply: the case's reply
+// (答复书) drafted and sent into the three stages (store.StartReply).
+func (s *Server) startReply(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Body string `json:"body"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(in.Body); n > maxBodyRunes {
+		return fail(http.StatusBadRequest, "field_too_long", "body is %d characters; the limit is %d", n, maxBodyRunes)
+	}
+	a, _, err := s.Store.StartReply(c.Request().Context(), s.Calendar, user(c).Actor(), id, in.Body, s.Now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, ApplicationOut(s.Calendar, a, s.today()))
 }

@@ -10,12 +10,16 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
 
-// addHandler gives the harness a case handler ("handler").
-func (h *harness) addHandler() {
+// addHandler gives the harness a case handler ("handler"), who also
+// writes drafts in 综合办 when officer is set.
+func (h *harness) addHandler(officer bool) {
 	h.t.Helper()
 	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
-	u, tok, err := h.store.AddUser(context.Background(), admin, store.NewUser{Name: "郑承办", Roles: []domain.Role{domain.RoleCaseHandler, domain.RoleOfficer},
-		Departments: []int64{h.deps["综合办"]}})
+	nu := store.NewUser{Name: "郑承办", Roles: []domain.Role{domain.RoleCaseHandler}}
+	if officer {
+		nu.Roles, nu.Departments = append(nu.Roles, domain.RoleOfficer), []int64{h.deps["综合办"]}
+	}
+	u, tok, err := h.store.AddUser(context.Background(), admin, nu)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -28,7 +32,7 @@ func (h *harness) addHandler() {
 func TestApplicationsAPI(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.addHandler()
+	h.addHandler(true)
 	body := map[string]any{"route": "letter", "applicant_type": "business", "applicant_name": "某某科技有限公司",
 		"applicant_id_number": "91110000MA0000000X", "description": "本街道2026年道路维修的招标文件"}
 	h.want(h.do("POST", "/api/v1/applications", "officer", body), http.StatusForbidden, "role_required")

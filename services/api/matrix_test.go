@@ -296,7 +296,7 @@ func newMatrix(t *testing.T) *mxFixture {
 	f.users["A2a"] = add("a2a.target", a2.ID, "新街甲科员", domain.RoleOfficer, "A2a", false).ID
 	f.login[a2.ID] = add("a2.login", a2.ID, "新街登录员", domain.RoleOfficer, "A2a", true).Name
 
-	h.addHandler()
+	h.addHandler(false) // not an officer: the officer's cells stay the officer's
 	// The principals: one person per role of the default agency (the
 	// officer and the head in 综合办, "own department"), anonymous, and the
 	// second agency's admin, enough to show the symmetric case.
@@ -1411,6 +1411,17 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"POST /api/v1/applications/:id/actions": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			return f.appVars(p, func(id int64) mxReq {
 				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/applications/%d/actions", id), json: map[string]any{"action": "fee", "fee_amount_fen": 100}}
+			})
+		}},
+		// No outcome is recorded on the fixture's cases: an allowed reply is refused (422) and writes nothing.
+		"POST /api/v1/applications/:id/reply": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/applications/%d/reply", id), json: map[string]any{"body": "答复"}}
+			})
+		}},
+		"POST /web/applications/:id/reply": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/web/applications/%d/reply", id), form: url.Values{"body": {"答复"}}}
 			})
 		}},
 		"GET /web/applications":     {phase: mxRead, list: true, vars: mxGet("/web/applications")},

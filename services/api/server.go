@@ -143,6 +143,7 @@ func (s *Server) Routes() *echo.Echo {
 	v1.GET("/applications/:id", s.getApplication)
 	v1.POST("/applications/:id/actions", s.actOnApplication)
 	v1.GET("/applications/:id/audit", s.applicationAudit)
+	v1.POST("/applications/:id/reply", s.startReply)
 	v1.GET("/reports/applications", s.applicationsReport)
 	return e
 }

@@ -338,6 +338,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	runner.Words = &store.WordMatchers{Store: s.Store, Refresh: time.Second}
 	runner.Expressions = &store.Expressions{Store: s.Store, Refresh: time.Second}
 	runner.Periods = &store.PeriodCache{Store: s.Store, Refresh: time.Second}
+	runner.Applicants = s.Store
 	for _, st := range c.Stages {
 		wk := &worker.Worker{Stage: st, Store: s.Store, JS: s.JS, Checks: runner, Bus: busOpts,
 			Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics}

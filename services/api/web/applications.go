@@ -134,12 +134,17 @@ type caseView struct {
 	Results   []domain.AppealOutcome
 	OpenPause *store.ApplicationPause
 	// May: the actions domain.NextCase allows in the case's state.
-	May   map[domain.CaseAction]bool
+	May   map[string]bool
 	Error string
 	// Identity: the viewer may read the identity documents.
 	Identity bool
 	Today    string
+	// Reply is the reply's first text, for the form that sends it.
+	Reply string
 }
+
+// Row is the case's queue row (for the deadline partial).
+func (v caseView) Row() caseRow { return v.caseRow }
 
 // applicationPage is a case with its clock, its records, its trail and
 // the actions its state allows.
@@ -169,17 +174,18 @@ func (w *Web) renderCase(c echo.Context, status int, problem string) error {
 	}
 	v := caseView{caseRow: w.caseRowOf(a), Events: evs, Outcomes: domain.OutcomeTable, Reasons: domain.PauseReasons,
 		Methods: domain.DeliveryMethods, Kinds: domain.AppealKinds, Results: domain.AppealOutcomes, OpenPause: a.OpenPause(),
-		May: map[domain.CaseAction]bool{}, Error: problem, Identity: domain.CanReadIdentity(by) == nil,
-		Today: checks.Today(w.Now()).Format(domain.DateLayout)}
+		May: map[string]bool{}, Error: problem, Identity: domain.CanReadIdentity(by) == nil,
+		Today: checks.Today(w.Now()).Format(domain.DateLayout), Reply: store.ReplyContent(a, checks.Today(w.Now())).Body}
 	for _, act := range append(api.StaffActions(), domain.CaseStartReply) {
 		_, err := domain.NextCase(a.State, act)
-		v.May[act] = err == nil
+		v.May[string(act)] = err == nil
 	}
-	v.May[domain.CasePauseStart] = v.May[domain.CasePauseStart] && v.OpenPause == nil
-	v.May[domain.CasePauseEnd] = v.May[domain.CasePauseEnd] && v.OpenPause != nil
-	v.May[domain.CaseRequestSupplement] = v.May[domain.CaseRequestSupplement] && a.SupplementRequestedOn.IsZero()
-	v.May[domain.CaseExtend] = v.May[domain.CaseExtend] && a.ExtendedOn.IsZero()
-	v.May[domain.CaseRecordDelivery] = v.May[domain.CaseRecordDelivery] && a.DeliveredOn.IsZero()
+	may := func(a domain.CaseAction, also bool) { v.May[string(a)] = v.May[string(a)] && also }
+	may(domain.CasePauseStart, v.OpenPause == nil)
+	may(domain.CasePauseEnd, v.OpenPause != nil)
+	may(domain.CaseRequestSupplement, a.SupplementRequestedOn.IsZero())
+	may(domain.CaseExtend, a.ExtendedOn.IsZero())
+	may(domain.CaseRecordDelivery, a.DeliveredOn.IsZero())
 	p := w.base(c, "app.case", "applications")
 	p.Title = w.t(c, "app.case") + " " + strconv.FormatInt(a.ID, 10)
 	p.Data = v
@@ -222,4 +228,26 @@ func (w *Web) actOnApplication(c echo.Context) error {
 	}
 	flash(c, "app.flash.recorded")
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/applications/%d", id))
+}
+
+// startReply drafts the case's reply and opens it: the handler completes
+// it there and resubmits, as any author does.
+func (w *Web) startReply(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	_, d, err := w.Store.StartReply(c.Request().Context(), w.Calendar, currentUser(c).Actor(), id, c.FormValue("body"), w.Now())
+
+	if errors.Is(err, store.ErrNotFound) {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	if msg, ok := w.problem(c, err); ok {
+		return w.renderCase(c, http.StatusUnprocessableEntity, msg)
+	}
+	if err != nil {
+		return err
+	}
+	flash(c, "app.flash.reply_started")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", d.ID))
 }

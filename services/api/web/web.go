@@ -199,6 +199,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.POST("/applications", w.addApplication)
 	a.GET("/applications/:id", w.applicationPage)
 	a.POST("/applications/:id/act", w.actOnApplication)
+	a.POST("/applications/:id/reply", w.startReply)
 	a.GET("/admin/deadletters", w.deadLettersPage)
 	a.POST("/admin/deadletters/:id/replay", w.replayDeadLetter)
 	return nil
