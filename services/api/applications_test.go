@@ -3,7 +3,11 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
@@ -84,4 +88,74 @@ func TestApplicationsAPI(t *testing.T) {
 	if cols["business"].(map[string]any)["new"].(float64) != 1 {
 		t.Fatalf("report: %v", r.body)
 	}
+}
+
+// The public form: an application taken online gets a query code; the
+// status page shows its state and dates only; the honeypot takes nothing;
+// an address that applies too often is slowed.
+func TestPublicApplicationForm(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	post := func(form url.Values, addr string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", h.base+"/public/default/apply", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = addr
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	form := url.Values{"applicant_type": {"research"}, "applicant_name": {"某研究院"}, "applicant_contact": {"ri@example.org"},
+		"description": {"2025年度本街道垃圾分类投放点的数量和分布"}, "applicant_phone": {"13812345678"}}
+	before := h.applicationCount()
+	status, page := post(form, "")
+	if status != http.StatusCreated || !strings.Contains(page, `id="query-code"`) {
+		t.Fatalf("apply: %d %s", status, page)
+	}
+	code := regexp.MustCompile(`id="query-code">([0-9A-Z]{12})<`).FindStringSubmatch(page)
+	if code == nil {
+		t.Fatalf("no query code in %s", page)
+	}
+	res, err := http.Get(h.base + "/public/default/apply/status?code=" + code[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "已收到") || strings.Contains(string(b), "某研究院") || strings.Contains(string(b), "垃圾分类") {
+		t.Fatalf("status page: %d %s", res.StatusCode, b)
+	}
+	res, _ = http.Get(h.base + "/public/default/apply/status?code=WRONGCODE234")
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("a wrong code: %d", res.StatusCode)
+	}
+	honey := url.Values{"website": {"http://spam.example"}}
+	for k, v := range form {
+		honey[k] = v
+	}
+	if status, _ := post(honey, ""); status != http.StatusOK || h.applicationCount() != before+1 {
+		t.Fatalf("the honeypot: %d, %d applications", status, h.applicationCount()-before)
+	}
+	// The limit: five an hour from one address (this test's own first one
+	// counted), then 429.
+	var last int
+	for range 6 {
+		last, _ = post(form, "")
+	}
+	if last != http.StatusTooManyRequests {
+		t.Fatalf("the sixth and seventh applications from one address: %d", last)
+	}
+}
+
+func (h *harness) applicationCount() int {
+	var n int
+	if err := h.store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM applications`).Scan(&n); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
 }

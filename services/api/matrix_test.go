@@ -1424,6 +1424,12 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 				return mxReq{method: "POST", path: fmt.Sprintf("/web/applications/%d/reply", id), form: url.Values{"body": {"答复"}}}
 			})
 		}},
+		// The public form: the honeypot filled, so that no cell counts against the address's limit.
+		"GET /public/:slug/apply":        {phase: mxRead, everyone: true, vars: publicSlugVars("/apply")},
+		"GET /public/:slug/apply/status": {phase: mxRead, everyone: true, vars: publicSlugVars("/apply/status")},
+		"POST /public/:slug/apply": {phase: mxWrite, everyone: true, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/public/default/apply", form: url.Values{"website": {"x"}, "applicant_name": {"x"}}})}
+		}},
 		"GET /web/applications":     {phase: mxRead, list: true, vars: mxGet("/web/applications")},
 		"GET /web/applications/new": {phase: mxRead, vars: mxGet("/web/applications/new")},
 		"POST /web/applications": {phase: mxWrite, vars: mxForm("/web/applications", url.Values{"route": {"visit"}, "applicant_type": {"natural"},

@@ -55,6 +55,8 @@ type Server struct {
 	MediaLimits media.Limits
 	uploader    *Files
 	filesOnce   sync.Once
+	// The public application form's limits per client address (apply.go).
+	applyLimiter, statusLimiter addressLimiter
 }
 
 // Routes builds the echo instance with every route.
@@ -93,6 +95,9 @@ func (s *Server) Routes() *echo.Echo {
 	e.GET("/public/:slug/", s.publicList)
 	e.GET("/public/:slug/items/:id", s.publicItem)
 	e.GET("/public/:slug/feed.json", s.publicFeed)
+	e.GET("/public/:slug/apply", s.applyForm) // apply.go: applications for disclosure
+	e.POST("/public/:slug/apply", s.apply)
+	e.GET("/public/:slug/apply/status", s.applyStatus)
 
 	e.GET("/channels/wechat/events", s.wechatEvents)
 	e.POST("/channels/wechat/events", s.wechatEvents)
