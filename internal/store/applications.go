@@ -328,9 +328,19 @@ func (s *Store) Applications(ctx context.Context, by domain.Actor, all bool) ([]
 	if err := domain.CanHandleCases(by); err != nil {
 		return nil, err
 	}
-	rows, _ := s.Pool.Query(ctx, `SELECT `+applicationColumns+` FROM applications
-		WHERE agency_id = $1 AND (state NOT IN ('answered', 'closed') OR ($2 AND received_on > now() - interval '2 years'))
+	return s.listApplications(ctx, `agency_id = $1 AND (state NOT IN ('answered', 'closed') OR ($2 AND received_on > now() - interval '2 years'))
 		ORDER BY received_on, id LIMIT 1000`, by.AgencyID, all)
+}
+
+// OpenApplications lists every agency's open cases with their pauses, for
+// the notifications' scan of their deadlines.
+func (s *Store) OpenApplications(ctx context.Context) ([]Application, error) {
+	return s.listApplications(ctx, `state NOT IN ('answered', 'closed') ORDER BY id`)
+}
+
+// listApplications reads the cases where says, with their pauses.
+func (s *Store) listApplications(ctx context.Context, where string, args ...any) ([]Application, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT `+applicationColumns+` FROM applications WHERE `+where, args...)
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Application, error) { return scanApplication(r) })
 	if err != nil {
 		return nil, fmt.Errorf("error listing applications: %w", err)
