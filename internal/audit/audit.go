@@ -59,6 +59,11 @@ func DraftChain(draftID int64) string { return "draft/" + strconv.FormatInt(draf
 // draft: its people, departments, settings, word-list additions, sign-ins.
 func AgencyChain(agencyID int64) string { return "agency/" + strconv.FormatInt(agencyID, 10) }
 
+// ApplicationChain names an application's chain (依申请公开): its intake,
+// its clock's records, outcome, reply, delivery, and each access to and
+// deletion of its identity documents.
+func ApplicationChain(id int64) string { return "application/" + strconv.FormatInt(id, 10) }
+
 // Event is one audited act.
 type Event struct {
 	Seq     int64  `json:"seq"`

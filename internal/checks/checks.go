@@ -56,6 +56,7 @@ type Runner struct {
 	Expressions ExpressionSource // nil: the shipped organ names only
 	Periods     PeriodSource     // nil: compliance.DefaultPeriods
 	Facts       FactSource       // nil: annual reports are checked without the agency's records
+	Applicants  ApplicantSource  // nil: a reply's applicant data blocks like anyone's
 }
 
 // periods are the agency's penalty publication periods.

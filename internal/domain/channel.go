@@ -8,13 +8,15 @@ import (
 // Channel is where a published draft goes.
 type Channel string
 
-// The publication channels. `applicant` (a reply delivered to an
-// applicant, never public) joins with the applications.
+// The publication channels.
 const (
 	ChannelWebsite Channel = "website" // the agency's public column, served by sanshen
 	ChannelPortal  Channel = "portal"  // pushed to the district portal's content API
 	ChannelWeChat  Channel = "wechat"  // the official account, free-publish API
 	ChannelDouyin  Channel = "douyin"  // the agency's Douyin account, video API
+	// ChannelApplicant is a reply's delivery to the applicant who asked
+	// (e-mail, post or collection, recorded by staff): never public.
+	ChannelApplicant Channel = "applicant"
 )
 
 // ChannelInfo is what sanshen knows of a channel: its names, whether an
@@ -46,6 +48,9 @@ type ChannelInfo struct {
 	MaxTitle, MaxDigest, MaxBody int
 	// Source cites where the limits come from.
 	Source string
+	// Private: nothing on it is public (the applicant's reply); the
+	// draft form does not offer it, and only its own category uses it.
+	Private bool
 }
 
 // ChannelTable lists every channel, in the order forms and pages show them.
@@ -59,6 +64,31 @@ var ChannelTable = []ChannelInfo{
 		Source: "CHANNELS.md §1: uploadimg jpg/png under 1 MB; add_material images 10 MB; thumb_media_id required for news; title ≤ 32, digest ≤ 128, content under 20,000 characters"},
 	{Code: ChannelDouyin, NameZH: "抖音", NameEN: "Douyin", VideoRequired: true, MaxVideo: 15 * time.Minute, MaxTitle: 1000,
 		Source: "CHANNELS.md §2: video ≤ 15 min; text (the title with its topics) ≤ 1000 characters; no v1 delete endpoint is documented"},
+	{Code: ChannelApplicant, NameZH: "送达申请人", NameEN: "delivery to the applicant", Private: true},
+}
+
+// FormChannels lists the channels a draft form offers: every channel but
+// the private ones.
+var FormChannels = func() []Channel {
+	var out []Channel
+	for _, c := range ChannelTable {
+		if !c.Private {
+			out = append(out, c.Code)
+		}
+	}
+	return out
+}()
+
+// CheckReplyChannels holds a reply to its channel: a draft of category
+// CategoryApplicationReply goes only to ChannelApplicant, and nothing else
+// goes there.
+func CheckReplyChannels(c Content) error {
+	reply := c.Category == CategoryApplicationReply
+	to := slices.Contains(c.Channels, ChannelApplicant)
+	if reply != to || to && len(c.Channels) > 1 {
+		return refuse(RuleReplyChannel, "a reply to an application (category %s) goes only to the channel %s, and nothing else does", CategoryApplicationReply, ChannelApplicant)
+	}
+	return nil
 }
 
 // Channels lists every channel's code.

@@ -62,7 +62,7 @@ const (
 )
 
 // Roles lists the roles a person can be given.
-var Roles = []Role{RoleOfficer, RoleDeptHead, RoleConfidentiality, RoleAdmin, RoleAuditor, RolePlatformAdmin}
+var Roles = []Role{RoleOfficer, RoleDeptHead, RoleConfidentiality, RoleAdmin, RoleAuditor, RolePlatformAdmin, RoleCaseHandler}
 
 // Valid reports whether r is a role a person can hold.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
@@ -98,7 +98,12 @@ func (r Reason) Valid() bool { return slices.Contains(Reasons, r) }
 var Categories = []string{"regulation", "normative_document", "agency_info", "plan",
 	"statistics", "license", "penalty", "enforcement", "budget", "fee", "procurement",
 	"major_project", "public_service", "emergency", "inspection", "civil_service", "news",
-	"annual_report", "other"}
+	"annual_report", "other", CategoryApplicationReply}
+
+// CategoryApplicationReply is a reply (答复书) to an application for
+// disclosure: its only channel is ChannelApplicant, and it is started from
+// its case.
+const CategoryApplicationReply = "application_reply"
 
 // ValidCategory reports whether c is a known category code.
 func ValidCategory(c string) bool { return slices.Contains(Categories, c) }

@@ -45,6 +45,8 @@ const (
 	RuleCorrectionChannel Rule = "correction_keeps_channels" // a correction cannot leave a channel; withdraw instead
 	RuleScheduleTime      Rule = "invalid_publish_at"        // a publication time in the past or too far ahead
 	RuleRecallDecided     Rule = "recall_after_decision"     // a reviewer decided the revision: too late to recall
+	RuleReplyChannel      Rule = "reply_channel"             // a reply goes only to its applicant (CheckReplyChannels)
+	RuleCaseInput         Rule = "invalid_application"       // an application's record that breaks its rules (dates, the one 补正 or extension)
 )
 
 // Refusal is an action refused by a rule.
@@ -66,7 +68,8 @@ func (r *Refusal) Invalid() bool {
 	switch r.Rule {
 	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText,
 		RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug, RuleExplanationNeeded, RuleReasonOnlyReject, RuleTooLong,
-		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL, RuleCorrectionNote, RuleCorrectionChannel, RuleScheduleTime:
+		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL, RuleCorrectionNote, RuleCorrectionChannel, RuleScheduleTime,
+		RuleReplyChannel, RuleCaseInput:
 		return true
 	case RuleNoValidity, RuleInvalidSuperseding: // review.go
 		return true

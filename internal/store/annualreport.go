@@ -76,3 +76,32 @@ func (f AnnualFacts) Facts(ctx context.Context, agencyID int64, year int) (ar.Fa
 	}
 	return out, nil
 }
+
+// Cases is the annual report's CaseSource from the applications sanshen
+// records (ApplicationReportCounts): tables 三 and 四 of an agency's year.
+type Cases struct{ Store *Store }
+
+// Counts implements ar.CaseSource.
+func (c Cases) Counts(ctx context.Context, agencyID int64, year int) (ar.CaseCounts, error) {
+	rep, err := c.Store.ApplicationReportCounts(ctx, agencyID, year)
+	if err != nil {
+		return ar.CaseCounts{}, err
+	}
+	out := ar.CaseCounts{Outcomes: map[ar.Outcome]ar.Row{}, Recorded: true}
+	for i, info := range ar.ApplicantTable {
+		col := rep.Columns[domain.ApplicantType(info.Code)]
+		out.New[i], out.CarriedIn[i], out.CarriedOut[i] = col.New, col.CarriedIn, col.CarriedOut
+		for code, n := range col.Outcomes {
+			r := out.Outcomes[ar.Outcome(code)]
+			r[i] = n
+			out.Outcomes[ar.Outcome(code)] = r
+		}
+	}
+	for group, row := range map[AppealColumn]*ar.AppealRow{AppealColumnReview: &out.Appeals.Review,
+		AppealColumnDirect: &out.Appeals.LawsuitDirect, AppealColumnAfterReview: &out.Appeals.LawsuitAfterReview} {
+		for i, code := range ar.AppealOutcomeCodes {
+			row[i] = rep.Appeals[group][domain.AppealOutcome(code)]
+		}
+	}
+	return out, nil
+}

@@ -47,7 +47,12 @@ func scanEvent(r pgx.Row) (audit.Event, error) {
 
 // DraftEvents returns a draft's audit events in chain order.
 func (s *Store) DraftEvents(ctx context.Context, draftID int64) ([]audit.Event, error) {
-	rows, _ := s.Pool.Query(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE chain = $1 ORDER BY idx`, audit.DraftChain(draftID))
+	return s.ChainEvents(ctx, audit.DraftChain(draftID))
+}
+
+// ChainEvents returns a chain's audit events in chain order.
+func (s *Store) ChainEvents(ctx context.Context, chain string) ([]audit.Event, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE chain = $1 ORDER BY idx`, chain)
 	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Event, error) { return scanEvent(r) })
 	if err != nil {
 		return nil, fmt.Errorf("error reading audit events: %w", err)
@@ -301,8 +306,8 @@ held:
 	return res, nil
 }
 
-// VerifyAgency verifies every chain of one agency: its drafts' chains and
-// its own (agency/ID), each whole, streaming in global order. The default
+// VerifyAgency verifies every chain of one agency: its drafts' chains, its
+// applications' and its own (agency/ID), each whole, streaming in global order. The default
 // agency's also include the system chain, which held its events before
 // agencies existed.
 func (s *Store) VerifyAgency(ctx context.Context, agencyID int64) (audit.Result, error) {
@@ -312,6 +317,7 @@ func (s *Store) VerifyAgency(ctx context.Context, agencyID int64) (audit.Result,
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck
 	const chains = `(SELECT 'draft/' || id FROM drafts WHERE agency_id = $1
+		UNION ALL SELECT 'application/' || id FROM applications WHERE agency_id = $1
 		UNION ALL SELECT 'agency/' || $1 UNION ALL SELECT 'system' WHERE $1 = 1)`
 	v := audit.NewVerifier()
 	rows, _ := tx.Query(ctx, `SELECT `+eventColumns+` FROM audit_events WHERE chain IN `+chains+` ORDER BY seq`, agencyID)

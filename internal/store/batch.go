@@ -514,7 +514,7 @@ var ErrNeedsSend = errors.New("a channel needs an external send")
 type Plan func(w work.Item, c domain.Content) ([]PublicationOutcome, bool)
 
 // PublishLocalBatch publishes the items whose channels all end without an
-// external send: their publication rows with the final outcomes, the audit
+// external send (and which are no application's reply): their publication rows with the final outcomes, the audit
 // events and the move to published, all in one transaction. An item that
 // needs a send gets ErrNeedsSend; one with publication rows from an earlier
 // attempt gets ErrPublishedBefore; nothing is written for either.
@@ -525,7 +525,8 @@ func (s *Store) PublishLocalBatch(ctx context.Context, ws []work.Item, plan Plan
 			return ErrPublishedBefore
 		}
 		outs, ok := plan(w, cur.content)
-		if !ok {
+		if !ok || cur.content.Category == domain.CategoryApplicationReply {
+			// A reply also answers its case (FinishPublishing, the one-draft path).
 			return ErrNeedsSend
 		}
 		outs = append([]PublicationOutcome(nil), outs...)

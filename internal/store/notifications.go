@@ -33,12 +33,13 @@ const (
 	KindTokenExpiring   NotificationKind = "token_expiring"   // a channel's authorisation runs out soon
 	KindDeadLetter      NotificationKind = "dead_letter"      // a message ended as a dead letter
 	KindCalendarMissing NotificationKind = "calendar_missing" // the working-day calendar lacks a year it needs
+	KindApplicationDue  NotificationKind = "application_due"  // an application's Article 33 deadline is near or passed
 )
 
 // NotificationKinds lists every kind: the one list the producers, the
 // preferences and the pages follow.
 var NotificationKinds = []NotificationKind{KindReturned, KindRejected, KindQueueWaiting, KindDeadlineNear, KindDeadlinePassed,
-	KindExpirySoon, KindReviewDue, KindChannelProblem, KindTokenExpiring, KindDeadLetter, KindCalendarMissing}
+	KindExpirySoon, KindReviewDue, KindChannelProblem, KindTokenExpiring, KindDeadLetter, KindCalendarMissing, KindApplicationDue}
 
 // Valid reports whether k is one of NotificationKinds.
 func (k NotificationKind) Valid() bool {

@@ -70,6 +70,11 @@ var appPrivileges = map[string]string{
 
 	// The officers' assessment (migration 026).
 	"assessment_weights": "INSERT, UPDATE", // an agency's weights of the score
+	// The applications for disclosure (migration 025).
+	"applications":          "INSERT, UPDATE", // a case's state, its clock's records, outcome, reply, delivery, fee
+	"application_pauses":    "INSERT, UPDATE", // a pause started, ended
+	"application_appeals":   "INSERT, UPDATE", // an appeal recorded, decided
+	"application_documents": "INSERT, UPDATE", // an identity document added, deleted after the retention
 }
 
 // AppendOnly lists the tables the services' role can only add to.

@@ -225,7 +225,7 @@ func (s *Store) FinishPublishing(ctx context.Context, w work.Item, outcomes ...P
 			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Action: string(domain.ActionPublished),
 				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: summary}})
 		queueMachineCommit(b)
-		return nil
+		return answerApplication(ctx, tx, w.DraftID)
 	})
 }
 

@@ -55,6 +55,10 @@ func bodyRoutes(h *harness) (int64, map[string]bodyRoute) {
 		"PUT /api/v1/policy/review":                {"admin", map[string]any{"months": map[string]int{"news": 0}}},
 		"POST /api/v1/reports/annual":              {"officer", map[string]any{"year": 2025, "department": "综合办"}},
 		"PUT /api/v1/reports/assessment/weights":   {"admin", map[string]any{"published": 1, "first_pass": 20, "on_time": 20, "returned": 2}},
+		"POST /api/v1/applications": {"admin", map[string]any{"route": "letter", "applicant_type": "natural",
+			"applicant_name": "张三", "description": "信息"}},
+		"POST /api/v1/applications/" + id + "/actions": {"admin", map[string]any{"action": "fee", "fee_amount_fen": 100}},
+		"POST /api/v1/applications/" + id + "/reply":   {"admin", map[string]any{"body": "答复"}},
 	}
 }
 

@@ -151,6 +151,9 @@ func (in DraftInput) Content() (domain.Content, error) {
 			c.Channels = append(c.Channels, cc)
 		}
 	}
+	if err := domain.CheckReplyChannels(c); err != nil {
+		return c, failZH(http.StatusBadRequest, "reply_channel", "依申请公开答复书只能送达申请人（渠道 applicant），其他稿件不能使用该渠道。", "%s", err.(*domain.Refusal).Message)
+	}
 	formed, err := time.Parse(domain.DateLayout, *in.FormedOn)
 	if err != nil {
 		return c, failField("formed_on", http.StatusBadRequest, "invalid_date", fmt.Sprintf("信息形成日期“%s”不是日期，应为 YYYY-MM-DD。", *in.FormedOn),

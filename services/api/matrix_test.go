@@ -180,6 +180,7 @@ type mxFixture struct {
 	principals []*mxPrincipal
 	drafts     map[string]int64 // group/state -> draft id (the reads' targets)
 	dead       map[string]int64 // A1, A2, platform -> dead letter id
+	apps       map[string]int64 // A1, A2 -> an application of the agency
 	users      map[string]int64 // A1a, A1b, A2a -> a person to reset the password of
 	userToken  map[int64]int64  // such a person -> an API token of theirs, to revoke
 	userName   map[int64]string // such a person -> their name
@@ -296,12 +297,14 @@ func newMatrix(t *testing.T) *mxFixture {
 	f.users["A2a"] = add("a2a.target", a2.ID, "新街甲科员", domain.RoleOfficer, "A2a", false).ID
 	f.login[a2.ID] = add("a2.login", a2.ID, "新街登录员", domain.RoleOfficer, "A2a", true).Name
 
+	h.addHandler(false) // not an officer: the officer's cells stay the officer's
 	// The principals: one person per role of the default agency (the
 	// officer and the head in 综合办, "own department"), anonymous, and the
 	// second agency's admin, enough to show the symmetric case.
 	for _, c := range []struct{ key, token string }{
 		{"anonymous", ""}, {"officer", h.tokens["officer"]}, {"dept_head", h.tokens["head"]}, {"confidentiality", h.tokens["sec"]},
 		{"admin", h.tokens["admin"]}, {"auditor", h.tokens["auditor"]}, {"platform_admin", h.tokens["platform"]}, {"xinjie/admin", admin2Token},
+		{"case_handler", h.tokens["handler"]},
 	} {
 		p := &mxPrincipal{key: c.key, token: c.token}
 		if c.token != "" {
@@ -395,6 +398,16 @@ func newMatrix(t *testing.T) *mxFixture {
 		if f.dead[key], err = h.store.AddDeadLetter(ctx, dl); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Applications: one letter taken in by each agency's operator.
+	f.apps = map[string]int64{}
+	for key, agency := range map[string]int64{"A1": 1, "A2": a2.ID} {
+		a, err := h.store.AddApplication(ctx, f.ops[agency], store.NewApplication{Route: domain.RouteLetter, ApplicantType: domain.ApplicantNatural,
+			ApplicantName: "mx-app-" + strings.ToLower(key), Description: "mx-app-" + strings.ToLower(key) + " 所需信息", ReceivedOn: f.cal.AddWorkingDays(time.Now().AddDate(0, 0, -7), 0)}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.apps[key] = a.ID
 	}
 	// Word lists: each agency's additions and the platform's list.
 	f.words = map[int64][]string{1: {"东城敏感词"}, a2.ID: {"新街敏感词"}, store.PlatformList: {"平台敏感词"}}
@@ -1040,6 +1053,15 @@ func (f *mxFixture) deadVars(p *mxPrincipal, make func(id int64) mxReq) []mxVar 
 	return out
 }
 
+// appVars: an application of the principal's agency and of the other.
+func (f *mxFixture) appVars(p *mxPrincipal, make func(id int64) mxReq) []mxVar {
+	own, other := "A1", "A2"
+	if p.agency == f.a2.ID {
+		own, other = "A2", "A1"
+	}
+	return []mxVar{mxFixed("own-agency", make(f.apps[own])), mxFixed("other-agency", make(f.apps[other]))}
+}
+
 // userVars: a person of the principal's department, another department,
 // another agency.
 func (f *mxFixture) userVars(p *mxPrincipal, make func(id int64) mxReq) []mxVar {
@@ -1375,6 +1397,55 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"POST /api/v1/deadletters/:id/replay": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			return f.deadVars(p, func(id int64) mxReq {
 				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/deadletters/%d/replay", id)}
+			})
+		}},
+		// Applications (依申请公开): the agency's case handlers and admins.
+		"GET /api/v1/applications":         {phase: mxRead, list: true, vars: mxGet("/api/v1/applications")},
+		"GET /api/v1/reports/applications": {phase: mxRead, vars: mxGet("/api/v1/reports/applications")},
+		"GET /api/v1/applications/:id": {phase: mxRead, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq { return mxReq{method: "GET", path: fmt.Sprintf("/api/v1/applications/%d", id)} })
+		}},
+		"GET /api/v1/applications/:id/audit": {phase: mxRead, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq {
+				return mxReq{method: "GET", path: fmt.Sprintf("/api/v1/applications/%d/audit", id)}
+			})
+		}},
+		"POST /api/v1/applications": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/api/v1/applications", json: map[string]any{"route": "visit",
+				"applicant_type": "natural", "applicant_name": "来访人", "description": "来访所需信息"}})}
+		}},
+		"POST /api/v1/applications/:id/actions": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/applications/%d/actions", id), json: map[string]any{"action": "fee", "fee_amount_fen": 100}}
+			})
+		}},
+		// No outcome is recorded on the fixture's cases: an allowed reply is refused (422) and writes nothing.
+		"POST /api/v1/applications/:id/reply": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/applications/%d/reply", id), json: map[string]any{"body": "答复"}}
+			})
+		}},
+		"POST /web/applications/:id/reply": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/web/applications/%d/reply", id), form: url.Values{"body": {"答复"}}}
+			})
+		}},
+		// The public form: the honeypot filled, so that no cell counts against the address's limit.
+		"GET /public/:slug/apply":        {phase: mxRead, everyone: true, vars: publicSlugVars("/apply")},
+		"GET /public/:slug/apply/status": {phase: mxRead, everyone: true, vars: publicSlugVars("/apply/status")},
+		"POST /public/:slug/apply": {phase: mxWrite, everyone: true, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/public/default/apply", form: url.Values{"website": {"x"}, "applicant_name": {"x"}}})}
+		}},
+		"GET /web/applications":     {phase: mxRead, list: true, vars: mxGet("/web/applications")},
+		"GET /web/applications/new": {phase: mxRead, vars: mxGet("/web/applications/new")},
+		"POST /web/applications": {phase: mxWrite, vars: mxForm("/web/applications", url.Values{"route": {"visit"}, "applicant_type": {"natural"},
+			"applicant_name": {"来访人"}, "description": {"来访所需信息"}})},
+		"GET /web/applications/:id": {phase: mxRead, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq { return mxReq{method: "GET", path: fmt.Sprintf("/web/applications/%d", id)} })
+		}},
+		"POST /web/applications/:id/act": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/web/applications/%d/act", id), form: url.Values{"action": {"fee"}, "fee_yuan": {"1"}}}
 			})
 		}},
 

@@ -59,6 +59,8 @@ type Server struct {
 	Cases     annualreport.CaseSource
 	uploader  *Files
 	filesOnce sync.Once
+	// The public application form's limits per client address (apply.go).
+	applyLimiter, statusLimiter addressLimiter
 }
 
 // Routes builds the echo instance with every route.
@@ -97,6 +99,9 @@ func (s *Server) Routes() *echo.Echo {
 	e.GET("/public/:slug/", s.publicList)
 	e.GET("/public/:slug/items/:id", s.publicItem)
 	e.GET("/public/:slug/feed.json", s.publicFeed)
+	e.GET("/public/:slug/apply", s.applyForm) // apply.go: applications for disclosure
+	e.POST("/public/:slug/apply", s.apply)
+	e.GET("/public/:slug/apply/status", s.applyStatus)
 
 	e.GET("/channels/wechat/events", s.wechatEvents)
 	e.POST("/channels/wechat/events", s.wechatEvents)
@@ -148,6 +153,13 @@ func (s *Server) Routes() *echo.Echo {
 	v1.POST("/reports/annual", s.submitAnnualReport, s.idempotent)
 	v1.GET("/reports/assessment", s.assessmentReport)
 	v1.PUT("/reports/assessment/weights", s.setAssessmentWeights)
+	v1.GET("/applications", s.listApplications)
+	v1.POST("/applications", s.addApplication)
+	v1.GET("/applications/:id", s.getApplication)
+	v1.POST("/applications/:id/actions", s.actOnApplication)
+	v1.GET("/applications/:id/audit", s.applicationAudit)
+	v1.POST("/applications/:id/reply", s.startReply)
+	v1.GET("/reports/applications", s.applicationsReport)
 	return e
 }
 

@@ -337,6 +337,35 @@ func (n *Notifier) Scan(ctx context.Context, tx pgx.Tx, now time.Time) error {
 		}
 	}
 
+	// Applications whose Article 33 deadline is near or passed, to the
+	// agency's case handlers; once near, once passed, per deadline (an
+	// extension or a pause moves it, and the new one is told again).
+	apps, err := n.Store.OpenApplications(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range apps {
+		dl := n.Calendar.ApplicationDeadline(a.Clock(), today)
+		left := n.Calendar.WorkingDaysBetween(today, dl.Due)
+		if dl.Due.IsZero() || left > DeadlineNearWorkingDays {
+			continue
+		}
+		to, err := store.NotifyRecipients(ctx, tx, a.AgencyID, domain.RoleCaseHandler, 0)
+		if err != nil {
+			return err
+		}
+		due, link := dl.Due.Format(domain.DateLayout), n.link("/web/applications/"+strconv.FormatInt(a.ID, 10))
+		if left < 0 {
+			add(a.AgencyID, to, store.KindApplicationDue, 0, fmt.Sprintf("application_passed:%d:%s", a.ID, due),
+				fmt.Sprintf("依申请公开已超过答复期限：%s的申请", a.ApplicantName),
+				fmt.Sprintf("%s的政府信息公开申请（第%d号）答复期限是%s，已经超过，请尽快处理。\nAn application's reply deadline has passed.", a.ApplicantName, a.ID, due), link)
+			continue
+		}
+		add(a.AgencyID, to, store.KindApplicationDue, 0, fmt.Sprintf("application_near:%d:%s", a.ID, due),
+			fmt.Sprintf("依申请公开临近答复期限：%s的申请", a.ApplicantName),
+			fmt.Sprintf("%s的政府信息公开申请（第%d号）答复期限是%s，还剩%d个工作日。\nAn application's reply deadline is near.", a.ApplicantName, a.ID, due, left), link)
+	}
+
 	// Items coming down within 7 days: a penalty decision's publication
 	// period, a notice's 有效期, as stage 2 or a reviewer settled it.
 	soon, err := n.Store.ExpiringSoon(ctx, today, today.AddDate(0, 0, ExpiryNearDays))

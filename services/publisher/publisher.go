@@ -65,6 +65,23 @@ func (w Website) Deliver(_ context.Context, id int64, _ int, _ domain.Content) (
 	return fmt.Sprintf("%s/public/items/%d", w.PublicURL, id), "", nil
 }
 
+// Applicant is a reply's delivery to the person who applied: the approved
+// reply is ready for staff to send by e-mail or post or hand over, and they
+// record the delivery on the case. Nothing is public and nothing is sent
+// by sanshen itself.
+type Applicant struct{}
+
+// Configured is always true: delivery is the staff's, recorded on the case.
+func (Applicant) Configured() bool { return true }
+
+// Internal is true: the publication row marks the reply ready to deliver.
+func (Applicant) Internal() bool { return true }
+
+// Deliver returns no address: a reply has none.
+func (Applicant) Deliver(context.Context, int64, int, domain.Content) (string, string, error) {
+	return "", "", nil
+}
+
 // NotConfigured stands for a channel whose adapter has no credentials.
 type NotConfigured struct{}
 

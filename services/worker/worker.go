@@ -76,7 +76,7 @@ func (wk *Worker) HandleBatch(ctx context.Context, ws []work.Item) []error {
 		return errs
 	}
 	check := func(w work.Item, agencyID int64, c domain.Content) ([]domain.Finding, error) {
-		return wk.Checks.Run(ctx, wk.Stage, agencyID, c)
+		return wk.Checks.RunDraft(ctx, wk.Stage, agencyID, w.DraftID, c)
 	}
 	var expiry store.Expiry
 	if wk.Stage == domain.StageCompliance {

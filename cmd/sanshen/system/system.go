@@ -229,7 +229,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	cal, err := loadCalendar(ctx, s.Store, nil)
 	// cases are the 依申请公开 counts of the annual report's tables 三 and
 	// 四: none recorded until the cases feature is wired in here.
-	var cases annualreport.CaseSource = annualreport.NoCases{}
+	var cases annualreport.CaseSource = store.Cases{Store: s.Store}
 	if err != nil {
 		return nil, err
 	}
@@ -346,6 +346,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	runner.Expressions = &store.Expressions{Store: s.Store, Refresh: time.Second}
 	runner.Periods = &store.PeriodCache{Store: s.Store, Refresh: time.Second}
 	runner.Facts = store.AnnualFacts{Store: s.Store, Cases: cases}
+	runner.Applicants = s.Store
 	for _, st := range c.Stages {
 		wk := &worker.Worker{Stage: st, Store: s.Store, JS: s.JS, Checks: runner, Bus: busOpts,
 			Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics}
@@ -360,10 +361,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	if c.Publisher {
 		p := &publisher.Publisher{Store: s.Store, JS: s.JS, Bus: busOpts, Concurrency: o.Concurrency, Log: log, Metrics: s.Metrics,
 			Channels: map[domain.Channel]publisher.Channel{
-				domain.ChannelWebsite: publisher.Website{PublicURL: cfg.PublicURL},
-				domain.ChannelPortal:  publisher.NotConfigured{},
-				domain.ChannelWeChat:  publisher.NotConfigured{},
-				domain.ChannelDouyin:  publisher.NotConfigured{},
+				domain.ChannelWebsite:   publisher.Website{PublicURL: cfg.PublicURL},
+				domain.ChannelPortal:    publisher.NotConfigured{},
+				domain.ChannelWeChat:    publisher.NotConfigured{},
+				domain.ChannelDouyin:    publisher.NotConfigured{},
+				domain.ChannelApplicant: publisher.Applicant{},
 			}}
 		if cfg.PortalURL != "" {
 			p.Channels[domain.ChannelPortal] = &publisher.Portal{Store: s.Store, PublicURL: cfg.PublicURL,

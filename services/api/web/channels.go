@@ -46,7 +46,7 @@ func (w *Web) channelsPage(c echo.Context) error {
 	}
 	var rows []channelRow
 	for _, info := range domain.ChannelTable {
-		r := channelRow{Info: info, Configured: info.Code == domain.ChannelWebsite || w.ChannelsConfigured[info.Code], Status: st[info.Code]}
+		r := channelRow{Info: info, Configured: info.Code == domain.ChannelWebsite || info.Private || w.ChannelsConfigured[info.Code], Status: st[info.Code]}
 		until := r.Status.RefreshExpiresAt
 		r.Expiring = !until.IsZero() && until.Sub(now) < refreshWarning
 		r.NotConnected = info.Code == domain.ChannelDouyin && r.Configured && until.IsZero()

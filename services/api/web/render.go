@@ -170,6 +170,8 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 			return t.In(domain.Beijing).Format("2006-01-02 15:04")
 		},
 		"date": func(t time.Time) string { return t.Format(domain.DateLayout) },
+		// yuan shows an amount kept in fen (分) as yuan (元).
+		"yuan": func(fen int64) string { return fmt.Sprintf("%d.%02d 元", fen/100, fen%100) },
 		"age": func(d time.Duration) string {
 			switch {
 			case d < time.Hour:
@@ -185,7 +187,7 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		"dateList":        dateList,
 		"attachmentRoles": func() []domain.AttachmentRole { return domain.AttachmentRoles },
 		"pathEscape":      url.PathEscape,
-		"channels":        func() []domain.Channel { return domain.Channels },
+		"channels":        func() []domain.Channel { return domain.FormChannels },
 		"neg":             func(n int) int { return -n },
 		"inc":             func(n int) int { return n + 1 },
 		"deref":           func(t *time.Time) time.Time { return *t },
@@ -224,6 +226,7 @@ type pageData struct {
 	IsAud    bool
 	IsPlat   bool
 	IsRev    bool // has a periodic-review queue (a department head or an admin)
+	IsCase   bool // handles applications (a case handler or an admin)
 	// ToDo are the header's counts: unread notifications, returned
 	// drafts, each queue's drafts (nil when they could not be read).
 	ToDo *store.ToDo
@@ -249,6 +252,7 @@ func (w *Web) base(c echo.Context, title, nav string) pageData {
 		p.Queues, p.IsOff = domain.QueueStages(a, w.policy(c)), a.Has(domain.RoleOfficer)
 		p.IsAdm, p.IsAud, p.IsPlat = a.Has(domain.RoleAdmin), a.Has(domain.RoleAuditor), a.Has(domain.RolePlatformAdmin)
 		p.IsRev = a.Has(domain.RoleDeptHead) || a.Has(domain.RoleAdmin)
+		p.IsCase = domain.CanHandleCases(a) == nil
 		// The counts only help: a failure to read them is logged, and the
 		// page shows without them.
 		if todo, err := w.Store.ToDoCounts(c.Request().Context(), a, p.Queues); err == nil {

@@ -213,6 +213,12 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.POST("/platform/calendar", w.addCalendarYear)
 	a.GET("/platform/agencies", w.agenciesPage)
 	a.POST("/platform/agencies", w.addAgency)
+	a.GET("/applications", w.applicationsPage)
+	a.GET("/applications/new", w.newApplicationForm)
+	a.POST("/applications", w.addApplication)
+	a.GET("/applications/:id", w.applicationPage)
+	a.POST("/applications/:id/act", w.actOnApplication)
+	a.POST("/applications/:id/reply", w.startReply)
 	a.GET("/admin/deadletters", w.deadLettersPage)
 	a.POST("/admin/deadletters/:id/replay", w.replayDeadLetter)
 	return nil

@@ -1,0 +1,891 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/calendar"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+)
+
+// Application is a case of 依申请公开 as the store holds it. Its deadline is
+// not here: Clock gives what calendar.ApplicationDeadline computes it from.
+type Application struct {
+	ID                int64
+	AgencyID          int64
+	QueryCode         string
+	Route             domain.IntakeRoute
+	ApplicantType     domain.ApplicantType
+	ApplicantName     string
+	ApplicantIDNumber string
+	ApplicantPhone    string
+	ApplicantContact  string
+	Description       string
+	Purpose           string
+	ReceivedOn        time.Time
+	State             domain.CaseState
+
+	SupplementRequestedOn time.Time
+	SupplementNote        string
+	SupplementReceivedOn  time.Time
+	ExtendedOn            time.Time
+	ExtensionApprover     string
+	ExtensionNote         string
+
+	Outcome        domain.Outcome
+	ConcludedOn    time.Time
+	OutcomeNote    string
+	ReplyDraftID   int64
+	DeliveryMethod domain.DeliveryMethod
+	DeliveredOn    time.Time
+	ClosedOn       time.Time
+
+	FeeNoticeOn  time.Time
+	FeeAmountFen int64
+	FeePaidOn    time.Time
+
+	CreatedAt time.Time
+
+	Pauses    []ApplicationPause
+	Appeals   []ApplicationAppeal
+	Documents []ApplicationDocument
+}
+
+// ApplicationPause is an interval the clock does not count.
+type ApplicationPause struct {
+	ID        int64
+	Reason    domain.PauseReason
+	StartedOn time.Time
+	EndedOn   time.Time
+	Note      string
+}
+
+// ApplicationAppeal is a 行政复议 or 行政诉讼 about the case.
+type ApplicationAppeal struct {
+	ID          int64
+	Kind        domain.AppealKind
+	AfterReview bool
+	FiledOn     time.Time
+	Outcome     domain.AppealOutcome
+	DecidedOn   time.Time
+	Note        string
+}
+
+// ApplicationDocument is an identity document's record; its bytes are in
+// the blob store under SHA256 until it is deleted.
+type ApplicationDocument struct {
+	ID          int64
+	SHA256      string
+	Name        string
+	ContentType string
+	Size        int64
+	AddedAt     time.Time
+	DeletedAt   time.Time
+}
+
+// Clock is what the case's deadline is computed from.
+func (a Application) Clock() calendar.ApplicationClock {
+	k := calendar.ApplicationClock{ReceivedOn: a.ReceivedOn, SupplementRequestedOn: a.SupplementRequestedOn,
+		SupplementReceivedOn: a.SupplementReceivedOn, Extended: !a.ExtendedOn.IsZero()}
+	for _, p := range a.Pauses {
+		k.Pauses = append(k.Pauses, calendar.Pause{From: p.StartedOn, To: p.EndedOn})
+	}
+	return k
+}
+
+// OpenPause is the pause still running, if any.
+func (a Application) OpenPause() *ApplicationPause {
+	for i := range a.Pauses {
+		if a.Pauses[i].EndedOn.IsZero() {
+			return &a.Pauses[i]
+		}
+	}
+	return nil
+}
+
+// NewApplication is an application taken in: by staff (a letter, a visit)
+// or by the public column's form (online).
+type NewApplication struct {
+	Route             domain.IntakeRoute
+	ApplicantType     domain.ApplicantType
+	ApplicantName     string
+	ApplicantIDNumber string
+	ApplicantPhone    string
+	ApplicantContact  string
+	Description       string
+	Purpose           string
+	// ReceivedOn: for a letter the day it was signed for, for a visit that
+	// day; ignored online, where it is the day the system confirms it.
+	ReceivedOn time.Time
+}
+
+// PublicApplicant is the actor of an application taken in by the public
+// column's form: nobody signed in.
+func PublicApplicant(agencyID int64) domain.Actor {
+	return domain.Actor{Name: "申请人（网上）", AgencyID: agencyID, Roles: []domain.Role{"anonymous"}}
+}
+
+// invalidCase is a refusal of a case's input.
+func invalidCase(format string, args ...any) error {
+	return &domain.Refusal{Rule: domain.RuleCaseInput, Message: fmt.Sprintf(format, args...)}
+}
+
+// check validates the intake; today is the civil date now.
+func (n *NewApplication) check(today time.Time) error {
+	n.ApplicantName, n.Description = strings.TrimSpace(n.ApplicantName), strings.TrimSpace(n.Description)
+	n.ApplicantIDNumber, n.ApplicantPhone = strings.TrimSpace(n.ApplicantIDNumber), strings.TrimSpace(n.ApplicantPhone)
+	n.ApplicantContact, n.Purpose = strings.TrimSpace(n.ApplicantContact), strings.TrimSpace(n.Purpose)
+	switch {
+	case !n.Route.Valid():
+		return invalidCase("route must be online, letter or visit, not %q", n.Route)
+	case !n.ApplicantType.Valid():
+		return invalidCase("applicant_type must be one of natural, business, research, charity, legal, other_org, not %q", n.ApplicantType)
+	case n.ApplicantName == "" || utf8.RuneCountInString(n.ApplicantName) > 200:
+		return invalidCase("the applicant's name is required (at most 200 characters)")
+	case n.Description == "" || utf8.RuneCountInString(n.Description) > 5000:
+		return invalidCase("the description of the information asked for is required (at most 5000 characters)")
+	case utf8.RuneCountInString(n.Purpose) > 2000 || utf8.RuneCountInString(n.ApplicantContact) > 500 ||
+		len(n.ApplicantIDNumber) > 64 || len(n.ApplicantPhone) > 64:
+		return invalidCase("a field is too long")
+	}
+	if n.Route == domain.RouteOnline {
+		n.ReceivedOn = today
+	}
+	if n.ReceivedOn.IsZero() || n.ReceivedOn.After(today) || n.ReceivedOn.Before(today.AddDate(-1, 0, 0)) {
+		return invalidCase("received_on must be a date within the last year, not after today")
+	}
+	return nil
+}
+
+// queryCodeAlphabet leaves out the characters read one for another (0/O, 1/I/L).
+const queryCodeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// newQueryCode is 12 random characters: about 59 bits, too many to guess
+// at the form's rate limit.
+func newQueryCode() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	for i := range b {
+		b[i] = queryCodeAlphabet[int(b[i])%len(queryCodeAlphabet)]
+	}
+	return string(b)
+}
+
+// caseEvent is an audit event of application id in its own chain.
+func caseEvent(agency, id int64, by domain.Actor, a domain.CaseAction, comment string) *audit.Event {
+	role := primaryRole(by)
+	if by.Has(domain.RoleCaseHandler) && !by.Has(domain.RoleAdmin) {
+		role = string(domain.RoleCaseHandler)
+	}
+	return &audit.Event{Chain: audit.ApplicationChain(id), AgencyID: agency, ActorID: by.ID, Actor: by.Name,
+		Role: role, Action: a.AuditAction(), Comment: comment}
+}
+
+// AddApplication takes an application in and audits it, in one
+// transaction. Staff (case handlers, admins) take in letters and visits;
+// the public form (by = PublicApplicant) takes in online ones.
+func (s *Store) AddApplication(ctx context.Context, by domain.Actor, n NewApplication, now time.Time) (Application, error) {
+	if n.Route == domain.RouteOnline {
+		if by.ID != 0 {
+			return Application{}, invalidCase("online applications come from the public column's form")
+		}
+	} else if err := domain.CanHandleCases(by); err != nil {
+		return Application{}, err
+	}
+	if err := n.check(DigestDay(now)); err != nil {
+		return Application{}, err
+	}
+	var id int64
+	code := newQueryCode()
+	var createdBy *int64
+	if by.ID != 0 {
+		createdBy = &by.ID
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO applications (agency_id, query_code, route, applicant_type, applicant_name,
+			applicant_id_number, applicant_phone, applicant_contact, description, purpose, received_on, state, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'received', $12, $13) RETURNING id`,
+			by.AgencyID, code, n.Route, n.ApplicantType, n.ApplicantName, n.ApplicantIDNumber, n.ApplicantPhone, n.ApplicantContact,
+			n.Description, n.Purpose, n.ReceivedOn, createdBy, now).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("error adding the application: %w", err)
+		}
+		return appendEvent(ctx, tx, caseEvent(by.AgencyID, id, by, domain.CaseIntake,
+			fmt.Sprintf("route=%s applicant_type=%s received_on=%s", n.Route, n.ApplicantType, n.ReceivedOn.Format(domain.DateLayout))))
+	})
+	if err != nil {
+		return Application{}, err
+	}
+	return s.application(ctx, s.Pool, by.AgencyID, id)
+}
+
+const applicationColumns = `id, agency_id, query_code, route, applicant_type, applicant_name, applicant_id_number, applicant_phone,
+	applicant_contact, description, purpose, received_on, state, supplement_requested_on, supplement_note, supplement_received_on,
+	extended_on, extension_approver, extension_note, COALESCE(outcome, ''), concluded_on, outcome_note, COALESCE(reply_draft_id, 0),
+	COALESCE(delivery_method, ''), delivered_on, closed_on, fee_notice_on, COALESCE(fee_amount_fen, 0), fee_paid_on, created_at`
+
+// dates scans nullable dates into zero times.
+type nullDates []*time.Time
+
+func (d nullDates) set(to ...*time.Time) {
+	for i, p := range d {
+		if p != nil {
+			*to[i] = *p
+		}
+	}
+}
+
+func scanApplication(r pgx.Row) (Application, error) {
+	var a Application
+	nd := make(nullDates, 9)
+	err := r.Scan(&a.ID, &a.AgencyID, &a.QueryCode, &a.Route, &a.ApplicantType, &a.ApplicantName, &a.ApplicantIDNumber, &a.ApplicantPhone,
+		&a.ApplicantContact, &a.Description, &a.Purpose, &a.ReceivedOn, &a.State, &nd[0], &a.SupplementNote, &nd[1],
+		&nd[2], &a.ExtensionApprover, &a.ExtensionNote, &a.Outcome, &nd[3], &a.OutcomeNote, &a.ReplyDraftID,
+		&a.DeliveryMethod, &nd[4], &nd[5], &nd[6], &a.FeeAmountFen, &nd[7], &a.CreatedAt)
+	nd.set(&a.SupplementRequestedOn, &a.SupplementReceivedOn, &a.ExtendedOn, &a.ConcludedOn, &a.DeliveredOn, &a.ClosedOn,
+		&a.FeeNoticeOn, &a.FeePaidOn)
+	return a, err
+}
+
+// caseReader is a pool or a transaction.
+type caseReader interface {
+	querier
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// application reads one of agency's applications whole.
+func (s *Store) application(ctx context.Context, q caseReader, agency, id int64) (Application, error) {
+	a, err := scanApplication(q.QueryRow(ctx, `SELECT `+applicationColumns+` FROM applications WHERE id = $1 AND agency_id = $2`, id, agency))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, fmt.Errorf("application %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("error reading application %d: %w", id, err)
+	}
+	rows, _ := q.Query(ctx, `SELECT id, reason, started_on, ended_on, note FROM application_pauses WHERE application_id = $1 ORDER BY started_on, id`, id)
+	a.Pauses, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ApplicationPause, error) {
+		var p ApplicationPause
+		var end *time.Time
+		err := r.Scan(&p.ID, &p.Reason, &p.StartedOn, &end, &p.Note)
+		if end != nil {
+			p.EndedOn = *end
+		}
+		return p, err
+	})
+	if err != nil {
+		return a, fmt.Errorf("error reading the pauses of application %d: %w", id, err)
+	}
+	rows, _ = q.Query(ctx, `SELECT id, kind, after_review, filed_on, outcome, decided_on, note FROM application_appeals WHERE application_id = $1 ORDER BY filed_on, id`, id)
+	a.Appeals, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ApplicationAppeal, error) {
+		var p ApplicationAppeal
+		var dec *time.Time
+		err := r.Scan(&p.ID, &p.Kind, &p.AfterReview, &p.FiledOn, &p.Outcome, &dec, &p.Note)
+		if dec != nil {
+			p.DecidedOn = *dec
+		}
+		return p, err
+	})
+	if err != nil {
+		return a, fmt.Errorf("error reading the appeals of application %d: %w", id, err)
+	}
+	rows, _ = q.Query(ctx, `SELECT id, sha256, name, content_type, size, added_at, deleted_at FROM application_documents WHERE application_id = $1 ORDER BY id`, id)
+	a.Documents, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ApplicationDocument, error) {
+		var d ApplicationDocument
+		var del *time.Time
+		err := r.Scan(&d.ID, &d.SHA256, &d.Name, &d.ContentType, &d.Size, &d.AddedAt, &del)
+		if del != nil {
+			d.DeletedAt = *del
+		}
+		return d, err
+	})
+	if err != nil {
+		return a, fmt.Errorf("error reading the documents of application %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// Application reads one application of the actor's agency, for its
+// handlers and admins.
+func (s *Store) Application(ctx context.Context, by domain.Actor, id int64) (Application, error) {
+	if err := domain.CanHandleCases(by); err != nil {
+		return Application{}, err
+	}
+	return s.application(ctx, s.Pool, by.AgencyID, id)
+}
+
+// Applications lists the actor's agency's applications, oldest received
+// first: the open ones, or (all) every one of the last two years too. The
+// list carries the pauses (for the clock), not the appeals or documents.
+func (s *Store) Applications(ctx context.Context, by domain.Actor, all bool) ([]Application, error) {
+	if err := domain.CanHandleCases(by); err != nil {
+		return nil, err
+	}
+	return s.listApplications(ctx, `agency_id = $1 AND (state NOT IN ('answered', 'closed') OR ($2 AND received_on > now() - interval '2 years'))
+		ORDER BY received_on, id LIMIT 1000`, by.AgencyID, all)
+}
+
+// OpenApplications lists every agency's open cases with their pauses, for
+// the notifications' scan of their deadlines.
+func (s *Store) OpenApplications(ctx context.Context) ([]Application, error) {
+	return s.listApplications(ctx, `state NOT IN ('answered', 'closed') ORDER BY id`)
+}
+
+// listApplications reads the cases where says, with their pauses.
+func (s *Store) listApplications(ctx context.Context, where string, args ...any) ([]Application, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT `+applicationColumns+` FROM applications WHERE `+where, args...)
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Application, error) { return scanApplication(r) })
+	if err != nil {
+		return nil, fmt.Errorf("error listing applications: %w", err)
+	}
+	if len(list) == 0 {
+		return list, nil
+	}
+	ids := make([]int64, len(list))
+	at := map[int64]int{}
+	for i, a := range list {
+		ids[i], at[a.ID] = a.ID, i
+	}
+	rows, _ = s.Pool.Query(ctx, `SELECT application_id, id, reason, started_on, ended_on, note FROM application_pauses
+		WHERE application_id = ANY($1) ORDER BY started_on, id`, ids)
+	var app int64
+	var p ApplicationPause
+	var end *time.Time
+	_, err = pgx.ForEachRow(rows, []any{&app, &p.ID, &p.Reason, &p.StartedOn, &end, &p.Note}, func() error {
+		q := p
+		if end != nil {
+			q.EndedOn = *end
+		}
+		list[at[app]].Pauses = append(list[at[app]].Pauses, q)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error reading the pauses: %w", err)
+	}
+	return list, nil
+}
+
+// ApplicationStatus is what the applicant may see with their query code:
+// the state and the dates, nothing else of the case.
+type ApplicationStatus struct {
+	State                 domain.CaseState
+	ReceivedOn            time.Time
+	SupplementRequestedOn time.Time
+	SupplementReceivedOn  time.Time
+	ExtendedOn            time.Time
+	ConcludedOn           time.Time
+	DeliveredOn           time.Time
+	ClosedOn              time.Time
+	Clock                 calendar.ApplicationClock
+}
+
+// ApplicationStatusByCode finds an application of the agency by its query
+// code (ErrNotFound for a wrong code).
+func (s *Store) ApplicationStatusByCode(ctx context.Context, agency int64, code string) (ApplicationStatus, error) {
+	var id int64
+	err := s.Pool.QueryRow(ctx, `SELECT id FROM applications WHERE agency_id = $1 AND query_code = $2`, agency, strings.ToUpper(strings.TrimSpace(code))).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ApplicationStatus{}, ErrNotFound
+	}
+	if err != nil {
+		return ApplicationStatus{}, fmt.Errorf("error finding the application: %w", err)
+	}
+	a, err := s.application(ctx, s.Pool, agency, id)
+	if err != nil {
+		return ApplicationStatus{}, err
+	}
+	return ApplicationStatus{State: a.State, ReceivedOn: a.ReceivedOn, SupplementRequestedOn: a.SupplementRequestedOn,
+		SupplementReceivedOn: a.SupplementReceivedOn, ExtendedOn: a.ExtendedOn, ConcludedOn: a.ConcludedOn,
+		DeliveredOn: a.DeliveredOn, ClosedOn: a.ClosedOn, Clock: a.Clock()}, nil
+}
+
+// CaseAct is one action on a case, with what it records. On is the civil
+// date it happened (zero: today).
+type CaseAct struct {
+	Action domain.CaseAction
+	On     time.Time
+	Note   string
+	// Pause.
+	Reason domain.PauseReason
+	// Extension: the head of the 政府信息公开工作机构 who approved it.
+	Approver string
+	// Outcome.
+	Outcome domain.Outcome
+	// Delivery.
+	Method domain.DeliveryMethod
+	// Fee: a notice (FeeAmountFen set) or the payment (FeePaid).
+	FeeAmountFen int64
+	FeePaid      bool
+	// Appeal: a new one (AppealID 0) or the outcome of one recorded.
+	AppealID     int64
+	AppealKind   domain.AppealKind
+	AfterReview  bool
+	AppealResult domain.AppealOutcome
+}
+
+// maxCaseNote bounds a note on a case's record.
+const maxCaseNote = 2000
+
+// ActOnApplication records one action on a case: it asks domain.NextCase,
+// holds the action to the clock's rules (cal: the working-day calendar),
+// and writes the change and its audit event in one transaction.
+func (s *Store) ActOnApplication(ctx context.Context, cal *calendar.Calendar, by domain.Actor, id int64, act CaseAct, now time.Time) (Application, error) {
+	if err := domain.CanHandleCases(by); err != nil {
+		return Application{}, err
+	}
+	today := DigestDay(now)
+	if act.On.IsZero() {
+		act.On = today
+	}
+	act.Note = strings.TrimSpace(act.Note)
+	if utf8.RuneCountInString(act.Note) > maxCaseNote {
+		return Application{}, invalidCase("a note is at most %d characters", maxCaseNote)
+	}
+	if act.On.After(today) {
+		return Application{}, invalidCase("the date %s is after today", act.On.Format(domain.DateLayout))
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// Lock first: another handler may be acting on it.
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM applications WHERE id = $1 AND agency_id = $2 FOR UPDATE`, id, by.AgencyID); err != nil {
+			return fmt.Errorf("error locking application %d: %w", id, err)
+		}
+		a, err := s.application(ctx, tx, by.AgencyID, id)
+		if err != nil {
+			return err
+		}
+		next, err := domain.NextCase(a.State, act.Action)
+		if err != nil {
+			return err
+		}
+		if act.On.Before(a.ReceivedOn) {
+			return invalidCase("the date %s is before the application was received (%s)", act.On.Format(domain.DateLayout), a.ReceivedOn.Format(domain.DateLayout))
+		}
+		comment, err := applyCaseAct(ctx, tx, cal, a, act, today)
+		if err != nil {
+			return err
+		}
+		if next != a.State {
+			if _, err := tx.Exec(ctx, `UPDATE applications SET state = $2 WHERE id = $1`, id, next); err != nil {
+				return fmt.Errorf("error moving application %d: %w", id, err)
+			}
+			comment = fmt.Sprintf("%s→%s %s", a.State, next, comment)
+		}
+		return appendEvent(ctx, tx, caseEvent(a.AgencyID, id, by, act.Action, strings.TrimSpace(comment)))
+	})
+	if err != nil {
+		return Application{}, err
+	}
+	return s.application(ctx, s.Pool, by.AgencyID, id)
+}
+
+// applyCaseAct writes what act records and says it for the trail.
+func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, a Application, act CaseAct, today time.Time) (string, error) {
+	on := act.On.Format(domain.DateLayout)
+	dl := cal.ApplicationDeadline(a.Clock(), today)
+	exec := func(sql string, args ...any) error {
+		if _, err := tx.Exec(ctx, sql, append([]any{a.ID}, args...)...); err != nil {
+			return fmt.Errorf("error recording %s on application %d: %w", act.Action, a.ID, err)
+		}
+		return nil
+	}
+	switch act.Action {
+	case domain.CaseRequestSupplement:
+		if act.On.After(dl.SupplementBy) {
+			return "", invalidCase("a 补正 request must go out within %d working days of receipt, by %s (Article 30)",
+				calendar.SupplementWorkingDays, dl.SupplementBy.Format(domain.DateLayout))
+		}
+		if act.Note == "" {
+			return "", invalidCase("say what the applicant must correct or add")
+		}
+		return "on=" + on + " " + act.Note, exec(`UPDATE applications SET supplement_requested_on = $2, supplement_note = $3 WHERE id = $1`, act.On, act.Note)
+	case domain.CaseSupplementArrived:
+		if act.On.Before(a.SupplementRequestedOn) {
+			return "", invalidCase("the corrected application cannot arrive before the 补正 request (%s)", a.SupplementRequestedOn.Format(domain.DateLayout))
+		}
+		return "on=" + on, exec(`UPDATE applications SET supplement_received_on = $2 WHERE id = $1`, act.On)
+	case domain.CasePauseStart:
+		if !act.Reason.Valid() {
+			return "", invalidCase("a pause's reason must be third_party or agencies, not %q", act.Reason)
+		}
+		if a.OpenPause() != nil {
+			return "", invalidCase("a pause is already running; end it first")
+		}
+		for _, p := range a.Pauses {
+			if act.On.Before(p.EndedOn) {
+				return "", invalidCase("a pause cannot start before the last one ended (%s)", p.EndedOn.Format(domain.DateLayout))
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO application_pauses (application_id, reason, started_on, note) VALUES ($1, $2, $3, $4)`,
+			a.ID, act.Reason, act.On, act.Note); err != nil {
+			return "", fmt.Errorf("error starting a pause on application %d: %w", a.ID, err)
+		}
+		return fmt.Sprintf("reason=%s on=%s %s", act.Reason, on, act.Note), nil
+	case domain.CasePauseEnd:
+		p := a.OpenPause()
+		if p == nil {
+			return "", invalidCase("no pause is running")
+		}
+		if act.On.Before(p.StartedOn) {
+			return "", invalidCase("a pause cannot end before it started (%s)", p.StartedOn.Format(domain.DateLayout))
+		}
+		if _, err := tx.Exec(ctx, `UPDATE application_pauses SET ended_on = $2, note = CASE WHEN $3 = '' THEN note ELSE note || ' ' || $3 END WHERE id = $1`,
+			p.ID, act.On, act.Note); err != nil {
+			return "", fmt.Errorf("error ending a pause on application %d: %w", a.ID, err)
+		}
+		return fmt.Sprintf("reason=%s from=%s on=%s %s", p.Reason, p.StartedOn.Format(domain.DateLayout), on, act.Note), nil
+	case domain.CaseExtend:
+		act.Approver = strings.TrimSpace(act.Approver)
+		if act.Approver == "" || utf8.RuneCountInString(act.Approver) > 100 {
+			return "", invalidCase("name the head of the 政府信息公开工作机构 who approved the extension")
+		}
+		if act.On.After(dl.Due) {
+			return "", invalidCase("an extension is approved before the deadline (%s) passes", dl.Due.Format(domain.DateLayout))
+		}
+		return fmt.Sprintf("approved_by=%s on=%s %s", act.Approver, on, act.Note),
+			exec(`UPDATE applications SET extended_on = $2, extension_approver = $3, extension_note = $4 WHERE id = $1`, act.On, act.Approver, act.Note)
+	case domain.CaseRecordOutcome:
+		if !act.Outcome.Valid() {
+			return "", invalidCase("unknown outcome %q", act.Outcome)
+		}
+		if a.State == domain.CaseSupplementRequested && act.Outcome != "other_no_supplement" && act.Outcome != "other" {
+			return "", invalidCase("while a 补正 is out, the only outcomes are other_no_supplement and other")
+		}
+		return fmt.Sprintf("outcome=%s on=%s %s", act.Outcome, on, act.Note),
+			exec(`UPDATE applications SET outcome = $2, concluded_on = $3, outcome_note = $4 WHERE id = $1`, act.Outcome, act.On, act.Note)
+	case domain.CaseRecordDelivery:
+		if !act.Method.Valid() {
+			return "", invalidCase("the delivery method must be email, post or collection, not %q", act.Method)
+		}
+		return fmt.Sprintf("method=%s on=%s %s", act.Method, on, act.Note),
+			exec(`UPDATE applications SET delivery_method = $2, delivered_on = $3 WHERE id = $1`, act.Method, act.On)
+	case domain.CaseClose:
+		switch {
+		case a.State == domain.CaseAnswered && a.DeliveredOn.IsZero():
+			return "", invalidCase("record the reply's delivery to the applicant before closing")
+		case a.State != domain.CaseAnswered && (a.Outcome == "" || !a.Outcome.Info().NeedsNo && a.Outcome != "other"):
+			return "", invalidCase("a case closes without a reply only with the outcome other_no_supplement, other_no_fee or other; otherwise send the reply")
+		}
+		return "on=" + on + " " + act.Note, exec(`UPDATE applications SET closed_on = $2 WHERE id = $1`, act.On)
+	case domain.CaseRecordFee:
+		if act.FeePaid {
+			if a.FeeNoticeOn.IsZero() {
+				return "", invalidCase("record the fee notice before the payment")
+			}
+			return "paid_on=" + on, exec(`UPDATE applications SET fee_paid_on = $2 WHERE id = $1`, act.On)
+		}
+		if act.FeeAmountFen <= 0 {
+			return "", invalidCase("a fee notice needs an amount above zero")
+		}
+		return fmt.Sprintf("notice_on=%s amount_fen=%d %s", on, act.FeeAmountFen, act.Note),
+			exec(`UPDATE applications SET fee_notice_on = $2, fee_amount_fen = $3, fee_paid_on = NULL WHERE id = $1`, act.On, act.FeeAmountFen)
+	case domain.CaseRecordAppeal:
+		return recordAppeal(ctx, tx, a, act)
+	}
+	return "", invalidCase("action %q is not recorded this way", act.Action)
+}
+
+// recordAppeal adds an appeal, or records the outcome of one.
+func recordAppeal(ctx context.Context, tx pgx.Tx, a Application, act CaseAct) (string, error) {
+	on := act.On.Format(domain.DateLayout)
+	if !act.AppealResult.Valid() {
+		return "", invalidCase("an appeal's outcome must be upheld, corrected, other or pending, not %q", act.AppealResult)
+	}
+	var decided *time.Time
+	if act.AppealResult != domain.AppealPending {
+		decided = &act.On
+	}
+	if act.AppealID == 0 {
+		if !act.AppealKind.Valid() {
+			return "", invalidCase("an appeal is a review or a lawsuit, not %q", act.AppealKind)
+		}
+		if act.AfterReview && act.AppealKind != domain.AppealLawsuit {
+			return "", invalidCase("only a lawsuit follows a review")
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO application_appeals (application_id, kind, after_review, filed_on, outcome, decided_on, note)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, act.AppealKind, act.AfterReview, act.On, act.AppealResult, decided, act.Note); err != nil {
+			return "", fmt.Errorf("error recording an appeal on application %d: %w", a.ID, err)
+		}
+		return fmt.Sprintf("kind=%s after_review=%v filed_on=%s outcome=%s %s", act.AppealKind, act.AfterReview, on, act.AppealResult, act.Note), nil
+	}
+	var filed time.Time
+	err := tx.QueryRow(ctx, `UPDATE application_appeals SET outcome = $3, decided_on = $4,
+		note = CASE WHEN $5 = '' THEN note ELSE note || ' ' || $5 END
+		WHERE id = $1 AND application_id = $2 RETURNING filed_on`, act.AppealID, a.ID, act.AppealResult, decided, act.Note).Scan(&filed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("appeal %d: %w", act.AppealID, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("error recording an appeal's outcome: %w", err)
+	}
+	if decided != nil && act.On.Before(filed) {
+		return "", invalidCase("an appeal is decided after it was filed (%s)", filed.Format(domain.DateLayout))
+	}
+	return fmt.Sprintf("appeal=%d outcome=%s on=%s %s", act.AppealID, act.AppealResult, on, act.Note), nil
+}
+
+// ApplicationColumn is one applicant-type column of the annual report's
+// table 三 (收到和处理政府信息公开申请情况).
+type ApplicationColumn struct {
+	// New: received in the year (一、本年新收政府信息公开申请数量).
+	New int `json:"new"`
+	// CarriedIn: received before the year and not concluded before it
+	// (二、上年结转政府信息公开申请数量).
+	CarriedIn int `json:"carried_in"`
+	// Outcomes: the cases concluded in the year (concluded_on in it), per
+	// outcome code (三、本年度办理结果); codes without a case are absent.
+	Outcomes map[domain.Outcome]int `json:"outcomes"`
+	// CarriedOut: received by 31 December and not concluded by then
+	// (四、结转下年度继续办理). New + CarriedIn = Σ Outcomes + CarriedOut.
+	CarriedOut int `json:"carried_out"`
+}
+
+// AppealColumn is a column group of table 四 (行政复议、行政诉讼情况).
+type AppealColumn string
+
+// The appeal column groups.
+const (
+	AppealColumnReview      AppealColumn = "review"               // 行政复议
+	AppealColumnDirect      AppealColumn = "lawsuit_direct"       // 行政诉讼：未经复议直接起诉
+	AppealColumnAfterReview AppealColumn = "lawsuit_after_review" // 行政诉讼：复议后起诉
+)
+
+// ApplicationReport is what the annual report's tables 三 and 四 are made
+// of, for one agency and year.
+type ApplicationReport struct {
+	Year int `json:"year"`
+	// Columns per applicant type: every domain.ApplicantTypes code is present.
+	Columns map[domain.ApplicantType]ApplicationColumn `json:"columns"`
+	// Appeals filed in the year, per column group and outcome as it stood
+	// on 31 December (decided later: pending). Every group and outcome is
+	// present, zero included; the report's 总计 is their sum.
+	Appeals map[AppealColumn]map[domain.AppealOutcome]int `json:"appeals"`
+}
+
+// ApplicationReportCounts counts an agency's applications and appeals for
+// the annual report of year. A case is concluded on the day its outcome
+// was recorded; one without an outcome by 31 December is carried over (结转):
+// computed here, never stored.
+func (s *Store) ApplicationReportCounts(ctx context.Context, agencyID int64, year int) (ApplicationReport, error) {
+	first := time.Date(year, time.January, 1, 0, 0, 0, 0, time.UTC)
+	last := time.Date(year, time.December, 31, 0, 0, 0, 0, time.UTC)
+	r := ApplicationReport{Year: year, Columns: map[domain.ApplicantType]ApplicationColumn{},
+		Appeals: map[AppealColumn]map[domain.AppealOutcome]int{}}
+	for _, t := range domain.ApplicantTypes {
+		r.Columns[t] = ApplicationColumn{Outcomes: map[domain.Outcome]int{}}
+	}
+	for _, g := range []AppealColumn{AppealColumnReview, AppealColumnDirect, AppealColumnAfterReview} {
+		r.Appeals[g] = map[domain.AppealOutcome]int{}
+		for _, o := range domain.AppealOutcomes {
+			r.Appeals[g][o] = 0
+		}
+	}
+	rows, _ := s.Pool.Query(ctx, `SELECT applicant_type,
+			count(*) FILTER (WHERE received_on >= $2),
+			count(*) FILTER (WHERE received_on < $2),
+			count(*) FILTER (WHERE concluded_on IS NULL OR concluded_on > $3),
+			COALESCE(outcome, '') AS outcome_code,
+			count(*) FILTER (WHERE concluded_on BETWEEN $2 AND $3)
+		FROM applications
+		WHERE agency_id = $1 AND received_on <= $3 AND (concluded_on IS NULL OR concluded_on >= $2)
+		GROUP BY applicant_type, outcome_code`, agencyID, first, last)
+	var typ domain.ApplicantType
+	var outcome domain.Outcome
+	var nw, in, out, concluded int
+	_, err := pgx.ForEachRow(rows, []any{&typ, &nw, &in, &out, &outcome, &concluded}, func() error {
+		c := r.Columns[typ]
+		c.New += nw
+		c.CarriedIn += in
+		c.CarriedOut += out
+		if concluded > 0 {
+			c.Outcomes[outcome] += concluded
+		}
+		r.Columns[typ] = c
+		return nil
+	})
+	if err != nil {
+		return r, fmt.Errorf("error counting the applications of %d: %w", year, err)
+	}
+	rows, _ = s.Pool.Query(ctx, `SELECT p.kind, p.after_review,
+			CASE WHEN p.decided_on > $3 THEN 'pending' ELSE p.outcome END AS result, count(*)
+		FROM application_appeals p JOIN applications a ON a.id = p.application_id
+		WHERE a.agency_id = $1 AND p.filed_on BETWEEN $2 AND $3
+		GROUP BY p.kind, p.after_review, result`, agencyID, first, last)
+	var kind domain.AppealKind
+	var after bool
+	var result domain.AppealOutcome
+	var n int
+	_, err = pgx.ForEachRow(rows, []any{&kind, &after, &result, &n}, func() error {
+		g := AppealColumnReview
+		if kind == domain.AppealLawsuit {
+			g = AppealColumnDirect
+			if after {
+				g = AppealColumnAfterReview
+			}
+		}
+		r.Appeals[g][result] += n
+		return nil
+	})
+	if err != nil {
+		return r, fmt.Errorf("error counting the appeals of %d: %w", year, err)
+	}
+	return r, nil
+}
+
+// ApplicantIdentity is the recorded identity of the applicant whose reply
+// draftID is (checks.ApplicantSource); ok is false for any other draft.
+func (s *Store) ApplicantIdentity(ctx context.Context, draftID int64) (domain.ApplicantIdentity, bool, error) {
+	var id domain.ApplicantIdentity
+	err := s.Pool.QueryRow(ctx, `SELECT applicant_name, applicant_id_number, applicant_phone, applicant_contact
+		FROM applications WHERE reply_draft_id = $1`, draftID).Scan(&id.Name, &id.IDNumber, &id.Phone, &id.Contact)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return id, false, nil
+	}
+	if err != nil {
+		return id, false, fmt.Errorf("error reading the applicant of draft %d: %w", draftID, err)
+	}
+	return id, true, nil
+}
+
+// answerApplication moves the case whose reply draftID is to answered, in
+// the transaction that publishes the reply (delivery to the applicant is
+// then the staff's, recorded on the case); nothing for any other draft.
+func answerApplication(ctx context.Context, tx pgx.Tx, draftID int64) error {
+	to, err := domain.NextCase(domain.CaseReplyInReview, domain.CaseReplyPublished)
+	if err != nil {
+		return err
+	}
+	var id, agency int64
+	err = tx.QueryRow(ctx, `UPDATE applications SET state = $2 WHERE reply_draft_id = $1 AND state = $3 RETURNING id, agency_id`,
+		draftID, to, domain.CaseReplyInReview).Scan(&id, &agency)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("error answering the application of draft %d: %w", draftID, err)
+	}
+	sys := SystemActor
+	return appendEvent(ctx, tx, caseEvent(agency, id, sys, domain.CaseReplyPublished, fmt.Sprintf("%s→%s draft=%d", domain.CaseReplyInReview, to, draftID)))
+}
+
+// ReplyDraft is the reply a case starts: its content, the department it is
+// written in and its deadline (the case's).
+type ReplyDraft struct {
+	DepartmentID int64
+	Content      domain.Content
+	Deadline     time.Time
+}
+
+// StartReply sends the case's reply (答复书), body (empty: ReplyContent's),
+// into the three stages: a draft of category application_reply whose only channel is the
+// applicant, by the handler, in their first department (they need the
+// officer role there, as any author does), due on the case's deadline. The
+// case moves to reply_in_review, audited in its chain. A case whose
+// earlier reply was rejected may start another.
+//
+// The draft and the case's link to it are two transactions (the draft goes
+// through the submissions' group commit): the case is checked before the
+// draft is made and again, locked, when it is linked; a second handler
+// starting a reply at the same moment is refused at the link and their
+// draft stays unlinked (a reviewer rejects it).
+func (s *Store) StartReply(ctx context.Context, cal *calendar.Calendar, by domain.Actor, id int64, body string, now time.Time) (Application, Draft, error) {
+	if err := domain.CanHandleCases(by); err != nil {
+		return Application{}, Draft{}, err
+	}
+	a, err := s.application(ctx, s.Pool, by.AgencyID, id)
+	if err != nil {
+		return a, Draft{}, err
+	}
+	if err := s.replyAllowed(ctx, s.Pool, a); err != nil {
+		return a, Draft{}, err
+	}
+	if len(by.Departments) == 0 {
+		return a, Draft{}, invalidCase("the reply is written in a department: the handler needs the officer role in one")
+	}
+	today := DigestDay(now)
+	dl := cal.ApplicationDeadline(a.Clock(), today)
+	due := dl.Due
+	if due.IsZero() {
+		due = today
+	}
+	c := ReplyContent(a, today)
+	if strings.TrimSpace(body) != "" {
+		c.Body = body
+	}
+	if err := s.Pool.QueryRow(ctx, `SELECT name FROM departments WHERE id = $1`, by.Departments[0]).Scan(&c.Department); err != nil {
+		return a, Draft{}, fmt.Errorf("error reading the handler's department: %w", err)
+	}
+	d, err := s.Submit(ctx, by, by.Departments[0], c, due)
+	if err != nil {
+		return a, d, err
+	}
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM applications WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return fmt.Errorf("error locking application %d: %w", id, err)
+		}
+		cur, err := s.application(ctx, tx, by.AgencyID, id)
+		if err != nil {
+			return err
+		}
+		if err := s.replyAllowed(ctx, tx, cur); err != nil {
+			return err
+		}
+		to, _ := domain.NextCase(domain.CaseProcessing, domain.CaseStartReply)
+		if _, err := tx.Exec(ctx, `UPDATE applications SET state = $2, reply_draft_id = $3 WHERE id = $1`, id, to, d.ID); err != nil {
+			return fmt.Errorf("error linking the reply of application %d: %w", id, err)
+		}
+		return appendEvent(ctx, tx, caseEvent(by.AgencyID, id, by, domain.CaseStartReply, fmt.Sprintf("%s→%s draft=%d", cur.State, to, d.ID)))
+	})
+	if err != nil {
+		return a, d, err
+	}
+	a, err = s.application(ctx, s.Pool, by.AgencyID, id)
+	return a, d, err
+}
+
+// replyAllowed: the case's state lets a reply start (or its last reply was
+// rejected), and its outcome is recorded.
+func (s *Store) replyAllowed(ctx context.Context, q caseReader, a Application) error {
+	from := a.State
+	if a.State == domain.CaseReplyInReview && a.ReplyDraftID != 0 {
+		var st domain.State
+		if err := q.QueryRow(ctx, `SELECT state FROM drafts WHERE id = $1`, a.ReplyDraftID).Scan(&st); err != nil {
+			return fmt.Errorf("error reading the reply of application %d: %w", a.ID, err)
+		}
+		if st == domain.StateRejected {
+			from = domain.CaseProcessing
+		}
+	}
+	if _, err := domain.NextCase(from, domain.CaseStartReply); err != nil {
+		return err
+	}
+	if a.Outcome == "" {
+		return invalidCase("record the outcome before drafting the reply: the reply states it")
+	}
+	return nil
+}
+
+// ReplyContent is the reply's first text: the form of a 答复书 with the
+// case's facts filled in, for the handler to complete before it goes.
+func ReplyContent(a Application, today time.Time) domain.Content {
+	oi := a.Outcome.Info()
+	body := fmt.Sprintf(`%s：
+
+本机关于%s收到您提出的政府信息公开申请，申请获取“%s”。
+
+经审查，现答复如下：%s。
+
+（请写明理由和依据。）
+
+如对本答复不服，可以自收到本答复之日起六十日内依法申请行政复议，或者自收到本答复之日起六个月内依法提起行政诉讼。
+
+%s`, a.ApplicantName, a.ReceivedOn.Format("2006年1月2日"), a.Description, oi.NameZH, today.Format("2006年1月2日"))
+	return domain.Content{Title: fmt.Sprintf("政府信息公开申请答复书（%s）", a.ApplicantName), Body: body,
+		Category: domain.CategoryApplicationReply, Channels: []domain.Channel{domain.ChannelApplicant}, FormedOn: today}
+}
