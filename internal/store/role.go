@@ -65,6 +65,11 @@ var appPrivileges = map[string]string{
 	"notification_deliveries": "INSERT, UPDATE",         // the notifications' outbox: claimed, sent, failed, unknown
 	"notification_prefs":      "INSERT, UPDATE, DELETE",
 	"notifications":           "INSERT, UPDATE", // read
+
+	// The public column (migration 027).
+	"agency_sites":  "INSERT, UPDATE", // an agency's column settings
+	"index_serials": "INSERT, UPDATE", // the 索引号 counters
+	"public_items":  "INSERT, UPDATE", // the column's index: published, corrected, withdrawn
 }
 
 // AppendOnly lists the tables the services' role can only add to.
