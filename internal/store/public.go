@@ -147,26 +147,28 @@ type PublicQuery struct {
 type PublicPage struct {
 	Items []PublicItem
 	Total int64 // every item that matches
-	// Capped: a search counts its hits up to searchCountCap only, and
-	// Total is that cap.
+	// Capped: there are at least searchCountCap items, and Total is that
+	// cap.
 	Capped bool
 	Runs   []string // the query's runs, for highlighting
 }
 
-// searchCountCap bounds how many hits a search counts: a visitor narrows
-// a search of thousands of hits rather than paging through them.
+// searchCountCap bounds how many items a list or search counts: a visitor
+// narrows a search of thousands of hits rather than paging through them,
+// and a list's pages go on past the count (PublicPage.Capped).
 const searchCountCap = 10000
+
+// MaxSearchPages bounds a search's pages (of SearchPageSize): its last
+// pages would read most of the index.
+const MaxSearchPages = 50
 
 // ErrBadQuery is a search with nothing to look for (only punctuation).
 var ErrBadQuery = errors.New("the query holds no words")
 
-// PublicList answers q from the index, then loads the page's items.
-// Every item is on exactly one page of an unfiltered list: the order is
-// the first publication time, ties broken by id.
-func (s *Store) PublicList(ctx context.Context, q PublicQuery) (PublicPage, error) {
-	var out PublicPage
+// publicListSQL is q's count and page queries, their arguments and the
+// query's runs.
+func publicListSQL(q PublicQuery) (count, page string, args []any, runs []string, err error) {
 	where := []string{"NOT p.withdrawn"}
-	args := []any{}
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
@@ -192,44 +194,104 @@ func (s *Store) PublicList(ctx context.Context, q PublicQuery) (PublicPage, erro
 	}
 	search := strings.TrimSpace(q.Q) != ""
 	if search {
-		tsq, runs := fulltext.Query(q.Q)
+		var tsq string
+		tsq, runs = fulltext.Query(q.Q)
 		if tsq == "" {
-			return out, ErrBadQuery
+			return "", "", nil, nil, ErrBadQuery
 		}
-		out.Runs = runs
 		where = append(where, "p.terms @@ "+arg(tsq)+"::tsquery")
 	}
 	cond := strings.Join(where, " AND ")
-	count := `SELECT count(*) FROM public_items p WHERE ` + cond
-	if search {
-		count = fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM public_items p WHERE %s LIMIT %d) c`, cond, searchCountCap)
-	}
-	if err := s.Pool.QueryRow(ctx, count, args...).Scan(&out.Total); err != nil {
-		return out, fmt.Errorf("error counting public items: %w", err)
-	}
-	out.Capped = search && out.Total >= searchCountCap
+	count = fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM public_items p WHERE %s LIMIT %d) c`, cond, searchCountCap)
 	size := max(q.Size, 1)
-	page := max(q.Page, 1)
 	order := "p.published_at DESC, p.draft_id DESC"
 	if q.Oldest {
 		order = "p.published_at, p.draft_id"
 	}
-	rows, _ := s.Pool.Query(ctx, `SELECT p.draft_id FROM public_items p WHERE `+cond+` ORDER BY `+order+
-		fmt.Sprintf(` LIMIT %d OFFSET %d`, size, (page-1)*size), args...)
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	page = `SELECT p.draft_id FROM public_items p WHERE ` + cond + ` ORDER BY ` + order +
+		fmt.Sprintf(` LIMIT %d OFFSET %d`, size, (max(q.Page, 1)-1)*size)
+	return count, page, args, runs, nil
+}
+
+// PublicList answers q from the index, then loads the page's items.
+// Every item is on exactly one page of an unfiltered list: the order is
+// the first publication time, ties broken by id.
+//
+// A search picks its plan from its count, which it takes from the GIN
+// index alone: under searchCountCap hits, the page is those hits sorted
+// (a bitmap scan of the GIN index); with more, the hits are dense enough
+// that reading the list's order and keeping the hits finds a page sooner.
+// PostgreSQL cannot tell the two apart for a prefix query ('税':*), whose
+// selectivity it guesses.
+func (s *Store) PublicList(ctx context.Context, q PublicQuery) (PublicPage, error) {
+	return s.publicList(ctx, q, nil)
+}
+
+// ExplainPublicList is the plans PostgreSQL runs q's count and page
+// queries with (EXPLAIN ANALYZE, for the benchmark).
+func (s *Store) ExplainPublicList(ctx context.Context, q PublicQuery) (string, error) {
+	var b strings.Builder
+	_, err := s.publicList(ctx, q, &b)
+	return b.String(), err
+}
+
+// publicList is PublicList; with explain, it writes each query's plan
+// there before running it.
+func (s *Store) publicList(ctx context.Context, q PublicQuery, explain *strings.Builder) (PublicPage, error) {
+	var out PublicPage
+	count, page, args, runs, err := publicListSQL(q)
 	if err != nil {
-		return out, fmt.Errorf("error listing public items: %w", err)
+		return out, err
 	}
-	out.Items, err = s.publicItemsByID(ctx, ids)
+	out.Runs = runs
+	plan := func(tx pgx.Tx, sql string) error {
+		if explain == nil {
+			return nil
+		}
+		rows, _ := tx.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF) `+sql, args...)
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		explain.WriteString(strings.Join(lines, "\n") + "\n")
+		return err
+	}
+	err = pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if runs != nil {
+			if _, err := tx.Exec(ctx, `SELECT set_config('enable_indexscan', 'off', true), set_config('enable_seqscan', 'off', true)`); err != nil {
+				return err
+			}
+		}
+		if err := plan(tx, count); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, count, args...).Scan(&out.Total); err != nil {
+			return fmt.Errorf("error counting public items: %w", err)
+		}
+		out.Capped = out.Total >= searchCountCap
+		if runs != nil && out.Capped {
+			if _, err := tx.Exec(ctx, `SELECT set_config('enable_indexscan', 'on', true), set_config('enable_seqscan', 'on', true),
+				set_config('enable_bitmapscan', 'off', true)`); err != nil {
+				return err
+			}
+		}
+		if err := plan(tx, page); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, page, args...)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("error listing public items: %w", err)
+		}
+		out.Items, err = s.publicItemsByID(ctx, tx, ids)
+		return err
+	})
 	return out, err
 }
 
 // publicItemsByID loads the public items ids, in that order.
-func (s *Store) publicItemsByID(ctx context.Context, ids []int64) ([]PublicItem, error) {
+func (s *Store) publicItemsByID(ctx context.Context, db querier, ids []int64) ([]PublicItem, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, _ := s.Pool.Query(ctx, publicSelect+` AND d.id = ANY($2)`, int64(0), ids)
+	rows, _ := db.Query(ctx, publicSelect+` AND d.id = ANY($2)`, int64(0), ids)
 	items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PublicItem, error) { return scanPublic(r) })
 	if err != nil {
 		return nil, fmt.Errorf("error loading public items: %w", err)
