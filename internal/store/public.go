@@ -319,3 +319,103 @@ func (s *Store) PublicYears(ctx context.Context, agencyID int64) ([]int, error) 
 	}
 	return ys, nil
 }
+
+// Site is what an agency's public column shows besides its items
+// (agency_sites), as its admins set it.
+type Site struct {
+	CreditCode   string `json:"credit_code"`   // 统一社会信用代码: the 索引号's {code}
+	IndexPattern string `json:"index_pattern"` // the 索引号's pattern: {code}, {year}, {serial}
+	Emblem       string `json:"emblem"`        // the emblem's same-site path ("" for none)
+	Sponsor      string `json:"sponsor"`       // 主办单位
+	SiteCode     string `json:"site_code"`     // 网站标识码
+	ICP          string `json:"icp"`           // 备案号
+	Guide        string `json:"guide"`         // 政府信息公开指南
+	Rules        string `json:"rules"`         // 政府信息公开制度
+}
+
+// DefaultIndexPattern is the 索引号's pattern of an agency that set none:
+// 11500103009284580A/2024-00017.
+const DefaultIndexPattern = "{code}/{year}-{serial}"
+
+// AgencySite is agency agencyID's column settings (the defaults when its
+// admins set none).
+func (s *Store) AgencySite(ctx context.Context, agencyID int64) (Site, error) {
+	st := Site{IndexPattern: DefaultIndexPattern}
+	err := s.Pool.QueryRow(ctx, `SELECT credit_code, index_pattern, emblem, sponsor, site_code, icp, guide, rules FROM agency_sites WHERE agency_id = $1`, agencyID).
+		Scan(&st.CreditCode, &st.IndexPattern, &st.Emblem, &st.Sponsor, &st.SiteCode, &st.ICP, &st.Guide, &st.Rules)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("error loading the column's settings: %w", err)
+	}
+	return st, nil
+}
+
+// SetAgencySite stores the column settings of the admin's agency, audited
+// in its chain with the fields that changed. The caller checked them
+// (api.checkSite); a new 索引号 pattern numbers the items published from
+// then on, the numbers given stay.
+func (s *Store) SetAgencySite(ctx context.Context, by domain.Actor, st Site) error {
+	if err := domain.CanManage(by, by.AgencyID); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		old := Site{IndexPattern: DefaultIndexPattern}
+		err := tx.QueryRow(ctx, `SELECT credit_code, index_pattern, emblem, sponsor, site_code, icp, guide, rules FROM agency_sites WHERE agency_id = $1 FOR UPDATE`, by.AgencyID).
+			Scan(&old.CreditCode, &old.IndexPattern, &old.Emblem, &old.Sponsor, &old.SiteCode, &old.ICP, &old.Guide, &old.Rules)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("error loading the column's settings: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO agency_sites (agency_id, credit_code, index_pattern, emblem, sponsor, site_code, icp, guide, rules, updated_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULLIF($10, 0))
+			ON CONFLICT (agency_id) DO UPDATE SET credit_code = $2, index_pattern = $3, emblem = $4, sponsor = $5, site_code = $6, icp = $7,
+				guide = $8, rules = $9, updated_by = NULLIF($10, 0), updated_at = now()`,
+			by.AgencyID, st.CreditCode, st.IndexPattern, st.Emblem, st.Sponsor, st.SiteCode, st.ICP, st.Guide, st.Rules, by.ID); err != nil {
+			return fmt.Errorf("error storing the column's settings: %w", err)
+		}
+		var changed []string
+		for _, f := range []struct{ name, was, is string }{
+			{"credit_code", old.CreditCode, st.CreditCode}, {"index_pattern", old.IndexPattern, st.IndexPattern}, {"emblem", old.Emblem, st.Emblem},
+			{"sponsor", old.Sponsor, st.Sponsor}, {"site_code", old.SiteCode, st.SiteCode}, {"icp", old.ICP, st.ICP},
+		} {
+			if f.was != f.is {
+				changed = append(changed, fmt.Sprintf("%s: %q → %q", f.name, f.was, f.is))
+			}
+		}
+		if old.Guide != st.Guide {
+			changed = append(changed, "guide changed")
+		}
+		if old.Rules != st.Rules {
+			changed = append(changed, "rules changed")
+		}
+		if len(changed) == 0 {
+			changed = []string{"no change"}
+		}
+		return appendEvent(ctx, tx, agencyEvent(by.AgencyID, by, "public_site_set", strings.Join(changed, "; ")))
+	})
+}
+
+// PublicCategoryCounts counts an agency's public items by category.
+func (s *Store) PublicCategoryCounts(ctx context.Context, agencyID int64) (map[string]int64, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT category, count(*) FROM public_items WHERE agency_id = $1 AND NOT withdrawn GROUP BY category`, agencyID)
+	out := map[string]int64{}
+	var cat string
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&cat, &n}, func() error { out[cat] = n; return nil }); err != nil {
+		return nil, fmt.Errorf("error counting the column's categories: %w", err)
+	}
+	return out, nil
+}
+
+// PublicDepartments are an agency's departments that have public items,
+// by name: the column's department filter.
+func (s *Store) PublicDepartments(ctx context.Context, agencyID int64) ([]Department, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT id, agency_id, name, created_at FROM departments d WHERE agency_id = $1
+		AND EXISTS (SELECT 1 FROM public_items p WHERE p.department_id = d.id AND NOT p.withdrawn) ORDER BY name`, agencyID)
+	ds, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Department])
+	if err != nil {
+		return nil, fmt.Errorf("error listing the column's departments: %w", err)
+	}
+	return ds, nil
+}

@@ -53,6 +53,7 @@ func bodyRoutes(h *harness) (int64, map[string]bodyRoute) {
 		"POST /api/v1/drafts/" + id + "/reviews":   {"head", map[string]any{"decision": "keep"}},
 		"PUT /api/v1/drafts/" + id + "/validity":   {"head", map[string]any{"status": "valid"}},
 		"PUT /api/v1/policy/review":                {"admin", map[string]any{"months": map[string]int{"news": 0}}},
+		"PUT /api/v1/agency/site":                  {"admin", map[string]any{"sponsor": "主办单位"}},
 	}
 }
 

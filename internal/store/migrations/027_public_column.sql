@@ -35,6 +35,7 @@ CREATE TABLE public_items (
 CREATE INDEX public_items_list ON public_items (agency_id, published_at DESC, draft_id DESC) WHERE NOT withdrawn;
 CREATE INDEX public_items_category ON public_items (agency_id, category, published_at DESC, draft_id DESC) WHERE NOT withdrawn;
 CREATE INDEX public_items_terms ON public_items USING gin (terms) WHERE NOT withdrawn;
+CREATE INDEX public_items_department ON public_items (department_id, published_at DESC, draft_id DESC) WHERE NOT withdrawn;
 CREATE INDEX public_items_topics ON public_items USING gin (topics) WHERE NOT withdrawn;
 
 CREATE TABLE index_serials (
