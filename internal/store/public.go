@@ -419,3 +419,21 @@ func (s *Store) PublicDepartments(ctx context.Context, agencyID int64) ([]Depart
 	}
 	return ds, nil
 }
+
+// TopicCount is a topic and how many public items carry it.
+type TopicCount struct {
+	Topic string
+	Count int64
+}
+
+// PublicTopics are an agency's topics with their items' counts, the
+// largest first.
+func (s *Store) PublicTopics(ctx context.Context, agencyID int64) ([]TopicCount, error) {
+	rows, _ := s.Pool.Query(ctx, `SELECT t, count(*) FROM public_items p, unnest(p.topics) t
+		WHERE p.agency_id = $1 AND p.topics <> '{}' AND NOT p.withdrawn GROUP BY t ORDER BY count(*) DESC, t`, agencyID)
+	ts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[TopicCount])
+	if err != nil {
+		return nil, fmt.Errorf("error listing the column's topics: %w", err)
+	}
+	return ts, nil
+}

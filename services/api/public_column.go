@@ -228,6 +228,17 @@ func (s *Server) publicAnnualReports(c echo.Context) error {
 		intro: "依照《中华人民共和国政府信息公开条例》第四十九条、第五十条，本机关每年1月31日前公布上一年度政府信息公开工作年度报告。"})
 }
 
+// publicTopic is a topic's page, /public/{slug}/topics/{topic}: the items
+// of every department about one project, in the order they were published.
+func (s *Server) publicTopic(c echo.Context) error {
+	topic, err := url.PathUnescape(c.Param("topic"))
+	if err != nil || topic == "" || utf8.RuneCountInString(topic) > domain.MaxTopicRunes {
+		return echo.NewHTTPError(http.StatusNotFound, "no such topic")
+	}
+	return s.columnList(c, columnView{heading: "专题：" + topic, nav: "", base: "topics/" + url.PathEscape(topic), topic: topic,
+		intro: "本专题汇集各部门发布的有关信息，按发布时间先后排列。"})
+}
+
 // columnList renders one page of a list or search of the column.
 func (s *Server) columnList(c echo.Context, v columnView) error {
 	a, site, err := s.column(c)
@@ -300,6 +311,17 @@ func (s *Server) columnList(c echo.Context, v columnView) error {
 		p.Note = fmt.Sprintf("检索结果只列出前%d页；其余信息可在各栏目按年份逐页查看。", maxPage)
 	}
 	data["Pager"] = p
+	if v.nav == "home" && !v.search {
+		ts, err := s.Store.PublicTopics(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		var topics []map[string]any
+		for _, t := range ts {
+			topics = append(topics, map[string]any{"Name": t.Topic, "Count": t.Count, "URL": "/public/" + a.Slug + "/topics/" + url.PathEscape(t.Topic)})
+		}
+		data["Topics"] = topics
+	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=30")
 	return s.render(c, http.StatusOK, "list", data)
 }

@@ -106,6 +106,7 @@ func (s *Server) Routes() *echo.Echo {
 	e.GET("/public/:slug/categories/:code", s.publicCategory)
 	e.GET("/public/:slug/annual-reports", s.publicAnnualReports)
 	e.GET("/public/:slug/application", s.publicApplication)
+	e.GET("/public/:slug/topics/:topic", s.publicTopic)
 	e.GET("/public/*", func(echo.Context) error { return echo.NewHTTPError(http.StatusNotFound, "no such page") })
 
 	e.GET("/channels/wechat/events", s.wechatEvents)

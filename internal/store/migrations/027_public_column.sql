@@ -37,6 +37,8 @@ CREATE INDEX public_items_category ON public_items (agency_id, category, publish
 CREATE INDEX public_items_terms ON public_items USING gin (terms) WHERE NOT withdrawn;
 CREATE INDEX public_items_department ON public_items (department_id, published_at DESC, draft_id DESC) WHERE NOT withdrawn;
 CREATE INDEX public_items_topics ON public_items USING gin (topics) WHERE NOT withdrawn;
+-- the few items with topics, for an agency's list of its topics
+CREATE INDEX public_items_topical ON public_items (agency_id) WHERE topics <> '{}' AND NOT withdrawn;
 
 CREATE TABLE index_serials (
     agency_id bigint NOT NULL REFERENCES agencies(id),
