@@ -138,6 +138,7 @@ type PublicQuery struct {
 	Categories   []string // any of these (a column of several categories)
 	DepartmentID int64
 	Year         int
+	Month        int // 1–12, with Year
 	Topic        string
 	Oldest       bool // oldest first (a topic's story); else newest first
 	Page, Size   int  // Page from 1
@@ -186,8 +187,12 @@ func publicListSQL(q PublicQuery) (count, page string, args []any, runs []string
 		where = append(where, "p.department_id = "+arg(q.DepartmentID))
 	}
 	if q.Year != 0 { // as a range of the list's order, which its indexes serve
-		from := time.Date(q.Year, 1, 1, 0, 0, 0, 0, domain.Beijing)
-		where = append(where, "p.published_at >= "+arg(from)+" AND p.published_at < "+arg(from.AddDate(1, 0, 0)))
+		from, to := time.Date(q.Year, 1, 1, 0, 0, 0, 0, domain.Beijing), time.Date(q.Year+1, 1, 1, 0, 0, 0, 0, domain.Beijing)
+		if q.Month >= 1 && q.Month <= 12 {
+			from = time.Date(q.Year, time.Month(q.Month), 1, 0, 0, 0, 0, domain.Beijing)
+			to = from.AddDate(0, 1, 0)
+		}
+		where = append(where, "p.published_at >= "+arg(from)+" AND p.published_at < "+arg(to))
 	}
 	if q.Topic != "" {
 		where = append(where, "p.topics @> "+arg([]string{q.Topic}))

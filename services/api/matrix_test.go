@@ -1660,6 +1660,8 @@ func (f *mxFixture) publicColumnRoutes() map[string]*mxRoute {
 		"GET /public/:slug/categories/:code": {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/categories/news")},
 		"GET /public/:slug/annual-reports":   {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/annual-reports")},
 		"GET /public/:slug/application":      {phase: mxRead, everyone: true, vars: publicSlugVars("/application")},
+		"GET /public/:slug/topics/:topic":    {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/topics/%E8%80%81%E6%97%A7%E5%B0%8F%E5%8C%BA%E6%94%B9%E9%80%A0")},
+		"GET /web/archive":                   {phase: mxRead, list: true, vars: mxGet("/web/archive")},
 		"GET /api/v1/agency/site":            {phase: mxRead, vars: mxGet("/api/v1/agency/site")},
 		"PUT /api/v1/agency/site": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
 			return []mxVar{mxFixed("-", mxReq{method: "PUT", path: "/api/v1/agency/site", json: map[string]any{"sponsor": "矩阵主办单位"}})}

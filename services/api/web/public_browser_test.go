@@ -3,8 +3,10 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -113,7 +115,50 @@ func TestPublicColumnInTheBrowser(t *testing.T) {
 	v.do(chromedp.EmulateViewport(1280, 900), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("article.text")))
 	v.shot("guide-care-1280")
 
-	// A withdrawn item: the Chinese 410 page; an unknown address: 404.
+	// An unknown address: the Chinese 404 page.
 	v.do(chromedp.Navigate(s.base+"/public/default/nosuch"), chromedp.WaitVisible(chromedp.CSS("#missing")))
 	v.shot("not-found-1280")
+}
+
+// TestTopicsInTheBrowser: an officer gives a draft its topic on the form;
+// published, the item's page links the topic's page, which gathers it;
+// staff find it in the archive by topic and month. At 1280 and 390 px.
+func TestTopicsInTheBrowser(t *testing.T) {
+	s := startSite(t)
+	wang, li, zhao := s.as("wang"), s.as("li"), s.as("zhao")
+	wang.do(chromedp.Navigate(s.base+"/web/drafts/new"),
+		chromedp.SendKeys(chromedp.CSS("#title"), "幸福里社区老旧小区改造项目开工"),
+		chromedp.SetValue(chromedp.CSS("#body"), "幸福里社区老旧小区改造项目于本月开工，涉及楼栋12栋，预计明年6月完工。"),
+		chromedp.SendKeys(chromedp.CSS("#topics"), "老旧小区改造、城市更新"))
+	wang.shot("form-topics-1280")
+	wang.do(chromedp.Click(chromedp.CSS("#submit-draft")), chromedp.WaitVisible(chromedp.CSS("#draft-state")))
+	id := wang.draftIDFromURL()
+	s.waitState(id, domain.StateCompliance)
+	li.decide(id, "approve", "")
+	s.waitState(id, domain.StateConfidentiality)
+	zhao.decide(id, "approve", "")
+	s.waitState(id, domain.StatePublished)
+
+	v := s.visitor()
+	v.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(fmt.Sprintf("%s/public/default/items/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("table.metadata")))
+	v.do(chromedp.Click(chromedp.CSS(`table.metadata a[href*="/topics/"]`)), chromedp.WaitVisible(chromedp.CSS("ul.items")))
+	if h := v.text("h1"); h != "专题：城市更新" && h != "专题：老旧小区改造" {
+		t.Errorf("the topic's page is headed %q", h)
+	}
+	if !strings.Contains(v.text("ul.items"), "幸福里社区老旧小区改造项目开工") {
+		t.Errorf("the topic's page lacks the item")
+	}
+	v.noSideways("the topic's page")
+	v.shot("topic-390")
+
+	now := time.Now().In(domain.Beijing)
+	for _, width := range []int64{1280, 390} {
+		wang.do(chromedp.EmulateViewport(width, 900), chromedp.Navigate(fmt.Sprintf("%s/web/archive?year=%d&month=%d&topic=%s", s.base, now.Year(), int(now.Month()),
+			url.QueryEscape("老旧小区改造"))), chromedp.WaitVisible(chromedp.CSS("#archive")))
+		if !strings.Contains(wang.text("#archive"), "幸福里社区老旧小区改造项目开工") || !strings.Contains(wang.text("#archive-count"), "共 1 条") {
+			t.Errorf("the archive at %d px: %s", width, wang.text("main"))
+		}
+		wang.noSideways("the archive")
+		wang.shot(fmt.Sprintf("archive-%d", width))
+	}
 }

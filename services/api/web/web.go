@@ -159,6 +159,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.GET("/queue", w.queuePage)
 	a.GET("/queue/rows", w.queueRows)
 	a.GET("/review", w.reviewPage)
+	a.GET("/archive", w.archivePage)
 	a.GET("/events", w.liveEvents)
 	a.GET("/audit", w.auditPage)
 	a.GET("/admin/users", w.usersPage)
