@@ -63,6 +63,17 @@ func TestPublicIndex(t *testing.T) {
 			t.Errorf("search %q = %v, want %v", q, got, want)
 		}
 	}
+	// Rows without terms (items published before migration 027) get
+	// theirs when the migrations run.
+	if _, err := h.store.Pool.Exec(ctx, `UPDATE public_items SET terms = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := search("低保"); fmt.Sprint(got) != fmt.Sprint([]int64{dibao}) {
+		t.Errorf("after filling the terms, search 低保 = %v", got)
+	}
 	if _, err := h.store.PublicList(ctx, store.PublicQuery{Q: "，。！"}); err != store.ErrBadQuery {
 		t.Errorf("a query of punctuation: %v", err)
 	}
