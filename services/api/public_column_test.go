@@ -65,14 +65,7 @@ func TestPublicColumn(t *testing.T) {
 
 	penalty := draftBody("关于某某公司消防通道堵塞的行政处罚决定")
 	penalty["category"], penalty["body"] = "penalty", "决定书文号：街执罚字〔2026〕12号\n当事人：某某公司\n经查，当事人堵塞消防通道。"
-	rp := h.want(h.do("POST", "/api/v1/drafts", "officer", penalty), http.StatusCreated, "")
-	first := int64(rp.body["id"].(float64))
-	h.advance(first)
-	h.advance(first)
-	h.want(h.decide(first, "head", domain.StageCompliance, "approve", nil), http.StatusOK, "")
-	h.advance(first)
-	h.want(h.decide(first, "sec", domain.StageConfidentiality, "approve", nil), http.StatusOK, "")
-	h.advance(first)
+	first := h.publishedBy("officer", "head", "综合办", penalty)
 	var ids []int64
 	for i := range 22 {
 		ids = append(ids, h.published(fmt.Sprintf("社区工作动态第%02d期", i+1)))

@@ -17,15 +17,7 @@ func (h *harness) publishedBody(title, body string) int64 {
 	h.t.Helper()
 	b := draftBody(title)
 	b["body"] = body
-	r := h.want(h.do("POST", "/api/v1/drafts", "officer", b), http.StatusCreated, "")
-	id := int64(r.body["id"].(float64))
-	h.advance(id)
-	h.advance(id)
-	h.want(h.decide(id, "head", domain.StageCompliance, "approve", nil), http.StatusOK, "")
-	h.advance(id)
-	h.want(h.decide(id, "sec", domain.StageConfidentiality, "approve", nil), http.StatusOK, "")
-	h.advance(id)
-	return id
+	return h.publishedBy("officer", "head", "综合办", b)
 }
 
 // ids are the ids of a page's items.
