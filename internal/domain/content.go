@@ -37,6 +37,11 @@ type Content struct {
 	// no limit of the author's. A penalty decision's comes from the
 	// publication-period rule at stage 2 instead.
 	ExpiresOn time.Time `json:"expires_on,omitzero"`
+	// Topics are the item's 专题 (activity tags, such as 老旧小区改造),
+	// sorted and without repeats (CleanTopics): the public column gathers
+	// the items of one topic from every department on a topic page. They
+	// are shown to the public, so they are part of what is reviewed.
+	Topics []string `json:"topics,omitempty"`
 }
 
 // ChannelOption is an author's choice for how a platform publishes an item.
@@ -103,8 +108,9 @@ func (c Content) SHA256() []byte {
 		Correction  string          `json:"correction,omitempty"`
 		PublishAt   string          `json:"publish_at,omitempty"`
 		ExpiresOn   string          `json:"expires_on,omitempty"`
+		Topics      []string        `json:"topics,omitempty"`
 	}{c.Title, c.Body, c.Department, c.Category, c.Channels, c.FormedOn.Format(DateLayout), c.Digest, manifest(c.Attachments), c.Options,
-		c.Correction, formatNonZero(c.PublishAt.UTC(), time.RFC3339), formatNonZero(c.ExpiresOn, DateLayout)})
+		c.Correction, formatNonZero(c.PublishAt.UTC(), time.RFC3339), formatNonZero(c.ExpiresOn, DateLayout), c.Topics})
 	if err != nil {
 		panic(err) // plain strings and slices always marshal
 	}
@@ -129,5 +135,24 @@ func manifest(as []Attachment) []manifestEntry {
 	for i, a := range as {
 		out[i] = manifestEntry{a.Name, a.SHA256, a.Role}
 	}
+	return out
+}
+
+// MaxTopics bounds an item's topics, MaxTopicRunes a topic's length.
+const (
+	MaxTopics     = 5
+	MaxTopicRunes = 20
+)
+
+// CleanTopics is ts trimmed, without empty ones or repeats, sorted (nil
+// for none): the form of Content.Topics the hash covers.
+func CleanTopics(ts []string) []string {
+	var out []string
+	for _, t := range ts {
+		if t = strings.TrimSpace(t); t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
 	return out
 }

@@ -44,6 +44,7 @@ type moveSet struct {
 	notes               []string
 	fnd                 findingColumns
 	pubs                publicationColumns
+	idx                 indexColumns // the public column's rows of website deliveries
 	expiryID            []int64      // drafts whose expires_on stage 2 settled
 	expiry              []*time.Time // and to what (nil: none)
 	moves               []moved
@@ -232,6 +233,7 @@ func (m *moveSet) queue(b *pgx.Batch, a Announcer) {
 			FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS p(d, r, c, s, u, x, e)`,
 			c.draftID, c.revision, c.channel, c.status, c.url, c.externalID, c.error)
 	}
+	queueIndex(b, &m.idx)
 	if len(m.expiryID) > 0 {
 		b.Queue(`UPDATE drafts d SET expires_on = x.e FROM unnest($1::bigint[], $2::date[]) AS x(i, e) WHERE d.id = x.i`, m.expiryID, m.expiry)
 	}
@@ -537,6 +539,7 @@ func (s *Store) PublishLocalBatch(ctx context.Context, ws []work.Item, plan Plan
 			set.event(cur.lockedDraft, channelEvent(w, cur.lockedDraft, o))
 			summary[j] = string(o.Channel) + "=" + o.Status
 		}
+		set.indexDelivered(w.DraftID, w.Revision, cur.content, outs)
 		to, err := domain.Next(cur.State, domain.ActionPublished)
 		if err != nil {
 			return err

@@ -151,9 +151,9 @@ func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte
 		chans[i] = string(ch)
 	}
 	b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256, digest, options,
-			correction, publish_at, expires_on)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, id, rev, c.Title, c.Body, c.Category, chans, c.FormedOn, sum, c.Digest, optionStrings(c.Options),
-		c.Correction, nonZero(c.PublishAt), nonZero(c.ExpiresOn))
+			correction, publish_at, expires_on, topics)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, id, rev, c.Title, c.Body, c.Category, chans, c.FormedOn, sum, c.Digest, optionStrings(c.Options),
+		c.Correction, nonZero(c.PublishAt), nonZero(c.ExpiresOn), topicsOf(c))
 	queueAttachments(b, []int64{id}, []int32{int32(rev)}, []domain.Content{c})
 }
 
@@ -415,14 +415,15 @@ var draftColumns = `d.id, d.agency_id, d.author_id, u.name, d.department_id, dep
 	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn + `, r.explanation, r.digest, r.options, ` + revisionTerms + `, ` + attachmentsColumn(false)
 
 // revisionTerms are a revision's after-publication fields: its correction
-// note, publication time and the author's expiry (termScan reads them).
-const revisionTerms = `r.correction, r.publish_at, r.expires_on`
+// note, publication time and the author's expiry, and its topics
+// (termScan reads them).
+const revisionTerms = `r.correction, r.publish_at, r.expires_on, r.topics`
 
 // termScan reads revisionTerms into a Content.
 type termScan struct{ publishAt, expiresOn *time.Time }
 
 func (t *termScan) targets(c *domain.Content) []any {
-	return []any{&c.Correction, &t.publishAt, &t.expiresOn}
+	return []any{&c.Correction, &t.publishAt, &t.expiresOn, &c.Topics}
 }
 
 func (t *termScan) apply(c *domain.Content) {
@@ -431,6 +432,9 @@ func (t *termScan) apply(c *domain.Content) {
 	}
 	if t.expiresOn != nil {
 		c.ExpiresOn = *t.expiresOn
+	}
+	if len(c.Topics) == 0 {
+		c.Topics = nil // as a new draft's, so a read content hashes as written
 	}
 }
 
@@ -609,16 +613,24 @@ func (s *Store) Revision(ctx context.Context, id int64, rev int) (domain.Content
 	return c, err
 }
 
-// queueTerms stores the publication time and expiry of new drafts' first
-// revisions that name one, apart from the submissions' bulk insert: few
-// drafts have them, and the many without cost nothing.
+// queueTerms stores the publication time, expiry and topics of new
+// drafts' first revisions that name one, apart from the submissions' bulk
+// insert: few drafts have them, and the many without cost nothing.
 func queueTerms(b *pgx.Batch, ids []int64, cs []domain.Content) {
 	for i, c := range cs {
-		if !c.PublishAt.IsZero() || !c.ExpiresOn.IsZero() {
-			b.Queue(`UPDATE revisions SET publish_at = $2, expires_on = $3 WHERE draft_id = $1 AND revision = 1`,
-				ids[i], nonZero(c.PublishAt), nonZero(c.ExpiresOn))
+		if !c.PublishAt.IsZero() || !c.ExpiresOn.IsZero() || len(c.Topics) > 0 {
+			b.Queue(`UPDATE revisions SET publish_at = $2, expires_on = $3, topics = $4 WHERE draft_id = $1 AND revision = 1`,
+				ids[i], nonZero(c.PublishAt), nonZero(c.ExpiresOn), topicsOf(c))
 		}
 	}
+}
+
+// topicsOf is c's topics as the text[] column holds them (never NULL).
+func topicsOf(c domain.Content) []string {
+	if c.Topics == nil {
+		return []string{}
+	}
+	return c.Topics
 }
 
 // nonZero is t, or nil (SQL NULL) for the zero time.

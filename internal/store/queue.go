@@ -136,6 +136,11 @@ type PublicItem struct {
 	Corrections []PublicCorrection `json:"corrections,omitempty"`
 	// Attachments are the published revision's files.
 	Attachments []domain.Attachment `json:"-"`
+	// FormedOn is the 成文日期; IndexNo the 索引号 (migration 027); Topics
+	// the 专题 of the published revision.
+	FormedOn time.Time `json:"-"`
+	IndexNo  string    `json:"-"`
+	Topics   []string  `json:"-"`
 }
 
 // publicSelect reads the revision the public sees: the published one
@@ -144,9 +149,9 @@ type PublicItem struct {
 // published revision up; a withdrawn draft is not public.
 var publicSelect = `SELECT d.id, d.agency_id, r.title, r.body, dep.name, r.category,
 		COALESCE((SELECT min(f.delivered_at) FROM publications f WHERE f.draft_id = d.id AND f.channel = 'website' AND f.status = 'delivered'), p.delivered_at),
-		p.delivered_at, r.revision, r.digest, r.correction, ` + attachmentsColumn(false) + `
+		p.delivered_at, r.revision, r.digest, r.correction, ` + attachmentsColumn(false) + `, r.formed_on, COALESCE(pi.index_no, ''), r.topics
 	FROM drafts d JOIN revisions r ON r.draft_id = d.id AND r.revision = COALESCE(d.published_revision, d.revision)
-	JOIN departments dep ON dep.id = d.department_id
+	JOIN departments dep ON dep.id = d.department_id LEFT JOIN public_items pi ON pi.draft_id = d.id
 	JOIN publications p ON p.draft_id = d.id AND p.revision = r.revision AND p.channel = 'website' AND p.status = 'delivered'
 	WHERE d.state <> 'withdrawn' AND ($1::bigint = 0 OR d.agency_id = $1)`
 
@@ -155,7 +160,7 @@ func scanPublic(r pgx.Row) (PublicItem, error) {
 	var attached []byte
 	var revisedAt time.Time
 	if err := r.Scan(&p.ID, &p.AgencyID, &p.Title, &p.Body, &p.Department, &p.Category, &p.PublishedAt, &revisedAt, &p.Revision, &p.Digest,
-		&p.Correction, &attached); err != nil {
+		&p.Correction, &attached, &p.FormedOn, &p.IndexNo, &p.Topics); err != nil {
 		return p, err
 	}
 	if revisedAt.After(p.PublishedAt) {

@@ -75,6 +75,10 @@ var appPrivileges = map[string]string{
 	"application_pauses":    "INSERT, UPDATE", // a pause started, ended
 	"application_appeals":   "INSERT, UPDATE", // an appeal recorded, decided
 	"application_documents": "INSERT, UPDATE", // an identity document added, deleted after the retention
+	// The public column (migration 027).
+	"agency_sites":  "INSERT, UPDATE", // an agency's column settings
+	"index_serials": "INSERT, UPDATE", // the 索引号 counters
+	"public_items":  "INSERT, UPDATE", // the column's index: published, corrected, withdrawn
 }
 
 // AppendOnly lists the tables the services' role can only add to.

@@ -168,6 +168,11 @@ func recordOutcomes(ctx context.Context, tx pgx.Tx, set *moveSet, cur *lockedDra
 	}
 	for _, o := range written {
 		set.event(cur, channelEvent(w, cur, o))
+		if o.Channel == domain.ChannelWebsite && o.Status == "delivered" {
+			if err := indexRevision(ctx, tx, set, w.DraftID, w.Revision); err != nil {
+				return 0, err
+			}
+		}
 	}
 	return len(written), nil
 }

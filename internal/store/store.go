@@ -179,7 +179,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	for _, r := range res {
 		s.log.Info("migration applied", "version", r.Source.Version, "path", r.Source.Path)
 	}
-	return nil
+	return s.fillSearchTerms(ctx)
 }
 
 // MigrateTo applies the pending migrations up to version and no further:

@@ -53,6 +53,7 @@ func queueWithdrawals(b *pgx.Batch, id int64, code domain.WithdrawalCode, reason
 			withdrawn_at = CASE WHEN channel = $3 THEN now() END
 		WHERE draft_id = $1 AND status = 'delivered' AND withdraw_status IS NULL`,
 		id, reason, string(domain.ChannelWebsite), string(code))
+	b.Queue(`UPDATE public_items SET withdrawn = true WHERE draft_id = $1`, id)
 }
 
 // Withdrawals lists a withdrawn draft's channels still to be removed by a

@@ -50,6 +50,7 @@ type draftJSON struct {
 	Correction        string     `json:"correction,omitempty"`
 	PublishAt         *time.Time `json:"publish_at,omitempty"`
 	ExpiresOn         string     `json:"expires_on,omitempty"`
+	Topics            []string   `json:"topics,omitempty"` // 专题
 }
 
 // draftDetailJSON is GET /drafts/{id}: the draft with its findings,
@@ -68,7 +69,7 @@ func toJSON(d store.Draft) draftJSON {
 		ContentSHA256: d.ContentSHA256, Author: d.Author, AuthorID: d.AuthorID, WaitingSince: d.StateEnteredAt,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishedAt: d.PublishedAt, Explanation: d.Explanation,
 		Digest: d.Content.Digest, Attachments: d.Content.Attachments, Options: d.Content.Options,
-		PublishedRevision: d.PublishedRevision, Correction: d.Content.Correction}
+		PublishedRevision: d.PublishedRevision, Correction: d.Content.Correction, Topics: d.Content.Topics}
 	if !d.Content.PublishAt.IsZero() {
 		at := d.Content.PublishAt.In(domain.Beijing)
 		out.PublishAt = &at

@@ -59,6 +59,7 @@ func bodyRoutes(h *harness) (int64, map[string]bodyRoute) {
 			"applicant_name": "张三", "description": "信息"}},
 		"POST /api/v1/applications/" + id + "/actions": {"admin", map[string]any{"action": "fee", "fee_amount_fen": 100}},
 		"POST /api/v1/applications/" + id + "/reply":   {"admin", map[string]any{"body": "答复"}},
+		"PUT /api/v1/agency/site":                      {"admin", map[string]any{"sponsor": "主办单位"}},
 	}
 }
 

@@ -88,6 +88,10 @@ type DraftInput struct {
 	// (有效期至, YYYY-MM-DD).
 	PublishAt *string `json:"publish_at"`
 	ExpiresOn *string `json:"expires_on"`
+	// Topics are the item's 专题 (such as 老旧小区改造), shown on its public
+	// page and gathering it on the topic's page: at most
+	// domain.MaxTopics, each at most domain.MaxTopicRunes characters.
+	Topics []string `json:"topics"`
 }
 
 // AttachmentInput names an uploaded file (POST /api/v1/files) in a draft.
@@ -201,6 +205,9 @@ func (in DraftInput) Content() (domain.Content, error) {
 			return c, failField("expires_on", http.StatusBadRequest, "invalid_date", "有效期至早于信息形成日期。", "expires_on %s is before formed_on", *in.ExpiresOn)
 		}
 		c.ExpiresOn = e
+	}
+	if c.Topics, err = topics(in.Topics); err != nil {
+		return c, err
 	}
 	if !c.PublishAt.IsZero() && !c.ExpiresOn.IsZero() {
 		at := c.PublishAt.In(domain.Beijing)
@@ -366,4 +373,21 @@ func channelList() string {
 		names[i] = string(c)
 	}
 	return strings.Join(names, ", ")
+}
+
+// topics checks a draft's 专题: cleaned (domain.CleanTopics), bounded, and
+// each one a name a URL can carry (no slash).
+func topics(in []string) ([]string, error) {
+	ts := domain.CleanTopics(in)
+	if len(ts) > domain.MaxTopics {
+		return nil, failZH(http.StatusBadRequest, "invalid_topics", fmt.Sprintf("专题最多 %d 个，现有 %d 个。", domain.MaxTopics, len(ts)),
+			"at most %d topics, not %d", domain.MaxTopics, len(ts))
+	}
+	for _, t := range ts {
+		if utf8.RuneCountInString(t) > domain.MaxTopicRunes || strings.ContainsAny(t, "/\\?#%") {
+			return nil, failZH(http.StatusBadRequest, "invalid_topics", fmt.Sprintf("专题“%s”过长或含有 / \\ ? # %% 等符号（每个专题最多 %d 个字）。", t, domain.MaxTopicRunes),
+				"topic %q is longer than %d characters or holds one of / \\ ? # %%", t, domain.MaxTopicRunes)
+		}
+	}
+	return ts, nil
 }

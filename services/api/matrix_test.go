@@ -1775,7 +1775,41 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			return out
 		}},
 	})
+	maps.Copy(r, f.publicColumnRoutes())
 	return r
+}
+
+// publicColumnRoutes are the public column's routes (issue 19 point 1)
+// and its settings.
+func (f *mxFixture) publicColumnRoutes() map[string]*mxRoute {
+	platform := func(path string) func(*mxFixture, *mxPrincipal) []mxVar {
+		return func(*mxFixture, *mxPrincipal) []mxVar {
+			v := mxFixed("-", mxReq{method: "GET", path: path})
+			v.platformWide = true
+			return []mxVar{v}
+		}
+	}
+	return map[string]*mxRoute{
+		"GET /public/*":                      {phase: mxRead, everyone: true, vars: mxGet("/public/default/no-such-page")},
+		"GET /public/static/:name":           {phase: mxRead, everyone: true, fp: func(*mxFixture, mxAnswer) string { return "" }, vars: mxGet("/public/static/public.css")},
+		"GET /public/all.rss":                {phase: mxRead, everyone: true, vars: platform("/public/all.rss")},
+		"GET /public/all.atom":               {phase: mxRead, everyone: true, vars: platform("/public/all.atom")},
+		"GET /public/:slug/feed.rss":         {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/feed.rss")},
+		"GET /public/:slug/feed.atom":        {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/feed.atom")},
+		"GET /public/:slug/search":           {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/search?q=%E7%9F%A9%E9%98%B5")},
+		"GET /public/:slug/guide":            {phase: mxRead, everyone: true, vars: publicSlugVars("/guide")},
+		"GET /public/:slug/rules":            {phase: mxRead, everyone: true, vars: publicSlugVars("/rules")},
+		"GET /public/:slug/categories/":      {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/categories/")},
+		"GET /public/:slug/categories/:code": {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/categories/news")},
+		"GET /public/:slug/annual-reports":   {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/annual-reports")},
+		"GET /public/:slug/application":      {phase: mxRead, everyone: true, vars: publicSlugVars("/application")},
+		"GET /public/:slug/topics/:topic":    {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/topics/%E8%80%81%E6%97%A7%E5%B0%8F%E5%8C%BA%E6%94%B9%E9%80%A0")},
+		"GET /web/archive":                   {phase: mxRead, list: true, vars: mxGet("/web/archive")},
+		"GET /api/v1/agency/site":            {phase: mxRead, vars: mxGet("/api/v1/agency/site")},
+		"PUT /api/v1/agency/site": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "PUT", path: "/api/v1/agency/site", json: map[string]any{"sponsor": "矩阵主办单位"}})}
+		}},
+	}
 }
 
 // lifecycleJSON summarises a draft's trail: whether it verifies, and the

@@ -32,7 +32,9 @@ var categoryNames = map[string]string{
 	"news": "工作动态", "annual_report": "年度报告", "other": "其他",
 }
 
-const publicCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+// publicCSP allows the pages' own stylesheet, script and images, and the
+// search form: nothing inline.
+const publicCSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 func (s *Server) render(c echo.Context, status int, name string, data any) error {
 	h := c.Response().Header()
@@ -60,8 +62,9 @@ func (s *Server) publicIndex(c echo.Context) error {
 		slugs[a.ID] = a
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=30")
-	return s.render(c, http.StatusOK, "index", map[string]any{"Title": "政府信息公开", "Agencies": as, "Items": items, "Of": slugs,
-		"Feed": "/public/all.json"})
+	data := publicPage(nil, store.Site{}, "政府信息公开", "")
+	data["Agencies"], data["Items"] = as, listItems(items, slugs, nil)
+	return s.render(c, http.StatusOK, "index", data)
 }
 
 // agency resolves the :slug of a public URL; an unknown one is 404.
@@ -73,22 +76,8 @@ func (s *Server) agency(c echo.Context) (store.Agency, error) {
 	return a, err
 }
 
-func (s *Server) publicList(c echo.Context) error {
-	a, err := s.agency(c)
-	if err != nil {
-		return err
-	}
-	items, err := s.Store.PublicItems(c.Request().Context(), a.ID, 100)
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=30")
-	return s.render(c, http.StatusOK, "list", map[string]any{"Title": a.Name, "Agency": a, "Items": items,
-		"Feed": "/public/" + a.Slug + "/feed.json"})
-}
-
 func (s *Server) publicItem(c echo.Context) error {
-	a, err := s.agency(c)
+	a, site, err := s.column(c)
 	if err != nil {
 		return err
 	}
@@ -98,7 +87,7 @@ func (s *Server) publicItem(c echo.Context) error {
 	}
 	it, err := s.Store.PublicItem(c.Request().Context(), a.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return s.itemGone(c, a, id)
+		return s.itemGone(c, a, site, id)
 	}
 	if err != nil {
 		return err
@@ -125,10 +114,18 @@ func (s *Server) publicItem(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "item", map[string]any{"Title": it.Title, "Agency": a, "Item": it, "Category": categoryNames[it.Category],
-		"Feed": "/public/" + a.Slug + "/feed.json", "Cover": cover, "Files": files, "Corrections": corrections, "Validity": validity,
-		"Published": it.PublishedAt.In(domain.Beijing).Format(domain.DateLayout),
-		"Body":      bodyhtml.Render(content, func(x domain.Attachment) string { return PublicFileURL("", x) })})
+	var topics []map[string]string
+	for _, t := range it.Topics {
+		topics = append(topics, map[string]string{"Name": t, "URL": "/public/" + a.Slug + "/topics/" + url.PathEscape(t)})
+	}
+	data := publicPage(&a, site, it.Title, "")
+	for k, v := range map[string]any{"Item": it, "Category": categoryNames[it.Category], "Cover": cover, "Files": files, "Corrections": corrections,
+		"Validity": validity, "Published": it.PublishedAt.In(domain.Beijing).Format(domain.DateLayout), "Formed": it.FormedOn.Format(domain.DateLayout),
+		"DocNumber": docNumber(it.Body), "Topics": topics, "CarriesValidity": domain.CarriesValidity(it.Category),
+		"Body": bodyhtml.Render(content, func(x domain.Attachment) string { return PublicFileURL("", x) })} {
+		data[k] = v
+	}
+	return s.render(c, http.StatusOK, "item", data)
 }
 
 // withdrawalZH says why an item was taken down, for its public page.
@@ -143,11 +140,10 @@ var withdrawalZH = map[domain.WithdrawalCode]string{
 // itemGone answers an item's URL that shows nothing: 410 with a page
 // saying when and why a withdrawn item was taken down, 404 with a page for
 // anything never published here.
-func (s *Server) itemGone(c echo.Context, a store.Agency, id int64) error {
+func (s *Server) itemGone(c echo.Context, a store.Agency, site store.Site, id int64) error {
 	w, err := s.Store.PublicWithdrawn(c.Request().Context(), a.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return s.render(c, http.StatusNotFound, "missing", map[string]any{"Title": "未找到该信息", "Agency": a,
-			"Feed": "/public/" + a.Slug + "/feed.json"})
+		return s.render(c, http.StatusNotFound, "missing", publicPage(&a, site, "未找到该信息", ""))
 	}
 	if err != nil {
 		return err
@@ -156,8 +152,9 @@ func (s *Server) itemGone(c echo.Context, a store.Agency, id int64) error {
 	if why == "" {
 		why = withdrawalZH[domain.WithdrawOther]
 	}
-	return s.render(c, http.StatusGone, "gone", map[string]any{"Title": "该信息已撤下", "Agency": a, "Item": w, "Why": why,
-		"Date": w.WithdrawnAt.In(domain.Beijing).Format("2006年1月2日"), "Feed": "/public/" + a.Slug + "/feed.json"})
+	data := publicPage(&a, site, "该信息已撤下", "")
+	data["Item"], data["Why"], data["Date"] = w, why, w.WithdrawnAt.In(domain.Beijing).Format("2006年1月2日")
+	return s.render(c, http.StatusGone, "gone", data)
 }
 
 // itemLink is an item's permanent short link, /public/items/{id}, which

@@ -115,12 +115,12 @@ func TestReviewAPI(t *testing.T) {
 
 	// The public page says it, and links the repealing item.
 	status, page := h.publicPage(fmt.Sprintf("/public/default/items/%d", norm))
-	wantLine := fmt.Sprintf(`有效性：<strong>已废止</strong>（%s起，见<a href="/public/default/items/%d">《关于废止《街道社区议事规则》的决定》</a>）`,
+	wantLine := fmt.Sprintf(`有效性</th><td colspan="3" id="validity"><strong>已废止</strong>（%s起，见<a href="/public/default/items/%d">《关于废止《街道社区议事规则》的决定》</a>）`,
 		today.AddDate(0, 0, -3).Format("2006年1月2日"), repealing)
 	if status != http.StatusOK || !strings.Contains(page, wantLine) {
 		t.Errorf("the public page (%d) lacks %s:\n%s", status, wantLine, page)
 	}
-	if _, page := h.publicPage(fmt.Sprintf("/public/default/items/%d", repealing)); strings.Contains(page, "有效性") {
+	if _, page := h.publicPage(fmt.Sprintf("/public/default/items/%d", repealing)); !strings.Contains(page, `id="validity">—</td>`) {
 		t.Errorf("an item with no status recorded shows one:\n%s", page)
 	}
 	// A superseding draft not yet public is not named on the public page.

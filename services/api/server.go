@@ -102,6 +102,21 @@ func (s *Server) Routes() *echo.Echo {
 	e.GET("/public/:slug/apply", s.applyForm) // apply.go: applications for disclosure
 	e.POST("/public/:slug/apply", s.apply)
 	e.GET("/public/:slug/apply/status", s.applyStatus)
+	// The public column (issue 19 point 1).
+	e.GET("/public/static/:name", s.publicStaticFile)
+	e.GET("/public/all.rss", s.rss(false))
+	e.GET("/public/all.atom", s.atom(false))
+	e.GET("/public/:slug/feed.rss", s.rss(true))
+	e.GET("/public/:slug/feed.atom", s.atom(true))
+	e.GET("/public/:slug/search", s.publicSearch)
+	e.GET("/public/:slug/guide", s.publicGuide)
+	e.GET("/public/:slug/rules", s.publicRules)
+	e.GET("/public/:slug/categories/", s.publicCategories)
+	e.GET("/public/:slug/categories/:code", s.publicCategory)
+	e.GET("/public/:slug/annual-reports", s.publicAnnualReports)
+	e.GET("/public/:slug/application", s.publicApplication)
+	e.GET("/public/:slug/topics/:topic", s.publicTopic)
+	e.GET("/public/*", func(echo.Context) error { return echo.NewHTTPError(http.StatusNotFound, "no such page") })
 
 	e.GET("/channels/wechat/events", s.wechatEvents)
 	e.POST("/channels/wechat/events", s.wechatEvents)
@@ -145,6 +160,8 @@ func (s *Server) Routes() *echo.Echo {
 	v1.GET("/reviews", s.reviews)
 	v1.POST("/drafts/:id/reviews", s.reviewDraft)
 	v1.PUT("/drafts/:id/validity", s.setValidity)
+	v1.GET("/agency/site", s.getSite)
+	v1.PUT("/agency/site", s.setSite)
 	v1.GET("/policy/review", s.getReviewPolicy)
 	v1.PUT("/policy/review", s.setReviewPolicy)
 	v1.GET("/reports/validity", s.validityReport)
@@ -239,6 +256,10 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(ae.Status)
+		return
+	}
+	if publicHTML(c.Request().URL.Path) { // a visitor reads a page, never JSON
+		s.publicError(c, ae.Status)
 		return
 	}
 	body := map[string]string{"code": ae.Code, "message": ae.Message}

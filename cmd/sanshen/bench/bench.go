@@ -12,6 +12,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -121,6 +122,9 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 	fs.Float64Var(&o.PortalShare, "portal", o.PortalShare, "share of drafts also pushed to a fake district portal on loopback (0 = none; 1 = every draft)")
 	fs.BoolVar(&o.WeChat, "wechat", o.WeChat, "publish the WeChat-bound drafts to a fake official account on loopback (cover upload, draft, submit, poll)")
 	asJSON := fs.Bool("json", false, "also print the results as one JSON object")
+	searchN := fs.Int("search", 0, "instead of the pipeline, measure the public column's search over this many published items (docs/performance.md)")
+	searchRuns := fs.Int("search-runs", 200, "runs of each query of -search")
+	searchDB := fs.String("search-db", "", "measure -search on this database, kept by an earlier -search -keep run, without loading it again")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -131,6 +135,18 @@ func Main(ctx context.Context, cfg config.Config, log *slog.Logger, args []strin
 		return fmt.Errorf("bench takes no arguments, got %q", fs.Args())
 	}
 	o.Progress = os.Stderr
+	if *searchN > 0 || *searchDB != "" {
+		sr, err := RunSearch(ctx, cfg, log, o, *searchN, max(*searchRuns, 1), *searchDB, os.Stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "sanshen bench %s\n", strings.Join(args, " "))
+		WriteSearch(out, sr)
+		if *asJSON {
+			return json.NewEncoder(out).Encode(sr)
+		}
+		return nil
+	}
 	res, err := Run(ctx, cfg, log, o)
 	res.Command = strings.TrimSpace("sanshen bench " + strings.Join(args, " "))
 	if res.Drafts > 0 {

@@ -101,6 +101,7 @@ type formData struct {
 	// ErrorField is the field a refused submission is about: the form
 	// marks it and puts the focus there.
 	ErrorField string
+	Topics     string // 专题, separated by 、 or commas
 }
 
 // ruleFields is the field of the form a refusal of the rules is about.
@@ -185,18 +186,18 @@ func readForm(c echo.Context) (api.DraftInput, formData) {
 // readValues is readForm of a form's values, as posted or as saved.
 func readValues(f url.Values) (api.DraftInput, formData) {
 	title, body, dept, cat, formed, digest := f.Get("title"), f.Get("body"), f.Get("department"), f.Get("category"), f.Get("formed_on"), f.Get("digest")
-	correction, publishAt, expiresOn := f.Get("correction"), f.Get("publish_at"), f.Get("expires_on")
+	correction, publishAt, expiresOn, topics := f.Get("correction"), f.Get("publish_at"), f.Get("expires_on"), f.Get("topics")
 	chans := f["channels"]
 	if chans == nil {
 		chans = []string{}
 	}
 	fd := formData{Title: title, Body: body, Department: dept, Category: cat, FormedOn: formed, Digest: digest,
-		Correction: correction, PublishAt: publishAt, ExpiresOn: expiresOn, Correcting: f.Get("correcting") == "1"}
+		Correction: correction, PublishAt: publishAt, ExpiresOn: expiresOn, Correcting: f.Get("correcting") == "1", Topics: topics}
 	for _, ch := range chans {
 		fd.Channels = append(fd.Channels, domain.Channel(ch))
 	}
 	in := api.DraftInput{Title: &title, Body: &body, Department: &dept, Category: &cat, Channels: chans, FormedOn: &formed, Digest: &digest,
-		Options: f["options"], Correction: &correction, PublishAt: &publishAt, ExpiresOn: &expiresOn}
+		Options: f["options"], Correction: &correction, PublishAt: &publishAt, ExpiresOn: &expiresOn, Topics: splitTopics(topics)}
 	for _, o := range f["options"] {
 		fd.Options = append(fd.Options, domain.ChannelOption(o))
 	}
@@ -577,7 +578,8 @@ func (w *Web) editDraftForm(c echo.Context) error {
 		Title: d.Content.Title, Body: d.Content.Body, Department: d.Content.Department, Category: d.Content.Category,
 		Channels: d.Content.Channels, FormedOn: d.Content.FormedOn.Format(domain.DateLayout), Deadline: w.deadlineOf(d.Content.FormedOn.Format(domain.DateLayout)),
 		Departments: deps, Categories: domain.Categories, Digest: d.Content.Digest, Attachments: d.Content.Attachments, Options: d.Content.Options,
-		Correcting: d.PublishedRevision > 0, PublishAt: localTime(d.Content.PublishAt), ExpiresOn: civilDate(d.Content.ExpiresOn)}
+		Correcting: d.PublishedRevision > 0, PublishAt: localTime(d.Content.PublishAt), ExpiresOn: civilDate(d.Content.ExpiresOn),
+		Topics: strings.Join(d.Content.Topics, "、")}
 	if d.State != domain.StatePublished {
 		fd.Correction = d.Content.Correction // a returned correction keeps its note; a new one starts empty
 	} else {
@@ -841,4 +843,10 @@ func (w *Web) printSheet(c echo.Context) error {
 	p := w.base(c, "print.title", "")
 	p.Data = v
 	return w.render(c, http.StatusOK, "print", p)
+}
+
+// splitTopics reads the form's 专题 field: topics separated by 、, commas
+// or semicolons (full or half width).
+func splitTopics(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune("、，,；;\n", r) })
 }

@@ -76,7 +76,7 @@ func (w *Web) formOwner(f url.Values) (int64, string, bool) {
 // savedFieldNames are the draft form's fields a saved copy keeps: not its
 // token, nor the files chosen (they are sent with the submission only).
 var savedFieldNames = []string{"title", "body", "department", "category", "channels", "formed_on", "digest", "options",
-	"correction", "correcting", "publish_at", "expires_on", "attachment"}
+	"correction", "correcting", "publish_at", "expires_on", "attachment", "topics"}
 
 func savedFields(f url.Values) url.Values {
 	out := url.Values{}
@@ -99,7 +99,7 @@ func (w *Web) prepareForm(c echo.Context, fd *formData) error {
 			_, got := readValues(saved.Fields)
 			fd.Title, fd.Body, fd.Department, fd.Category, fd.Channels = got.Title, got.Body, got.Department, got.Category, got.Channels
 			fd.FormedOn, fd.Digest, fd.Options, fd.Attachments = got.FormedOn, got.Digest, got.Options, got.Attachments
-			fd.Correction, fd.PublishAt, fd.ExpiresOn = got.Correction, got.PublishAt, got.ExpiresOn
+			fd.Correction, fd.PublishAt, fd.ExpiresOn, fd.Topics = got.Correction, got.PublishAt, got.ExpiresOn, got.Topics
 			fd.Deadline = w.deadlineOf(fd.FormedOn)
 			fd.FormKey = key
 			msg := "form.restored"

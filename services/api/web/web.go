@@ -169,6 +169,7 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.GET("/queue/rows", w.queueRows)
 	a.POST("/queue/approve", w.batchApprove)
 	a.GET("/review", w.reviewPage)
+	a.GET("/archive", w.archivePage)
 	a.GET("/events", w.liveEvents)
 	a.GET("/audit", w.auditPage)
 	a.GET("/audit/events", w.eventsBrowser)

@@ -1,0 +1,88 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sanshen-gov/sanshen/internal/checks/confidentiality"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+)
+
+// checkSite refuses column settings a visitor could not be shown: a
+// credit code that is not one, a 索引号 pattern that would not number
+// each item once a year, an emblem from another site, text too long.
+func checkSite(st *store.Site) error {
+	trim := func(p *string) { *p = strings.TrimSpace(*p) }
+	for _, p := range []*string{&st.CreditCode, &st.IndexPattern, &st.Emblem, &st.Sponsor, &st.SiteCode, &st.ICP} {
+		trim(p)
+	}
+	if st.IndexPattern == "" {
+		st.IndexPattern = store.DefaultIndexPattern
+	}
+	st.CreditCode = strings.ToUpper(st.CreditCode)
+	if st.CreditCode != "" && !confidentiality.ValidCreditCode(st.CreditCode) {
+		return failZH(http.StatusBadRequest, "invalid_site", "统一社会信用代码无效：应为18位，且校验位正确。",
+			"credit_code %q is not a unified social credit code (18 characters with a valid check character)", st.CreditCode)
+	}
+	rest := strings.NewReplacer("{code}", "", "{year}", "", "{serial}", "").Replace(st.IndexPattern)
+	if !strings.Contains(st.IndexPattern, "{year}") || !strings.Contains(st.IndexPattern, "{serial}") || strings.ContainsAny(rest, "{}") ||
+		utf8.RuneCountInString(st.IndexPattern) > 60 {
+		return failZH(http.StatusBadRequest, "invalid_site", "索引号格式须包含 {year}（年份）和 {serial}（五位序号），可含 {code}（信用代码），不超过60个字符。",
+			"index_pattern must contain {year} and {serial}, may contain {code}, and nothing else in braces (60 characters at most)")
+	}
+	if st.Emblem != "" && (!strings.HasPrefix(st.Emblem, "/") || strings.HasPrefix(st.Emblem, "//") || strings.ContainsAny(st.Emblem, " \\\"'<>") || len(st.Emblem) > 300) {
+		return failZH(http.StatusBadRequest, "invalid_site", "徽标须为本站的图片地址，以 / 开头（如 /public/files/…），不能是其他网站的地址。",
+			"emblem must be a path on this site, starting with / (such as /public/files/...)")
+	}
+	for _, f := range []struct {
+		v, zh, en string
+		max       int
+	}{
+		{st.Sponsor, "主办单位", "sponsor", 100}, {st.SiteCode, "网站标识码", "site_code", 40}, {st.ICP, "备案号", "icp", 60},
+		{st.Guide, "政府信息公开指南", "guide", 20000}, {st.Rules, "政府信息公开制度", "rules", 20000},
+	} {
+		if utf8.RuneCountInString(f.v) > f.max {
+			return failZH(http.StatusBadRequest, "invalid_site", f.zh+"过长。", "%s is longer than %d characters", f.en, f.max)
+		}
+	}
+	return nil
+}
+
+// getSite is GET /api/v1/agency/site: the admin's agency's column settings.
+func (s *Server) getSite(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin); err != nil {
+		return err
+	}
+	st, err := s.Store.AgencySite(c.Request().Context(), user(c).AgencyID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+// setSite is PUT /api/v1/agency/site: every setting, audited.
+func (s *Server) setSite(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin); err != nil {
+		return err
+	}
+	var st store.Site
+	if err := decode(c, &st); err != nil {
+		return err
+	}
+	if err := checkSite(&st); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := s.Store.SetAgencySite(ctx, user(c).Actor(), st); err != nil {
+		return err
+	}
+	st, err := s.Store.AgencySite(ctx, user(c).AgencyID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
