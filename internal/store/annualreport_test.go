@@ -104,7 +104,13 @@ func TestAnnualReportFromTheRecords(t *testing.T) {
 	var items []item
 	n := 0
 	for _, cat := range domain.Categories {
+		if cat == domain.CategoryApplicationReply {
+			continue // a reply to an application is never a public item
+		}
 		for ci, ch := range domain.Channels {
+			if ch == domain.ChannelApplicant {
+				continue // delivery to an applicant: not a public channel
+			}
 			chs := []domain.Channel{ch}
 			if ci > 0 {
 				chs = []domain.Channel{domain.ChannelWebsite, ch}

@@ -225,7 +225,7 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 	for _, cat := range domain.Categories {
-		if categories[cat] == 0 {
+		if categories[cat] == 0 && cat != domain.CategoryApplicationReply { // a reply is started from a case, not written at large
 			t.Errorf("no draft of category %s in %d", cat, n)
 		}
 	}
