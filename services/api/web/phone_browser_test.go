@@ -38,7 +38,7 @@ const englishWords = `(() => {
   const allow = new Set(["SHA", "PDF", "OFD", "DOCX", "API", "URL", "ID", "TOTP", "CSV", "XLSX", "RSS", "Atom", "JSON", "Feed",
     "English", "FreeOTP", "Google", "Microsoft", "Authenticator", "App", "HTTPS", "HTTP", "SMTP", "WeCom", "DingTalk", "NATS",
     "PostgreSQL", "JetStream", "GB", "T", "YYYY", "MM", "DD", "HH", "QR", "Prometheus", "Douyin", "WeChat", "OpenID", "AppID",
-    "AppSecret", "Token", "IP", "AES", "mp4", "jpg", "png", "MB", "KB",
+    "AppSecret", "Token", "IP", "AES", "mp4", "jpg", "png", "MB", "KB", "Excel", "Ctrl",
     // the group robots' own parameter names, as their Chinese consoles show them
     "Webhook", "key", "access", "token",
     // the fixture's people (data, not the interface)
