@@ -256,10 +256,21 @@ const fillerStream = "CHAOS_FILLER"
 // fill publishes to a stream of its own, at R3, until the nodes' stores
 // are full (the server answers that it lacks the resources).
 func (c *natsCluster) fill(ctx context.Context) error {
-	_, err := c.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: fillerStream, Subjects: []string{"chaos.filler"},
-		Storage: jetstream.FileStorage, Replicas: 3})
-	if err != nil {
-		return fmt.Errorf("creating the filler stream: %w", err)
+	// A node back from an earlier fault (a partition healed, a kill) may not
+	// count as a peer yet: placement of an R3 stream waits for it a while.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := c.js.CreateOrUpdateStream(cctx, jetstream.StreamConfig{Name: fillerStream, Subjects: []string{"chaos.filler"},
+			Storage: jetstream.FileStorage, Replicas: 3})
+		cancel()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("creating the filler stream: %w", err)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	chunk := make([]byte, 32<<10)
 	for i := 0; i < 100000; i++ {
