@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -173,6 +174,17 @@ func (d *driver) submitFrom(ctx context.Context, first, n, conc int, over time.D
 				a, err := d.c.call(ctx, http.MethodPost, "/api/v1/drafts", d.officer, fmt.Sprintf("draft-%d", i), body)
 				if err != nil {
 					return
+				}
+				// A fault can hold the client's retries of one request past
+				// the publication time it asked for; the server is right to
+				// refuse it then, and the officer would pick a new time and
+				// submit again, as a new request.
+				for try := 1; a.status == http.StatusUnprocessableEntity && body["publish_at"] != nil &&
+					strings.Contains(string(a.body), `"invalid_publish_at"`) && try <= 3; try++ {
+					body["publish_at"] = time.Now().Add(d.scheduleAhead).Format(time.RFC3339)
+					if a, err = d.c.call(ctx, http.MethodPost, "/api/v1/drafts", d.officer, fmt.Sprintf("draft-%d-again-%d", i, try), body); err != nil {
+						return
+					}
 				}
 				if a.status != http.StatusCreated {
 					d.fail("submitting draft %d: %d %s", i, a.status, a.body)
