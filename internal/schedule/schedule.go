@@ -150,9 +150,12 @@ func scheduling(kind, key string, due time.Time, payload any) ([]statement, erro
 	if err != nil {
 		return nil, fmt.Errorf("error encoding the payload of the %s job of %q: %w", kind, key, err)
 	}
+	// The claims not yet running are stopped before the new job is
+	// written: outside a transaction, the other order lets a runner claim
+	// the new job between the two statements, and then stops that claim.
 	return []statement{
-		{pendingSQL, []any{kind, key, due, json.RawMessage(body)}},
 		{stopClaimsSQL, []any{kind, key, "superseded: scheduled again before it ran"}},
+		{pendingSQL, []any{kind, key, due, json.RawMessage(body)}},
 	}, nil
 }
 
