@@ -1806,6 +1806,12 @@ func (f *mxFixture) publicColumnRoutes() map[string]*mxRoute {
 		"GET /public/:slug/topics/:topic":    {phase: mxRead, everyone: true, list: true, vars: publicSlugVars("/topics/%E8%80%81%E6%97%A7%E5%B0%8F%E5%8C%BA%E6%94%B9%E9%80%A0")},
 		"GET /web/archive":                   {phase: mxRead, list: true, vars: mxGet("/web/archive")},
 		"GET /api/v1/agency/site":            {phase: mxRead, vars: mxGet("/api/v1/agency/site")},
+		// No agency of the fixture has an emblem: 404 for everyone.
+		"GET /public/:slug/emblem/:sha256": {phase: mxRead, everyone: true, vars: publicSlugVars("/emblem/" + strings.Repeat("ab", 32))},
+		"GET /web/admin/site":              {phase: mxRead, vars: mxGet("/web/admin/site")},
+		"POST /web/admin/site": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/web/admin/site", form: url.Values{"sponsor": {"矩阵主办单位"}}})}
+		}},
 		"PUT /api/v1/agency/site": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
 			return []mxVar{mxFixed("-", mxReq{method: "PUT", path: "/api/v1/agency/site", json: map[string]any{"sponsor": "矩阵主办单位"}})}
 		}},

@@ -116,6 +116,7 @@ func (s *Server) Routes() *echo.Echo {
 	e.GET("/public/:slug/annual-reports", s.publicAnnualReports)
 	e.GET("/public/:slug/application", s.publicApplication)
 	e.GET("/public/:slug/topics/:topic", s.publicTopic)
+	e.GET("/public/:slug/emblem/:sha256", s.publicEmblem)
 	e.GET("/public/*", func(echo.Context) error { return echo.NewHTTPError(http.StatusNotFound, "no such page") })
 
 	e.GET("/channels/wechat/events", s.wechatEvents)

@@ -201,6 +201,8 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.POST("/admin/publications/withdrawn", w.resolveWithdrawal)
 	a.POST("/admin/publications/alert", w.acknowledgeAlert)
 	a.GET("/admin/channels", w.channelsPage)
+	a.GET("/admin/site", w.sitePage)
+	a.POST("/admin/site", w.setSite)
 	a.POST("/admin/channels/douyin/connect", w.connectDouyin)
 	a.GET("/admin/channels/douyin/callback", w.douyinCallback)
 	a.GET("/reports/annual", w.annualPage)
