@@ -112,7 +112,9 @@ func TestSiteSettingsInTheBrowser(t *testing.T) {
 
 	// Removing the emblem: the column shows none, and its old address is gone.
 	src := admin.eval(`document.querySelector('#emblem-now').getAttribute('src')`)
-	status := func() string { return admin.eval(`fetch(` + "`" + src + "`" + `, {cache: "no-store"}).then(r => String(r.status))`) }
+	status := func() string {
+		return admin.eval(`fetch(` + "`" + src + "`" + `, {cache: "no-store"}).then(r => String(r.status))`)
+	}
 	if got := status(); got != "200" {
 		t.Errorf("the emblem answers %s", got)
 	}
