@@ -36,7 +36,10 @@ chaos: ## the fault suite, in full: 2,000 drafts, 72 faults, about 20 minutes (d
 chaos/short: ## the fault suite's short form, as CI runs it (about 3 minutes)
 	$(GO) run ./cmd/chaos -short
 
+screenshots: ## regenerate the README's screenshots in docs/screenshots (browser tests, about 3 minutes)
+	bash scripts/screenshots.sh
+
 ci: ## run CI as it runs on a fresh clone
 	bash .ci/run
 
-.PHONY: help run build test test/race verify lint bench browser chaos chaos/short ci
+.PHONY: help run build test test/race verify lint bench browser chaos chaos/short screenshots ci
