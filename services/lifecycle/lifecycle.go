@@ -2,7 +2,8 @@
 // by the durable scheduler (internal/schedule): the expiry of items whose
 // public period ended (a time-limited notice's 有效期, a penalty decision's
 // publication period by its agency's rule, compliance.PenaltyExpiryWith),
-// and scheduled publishing (定时发布). On the day after its last day, an item
+// scheduled publishing (定时发布), and the deletion of applicants' identity
+// documents whose retention ended (identity_retention). On the day after its last day, an item
 // is withdrawn from every channel with reason code expired, and its public
 // address answers 410 saying so.
 package lifecycle
@@ -32,16 +33,27 @@ const KindExpirySweep = "expiry_sweep"
 // sweepKey is the one expiry sweep's key: the installation has one.
 const sweepKey = "all"
 
+// KindIdentityRetention is the scheduler's daily job that deletes the
+// identity documents of applications whose retention ended
+// (store.ExpireIdentityDocuments) and then removes their bytes. It is a
+// job of its own, not a step of the expiry sweep: a file store that is
+// down then delays only it (it fails and is retried), never the withdrawal
+// of expired items, and each is retried without redoing the other.
+const KindIdentityRetention = "identity_retention"
+
 // Lifecycle holds the handlers of the lifecycle's jobs.
 type Lifecycle struct {
 	Store *store.Store
+	// Blobs holds the identity documents' bytes (nil: they are marked
+	// deleted and audited, and their bytes wait for a sweep that has it).
+	Blobs store.BlobRemover
 	Now   func() time.Time // the scheduler's clock
 	Log   *slog.Logger
 }
 
 // Handlers are the lifecycle's jobs, for a schedule.Runner.
 func (l *Lifecycle) Handlers() map[string]schedule.Handler {
-	return map[string]schedule.Handler{KindExpirySweep: l.sweepJob, store.JobPublish: l.releaseJob}
+	return map[string]schedule.Handler{KindExpirySweep: l.sweepJob, store.JobPublish: l.releaseJob, KindIdentityRetention: l.retentionJob}
 }
 
 // releaseJob publishes a scheduled draft (定时发布) at its time: it moves to
@@ -66,7 +78,40 @@ func (l *Lifecycle) releaseJob(ctx context.Context, _ pgx.Tx, j schedule.Job) er
 // Start schedules a sweep now, so one runs at every start (a sweep missed
 // while sanshen was down runs at once) and then every day.
 func (l *Lifecycle) Start(ctx context.Context) error {
-	return schedule.Schedule(ctx, l.Store.Pool, KindExpirySweep, sweepKey, l.now(), nil)
+	if err := schedule.Schedule(ctx, l.Store.Pool, KindExpirySweep, sweepKey, l.now(), nil); err != nil {
+		return err
+	}
+	return schedule.Schedule(ctx, l.Store.Pool, KindIdentityRetention, sweepKey, l.now(), nil)
+}
+
+// retentionJob runs the identity documents' retention and schedules the
+// next run, with the expiry sweep's timing, in the job's transaction.
+func (l *Lifecycle) retentionJob(ctx context.Context, tx pgx.Tx, _ schedule.Job) error {
+	now := l.now()
+	if _, _, err := l.Retention(ctx, now); err != nil {
+		return err
+	}
+	return schedule.Schedule(ctx, tx, KindIdentityRetention, sweepKey, NextSweep(now), nil)
+}
+
+// Retention deletes the identity documents whose retention ended by now
+// (each deletion audited in its case's chain, by the system), then removes
+// the bytes of every deleted document still stored, and returns how many of
+// each. Both halves are idempotent: a run cut short is simply run again.
+func (l *Lifecycle) Retention(ctx context.Context, now time.Time) (deleted, removed int, err error) {
+	docs, err := l.Store.ExpireIdentityDocuments(ctx, now)
+	for _, d := range docs {
+		l.log().Info("identity document deleted after its retention", "application", d.ApplicationID, "document", d.ID)
+	}
+	if err != nil {
+		return len(docs), 0, err
+	}
+	if l.Blobs == nil {
+		l.log().Warn("identity documents' files not removed: the lifecycle has no file store")
+		return len(docs), 0, nil
+	}
+	removed, err = l.Store.RemoveDeletedDocumentBlobs(ctx, l.Blobs)
+	return len(docs), removed, err
 }
 
 // sweepJob runs a sweep and schedules the next one in the job's

@@ -242,7 +242,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 	s.Store.Announce = eager
 	s.run("eager-relay", eager.Run)
 	var blobs blob.Store
-	if c.API || c.Publisher {
+	// The relay's scheduler removes the bytes of identity documents past
+	// their retention (lifecycle.KindIdentityRetention): it needs the store too.
+	if c.API || c.Publisher || c.Relay {
 		bc := cfg.Blob
 		if bc.Dir == "" {
 			bc.Dir = filepath.Join(cfg.DataDir, "blobs")
@@ -404,8 +406,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 		// The durable scheduler runs beside the relay: the lifecycle's jobs
 		// (the expiry of penalty decisions) and, later, scheduled publishing.
 		lc := &lifecycle.Lifecycle{Store: s.Store, Now: o.Now, Log: log}
+		if blobs != nil {
+			lc.Blobs = blobs
+		}
 		if err := lc.Start(ctx); err != nil {
-			return nil, fmt.Errorf("error scheduling the expiry sweep: %w", err)
+			return nil, fmt.Errorf("error scheduling the expiry and retention sweeps: %w", err)
 		}
 		// Notifications: the trail's reader, the periodic scan (a job of
 		// the scheduler) and the dispatcher of their outbox.
