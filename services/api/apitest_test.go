@@ -36,11 +36,15 @@ type harness struct {
 	deps   map[string]int64  // department ids by name
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness starts it; each option adjusts the server first (a file store).
+func newHarness(t *testing.T, options ...func(*api.Server)) *harness {
 	t.Helper()
 	st := testenv.Store(t)
 	s := &api.Server{Store: st, Calendar: calendar.Official(), Metrics: metrics.New(), Log: testenv.Logger(t),
 		MaxBodySize: maxBody, PublicURL: "http://public.test", LogOrigin: testLogKey.Signer.Name(), LogVerifierKey: testLogKey.VerifierKey}
+	for _, o := range options {
+		o(s)
+	}
 	st.Log.VerifierKey = testLogKey.VerifierKey
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)

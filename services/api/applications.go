@@ -135,11 +135,7 @@ func ApplicationOut(cal *calendar.Calendar, a store.Application, today time.Time
 			Outcome: p.Outcome, DecidedOn: date(p.DecidedOn), Note: p.Note})
 	}
 	for _, d := range a.Documents {
-		dj := DocumentJSON{ID: d.ID, Name: d.Name, Size: d.Size, AddedAt: d.AddedAt.UTC().Format(time.RFC3339)}
-		if !d.DeletedAt.IsZero() {
-			dj.DeletedAt = d.DeletedAt.UTC().Format(time.RFC3339)
-		}
-		out.Documents = append(out.Documents, dj)
+		out.Documents = append(out.Documents, DocumentOut(d))
 	}
 	return out
 }

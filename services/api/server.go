@@ -177,6 +177,10 @@ func (s *Server) Routes() *echo.Echo {
 	v1.POST("/applications/:id/actions", s.actOnApplication)
 	v1.GET("/applications/:id/audit", s.applicationAudit)
 	v1.POST("/applications/:id/reply", s.startReply)
+	v1.POST("/applications/:id/documents", s.addDocument) // application_documents.go: identity documents
+	v1.GET("/applications/:id/documents/:doc", s.getDocument)
+	v1.GET("/agency/identity-retention", s.getRetention)
+	v1.PUT("/agency/identity-retention", s.setRetention)
 	v1.GET("/reports/applications", s.applicationsReport)
 	return e
 }
@@ -310,6 +314,8 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		limit := s.MaxBodySize
 		if r.Method == http.MethodPost && (r.URL.Path == uploadPath || UploadForm(r)) {
 			limit = s.maxUpload()
+		} else if IdentityUpload(r) {
+			limit = max(limit, identityUploadLimit)
 		}
 		if r.ContentLength > limit {
 			return fail(http.StatusRequestEntityTooLarge, "body_too_large", "request body is %d bytes; the limit is %d", r.ContentLength, limit)

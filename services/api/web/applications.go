@@ -45,8 +45,15 @@ func (w *Web) caseRowOf(a store.Application) caseRow {
 // applicationsPage is the case queue: open cases oldest first, or with
 // ?all=1 the answered and closed ones too.
 func (w *Web) applicationsPage(c echo.Context) error {
+	return w.renderQueue(c, http.StatusOK, "")
+}
+
+// renderQueue renders the queue, with the admins' retention form and its
+// problem.
+func (w *Web) renderQueue(c echo.Context, status int, problem string) error {
 	all := c.QueryParam("all") == "1"
-	list, err := w.Store.Applications(c.Request().Context(), currentUser(c).Actor(), all)
+	ctx, by := c.Request().Context(), currentUser(c).Actor()
+	list, err := w.Store.Applications(ctx, by, all)
 	if isRefusal(err) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
@@ -57,9 +64,13 @@ func (w *Web) applicationsPage(c echo.Context) error {
 	for i, a := range list {
 		rows[i] = w.caseRowOf(a)
 	}
+	retention, err := w.Store.IdentityRetention(ctx, by.AgencyID)
+	if err != nil {
+		return err
+	}
 	p := w.base(c, "app.title", "applications")
-	p.Data = map[string]any{"Rows": rows, "All": all}
-	return w.render(c, http.StatusOK, "applications", p)
+	p.Data = map[string]any{"Rows": rows, "All": all, "Retention": retention, "Admin": by.Has(domain.RoleAdmin), "Error": problem}
+	return w.render(c, status, "applications", p)
 }
 
 // intakeView is the intake form, with what was typed and its problem.
@@ -136,9 +147,11 @@ type caseView struct {
 	// May: the actions domain.NextCase allows in the case's state.
 	May   map[string]bool
 	Error string
-	// Identity: the viewer may read the identity documents.
+	// Identity: the viewer may read (and add) the identity documents.
 	Identity bool
-	Today    string
+	// Retention: the days the agency keeps them after the case is closed.
+	Retention int
+	Today     string
 	// Reply is the reply's first text, for the form that sends it.
 	Reply string
 }
@@ -172,7 +185,11 @@ func (w *Web) renderCase(c echo.Context, status int, problem string) error {
 	if err != nil {
 		return err
 	}
-	v := caseView{caseRow: w.caseRowOf(a), Events: evs, Outcomes: domain.OutcomeTable, Reasons: domain.PauseReasons,
+	retention, err := w.Store.IdentityRetention(ctx, by.AgencyID)
+	if err != nil {
+		return err
+	}
+	v := caseView{Retention: retention, caseRow: w.caseRowOf(a), Events: evs, Outcomes: domain.OutcomeTable, Reasons: domain.PauseReasons,
 		Methods: domain.DeliveryMethods, Kinds: domain.AppealKinds, Results: domain.AppealOutcomes, OpenPause: a.OpenPause(),
 		May: map[string]bool{}, Error: problem, Identity: domain.CanReadIdentity(by) == nil,
 		Today: checks.Today(w.Now()).Format(domain.DateLayout), Reply: store.ReplyContent(a, checks.Today(w.Now())).Body}

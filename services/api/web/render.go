@@ -172,6 +172,13 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		"date": func(t time.Time) string { return t.Format(domain.DateLayout) },
 		// yuan shows an amount kept in fen (分) as yuan (元).
 		"yuan": func(fen int64) string { return fmt.Sprintf("%d.%02d 元", fen/100, fen%100) },
+		// fileSize shows a size in bytes as KB or MB.
+		"fileSize": func(n int64) string {
+			if n < 1<<20 {
+				return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+			}
+			return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+		},
 		"age": func(d time.Duration) string {
 			switch {
 			case d < time.Hour:

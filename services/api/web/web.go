@@ -222,6 +222,9 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	a.GET("/applications/:id", w.applicationPage)
 	a.POST("/applications/:id/act", w.actOnApplication)
 	a.POST("/applications/:id/reply", w.startReply)
+	a.POST("/applications/:id/documents", w.addDocument) // application_documents.go: identity documents
+	a.GET("/applications/:id/documents/:doc", w.document)
+	a.POST("/applications/retention", w.setRetention)
 	a.GET("/admin/deadletters", w.deadLettersPage)
 	a.POST("/admin/deadletters/:id/replay", w.replayDeadLetter)
 	return nil

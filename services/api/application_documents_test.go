@@ -1,0 +1,181 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sanshen-gov/sanshen/internal/audit"
+	"github.com/sanshen-gov/sanshen/internal/blob"
+	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
+)
+
+// withBlobs gives the server a file store on disk.
+func withBlobs(t *testing.T) func(*api.Server) {
+	return func(s *api.Server) {
+		b, err := blob.NewFS(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Blobs = b
+	}
+}
+
+// pngOf is a small PNG image.
+func pngOf(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 8, 6))
+	for x := range 8 {
+		img.Set(x, x%6, color.RGBA{R: 200, A: 255})
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// upload posts a file as the multipart field "file".
+func (h *harness) upload(path, who, name string, data []byte) resp {
+	h.t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	fw, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	req := h.request("POST", path, who, b.Bytes())
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return h.send(req, expectation{})
+}
+
+// zh is an error answer's Chinese message.
+func (r resp) zh() string {
+	if e, ok := r.body["error"].(map[string]any); ok {
+		return fmt.Sprint(e["message_zh"])
+	}
+	return ""
+}
+
+// Identity documents through the API: the handler uploads one (a file of
+// another type is refused naming it, and leaves nothing behind) and reads
+// it back, uncached, as a download, each read an event in the case's chain;
+// an admin or an officer is refused in Chinese and gets no bytes, another
+// agency's handler finds nothing; the retention is the admin's to set.
+func TestIdentityDocumentsAPI(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBlobs(t))
+	h.addHandler(false)
+	ctx := context.Background()
+	r := h.want(h.do("POST", "/api/v1/applications", "handler", map[string]any{"route": "visit", "applicant_type": "natural",
+		"applicant_name": "张三", "description": "本社区2026年停车位规划"}), http.StatusCreated, "")
+	id := int64(r.body["id"].(float64))
+	path := fmt.Sprintf("/api/v1/applications/%d/documents", id)
+	img := pngOf(t)
+
+	r = h.want(h.upload(path, "officer", "身份证.png", img), http.StatusForbidden, "role_required")
+	if !strings.Contains(r.zh(), "依申请公开承办人") {
+		t.Fatalf("the officer's refusal: %s", r.raw)
+	}
+	h.want(h.upload(path, "admin", "身份证.png", img), http.StatusForbidden, "role_required")
+	r = h.want(h.upload(path, "handler", "身份证.png", []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")),
+		http.StatusUnsupportedMediaType, "unsupported_type")
+	if !strings.Contains(r.zh(), "image/gif") || !strings.Contains(r.zh(), "PDF") {
+		t.Fatalf("a GIF's refusal names neither the type nor what is taken: %s", r.raw)
+	}
+	h.want(h.upload(path, "handler", "说明.txt", []byte("我是张三")), http.StatusUnsupportedMediaType, "unsupported_type")
+	a, err := h.store.Application(ctx, domain.Actor{AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}, id)
+	if err != nil || len(a.Documents) != 0 {
+		t.Fatalf("refused uploads left documents: %+v %v", a.Documents, err)
+	}
+
+	r = h.want(h.upload(path, "handler", "张三身份证.png", img), http.StatusCreated, "")
+	doc := int64(r.body["id"].(float64))
+	if r.body["name"] != "张三身份证.png" || r.body["size"].(float64) <= 0 {
+		t.Fatalf("the upload: %v", r.body)
+	}
+	r = h.want(h.do("GET", fmt.Sprintf("/api/v1/applications/%d", id), "handler", nil), http.StatusOK, "")
+	if docs := r.body["documents"].([]any); len(docs) != 1 {
+		t.Fatalf("the case's documents: %v", docs)
+	}
+
+	docPath := fmt.Sprintf("%s/%d", path, doc)
+	events := func() []audit.Event {
+		evs, err := h.store.ChainEvents(ctx, audit.ApplicationChain(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	before := len(events())
+	for _, who := range []string{"admin", "officer"} {
+		r = h.want(h.do("GET", docPath, who, nil), http.StatusForbidden, "role_required")
+		if !strings.Contains(r.zh(), "承办人") || strings.Contains(r.raw, "PNG") {
+			t.Fatalf("%s's refusal: %s", who, r.raw)
+		}
+	}
+	if n := len(events()); n != before {
+		t.Fatalf("refused reads wrote %d events", n-before)
+	}
+	r = h.want(h.do("GET", docPath, "handler", nil), http.StatusOK, "")
+	if r.header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment") ||
+		r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get("Content-Type") != "image/png" {
+		t.Fatalf("headers: %v", r.header)
+	}
+	if !bytes.HasPrefix([]byte(r.raw), []byte("\x89PNG")) {
+		t.Fatalf("not the image: %q", r.raw[:min(len(r.raw), 16)])
+	}
+	evs := events()
+	if len(evs) != before+1 {
+		t.Fatalf("a read wrote %d events", len(evs)-before)
+	}
+	if e := evs[len(evs)-1]; e.Action != "application_document_read" || e.ActorID != h.ids["handler"] ||
+		!strings.HasPrefix(e.Comment, fmt.Sprintf("document=%d type=image/png", doc)) {
+		t.Fatalf("the read's event: %+v", e)
+	}
+	h.want(h.do("GET", fmt.Sprintf("%s/%d", path, doc+1000), "handler", nil), http.StatusNotFound, "not_found")
+
+	// Another agency's case handler finds nothing.
+	platform := domain.Actor{Name: "platform", Roles: []domain.Role{domain.RolePlatformAdmin}}
+	ag, _, _, err := h.store.AddAgency(ctx, platform, "xinjie", "新街街道办事处", store.NewUser{Name: "新街管理员"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := h.store.AddUser(ctx, domain.Actor{Name: "新街管理员", AgencyID: ag.ID, Roles: []domain.Role{domain.RoleAdmin}},
+		store.NewUser{Name: "新街承办", Roles: []domain.Role{domain.RoleCaseHandler}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.tokens["otherhandler"] = tok
+	h.want(h.do("GET", docPath, "otherhandler", nil), http.StatusNotFound, "not_found")
+	h.want(h.upload(path, "otherhandler", "x.png", img), http.StatusNotFound, "not_found")
+
+	// The retention.
+	r = h.want(h.do("GET", "/api/v1/agency/identity-retention", "handler", nil), http.StatusOK, "")
+	if r.body["days"].(float64) != 180 {
+		t.Fatalf("default retention: %v", r.body)
+	}
+	h.want(h.do("PUT", "/api/v1/agency/identity-retention", "handler", map[string]any{"days": 30}), http.StatusForbidden, "role_required")
+	r = h.want(h.doInvalid("PUT", "/api/v1/agency/identity-retention", "admin", map[string]any{"days": 0}), http.StatusBadRequest, "invalid_retention")
+	if !strings.Contains(r.zh(), "3650") {
+		t.Fatalf("the retention's refusal: %s", r.raw)
+	}
+	h.want(h.do("PUT", "/api/v1/agency/identity-retention", "admin", map[string]any{"days": 30}), http.StatusOK, "")
+	if days, err := h.store.IdentityRetention(ctx, 1); err != nil || days != 30 {
+		t.Fatalf("retention now %d %v", days, err)
+	}
+	if res, err := h.store.VerifyAgency(ctx, 1); err != nil || !res.OK {
+		t.Fatalf("verify: %+v %v", res, err)
+	}
+}
