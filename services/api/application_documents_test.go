@@ -47,6 +47,12 @@ func pngOf(t *testing.T) []byte {
 // upload posts a file as the multipart field "file".
 func (h *harness) upload(path, who, name string, data []byte) resp {
 	h.t.Helper()
+	return h.sendFile("POST", path, who, name, data, expectation{})
+}
+
+// sendFile sends a multipart form whose field "file" is data.
+func (h *harness) sendFile(method, path, who, name string, data []byte, exp expectation) resp {
+	h.t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
 	fw, err := mw.CreateFormFile("file", name)
@@ -55,9 +61,9 @@ func (h *harness) upload(path, who, name string, data []byte) resp {
 	}
 	_, _ = fw.Write(data)
 	_ = mw.Close()
-	req := h.request("POST", path, who, b.Bytes())
+	req := h.request(method, path, who, b.Bytes())
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return h.send(req, expectation{})
+	return h.send(req, exp)
 }
 
 // zh is an error answer's Chinese message.
@@ -95,6 +101,11 @@ func TestIdentityDocumentsAPI(t *testing.T) {
 		t.Fatalf("a GIF's refusal names neither the type nor what is taken: %s", r.raw)
 	}
 	h.want(h.upload(path, "handler", "说明.txt", []byte("我是张三")), http.StatusUnsupportedMediaType, "unsupported_type")
+	big := append(pngOf(t), make([]byte, api.MaxIdentityDocument)...)
+	r = h.want(h.upload(path, "handler", "大.png", big), http.StatusRequestEntityTooLarge, "too_large")
+	if !strings.Contains(r.zh(), "10 MB") {
+		t.Fatalf("an oversized document's refusal: %s", r.raw)
+	}
 	a, err := h.store.Application(ctx, domain.Actor{AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}, id)
 	if err != nil || len(a.Documents) != 0 {
 		t.Fatalf("refused uploads left documents: %+v %v", a.Documents, err)

@@ -57,15 +57,23 @@ func bodyRoutes(h *harness) (int64, map[string]bodyRoute) {
 		"PUT /api/v1/reports/assessment/weights":   {"admin", map[string]any{"published": 1, "first_pass": 20, "on_time": 20, "returned": 2}},
 		"POST /api/v1/applications": {"admin", map[string]any{"route": "letter", "applicant_type": "natural",
 			"applicant_name": "张三", "description": "信息"}},
-		"POST /api/v1/applications/" + id + "/actions": {"admin", map[string]any{"action": "fee", "fee_amount_fen": 100}},
-		"POST /api/v1/applications/" + id + "/reply":   {"admin", map[string]any{"body": "答复"}},
-		"PUT /api/v1/agency/site":                      {"admin", map[string]any{"sponsor": "主办单位"}},
+		"POST /api/v1/applications/" + id + "/actions":   {"admin", map[string]any{"action": "fee", "fee_amount_fen": 100}},
+		"POST /api/v1/applications/" + id + "/reply":     {"admin", map[string]any{"body": "答复"}},
+		"PUT /api/v1/agency/site":                        {"admin", map[string]any{"sponsor": "主办单位"}},
+		"POST /api/v1/applications/" + id + "/documents": {"admin", nil}, // a multipart form: see uploadsFile
+		"PUT /api/v1/agency/identity-retention":          {"admin", map[string]any{"days": 180}},
 	}
+}
+
+// uploadsFile: the route's body is a multipart form with a file (an
+// identity document), not JSON.
+func uploadsFile(method, path string) bool {
+	return method == "POST" && strings.HasSuffix(path, "/documents")
 }
 
 // concrete writes a documented path with its parameters filled in.
 func concrete(path, id string) string {
-	return strings.NewReplacer("{id}", id, "{sha256}", strings.Repeat("ab", 32)).Replace(path)
+	return strings.NewReplacer("{id}", id, "{sha256}", strings.Repeat("ab", 32), "{doc}", "1").Replace(path)
 }
 
 // TestEveryRouteNeedsToken: every authenticated operation of the document
@@ -96,18 +104,31 @@ func TestEveryRouteNeedsToken(t *testing.T) {
 				p += "?" + strings.Join(q, "&")
 			}
 			var body any
+			var file []byte
 			if op.RequestBody != nil {
 				b, ok := bodies[method+" "+p]
 				if !ok {
 					t.Fatalf("bodyRoutes has no body for %s %s", method, p)
 				}
 				body = b.body
+				if uploadsFile(method, p) {
+					file = []byte("not an image")
+				}
 			}
-			r := h.want(h.doInvalid(method, p, "", body), http.StatusUnauthorized, "unauthorized")
+			send := func(who string, invalid bool) resp {
+				if file != nil {
+					return h.sendFile(method, p, who, "x.png", file, expectation{requestInvalid: invalid})
+				}
+				if invalid {
+					return h.doInvalid(method, p, who, body)
+				}
+				return h.do(method, p, who, body)
+			}
+			r := h.want(send("", true), http.StatusUnauthorized, "unauthorized")
 			if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="sanshen"` {
 				t.Errorf("%s %s without a token: WWW-Authenticate %q", method, p, got)
 			}
-			r = h.want(h.do(method, p, "bogus", body), http.StatusUnauthorized, "invalid_token")
+			r = h.want(send("bogus", false), http.StatusUnauthorized, "invalid_token")
 			if got := r.header.Get("WWW-Authenticate"); !strings.Contains(got, `error="invalid_token"`) {
 				t.Errorf("%s %s with a bad token: WWW-Authenticate %q", method, p, got)
 			}
@@ -150,8 +171,8 @@ func TestBodyTooLarge(t *testing.T) {
 	departments, words = count()
 	for route, b := range routes {
 		method, path, _ := strings.Cut(route, " ")
-		if strings.HasPrefix(path, "/api/v1/files") {
-			continue // an upload's limit is its type's (TestUploadLimits)
+		if strings.HasPrefix(path, "/api/v1/files") || strings.HasSuffix(path, "/documents") {
+			continue // an upload's limit is its type's (TestUploadLimits, TestIdentityDocumentsAPI)
 		}
 		j, _ := json.Marshal(b.body)
 		big := append(j, []byte(strings.Repeat(" ", maxBody))...)

@@ -36,6 +36,7 @@ import (
 	"image/png"
 	"io"
 	"maps"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -181,6 +182,7 @@ type mxFixture struct {
 	drafts     map[string]int64 // group/state -> draft id (the reads' targets)
 	dead       map[string]int64 // A1, A2, platform -> dead letter id
 	apps       map[string]int64 // A1, A2 -> an application of the agency
+	docs       map[string]int64 // A1, A2 -> an identity document of that application
 	users      map[string]int64 // A1a, A1b, A2a -> a person to reset the password of
 	userToken  map[int64]int64  // such a person -> an API token of theirs, to revoke
 	userName   map[int64]string // such a person -> their name
@@ -408,6 +410,22 @@ func newMatrix(t *testing.T) *mxFixture {
 			t.Fatal(err)
 		}
 		f.apps[key] = a.ID
+	}
+	// An identity document on each (added as a case handler of the agency).
+	f.docs = map[string]int64{}
+	for key, agency := range map[string]int64{"A1": 1, "A2": a2.ID} {
+		img := mxPNG(map[string]uint8{"A1": 40, "A2": 41}[key])
+		sum := sha256.Sum256(img)
+		hexSum := fmt.Sprintf("%x", sum)
+		handler := domain.Actor{Name: "mx-handler", AgencyID: agency, Roles: []domain.Role{domain.RoleCaseHandler}}
+		d, err := h.store.AddApplicationDocument(ctx, handler, f.apps[key], store.NewApplicationDocument{SHA256: hexSum, Name: "mx-doc.png",
+			ContentType: "image/png", Size: int64(len(img))}, func(ctx context.Context) error {
+			return blobs.Put(ctx, hexSum, int64(len(img)), "image/png", bytes.NewReader(img))
+		}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.docs[key] = d.ID
 	}
 	// Word lists: each agency's additions and the platform's list.
 	f.words = map[int64][]string{1: {"东城敏感词"}, a2.ID: {"新街敏感词"}, store.PlatformList: {"平台敏感词"}}
@@ -654,6 +672,7 @@ type mxReq struct {
 	method, path string
 	json         any
 	raw          []byte // a file's bytes (an upload)
+	file         []byte // a multipart form's field "file" (with form's fields), an identity document
 	form         url.Values
 	cookies      []*http.Cookie
 	sid, csrf    string // a session other than the principal's (sign-out)
@@ -706,6 +725,19 @@ func (f *mxFixture) send(p *mxPrincipal, r mxReq) (mxAnswer, error) {
 		body, ctype = bytes.NewReader(b), "application/json"
 	case r.raw != nil:
 		body, ctype = bytes.NewReader(r.raw), "application/octet-stream"
+	case r.file != nil:
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		if p.csrf != "" && mxPagePath(r.path) {
+			_ = mw.WriteField("_csrf", p.csrf)
+		}
+		fw, err := mw.CreateFormFile("file", "矩阵身份证.png")
+		if err != nil {
+			return mxAnswer{}, err
+		}
+		_, _ = fw.Write(r.file)
+		_ = mw.Close()
+		body, ctype = &b, mw.FormDataContentType()
 	case r.form != nil:
 		form := url.Values{}
 		for k, v := range r.form {
@@ -1060,6 +1092,19 @@ func (f *mxFixture) appVars(p *mxPrincipal, make func(id int64) mxReq) []mxVar {
 		own, other = "A2", "A1"
 	}
 	return []mxVar{mxFixed("own-agency", make(f.apps[own])), mxFixed("other-agency", make(f.apps[other]))}
+}
+
+// docVars: the identity document of a case of the principal's agency, and
+// of the other agency's (under its own case).
+func (f *mxFixture) docVars(format string) func(*mxFixture, *mxPrincipal) []mxVar {
+	return func(f *mxFixture, p *mxPrincipal) []mxVar {
+		own, other := "A1", "A2"
+		if p.agency == f.a2.ID {
+			own, other = "A2", "A1"
+		}
+		return []mxVar{mxFixed("own-agency", mxReq{method: "GET", path: fmt.Sprintf(format, f.apps[own], f.docs[own])}),
+			mxFixed("other-agency", mxReq{method: "GET", path: fmt.Sprintf(format, f.apps[other], f.docs[other])})}
+	}
 }
 
 // userVars: a person of the principal's department, another department,
@@ -1425,6 +1470,27 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/applications/%d/reply", id), json: map[string]any{"body": "答复"}}
 			})
 		}},
+		// Identity documents: case handlers only. A read writes its audit
+		// event, so the reads run with the writes; a new document is
+		// appended, nothing of the fixture changed.
+		"POST /api/v1/applications/:id/documents": {phase: mxWrite, fp: statusOnly, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/applications/%d/documents", id), file: mxPNG(42)}
+			})
+		}},
+		"GET /api/v1/applications/:id/documents/:doc": {phase: mxWrite, fp: statusOnly, vars: f.docVars("/api/v1/applications/%d/documents/%d")},
+		"POST /web/applications/:id/documents": {phase: mxWrite, fp: statusOnly, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
+			return f.appVars(p, func(id int64) mxReq {
+				return mxReq{method: "POST", path: fmt.Sprintf("/web/applications/%d/documents", id), file: mxPNG(43)}
+			})
+		}},
+		"GET /web/applications/:id/documents/:doc": {phase: mxWrite, fp: statusOnly, vars: f.docVars("/web/applications/%d/documents/%d")},
+		"GET /api/v1/agency/identity-retention":    {phase: mxRead, vars: mxGet("/api/v1/agency/identity-retention")},
+		// The same number of days as the fixture's (the default): nothing changes.
+		"PUT /api/v1/agency/identity-retention": {phase: mxWrite, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "PUT", path: "/api/v1/agency/identity-retention", json: map[string]any{"days": 180}})}
+		}},
+		"POST /web/applications/retention": {phase: mxWrite, vars: mxForm("/web/applications/retention", url.Values{"days": {"180"}})},
 		"POST /web/applications/:id/reply": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			return f.appVars(p, func(id int64) mxReq {
 				return mxReq{method: "POST", path: fmt.Sprintf("/web/applications/%d/reply", id), form: url.Values{"body": {"答复"}}}

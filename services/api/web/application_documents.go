@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/services/api"
 )
@@ -23,6 +24,9 @@ func (w *Web) addDocument(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	if domain.CanReadIdentity(currentUser(c).Actor()) != nil {
+		return w.errorPage(c, http.StatusForbidden, "app.doc_refused")
 	}
 	name, data, err := api.FormDocument(c, "file")
 	if err == nil {
