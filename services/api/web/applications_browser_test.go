@@ -1,9 +1,15 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +25,8 @@ import (
 // the outcome and sends the reply, which repeats the applicant's own ID
 // number (a warning at stage 3, not a block); the head and the
 // confidentiality reviewer approve it; the case is answered, never on the
-// public column; the handler records the delivery and closes it.
+// public column; the handler records the delivery and closes it. On the
+// way, the handler uploads the applicant's ID card, which the case page lists.
 func TestApplicationInTheBrowser(t *testing.T) {
 	s := startSite(t)
 	ctx := context.Background()
@@ -50,6 +57,27 @@ func TestApplicationInTheBrowser(t *testing.T) {
 		t.Fatalf("the new case's deadline: %q", due)
 	}
 	zheng.shot("application-case")
+	// The applicant's ID card, photographed: uploaded, listed, its upload in the trail.
+	scan := filepath.Join(t.TempDir(), "张三身份证.png")
+	img := image.NewRGBA(image.Rect(0, 0, 16, 10))
+	for x := range 16 {
+		img.Set(x, x%10, color.RGBA{B: 180, A: 255})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(scan, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	zheng.do(chromedp.SetUploadFiles(chromedp.CSS("#doc-file"), []string{scan}), chromedp.Click(chromedp.CSS("#doc-upload")),
+		chromedp.WaitVisible(chromedp.CSS("#documents tr[data-id] a.doc-read")))
+	if row := zheng.text("#documents tbody"); !strings.Contains(row, "张三身份证.png") || !strings.Contains(row, "KB") {
+		t.Fatalf("the documents: %q", row)
+	}
+	if trail := zheng.text("#events"); !strings.Contains(trail, "上传身份证明") || strings.Contains(trail, "张三身份证.png") {
+		t.Fatalf("the trail after the upload: %q", trail)
+	}
 	zheng.do(chromedp.Click(chromedp.CSS("#act-outcome button")), chromedp.WaitVisible(chromedp.CSS("#app-outcome")))
 	zheng.do(chromedp.WaitVisible(chromedp.CSS("#r-body")))
 	body := zheng.eval(`document.querySelector("#r-body").value`)
