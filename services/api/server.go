@@ -326,7 +326,8 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // UploadForm reports whether r posts the draft form with files: the only
-// page request whose body may be as large as an upload.
+// page request whose body may be as large as any upload (an identity
+// document's form has its own, smaller limit: IdentityUpload).
 func UploadForm(r *http.Request) bool {
 	return strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") && strings.HasPrefix(r.URL.Path, "/web/drafts")
 }
