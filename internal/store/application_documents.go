@@ -75,7 +75,7 @@ func docComment(d ApplicationDocument) string {
 // transaction (a failure leaves no record). Only case handlers add them.
 func (s *Store) AddApplicationDocument(ctx context.Context, by domain.Actor, id int64, d NewApplicationDocument, put BlobPutter, now time.Time) (ApplicationDocument, error) {
 	if err := domain.CanReadIdentity(by); err != nil {
-		return ApplicationDocument{}, err
+		return ApplicationDocument{}, s.refuseCase(ctx, by, id, domain.CaseDocumentAdded, err)
 	}
 	d.Name = strings.TrimSpace(d.Name)
 	if d.Name == "" || utf8.RuneCountInString(d.Name) > 255 {
@@ -119,11 +119,14 @@ func (s *Store) AddApplicationDocument(ctx context.Context, by domain.Actor, id 
 // ReadApplicationDocument authorises by to read document doc of case id
 // and audits the read (application_document_read, in the case's chain) in
 // one transaction; the caller sends the bytes only after it returns nil.
-// A refusal (not a case handler) reads and audits nothing; a document of
+// A refusal (not a case handler) reads nothing and is audited as
+// denied:application_document_read in the agency's chain; a document of
 // another agency's case is ErrNotFound; a deleted one ErrDocumentDeleted.
 func (s *Store) ReadApplicationDocument(ctx context.Context, by domain.Actor, id, doc int64) (ApplicationDocument, error) {
 	if err := domain.CanReadIdentity(by); err != nil {
-		return ApplicationDocument{}, err
+		// An attempt on an applicant's identity is audited, unlike other
+		// refused reads: PIPL asks who tried to see personal data.
+		return ApplicationDocument{}, s.refuseCase(ctx, by, id, domain.CaseDocumentRead, err)
 	}
 	var d ApplicationDocument
 	err := s.tx(ctx, func(tx pgx.Tx) error {

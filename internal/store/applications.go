@@ -189,6 +189,26 @@ func caseEvent(agency, id int64, by domain.Actor, a domain.CaseAction, comment s
 		Role: role, Action: a.AuditAction(), Comment: comment}
 }
 
+// refuseCase audits a refused write on a case — an actor without the
+// case handlers' role — in the agency's chain as denied:<action>, as a
+// refused submission is, and returns the refusal. id is the case (0 for an
+// intake). Reads refused are not audited, as for drafts.
+func (s *Store) refuseCase(ctx context.Context, by domain.Actor, id int64, a domain.CaseAction, err error) error {
+	var r *domain.Refusal
+	if !errors.As(err, &r) {
+		return err
+	}
+	aerr := s.tx(ctx, func(tx pgx.Tx) error {
+		e := agencyEvent(by.AgencyID, by, "denied:"+a.AuditAction(), fmt.Sprintf("application %d: %s", id, r.Message))
+		e.Reason = string(r.Rule)
+		return appendEvent(ctx, tx, e)
+	})
+	if aerr != nil {
+		return aerr
+	}
+	return err
+}
+
 // AddApplication takes an application in and audits it, in one
 // transaction. Staff (case handlers, admins) take in letters and visits;
 // the public form (by = PublicApplicant) takes in online ones.
@@ -198,7 +218,7 @@ func (s *Store) AddApplication(ctx context.Context, by domain.Actor, n NewApplic
 			return Application{}, invalidCase("online applications come from the public column's form")
 		}
 	} else if err := domain.CanHandleCases(by); err != nil {
-		return Application{}, err
+		return Application{}, s.refuseCase(ctx, by, 0, domain.CaseIntake, err)
 	}
 	if err := n.check(DigestDay(now)); err != nil {
 		return Application{}, err
@@ -438,7 +458,7 @@ const maxCaseNote = 2000
 // and writes the change and its audit event in one transaction.
 func (s *Store) ActOnApplication(ctx context.Context, cal *calendar.Calendar, by domain.Actor, id int64, act CaseAct, now time.Time) (Application, error) {
 	if err := domain.CanHandleCases(by); err != nil {
-		return Application{}, err
+		return Application{}, s.refuseCase(ctx, by, id, act.Action, err)
 	}
 	today := DigestDay(now)
 	if act.On.IsZero() {
@@ -796,7 +816,7 @@ type ReplyDraft struct {
 // draft stays unlinked (a reviewer rejects it).
 func (s *Store) StartReply(ctx context.Context, cal *calendar.Calendar, by domain.Actor, id int64, body string, now time.Time) (Application, Draft, error) {
 	if err := domain.CanHandleCases(by); err != nil {
-		return Application{}, Draft{}, err
+		return Application{}, Draft{}, s.refuseCase(ctx, by, id, domain.CaseStartReply, err)
 	}
 	a, err := s.application(ctx, s.Pool, by.AgencyID, id)
 	if err != nil {

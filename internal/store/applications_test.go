@@ -3,8 +3,12 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
@@ -53,6 +57,21 @@ func TestApplicationClockRecords(t *testing.T) {
 	a, err := s.AddApplication(ctx, h, in, noonOn(t, "2025-09-15"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Refused writes on a case are in the agency's trail, as refused
+	// submissions are: who tried what, and the rule.
+	if _, err := s.ActOnApplication(ctx, cal, officer, a.ID, store.CaseAct{Action: domain.CaseClose}, noonOn(t, "2025-09-15")); err == nil {
+		t.Fatal("an officer closed a case")
+	}
+	var denied []string
+	rows, _ := s.Pool.Query(ctx, `SELECT action || ' ' || comment FROM audit_events WHERE action LIKE 'denied:application_%' AND actor_id = 99 ORDER BY seq`)
+	denied, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(denied) != 2 || !strings.HasPrefix(denied[0], "denied:application_received application 0: ") ||
+		!strings.HasPrefix(denied[1], fmt.Sprintf("denied:application_closed application %d: ", a.ID)) {
+		t.Fatalf("the refused writes' events: %q", denied)
 	}
 	if a.State != domain.CaseReceived || len(a.QueryCode) != 12 {
 		t.Fatalf("new case: %+v", a)

@@ -125,6 +125,9 @@ func (d *driver) run(ctx context.Context, sysErrs <-chan error) error {
 	ctx, cancel := context.WithTimeout(ctx, d.o.Timeout)
 	defer cancel()
 	if err := d.uploadMedia(ctx); err != nil {
+		if ctx.Err() != nil { // the timeout passed while the files went up
+			return d.timeoutError()
+		}
 		return err
 	}
 	g := newGroup(ctx)
