@@ -841,54 +841,94 @@ func (s *Store) StartReply(ctx context.Context, cal *calendar.Calendar, by domai
 	if err := s.Pool.QueryRow(ctx, `SELECT name FROM departments WHERE id = $1`, by.Departments[0]).Scan(&c.Department); err != nil {
 		return a, Draft{}, fmt.Errorf("error reading the handler's department: %w", err)
 	}
-	d, err := s.Submit(ctx, by, by.Departments[0], c, due)
+	link := &replyLink{by: by, agencyID: by.AgencyID, caseID: id}
+	d, err := s.submit(ctx, by, by.Departments[0], c, due, link)
 	if err != nil {
-		return a, d, err
-	}
-	err = s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM applications WHERE id = $1 FOR UPDATE`, id); err != nil {
-			return fmt.Errorf("error locking application %d: %w", id, err)
-		}
-		cur, err := s.application(ctx, tx, by.AgencyID, id)
-		if err != nil {
-			return err
-		}
-		if err := s.replyAllowed(ctx, tx, cur); err != nil {
-			return err
-		}
-		to, _ := domain.NextCase(domain.CaseProcessing, domain.CaseStartReply)
-		if _, err := tx.Exec(ctx, `UPDATE applications SET state = $2, reply_draft_id = $3 WHERE id = $1`, id, to, d.ID); err != nil {
-			return fmt.Errorf("error linking the reply of application %d: %w", id, err)
-		}
-		return appendEvent(ctx, tx, caseEvent(by.AgencyID, id, by, domain.CaseStartReply, fmt.Sprintf("%s→%s draft=%d", cur.State, to, d.ID)))
-	})
-	if err != nil {
-		return a, d, err
+		return a, d, unwrapRefused(err)
 	}
 	a, err = s.application(ctx, s.Pool, by.AgencyID, id)
 	return a, d, err
 }
 
+// replyLink answers a case with its reply's draft in the submission's own
+// transaction (submitTx): it locks the case and its chain with the
+// submission's locking reads, checks again that the case allows a reply,
+// and writes the link, the case's state and its audit event with the
+// draft. A crash or a refusal leaves neither the draft nor the link.
+type replyLink struct {
+	by               domain.Actor
+	agencyID, caseID int64
+	draftID          int64 // set by submitTx
+
+	from       domain.CaseState // the case's state, as locked
+	chainLen   int64
+	chainHead  []byte
+	lockedFrom domain.CaseState // state, or processing again after a rejected reply
+}
+
+func (l *replyLink) lock(b *pgx.Batch) {
+	b.Queue(`SELECT a.state, a.outcome, COALESCE(d.state, '') FROM applications a LEFT JOIN drafts d ON d.id = a.reply_draft_id
+		WHERE a.id = $1 AND a.agency_id = $2 FOR UPDATE OF a`, l.caseID, l.agencyID)
+	b.Queue(`INSERT INTO audit_chains (chain) VALUES ($1) ON CONFLICT (chain) DO UPDATE SET chain = EXCLUDED.chain RETURNING length, head`,
+		audit.ApplicationChain(l.caseID))
+}
+
+func (l *replyLink) read(br pgx.BatchResults) error {
+	var outcome string
+	var reply domain.State
+	err := br.QueryRow().Scan(&l.from, &outcome, &reply)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("error locking application %d: %w", l.caseID, err)
+	}
+	if err := br.QueryRow().Scan(&l.chainLen, &l.chainHead); err != nil {
+		return fmt.Errorf("error locking the audit chain of application %d: %w", l.caseID, err)
+	}
+	l.lockedFrom, err = replyFrom(l.from, domain.Outcome(outcome), reply)
+	return err
+}
+
+func (l *replyLink) event(set *moveSet) {
+	to, _ := domain.NextCase(l.lockedFrom, domain.CaseStartReply)
+	set.append(caseEvent(l.agencyID, l.caseID, l.by, domain.CaseStartReply, fmt.Sprintf("%s→%s draft=%d", l.from, to, l.draftID)),
+		l.chainLen, l.chainHead)
+}
+
+func (l *replyLink) write(b *pgx.Batch) {
+	to, _ := domain.NextCase(l.lockedFrom, domain.CaseStartReply)
+	b.Queue(`UPDATE applications SET state = $2, reply_draft_id = $3 WHERE id = $1`, l.caseID, to, l.draftID)
+}
+
 // replyAllowed: the case's state lets a reply start (or its last reply was
 // rejected), and its outcome is recorded.
 func (s *Store) replyAllowed(ctx context.Context, q caseReader, a Application) error {
-	from := a.State
+	var reply domain.State
 	if a.State == domain.CaseReplyInReview && a.ReplyDraftID != 0 {
-		var st domain.State
-		if err := q.QueryRow(ctx, `SELECT state FROM drafts WHERE id = $1`, a.ReplyDraftID).Scan(&st); err != nil {
+		if err := q.QueryRow(ctx, `SELECT state FROM drafts WHERE id = $1`, a.ReplyDraftID).Scan(&reply); err != nil {
 			return fmt.Errorf("error reading the reply of application %d: %w", a.ID, err)
 		}
-		if st == domain.StateRejected {
-			from = domain.CaseProcessing
-		}
+	}
+	_, err := replyFrom(a.State, a.Outcome, reply)
+	return err
+}
+
+// replyFrom is the state a reply starts from — the case's, or processing
+// again when its last reply (in state reply) was rejected — or why none
+// may start: the state allows none, or no outcome is recorded.
+func replyFrom(state domain.CaseState, outcome domain.Outcome, reply domain.State) (domain.CaseState, error) {
+	from := state
+	if state == domain.CaseReplyInReview && reply == domain.StateRejected {
+		from = domain.CaseProcessing
 	}
 	if _, err := domain.NextCase(from, domain.CaseStartReply); err != nil {
-		return err
+		return from, err
 	}
-	if a.Outcome == "" {
-		return invalidCase("record the outcome before drafting the reply: the reply states it")
+	if outcome == "" {
+		return from, invalidCase("record the outcome before drafting the reply: the reply states it")
 	}
-	return nil
+	return from, nil
 }
 
 // ReplyContent is the reply's first text: the form of a 答复书 with the

@@ -279,3 +279,101 @@ func TestApplicationReportCounts(t *testing.T) {
 		t.Errorf("the report's counts: %+v", cc)
 	}
 }
+
+// Two handlers send the reply of one case at once: one reply draft is made
+// and linked to the case in its own transaction, with its event in the
+// case's chain; the other is refused and leaves no draft behind.
+func TestStartReplyOnce(t *testing.T) {
+	ctx := context.Background()
+	s := testenv.Store(t)
+	cal := calendar.Official()
+	dep, err := s.AddDepartment(ctx, admin, "综合办")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handlers []domain.Actor
+	for _, name := range []string{"承办人甲", "承办人乙"} {
+		u, _, err := s.AddUser(ctx, admin, store.NewUser{Name: name, Roles: []domain.Role{domain.RoleCaseHandler, domain.RoleOfficer},
+			Departments: []int64{dep.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		handlers = append(handlers, u.Actor())
+	}
+	now := time.Now()
+	received := now.In(domain.Beijing).AddDate(0, 0, -3)
+	a, err := s.AddApplication(ctx, handlers[0], store.NewApplication{Route: domain.RouteVisit, ApplicantType: domain.ApplicantNatural,
+		ApplicantName: "李四", Description: "本街道2026年低保资金发放情况", ReceivedOn: time.Date(received.Year(), received.Month(), received.Day(), 0, 0, 0, 0, time.UTC)}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without an outcome there is no reply, and no draft is made.
+	_, _, err = s.StartReply(ctx, cal, handlers[0], a.ID, "", now)
+	refusedAs(t, err, domain.RuleCaseInput)
+	if _, err := s.ActOnApplication(ctx, cal, handlers[0], a.ID, store.CaseAct{Action: domain.CaseRecordOutcome, Outcome: "disclosed"}, now); err != nil {
+		t.Fatal(err)
+	}
+
+	type answer struct {
+		d   store.Draft
+		err error
+	}
+	// The case is held locked while both start, so both pass the checks
+	// made before the transaction and meet at the case's lock.
+	hold, err := s.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback(ctx) //nolint:errcheck
+	if _, err := hold.Exec(ctx, `SELECT 1 FROM applications WHERE id = $1 FOR UPDATE`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	answers := make(chan answer, 2)
+	for _, h := range handlers {
+		go func() {
+			_, d, err := s.StartReply(ctx, cal, h, a.ID, "", now)
+			answers <- answer{d, err}
+		}()
+	}
+	testenv.Eventually(t, "both starts waiting for the case's lock", func() bool {
+		var n int
+		_ = s.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
+		return n == 2
+	})
+	if err := hold.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var made []int64
+	for range 2 {
+		x := <-answers
+		switch {
+		case x.err == nil:
+			made = append(made, x.d.ID)
+		default:
+			refusedAs(t, x.err, domain.RuleNoSuchTransition)
+		}
+	}
+	if len(made) != 1 {
+		t.Fatalf("%d replies started, want 1", len(made))
+	}
+	var drafts int
+	var linked int64
+	var state string
+	if err := s.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM drafts d JOIN revisions r ON r.draft_id = d.id WHERE r.category = 'application_reply'),
+		reply_draft_id, state FROM applications WHERE id = $1`, a.ID).Scan(&drafts, &linked, &state); err != nil {
+		t.Fatal(err)
+	}
+	if drafts != 1 || linked != made[0] || state != string(domain.CaseReplyInReview) {
+		t.Fatalf("%d reply drafts, the case links %d (want %d), state %s", drafts, linked, made[0], state)
+	}
+	events, err := s.ChainEvents(ctx, audit.ApplicationChain(a.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := events[len(events)-1]; last.Action != "application_reply_started" || !strings.HasSuffix(last.Comment, fmt.Sprintf("draft=%d", made[0])) {
+		t.Fatalf("the case's last event: %+v", last)
+	}
+	if res, err := s.VerifyAgency(ctx, 1); err != nil || !res.OK {
+		t.Fatalf("verify: %+v %v", res, err)
+	}
+}

@@ -293,8 +293,11 @@ type submitJob struct {
 	deptID   int64
 	content  domain.Content
 	deadline time.Time
-	draft    Draft
-	err      error
+	// link, for a reply to an application, answers the case with the
+	// draft in the same transaction (StartReply); nil for every other.
+	link  *replyLink
+	draft Draft
+	err   error
 }
 
 // Submit stores a new draft at revision 1 and sends it to stage 1. It asks
@@ -302,6 +305,13 @@ type submitJob struct {
 // place; a refusal is audited in the system chain. Concurrent submissions
 // are committed together (internal/groupcommit).
 func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
+	return s.submit(ctx, by, deptID, c, deadline, nil)
+}
+
+// submit is Submit, with a reply's case to link in the same transaction
+// (link): such a submission goes alone, not in a group, so that a case
+// that no longer allows its reply fails it alone.
+func (s *Store) submit(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time, link *replyLink) (Draft, error) {
 	if rerr := domain.CanSubmit(by, deptID); rerr != nil {
 		r := rerr.(*domain.Refusal)
 		err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -314,7 +324,13 @@ func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c dom
 		}
 		return Draft{}, r
 	}
-	j := &submitJob{by: by, deptID: deptID, content: c, deadline: deadline, idem: idempotencyOf(ctx)}
+	j := &submitJob{by: by, deptID: deptID, content: c, deadline: deadline, idem: idempotencyOf(ctx), link: link}
+	if link != nil {
+		if err := s.submitTx(ctx, []*submitJob{j}); err != nil {
+			return Draft{}, err
+		}
+		return j.draft, nil
+	}
 	if err := s.submissions.Do(ctx, j); err != nil {
 		return Draft{}, err
 	}
@@ -365,6 +381,11 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 	ids := func(b *pgx.Batch) {
 		b.Queue(batchPlans)
 		b.Queue(`SELECT nextval('drafts_id_seq'), now() FROM generate_series(1, $1)`, len(js))
+		for _, j := range js {
+			if j.link != nil {
+				j.link.lock(b)
+			}
+		}
 	}
 	err = s.lockTx(ctx, ids, func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
@@ -379,6 +400,13 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		}
 		if len(ids) != len(js) {
 			return fmt.Errorf("error storing drafts: %d ids for %d drafts", len(ids), len(js))
+		}
+		for _, j := range js {
+			if j.link != nil {
+				if err := j.link.read(br); err != nil {
+					return err
+				}
+			}
 		}
 		for i, j := range js {
 			id, c := ids[i], j.content
@@ -412,6 +440,10 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			created[i] = now
 			j.draft = Draft{ID: id, AgencyID: j.by.AgencyID, AuthorID: j.by.ID, Author: j.by.Name, DepartmentID: j.deptID, State: first,
 				Revision: 1, Deadline: j.deadline.Format(domain.DateLayout), Content: c, ContentSHA256: hex.EncodeToString(sum)}
+			if j.link != nil {
+				j.link.draftID = id
+				j.link.event(&set)
+			}
 		}
 		return nil
 	}, func(b *pgx.Batch) {
@@ -426,6 +458,9 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		queueTerms(b, rows.id, rows.content)
 		for i, j := range js {
 			queueIdemDone(b, j.idem, rows.id[i])
+			if j.link != nil {
+				j.link.write(b)
+			}
 		}
 		b.Queue(`INSERT INTO audit_chains (chain) SELECT unnest($1::text[])`, rows.chain)
 		set.queue(b, s.Announce)
