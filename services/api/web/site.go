@@ -20,6 +20,7 @@ type siteView struct {
 	S          store.Site
 	Slug, Name string
 	ErrorField string
+	Refused    bool   // a save was refused: the form carries its emblem
 	Pattern    string // the default 索引号 pattern
 	Example    string // an 索引号 made with the pattern shown
 }
@@ -43,7 +44,7 @@ func (w *Web) siteForm(c echo.Context, status int, st store.Site, problem, field
 	}
 	p := w.base(c, "site.title", "site")
 	p.Error = problem
-	v := siteView{S: st, Slug: a.Slug, Name: a.Name, ErrorField: field, Pattern: store.DefaultIndexPattern}
+	v := siteView{S: st, Slug: a.Slug, Name: a.Name, ErrorField: field, Pattern: store.DefaultIndexPattern, Refused: problem != ""}
 	code := st.CreditCode
 	if code == "" {
 		code = "11500103009284580A"
@@ -73,6 +74,14 @@ func (w *Web) setSite(c echo.Context) error {
 	st := store.Site{CreditCode: c.FormValue("credit_code"), IndexPattern: c.FormValue("index_pattern"), Emblem: old.Emblem,
 		Sponsor: c.FormValue("sponsor"), SiteCode: c.FormValue("site_code"), ICP: c.FormValue("icp"),
 		Guide: c.FormValue("guide"), Rules: c.FormValue("rules")}
+	// An emblem uploaded with a save that was refused comes back with the
+	// form, so it is not lost with the other fields' problem.
+	if kept := c.FormValue("emblem_kept"); kept != "" && kept != old.Emblem {
+		if !w.ownEmblem(c, u, kept) {
+			return w.errorPage(c, http.StatusBadRequest, "input.invalid_site")
+		}
+		st.Emblem = kept
+	}
 	if c.FormValue("remove_emblem") != "" {
 		st.Emblem = ""
 	}
@@ -130,6 +139,22 @@ func (w *Web) siteEmblem(c echo.Context, u *store.User, st *store.Site) error {
 	}
 	st.Emblem = api.EmblemPath(a.Slug, f.SHA256)
 	return nil
+}
+
+// ownEmblem reports whether path is an emblem address of u's agency for
+// an image the agency uploaded.
+func (w *Web) ownEmblem(c echo.Context, u *store.User, path string) bool {
+	ctx := c.Request().Context()
+	a, err := w.Store.Agency(ctx, u.AgencyID)
+	if err != nil {
+		return false
+	}
+	sum, ok := strings.CutPrefix(path, api.EmblemPath(a.Slug, ""))
+	if !ok || path != api.EmblemPath(a.Slug, sum) {
+		return false
+	}
+	f, err := w.Store.AgencyFile(ctx, sum, u.AgencyID)
+	return err == nil && f.Kind == string(media.KindImage)
 }
 
 // siteRefused shows the form again with the refusal: its Chinese message

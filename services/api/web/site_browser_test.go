@@ -70,11 +70,18 @@ func TestSiteSettingsInTheBrowser(t *testing.T) {
 	}
 	admin.shot("site-refused-1280")
 
+	// The emblem chosen with the refused save came back with the form: it
+	// is saved now without being chosen again.
+	if !admin.exists("#emblem-now") {
+		t.Errorf("the refused form lost the emblem")
+	}
 	admin.do(chromedp.SetValue(chromedp.CSS("#credit_code"), code),
-		chromedp.SetUploadFiles(chromedp.CSS("#emblem"), []string{emblem}),
-		chromedp.Click(chromedp.CSS("#site-save")), chromedp.WaitVisible(chromedp.CSS("#emblem-now")))
-	if !strings.Contains(admin.text("body"), "公开栏目设置已保存") {
-		t.Errorf("no saved notice: %s", admin.text("main"))
+		chromedp.Click(chromedp.CSS("#site-save")), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	if got := admin.text("#flash"); !strings.Contains(got, "公开栏目设置已保存") {
+		t.Errorf("the saved notice says %q", got)
+	}
+	if !admin.exists("#emblem-now") {
+		t.Errorf("the saved settings lack the emblem")
 	}
 	if ex := admin.text("#index-example"); ex != code+"/2026-00017" {
 		t.Errorf("the 索引号 example is %q", ex)
@@ -118,7 +125,7 @@ func TestSiteSettingsInTheBrowser(t *testing.T) {
 	if got := status(); got != "200" {
 		t.Errorf("the emblem answers %s", got)
 	}
-	admin.do(chromedp.Click(chromedp.CSS("#remove_emblem")), chromedp.Click(chromedp.CSS("#site-save")), chromedp.WaitVisible(chromedp.CSS("#site-form")))
+	admin.do(chromedp.Click(chromedp.CSS("#remove_emblem")), chromedp.Click(chromedp.CSS("#site-save")), chromedp.WaitVisible(chromedp.CSS("#flash")))
 	if admin.exists("#emblem-now") {
 		t.Errorf("the emblem is still set after removing it")
 	}
