@@ -21,6 +21,7 @@ type siteView struct {
 	Slug, Name string
 	ErrorField string
 	Refused    bool   // a save was refused: the form carries its emblem
+	Pending    bool   // and that emblem is a new one, not saved yet
 	Pattern    string // the default 索引号 pattern
 	Example    string // an 索引号 made with the pattern shown
 }
@@ -45,6 +46,15 @@ func (w *Web) siteForm(c echo.Context, status int, st store.Site, problem, field
 	p := w.base(c, "site.title", "site")
 	p.Error = problem
 	v := siteView{S: st, Slug: a.Slug, Name: a.Name, ErrorField: field, Pattern: store.DefaultIndexPattern, Refused: problem != ""}
+	if v.Refused && st.Emblem != "" {
+		// An emblem uploaded with the refused save is not served yet
+		// (only the saved one is): it is named, not shown.
+		saved, err := w.Store.AgencySite(c.Request().Context(), a.ID)
+		if err != nil {
+			return err
+		}
+		v.Pending = st.Emblem != saved.Emblem
+	}
 	code := st.CreditCode
 	if code == "" {
 		code = "11500103009284580A"
