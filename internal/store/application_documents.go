@@ -70,6 +70,16 @@ func docComment(d ApplicationDocument) string {
 	return fmt.Sprintf("document=%d type=%s size=%d", d.ID, d.ContentType, d.Size)
 }
 
+// MayAddApplicationDocument asks, before an upload is judged, whether by
+// may add an identity document to case id; a refusal is audited as the
+// store's own check would audit it (AddApplicationDocument asks again).
+func (s *Store) MayAddApplicationDocument(ctx context.Context, by domain.Actor, id int64) error {
+	if err := domain.CanReadIdentity(by); err != nil {
+		return s.refuseCase(ctx, by, id, domain.CaseDocumentAdded, err)
+	}
+	return nil
+}
+
 // AddApplicationDocument records an identity document on case id of by's
 // agency and audits it, in one transaction; put stores the bytes in that
 // transaction (a failure leaves no record). Only case handlers add them.

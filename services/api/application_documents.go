@@ -69,11 +69,11 @@ func identityRefusal(err error) error {
 // audited (store.AddApplicationDocument). Refusals are *Error in both
 // languages.
 func (f *Files) AddIdentityDocument(ctx context.Context, by domain.Actor, id int64, name string, data []byte, now time.Time) (store.ApplicationDocument, error) {
-	if err := domain.CanReadIdentity(by); err != nil {
-		return store.ApplicationDocument{}, identityRefusal(err)
-	}
 	if f == nil || f.Blobs == nil {
 		return store.ApplicationDocument{}, fail(http.StatusServiceUnavailable, "no_file_store", "this installation has no file store configured")
+	}
+	if err := f.Store.MayAddApplicationDocument(ctx, by, id); err != nil {
+		return store.ApplicationDocument{}, identityRefusal(err)
 	}
 	if err := media.ValidName(name); err != nil {
 		return store.ApplicationDocument{}, refused(err)
@@ -189,9 +189,6 @@ func (s *Server) addDocument(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
-	}
-	if err := domain.CanReadIdentity(user(c).Actor()); err != nil {
-		return identityRefusal(err)
 	}
 	name, data, err := FormDocument(c, "file")
 	if err != nil {

@@ -95,6 +95,12 @@ func TestIdentityDocumentsAPI(t *testing.T) {
 		t.Fatalf("the officer's refusal: %s", r.raw)
 	}
 	h.want(h.upload(path, "admin", "身份证.png", img), http.StatusForbidden, "role_required")
+	// Both refusals are in the agency's trail, as the one check writes them.
+	var refusedUploads int
+	if err := h.store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'denied:application_document_added'
+		AND comment LIKE $1`, fmt.Sprintf("application %d:%%", id)).Scan(&refusedUploads); err != nil || refusedUploads != 2 {
+		t.Fatalf("%d refused uploads audited, want 2 (%v)", refusedUploads, err)
+	}
 	r = h.want(h.upload(path, "handler", "身份证.png", []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")),
 		http.StatusUnsupportedMediaType, "unsupported_type")
 	if !strings.Contains(r.zh(), "image/gif") || !strings.Contains(r.zh(), "PDF") {
