@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -246,12 +247,7 @@ func (w *Web) addFiles(c echo.Context, in *api.DraftInput, fd *formData) error {
 	role := c.FormValue("files_role")
 	u := currentUser(c)
 	for _, fh := range form.File["files"] {
-		rd, err := fh.Open()
-		if err != nil {
-			return err
-		}
-		data, err := io.ReadAll(rd)
-		rd.Close()
+		data, err := readUpload(fh)
 		if err != nil {
 			return err
 		}
@@ -849,4 +845,18 @@ func (w *Web) printSheet(c echo.Context) error {
 // or semicolons (full or half width).
 func splitTopics(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune("、，,；;\n", r) })
+}
+
+// readUpload reads a file of a multipart form.
+func readUpload(fh *multipart.FileHeader) ([]byte, error) {
+	rd, err := fh.Open()
+	if err != nil {
+		return nil, fmt.Errorf("error opening the uploaded file: %w", err)
+	}
+	defer rd.Close()
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, fmt.Errorf("error reading the uploaded file: %w", err)
+	}
+	return data, nil
 }

@@ -2,8 +2,8 @@ package web
 
 import (
 	"errors"
-	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -63,7 +63,7 @@ func (w *Web) siteForm(c echo.Context, status int, st store.Site, problem, field
 	if pattern == "" {
 		pattern = store.DefaultIndexPattern
 	}
-	v.Example = strings.NewReplacer("{code}", code, "{year}", "2026", "{serial}", "00017").Replace(pattern)
+	v.Example = strings.NewReplacer("{code}", code, "{year}", strconv.Itoa(w.Now().In(domain.Beijing).Year()), "{serial}", "00017").Replace(pattern)
 	p.Data = v
 	return w.render(c, status, "site", p)
 }
@@ -122,12 +122,7 @@ func (w *Web) siteEmblem(c echo.Context, u *store.User, st *store.Site) error {
 		return &api.Error{Status: http.StatusServiceUnavailable, Code: "no_file_store", Message: "this installation has no file store configured",
 			MessageZH: w.t(c, "input.no_file_store"), Field: "emblem"}
 	}
-	rd, err := fh.Open()
-	if err != nil {
-		return err
-	}
-	data, err := io.ReadAll(rd)
-	rd.Close()
+	data, err := readUpload(fh)
 	if err != nil {
 		return err
 	}

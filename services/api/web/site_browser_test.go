@@ -10,10 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/sanshen-gov/sanshen/internal/checks/confidentiality"
+	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
 // TestSiteSettingsInTheBrowser: the agency's admin sets the public
@@ -46,7 +48,8 @@ func TestSiteSettingsInTheBrowser(t *testing.T) {
 
 	admin := s.as("admin")
 	admin.do(chromedp.Navigate(s.base+"/web/admin/site"), chromedp.WaitVisible(chromedp.CSS("#site-form")))
-	if ex := admin.text("#index-example"); !strings.HasSuffix(ex, "/2026-00017") {
+	year := fmt.Sprint(time.Now().In(domain.Beijing).Year())
+	if ex := admin.text("#index-example"); !strings.HasSuffix(ex, "/"+year+"-00017") {
 		t.Errorf("the 索引号 example is %q", ex)
 	}
 	admin.do(chromedp.SetValue(chromedp.CSS("#credit_code"), "11110101000012345Z"),
@@ -83,7 +86,7 @@ func TestSiteSettingsInTheBrowser(t *testing.T) {
 	if !admin.exists("#emblem-now") {
 		t.Errorf("the saved settings lack the emblem")
 	}
-	if ex := admin.text("#index-example"); ex != code+"/2026-00017" {
+	if ex := admin.text("#index-example"); ex != code+"/"+year+"-00017" {
 		t.Errorf("the 索引号 example is %q", ex)
 	}
 	if n := s.count(`SELECT count(*) FROM audit_events WHERE action = 'public_site_set'`); n != 1 {
