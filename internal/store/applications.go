@@ -860,10 +860,9 @@ type replyLink struct {
 	agencyID, caseID int64
 	draftID          int64 // set by submitTx
 
-	from       domain.CaseState // the case's state, as locked
-	chainLen   int64
-	chainHead  []byte
-	lockedFrom domain.CaseState // state, or processing again after a rejected reply
+	from, to  domain.CaseState // the case's state as locked, and the reply's
+	chainLen  int64
+	chainHead []byte
 }
 
 func (l *replyLink) lock(b *pgx.Batch) {
@@ -886,19 +885,17 @@ func (l *replyLink) read(br pgx.BatchResults) error {
 	if err := br.QueryRow().Scan(&l.chainLen, &l.chainHead); err != nil {
 		return fmt.Errorf("error locking the audit chain of application %d: %w", l.caseID, err)
 	}
-	l.lockedFrom, err = replyFrom(l.from, domain.Outcome(outcome), reply)
+	l.to, err = replyTo(l.from, domain.Outcome(outcome), reply)
 	return err
 }
 
 func (l *replyLink) event(set *moveSet) {
-	to, _ := domain.NextCase(l.lockedFrom, domain.CaseStartReply)
-	set.append(caseEvent(l.agencyID, l.caseID, l.by, domain.CaseStartReply, fmt.Sprintf("%s→%s draft=%d", l.from, to, l.draftID)),
+	set.append(caseEvent(l.agencyID, l.caseID, l.by, domain.CaseStartReply, fmt.Sprintf("%s→%s draft=%d", l.from, l.to, l.draftID)),
 		l.chainLen, l.chainHead)
 }
 
 func (l *replyLink) write(b *pgx.Batch) {
-	to, _ := domain.NextCase(l.lockedFrom, domain.CaseStartReply)
-	b.Queue(`UPDATE applications SET state = $2, reply_draft_id = $3 WHERE id = $1`, l.caseID, to, l.draftID)
+	b.Queue(`UPDATE applications SET state = $2, reply_draft_id = $3 WHERE id = $1`, l.caseID, l.to, l.draftID)
 }
 
 // replyAllowed: the case's state lets a reply start (or its last reply was
@@ -910,25 +907,27 @@ func (s *Store) replyAllowed(ctx context.Context, q caseReader, a Application) e
 			return fmt.Errorf("error reading the reply of application %d: %w", a.ID, err)
 		}
 	}
-	_, err := replyFrom(a.State, a.Outcome, reply)
+	_, err := replyTo(a.State, a.Outcome, reply)
 	return err
 }
 
-// replyFrom is the state a reply starts from — the case's, or processing
-// again when its last reply (in state reply) was rejected — or why none
-// may start: the state allows none, or no outcome is recorded.
-func replyFrom(state domain.CaseState, outcome domain.Outcome, reply domain.State) (domain.CaseState, error) {
+// replyTo is the state starting a reply moves a case to — from its own
+// state, or from processing again when its last reply (in state reply)
+// was rejected — or why no reply may start: the state allows none, or no
+// outcome is recorded.
+func replyTo(state domain.CaseState, outcome domain.Outcome, reply domain.State) (domain.CaseState, error) {
 	from := state
 	if state == domain.CaseReplyInReview && reply == domain.StateRejected {
 		from = domain.CaseProcessing
 	}
-	if _, err := domain.NextCase(from, domain.CaseStartReply); err != nil {
-		return from, err
+	to, err := domain.NextCase(from, domain.CaseStartReply)
+	if err != nil {
+		return to, err
 	}
 	if outcome == "" {
-		return from, invalidCase("record the outcome before drafting the reply: the reply states it")
+		return to, invalidCase("record the outcome before drafting the reply: the reply states it")
 	}
-	return from, nil
+	return to, nil
 }
 
 // ReplyContent is the reply's first text: the form of a 答复书 with the
