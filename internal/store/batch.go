@@ -322,7 +322,7 @@ func queueLockDrafts(b *pgx.Batch, ids []int64, plans string, withText bool) {
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		JOIN departments dep ON dep.id = d.department_id
-		WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d, c`, ids)
+		WHERE d.id = ANY($1) ORDER BY d.id FOR NO KEY UPDATE OF d, c`, ids)
 }
 
 // readLockDrafts reads what queueLockDrafts asked for.

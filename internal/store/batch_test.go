@@ -199,3 +199,34 @@ func TestPublishLocalBatch(t *testing.T) {
 		t.Fatalf("audit trail: %+v %v", res, err)
 	}
 }
+
+// A row that names a draft (a notification, inserted by the trail's reader
+// in a transaction of its own) takes a key-share lock on the draft until
+// it commits. The batches lock drafts FOR NO KEY UPDATE, which that lock
+// does not block: with FOR UPDATE they waited, and the reader, inserting
+// for several drafts in trail order, deadlocked with them (the bench saw
+// dozens a run, each a second's stall).
+func TestBatchIsNotBlockedByRowsNamingTheDraft(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, ds := office(t, 1)
+	tx, err := s.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM drafts WHERE id = $1 FOR KEY SHARE`, ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	errs := s.CompleteChecksBatch(wait, []work.Item{stage1(ds[0])}, func(work.Item, int64, domain.Content) ([]domain.Finding, error) {
+		return nil, nil
+	})
+	if errs[0] != nil {
+		t.Fatalf("the batch waited on a key-share lock: %v", errs[0])
+	}
+	if d, err := s.Draft(ctx, ds[0].ID); err != nil || d.State != domain.StateCompliance {
+		t.Fatalf("draft is %s (%v), want %s", d.State, err, domain.StateCompliance)
+	}
+}

@@ -118,7 +118,7 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 			`+policyColumn+`, `+returnedByPersonColumn+`, COALESCE(d.published_revision, 0)
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
-		WHERE d.id = $1 FOR UPDATE OF d, c`, id)
+		WHERE d.id = $1 FOR NO KEY UPDATE OF d, c`, id)
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {

@@ -104,7 +104,7 @@ func queueLockForPeople(b *pgx.Batch, ids []int64) {
 		`+draftFrom+` JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		LEFT JOIN LATERAL (SELECT array_agg(x.actor_id ORDER BY x.id) AS actors, array_agg(x.stage ORDER BY x.id) AS stages,
 			array_agg(x.revision ORDER BY x.id) AS revisions FROM decisions x WHERE x.draft_id = d.id) px ON true
-		WHERE d.id = ANY($1) ORDER BY d.id FOR UPDATE OF d, c`, ids)
+		WHERE d.id = ANY($1) ORDER BY d.id FOR NO KEY UPDATE OF d, c`, ids)
 }
 
 // readLockForPeople reads what queueLockForPeople asked for.
