@@ -2,14 +2,10 @@ package system_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"io"
-	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/mail"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sanshen-gov/sanshen/cmd/sanshen/system"
@@ -25,80 +20,20 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/notify"
 	"github.com/sanshen-gov/sanshen/internal/notify/fakerobot"
+	"github.com/sanshen-gov/sanshen/internal/notify/smtpsink"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/internal/testenv"
 	"github.com/sanshen-gov/sanshen/services/notifications"
 	"github.com/sanshen-gov/sanshen/services/publisher"
 )
 
-// smtpSink is a real SMTP server (go-smtp) on loopback that keeps every
-// mail it accepts.
-type smtpSink struct {
-	addr  string
-	mu    sync.Mutex
-	mails []sunkMail
-}
-
-// sunkMail is one accepted mail, decoded.
-type sunkMail struct {
-	To        []string
-	MessageID string
-	Subject   string
-	Body      string
-}
-
-func (s *smtpSink) Mails() []sunkMail {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]sunkMail(nil), s.mails...)
-}
-
-type sinkSession struct {
-	sink *smtpSink
-	to   []string
-}
-
-func (ss *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	ss.to = append(ss.to, to)
-	return nil
-}
-func (ss *sinkSession) Data(r io.Reader) error {
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	raw, _ := io.ReadAll(m.Body)
-	body, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(raw)))
-	if err != nil {
-		return err
-	}
-	subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	if err != nil {
-		return err
-	}
-	ss.sink.mu.Lock()
-	ss.sink.mails = append(ss.sink.mails, sunkMail{To: ss.to, MessageID: m.Header.Get("Message-ID"), Subject: subject, Body: string(body)})
-	ss.sink.mu.Unlock()
-	return nil
-}
-func (ss *sinkSession) Reset()        { ss.to = nil }
-func (ss *sinkSession) Logout() error { return nil }
-
-func startSMTP(t *testing.T) *smtpSink {
+func startSMTP(t *testing.T) *smtpsink.Sink {
 	t.Helper()
-	sink := &smtpSink{}
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: sink}, nil }))
-	s.Domain = "mx.test"
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	sink, err := smtpsink.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink.addr = l.Addr().String()
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Serve(l) }()
-	t.Cleanup(func() { s.Close(); <-done })
+	t.Cleanup(sink.Close)
 	return sink
 }
 
@@ -120,7 +55,7 @@ func (c *movingClock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(
 // agency's WeCom and DingTalk (signed) robots, and a controlled clock.
 type notifyFixture struct {
 	*harness
-	sink   *smtpSink
+	sink   *smtpsink.Sink
 	robots *fakerobot.Server
 	clk    *movingClock
 	mutate func(*config.Config, *system.Options)
@@ -139,7 +74,7 @@ func startNotify(t *testing.T) *notifyFixture {
 		robots: fakerobot.New(fakerobot.Options{WeComKey: "wecom-key", DingTalkToken: "ding-token", DingTalkSecret: robotSecret})}
 	rs := httptest.NewServer(f.robots.Handler())
 	t.Cleanup(func() { f.robots.Close(); rs.Close() })
-	host, port, _ := net.SplitHostPort(f.sink.addr)
+	host, port, _ := net.SplitHostPort(f.sink.Addr)
 	f.mutate = func(c *config.Config, o *system.Options) {
 		c.SMTPHost, c.SMTPPort, c.SMTPFrom, c.SMTPTLS = host, port, "三审系统 <sanshen@example.gov.cn>", "none"
 		c.TOTPKey = testTOTPKey
