@@ -3,8 +3,10 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
@@ -40,6 +42,26 @@ func TestDraftAudit(t *testing.T) {
 	h.want(h.do("GET", path, "officer", nil), http.StatusForbidden, "not_visible")
 	h.want(h.do("GET", path, "head2", nil), http.StatusNotFound, "not_found") // not theirs to see at all
 	h.want(h.do("GET", "/api/v1/drafts/999999/audit", "auditor", nil), http.StatusNotFound, "not_found")
+
+	// The pages show the refusal in the rule's own Chinese words, not the
+	// English message kept for the record, and the code beside it; the
+	// agency's chain names the draft.
+	var reason, message string
+	if err := h.store.Pool.QueryRow(context.Background(), `SELECT reason, comment FROM audit_events WHERE chain = $1 AND action = 'denied:decide'`,
+		fmt.Sprintf("draft/%d", id)).Scan(&reason, &message); err != nil || message == "" {
+		t.Fatalf("the refusal's stored message: %q %v", message, err)
+	}
+	if reason != "department_scope" {
+		t.Fatalf("the refusal's rule is %q", reason)
+	}
+	p := newPages(t, h)
+	for _, page := range []string{fmt.Sprintf("/web/drafts/%d/audit", id), "/web/audit/events"} {
+		_, html := p.as(h, "auditor").req("GET", page, nil)
+		if !strings.Contains(html, "<code>department_scope</code>") || !strings.Contains(html, "该稿件不属于您负责的科室。") ||
+			strings.Contains(html, template.HTMLEscapeString(message)) {
+			t.Errorf("%s does not show the refusal in Chinese (stored: %q)", page, message)
+		}
+	}
 	h.want(h.doInvalid("GET", "/api/v1/drafts/-1/audit", "auditor", nil), http.StatusBadRequest, "invalid_id")
 }
 

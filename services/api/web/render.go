@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,6 +163,29 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 				return ps.T(lang, "action.channel") + "：" + ps.or(lang, "pub."+rest, rest)
 			}
 			return ps.or(lang, "action."+a, a)
+		},
+		// eventDetail is an audit event's explanation in the reader's
+		// language: a refusal (denied:…) is stored with the rule's code and
+		// a message for the record in English, and shows the rule's own
+		// words, naming the draft or case the agency's chain refers to.
+		"eventDetail": func(action, reason, comment string) string {
+			if !strings.HasPrefix(action, "denied:") {
+				return comment
+			}
+			text, ok := ps.messages[lang]["rule."+reason]
+			if !ok {
+				return comment
+			}
+			if subject, _, found := strings.Cut(comment, ": "); found {
+				if kind, id, ok := strings.Cut(subject, " "); ok {
+					if _, err := strconv.ParseInt(id, 10, 64); err == nil {
+						if name, ok := ps.messages[lang]["audit.subject."+kind]; ok {
+							return fmt.Sprintf(name, id) + text
+						}
+					}
+				}
+			}
+			return text
 		},
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
