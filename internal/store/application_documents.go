@@ -45,6 +45,16 @@ type NewApplicationDocument struct {
 	Size        int64
 }
 
+// IntakeDocument is an identity document that comes with an application
+// (the public column's form): recorded in the intake's transaction.
+type IntakeDocument struct {
+	NewApplicationDocument
+	Put BlobPutter
+}
+
+// MaxIntakeDocuments bounds the documents an application brings.
+const MaxIntakeDocuments = 3
+
 // BlobPutter stores a document's bytes; AddApplicationDocument calls it
 // inside its transaction, after locking the sum against a sweep that
 // would remove the same bytes.
@@ -87,11 +97,10 @@ func (s *Store) AddApplicationDocument(ctx context.Context, by domain.Actor, id 
 	if err := domain.CanReadIdentity(by); err != nil {
 		return ApplicationDocument{}, s.refuseCase(ctx, by, id, domain.CaseDocumentAdded, err)
 	}
-	d.Name = strings.TrimSpace(d.Name)
-	if d.Name == "" || utf8.RuneCountInString(d.Name) > 255 {
-		return ApplicationDocument{}, invalidCase("a document's name is required (at most 255 characters)")
+	if err := checkDocumentName(&d); err != nil {
+		return ApplicationDocument{}, err
 	}
-	doc := ApplicationDocument{SHA256: d.SHA256, Name: d.Name, ContentType: d.ContentType, Size: d.Size, AddedAt: now}
+	var doc ApplicationDocument
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var state domain.CaseState
 		var live int
@@ -109,21 +118,38 @@ func (s *Store) AddApplicationDocument(ctx context.Context, by domain.Actor, id 
 		if live >= MaxCaseDocuments {
 			return invalidCase("a case keeps at most %d identity documents", MaxCaseDocuments)
 		}
-		if err := lockSum(ctx, tx, d.SHA256); err != nil {
-			return err
-		}
-		if put != nil {
-			if err := put(ctx); err != nil {
-				return err
-			}
-		}
-		if err := tx.QueryRow(ctx, `INSERT INTO application_documents (application_id, sha256, name, content_type, size, added_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, id, d.SHA256, d.Name, d.ContentType, d.Size, now).Scan(&doc.ID); err != nil {
-			return fmt.Errorf("error recording a document on application %d: %w", id, err)
-		}
-		return appendEvent(ctx, tx, caseEvent(by.AgencyID, id, by, domain.CaseDocumentAdded, docComment(doc)))
+		doc, err = addDocument(ctx, tx, by, id, d, put, now)
+		return err
 	})
 	return doc, err
+}
+
+// addDocument stores and records document d of case id (locked by the
+// caller's transaction) and audits it.
+func addDocument(ctx context.Context, tx pgx.Tx, by domain.Actor, id int64, d NewApplicationDocument, put BlobPutter, now time.Time) (ApplicationDocument, error) {
+	doc := ApplicationDocument{SHA256: d.SHA256, Name: d.Name, ContentType: d.ContentType, Size: d.Size, AddedAt: now}
+	if err := lockSum(ctx, tx, d.SHA256); err != nil {
+		return doc, err
+	}
+	if put != nil {
+		if err := put(ctx); err != nil {
+			return doc, err
+		}
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO application_documents (application_id, sha256, name, content_type, size, added_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, id, d.SHA256, d.Name, d.ContentType, d.Size, now).Scan(&doc.ID); err != nil {
+		return doc, fmt.Errorf("error recording a document on application %d: %w", id, err)
+	}
+	return doc, appendEvent(ctx, tx, caseEvent(by.AgencyID, id, by, domain.CaseDocumentAdded, docComment(doc)))
+}
+
+// checkDocumentName trims a document's name and checks it.
+func checkDocumentName(d *NewApplicationDocument) error {
+	d.Name = strings.TrimSpace(d.Name)
+	if d.Name == "" || utf8.RuneCountInString(d.Name) > 255 {
+		return invalidCase("a document's name is required (at most 255 characters)")
+	}
+	return nil
 }
 
 // ReadApplicationDocument authorises by to read document doc of case id

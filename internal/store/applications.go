@@ -125,6 +125,10 @@ type NewApplication struct {
 	// ReceivedOn: for a letter the day it was signed for, for a visit that
 	// day; ignored online, where it is the day the system confirms it.
 	ReceivedOn time.Time
+	// Documents: the applicant's identity documents (Article 29), at most
+	// MaxIntakeDocuments, stored and audited with the intake: the
+	// application is taken with all of them or not at all.
+	Documents []IntakeDocument
 }
 
 // PublicApplicant is the actor of an application taken in by the public
@@ -155,6 +159,14 @@ func (n *NewApplication) check(today time.Time) error {
 	case utf8.RuneCountInString(n.Purpose) > 2000 || utf8.RuneCountInString(n.ApplicantContact) > 500 ||
 		len(n.ApplicantIDNumber) > 64 || len(n.ApplicantPhone) > 64:
 		return invalidCase("a field is too long")
+	}
+	if len(n.Documents) > MaxIntakeDocuments {
+		return invalidCase("an application brings at most %d identity documents", MaxIntakeDocuments)
+	}
+	for i := range n.Documents {
+		if err := checkDocumentName(&n.Documents[i].NewApplicationDocument); err != nil {
+			return err
+		}
 	}
 	if n.Route == domain.RouteOnline {
 		n.ReceivedOn = today
@@ -238,8 +250,16 @@ func (s *Store) AddApplication(ctx context.Context, by domain.Actor, n NewApplic
 		if err != nil {
 			return fmt.Errorf("error adding the application: %w", err)
 		}
-		return appendEvent(ctx, tx, caseEvent(by.AgencyID, id, by, domain.CaseIntake,
-			fmt.Sprintf("route=%s applicant_type=%s received_on=%s", n.Route, n.ApplicantType, n.ReceivedOn.Format(domain.DateLayout))))
+		if err := appendEvent(ctx, tx, caseEvent(by.AgencyID, id, by, domain.CaseIntake,
+			fmt.Sprintf("route=%s applicant_type=%s received_on=%s", n.Route, n.ApplicantType, n.ReceivedOn.Format(domain.DateLayout)))); err != nil {
+			return err
+		}
+		for _, d := range n.Documents {
+			if _, err := addDocument(ctx, tx, by, id, d.NewApplicationDocument, d.Put, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Application{}, err

@@ -47,6 +47,18 @@ func IdentityUpload(r *http.Request) bool {
 // identityUploadLimit is the body limit of such a request.
 const identityUploadLimit = MaxIdentityDocument + 64<<10
 
+// applyPath is the public column's application form.
+var applyPath = regexp.MustCompile(`^/public/[^/]+/apply$`)
+
+// applyUploadLimit is the body limit of the form, which brings up to
+// store.MaxIntakeDocuments identity documents.
+const applyUploadLimit = store.MaxIntakeDocuments*MaxIdentityDocument + 64<<10
+
+// ApplyUpload reports whether r posts the public application form.
+func ApplyUpload(r *http.Request) bool {
+	return r.Method == http.MethodPost && applyPath.MatchString(r.URL.Path)
+}
+
 // notHandlerZH is the refusal of anyone but a case handler.
 const notHandlerZH = "申请人的身份证明材料仅限本机关的依申请公开承办人上传和查看。"
 
@@ -75,14 +87,27 @@ func (f *Files) AddIdentityDocument(ctx context.Context, by domain.Actor, id int
 	if err := f.Store.MayAddApplicationDocument(ctx, by, id); err != nil {
 		return store.ApplicationDocument{}, identityRefusal(err)
 	}
+	info, err := f.judgeIdentity(ctx, name, data)
+	if err != nil {
+		return store.ApplicationDocument{}, err
+	}
+	doc := f.intakeDocument(name, info)
+	d, err := f.Store.AddApplicationDocument(ctx, by, id, doc.NewApplicationDocument, doc.Put, now)
+	return d, identityRefusal(err)
+}
+
+// judgeIdentity checks an identity document's name, size and real type
+// (JPEG, PNG or PDF by its content) and inspects it; its refusals are
+// answers in both languages.
+func (f *Files) judgeIdentity(ctx context.Context, name string, data []byte) (media.Info, error) {
 	if err := media.ValidName(name); err != nil {
-		return store.ApplicationDocument{}, refused(err)
+		return media.Info{}, refused(err)
 	}
 	if len(data) == 0 {
-		return store.ApplicationDocument{}, failZH(http.StatusUnprocessableEntity, media.CodeEmpty, "文件内容为空，请重新选择文件上传。", "the file is empty")
+		return media.Info{}, failZH(http.StatusUnprocessableEntity, media.CodeEmpty, "文件内容为空，请重新选择文件上传。", "the file is empty")
 	}
 	if len(data) > MaxIdentityDocument {
-		return store.ApplicationDocument{}, failZH(http.StatusRequestEntityTooLarge, media.CodeTooLarge,
+		return media.Info{}, failZH(http.StatusRequestEntityTooLarge, media.CodeTooLarge,
 			fmt.Sprintf("身份证明文件不能超过 %d MB。", MaxIdentityDocument/media.MiB), "an identity document is at most %d bytes", MaxIdentityDocument)
 	}
 	t, err := media.Sniff(data, name)
@@ -94,7 +119,7 @@ func (f *Files) AddIdentityDocument(ctx context.Context, by domain.Actor, id int
 		if t.MediaType != "" {
 			detected = t.MediaType
 		}
-		return store.ApplicationDocument{}, failZH(http.StatusUnsupportedMediaType, media.CodeUnsupportedType,
+		return media.Info{}, failZH(http.StatusUnsupportedMediaType, media.CodeUnsupportedType,
 			fmt.Sprintf("身份证明材料只接受 JPG、PNG 图片或 PDF 文件（按文件内容检测，实际为%s），请转换后重新上传。", detected),
 			"an identity document is a JPEG, PNG or PDF file (by its content), not %s", detected)
 	}
@@ -103,21 +128,57 @@ func (f *Files) AddIdentityDocument(ctx context.Context, by domain.Actor, id int
 	case f.busy <- struct{}{}:
 		defer func() { <-f.busy }()
 	case <-ctx.Done():
-		return store.ApplicationDocument{}, ctx.Err()
+		return media.Info{}, ctx.Err()
 	}
 	info, err := media.Inspect(data, name, media.Limits{Image: MaxIdentityDocument, Video: 1, Document: MaxIdentityDocument})
 	if err != nil {
-		return store.ApplicationDocument{}, refused(err)
+		return media.Info{}, refused(err)
 	}
-	put := func(ctx context.Context) error {
-		if err := f.Blobs.Put(ctx, info.SHA256, info.Size, info.Type.MediaType, bytes.NewReader(info.Data)); err != nil {
-			return fmt.Errorf("error storing the identity document: %w", err)
+	return info, nil
+}
+
+// intakeDocument is a judged document, to be stored in the transaction
+// that records it.
+func (f *Files) intakeDocument(name string, info media.Info) store.IntakeDocument {
+	return store.IntakeDocument{
+		NewApplicationDocument: store.NewApplicationDocument{SHA256: info.SHA256, Name: name, ContentType: info.Type.MediaType, Size: info.Size},
+		Put: func(ctx context.Context) error {
+			if err := f.Blobs.Put(ctx, info.SHA256, info.Size, info.Type.MediaType, bytes.NewReader(info.Data)); err != nil {
+				return fmt.Errorf("error storing the identity document: %w", err)
+			}
+			return nil
+		},
+	}
+}
+
+// IntakeDocuments judges the documents an application brings, all before
+// anything is written: one refused document refuses the application.
+func (f *Files) IntakeDocuments(ctx context.Context, files []NamedFile) ([]store.IntakeDocument, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	if f == nil || f.Blobs == nil {
+		return nil, fail(http.StatusServiceUnavailable, "no_file_store", "this installation has no file store configured")
+	}
+	if len(files) > store.MaxIntakeDocuments {
+		return nil, failZH(http.StatusUnprocessableEntity, "too_many_files", fmt.Sprintf("身份证明材料最多上传 %d 个文件。", store.MaxIntakeDocuments),
+			"an application brings at most %d identity documents", store.MaxIntakeDocuments)
+	}
+	var out []store.IntakeDocument
+	for _, nf := range files {
+		info, err := f.judgeIdentity(ctx, nf.Name, nf.Data)
+		if err != nil {
+			return nil, err
 		}
-		return nil
+		out = append(out, f.intakeDocument(nf.Name, info))
 	}
-	d, err := f.Store.AddApplicationDocument(ctx, by, id, store.NewApplicationDocument{SHA256: info.SHA256, Name: name,
-		ContentType: info.Type.MediaType, Size: info.Size}, put, now)
-	return d, identityRefusal(err)
+	return out, nil
+}
+
+// NamedFile is an uploaded file's name and bytes.
+type NamedFile struct {
+	Name string
+	Data []byte
 }
 
 // FormDocument reads the uploaded file of a multipart form's field.

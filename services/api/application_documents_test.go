@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -194,5 +195,107 @@ func TestIdentityDocumentsAPI(t *testing.T) {
 	}
 	if res, err := h.store.VerifyAgency(ctx, 1); err != nil || !res.OK {
 		t.Fatalf("verify: %+v %v", res, err)
+	}
+}
+
+// The public form takes the applicant's identity documents with the
+// application, in its transaction: a document of another type refuses the
+// whole application (nothing is written, what was typed stays), a good one
+// is recorded on the case, audited, and readable by the case handler only.
+// Without a file store the form offers no file field.
+func TestPublicApplicationWithDocuments(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBlobs(t))
+	h.addHandler(false)
+	post := func(addr string, files map[string][]byte) (int, string) {
+		t.Helper()
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for k, v := range map[string]string{"applicant_type": "natural", "applicant_name": "张某某", "applicant_contact": "zhang@example.org",
+			"description": "本街道2025年老旧小区改造的项目清单"} {
+			_ = mw.WriteField(k, v)
+		}
+		for name, data := range files {
+			fw, err := mw.CreateFormFile("identity", name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = fw.Write(data)
+		}
+		_ = mw.Close()
+		req, _ := http.NewRequest("POST", h.base+"/public/default/apply", &b)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("X-Forwarded-For", addr)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		page, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(page)
+	}
+	res, err := http.Get(h.base + "/public/default/apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(form), `enctype="multipart/form-data"`) || !strings.Contains(string(form), `id="identity"`) ||
+		strings.Contains(res.Header.Get("Content-Security-Policy"), "unsafe-inline") {
+		t.Fatalf("the form offers no identity documents, or its policy allows inline styles: %s\n%s", res.Header.Get("Content-Security-Policy"), form)
+	}
+
+	before := h.applicationCount()
+	status, page := post("", map[string][]byte{"身份证.png": []byte("not an image at all, just text")})
+	if status != http.StatusUnsupportedMediaType || !strings.Contains(page, "只接受 JPG、PNG 图片或 PDF 文件") || !strings.Contains(page, "张某某") {
+		t.Fatalf("a text file as an identity document: %d %s", status, page)
+	}
+	if h.applicationCount() != before {
+		t.Fatal("a refused document left an application behind")
+	}
+
+	status, page = post("", map[string][]byte{"身份证.png": pngOf(t)})
+	if status != http.StatusCreated || !strings.Contains(page, `id="documents-received"`) {
+		t.Fatalf("an application with its identity document: %d %s", status, page)
+	}
+	var id, docs int64
+	var actions []string
+	ctx := context.Background()
+	if err := h.store.Pool.QueryRow(ctx, `SELECT a.id, (SELECT count(*) FROM application_documents d WHERE d.application_id = a.id)
+		FROM applications a ORDER BY id DESC LIMIT 1`).Scan(&id, &docs); err != nil || docs != 1 {
+		t.Fatalf("the case holds %d documents (%v)", docs, err)
+	}
+	rows, _ := h.store.Pool.Query(ctx, `SELECT action FROM audit_events WHERE chain = $1 ORDER BY idx`, audit.ApplicationChain(id))
+	for rows.Next() {
+		var a string
+		_ = rows.Scan(&a)
+		actions = append(actions, a)
+	}
+	rows.Close()
+	if strings.Join(actions, " ") != "application_received application_document_added" {
+		t.Fatalf("the case's trail: %v", actions)
+	}
+	case_ := h.want(h.do("GET", fmt.Sprintf("/api/v1/applications/%d", id), "handler", nil), http.StatusOK, "")
+	if !strings.Contains(case_.raw, "身份证.png") {
+		t.Fatalf("the handler does not see the document: %s", case_.raw)
+	}
+
+	// More than the form takes: refused, nothing written.
+	before = h.applicationCount()
+	status, page = post("", map[string][]byte{"a.png": pngOf(t), "b.png": pngOf(t), "c.png": pngOf(t), "d.png": pngOf(t)})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(page, "最多上传 3 个") || h.applicationCount() != before {
+		t.Fatalf("four documents: %d %s", status, page)
+	}
+
+	// Without a file store: no file field, and the application still goes in.
+	plain := newHarness(t)
+	res, err = http.Get(plain.base + "/public/default/apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if strings.Contains(string(form), `id="identity"`) || !strings.Contains(string(form), "请以信函或当面方式提交") {
+		t.Fatalf("the form without a file store: %s", form)
 	}
 }

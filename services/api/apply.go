@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/media"
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
 
@@ -21,8 +23,6 @@ import (
 
 var applyTemplates = template.Must(template.ParseFS(templateFS, "templates/apply.html"))
 
-// applyCSP is the public pages' policy with the form allowed to post here.
-const applyCSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // The form's limits per client address: applications taken, and status
 // look-ups (a query code is 12 characters of 31, too many to guess at this rate).
@@ -62,7 +62,7 @@ func (l *addressLimiter) allow(addr string, now time.Time, max int) bool {
 func (s *Server) renderApply(c echo.Context, status int, name string, data map[string]any) error {
 	h := c.Response().Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", applyCSP)
+	h.Set("Content-Security-Policy", publicCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(status)
@@ -73,13 +73,14 @@ func (s *Server) renderApply(c echo.Context, status int, name string, data map[s
 var applicantTypeNames = map[domain.ApplicantType]string{domain.ApplicantNatural: "自然人", domain.ApplicantBusiness: "商业企业",
 	domain.ApplicantResearch: "科研机构", domain.ApplicantCharity: "社会公益组织", domain.ApplicantLegal: "法律服务机构", domain.ApplicantOtherOrg: "其他组织"}
 
-func applyData(a store.Agency, in ApplicationInput, problem string) map[string]any {
+func (s *Server) applyData(a store.Agency, in ApplicationInput, problem string) map[string]any {
 	type choice struct{ Code, Name string }
 	var types []choice
 	for _, t := range domain.ApplicantTypes {
 		types = append(types, choice{string(t), applicantTypeNames[t]})
 	}
-	return map[string]any{"Title": "政府信息公开申请", "Agency": a, "In": in, "Types": types, "Error": problem}
+	return map[string]any{"Title": "政府信息公开申请", "Agency": a, "In": in, "Types": types, "Error": problem,
+		"Documents": s.Blobs != nil, "MaxDocuments": store.MaxIntakeDocuments, "MaxDocumentMB": MaxIdentityDocument / media.MiB}
 }
 
 // applyForm is GET /public/{slug}/apply.
@@ -88,7 +89,7 @@ func (s *Server) applyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderApply(c, http.StatusOK, "apply", applyData(a, ApplicationInput{ApplicantType: string(domain.ApplicantNatural)}, ""))
+	return s.renderApply(c, http.StatusOK, "apply", s.applyData(a, ApplicationInput{ApplicantType: string(domain.ApplicantNatural)}, ""))
 }
 
 // apply is POST /public/{slug}/apply: an online application, received the
@@ -108,24 +109,67 @@ func (s *Server) apply(c echo.Context) error {
 	}
 	if !s.applyLimiter.allow(c.RealIP(), s.Now(), applyPerHour) {
 		c.Response().Header().Set("Retry-After", "3600")
-		return s.renderApply(c, http.StatusTooManyRequests, "apply", applyData(a, in, "同一地址提交的申请过多，请一小时后再试，或以信函、当面方式提出申请。"))
+		return s.renderApply(c, http.StatusTooManyRequests, "apply", s.applyData(a, in, "同一地址提交的申请过多，请一小时后再试，或以信函、当面方式提出申请。"))
 	}
 	if strings.TrimSpace(in.ApplicantContact) == "" {
-		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", applyData(a, in, "请填写通信地址或电子邮箱，以便送达答复。"))
+		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(a, in, "请填写通信地址或电子邮箱，以便送达答复。"))
+	}
+	ctx := c.Request().Context()
+	files, problem := applyFiles(c)
+	if problem != "" {
+		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(a, in, problem))
+	}
+	docs, err := s.files().IntakeDocuments(ctx, files)
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return s.renderApply(c, ae.Status, "apply", s.applyData(a, in, ae.MessageZH+"未收到申请，请重新选择文件后提交。"))
+	}
+	if err != nil {
+		return err
 	}
 	n := store.NewApplication{Route: domain.RouteOnline, ApplicantType: domain.ApplicantType(in.ApplicantType), ApplicantName: in.ApplicantName,
 		ApplicantIDNumber: in.ApplicantIDNumber, ApplicantPhone: in.ApplicantPhone, ApplicantContact: in.ApplicantContact,
-		Description: in.Description, Purpose: in.Purpose}
-	app, err := s.Store.AddApplication(c.Request().Context(), store.PublicApplicant(a.ID), n, s.Now())
+		Description: in.Description, Purpose: in.Purpose, Documents: docs}
+	app, err := s.Store.AddApplication(ctx, store.PublicApplicant(a.ID), n, s.Now())
 	var r *domain.Refusal
 	if errors.As(err, &r) {
-		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", applyData(a, in, "申请内容不完整或过长：请填写申请人类型、姓名或名称，以及所需政府信息的描述。"))
+		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(a, in, "申请内容不完整或过长：请填写申请人类型、姓名或名称，以及所需政府信息的描述。"))
 	}
 	if err != nil {
 		return err
 	}
 	return s.renderApply(c, http.StatusCreated, "apply_done", map[string]any{"Title": "申请已收到", "Agency": a,
-		"Code": app.QueryCode, "ReceivedOn": app.ReceivedOn.Format(domain.DateLayout)})
+		"Code": app.QueryCode, "ReceivedOn": app.ReceivedOn.Format(domain.DateLayout), "Documents": len(docs)})
+}
+
+// applyFiles reads the identity documents of the form (field identity):
+// none when the form has no file; a problem, in Chinese, when one cannot
+// be read whole.
+func applyFiles(c echo.Context) ([]NamedFile, string) {
+	if !strings.HasPrefix(c.Request().Header.Get("Content-Type"), "multipart/form-data") {
+		return nil, ""
+	}
+	form, err := c.MultipartForm()
+	if err != nil {
+		return nil, "上传的文件无法读取，请重新选择文件后提交。"
+	}
+	var out []NamedFile
+	for _, fh := range form.File["identity"] {
+		if fh.Filename == "" && fh.Size == 0 { // the field left empty
+			continue
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, "上传的文件无法读取，请重新选择文件后提交。"
+		}
+		data, err := io.ReadAll(io.LimitReader(f, MaxIdentityDocument+1))
+		f.Close()
+		if err != nil {
+			return nil, "上传的文件无法读取，请重新选择文件后提交。"
+		}
+		out = append(out, NamedFile{Name: fh.Filename, Data: data})
+	}
+	return out, ""
 }
 
 // caseStateNames are the states as the applicant reads them.

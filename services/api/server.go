@@ -316,6 +316,8 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 			limit = s.maxUpload()
 		} else if IdentityUpload(r) {
 			limit = max(limit, identityUploadLimit)
+		} else if ApplyUpload(r) {
+			limit = max(limit, applyUploadLimit)
 		}
 		if r.ContentLength > limit {
 			return fail(http.StatusRequestEntityTooLarge, "body_too_large", "request body is %d bytes; the limit is %d", r.ContentLength, limit)
