@@ -1,9 +1,15 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +124,41 @@ func TestPublicColumnInTheBrowser(t *testing.T) {
 	// An unknown address: the Chinese 404 page.
 	v.do(chromedp.Navigate(s.base+"/public/default/nosuch"), chromedp.WaitVisible(chromedp.CSS("#missing")))
 	v.shot("not-found-1280")
+
+	// 依申请公开 online, with a photo of the ID card, at phone width: the
+	// form under the column's CSP, accessible, in Chinese; the query code.
+	scan := filepath.Join(t.TempDir(), "身份证.png")
+	img := image.NewRGBA(image.Rect(0, 0, 16, 10))
+	for x := range 16 {
+		img.Set(x, x%10, color.RGBA{R: 180, A: 255})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(scan, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v.do(chromedp.EmulateViewport(390, 900), chromedp.Navigate(s.base+"/public/default/apply"), chromedp.WaitVisible(chromedp.CSS("#identity")))
+	if bg := v.eval(`getComputedStyle(document.querySelector('button')).backgroundColor`); bg != "rgb(180, 0, 11)" {
+		t.Errorf("the form's stylesheet did not load under the CSP: %s", bg)
+	}
+	if problems := v.axe(); problems != "" {
+		t.Errorf("axe-core on the application form: %s", problems)
+	}
+	if words := v.eval(englishWords); words != "" {
+		t.Errorf("English on the application form: %s", words)
+	}
+	v.noSideways("the application form")
+	v.do(chromedp.SetValue(chromedp.CSS("#applicant_name"), "张某某"), chromedp.SetValue(chromedp.CSS("#applicant_contact"), "zhang@example.org"),
+		chromedp.SetValue(chromedp.CSS("#description"), "本街道2026年老旧小区改造的项目清单"),
+		chromedp.SetUploadFiles(chromedp.CSS("#identity"), []string{scan}))
+	v.shot("apply-390")
+	v.do(chromedp.Click(chromedp.CSS("#apply-submit")), chromedp.WaitVisible(chromedp.CSS("#query-code")))
+	if got := v.text("#documents-received"); !strings.Contains(got, "身份证明材料 1 个") {
+		t.Errorf("the confirmation says %q", got)
+	}
+	v.shot("applied-390")
 }
 
 // TestTopicsInTheBrowser: an officer gives a draft its topic on the form;
