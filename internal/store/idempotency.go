@@ -37,6 +37,10 @@ type IdemClaim struct {
 	Status   int
 	Response []byte
 	DraftID  int64
+	// Claimed names this claim (IdemNew): the answer and the release
+	// touch the key only while it is still this claim's, never a later
+	// retry's that took it over after IdempotencyStale.
+	Claimed time.Time
 }
 
 // idemKey is the key of the request a context carries (WithIdempotency).
@@ -76,13 +80,14 @@ func (s *Store) ClaimIdempotency(ctx context.Context, userID int64, key string, 
 			userID, key, IdempotencyTTL.Seconds()); err != nil {
 			return err
 		}
-		ct, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_sha256) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, userID, key, sum)
-		if err != nil {
-			return err
-		}
-		if ct.RowsAffected() == 1 {
+		err := tx.QueryRow(ctx, `INSERT INTO idempotency_keys (user_id, key, request_sha256) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
+			RETURNING claimed_at`, userID, key, sum).Scan(&c.Claimed)
+		if err == nil {
 			c.Outcome = IdemNew
 			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
 		}
 		var had []byte
 		var state string
@@ -113,7 +118,8 @@ func (s *Store) ClaimIdempotency(ctx context.Context, userID int64, key string, 
 		default:
 			// Abandoned before its effect committed: this retry runs it.
 			c.Outcome = IdemNew
-			_, err = tx.Exec(ctx, `UPDATE idempotency_keys SET claimed_at = now() WHERE user_id = $1 AND key = $2`, userID, key)
+			err = tx.QueryRow(ctx, `UPDATE idempotency_keys SET claimed_at = clock_timestamp() WHERE user_id = $1 AND key = $2
+				RETURNING claimed_at`, userID, key).Scan(&c.Claimed)
 		}
 		return err
 	})
@@ -125,9 +131,9 @@ func (s *Store) ClaimIdempotency(ctx context.Context, userID int64, key string, 
 
 // AnswerIdempotency stores the answer sent to the request that holds the
 // key, to be replayed to its retries.
-func (s *Store) AnswerIdempotency(ctx context.Context, userID int64, key string, status int, body []byte) error {
-	if _, err := s.Pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2`,
-		userID, key, status, body); err != nil {
+func (s *Store) AnswerIdempotency(ctx context.Context, userID int64, key string, claimed time.Time, status int, body []byte) error {
+	if _, err := s.Pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2 AND claimed_at = $5`,
+		userID, key, status, body, claimed); err != nil {
 		return fmt.Errorf("error storing the answer to an idempotent request: %w", err)
 	}
 	return nil
@@ -136,8 +142,9 @@ func (s *Store) AnswerIdempotency(ctx context.Context, userID int64, key string,
 // ReleaseIdempotency forgets a key whose request failed without an answer
 // worth keeping (a server error): a retry runs again. A key whose effect
 // committed is kept.
-func (s *Store) ReleaseIdempotency(ctx context.Context, userID int64, key string) error {
-	if _, err := s.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND state = 'in_flight'`, userID, key); err != nil {
+func (s *Store) ReleaseIdempotency(ctx context.Context, userID int64, key string, claimed time.Time) error {
+	if _, err := s.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND state = 'in_flight' AND claimed_at = $3`,
+		userID, key, claimed); err != nil {
 		return fmt.Errorf("error releasing an idempotency key: %w", err)
 	}
 	return nil

@@ -23,7 +23,6 @@ import (
 
 var applyTemplates = template.Must(template.ParseFS(templateFS, "templates/apply.html"))
 
-
 // The form's limits per client address: applications taken, and status
 // look-ups (a query code is 12 characters of 31, too many to guess at this rate).
 const (

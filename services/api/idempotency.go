@@ -2,11 +2,13 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -73,10 +75,38 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status := c.Response().Status
 		if status >= 500 {
-			return s.Store.ReleaseIdempotency(ctx, u.ID, key)
+			return s.settleKey(ctx, func(ctx context.Context) error { return s.Store.ReleaseIdempotency(ctx, u.ID, key, claim.Claimed) })
 		}
-		return s.Store.AnswerIdempotency(ctx, u.ID, key, status, rec.body.Bytes())
+		answer := rec.body.Bytes()
+		return s.settleKey(ctx, func(ctx context.Context) error {
+			return s.Store.AnswerIdempotency(ctx, u.ID, key, claim.Claimed, status, answer)
+		})
 	}
+}
+
+// settleKey writes a key's last word (its answer, or its release after a
+// server error) on a context the client cannot cancel. When the database
+// cannot take it (a failover: the request failed for the same reason),
+// it tries again in the background for as long as the claim would hold
+// the key (store.IdempotencyStale), so that the client's retry runs as
+// soon as the database is back instead of waiting out the claim. The
+// writes touch only this claim (claimed_at), never a later retry's.
+func (s *Server) settleKey(ctx context.Context, write func(context.Context) error) error {
+	ctx = context.WithoutCancel(ctx)
+	err := write(ctx)
+	if err == nil {
+		return nil
+	}
+	go func() {
+		until := time.Now().Add(store.IdempotencyStale)
+		for wait := 200 * time.Millisecond; time.Now().Before(until); wait = min(2*wait, 5*time.Second) {
+			time.Sleep(wait)
+			if write(ctx) == nil {
+				return
+			}
+		}
+	}()
+	return err
 }
 
 // replayDraft answers with the draft, for a retry whose first answer was

@@ -346,6 +346,7 @@ func (w *Web) submitOnce(c echo.Context, fd formData, run func(context.Context) 
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	key := ""
+	var claimed time.Time
 	if fd.FormKey != "" {
 		key = "form:" + fd.FormKey
 		claim, err := w.Store.ClaimIdempotency(ctx, u.ID, key, []byte(key))
@@ -360,11 +361,11 @@ func (w *Web) submitOnce(c echo.Context, fd formData, run func(context.Context) 
 			return w.formError(c, fd, &api.Error{Status: http.StatusConflict, Code: "form_in_flight", Message: "this form is being submitted",
 				MessageZH: "该表单正在提交，请稍候查看“我的稿件”。"})
 		}
-		ctx = store.WithIdempotency(ctx, u.ID, key)
+		ctx, claimed = store.WithIdempotency(ctx, u.ID, key), claim.Claimed
 	}
 	id, err := run(ctx)
 	if err != nil && key != "" {
-		if rerr := w.Store.ReleaseIdempotency(context.WithoutCancel(ctx), u.ID, key); rerr != nil {
+		if rerr := w.Store.ReleaseIdempotency(context.WithoutCancel(ctx), u.ID, key, claimed); rerr != nil {
 			return rerr
 		}
 	}
