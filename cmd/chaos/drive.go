@@ -129,11 +129,17 @@ type driver struct {
 	// two relays.
 	scheduleAhead time.Duration
 	unexpected    []string
+	// returned are the drafts the head returned (answered 200), which
+	// the officer revises (revise).
+	returned map[int64]bool
+	revise   chan int64
+	revised  atomic.Int64
 }
 
 func newDriver(c *client, officer, head, sec string) *driver {
 	return &driver{c: c, officer: officer, head: head, sec: sec,
-		accepted: map[int64]int{}, acceptedAt: map[int64]time.Time{}, decided: map[[2]int64]bool{}, lost: map[int64]bool{}, refused: map[[3]int64]int{}, conflictCodes: map[string]int{}}
+		accepted: map[int64]int{}, acceptedAt: map[int64]time.Time{}, decided: map[[2]int64]bool{}, lost: map[int64]bool{}, refused: map[[3]int64]int{}, conflictCodes: map[string]int{},
+		returned: map[int64]bool{}, revise: make(chan int64, 1024)}
 }
 
 func (d *driver) fail(format string, args ...any) {
@@ -240,6 +246,10 @@ func (d *driver) review(ctx context.Context, stage string, stageNo int64, token 
 			defer wg.Done()
 			for it := range work {
 				body := map[string]any{"stage": stage, "revision": it.Revision, "decision": "approve"}
+				returning := stageNo == 2 && it.Revision == 1 && it.ID%returnEvery == 0
+				if returning {
+					body["decision"], body["comment"] = "return", "请补充整改时限。"
+				}
 				form := [3]int64{it.ID, stageNo, int64(it.Revision)}
 				d.mu.Lock()
 				n := d.refused[form]
@@ -252,8 +262,17 @@ func (d *driver) review(ctx context.Context, stage string, stageNo int64, token 
 				switch a.status {
 				case http.StatusOK:
 					d.mu.Lock()
-					d.decided[[2]int64{it.ID, stageNo}] = true
+					if returning {
+						d.returned[it.ID] = true
+					} else {
+						d.decided[[2]int64{it.ID, stageNo}] = true
+					}
 					d.mu.Unlock()
+					if returning {
+						// Sent twice (a draft returned again after the
+						// restore), the revision's key replays its answer.
+						d.revise <- it.ID
+					}
 				case http.StatusConflict:
 					// Stale: the draft was elsewhere (a machine step lost in a
 					// database crash and redone, say). Seen again in the
@@ -306,6 +325,47 @@ func (d *driver) review(ctx context.Context, stage string, stageNo int64, token 
 	}
 	close(work)
 	wg.Wait()
+}
+
+// reviseReturned has the officer revise each draft the head returned:
+// the same title, the body completed as asked, as revision 2.
+func (d *driver) reviseReturned(ctx context.Context) {
+	for {
+		var id int64
+		select {
+		case <-ctx.Done():
+			return
+		case id = <-d.revise:
+		}
+		// The submission's answer may still be on its way (a retried
+		// request): its index names the draft's text.
+		var i int
+		for wait := 0; ; wait++ {
+			d.mu.Lock()
+			n, ok := d.accepted[id]
+			d.mu.Unlock()
+			if ok {
+				i = n
+				break
+			}
+			if wait == 600 || ctx.Err() != nil {
+				d.fail("revising draft %d: its submission was never answered", id)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		body := draftBody(i)
+		body["body"] = body["body"].(string) + "整改时限为本月底前。"
+		a, err := d.c.call(ctx, http.MethodPut, fmt.Sprintf("/api/v1/drafts/%d", id), d.officer, fmt.Sprintf("revise-%d", id), body)
+		if err != nil {
+			return
+		}
+		if a.status != http.StatusOK && a.status != http.StatusCreated {
+			d.fail("revising returned draft %d: %d %s", id, a.status, a.body)
+			continue
+		}
+		d.revised.Add(1)
+	}
 }
 
 func (d *driver) ids() []int64 {

@@ -75,7 +75,14 @@ func (s *suite) inject(ctx context.Context, kind string) error {
 	case faultNode, faultLeader:
 		i := s.rng.IntN(len(s.nats.nodes))
 		if kind == faultLeader {
-			if i, err = s.nats.leader(ctx, bus.StreamName); err != nil {
+			// The stream may be between leaders (an election after the
+			// last fault): the leader is the one elected next.
+			for wait := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+				if i, err = s.nats.leader(ctx, bus.StreamName); err == nil || time.Now().After(wait) {
+					break
+				}
+			}
+			if err != nil {
 				return fmt.Errorf("finding the stream's leader: %w", err)
 			}
 		}
@@ -135,37 +142,47 @@ func (s *suite) waitStream(ctx context.Context) error {
 // runs (a restarted process starts its counters again from zero).
 type shares struct {
 	procs []*proc
-	last  map[*proc]float64
-	total map[*proc]float64
+	last  map[shareKey]float64
+	total map[shareKey]float64
 }
 
-// workMetric is what counts as work for each kind of service.
-func workMetric(kind string) string {
+// shareKey is one process's count of one kind of work.
+type shareKey struct {
+	p      *proc
+	metric string
+}
+
+// workMetrics are what counts as work for each kind of service: for the
+// relay, relaying the trail and, beside it, the notifications' dispatch.
+func workMetrics(kind string) []string {
 	switch kind {
 	case "api":
-		return "sanshen_http_requests_total"
+		return []string{"sanshen_http_requests_total"}
 	case "relay":
-		return "sanshen_audit_sequenced_total"
+		return []string{"sanshen_audit_sequenced_total", "sanshen_notification_deliveries_total"}
 	}
-	return "sanshen_worker_messages_total"
+	return []string{"sanshen_worker_messages_total"}
 }
 
 func newShares(ps []*proc) *shares {
-	return &shares{procs: ps, last: map[*proc]float64{}, total: map[*proc]float64{}}
+	return &shares{procs: ps, last: map[shareKey]float64{}, total: map[shareKey]float64{}}
 }
 
 func (sh *shares) scrape(ctx context.Context) {
 	for _, p := range sh.procs {
-		v, err := scrapeSum(ctx, "http://"+p.metrics+"/metrics", workMetric(p.kind))
-		if err != nil {
-			continue
+		for _, m := range workMetrics(p.kind) {
+			v, err := scrapeSum(ctx, "http://"+p.metrics+"/metrics", m)
+			if err != nil {
+				continue
+			}
+			k := shareKey{p, m}
+			last := sh.last[k]
+			if v < last { // restarted
+				last = 0
+			}
+			sh.total[k] += v - last
+			sh.last[k] = v
 		}
-		last := sh.last[p]
-		if v < last { // restarted
-			last = 0
-		}
-		sh.total[p] += v - last
-		sh.last[p] = v
 	}
 }
 
@@ -193,19 +210,21 @@ func (sh *shares) report(s *suite) {
 	sort.Strings(kinds)
 	fmt.Fprintln(s.out, "\nshare of the work per replica (counted from each process's metrics):")
 	for _, k := range kinds {
-		var sum float64
-		for _, p := range byKind[k] {
-			sum += sh.total[p]
-		}
-		line := fmt.Sprintf("  %-28s", k+" ("+workMetric(k)+")")
-		for _, p := range byKind[k] {
-			pct := 0.0
-			if sum > 0 {
-				pct = 100 * sh.total[p] / sum
+		for _, m := range workMetrics(k) {
+			var sum float64
+			for _, p := range byKind[k] {
+				sum += sh.total[shareKey{p, m}]
 			}
-			line += fmt.Sprintf("  %s %.0f (%.0f%%)", p.name, sh.total[p], pct)
+			line := fmt.Sprintf("  %-28s", k+" ("+m+")")
+			for _, p := range byKind[k] {
+				pct := 0.0
+				if sum > 0 {
+					pct = 100 * sh.total[shareKey{p, m}] / sum
+				}
+				line += fmt.Sprintf("  %s %.0f (%.0f%%)", p.name, sh.total[shareKey{p, m}], pct)
+			}
+			fmt.Fprintln(s.out, line)
 		}
-		fmt.Fprintln(s.out, line)
 	}
 }
 

@@ -136,6 +136,8 @@ type suite struct {
 	auditSeed  []byte
 	backupDir  string
 	backupAt   time.Time
+	totpKey    []byte
+	notify     *notifySinks
 }
 
 // natsStore bounds each NATS node's JetStream store (max_file_store), so
@@ -214,6 +216,10 @@ func (s *suite) setUp(ctx context.Context) error {
 	_, _ = rand.Read(auditKey)
 	s.auditSeed = auditKey
 	_, _ = rand.Read(totpKey)
+	s.totpKey = totpKey
+	if s.notify, err = startNotifySinks(); err != nil {
+		return err
+	}
 	s.env = []string{
 		"NATS_URL=" + s.nats.url(), "SANSHEN_STREAM_REPLICAS=3",
 		"SANSHEN_AUDIT_KEY=" + base64.StdEncoding.EncodeToString(auditKey),
@@ -222,6 +228,7 @@ func (s *suite) setUp(ctx context.Context) error {
 		"SANSHEN_LOG_LEVEL=warn", "SANSHEN_SWEEP_AFTER=10s", "SANSHEN_CHECKPOINT_EVERY=5s",
 		"SANSHEN_PUBLIC_URL=http://chaos.test", "SANSHEN_LOG_ORIGIN=chaos.test/audit",
 	}
+	s.env = append(s.env, s.notify.env()...)
 	if err := s.nats.waitJetStream(ctx); err != nil {
 		return err
 	}
@@ -304,6 +311,9 @@ func (s *suite) shutdown() {
 	if s.pg != nil {
 		s.pg.stopAll()
 	}
+	if s.notify != nil {
+		s.notify.close()
+	}
 }
 
 // cast adds the office: a department, its officer and head, and a
@@ -319,17 +329,25 @@ func (s *suite) cast(ctx context.Context) (officer, head, sec string, err error)
 	if err != nil {
 		return "", "", "", err
 	}
+	var officerID int64
 	add := func(name string, role domain.Role, depts ...int64) string {
 		if err != nil {
 			return ""
 		}
 		var tok string
-		_, tok, err = st.AddUser(ctx, admin, store.NewUser{Name: name, Roles: []domain.Role{role}, Departments: depts})
+		var u store.User
+		u, tok, err = st.AddUser(ctx, admin, store.NewUser{Name: name, Roles: []domain.Role{role}, Departments: depts})
+		if role == domain.RoleOfficer {
+			officerID = u.ID
+		}
 		return tok
 	}
 	officer = add("王信息员", domain.RoleOfficer, d.ID)
 	head = add("李科长", domain.RoleDeptHead, d.ID)
 	sec = add("赵保密", domain.RoleConfidentiality)
+	if err == nil {
+		err = s.notify.wire(ctx, st, admin, s.totpKey, officerID)
+	}
 	return officer, head, sec, err
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
@@ -161,6 +162,14 @@ func (s *suite) restorePhase(ctx context.Context, d *driver) (bool, error) {
 			defer wg.Done()
 			d.review(rctx, stage, stageNumber(stage), tok, 4)
 		}()
+	}
+	// A draft returned before the backup and revised after it is returned
+	// again in the restored database: the officer revises it again.
+	go d.reviseReturned(rctx)
+	rows, _ = db.Query(ctx, `SELECT id FROM drafts WHERE id = ANY($1) AND state = 'returned'`, present)
+	returned, _ := pgx.CollectRows(rows, pgx.RowTo[int64])
+	for _, id := range returned {
+		d.revise <- id
 	}
 	var published int
 	for deadline := time.Now().Add(4 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {

@@ -51,6 +51,7 @@ func (s *suite) drive(ctx context.Context) (bool, error) {
 		}()
 	}
 	go s.shares.run(reviewCtx)
+	go d.reviseReturned(reviewCtx)
 
 	s.step("driving %d drafts over %s while injecting %d faults", s.o.drafts, s.o.drive, s.o.faults)
 	begun := time.Now()
@@ -193,6 +194,10 @@ func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []in
 		failf("the database holds %d drafts for %d submissions answered: a retried submission was taken twice", n, len(ids))
 	}
 	c.onceEach(present, published)
+	d.mu.Lock()
+	returnsAnswered := len(d.returned)
+	d.mu.Unlock()
+	nc := s.checkNotifications(c, returnsAnswered)
 	var verify strings.Builder
 	if err := s.sanshen(ctx, &verify, []string{"DATABASE_URL=" + s.ownerURL}, "audit", "verify"); err != nil {
 		failf("the audit trail does not verify: %v", err)
@@ -225,6 +230,7 @@ func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []in
 		p.mu.Unlock()
 	}
 	s.shares.report(s)
+	nc.report(s)
 	if s.faults[faultDiskFull] != nil {
 		fmt.Fprintf(o, "\nJetStream store full: at most %d outbox rows waited in PostgreSQL until there was room again\n", s.heldBack)
 	}
@@ -239,7 +245,7 @@ func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []in
 	} else {
 		fmt.Fprintf(o, "sanshen audit verify: %s\n", strings.TrimSpace(verify.String()))
 	}
-	return c.verdict(o, "\nFAILED:", "\nPASS: every accepted draft published exactly once, no dead letter, no answer lost, the audit trail verifies"), nil
+	return c.verdict(o, "\nFAILED:", "\nPASS: every accepted draft published exactly once, every return notified once and no robot post twice, no dead letter, no answer lost, the audit trail verifies"), nil
 }
 
 // checker collects the failed checks of one verification.
@@ -310,10 +316,19 @@ func sumMetric(r io.Reader, name string) (float64, error) {
 // of stage 1, one publication and one delivery to the website per draft;
 // two stage checks done; nothing left unknown or failed; no dead letter.
 func (c *checker) onceEach(ids []int64, published int) {
-	for action, want := range map[string]int{"submit": 1, "checks_pass": 1, "checks_done": 2, "published": 1, "channel_delivered": 1} {
+	for action, want := range map[string]int{"submit": 1, "published": 1, "channel_delivered": 1} {
 		if n := c.count(`SELECT count(*) FROM (SELECT draft_id FROM audit_events WHERE draft_id = ANY($1) AND action = $2
 			GROUP BY draft_id HAVING count(*) <> $3) x`, ids, action, want); n > 0 {
 			c.failf("%d drafts have a number of %q events other than %d", n, action, want)
+		}
+	}
+	// The machine checks run once per revision: the published revision's
+	// every check, a returned revision's at most once each.
+	for action, want := range map[string]int{"checks_pass": 1, "checks_done": 2} {
+		if n := c.count(`SELECT count(*) FROM (SELECT e.revision, d.published_revision AS pr, count(*) AS n
+			FROM audit_events e JOIN drafts d ON d.id = e.draft_id WHERE e.draft_id = ANY($1) AND e.action = $2
+			GROUP BY e.draft_id, e.revision, d.published_revision) x WHERE x.n > $3 OR x.revision = x.pr AND x.n <> $3`, ids, action, want); n > 0 {
+			c.failf("%d revisions have a number of %q events other than %d", n, action, want)
 		}
 	}
 	if n := c.count(`SELECT count(*) FROM publications WHERE draft_id = ANY($1) AND channel = 'website' AND status = 'delivered'`, ids); n != int64(published) {

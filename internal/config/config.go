@@ -29,7 +29,11 @@ type Config struct {
 	DataDir     string        // SANSHEN_DATA_DIR: embedded JetStream store, audit signing key
 	NATSListen  string        // SANSHEN_NATS_LISTEN: also let the embedded server listen here (host:port), e.g. for `nats` tools
 	SweepAfter  time.Duration // SANSHEN_SWEEP_AFTER: re-send a draft's work when its machine step has not finished in this long
-	MaxDeliver  int           // SANSHEN_MAX_DELIVER: deliveries of one message before it is dead-lettered
+	// NotifyLease is how long a notification's send may take before another
+	// dispatcher takes it over (SANSHEN_NOTIFY_LEASE, default 2m): a mail is
+	// sent again, with the same Message-ID; a robot post becomes unknown.
+	NotifyLease time.Duration
+	MaxDeliver  int // SANSHEN_MAX_DELIVER: deliveries of one message before it is dead-lettered
 	// StreamReplicas is the work stream's replicas on a JetStream cluster
 	// (SANSHEN_STREAM_REPLICAS, default 1; 3 on a 3-node cluster).
 	StreamReplicas int
@@ -131,6 +135,9 @@ func FromEnv() (Config, error) {
 	var err error
 	if c.SweepAfter, err = time.ParseDuration(env("SANSHEN_SWEEP_AFTER", "30s")); err != nil {
 		return c, fmt.Errorf("error reading SANSHEN_SWEEP_AFTER: %w", err)
+	}
+	if c.NotifyLease, err = time.ParseDuration(env("SANSHEN_NOTIFY_LEASE", "2m")); err != nil || c.NotifyLease < 10*time.Second {
+		return c, fmt.Errorf("error reading SANSHEN_NOTIFY_LEASE: want a duration of at least 10s, got %q", os.Getenv("SANSHEN_NOTIFY_LEASE"))
 	}
 	if c.CheckpointEvery, err = time.ParseDuration(env("SANSHEN_CHECKPOINT_EVERY", "1m")); err != nil || c.CheckpointEvery < 0 {
 		return c, fmt.Errorf("error reading SANSHEN_CHECKPOINT_EVERY: want a duration, got %q", os.Getenv("SANSHEN_CHECKPOINT_EVERY"))

@@ -434,7 +434,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 			return nil, err
 		}
 		nd := &notifications.Dispatcher{Store: s.Store, Mailer: Mailer(cfg), Sealer: robotSealer, Now: o.Now, Poll: o.SchedulerPoll,
-			Lease: o.NotifyLease, Metrics: s.Metrics, Log: log, BeforeSend: o.NotifyBeforeSend, AfterSend: o.NotifyAfterSend}
+			Lease: cmp.Or(o.NotifyLease, cfg.NotifyLease), Metrics: s.Metrics, Log: log, BeforeSend: o.NotifyBeforeSend, AfterSend: o.NotifyAfterSend}
 		if o.NotifyRobotTimeout > 0 {
 			nd.HTTP = &http.Client{Timeout: o.NotifyRobotTimeout}
 		}
