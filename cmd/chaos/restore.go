@@ -229,6 +229,23 @@ func (s *suite) restorePhase(ctx context.Context, d *driver) (bool, error) {
 		lost, len(d.ids()), window.Round(100*time.Millisecond))
 	fmt.Fprintf(o, "  RTO (disaster to every service ready on the restored database and new JetStream stores): %s\n", rto.Round(time.Second))
 	fmt.Fprintf(o, "  in flight at the restore: %d drafts; published after it: %d of %d restored, each once\n", inFlight, published, len(present))
+	// A restore forgets the notifications sent after its point: the ones
+	// still pending then go out again (informational, not a failure).
+	posts, mails := map[string]int{}, map[string]int{}
+	for _, p := range s.notify.robots.Received() {
+		posts[p.Content]++
+	}
+	for _, m := range s.notify.mail.Mails() {
+		mails[m.MessageID]++
+	}
+	again := func(m map[string]int) (n int) {
+		for _, k := range m {
+			n += k - 1
+		}
+		return n
+	}
+	fmt.Fprintf(o, "  notifications sent again because the restored database had not recorded them as sent: %d robot posts, %d mails (the same Message-ID)\n",
+		again(posts), again(mails))
 	if res.Log != nil && covered {
 		fmt.Fprintf(o, "  sanshen audit verify --checkpoint (the last published head, %d): ok %v, no leaf lost; log now %d leaves, %d heads checked\n",
 			head.Size, res.OK, res.Log.Size, res.Log.Heads)
