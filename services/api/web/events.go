@@ -134,7 +134,7 @@ func (w *Web) eventsCSV(c echo.Context, f store.EventFilter) error {
 		}
 		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.Chain, strconv.FormatInt(e.Index, 10),
 			e.At.In(domain.Beijing).Format("2006-01-02 15:04:05"), e.Actor, w.pages.or(lang, "role."+e.Role, e.Role),
-			w.pages.or(lang, "action."+e.Action, e.Action), e.Action, e.Stage, draft, strconv.Itoa(e.Revision), e.Reason,
+			w.pages.actionName(lang, e.Action), e.Action, e.Stage, draft, strconv.Itoa(e.Revision), e.Reason,
 			csvSafe(e.Comment), hex.EncodeToString(e.ContentSHA256), hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash)})
 	}
 	cw.Flush()

@@ -32,6 +32,10 @@ func TestEventBrowser(t *testing.T) {
 	if res, _ := wang.req("GET", "/web/audit/events", nil); res.StatusCode != http.StatusForbidden {
 		t.Errorf("an officer browses the trail: %d", res.StatusCode)
 	}
+	// The author is no reviewer of their own draft's trail: refused, audited.
+	if res, _ := wang.req("GET", fmt.Sprintf("/web/drafts/%d/audit", ids[0]), nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("the author reads the draft's trail: %d", res.StatusCode)
+	}
 
 	qian := s.client()
 	qian.signIn("qian", password)
@@ -59,5 +63,27 @@ func TestEventBrowser(t *testing.T) {
 	}
 	if len(rows) != 3 || rows[0][0] != "序号" || rows[1][7] != "submit" || rows[1][6] != "提交" || len(rows[1][15]) != 64 {
 		t.Errorf("CSV rows: %v", rows)
+	}
+	// Every action reads in Chinese, a refusal's as on the page (the
+	// author's refused look at the trail above is one), its code beside it.
+	_, body = qian.req("GET", "/web/audit/events?format=csv", nil)
+	rows, err = csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := 0
+	for _, r := range rows[1:] {
+		if r[6] == r[7] {
+			t.Errorf("the action %q has no Chinese name", r[7])
+		}
+		if strings.HasPrefix(r[7], "denied:") {
+			denied++
+			if !strings.HasPrefix(r[6], "被拒绝的操作（") || strings.Contains(r[6], "denied") {
+				t.Errorf("a refusal's action in the CSV: %q (%s)", r[6], r[7])
+			}
+		}
+	}
+	if denied == 0 {
+		t.Errorf("no refusal in the CSV: %v", rows)
 	}
 }

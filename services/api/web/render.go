@@ -139,6 +139,22 @@ func (ps *pageSet) or(lang, key, fallback string) string {
 	return fallback
 }
 
+// actionName is an audit action in lang: a refusal as 拒绝（the action）,
+// a channel's outcomes by their names, the code itself for any the locale
+// does not name.
+func (ps *pageSet) actionName(lang, a string) string {
+	if rest, ok := strings.CutPrefix(a, "denied:"); ok {
+		return ps.T(lang, "action.denied") + "（" + ps.or(lang, "action."+rest, rest) + "）"
+	}
+	if rest, ok := strings.CutPrefix(a, "channel_resolved_"); ok {
+		return ps.T(lang, "action.channel_resolved") + "：" + ps.or(lang, "pub."+rest, rest)
+	}
+	if rest, ok := strings.CutPrefix(a, "channel_"); ok {
+		return ps.T(lang, "action.channel") + "：" + ps.or(lang, "pub."+rest, rest)
+	}
+	return ps.or(lang, "action."+a, a)
+}
+
 func (ps *pageSet) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":        func(key string, args ...any) string { return ps.T(lang, key, args...) },
@@ -152,18 +168,7 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		// and fall back to the code itself for any the locale does not name.
 		"actorRole": func(r string) string { return ps.or(lang, "role."+r, r) },
 		"stageName": func(st string) string { return ps.or(lang, "stage."+st, st) },
-		"action": func(a string) string {
-			if rest, ok := strings.CutPrefix(a, "denied:"); ok {
-				return ps.T(lang, "action.denied") + "（" + ps.or(lang, "action."+rest, rest) + "）"
-			}
-			if rest, ok := strings.CutPrefix(a, "channel_resolved_"); ok {
-				return ps.T(lang, "action.channel_resolved") + "：" + ps.or(lang, "pub."+rest, rest)
-			}
-			if rest, ok := strings.CutPrefix(a, "channel_"); ok {
-				return ps.T(lang, "action.channel") + "：" + ps.or(lang, "pub."+rest, rest)
-			}
-			return ps.or(lang, "action."+a, a)
-		},
+		"action": func(a string) string { return ps.actionName(lang, a) },
 		// eventDetail is an audit event's explanation in the reader's
 		// language: a refusal (denied:…) is stored with the rule's code and
 		// a message for the record in English, and shows the rule's own
