@@ -168,7 +168,7 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		// and fall back to the code itself for any the locale does not name.
 		"actorRole": func(r string) string { return ps.or(lang, "role."+r, r) },
 		"stageName": func(st string) string { return ps.or(lang, "stage."+st, st) },
-		"action": func(a string) string { return ps.actionName(lang, a) },
+		"action":    func(a string) string { return ps.actionName(lang, a) },
 		// eventDetail is an audit event's explanation in the reader's
 		// language: a refusal (denied:…) is stored with the rule's code and
 		// a message for the record in English, and shows the rule's own
