@@ -138,6 +138,7 @@ type suite struct {
 	backupAt   time.Time
 	totpKey    []byte
 	notify     *notifySinks
+	disaster   chan struct{} // closed when the restore phase loses every server
 }
 
 // natsStore bounds each NATS node's JetStream store (max_file_store), so
@@ -147,7 +148,7 @@ const natsStore = 8 << 20
 type tally struct{ injected, recovered int }
 
 func run(ctx context.Context, o options, out io.Writer) (bool, error) {
-	s := &suite{o: o, out: out, started: time.Now(), faults: map[string]*tally{}, rng: mrand.New(mrand.NewPCG(o.seed, 21))}
+	s := &suite{o: o, out: out, started: time.Now(), faults: map[string]*tally{}, disaster: make(chan struct{}), rng: mrand.New(mrand.NewPCG(o.seed, 21))}
 	var err error
 	if s.dir, err = os.MkdirTemp("", "sanshen-chaos-"); err != nil {
 		return false, err

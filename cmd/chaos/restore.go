@@ -29,7 +29,36 @@ func (s *suite) takeBackup(ctx context.Context) error {
 	}
 	s.backupAt = time.Now()
 	s.step("base backup taken (pg_basebackup, %s); WAL archived from now on", time.Since(start).Round(100*time.Millisecond))
+	go s.switchWAL(ctx)
 	return nil
+}
+
+// walSwitchEvery is how often the suite closes the primary's WAL segment
+// for the archive, as the operator's timer does (docs/operations.md):
+// archive_timeout alone was seen not to (PostgreSQL 15.20, 2026-12-03).
+const walSwitchEvery = 10 * time.Second
+
+// switchWAL runs SELECT pg_switch_wal() on the primary every
+// walSwitchEvery until the disaster (errors ignored: the primary may be
+// down or failing over).
+func (s *suite) switchWAL(ctx context.Context) {
+	t := time.NewTicker(walSwitchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.disaster:
+			return
+		case <-t.C:
+		}
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if conn, err := pgx.Connect(c, s.ownerURL); err == nil {
+			_, _ = conn.Exec(c, `SELECT pg_switch_wal()`)
+			_ = conn.Close(c)
+		}
+		cancel()
+	}
 }
 
 // restorePhase is the disaster and the procedure of docs/operations.md:
@@ -69,6 +98,7 @@ func (s *suite) restorePhase(ctx context.Context, d *driver) (bool, error) {
 
 	s.step("disaster: every PostgreSQL server and the JetStream stores lost (the last published head, size %d, kept)", head.Size)
 	disaster := time.Now()
+	close(s.disaster) // the switches stop: the servers are gone
 	for _, p := range s.services {
 		p.hold()
 	}
@@ -219,7 +249,7 @@ func (s *suite) restorePhase(ctx context.Context, d *driver) (bool, error) {
 	}
 	d.mu.Unlock()
 	if s.o.replayWAL {
-		fmt.Fprintf(o, "\nbackup and restore (base backup + archived WAL, archive_timeout 10s):\n")
+		fmt.Fprintf(o, "\nbackup and restore (base backup + archived WAL, a segment switch every 10s):\n")
 	} else {
 		fmt.Fprintf(o, "\nbackup and restore (the base backup alone, as a daily dump would be):\n")
 	}
