@@ -141,6 +141,9 @@ func (s *Server) apply(c echo.Context) error {
 		"Code": app.QueryCode, "ReceivedOn": app.ReceivedOn.Format(domain.DateLayout), "Documents": len(docs)})
 }
 
+// unreadableFile is the form's answer to an upload it cannot read whole.
+const unreadableFile = "上传的文件无法读取，请重新选择文件后提交。"
+
 // applyFiles reads the identity documents of the form (field identity):
 // none when the form has no file; a problem, in Chinese, when one cannot
 // be read whole.
@@ -150,7 +153,7 @@ func applyFiles(c echo.Context) ([]NamedFile, string) {
 	}
 	form, err := c.MultipartForm()
 	if err != nil {
-		return nil, "上传的文件无法读取，请重新选择文件后提交。"
+		return nil, unreadableFile
 	}
 	var out []NamedFile
 	for _, fh := range form.File["identity"] {
@@ -159,12 +162,12 @@ func applyFiles(c echo.Context) ([]NamedFile, string) {
 		}
 		f, err := fh.Open()
 		if err != nil {
-			return nil, "上传的文件无法读取，请重新选择文件后提交。"
+			return nil, unreadableFile
 		}
 		data, err := io.ReadAll(io.LimitReader(f, MaxIdentityDocument+1))
 		f.Close()
 		if err != nil {
-			return nil, "上传的文件无法读取，请重新选择文件后提交。"
+			return nil, unreadableFile
 		}
 		out = append(out, NamedFile{Name: fh.Filename, Data: data})
 	}

@@ -33,17 +33,7 @@ func (w *Web) addDocument(c echo.Context) error {
 	if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
 		return w.errorPage(c, http.StatusForbidden, "app.doc_refused")
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		return w.errorPage(c, http.StatusNotFound, "error.not_found")
-	}
-	if msg, ok := w.problem(c, err); ok {
-		return w.renderCase(c, http.StatusUnprocessableEntity, msg)
-	}
-	if err != nil {
-		return err
-	}
-	flash(c, "app.flash.document_added")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/applications/%d#app-documents", id))
+	return w.caseWritten(c, err, "app.flash.document_added", fmt.Sprintf("/web/applications/%d#app-documents", id))
 }
 
 // document sends a document's bytes to a case handler, the read audited

@@ -234,6 +234,13 @@ func (w *Web) actOnApplication(c echo.Context) error {
 	if err == nil {
 		_, err = w.Store.ActOnApplication(c.Request().Context(), w.Calendar, currentUser(c).Actor(), id, act, w.Now())
 	}
+	return w.caseWritten(c, err, "app.flash.recorded", fmt.Sprintf("/web/applications/%d", id))
+}
+
+// caseWritten answers a write on a case page: a missing case is the 404
+// page, a refusal the case page with its problem marked (422), else the
+// flash and the page to go to.
+func (w *Web) caseWritten(c echo.Context, err error, flashKey, next string) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
@@ -243,8 +250,8 @@ func (w *Web) actOnApplication(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	flash(c, "app.flash.recorded")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/applications/%d", id))
+	flash(c, flashKey)
+	return c.Redirect(http.StatusSeeOther, next)
 }
 
 // startReply drafts the case's reply and opens it: the handler completes
@@ -255,16 +262,5 @@ func (w *Web) startReply(c echo.Context) error {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
 	_, d, err := w.Store.StartReply(c.Request().Context(), w.Calendar, currentUser(c).Actor(), id, c.FormValue("body"), w.Now())
-
-	if errors.Is(err, store.ErrNotFound) {
-		return w.errorPage(c, http.StatusNotFound, "error.not_found")
-	}
-	if msg, ok := w.problem(c, err); ok {
-		return w.renderCase(c, http.StatusUnprocessableEntity, msg)
-	}
-	if err != nil {
-		return err
-	}
-	flash(c, "app.flash.reply_started")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", d.ID))
+	return w.caseWritten(c, err, "app.flash.reply_started", fmt.Sprintf("/web/drafts/%d", d.ID))
 }

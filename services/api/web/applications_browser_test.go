@@ -58,18 +58,7 @@ func TestApplicationInTheBrowser(t *testing.T) {
 	}
 	zheng.shot("application-case")
 	// The applicant's ID card, photographed: uploaded, listed, its upload in the trail.
-	scan := filepath.Join(t.TempDir(), "张三身份证.png")
-	img := image.NewRGBA(image.Rect(0, 0, 16, 10))
-	for x := range 16 {
-		img.Set(x, x%10, color.RGBA{B: 180, A: 255})
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(scan, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	scan := scanFile(t, "张三身份证.png")
 	zheng.do(chromedp.SetUploadFiles(chromedp.CSS("#doc-file"), []string{scan}), chromedp.Click(chromedp.CSS("#doc-upload")),
 		chromedp.WaitVisible(chromedp.CSS("#documents tr[data-id] a.doc-read")))
 	if row := zheng.text("#documents tbody"); !strings.Contains(row, "张三身份证.png") || !strings.Contains(row, "KB") {
@@ -125,4 +114,23 @@ func TestApplicationInTheBrowser(t *testing.T) {
 	}
 	zheng.do(chromedp.Navigate(s.base+"/web/applications?all=1"), chromedp.WaitVisible(chromedp.CSS("#applications")))
 	zheng.shot("application-queue")
+}
+
+// scanFile writes a small PNG, a photographed document, named name, for a
+// file field, and returns its path.
+func scanFile(t *testing.T, name string) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 16, 10))
+	for x := range 16 {
+		img.Set(x, x%10, color.RGBA{B: 180, A: 255})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -1,15 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -127,18 +121,7 @@ func TestPublicColumnInTheBrowser(t *testing.T) {
 
 	// 依申请公开 online, with a photo of the ID card, at phone width: the
 	// form under the column's CSP, accessible, in Chinese; the query code.
-	scan := filepath.Join(t.TempDir(), "身份证.png")
-	img := image.NewRGBA(image.Rect(0, 0, 16, 10))
-	for x := range 16 {
-		img.Set(x, x%10, color.RGBA{R: 180, A: 255})
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(scan, buf.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	scan := scanFile(t, "身份证.png")
 	v.do(chromedp.EmulateViewport(390, 900), chromedp.Navigate(s.base+"/public/default/apply"), chromedp.WaitVisible(chromedp.CSS("#identity")))
 	if bg := v.eval(`getComputedStyle(document.querySelector('button')).backgroundColor`); bg != "rgb(180, 0, 11)" {
 		t.Errorf("the form's stylesheet did not load under the CSP: %s", bg)
