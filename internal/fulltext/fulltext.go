@@ -125,14 +125,14 @@ func Vector(texts ...string) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(quote(k))
+		b.WriteString(Quote(k))
 	}
 	return b.String()
 }
 
-// quote is a lexeme in tsvector/tsquery syntax. Runs hold only letters,
+// Quote is a lexeme in tsvector/tsquery syntax. Runs hold only letters,
 // digits and Han, but a quote or backslash would be escaped all the same.
-func quote(s string) string {
+func Quote(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\\`)
 	return "'" + strings.ReplaceAll(s, "'", `''`) + "'"
 }
@@ -154,13 +154,13 @@ func Query(q string) (string, []string) {
 			set := map[string]struct{}{}
 			terms(run, set)
 			for k := range set {
-				parts = append(parts, quote(k)+":*")
+				parts = append(parts, Quote(k)+":*")
 			}
 		case len(rs) == 1:
-			parts = append(parts, quote(run.Text)+":*")
+			parts = append(parts, Quote(run.Text)+":*")
 		default:
 			for i := 0; i+1 < len(rs); i++ {
-				parts = append(parts, quote(string(rs[i:i+2])))
+				parts = append(parts, Quote(string(rs[i:i+2])))
 			}
 		}
 	}

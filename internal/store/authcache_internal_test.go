@@ -80,3 +80,14 @@ func TestAuthCacheBounds(t *testing.T) {
 		t.Fatalf("the latest entry is missing: %v, %v", v, ok)
 	}
 }
+
+// SetSearchHitCap sets how many hits a search collects until the test
+// ends. Only for tests that do not run in parallel.
+func SetSearchHitCap(t *testing.T, n int) {
+	was := searchHitCap
+	searchHitCap = n
+	t.Cleanup(func() { searchHitCap = was })
+}
+
+// DayKeys is dayKeys, for the tests.
+var DayKeys = dayKeys

@@ -67,7 +67,8 @@ func queueIndex(b *pgx.Batch, x *indexColumns) {
 		return
 	}
 	const rows = `unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[]) AS x(id, rev, category, terms, topics)`
-	b.Queue(`UPDATE public_items p SET revision = x.rev, category = x.category, terms = x.terms::tsvector,
+	b.Queue(`UPDATE public_items p SET revision = x.rev, category = x.category,
+			terms = x.terms::tsvector || public_item_keys(x.category, d.department_id, p.published_at),
 			topics = string_to_array(x.topics, E'\x1f'), department_id = d.department_id, withdrawn = false
 		FROM `+rows+` JOIN drafts d ON d.id = x.id WHERE p.draft_id = x.id AND p.revision < x.rev`,
 		x.draftID, x.revision, x.category, x.terms, x.topics)
@@ -82,7 +83,7 @@ func queueIndex(b *pgx.Batch, x *indexColumns) {
 		f AS (SELECT fresh.*, counter.last - fresh.k + fresh.n AS serial FROM fresh JOIN counter USING (agency_id))
 		INSERT INTO public_items (draft_id, agency_id, department_id, revision, category, topics, published_at, year, index_serial, index_no, terms)
 		SELECT f.id, f.agency_id, f.department_id, f.rev, f.category, string_to_array(f.topics, E'\x1f'), now(), f.y, f.serial, `+indexSerial+`,
-			f.terms::tsvector
+			f.terms::tsvector || public_item_keys(f.category, f.department_id, now())
 		FROM f JOIN agencies a ON a.id = f.agency_id LEFT JOIN agency_sites st ON st.agency_id = f.agency_id`,
 		x.draftID, x.revision, x.category, x.terms, x.topics)
 }
@@ -122,7 +123,7 @@ func (s *Store) fillSearchTerms(ctx context.Context) error {
 		if len(ids) == 0 {
 			return nil
 		}
-		if _, err := s.Pool.Exec(ctx, `UPDATE public_items p SET terms = x.t::tsvector
+		if _, err := s.Pool.Exec(ctx, `UPDATE public_items p SET terms = x.t::tsvector || public_item_keys(p.category, p.department_id, p.published_at)
 			FROM unnest($1::bigint[], $2::int[], $3::text[]) AS x(id, rev, t) WHERE p.draft_id = x.id AND p.revision = x.rev`, ids, revs, terms); err != nil {
 			return fmt.Errorf("error indexing published items: %w", err)
 		}
@@ -154,37 +155,77 @@ type PublicPage struct {
 	Runs   []string // the query's runs, for highlighting
 }
 
-// searchCountCap bounds how many items a list or search counts: a visitor
-// narrows a search of thousands of hits rather than paging through them,
-// and a list's pages go on past the count (PublicPage.Capped).
+// searchCountCap bounds how many items a list counts: a visitor narrows
+// a list of thousands rather than paging through it, and a list's pages go
+// on past the count (PublicPage.Capped).
 const searchCountCap = 10000
 
-// MaxSearchPages bounds a search's pages (of SearchPageSize): its last
-// pages would read most of the index.
+// MaxSearchPages bounds a search's pages (of SearchPageSize items).
 const MaxSearchPages = 50
+
+// SearchPageSize is the public column's page of a search or list.
+const SearchPageSize = 20
+
+// searchHitCap bounds how many hits a search collects and counts: the
+// hits of its MaxSearchPages pages. More are reported as Capped. (A
+// variable for the tests.)
+var searchHitCap = MaxSearchPages * SearchPageSize
 
 // ErrBadQuery is a search with nothing to look for (only punctuation).
 var ErrBadQuery = errors.New("the query holds no words")
 
-// publicListSQL is q's count and page queries, their arguments and the
-// query's runs.
-func publicListSQL(q PublicQuery) (count, page string, args []any, runs []string, err error) {
-	where := []string{"NOT p.withdrawn"}
+// listSQL is a query of the column as SQL.
+type listSQL struct {
+	cond string // every filter, for a list and a search's bounds
+	args []any
+	// A search's windows keep only keep (the agency, the topic) as SQL,
+	// with their arguments; its words and other filters are one tsquery
+	// (words, keys) the GIN index answers alone (searchHits).
+	keep     string
+	keepArgs []any
+	words    string
+	keys     []string
+	runs     []string
+}
+
+// publicListSQL is q as SQL.
+func publicListSQL(q PublicQuery) (listSQL, error) {
+	var l listSQL
+	// keep is written so that no index but the terms' GIN index serves it:
+	// the column's b-trees (and the topics' GIN index) are partial, on NOT
+	// withdrawn, which "IS NOT TRUE" does not imply, and "+ 0" keeps the
+	// agency from the unique index on (agency_id, year, index_serial). A
+	// plan that read the agency's rows from a b-tree and checked each one's
+	// terms (read from TOAST) is what PostgreSQL chose for the wide windows
+	// of a rare word from 3,000 to 100,000 items: 25-55 ms at 8,000.
+	where, keep := []string{"NOT p.withdrawn"}, []string{"p.withdrawn IS NOT TRUE"}
 	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
+		l.args = append(l.args, v)
+		return fmt.Sprintf("$%d", len(l.args))
+	}
+	keepArg := func(v any) string {
+		l.keepArgs = append(l.keepArgs, v)
+		return fmt.Sprintf("$%d", len(l.keepArgs))
 	}
 	if q.AgencyID != 0 {
 		where = append(where, "p.agency_id = "+arg(q.AgencyID))
+		keep = append(keep, "p.agency_id + 0 = "+keepArg(q.AgencyID))
 	}
 	if q.Category != "" {
 		where = append(where, "p.category = "+arg(q.Category))
+		l.keys = append(l.keys, fulltext.Quote(categoryKey+q.Category))
 	}
 	if len(q.Categories) > 0 {
 		where = append(where, "p.category = ANY("+arg(q.Categories)+")")
+		var any []string
+		for _, c := range q.Categories {
+			any = append(any, fulltext.Quote(categoryKey+c))
+		}
+		l.keys = append(l.keys, "("+strings.Join(any, " | ")+")")
 	}
 	if q.DepartmentID != 0 {
 		where = append(where, "p.department_id = "+arg(q.DepartmentID))
+		l.keys = append(l.keys, fulltext.Quote(fmt.Sprint(departmentKey, q.DepartmentID)))
 	}
 	if q.Year != 0 { // as a range of the list's order, which its indexes serve
 		from, to := time.Date(q.Year, 1, 1, 0, 0, 0, 0, domain.Beijing), time.Date(q.Year+1, 1, 1, 0, 0, 0, 0, domain.Beijing)
@@ -196,44 +237,64 @@ func publicListSQL(q PublicQuery) (count, page string, args []any, runs []string
 	}
 	if q.Topic != "" {
 		where = append(where, "p.topics @> "+arg([]string{q.Topic}))
+		keep = append(keep, "p.topics @> "+keepArg([]string{q.Topic}))
 	}
-	search := strings.TrimSpace(q.Q) != ""
-	if search {
-		var tsq string
-		tsq, runs = fulltext.Query(q.Q)
-		if tsq == "" {
-			return "", "", nil, nil, ErrBadQuery
+	l.cond, l.keep = strings.Join(where, " AND "), strings.Join(keep, " AND ")
+	if strings.TrimSpace(q.Q) != "" {
+		if l.words, l.runs = fulltext.Query(q.Q); l.words == "" {
+			return l, ErrBadQuery
 		}
-		where = append(where, "p.terms @@ "+arg(tsq)+"::tsquery")
 	}
-	cond := strings.Join(where, " AND ")
-	count = fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM public_items p WHERE %s LIMIT %d) c`, cond, searchCountCap)
-	size := max(q.Size, 1)
-	order := "p.published_at DESC, p.draft_id DESC"
-	if q.Oldest {
-		order = "p.published_at, p.draft_id"
+	return l, nil
+}
+
+// The keys of an item's filters in its terms (public_item_keys, migration
+// 031): its category, department and Beijing year, month and day. A word
+// is letters, digits or Han only, so no query of words matches a key.
+const (
+	categoryKey   = "#c:"
+	departmentKey = "#g:"
+)
+
+// dayKeys are the keys that cover the Beijing days from through to (both
+// included): whole years as #y:, whole months as #m:, the rest as #d:.
+func dayKeys(from, to time.Time) []string {
+	var out []string
+	for d := from; !d.After(to); {
+		switch {
+		case d.YearDay() == 1 && !d.AddDate(1, 0, -1).After(to):
+			out = append(out, fmt.Sprintf("'#y:%d'", d.Year()))
+			d = d.AddDate(1, 0, 0)
+		case d.Day() == 1 && !d.AddDate(0, 1, -1).After(to):
+			out = append(out, fmt.Sprintf("'#m:%d-%02d'", d.Year(), d.Month()))
+			d = d.AddDate(0, 1, 0)
+		default:
+			out = append(out, fmt.Sprintf("'#d:%d-%02d-%02d'", d.Year(), d.Month(), d.Day()))
+			d = d.AddDate(0, 0, 1)
+		}
 	}
-	page = `SELECT p.draft_id FROM public_items p WHERE ` + cond + ` ORDER BY ` + order +
-		fmt.Sprintf(` LIMIT %d OFFSET %d`, size, (max(q.Page, 1)-1)*size)
-	return count, page, args, runs, nil
+	return out
+}
+
+// listOrder is the column's order: newest first, or oldest.
+func listOrder(oldest bool) string {
+	if oldest {
+		return "p.published_at, p.draft_id"
+	}
+	return "p.published_at DESC, p.draft_id DESC"
 }
 
 // PublicList answers q from the index, then loads the page's items.
 // Every item is on exactly one page of an unfiltered list: the order is
-// the first publication time, ties broken by id.
-//
-// A search picks its plan from its count, which it takes from the GIN
-// index alone: under searchCountCap hits, the page is those hits sorted
-// (a bitmap scan of the GIN index); with more, the hits are dense enough
-// that reading the list's order and keeping the hits finds a page sooner.
-// PostgreSQL cannot tell the two apart for a prefix query ('税':*), whose
-// selectivity it guesses.
+// the first publication time, ties broken by id. A list counts up to
+// searchCountCap items; a search collects its hits up to searchHitCap
+// (searchHits).
 func (s *Store) PublicList(ctx context.Context, q PublicQuery) (PublicPage, error) {
 	return s.publicList(ctx, q, nil)
 }
 
-// ExplainPublicList is the plans PostgreSQL runs q's count and page
-// queries with (EXPLAIN ANALYZE, for the benchmark).
+// ExplainPublicList is the plans PostgreSQL runs q's queries with
+// (EXPLAIN ANALYZE, for the benchmark).
 func (s *Store) ExplainPublicList(ctx context.Context, q PublicQuery) (string, error) {
 	var b strings.Builder
 	_, err := s.publicList(ctx, q, &b)
@@ -244,51 +305,142 @@ func (s *Store) ExplainPublicList(ctx context.Context, q PublicQuery) (string, e
 // there before running it.
 func (s *Store) publicList(ctx context.Context, q PublicQuery, explain *strings.Builder) (PublicPage, error) {
 	var out PublicPage
-	count, page, args, runs, err := publicListSQL(q)
+	l, err := publicListSQL(q)
 	if err != nil {
 		return out, err
 	}
-	out.Runs = runs
-	plan := func(tx pgx.Tx, sql string) error {
-		if explain == nil {
-			return nil
-		}
-		rows, _ := tx.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF) `+sql, args...)
-		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		explain.WriteString(strings.Join(lines, "\n") + "\n")
-		return err
-	}
+	out.Runs = l.runs
+	size := max(q.Size, 1)
+	from := (max(q.Page, 1) - 1) * size
 	err = pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if runs != nil {
-			if _, err := tx.Exec(ctx, `SELECT set_config('enable_indexscan', 'off', true), set_config('enable_seqscan', 'off', true)`); err != nil {
+		run := func(sql string, args []any) (pgx.Rows, error) {
+			if explain != nil {
+				rows, _ := tx.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF) `+sql, args...)
+				lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				if err != nil {
+					return nil, err
+				}
+				explain.WriteString(strings.Join(lines, "\n") + "\n")
+			}
+			rows, _ := tx.Query(ctx, sql, args...)
+			return rows, nil
+		}
+		var ids []int64
+		if l.words != "" {
+			limit := searchHitCap // a page past it is empty: the pages stop at MaxSearchPages
+			hits, err := searchHits(ctx, tx, run, l, q.Oldest, limit)
+			if err != nil {
+				return fmt.Errorf("error searching public items: %w", err)
+			}
+			n := min(len(hits), limit)
+			out.Total, out.Capped = int64(n), len(hits) > limit
+			ids = hits[min(from, n):min(from+size, n)]
+		} else {
+			rows, err := run(fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM public_items p WHERE %s LIMIT %d) c`, l.cond, searchCountCap), l.args)
+			if err != nil {
 				return err
 			}
-		}
-		if err := plan(tx, count); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, count, args...).Scan(&out.Total); err != nil {
-			return fmt.Errorf("error counting public items: %w", err)
-		}
-		out.Capped = out.Total >= searchCountCap
-		if runs != nil && out.Capped {
-			if _, err := tx.Exec(ctx, `SELECT set_config('enable_indexscan', 'on', true), set_config('enable_seqscan', 'on', true),
-				set_config('enable_bitmapscan', 'off', true)`); err != nil {
+			if out.Total, err = pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64]); err != nil {
+				return fmt.Errorf("error counting public items: %w", err)
+			}
+			out.Capped = out.Total >= searchCountCap
+			rows, err = run(`SELECT p.draft_id FROM public_items p WHERE `+l.cond+` ORDER BY `+listOrder(q.Oldest)+
+				fmt.Sprintf(` LIMIT %d OFFSET %d`, size, from), l.args)
+			if err != nil {
 				return err
 			}
-		}
-		if err := plan(tx, page); err != nil {
-			return err
-		}
-		rows, _ := tx.Query(ctx, page, args...)
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return fmt.Errorf("error listing public items: %w", err)
+			if ids, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+				return fmt.Errorf("error listing public items: %w", err)
+			}
 		}
 		out.Items, err = s.publicItemsByID(ctx, tx, ids)
 		return err
 	})
 	return out, err
+}
+
+// firstWindow is how many days of publications a search reads first.
+const firstWindow = 7
+
+// searchHits are the ids of the first limit+1 items (fewer when there
+// are fewer) that l finds, in the column's order.
+//
+// A search does not ask PostgreSQL for all its hits sorted: a common word
+// is in hundreds of thousands of items, and sorting them costs seconds. It
+// reads the hits a window of Beijing days at a time, from the newest (the
+// oldest with oldest), and stops when it has limit+1. The GIN index
+// answers each window alone, from two tsqueries: the words with the
+// filters' keys, and the window's days (dayKeys). A filter checked on the
+// rows instead would read every row's terms from TOAST. Two tsqueries, not
+// one: in one, GIN would read every item of the window's days before the
+// word's fewer hits (it starts from the smallest keys until they decide
+// the match), where two are intersected by skipping from one to the other
+// (40 ms against 2 for a year's window over a million items).
+//
+// The first window is a week; each next one is sized from the hits per day
+// found so far to hold what is still missing (at least twice the last,
+// eight times after an empty one), so a common word takes one narrow
+// window and a rare one a few wide ones.
+func searchHits(ctx context.Context, tx pgx.Tx, run func(string, []any) (pgx.Rows, error), l listSQL, oldest bool, limit int) ([]int64, error) {
+	var lo, hi *time.Time
+	rows, err := run(`SELECT min(p.published_at), max(p.published_at) FROM public_items p WHERE `+l.cond, l.args)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&lo, &hi}, func() error { return nil }); err != nil {
+		return nil, err
+	}
+	if lo == nil {
+		return nil, nil
+	}
+	// The GIN index must answer the windows (listSQL.keep): not a scan of
+	// the whole table either, which reads every row's terms from TOAST.
+	if _, err := tx.Exec(ctx, `SELECT set_config('enable_seqscan', 'off', true)`); err != nil {
+		return nil, err
+	}
+	day := func(t time.Time) time.Time {
+		y, m, d := t.In(domain.Beijing).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, domain.Beijing)
+	}
+	first, last := day(*lo), day(*hi)
+	n := len(l.keepArgs)
+	sql := `SELECT p.draft_id FROM public_items p WHERE ` + l.keep +
+		fmt.Sprintf(` AND p.terms @@ $%d::tsquery AND p.terms @@ $%d::tsquery ORDER BY %s LIMIT $%d`, n+1, n+2, listOrder(oldest), n+3)
+	found := strings.Join(append([]string{"(" + l.words + ")"}, l.keys...), " & ")
+	var hits []int64
+	span, read := firstWindow, 0
+	for from, to := first, last; ; {
+		if oldest {
+			if to = from.AddDate(0, 0, span-1); to.After(last) {
+				to = last
+			}
+		} else if from = to.AddDate(0, 0, 1-span); from.Before(first) {
+			from = first
+		}
+		rows, err := run(sql, append(l.keepArgs[:n:n], found, strings.Join(dayKeys(from, to), " | "), limit+1-len(hits)))
+		if err != nil {
+			return nil, err
+		}
+		if hits, err = pgx.AppendRows(hits, rows, pgx.RowTo[int64]); err != nil {
+			return nil, err
+		}
+		read += int(to.Sub(from).Hours()/24+0.5) + 1
+		if len(hits) > limit || (oldest && to.Equal(last)) || (!oldest && from.Equal(first)) {
+			return hits, nil
+		}
+		if len(hits) == 0 {
+			span *= 8
+		} else {
+			perDay := float64(len(hits)) / float64(read)
+			span = max(2*span, int(float64(limit+1-len(hits))/perDay*1.5))
+		}
+		span = min(span, 366*100)
+		if oldest {
+			from = to.AddDate(0, 0, 1)
+		} else {
+			to = from.AddDate(0, 0, -1)
+		}
+	}
 }
 
 // publicItemsByID loads the public items ids, in that order.

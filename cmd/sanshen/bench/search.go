@@ -257,7 +257,8 @@ func loadItems(ctx context.Context, s *store.Store, depts map[string]int64, auth
 			SELECT id, 1, title, body, category, '{website}', (at AT TIME ZONE 'Asia/Shanghai')::date, sum FROM bench_items`,
 		`INSERT INTO publications (draft_id, revision, channel, status, delivered_at) SELECT id, 1, 'website', 'delivered', at FROM bench_items`,
 		`INSERT INTO public_items (draft_id, agency_id, department_id, revision, category, published_at, year, index_serial, index_no, terms)
-			SELECT id, 1, dept, 1, category, at, y, serial, 'BENCH/' || y || '-' || lpad(serial::text, 5, '0'), terms::tsvector
+			SELECT id, 1, dept, 1, category, at, y, serial, 'BENCH/' || y || '-' || lpad(serial::text, 5, '0'),
+				terms::tsvector || public_item_keys(category, dept, at)
 			FROM (SELECT *, EXTRACT(year FROM at AT TIME ZONE 'Asia/Shanghai')::int AS y,
 				row_number() OVER (PARTITION BY EXTRACT(year FROM at AT TIME ZONE 'Asia/Shanghai') ORDER BY id)::int AS serial FROM bench_items) b`,
 		`SELECT setval('drafts_id_seq', (SELECT max(id) FROM drafts))`,
