@@ -15,9 +15,16 @@ const IdempotencyTTL = 24 * time.Hour
 
 // IdempotencyStale is how long after its claim a key still in flight is
 // taken to be abandoned (its process died before the effect committed:
-// the effect's transaction marks the key done), so a retry runs again.
-// Longer than any request runs.
-const IdempotencyStale = 2 * time.Minute
+// the effect's transaction marks the key done), so a retry runs again. A
+// request slower than that (a database failing over under it) loses its
+// key to the retry: its effect's transaction fails (ErrIdempotencyLost),
+// never runs the effect a second time.
+const IdempotencyStale = 15 * time.Second
+
+// ErrIdempotencyLost is a request whose Idempotency-Key a retry took over
+// while it ran (IdempotencyStale): its effect did not commit, the retry's
+// does.
+var ErrIdempotencyLost = errors.New("a retry with the same Idempotency-Key took it over")
 
 // The outcomes of ClaimIdempotency.
 type IdemOutcome int
@@ -43,19 +50,22 @@ type IdemClaim struct {
 	Claimed time.Time
 }
 
-// idemKey is the key of the request a context carries (WithIdempotency).
+// idemKey is the key of the request a context carries (WithIdempotency),
+// with the claim's time.
 type idemKey struct {
-	userID int64
-	key    string
+	userID  int64
+	key     string
+	claimed time.Time
 }
 
 type idemCtx struct{}
 
-// WithIdempotency marks ctx as a request under the person's key: the
-// transaction that commits its effect (Submit, Revise, Decide) marks the
-// key done in the same commit.
-func WithIdempotency(ctx context.Context, userID int64, key string) context.Context {
-	return context.WithValue(ctx, idemCtx{}, &idemKey{userID, key})
+// WithIdempotency marks ctx as a request under the person's key, claimed
+// at claimed (IdemClaim.Claimed): the transaction that commits its effect
+// (Submit, Revise, Decide) marks the key done in the same commit, and fails
+// with ErrIdempotencyLost if the claim is no longer the key's.
+func WithIdempotency(ctx context.Context, userID int64, key string, claimed time.Time) context.Context {
+	return context.WithValue(ctx, idemCtx{}, &idemKey{userID, key, claimed})
 }
 
 func idempotencyOf(ctx context.Context) *idemKey {
@@ -63,12 +73,18 @@ func idempotencyOf(ctx context.Context) *idemKey {
 	return k
 }
 
-// queueIdemDone marks the key done with the draft, in the effect's batch.
+// queueIdemDone marks the key done with the draft, in the effect's batch;
+// the transaction fails (ErrIdempotencyLost, from writeErr) if a retry
+// took the key over. A group commit then runs its members one by one, so
+// only this one fails.
 func queueIdemDone(b *pgx.Batch, k *idemKey, draftID int64) {
 	if k != nil {
-		b.Queue(`UPDATE idempotency_keys SET state = 'done', draft_id = $3 WHERE user_id = $1 AND key = $2`, k.userID, k.key, draftID)
+		b.Queue(`SELECT idempotency_done($1, $2, $3, $4)`, k.userID, k.key, k.claimed, draftID)
 	}
 }
+
+// idemLostCode is the SQLSTATE idempotency_done raises (migration 032).
+const idemLostCode = "SS001"
 
 // ClaimIdempotency takes the person's key for a request whose method, path
 // and body hash to sum, or says what became of the request that took it.

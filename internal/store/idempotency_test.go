@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -53,5 +54,79 @@ func TestLateReleaseLeavesALaterClaim(t *testing.T) {
 	}
 	if again, err := s.ClaimIdempotency(ctx, u.ID, "k", sum); err != nil || again.Outcome != store.IdemNew {
 		t.Fatalf("after the retry's release: %+v %v", again, err)
+	}
+}
+
+// A request slower than IdempotencyStale loses its key to its client's
+// retry: when its effect arrives, its transaction fails with
+// ErrIdempotencyLost and stores nothing, while another request committed
+// in the same group goes through, and the retry's effect is the one draft.
+func TestATakenOverClaimCommitsNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := newReviewOffice(t)
+	s, by, dep := o.s, o.officers[0], o.deps[0].ID
+	c := domain.Content{Title: "关于冬季供暖的通知", Body: "本街道冬季供暖自11月15日开始。", Department: o.deps[0].Name, Category: "news",
+		Channels: []domain.Channel{domain.ChannelWebsite}, FormedOn: time.Date(2025, 11, 1, 0, 0, 0, 0, time.UTC)}
+	deadline := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
+	sum := []byte("POST /api/v1/drafts\n{...}")
+	first, err := s.ClaimIdempotency(ctx, by.ID, "slow", sum)
+	if err != nil || first.Outcome != store.IdemNew {
+		t.Fatalf("the first claim: %+v %v", first, err)
+	}
+	if _, err := s.Pool.Exec(ctx, `UPDATE idempotency_keys SET claimed_at = claimed_at - interval '1 minute'`); err != nil {
+		t.Fatal(err)
+	}
+	stale := first.Claimed.Add(-time.Minute)
+	retry, err := s.ClaimIdempotency(ctx, by.ID, "slow", sum)
+	if err != nil || retry.Outcome != store.IdemNew {
+		t.Fatalf("the retry after the claim went stale: %+v %v", retry, err)
+	}
+	other, err := s.ClaimIdempotency(ctx, by.ID, "other", []byte("another request"))
+	if err != nil || other.Outcome != store.IdemNew {
+		t.Fatalf("another request's claim: %+v %v", other, err)
+	}
+	// The slow first request's effect arrives now, with another request's.
+	errs := make(chan error, 2)
+	for _, k := range []struct {
+		key     string
+		claimed time.Time
+	}{{"slow", stale}, {"other", other.Claimed}} {
+		go func() {
+			_, err := s.Submit(store.WithIdempotency(ctx, by.ID, k.key, k.claimed), by, dep, c, deadline)
+			errs <- err
+		}()
+	}
+	var lost, ok int
+	for range 2 {
+		switch err := <-errs; {
+		case errors.Is(err, store.ErrIdempotencyLost):
+			lost++
+		case err == nil:
+			ok++
+		default:
+			t.Fatal(err)
+		}
+	}
+	drafts := func() (n int) {
+		t.Helper()
+		if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM drafts WHERE author_id = $1`, by.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if lost != 1 || ok != 1 || drafts() != 1 {
+		t.Fatalf("the slow request and another: %d lost, %d stored, %d drafts; want 1, 1, 1", lost, ok, drafts())
+	}
+	// The retry's effect is the one draft for the key.
+	d, err := s.Submit(store.WithIdempotency(ctx, by.ID, "slow", retry.Claimed), by, dep, c, deadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.ClaimIdempotency(ctx, by.ID, "slow", sum); err != nil || again.Outcome != store.IdemDone || again.DraftID != d.ID {
+		t.Fatalf("after the retry's effect: %+v %v; want done with draft %d", again, err, d.ID)
+	}
+	if drafts() != 2 {
+		t.Fatalf("%d drafts; want 2 (the other request's and the retry's)", drafts())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -129,10 +130,14 @@ func sendRead(ctx context.Context, conn *pgxpool.Conn, b *pgx.Batch, read func(p
 }
 
 // writeErr names a failed write; ErrConflict (a compare-and-set that found
-// the draft moved) stays as it is, for the callers to tell apart.
+// the draft moved) stays as it is, and a lost Idempotency-Key becomes
+// ErrIdempotencyLost, for the callers to tell apart.
 func writeErr(err error) error {
 	if err == nil || errors.Is(err, ErrConflict) {
 		return err
+	}
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == idemLostCode {
+		return ErrIdempotencyLost
 	}
 	return fmt.Errorf("error writing transition: %w", err)
 }

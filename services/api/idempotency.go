@@ -67,7 +67,7 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			// was stored: the answer is the draft it concerned, as it is.
 			return s.replayDraft(c, claim.DraftID)
 		}
-		c.SetRequest(c.Request().WithContext(store.WithIdempotency(ctx, u.ID, key)))
+		c.SetRequest(c.Request().WithContext(store.WithIdempotency(ctx, u.ID, key, claim.Claimed)))
 		rec := &recorder{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = rec
 		if err := next(c); err != nil {

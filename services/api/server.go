@@ -248,6 +248,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		ae = &apiError{Status: http.StatusUnprocessableEntity, Code: "unreplayable", Message: err.Error()}
 	case errors.Is(err, store.ErrConflict):
 		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the draft changed while your request was handled; reload and try again"}
+	case errors.Is(err, store.ErrIdempotencyLost):
+		// Slower than store.IdempotencyStale: the client's retry took the
+		// key over and runs the request; this one did nothing.
+		ae = &apiError{Status: http.StatusConflict, Code: "idempotency_key_in_flight", MessageZH: "使用该 Idempotency-Key 的重试请求正在处理，本次请求未生效。",
+			Message: "a retry with this Idempotency-Key took the request over and is being processed; this request did nothing"}
 	case errors.As(err, &he):
 		ae = &apiError{Status: he.Code, Code: httpCode(he.Code), Message: fmt.Sprint(he.Message)}
 	case errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil:

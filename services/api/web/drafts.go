@@ -338,6 +338,11 @@ func (w *Web) createDraft(c echo.Context) error {
 	}, "flash.submitted")
 }
 
+// formInFlight answers a form sent again while the first is still being
+// stored.
+var formInFlight = &api.Error{Status: http.StatusConflict, Code: "form_in_flight", Message: "this form is being submitted",
+	MessageZH: "该表单正在提交，请稍候查看“我的稿件”。"}
+
 // submitOnce runs a form's submission once per form key: a second post of
 // the same form (a double click, the browser's resend) goes to the draft
 // the first made, and the form's saved copy is dropped once it is a draft.
@@ -358,10 +363,9 @@ func (w *Web) submitOnce(c echo.Context, fd formData, run func(context.Context) 
 			flash(c, "flash.already_submitted")
 			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", claim.DraftID))
 		case store.IdemInFlight:
-			return w.formError(c, fd, &api.Error{Status: http.StatusConflict, Code: "form_in_flight", Message: "this form is being submitted",
-				MessageZH: "该表单正在提交，请稍候查看“我的稿件”。"})
+			return w.formError(c, fd, formInFlight)
 		}
-		ctx, claimed = store.WithIdempotency(ctx, u.ID, key), claim.Claimed
+		ctx, claimed = store.WithIdempotency(ctx, u.ID, key, claim.Claimed), claim.Claimed
 	}
 	id, err := run(ctx)
 	if err != nil && key != "" {
@@ -371,6 +375,9 @@ func (w *Web) submitOnce(c echo.Context, fd formData, run func(context.Context) 
 	}
 	if isRefusal(err) {
 		return w.formError(c, fd, err)
+	}
+	if errors.Is(err, store.ErrIdempotencyLost) { // the form sent again took over: its answer is the one
+		return w.formError(c, fd, formInFlight)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
