@@ -27,7 +27,7 @@ import (
 // hits, and the settings its admins give it (store.Site).
 
 // pageSize is how many items a list or search page shows.
-const pageSize = 20
+const pageSize = store.SearchPageSize
 
 // publicPage is the data every public page's header and footer read.
 func publicPage(a *store.Agency, site store.Site, title, nav string) map[string]any {
@@ -307,7 +307,7 @@ func (s *Server) columnList(c echo.Context, v columnView) error {
 		maxPage = store.MaxSearchPages
 	}
 	p := newPager(q.Page, page.Total, page.Capped, len(page.Items), maxPage, func(n int) string { return base + q.values(n, v.category != "") })
-	if p != nil && v.search && page.Total > int64(maxPage*pageSize) {
+	if p != nil && v.search && page.Capped {
 		p.Note = fmt.Sprintf("检索结果只列出前%d页；其余信息可在各栏目按年份逐页查看。", maxPage)
 	}
 	data["Pager"] = p
