@@ -89,5 +89,13 @@ func SetSearchHitCap(t *testing.T, n int) {
 	t.Cleanup(func() { searchHitCap = was })
 }
 
+// SetWindowItems sets how many items a search's window spans until the
+// test ends. Only for tests that do not run in parallel.
+func SetWindowItems(t *testing.T, n float64) {
+	was := windowItems
+	windowItems = n
+	t.Cleanup(func() { windowItems = was })
+}
+
 // DayKeys is dayKeys, for the tests.
 var DayKeys = dayKeys

@@ -362,6 +362,10 @@ func (s *Store) publicList(ctx context.Context, q PublicQuery, explain *strings.
 // firstWindow is how many days of publications a search reads first.
 const firstWindow = 7
 
+// windowItems bounds how many items (at the column's mean rate) a
+// search's window spans. (A variable for the tests.)
+var windowItems = 50000.0
+
 // searchHits are the ids of the first limit+1 items (fewer when there
 // are fewer) that l finds, in the column's order.
 //
@@ -383,11 +387,13 @@ const firstWindow = 7
 // window and a rare one a few wide ones.
 func searchHits(ctx context.Context, tx pgx.Tx, run func(string, []any) (pgx.Rows, error), l listSQL, oldest bool, limit int) ([]int64, error) {
 	var lo, hi *time.Time
-	rows, err := run(`SELECT min(p.published_at), max(p.published_at) FROM public_items p WHERE `+l.cond, l.args)
+	var items float64 // the whole column's, as PostgreSQL last counted them (-1: not yet)
+	rows, err := run(`SELECT min(p.published_at), max(p.published_at), (SELECT reltuples FROM pg_class WHERE oid = 'public_items'::regclass)::float8
+		FROM public_items p WHERE `+l.cond, l.args)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := pgx.ForEachRow(rows, []any{&lo, &hi}, func() error { return nil }); err != nil {
+	if _, err := pgx.ForEachRow(rows, []any{&lo, &hi, &items}, func() error { return nil }); err != nil {
 		return nil, err
 	}
 	if lo == nil {
@@ -403,6 +409,14 @@ func searchHits(ctx context.Context, tx pgx.Tx, run func(string, []any) (pgx.Row
 		return time.Date(y, m, d, 0, 0, 0, 0, domain.Beijing)
 	}
 	first, last := day(*lo), day(*hi)
+	// No window holds more than about windowItems items, whatever the hits
+	// so far promise: a word found rarely, or not at all, in the newest
+	// years may be in half the items of an older stretch (疫情), and a
+	// window's hits are all read and sorted.
+	maxSpan := 366 * 100
+	if days := last.Sub(first).Hours()/24 + 1; items > 0 {
+		maxSpan = max(firstWindow, int(windowItems/(items/days)))
+	}
 	n := len(l.keepArgs)
 	sql := `SELECT p.draft_id FROM public_items p WHERE ` + l.keep +
 		fmt.Sprintf(` AND p.terms @@ $%d::tsquery AND p.terms @@ $%d::tsquery ORDER BY %s LIMIT $%d`, n+1, n+2, listOrder(oldest), n+3)
@@ -434,7 +448,7 @@ func searchHits(ctx context.Context, tx pgx.Tx, run func(string, []any) (pgx.Row
 			perDay := float64(len(hits)) / float64(read)
 			span = max(2*span, int(float64(limit+1-len(hits))/perDay*1.5))
 		}
-		span = min(span, 366*100)
+		span = min(span, maxSpan)
 		if oldest {
 			from = to.AddDate(0, 0, 1)
 		} else {
