@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +114,43 @@ func TestPublicIndex(t *testing.T) {
 	p, err := h.store.PublicList(ctx, store.PublicQuery{AgencyID: store.DefaultAgency, Size: 20})
 	if err != nil || p.Total != 1 || fmt.Sprint(ids(p)) != fmt.Sprint([]int64{fire}) {
 		t.Errorf("the column after a withdrawal: %v %v", p, err)
+	}
+}
+
+// TestCappedSearch: a search with more hits than its 50 pages hold says
+// so ("1000条以上", and that only 50 pages are listed); its page 50 is
+// the last, and a page past it shows page 50.
+func TestCappedSearch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	id := h.publishedBody("冬季消防安全检查情况通报", "街道组织开展了冬季消防安全专项检查。")
+	// 1,000 more items like it, written as the search benchmark writes
+	// them (the pipeline would take minutes).
+	for _, q := range []string{
+		`INSERT INTO drafts (id, author_id, department_id, agency_id, state, revision, step_done, formed_on, deadline, published_at, published_revision)
+			SELECT d.id + g, author_id, department_id, agency_id, state, revision, step_done, formed_on, deadline, published_at, published_revision
+			FROM drafts d, generate_series(1, 1000) g WHERE d.id = $1`,
+		`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256)
+			SELECT draft_id + g, revision, title, body, category, channels, formed_on, content_sha256 FROM revisions, generate_series(1, 1000) g WHERE draft_id = $1`,
+		`INSERT INTO publications (draft_id, revision, channel, status, delivered_at)
+			SELECT draft_id + g, revision, channel, status, delivered_at FROM publications, generate_series(1, 1000) g WHERE draft_id = $1 AND channel = 'website'`,
+		`INSERT INTO public_items (draft_id, agency_id, department_id, revision, category, published_at, year, index_serial, index_no, terms)
+			SELECT draft_id + g, agency_id, department_id, revision, category, published_at, year, index_serial + g, index_no || '-' || g, terms
+			FROM public_items, generate_series(1, 1000) g WHERE draft_id = $1`,
+	} {
+		if _, err := h.store.Pool.Exec(ctx, q, id); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	const search = "/public/default/search?q=%E6%B6%88%E9%98%B2"
+	status, _, s := h.get(search)
+	if status != http.StatusOK || !strings.Contains(s, "找到1000条以上结果") || !strings.Contains(s, "检索结果只列出前50页") {
+		t.Fatalf("a search of 1,001 hits: %d\n%s", status, s)
+	}
+	_, _, last := h.get(search + "&page=50")
+	_, _, past := h.get(search + "&page=60")
+	if n := strings.Count(last, "<mark>消防</mark>"); n < 20 || strings.Contains(last, `rel="next"`) || past != last {
+		t.Errorf("page 50: %d hits marked, a next link %v, page 60 the same page %v", n, strings.Contains(last, `rel="next"`), past == last)
 	}
 }
