@@ -148,17 +148,17 @@ type PublicQuery struct {
 // PublicPage is one page of a column.
 type PublicPage struct {
 	Items []PublicItem
-	Total int64 // every item that matches
-	// Capped: there are at least searchCountCap items, and Total is that
-	// cap.
+	Total int64 // every item that matches, up to the cap
+	// Capped: a list has at least listCountCap items, or a search more
+	// than searchHitCap hits; Total is the cap.
 	Capped bool
 	Runs   []string // the query's runs, for highlighting
 }
 
-// searchCountCap bounds how many items a list counts: a visitor narrows
+// listCountCap bounds how many items a list counts: a visitor narrows
 // a list of thousands rather than paging through it, and a list's pages go
 // on past the count (PublicPage.Capped).
-const searchCountCap = 10000
+const listCountCap = 10000
 
 // MaxSearchPages bounds a search's pages (of SearchPageSize items).
 const MaxSearchPages = 50
@@ -217,11 +217,11 @@ func publicListSQL(q PublicQuery) (listSQL, error) {
 	}
 	if len(q.Categories) > 0 {
 		where = append(where, "p.category = ANY("+arg(q.Categories)+")")
-		var any []string
+		var oneOf []string
 		for _, c := range q.Categories {
-			any = append(any, fulltext.Quote(categoryKey+c))
+			oneOf = append(oneOf, fulltext.Quote(categoryKey+c))
 		}
-		l.keys = append(l.keys, "("+strings.Join(any, " | ")+")")
+		l.keys = append(l.keys, "("+strings.Join(oneOf, " | ")+")")
 	}
 	if q.DepartmentID != 0 {
 		where = append(where, "p.department_id = "+arg(q.DepartmentID))
@@ -287,7 +287,7 @@ func listOrder(oldest bool) string {
 // PublicList answers q from the index, then loads the page's items.
 // Every item is on exactly one page of an unfiltered list: the order is
 // the first publication time, ties broken by id. A list counts up to
-// searchCountCap items; a search collects its hits up to searchHitCap
+// listCountCap items; a search collects its hits up to searchHitCap
 // (searchHits).
 func (s *Store) PublicList(ctx context.Context, q PublicQuery) (PublicPage, error) {
 	return s.publicList(ctx, q, nil)
@@ -336,14 +336,14 @@ func (s *Store) publicList(ctx context.Context, q PublicQuery, explain *strings.
 			out.Total, out.Capped = int64(n), len(hits) > limit
 			ids = hits[min(from, n):min(from+size, n)]
 		} else {
-			rows, err := run(fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM public_items p WHERE %s LIMIT %d) c`, l.cond, searchCountCap), l.args)
+			rows, err := run(fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM public_items p WHERE %s LIMIT %d) c`, l.cond, listCountCap), l.args)
 			if err != nil {
 				return err
 			}
 			if out.Total, err = pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64]); err != nil {
 				return fmt.Errorf("error counting public items: %w", err)
 			}
-			out.Capped = out.Total >= searchCountCap
+			out.Capped = out.Total >= listCountCap
 			rows, err = run(`SELECT p.draft_id FROM public_items p WHERE `+l.cond+` ORDER BY `+listOrder(q.Oldest)+
 				fmt.Sprintf(` LIMIT %d OFFSET %d`, size, from), l.args)
 			if err != nil {

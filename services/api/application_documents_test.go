@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -16,6 +13,7 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/blob"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/media/sample"
 	"github.com/sanshen-gov/sanshen/internal/store"
 	"github.com/sanshen-gov/sanshen/services/api"
 )
@@ -31,19 +29,8 @@ func withBlobs(t *testing.T) func(*api.Server) {
 	}
 }
 
-// pngOf is a small PNG image.
-func pngOf(t *testing.T) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 8, 6))
-	for x := range 8 {
-		img.Set(x, x%6, color.RGBA{R: 200, A: 255})
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+// idCard is a photographed identity document, as far as the checks can tell.
+var idCard = sample.PNG(8, 6, 200)
 
 // upload posts a file as the multipart field "file".
 func (h *harness) upload(path, who, name string, data []byte) resp {
@@ -89,13 +76,12 @@ func TestIdentityDocumentsAPI(t *testing.T) {
 		"applicant_name": "张三", "description": "本社区2026年停车位规划"}), http.StatusCreated, "")
 	id := int64(r.body["id"].(float64))
 	path := fmt.Sprintf("/api/v1/applications/%d/documents", id)
-	img := pngOf(t)
 
-	r = h.want(h.upload(path, "officer", "身份证.png", img), http.StatusForbidden, "role_required")
+	r = h.want(h.upload(path, "officer", "身份证.png", idCard), http.StatusForbidden, "role_required")
 	if !strings.Contains(r.zh(), "依申请公开承办人") {
 		t.Fatalf("the officer's refusal: %s", r.raw)
 	}
-	h.want(h.upload(path, "admin", "身份证.png", img), http.StatusForbidden, "role_required")
+	h.want(h.upload(path, "admin", "身份证.png", idCard), http.StatusForbidden, "role_required")
 	// Both refusals are in the agency's trail, as the one check writes them.
 	var refusedUploads int
 	if err := h.store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'denied:application_document_added'
@@ -108,7 +94,7 @@ func TestIdentityDocumentsAPI(t *testing.T) {
 		t.Fatalf("a GIF's refusal names neither the type nor what is taken: %s", r.raw)
 	}
 	h.want(h.upload(path, "handler", "说明.txt", []byte("我是张三")), http.StatusUnsupportedMediaType, "unsupported_type")
-	big := append(pngOf(t), make([]byte, api.MaxIdentityDocument)...)
+	big := append(bytes.Clone(idCard), make([]byte, api.MaxIdentityDocument)...)
 	r = h.want(h.upload(path, "handler", "大.png", big), http.StatusRequestEntityTooLarge, "too_large")
 	if !strings.Contains(r.zh(), "10 MB") {
 		t.Fatalf("an oversized document's refusal: %s", r.raw)
@@ -118,7 +104,7 @@ func TestIdentityDocumentsAPI(t *testing.T) {
 		t.Fatalf("refused uploads left documents: %+v %v", a.Documents, err)
 	}
 
-	r = h.want(h.upload(path, "handler", "张三身份证.png", img), http.StatusCreated, "")
+	r = h.want(h.upload(path, "handler", "张三身份证.png", idCard), http.StatusCreated, "")
 	doc := int64(r.body["id"].(float64))
 	if r.body["name"] != "张三身份证.png" || r.body["size"].(float64) <= 0 {
 		t.Fatalf("the upload: %v", r.body)
@@ -177,7 +163,7 @@ func TestIdentityDocumentsAPI(t *testing.T) {
 	}
 	h.tokens["otherhandler"] = tok
 	h.want(h.do("GET", docPath, "otherhandler", nil), http.StatusNotFound, "not_found")
-	h.want(h.upload(path, "otherhandler", "x.png", img), http.StatusNotFound, "not_found")
+	h.want(h.upload(path, "otherhandler", "x.png", idCard), http.StatusNotFound, "not_found")
 
 	// The retention.
 	r = h.want(h.do("GET", "/api/v1/agency/identity-retention", "handler", nil), http.StatusOK, "")
@@ -254,7 +240,7 @@ func TestPublicApplicationWithDocuments(t *testing.T) {
 		t.Fatal("a refused document left an application behind")
 	}
 
-	status, page = post("", map[string][]byte{"身份证.png": pngOf(t)})
+	status, page = post("", map[string][]byte{"身份证.png": idCard})
 	if status != http.StatusCreated || !strings.Contains(page, `id="documents-received"`) {
 		t.Fatalf("an application with its identity document: %d %s", status, page)
 	}
@@ -282,7 +268,7 @@ func TestPublicApplicationWithDocuments(t *testing.T) {
 
 	// More than the form takes: refused, nothing written.
 	before = h.applicationCount()
-	status, page = post("", map[string][]byte{"a.png": pngOf(t), "b.png": pngOf(t), "c.png": pngOf(t), "d.png": pngOf(t)})
+	status, page = post("", map[string][]byte{"a.png": idCard, "b.png": idCard, "c.png": idCard, "d.png": idCard})
 	if status != http.StatusUnprocessableEntity || !strings.Contains(page, "最多上传 3 个") || h.applicationCount() != before {
 		t.Fatalf("four documents: %d %s", status, page)
 	}

@@ -3,9 +3,9 @@
 -- (issue 19 point 1): an item's terms also hold keys of its category
 -- (#c:penalty), department (#g:12) and Beijing year, month and day of its
 -- first publication (#y:2024, #m:2024-06, #d:2024-06-15). A search's
--- words, filters and window of days are then one tsquery: checked on the
--- rows instead, a filter read every row's terms from TOAST (2-4 s over a
--- million items). A word is letters, digits or Han only, never '#', so no
+-- words and filters, and its window of days, are then tsqueries the GIN
+-- index answers alone (store.searchHits): checked on the rows instead, a
+-- filter read every row's terms from TOAST (2-4 s over a million items). A word is letters, digits or Han only, never '#', so no
 -- search matches a key. Rows without terms get theirs, keys included,
 -- from Store.Migrate (fillSearchTerms).
 -- +goose StatementBegin

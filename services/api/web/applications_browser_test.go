@@ -1,11 +1,7 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/media/sample"
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
 
@@ -120,16 +117,8 @@ func TestApplicationInTheBrowser(t *testing.T) {
 // file field, and returns its path.
 func scanFile(t *testing.T, name string) string {
 	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 16, 10))
-	for x := range 16 {
-		img.Set(x, x%10, color.RGBA{B: 180, A: 255})
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(path, sample.PNG(16, 10, 180), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
