@@ -94,7 +94,7 @@ func (c *client) call(ctx context.Context, method, path, token, key string, body
 		a := answer{status: res.StatusCode, body: b}
 		if res.StatusCode == http.StatusConflict && bytes.Contains(b, []byte("idempotency_key_in_flight")) {
 			// The first request holds the key: still running, or its
-			// process died (then a retry takes the key over after store.IdempotencyStale).
+			// process died (then a retry takes the key over once its lease lapses, store.LeaseLost).
 			c.inFlight.Add(1)
 			continue
 		}

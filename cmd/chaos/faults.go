@@ -61,8 +61,8 @@ func (s *suite) inject(ctx context.Context, kind string) error {
 	switch kind {
 	case faultService:
 		// An api killed mid-request leaves its Idempotency-Key claimed: the
-		// client's retries are answered 409 until store.IdempotencyStale
-		// (15 s) has passed, then one takes the key over.
+		// client's retries are answered 409 until the process's lease
+		// lapses (store.LeaseLost, 4 s), then one takes the key over.
 		p := s.services[s.rng.IntN(len(s.services))]
 		what = p.name
 		p.kill9()

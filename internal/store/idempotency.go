@@ -18,8 +18,17 @@ const IdempotencyTTL = 24 * time.Hour
 // the effect's transaction marks the key done), so a retry runs again. A
 // request slower than that (a database failing over under it) loses its
 // key to the retry: its effect's transaction fails (ErrIdempotencyLost),
-// never runs the effect a second time.
+// never runs the effect a second time. A claim whose process holds a lease
+// (HoldRequests) is abandoned sooner, when the lease is LeaseLost old.
 const IdempotencyStale = 15 * time.Second
+
+// LeaseBeat is how often HoldRequests renews its lease, and LeaseLost how
+// old a lease is when its process is taken to be dead: its claims are
+// abandoned, and a retry takes them over.
+const (
+	LeaseBeat = time.Second
+	LeaseLost = 4 * time.Second
+)
 
 // ErrIdempotencyLost is a request whose Idempotency-Key a retry took over
 // while it ran (IdempotencyStale): its effect did not commit, the retry's
@@ -96,8 +105,9 @@ func (s *Store) ClaimIdempotency(ctx context.Context, userID int64, key string, 
 			userID, key, IdempotencyTTL.Seconds()); err != nil {
 			return err
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO idempotency_keys (user_id, key, request_sha256) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING
-			RETURNING claimed_at`, userID, key, sum).Scan(&c.Claimed)
+		holder := s.holder()
+		err := tx.QueryRow(ctx, `INSERT INTO idempotency_keys (user_id, key, request_sha256, holder) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
+			RETURNING claimed_at`, userID, key, sum, holder).Scan(&c.Claimed)
 		if err == nil {
 			c.Outcome = IdemNew
 			return nil
@@ -107,11 +117,17 @@ func (s *Store) ClaimIdempotency(ctx context.Context, userID int64, key string, 
 		}
 		var had []byte
 		var state string
-		var claimed time.Time
+		var live bool
 		var status *int
 		var draft *int64
-		err = tx.QueryRow(ctx, `SELECT request_sha256, state, claimed_at, status, response, draft_id FROM idempotency_keys
-			WHERE user_id = $1 AND key = $2 FOR UPDATE`, userID, key).Scan(&had, &state, &claimed, &status, &c.Response, &draft)
+		// A claim is live while it is younger than IdempotencyStale and
+		// its holder, if it has one, still renews its lease (both by the
+		// database's clock).
+		err = tx.QueryRow(ctx, `SELECT request_sha256, state, status, response, draft_id,
+				claimed_at > now() - make_interval(secs => $3) AND (holder IS NULL OR EXISTS (
+					SELECT 1 FROM request_leases l WHERE l.id = holder AND l.seen_at > now() - make_interval(secs => $4)))
+			FROM idempotency_keys WHERE user_id = $1 AND key = $2 FOR UPDATE`,
+			userID, key, IdempotencyStale.Seconds(), LeaseLost.Seconds()).Scan(&had, &state, &status, &c.Response, &draft, &live)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("the idempotency key vanished while claimed; try again")
 		}
@@ -129,13 +145,13 @@ func (s *Store) ClaimIdempotency(ctx context.Context, userID int64, key string, 
 			c.Outcome = IdemMismatch
 		case state == "done" || status != nil:
 			c.Outcome = IdemDone
-		case time.Since(claimed) < IdempotencyStale:
+		case live:
 			c.Outcome = IdemInFlight
 		default:
 			// Abandoned before its effect committed: this retry runs it.
 			c.Outcome = IdemNew
-			err = tx.QueryRow(ctx, `UPDATE idempotency_keys SET claimed_at = clock_timestamp() WHERE user_id = $1 AND key = $2
-				RETURNING claimed_at`, userID, key).Scan(&c.Claimed)
+			err = tx.QueryRow(ctx, `UPDATE idempotency_keys SET claimed_at = clock_timestamp(), holder = $3 WHERE user_id = $1 AND key = $2
+				RETURNING claimed_at`, userID, key, holder).Scan(&c.Claimed)
 		}
 		return err
 	})
@@ -174,4 +190,46 @@ func (s *Store) ForgetIdempotency(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("error forgetting old idempotency keys: %w", err)
 	}
 	return ct.RowsAffected(), nil
+}
+
+// HoldRequests holds this process's lease on the claims it makes
+// (migration 033) until ctx ends: it registers the lease and renews it
+// every LeaseBeat, so that a retry of a request this process was running
+// when it died takes the key over LeaseLost after the last renewal. While the database is out of reach it keeps trying; the
+// claims made meanwhile carry no lease (the IdempotencyStale rule).
+// name says which process holds it, for an operator reading the table.
+func (s *Store) HoldRequests(ctx context.Context, name string) {
+	t := time.NewTicker(LeaseBeat)
+	defer t.Stop()
+	for {
+		id := s.holder()
+		if id == nil {
+			var got int64
+			if err := s.Pool.QueryRow(ctx, `INSERT INTO request_leases (name) VALUES ($1) RETURNING id`, name).Scan(&got); err == nil {
+				s.lease.Store(got)
+			}
+		} else {
+			// A lease deleted under it (a restore) is written again; dead
+			// processes' leases go after a day.
+			_, _ = s.Pool.Exec(ctx, `INSERT INTO request_leases (id, name) VALUES ($1, $2)
+				ON CONFLICT (id) DO UPDATE SET seen_at = now()`, *id, name)
+			_, _ = s.Pool.Exec(ctx, `DELETE FROM request_leases WHERE seen_at < now() - interval '1 day'`)
+		}
+		select {
+		case <-ctx.Done():
+			// The lease is left to age: requests still finishing keep
+			// their keys until LeaseLost.
+			s.lease.Store(0)
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// holder is the lease the claims of this process carry, or nil.
+func (s *Store) holder() *int64 {
+	if id := s.lease.Load(); id != 0 {
+		return &id
+	}
+	return nil
 }

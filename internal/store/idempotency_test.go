@@ -130,3 +130,61 @@ func TestATakenOverClaimCommitsNothing(t *testing.T) {
 		t.Fatalf("%d drafts; want 2 (the other request's and the retry's)", drafts())
 	}
 }
+
+// A claim made by a process that holds a lease (HoldRequests) stays in
+// flight while the lease is renewed, up to IdempotencyStale; once the
+// process stops renewing (killed mid-request), its client's retry takes
+// the key over LeaseLost after the last renewal instead of waiting out the
+// 15 s. (Fails if the claim ignores its holder: the retry would wait.)
+func TestAClaimOfADeadProcessIsTakenOverSoon(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := testenv.Store(t)
+	u, _, err := s.AddUser(ctx, admin, store.NewUser{Name: "赵信息员", Roles: []domain.Role{domain.RoleOfficer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { s.HoldRequests(run, "api test"); close(stopped) }()
+	var leases int
+	for deadline := time.Now().Add(10 * time.Second); leases == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("HoldRequests registered no lease within 10 s")
+		}
+		if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM request_leases WHERE name = 'api test'`).Scan(&leases); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := []byte("POST /api/v1/drafts\n{}")
+	first, err := s.ClaimIdempotency(ctx, u.ID, "k", sum)
+	if err != nil || first.Outcome != store.IdemNew {
+		t.Fatalf("the first claim: %+v %v", first, err)
+	}
+	var holder *int64
+	if err := s.Pool.QueryRow(ctx, `SELECT holder FROM idempotency_keys WHERE key = 'k'`).Scan(&holder); err != nil || holder == nil {
+		t.Fatalf("the claim's holder: %v %v; want the lease", holder, err)
+	}
+	// Ten seconds in, the process still renews its lease: in flight.
+	if _, err := s.Pool.Exec(ctx, `UPDATE idempotency_keys SET claimed_at = claimed_at - interval '10 seconds'`); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.ClaimIdempotency(ctx, u.ID, "k", sum); err != nil || again.Outcome != store.IdemInFlight {
+		t.Fatalf("a retry while the holder lives: %+v %v; want in flight", again, err)
+	}
+	// The process dies: its lease was last renewed LeaseLost ago.
+	stop()
+	<-stopped
+	if _, err := s.Pool.Exec(ctx, `UPDATE request_leases SET seen_at = now() - make_interval(secs => $1)`, store.LeaseLost.Seconds()+0.5); err != nil {
+		t.Fatal(err)
+	}
+	retry, err := s.ClaimIdempotency(ctx, u.ID, "k", sum)
+	if err != nil || retry.Outcome != store.IdemNew || !retry.Claimed.After(first.Claimed) {
+		t.Fatalf("a retry after its holder died: %+v %v; want to run it", retry, err)
+	}
+	// The retry's claim carries no lease now (HoldRequests stopped): the
+	// 15 s rule holds it.
+	if third, err := s.ClaimIdempotency(ctx, u.ID, "k", sum); err != nil || third.Outcome != store.IdemInFlight {
+		t.Fatalf("a third request while the retry runs: %+v %v; want in flight", third, err)
+	}
+}

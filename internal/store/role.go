@@ -49,6 +49,7 @@ var appPrivileges = map[string]string{
 	"draft_saves":          "INSERT, UPDATE, DELETE", // forms saved before submission (暂存, autosave); their author's
 	"outbox":               "INSERT, UPDATE, DELETE",
 	"publications":         "INSERT, UPDATE",
+	"request_leases":       "INSERT, UPDATE, DELETE", // the api processes' leases on their Idempotency-Key claims
 	"recovery_codes":       "INSERT, UPDATE, DELETE", // a second factor's codes: used, replaced
 	"revision_attachments": "INSERT",
 	"review_policies":      "INSERT, UPDATE", // an agency's review period per category

@@ -79,6 +79,7 @@ type Store struct {
 	submissions *groupcommit.Group[*submitJob]
 	auth        atomic.Pointer[authCache] // while WatchAuth runs (authcache.go)
 	tokenUse    sync.Map                  // token id -> when this process last wrote its last_used_at (tokens.go)
+	lease       atomic.Int64              // this process's request lease while HoldRequests runs (idempotency.go)
 }
 
 // Open connects to the database.

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -319,6 +320,13 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) 
 			if err := s.HTTP.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
+			return nil
+		})
+		// The lease on this process's Idempotency-Key claims: if it dies
+		// mid-request, its clients' retries run after seconds.
+		s.run("request lease", func(ctx context.Context) error {
+			host, _ := os.Hostname()
+			s.Store.HoldRequests(ctx, fmt.Sprintf("api %s pid %d", host, os.Getpid()))
 			return nil
 		})
 		log.Info("API listening", "addr", s.Addr)
