@@ -8,6 +8,7 @@ package annualreport
 
 import (
 	"context"
+	"fmt"
 )
 
 // Applicant is a column of table 三: who applied.
@@ -152,6 +153,9 @@ type CaseCounts struct {
 	Outcomes   map[Outcome]Row
 	CarriedOut Row // 四、结转下年度继续办理
 	Appeals    Appeals
+	// Fees are the year's 信息处理费 (part 六): the notices sent and the
+	// amounts noticed and collected.
+	Fees Fees
 	// Recorded is false when the source holds no record of cases at all
 	// (the counts are then zeros, not a finding), and Note says so.
 	Recorded bool
@@ -198,3 +202,15 @@ type NoCases struct{}
 func (NoCases) Counts(context.Context, int64, int) (CaseCounts, error) {
 	return CaseCounts{Outcomes: map[Outcome]Row{}, Note: NoCasesNote}, nil
 }
+
+// Fees are a year's 信息处理费 under the 政府信息公开信息处理费管理办法:
+// the fee notices sent in the year and their total, and what was paid in
+// the year, in fen.
+type Fees struct {
+	Notices      int   `json:"notices"`
+	NoticedFen   int64 `json:"noticed_fen"`
+	CollectedFen int64 `json:"collected_fen"`
+}
+
+// Yuan writes an amount in fen as yuan, two decimals.
+func Yuan(fen int64) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) }

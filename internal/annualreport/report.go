@@ -128,6 +128,9 @@ func (r Report) Parts() []Part {
 	f := r.Facts
 	var ch []string
 	for _, info := range domain.ChannelTable {
+		if info.Private {
+			continue // a reply delivered to its applicant is not 主动公开
+		}
 		verb := "公开信息"
 		unit := "条"
 		if info.VideoRequired {
@@ -139,8 +142,11 @@ func (r Report) Parts() []Part {
 	cases := fmt.Sprintf("全年新收政府信息公开申请%d件，其中%d件申请人为自然人，%d件申请人为法人或其他组织；上年结转%d件，结转下年度继续办理%d件。产生关于信息公开的行政复议%d件，行政诉讼%d件。",
 		c.New.Total(), c.New[Natural], c.New.Organisations(), c.CarriedIn.Total(), c.CarriedOut.Total(),
 		c.Appeals.Review.Total(), c.Appeals.LawsuitDirect.Total()+c.Appeals.LawsuitAfterReview.Total())
+	fees := fmt.Sprintf("依据《政府信息公开信息处理费管理办法》，全年发出收费通知%d件，总金额%s元，实际收取%s元。",
+		c.Fees.Notices, Yuan(c.Fees.NoticedFen), Yuan(c.Fees.CollectedFen))
 	if !c.Recorded {
 		cases += "（" + NoCasesNote + "，以上数字为0，请据实填写并同时修改表三、表四。）"
+		fees = Placeholder + "依据《政府信息公开信息处理费管理办法》发出收费通知的件数和总金额以及实际收取的总金额】"
 	}
 	return []Part{
 		{"一、总体情况", []string{
@@ -160,8 +166,7 @@ func (r Report) Parts() []Part {
 		{"三、收到和处理政府信息公开申请情况", nil},
 		{"四、政府信息公开行政复议、行政诉讼情况", nil},
 		{"五、存在的主要问题及改进情况", []string{Placeholder + "存在的主要问题及改进措施】"}},
-		{"六、其他需要报告的事项", []string{
-			"全年行政事业性收费金额为" + f.Section2.Fees + "万元。" + Placeholder + "依据《政府信息公开信息处理费管理办法》发出收费通知的件数和总金额以及实际收取的总金额，及其他需要报告的事项】"}},
+		{"六、其他需要报告的事项", []string{fees + Placeholder + "其他需要报告的事项】"}},
 	}
 }
 

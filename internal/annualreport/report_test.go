@@ -2,6 +2,7 @@ package annualreport_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	ar "github.com/sanshen-gov/sanshen/internal/annualreport"
@@ -26,6 +27,7 @@ func everyOutcome() ar.CaseCounts {
 	for i := range ar.NumApplicants {
 		c.New[i] = concluded[i] + c.CarriedOut[i] - c.CarriedIn[i]
 	}
+	c.Fees = ar.Fees{Notices: 3, NoticedFen: 4550, CollectedFen: 3000}
 	c.Appeals = ar.Appeals{Review: ar.AppealRow{1, 2, 3, 4}, LawsuitDirect: ar.AppealRow{0, 1, 0, 2}, LawsuitAfterReview: ar.AppealRow{1, 0, 1, 0}}
 	return c
 }
@@ -33,7 +35,7 @@ func everyOutcome() ar.CaseCounts {
 func facts() ar.Facts {
 	return ar.Facts{Year: 2025, Cases: everyOutcome(),
 		Section2: ar.Section2{Regulations: ar.Issued{1, 2, 3}, NormativeDocuments: ar.Issued{4, 5, 6}, Licenses: 7, Penalties: 139, Enforcement: 9, Fees: "1.25"},
-		Channels: map[string]int{"website": 269, "portal": 12, "wechat": 574, "douyin": 30}}
+		Channels: map[string]int{"website": 269, "portal": 12, "wechat": 574, "douyin": 30, "applicant": 17}}
 }
 
 // TestGeneratedPasses: the validator reads back every figure of a
@@ -47,6 +49,22 @@ func TestGeneratedPasses(t *testing.T) {
 	c := domain.Content{Title: r.Title(), Body: r.Text(), Category: "annual_report"}
 	if fs := annualreport.Check(c, &f); len(fs) != 0 {
 		t.Errorf("findings on a generated report: %+v\n%s", fs, c.Body)
+	}
+	// 主动公开 counts the public channels only, never the replies
+	// delivered to applicants; part 六 states the year's fees.
+	for _, want := range []string{"在微信公众号公开信息574条", "全年发出收费通知3件，总金额45.50元，实际收取30.00元。"} {
+		if !strings.Contains(c.Body, want) {
+			t.Errorf("the report lacks %q:\n%s", want, c.Body)
+		}
+	}
+	if strings.Contains(c.Body, "送达申请人") {
+		t.Errorf("the report counts the replies to applicants as published:\n%s", c.Body)
+	}
+	// A fee count in the text that the records do not bear out is a finding.
+	wrong := c
+	wrong.Body = strings.Replace(c.Body, "收费通知3件", "收费通知4件", 1)
+	if fs := annualreport.Check(wrong, &f); len(fs) != 1 || fs[0].Code != annualreport.CodeRecords {
+		t.Errorf("a wrong fee count: %+v; want one %s finding", fs, annualreport.CodeRecords)
 	}
 	p := annualreport.Parse(c.Body)
 	if p.Cases == nil || p.Appeals == nil || p.Section2 == nil {

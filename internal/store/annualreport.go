@@ -87,7 +87,8 @@ func (c Cases) Counts(ctx context.Context, agencyID int64, year int) (ar.CaseCou
 	if err != nil {
 		return ar.CaseCounts{}, err
 	}
-	out := ar.CaseCounts{Outcomes: map[ar.Outcome]ar.Row{}, Recorded: true}
+	out := ar.CaseCounts{Outcomes: map[ar.Outcome]ar.Row{}, Recorded: true,
+		Fees: ar.Fees{Notices: rep.Fees.Notices, NoticedFen: rep.Fees.NoticedFen, CollectedFen: rep.Fees.CollectedFen}}
 	for i, info := range ar.ApplicantTable {
 		col := rep.Columns[domain.ApplicantType(info.Code)]
 		out.New[i], out.CarriedIn[i], out.CarriedOut[i] = col.New, col.CarriedIn, col.CarriedOut

@@ -706,6 +706,16 @@ type ApplicationReport struct {
 	// on 31 December (decided later: pending). Every group and outcome is
 	// present, zero included; the report's 总计 is their sum.
 	Appeals map[AppealColumn]map[domain.AppealOutcome]int `json:"appeals"`
+	// Fees: the fee notices sent in the year and their total, and the
+	// amounts paid in the year, in fen (the report's part 六).
+	Fees FeeTotals `json:"fees"`
+}
+
+// FeeTotals are a year's 信息处理费.
+type FeeTotals struct {
+	Notices      int   `json:"notices"`
+	NoticedFen   int64 `json:"noticed_fen"`
+	CollectedFen int64 `json:"collected_fen"`
 }
 
 // ApplicationReportCounts counts an agency's applications and appeals for
@@ -774,6 +784,14 @@ func (s *Store) ApplicationReportCounts(ctx context.Context, agencyID int64, yea
 	})
 	if err != nil {
 		return r, fmt.Errorf("error counting the appeals of %d: %w", year, err)
+	}
+	err = s.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE fee_notice_on BETWEEN $2 AND $3),
+			COALESCE(sum(fee_amount_fen) FILTER (WHERE fee_notice_on BETWEEN $2 AND $3), 0),
+			COALESCE(sum(fee_amount_fen) FILTER (WHERE fee_paid_on BETWEEN $2 AND $3), 0)
+		FROM applications WHERE agency_id = $1 AND fee_notice_on IS NOT NULL`, agencyID, first, last).
+		Scan(&r.Fees.Notices, &r.Fees.NoticedFen, &r.Fees.CollectedFen)
+	if err != nil {
+		return r, fmt.Errorf("error counting the fees of %d: %w", year, err)
 	}
 	return r, nil
 }

@@ -213,6 +213,18 @@ func TestApplicationReportCounts(t *testing.T) {
 	appeal(ids[1], domain.AppealLawsuit, true, "2026-04-20", domain.AppealCorrected, "2027-01-10") // decided after the year: pending
 	appeal(ids[4], domain.AppealLawsuit, false, "2026-07-01", domain.AppealPending, "")
 	appeal(ids[0], domain.AppealReview, false, "2025-04-01", domain.AppealOther, "2025-05-01") // another year
+	fee := func(id int64, on string, fen int64) {
+		t.Helper()
+		if _, err := s.ActOnApplication(ctx, cal, h, id, store.CaseAct{Action: domain.CaseRecordFee, FeeAmountFen: fen, FeePaid: fen == 0,
+			On: day(t, on)}, noonOn(t, on)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fee(ids[1], "2025-12-20", 12000) // noticed in 2025,
+	fee(ids[1], "2026-01-05", 0)     // paid in 2026
+	fee(ids[2], "2026-02-10", 3050)  // noticed in 2026, never paid
+	fee(ids[4], "2026-06-03", 10000)
+	fee(ids[4], "2026-06-05", 0)
 
 	// 2027-01-10 is after "now" for the others; the store takes dates up to today.
 	r, err := s.ApplicationReportCounts(ctx, 1, 2026)
@@ -257,9 +269,15 @@ func TestApplicationReportCounts(t *testing.T) {
 			}
 		}
 	}
+	if want := (store.FeeTotals{Notices: 2, NoticedFen: 13050, CollectedFen: 22000}); r.Fees != want {
+		t.Errorf("2026's fees: %+v, want %+v", r.Fees, want)
+	}
 	r25, err := s.ApplicationReportCounts(ctx, 1, 2025)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := (store.FeeTotals{Notices: 1, NoticedFen: 12000}); r25.Fees != want {
+		t.Errorf("2025's fees: %+v, want %+v", r25.Fees, want)
 	}
 	if n := r25.Columns[domain.ApplicantNatural]; n.New != 2 || n.CarriedOut != 1 || n.Outcomes["disclosed"] != 1 {
 		t.Errorf("2025 natural: %+v", n)
@@ -275,7 +293,8 @@ func TestApplicationReportCounts(t *testing.T) {
 	if ok, col := cc.Balanced(); !ok || !cc.Recorded {
 		t.Errorf("table 三 from the cases does not balance (column %d) or is not recorded", col)
 	}
-	if cc.New.Total() != 4 || cc.New[0] != 2 || cc.Outcomes["rejected_repeat"][1] != 1 || cc.Appeals.Review[0] != 1 || cc.Appeals.LawsuitDirect[3] != 1 {
+	if cc.New.Total() != 4 || cc.New[0] != 2 || cc.Outcomes["rejected_repeat"][1] != 1 || cc.Appeals.Review[0] != 1 || cc.Appeals.LawsuitDirect[3] != 1 ||
+		cc.Fees.Notices != 2 || cc.Fees.CollectedFen != 22000 {
 		t.Errorf("the report's counts: %+v", cc)
 	}
 }

@@ -91,6 +91,8 @@ type casesJSON struct {
 	Columns  []string      `json:"columns"`
 	Rows     []ar.TableRow `json:"rows"`
 	Appeals  []ar.TableRow `json:"appeals"`
+	// Fees are part 六's 信息处理费 from the cases' fee records.
+	Fees ar.Fees `json:"fees"`
 }
 
 func reportJSON(r ar.Report) annualReportJSON {
@@ -100,7 +102,7 @@ func reportJSON(r ar.Report) annualReportJSON {
 	}
 	return annualReportJSON{Year: r.Year, Agency: r.Agency, Title: r.Title(), Section2: r.Facts.Section2, Channels: r.Facts.Channels,
 		Cases: casesJSON{Recorded: r.Facts.Cases.Recorded, Note: r.Facts.Cases.Note, Columns: append(cols, "total"),
-			Rows: r.CaseRows(), Appeals: r.AppealGroups()},
+			Rows: r.CaseRows(), Appeals: r.AppealGroups(), Fees: r.Facts.Cases.Fees},
 		Text: r.Text()}
 }
 

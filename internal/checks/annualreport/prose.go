@@ -145,6 +145,9 @@ var channelStatements = []struct {
 	{domain.ChannelDouyin, regexp.MustCompile(`抖音` + gap + `{0,12}?([0-9]+)\s*[条篇件个]`)},
 }
 
+// feeNotices is the prose's count of 信息处理费 notices (part 六).
+var feeNotices = regexp.MustCompile(`收费通知` + gap + `{0,6}?([0-9]+)\s*件`)
+
 // records compares the report with the agency's own records of its year.
 func (p *Parsed) records(f ar.Facts) []domain.Finding {
 	var fs []domain.Finding
@@ -205,6 +208,12 @@ func (p *Parsed) records(f ar.Facts) []domain.Finding {
 					differs(g.cells[i], g.want[i], "表四“"+g.zh+"·"+ar.AppealOutcomeNames[i]+"”", "table 四, "+g.en+", "+ar.AppealOutcomeCodes[i])
 				}
 			}
+		}
+	}
+	if f.Cases.Recorded {
+		for _, c := range p.claims(feeNotices) {
+			differs(Cell{Value: c.value, Start: c.start, End: c.end}, f.Cases.Fees.Notices,
+				"正文“"+c.phrase+"”所述收费通知件数", "the text's count of fee notices")
 		}
 	}
 	for _, s := range channelStatements {
