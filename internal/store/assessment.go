@@ -121,10 +121,13 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 			COALESCE(sum(extract(epoch FROM x.created_at - COALESCE(x.prev, r.created_at))), 0)
 		FROM (SELECT x.draft_id, x.revision, x.stage, x.decision, x.reason, x.created_at,
 				lag(x.created_at) OVER (PARTITION BY x.draft_id, x.revision ORDER BY x.id) AS prev
-			FROM decisions x WHERE x.created_at >= $2 AND x.created_at < $3) x
+			FROM decisions x WHERE (x.draft_id, x.revision) IN (
+				SELECT draft_id, revision FROM decisions WHERE created_at >= $2 AND created_at < $3)) x
 		JOIN drafts d ON d.id = x.draft_id JOIN revisions r ON r.draft_id = x.draft_id AND r.revision = x.revision
 		JOIN users u ON u.id = d.author_id JOIN departments dep ON dep.id = d.department_id
-		WHERE d.agency_id = $1
+		-- the time before a decision counts from the decision before it,
+		-- even one made before the period
+		WHERE d.agency_id = $1 AND x.created_at >= $2 AND x.created_at < $3
 		GROUP BY d.author_id, u.name, d.department_id, dep.name, x.stage, x.decision, x.reason`, agencyID, from, to)
 	var stage, decision, reason string
 	var n int
@@ -162,6 +165,34 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 			byDept[k.dept] = d
 		}
 		d.Add(*l)
+	}
+	// The officers and departments that did nothing in the period are
+	// ranked too, with nothing.
+	rows, _ = s.Pool.Query(ctx, `SELECT u.id, u.name, COALESCE((SELECT string_agg(dep.name, '、' ORDER BY dep.id)
+			FROM departments dep WHERE dep.id = ANY(u.departments)), '')
+		FROM users u WHERE u.agency_id = $1 AND 'officer' = ANY(u.roles) AND NOT u.disabled`, agencyID)
+	var id int64
+	var name, deps string
+	_, err = pgx.ForEachRow(rows, []any{&id, &name, &deps}, func() error {
+		if byAuthor[id] == nil {
+			byAuthor[id] = &assessment.Line{ID: id, Name: name, Department: deps, Returned: map[string]int{}, Rejected: map[string]int{},
+				Channels: map[string]int{}, StageHours: map[string]assessment.Avg{}}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("error listing the officers of the assessment: %w", err)
+	}
+	rows, _ = s.Pool.Query(ctx, `SELECT id, name FROM departments WHERE agency_id = $1`, agencyID)
+	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		if byDept[id] == nil {
+			byDept[id] = &assessment.Line{ID: id, Name: name, Returned: map[string]int{}, Rejected: map[string]int{},
+				Channels: map[string]int{}, StageHours: map[string]assessment.Avg{}}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("error listing the departments of the assessment: %w", err)
 	}
 	for _, a := range byAuthor {
 		officers = append(officers, *a)

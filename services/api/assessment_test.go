@@ -28,15 +28,24 @@ func TestAssessmentRoutes(t *testing.T) {
 
 	period := time.Now().In(domain.Beijing).Format("2006-01")
 	r := h.want(h.do("GET", "/api/v1/reports/assessment?period="+period, "auditor", nil), http.StatusOK, "")
+	// Every officer of the agency is ranked: 吴副科长 (an officer too)
+	// submitted nothing and is ranked with nothing.
 	officers := r.body["officers"].([]any)
-	if len(officers) != 2 {
+	if len(officers) != 3 {
 		t.Fatalf("officers: %v", officers)
 	}
-	var wang map[string]any
+	var wang, idle map[string]any
 	for _, o := range officers {
-		if o.(map[string]any)["name"] == "王信息员" {
-			wang = o.(map[string]any)
+		switch o := o.(map[string]any); o["name"] {
+		case "王信息员":
+			wang = o
+		case "吴副科长":
+			idle = o
 		}
+	}
+	if idle == nil || idle["submitted"] != float64(0) || idle["score"] != float64(0) || idle["rank"] != float64(2) ||
+		idle["department"] != "综合办" || idle["returned"] == nil {
+		t.Errorf("the officer who did nothing: %v", idle)
 	}
 	if wang == nil || wang["submitted"] != float64(3) || wang["published"] != float64(1) || wang["first_pass"] != float64(1) ||
 		wang["returned"].(map[string]any)["compliance"] != float64(1) || wang["channels"].(map[string]any)["website"] != float64(1) ||
