@@ -20,6 +20,7 @@ const DefaultAppRole = "sanshen_app"
 // Only the owner (who runs migrations) can, and the transparency log's
 // heads held outside catch what the owner might do.
 var appPrivileges = map[string]string{
+	"address_events":       "INSERT, DELETE", // the public column's rate limits per client address
 	"agencies":             "INSERT, UPDATE", // names, localities, review settings
 	"api_tokens":           "INSERT, UPDATE", // revoked, last used
 	"agency_periods":       "INSERT, UPDATE", // an agency's publication periods of penalty decisions

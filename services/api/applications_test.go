@@ -12,6 +12,7 @@ import (
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
 )
 
 // addHandler gives the harness a case handler ("handler"), who also
@@ -158,4 +159,19 @@ func (h *harness) applicationCount() int {
 		h.t.Fatal(err)
 	}
 	return n
+}
+
+// The form's limits count an IPv6 client by its /64.
+func TestLimitAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.7":                "203.0.113.7",
+		"2001:db8:1:2:aaaa::1":       "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:ffff:0:9": "2001:db8:1:2::/64",
+		"::ffff:203.0.113.7":         "::ffff:203.0.113.7",
+		"not an address":             "not an address",
+	} {
+		if got := api.LimitAddress(in); got != want {
+			t.Errorf("LimitAddress(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

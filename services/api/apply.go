@@ -5,8 +5,8 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -30,32 +30,21 @@ const (
 	statusPerHour = 60
 )
 
-// addressLimiter counts events per client address in a sliding hour.
-type addressLimiter struct {
-	mu   sync.Mutex
-	seen map[string][]time.Time
+// allowAddress records a request of scope from the client's address and
+// reports whether it is within max in the last hour (store.AllowAddress,
+// shared by every replica).
+func (s *Server) allowAddress(c echo.Context, scope string, max int) (bool, error) {
+	return s.Store.AllowAddress(c.Request().Context(), scope, LimitAddress(c.RealIP()), max, time.Hour)
 }
 
-// allow records an event of addr at now and reports whether it is within max
-// an hour.
-func (l *addressLimiter) allow(addr string, now time.Time, max int) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.seen == nil || len(l.seen) > 100000 {
-		l.seen = map[string][]time.Time{} // a flood of addresses forgets them all rather than grow
+// LimitAddress is the address a rate limit counts: an IPv6 client by its
+// /64, the block one subscriber holds, so that it cannot take a new
+// address for every request; any other as it is.
+func LimitAddress(addr string) string {
+	if ip, err := netip.ParseAddr(addr); err == nil && ip.Is6() && !ip.Is4In6() {
+		return netip.PrefixFrom(ip, 64).Masked().String()
 	}
-	recent := l.seen[addr][:0]
-	for _, t := range l.seen[addr] {
-		if now.Sub(t) < time.Hour {
-			recent = append(recent, t)
-		}
-	}
-	if len(recent) >= max {
-		l.seen[addr] = recent
-		return false
-	}
-	l.seen[addr] = append(recent, now)
-	return true
+	return addr
 }
 
 func (s *Server) renderApply(c echo.Context, status int, name string, data map[string]any) error {
@@ -106,7 +95,9 @@ func (s *Server) apply(c echo.Context) error {
 		return s.renderApply(c, http.StatusOK, "apply_done", map[string]any{"Title": "申请已收到", "Agency": a,
 			"Code": "", "ReceivedOn": s.today().Format(domain.DateLayout)})
 	}
-	if !s.applyLimiter.allow(c.RealIP(), s.Now(), applyPerHour) {
+	if ok, err := s.allowAddress(c, "apply", applyPerHour); err != nil {
+		return err
+	} else if !ok {
 		c.Response().Header().Set("Retry-After", "3600")
 		return s.renderApply(c, http.StatusTooManyRequests, "apply", s.applyData(a, in, "同一地址提交的申请过多，请一小时后再试，或以信函、当面方式提出申请。"))
 	}
@@ -191,7 +182,9 @@ func (s *Server) applyStatus(c echo.Context) error {
 	if code == "" {
 		return s.renderApply(c, http.StatusOK, "apply_status", data)
 	}
-	if !s.statusLimiter.allow(c.RealIP(), s.Now(), statusPerHour) {
+	if ok, err := s.allowAddress(c, "apply_status", statusPerHour); err != nil {
+		return err
+	} else if !ok {
 		c.Response().Header().Set("Retry-After", "3600")
 		data["Error"] = "查询过于频繁，请一小时后再试。"
 		return s.renderApply(c, http.StatusTooManyRequests, "apply_status", data)

@@ -59,8 +59,6 @@ type Server struct {
 	Cases     annualreport.CaseSource
 	uploader  *Files
 	filesOnce sync.Once
-	// The public application form's limits per client address (apply.go).
-	applyLimiter, statusLimiter addressLimiter
 }
 
 // Routes builds the echo instance with every route.

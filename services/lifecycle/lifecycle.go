@@ -121,8 +121,12 @@ func (l *Lifecycle) sweepJob(ctx context.Context, tx pgx.Tx, _ schedule.Job) err
 	if _, err := l.Sweep(ctx, now); err != nil {
 		return err
 	}
-	// The day's housekeeping: idempotency keys older than a day.
+	// The day's housekeeping: idempotency keys and rate-limit events
+	// older than a day.
 	if _, err := l.Store.ForgetIdempotency(ctx); err != nil {
+		return err
+	}
+	if _, err := l.Store.ForgetAddressEvents(ctx); err != nil {
 		return err
 	}
 	return schedule.Schedule(ctx, tx, KindExpirySweep, sweepKey, NextSweep(now), nil)
