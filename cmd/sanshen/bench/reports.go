@@ -22,29 +22,10 @@ import (
 // `sanshen bench reports` times the annual report and the officers'
 // assessment of one agency with a year of records: items published
 // through the year on every channel, two decisions each and a return for
-// one in ten, written straight into the tables (the pipeline is the other
-// bench's business), and cases from a fixed CaseSource (the applications'
-// tables are not part of this branch).
-
-// fixedCases is a CaseSource of n cases spread over every outcome and
-// column, balanced, with appeals.
-type fixedCases struct{ c ar.CaseCounts }
-
-func newFixedCases(n int) fixedCases {
-	c := ar.CaseCounts{Recorded: true, Outcomes: map[ar.Outcome]ar.Row{}}
-	for i := range n {
-		o := ar.Outcomes[i%len(ar.Outcomes)].Code
-		r := c.Outcomes[o]
-		r[ar.Applicant(i%int(ar.NumApplicants))]++
-		c.Outcomes[o] = r
-	}
-	c.New = c.Concluded()
-	c.Appeals.Review = ar.AppealRow{n / 100, n / 200, 0, n / 100}
-	c.Appeals.LawsuitAfterReview = ar.AppealRow{n / 200}
-	return fixedCases{c}
-}
-
-func (f fixedCases) Counts(context.Context, int64, int) (ar.CaseCounts, error) { return f.c, nil }
+// one in ten, and applications (依申请公开) of every applicant type and
+// outcome with fees and appeals, written straight into the tables (the
+// pipeline is the other bench's business). The report reads the cases
+// through store.Cases, as the service does.
 
 // ReportsMain runs `sanshen bench reports [-items N] [-cases N] [-runs N]`.
 func ReportsMain(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, out io.Writer) error {
@@ -87,8 +68,11 @@ func ReportsMain(ctx context.Context, cfg config.Config, log *slog.Logger, args 
 	if err := seedYear(ctx, st, *items, year); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "seeded %d items of %d (%d cases from a fixed source) in %s\n", *items, year, *cases, time.Since(start).Round(time.Millisecond))
-	src := newFixedCases(*cases)
+	if err := seedCases(ctx, st, *cases, year); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "seeded %d items and %d applications of %d in %s\n", *items, *cases, year, time.Since(start).Round(time.Millisecond))
+	src := store.Cases{Store: st}
 	timed := func(what string, f func() error) error {
 		for i := range *runs {
 			t := time.Now()
@@ -181,6 +165,52 @@ func seedYear(ctx context.Context, st *store.Store, n, year int) error {
 	} {
 		if _, err := st.Pool.Exec(ctx, q.sql, q.args...); err != nil {
 			return fmt.Errorf("error seeding the year: %w", err)
+		}
+	}
+	return nil
+}
+
+// seedCases writes n applications of agency 1: one in twenty received in
+// the December before year and one in ten still open at its end (结转),
+// the rest concluded in year with every outcome in turn, every applicant
+// type; a fee notice for one in twenty-five, a 行政复议 for one in fifty
+// and a lawsuit for one in a hundred.
+func seedCases(ctx context.Context, st *store.Store, n, year int) error {
+	outcomes := make([]string, len(ar.Outcomes))
+	for i, o := range ar.Outcomes {
+		outcomes[i] = string(o.Code)
+	}
+	types := make([]string, len(domain.ApplicantTypes))
+	for i, t := range domain.ApplicantTypes {
+		types[i] = string(t)
+	}
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO applications (agency_id, query_code, route, applicant_type, applicant_name, description, received_on, state,
+				outcome, concluded_on, fee_notice_on, fee_amount_fen, fee_paid_on)
+			SELECT 1, 'BENCH' || lpad(i::text, 8, '0'), (ARRAY['online', 'letter', 'visit'])[1 + i % 3],
+				($1::text[])[1 + i % cardinality($1::text[])], '申请人' || i, '申请公开的信息', r,
+				CASE WHEN i % 10 = 9 THEN 'processing' ELSE 'closed' END,
+				CASE WHEN i % 10 = 9 THEN NULL ELSE ($2::text[])[1 + i % cardinality($2::text[])] END,
+				CASE WHEN i % 10 = 9 THEN NULL ELSE LEAST(r + 25, $4::date + 364) END,
+				CASE WHEN i % 25 = 0 THEN r + 10 END, CASE WHEN i % 25 = 0 THEN 1000 + i END, CASE WHEN i % 50 = 0 THEN r + 15 END
+			FROM generate_series(0, $3 - 1) g(i),
+				LATERAL (SELECT CASE WHEN i % 20 = 0 THEN $4::date - 20 ELSE $4::date + (i * 330 / $3) END AS r) x`,
+			[]any{types, outcomes, n, from}},
+		{`INSERT INTO application_appeals (application_id, kind, after_review, filed_on, outcome, decided_on)
+			SELECT id, 'review', false, concluded_on + 5, (ARRAY['upheld', 'corrected', 'other', 'pending'])[1 + id % 4],
+				CASE WHEN id % 4 = 3 THEN NULL ELSE concluded_on + 40 END
+			FROM applications WHERE concluded_on IS NOT NULL AND id % 50 = 0
+			UNION ALL
+			SELECT id, 'lawsuit', id % 200 = 0, concluded_on + 8, 'pending', NULL
+			FROM applications WHERE concluded_on IS NOT NULL AND id % 100 = 1`, nil},
+		{`ANALYZE applications, application_appeals`, nil},
+	} {
+		if _, err := st.Pool.Exec(ctx, q.sql, q.args...); err != nil {
+			return fmt.Errorf("error seeding the applications: %w", err)
 		}
 	}
 	return nil
