@@ -11,8 +11,9 @@ import (
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
 
-// The internal archive (issue 20 point 5): the agency's published items,
-// for its staff to browse by year, month, department, category and topic.
+// The internal archive (issue 20 point 5): everything the agency
+// published, on any channel, withdrawn since or not (store.Archive), for
+// its staff to browse by year, month, department, category and topic.
 
 // archiveView is the archive page's data.
 type archiveView struct {
@@ -24,7 +25,7 @@ type archiveView struct {
 	Departments         []store.Department
 	Categories          []string
 	Topics              []store.TopicCount
-	Items               []store.PublicItem
+	Items               []store.ArchiveItem
 	Total               int64
 	Capped              bool
 	Prev, Next, Slug    string
@@ -50,13 +51,13 @@ func (w *Web) archivePage(c echo.Context) error {
 		v.Month = 0
 	}
 	var err error
-	if v.Years, err = w.Store.PublicYears(ctx, u.AgencyID); err != nil {
+	if v.Years, err = w.Store.ArchiveYears(ctx, u.AgencyID); err != nil {
 		return err
 	}
 	if v.Departments, err = w.Store.Departments(ctx, u.AgencyID); err != nil {
 		return err
 	}
-	if v.Topics, err = w.Store.PublicTopics(ctx, u.AgencyID); err != nil {
+	if v.Topics, err = w.Store.ArchiveTopics(ctx, u.AgencyID); err != nil {
 		return err
 	}
 	a, err := w.Store.Agency(ctx, u.AgencyID)
@@ -64,12 +65,11 @@ func (w *Web) archivePage(c echo.Context) error {
 		return err
 	}
 	v.Slug = a.Slug
-	page, err := w.Store.PublicList(ctx, store.PublicQuery{AgencyID: u.AgencyID, Year: v.Year, Month: v.Month, DepartmentID: v.Department,
-		Category: v.Category, Topic: v.Topic, Page: v.Page, Size: archivePageSize})
+	v.Items, v.Total, v.Capped, err = w.Store.Archive(ctx, store.ArchiveQuery{AgencyID: u.AgencyID, Year: v.Year, Month: v.Month,
+		DepartmentID: v.Department, Category: v.Category, Topic: v.Topic, Page: v.Page, Size: archivePageSize})
 	if err != nil {
 		return err
 	}
-	v.Items, v.Total, v.Capped = page.Items, page.Total, page.Capped
 	for i := range v.Items { // the Beijing day, as the public pages show it
 		v.Items[i].PublishedAt = v.Items[i].PublishedAt.In(domain.Beijing)
 	}
