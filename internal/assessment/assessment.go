@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
@@ -23,7 +24,7 @@ type Weights struct {
 	Published float64 `json:"published"`  // per item published
 	FirstPass float64 `json:"first_pass"` // times the first-pass rate (0 to 1)
 	OnTime    float64 `json:"on_time"`    // times the on-time rate (0 to 1)
-	Returned  float64 `json:"returned"`   // taken off per return by a reviewer
+	Returned  float64 `json:"returned"`   // taken off per return, a reviewer's or the machine checks' at stage 1
 }
 
 // DefaultWeights are the weights of an agency that set none: an item
@@ -36,8 +37,8 @@ const MaxWeight = 1000
 
 // FormulaZH and FormulaEN write the score down, as the page shows it.
 const (
-	FormulaZH = "得分 = 发布条数 × 发布权重 + 一次通过率 × 一次通过权重 + 按时公开率 × 按时权重 − 被退回次数 × 退回权重（通过率、按时率按0至1计，本期没有发布的为0）"
-	FormulaEN = "score = items published × the publication weight + first-pass rate × its weight + on-time rate × its weight − returns × the return weight (rates from 0 to 1; 0 with nothing published)"
+	FormulaZH = "得分 = 发布条数 × 发布权重 + 一次通过率 × 一次通过权重 + 按时公开率 × 按时权重 − 被退回次数（含机器检查退回）× 退回权重（通过率、按时率按0至1计，本期没有发布的为0）"
+	FormulaEN = "score = items published × the publication weight + first-pass rate × its weight + on-time rate × its weight − returns (the machine checks' included) × the return weight (rates from 0 to 1; 0 with nothing published)"
 )
 
 // ErrInvalidWeights is a weight outside 0 to MaxWeight.
@@ -94,18 +95,23 @@ type Line struct {
 	Department string `json:"department,omitempty"`
 	Submitted  int    `json:"submitted"` // drafts created in the period
 	Published  int    `json:"published"` // drafts first published in the period
-	// FirstPass: of those published, the ones no reviewer ever returned.
+	// FirstPass: of those published, the ones never returned, by a
+	// reviewer or by stage 1's machine checks.
 	FirstPass int `json:"first_pass"`
-	// Returned counts the reviewers' returns in the period, by stage;
-	// Rejected the rejections by their reason code (returns carry no code).
-	Returned   map[string]int `json:"returned"`
-	Rejected   map[string]int `json:"rejected"`
-	Article26  Clock          `json:"article26"`        // the items published on the Article 26 clock
-	DoublePub  Clock          `json:"double_publicity"` // the penalty and licence decisions (双公示)
-	StageHours map[string]Avg `json:"stage_hours"`      // the time from a revision's arrival to each stage's decision
-	Channels   map[string]int `json:"channels"`         // items published per channel
-	Score      float64        `json:"score"`
-	Rank       int            `json:"rank"`
+	// Returned counts the returns in the period by stage (stage 1's
+	// machine returns under completeness); ReturnReasons the same returns
+	// by why: a reviewer's return reason code (domain.ReturnReasons,
+	// ReasonUnstated without one) or ReasonMachine. Rejected counts the
+	// rejections by their reason code.
+	Returned      map[string]int `json:"returned"`
+	ReturnReasons map[string]int `json:"return_reasons"`
+	Rejected      map[string]int `json:"rejected"`
+	Article26     Clock          `json:"article26"`        // the items published on the Article 26 clock
+	DoublePub     Clock          `json:"double_publicity"` // the penalty and licence decisions (双公示)
+	StageHours    map[string]Avg `json:"stage_hours"`      // the time from a revision's arrival to each stage's decision
+	Channels      map[string]int `json:"channels"`         // items published per channel
+	Score         float64        `json:"score"`
+	Rank          int            `json:"rank"`
 }
 
 // Clock counts publications on a legal clock and those in time.
@@ -167,6 +173,7 @@ func (l *Line) Add(o Line) {
 	l.DoublePub.Published += o.DoublePub.Published
 	l.DoublePub.OnTime += o.DoublePub.OnTime
 	l.Returned = addCounts(l.Returned, o.Returned)
+	l.ReturnReasons = addCounts(l.ReturnReasons, o.ReturnReasons)
 	l.Rejected = addCounts(l.Rejected, o.Rejected)
 	l.Channels = addCounts(l.Channels, o.Channels)
 	if l.StageHours == nil {
@@ -229,4 +236,42 @@ func Rank(w Weights, lines []Line) []Line {
 		}
 	}
 	return lines
+}
+
+// The return reasons besides domain.ReturnReasons: a reviewer's return
+// without a code, and stage 1's machine checks.
+const (
+	ReasonUnstated = "unstated"
+	ReasonMachine  = "machine_checks"
+)
+
+// ReturnReasonNames are the return reasons' Chinese names, as the
+// ranking prints them.
+var ReturnReasonNames = map[string]string{"inaccurate": "内容不准确", "incomplete": "要素不全", "nonstandard": "表述或格式不规范",
+	"sensitive": "涉及敏感内容", "personal_data": "含未处理的个人信息", "other": "其他", ReasonUnstated: "未注明原因", ReasonMachine: "未通过机器检查"}
+
+// ReturnReasonsText is the line's returns by reason, the most frequent
+// first: "内容不准确2、未通过机器检查1".
+func (l Line) ReturnReasonsText() string {
+	keys := make([]string, 0, len(l.ReturnReasons))
+	for k, n := range l.ReturnReasons {
+		if n > 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if d := l.ReturnReasons[b] - l.ReturnReasons[a]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		name := ReturnReasonNames[k]
+		if name == "" {
+			name = k
+		}
+		parts[i] = name + strconv.Itoa(l.ReturnReasons[k])
+	}
+	return strings.Join(parts, "、")
 }

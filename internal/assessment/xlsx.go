@@ -11,12 +11,12 @@ import (
 
 // Columns are the ranking's columns, as the page and the workbook show
 // them (the channels follow).
-var Columns = []string{"名次", "姓名/部门", "所属部门", "得分", "提交", "发布", "一次通过率", "被退回", "按时公开（第二十六条）", "按时公开（双公示）", "复审平均用时（小时）", "终审平均用时（小时）"}
+var Columns = []string{"名次", "姓名/部门", "所属部门", "得分", "提交", "发布", "一次通过率", "被退回", "退回原因", "按时公开（第二十六条）", "按时公开（双公示）", "复审平均用时（小时）", "终审平均用时（小时）"}
 
 // Row is a line's cells in the order of Columns and the channels.
 func Row(l Line) []any {
 	out := []any{l.Rank, l.Name, l.Department, l.Score, l.Submitted, l.Published,
-		fmt.Sprintf("%.0f%%", l.FirstPassRate()*100), l.ReturnedTotal(),
+		fmt.Sprintf("%.0f%%", l.FirstPassRate()*100), l.ReturnedTotal(), l.ReturnReasonsText(),
 		fmt.Sprintf("%d/%d", l.Article26.OnTime, l.Article26.Published), fmt.Sprintf("%d/%d", l.DoublePub.OnTime, l.DoublePub.Published),
 		l.StageHours[string(domain.StageCompliance)].Mean, l.StageHours[string(domain.StageConfidentiality)].Mean}
 	for _, c := range domain.ChannelTable {

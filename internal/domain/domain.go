@@ -93,6 +93,16 @@ var Reasons = []Reason{"state_secret", "law_prohibited", "security_stability",
 // Valid reports whether r is one of the law's reason codes.
 func (r Reason) Valid() bool { return slices.Contains(Reasons, r) }
 
+// ReturnReasons are the codes a return may carry, so that the officers'
+// assessment can count returns by why they came back (issue 20 point 4):
+// wrong facts or figures, a missing element (文号, 落款, an attachment),
+// wording or format against the norms, sensitive content, personal data
+// left unmasked, anything else. A return without one counts as unstated.
+var ReturnReasons = []Reason{"inaccurate", "incomplete", "nonstandard", "sensitive", "personal_data", "other"}
+
+// ValidReturn reports whether r is one of the return reason codes.
+func (r Reason) ValidReturn() bool { return slices.Contains(ReturnReasons, r) }
+
 // Categories are the codes of a draft's kind, after article 20 and the annual
 // report's tables; the annual report counts by them.
 var Categories = []string{"regulation", "normative_document", "agency_info", "plan",

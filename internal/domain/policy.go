@@ -34,7 +34,8 @@ const (
 	RuleInvalidSlug       Rule = "invalid_slug"       // an agency's public name
 	RuleNotExplainable    Rule = "not_explainable"    // only a stage-1 machine block can be explained
 	RuleExplanationNeeded Rule = "explanation_required"
-	RuleReasonOnlyReject  Rule = "reason_only_with_reject"
+	RuleReasonOnlyReject  Rule = "reason_only_with_reject" // a reason code with approve
+	RuleReturnReason      Rule = "invalid_return_reason"   // a return's reason code not in ReturnReasons
 	RuleTooLong           Rule = "comment_too_long"
 	RuleInvalidName       Rule = "invalid_name"  // invisible characters, or the wrong length (ValidName)
 	RuleReservedName      Rule = "reserved_name" // reads like the system's own actor (ValidName)
@@ -67,7 +68,7 @@ func (r *Refusal) Conflict() bool {
 func (r *Refusal) Invalid() bool {
 	switch r.Rule {
 	case RuleCommentRequired, RuleReasonRequired, RuleOverrideRequired, RuleInvalidDecision, RuleWithdrawNeedsText,
-		RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug, RuleExplanationNeeded, RuleReasonOnlyReject, RuleTooLong,
+		RuleDepartmentChange, RuleInvalidPolicy, RuleInvalidSlug, RuleExplanationNeeded, RuleReasonOnlyReject, RuleReturnReason, RuleTooLong,
 		RuleInvalidName, RuleReservedName, RuleInvalidDate, RuleInvalidURL, RuleCorrectionNote, RuleCorrectionChannel, RuleScheduleTime,
 		RuleReplyChannel, RuleCaseInput:
 		return true
@@ -389,8 +390,8 @@ func Authorize(a Actor, d DraftFacts, req DecisionRequest) (State, error) {
 	if utf8.RuneCountInString(req.Comment) > MaxComment {
 		return "", refuse(RuleTooLong, "a comment is at most %d characters", MaxComment)
 	}
-	if req.Reason != "" && req.Decision != DecisionReject {
-		return "", refuse(RuleReasonOnlyReject, "a reason code goes only with reject")
+	if req.Reason != "" && req.Decision == DecisionApprove {
+		return "", refuse(RuleReasonOnlyReject, "a reason code goes only with reject or return")
 	}
 	if err := MayDecideStage(a, d, req.Stage); err != nil {
 		return "", err
@@ -406,6 +407,9 @@ func Authorize(a Actor, d DraftFacts, req DecisionRequest) (State, error) {
 	case DecisionReturn:
 		if !Visible(req.Comment) {
 			return "", refuse(RuleCommentRequired, "a return needs a comment for the author")
+		}
+		if req.Reason != "" && !req.Reason.ValidReturn() {
+			return "", refuse(RuleReturnReason, "a return's reason code is one of %v, not %q", ReturnReasons, req.Reason)
 		}
 	case DecisionReject:
 		if !req.Reason.Valid() {

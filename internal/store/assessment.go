@@ -64,7 +64,8 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 	line := func(k key) *assessment.Line {
 		l := lines[k]
 		if l == nil {
-			l = &assessment.Line{Returned: map[string]int{}, Rejected: map[string]int{}, Channels: map[string]int{}, StageHours: map[string]assessment.Avg{}}
+			l = &assessment.Line{Returned: map[string]int{}, ReturnReasons: map[string]int{}, Rejected: map[string]int{}, Channels: map[string]int{},
+				StageHours: map[string]assessment.Avg{}}
 			lines[k] = l
 		}
 		return l
@@ -86,7 +87,8 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 				COALESCE((d.published_at AT TIME ZONE INTERVAL '+08:00')::date <= d.deadline, false) AS on_time,
 				r.channels, rt.draft_id IS NOT NULL AS returned
 			FROM drafts d LEFT JOIN revisions r ON r.draft_id = d.id AND r.revision = d.published_revision
-			LEFT JOIN (SELECT DISTINCT draft_id FROM decisions WHERE decision = 'return') rt ON rt.draft_id = d.id
+			LEFT JOIN (SELECT draft_id FROM decisions WHERE decision = 'return'
+				UNION SELECT draft_id FROM findings WHERE stage = 'completeness' AND severity = 'block') rt ON rt.draft_id = d.id
 			WHERE d.agency_id = $1 AND (d.created_at >= $2 AND d.created_at < $3 OR d.published_at >= $2 AND d.published_at < $3)) i
 		GROUP BY i.author_id, i.department_id) g
 		JOIN users u ON u.id = g.author_id JOIN departments dep ON dep.id = g.department_id`, agencyID, from, to, doublePublicity)
@@ -138,6 +140,10 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 		switch domain.Decision(decision) {
 		case domain.DecisionReturn:
 			l.Returned[stage] += n
+			if reason == "" {
+				reason = assessment.ReasonUnstated
+			}
+			l.ReturnReasons[reason] += n
 		case domain.DecisionReject:
 			l.Rejected[reason] += n
 		}
@@ -146,6 +152,25 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("error counting the decisions of the assessment: %w", err)
+	}
+
+	// Stage 1's machine returns: a revision with a blocking finding of
+	// stage 1 went back to its author (counted when the revision was made).
+	rows, _ = s.Pool.Query(ctx, `SELECT d.author_id, u.name, d.department_id, dep.name, count(*)
+		FROM revisions r JOIN drafts d ON d.id = r.draft_id
+		JOIN users u ON u.id = d.author_id JOIN departments dep ON dep.id = d.department_id
+		WHERE d.agency_id = $1 AND r.created_at >= $2 AND r.created_at < $3 AND EXISTS (
+			SELECT 1 FROM findings f WHERE f.draft_id = r.draft_id AND f.revision = r.revision AND f.stage = 'completeness' AND f.severity = 'block')
+		GROUP BY d.author_id, u.name, d.department_id, dep.name`, agencyID, from, to)
+	_, err = pgx.ForEachRow(rows, []any{&k.author, &author, &k.dept, &dept, &n}, func() error {
+		names[k.author], deptNames[k.dept] = author, dept
+		l := line(k)
+		l.Returned[string(domain.StageCompleteness)] += n
+		l.ReturnReasons[assessment.ReasonMachine] += n
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("error counting the machine returns of the assessment: %w", err)
 	}
 
 	byAuthor, byDept := map[int64]*assessment.Line{}, map[int64]*assessment.Line{}
@@ -175,7 +200,7 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 	var name, deps string
 	_, err = pgx.ForEachRow(rows, []any{&id, &name, &deps}, func() error {
 		if byAuthor[id] == nil {
-			byAuthor[id] = &assessment.Line{ID: id, Name: name, Department: deps, Returned: map[string]int{}, Rejected: map[string]int{},
+			byAuthor[id] = &assessment.Line{ID: id, Name: name, Department: deps, Returned: map[string]int{}, ReturnReasons: map[string]int{}, Rejected: map[string]int{},
 				Channels: map[string]int{}, StageHours: map[string]assessment.Avg{}}
 		}
 		return nil
@@ -186,7 +211,7 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 	rows, _ = s.Pool.Query(ctx, `SELECT id, name FROM departments WHERE agency_id = $1`, agencyID)
 	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error {
 		if byDept[id] == nil {
-			byDept[id] = &assessment.Line{ID: id, Name: name, Returned: map[string]int{}, Rejected: map[string]int{},
+			byDept[id] = &assessment.Line{ID: id, Name: name, Returned: map[string]int{}, ReturnReasons: map[string]int{}, Rejected: map[string]int{},
 				Channels: map[string]int{}, StageHours: map[string]assessment.Avg{}}
 		}
 		return nil

@@ -20,7 +20,15 @@ func TestAssessmentRoutes(t *testing.T) {
 	returned := h.submit("被退回过的信息")
 	h.advance(returned)
 	h.advance(returned)
-	h.want(h.decide(returned, "head", domain.StageCompliance, "return", map[string]any{"comment": "请补充"}), http.StatusOK, "")
+	h.want(h.decide(returned, "head", domain.StageCompliance, "return", map[string]any{"comment": "请补充", "reason": "incomplete"}), http.StatusOK, "")
+	other := h.submit("另一条")
+	h.advance(other)
+	h.advance(other)
+	h.want(h.decide(other, "head", domain.StageCompliance, "return", map[string]any{"comment": "x", "reason": "state_secret"}),
+		http.StatusUnprocessableEntity, "invalid_return_reason")
+	// Stage 1's machine checks return one on a blocking finding.
+	machine := h.submit("含身份证号的信息")
+	h.advance(machine, domain.Finding{Code: "id_number", Severity: domain.SeverityBlock, Field: "body", MessageZH: "身份证号", MessageEN: "an ID number"})
 	h.submit("等待中的信息")
 	b := draftBody("执法队的信息")
 	b["department"] = "执法队"
@@ -47,14 +55,17 @@ func TestAssessmentRoutes(t *testing.T) {
 		idle["department"] != "综合办" || idle["returned"] == nil {
 		t.Errorf("the officer who did nothing: %v", idle)
 	}
-	if wang == nil || wang["submitted"] != float64(3) || wang["published"] != float64(1) || wang["first_pass"] != float64(1) ||
-		wang["returned"].(map[string]any)["compliance"] != float64(1) || wang["channels"].(map[string]any)["website"] != float64(1) ||
-		wang["department"] != "综合办" {
+	if wang == nil || wang["submitted"] != float64(5) || wang["published"] != float64(1) || wang["first_pass"] != float64(1) ||
+		wang["returned"].(map[string]any)["compliance"] != float64(1) || wang["returned"].(map[string]any)["completeness"] != float64(1) ||
+		wang["channels"].(map[string]any)["website"] != float64(1) || wang["department"] != "综合办" {
 		t.Errorf("王信息员: %v", wang)
 	}
-	// 1 published + 20 × 100% first pass + 20 × on time − 2 × 1 return.
-	if wang["score"] != float64(39) || wang["rank"] != float64(1) {
-		t.Errorf("score %v rank %v, want 39 and 1", wang["score"], wang["rank"])
+	if r := wang["return_reasons"].(map[string]any); len(r) != 2 || r["incomplete"] != float64(1) || r["machine_checks"] != float64(1) {
+		t.Errorf("王信息员's returns by reason: %v", r)
+	}
+	// 1 published + 20 × 100% first pass + 20 × on time − 2 × 2 returns.
+	if wang["score"] != float64(37) || wang["rank"] != float64(1) {
+		t.Errorf("score %v rank %v, want 37 and 1", wang["score"], wang["rank"])
 	}
 	if len(r.body["departments"].([]any)) != 2 || !strings.Contains(r.body["formula_zh"].(string), "得分") {
 		t.Errorf("departments or formula: %v", r.body)
@@ -65,7 +76,7 @@ func TestAssessmentRoutes(t *testing.T) {
 	h.want(h.do("PUT", "/api/v1/reports/assessment/weights", "admin", map[string]any{"published": 2, "first_pass": 0, "on_time": 0, "returned": 1}), http.StatusOK, "")
 	r = h.want(h.do("GET", "/api/v1/reports/assessment?period="+period[:4], "admin", nil), http.StatusOK, "")
 	for _, o := range r.body["officers"].([]any) {
-		if o := o.(map[string]any); o["name"] == "王信息员" && o["score"] != float64(1) {
+		if o := o.(map[string]any); o["name"] == "王信息员" && o["score"] != float64(0) { // 2 × 1 published − 1 × 2 returns
 			t.Errorf("with the agency's weights: %v", o)
 		}
 	}

@@ -382,5 +382,8 @@ func (p *person) decide(id int64, decision, comment string) {
 	if comment != "" {
 		p.do(chromedp.SendKeys(chromedp.CSS("#comment"), comment))
 	}
+	if decision == "return" {
+		p.do(chromedp.SetValue(chromedp.CSS("#return-reason"), "incomplete"))
+	}
 	p.do(chromedp.Click(chromedp.CSS("#"+decision)), chromedp.WaitVisible(chromedp.CSS("#flash")))
 }

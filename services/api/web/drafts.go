@@ -437,6 +437,10 @@ type draftView struct {
 	DecideReason string // why the user may not decide, when they are a reviewer of the stage
 	Blocking     bool
 	Reasons      []domain.Reason
+	ReturnCodes  []domain.Reason // domain.ReturnReasons
+	// Decision is the decision form as it was posted when it was refused
+	// for what it said: the page shows it again, the field marked.
+	Decision     decisionForm
 	Claim        *store.Claim
 	ClaimedByMe  bool
 	CanRevise    bool
@@ -459,7 +463,20 @@ type draftView struct {
 	Review          *reviewRow // a published item's periodic review and validity (review.go)
 }
 
+// decisionForm is what a reviewer typed into the decision form, and what
+// was wrong with it.
+type decisionForm struct {
+	Comment, Reason, ReturnReason string
+	Error                         string // the message, in the page's language
+	Field                         string // the field at fault: comment, reason or return_reason
+}
+
 func (w *Web) draftPage(c echo.Context) error {
+	return w.showDraft(c, http.StatusOK, decisionForm{})
+}
+
+// showDraft renders the draft page, with the decision form as posted.
+func (w *Web) showDraft(c echo.Context, status int, form decisionForm) error {
 	d, err := w.loadVisible(c)
 	if err != nil || d.ID == 0 {
 		return err
@@ -468,7 +485,7 @@ func (w *Web) draftPage(c echo.Context) error {
 	u := currentUser(c)
 	a := u.Actor()
 	lang := w.lang(c)
-	v := draftView{D: d, Reasons: domain.Reasons, MaxComment: domain.MaxComment}
+	v := draftView{D: d, Reasons: domain.Reasons, ReturnCodes: domain.ReturnReasons, Decision: form, MaxComment: domain.MaxComment}
 	for _, f := range d.Findings {
 		if f.Revision == d.Revision {
 			v.Findings = append(v.Findings, f)
@@ -553,7 +570,7 @@ func (w *Web) draftPage(c echo.Context) error {
 	p := w.base(c, "draft.title", "")
 	p.Title = d.Content.Title
 	p.Data = v
-	return w.render(c, http.StatusOK, "draft", p)
+	return w.render(c, status, "draft", p)
 }
 
 func (w *Web) editDraftForm(c echo.Context) error {
@@ -649,9 +666,22 @@ func (w *Web) decide(c echo.Context) error {
 	if err != nil {
 		return w.errorPage(c, http.StatusBadRequest, "input.missing_field")
 	}
+	form := decisionForm{Comment: c.FormValue("comment"), Reason: c.FormValue("reason"), ReturnReason: c.FormValue("return_reason")}
 	req := domain.DecisionRequest{Stage: domain.Stage(c.FormValue("stage")), Revision: rev,
-		Decision: domain.Decision(c.FormValue("decision")), Reason: domain.Reason(c.FormValue("reason")),
-		Comment: strings.TrimSpace(c.FormValue("comment"))}
+		Decision: domain.Decision(c.FormValue("decision")), Comment: strings.TrimSpace(form.Comment)}
+	// The form has a list of reasons for each: the law's for a reject, the
+	// return reasons for a return, which the page asks for (the API does
+	// not, for its older clients).
+	switch req.Decision {
+	case domain.DecisionReject:
+		req.Reason = domain.Reason(form.Reason)
+	case domain.DecisionReturn:
+		req.Reason = domain.Reason(form.ReturnReason)
+		if req.Reason == "" && domain.Visible(req.Comment) { // (without a comment, that is said first)
+			form.Error, form.Field = w.t(c, "draft.return_reason_required"), "return_reason"
+			return w.showDraft(c, http.StatusUnprocessableEntity, form)
+		}
+	}
 	var sum []byte
 	if h := c.FormValue("content_sha256"); h != "" {
 		sum, _ = hex.DecodeString(h) // a malformed hash simply fails to match the content
@@ -662,10 +692,13 @@ func (w *Web) decide(c echo.Context) error {
 	case err == nil:
 		flash(c, "flash.decided."+string(req.Decision))
 		return c.Redirect(http.StatusSeeOther, "/web/queue?stage="+string(req.Stage))
+	case errors.As(err, &r) && decisionFields[r.Rule] != "":
+		// What the reviewer wrote is wrong: the page again, as typed.
+		form.Error, form.Field = w.t(c, "rule."+string(r.Rule)), decisionFields[r.Rule]
+		return w.showDraft(c, http.StatusUnprocessableEntity, form)
 	case errors.As(err, &r):
 		flash(c, "rule."+string(r.Rule))
-		status := http.StatusSeeOther
-		return c.Redirect(status, fmt.Sprintf("/web/drafts/%d", id))
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
 	case errors.Is(err, store.ErrConflict):
 		flash(c, "rule.stale_decision")
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
@@ -674,6 +707,12 @@ func (w *Web) decide(c echo.Context) error {
 	}
 	return err
 }
+
+// decisionFields are the refusals about what the decision form says, and
+// the field each is about.
+var decisionFields = map[domain.Rule]string{domain.RuleCommentRequired: "comment", domain.RuleOverrideRequired: "comment",
+	domain.RuleTooLong: "comment", domain.RuleReasonRequired: "reason", domain.RuleReasonOnlyReject: "reason",
+	domain.RuleReturnReason: "return_reason"}
 
 // explain sends a revision that stage 1's machine checks returned on,
 // unchanged, with its author's explanation (store.Explain).

@@ -54,8 +54,8 @@ func TestInitialReviewInTheBrowser(t *testing.T) {
 	chen.shot("initial-review-queue")
 	chen.do(chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-id="%d"] a`, id))), chromedp.WaitVisible(chromedp.CSS("#decide-form")))
 	chen.shot("initial-review-draft")
-	chen.do(chromedp.Click(chromedp.CSS("#return")), chromedp.WaitVisible(chromedp.CSS("#flash")))
-	if f := chen.text("#flash"); !strings.Contains(f, "退回时必须填写意见") {
+	chen.do(chromedp.Click(chromedp.CSS("#return")), chromedp.WaitVisible(chromedp.CSS("#decide-error")))
+	if f := chen.text("#decide-error"); !strings.Contains(f, "退回时必须填写意见") {
 		t.Fatalf("return without comment: %q", f)
 	}
 	chen.decide(id, "approve", "")

@@ -41,10 +41,18 @@ func TestReviewInTheBrowser(t *testing.T) {
 	zhao := s.as("zhao")
 	zhao.do(chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-id="%d"]`, id))))
 	zhao.shot("confidentiality-queue")
-	// A return without a comment is refused, with the rule's words.
-	zhao.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.Click(chromedp.CSS("#return")), chromedp.WaitVisible(chromedp.CSS("#flash")))
-	if f := zhao.text("#flash"); !strings.Contains(f, "退回时必须填写意见") {
+	// A return without a comment is refused, with the rule's words at the
+	// form; one without its reason too, the comment kept and the reason's
+	// field marked.
+	zhao.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.Click(chromedp.CSS("#return")), chromedp.WaitVisible(chromedp.CSS("#decide-error")))
+	if f := zhao.text("#decide-error"); !strings.Contains(f, "退回时必须填写意见") {
 		t.Fatalf("return without comment: %q", f)
+	}
+	zhao.do(chromedp.SendKeys(chromedp.CSS("#comment"), "时间安排不清楚"), chromedp.Click(chromedp.CSS("#return")), chromedp.WaitVisible(chromedp.CSS("#decide-error")))
+	state := zhao.eval(`[document.querySelector("#comment").value, document.querySelector("#return-reason").getAttribute("aria-invalid"),
+		document.activeElement.id].join("|")`)
+	if f := zhao.text("#decide-error"); !strings.Contains(f, "请选择退回原因") || state != "时间安排不清楚|true|return-reason" {
+		t.Fatalf("return without its reason: %q; comment, aria-invalid, focus: %q", f, state)
 	}
 	zhao.decide(id, "return", "请补充检查的具体时间安排。")
 	s.waitState(id, domain.StateReturned)

@@ -34,7 +34,7 @@ func TestApplySuggestions(t *testing.T) {
 	zhao.signIn("zhao", password)
 	decide := func(c *client, decision string) {
 		_, page := c.req("GET", fmt.Sprintf("/web/drafts/%d", id), nil)
-		form := url.Values{"decision": {decision}, "comment": {"请对身份证号作遮盖处理。"}}
+		form := url.Values{"decision": {decision}, "comment": {"请对身份证号作遮盖处理。"}, "return_reason": {"personal_data"}}
 		for _, name := range []string{"_csrf", "stage", "revision", "content_sha256"} {
 			m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)
 			if m == nil {
