@@ -126,7 +126,7 @@ func (w *Web) eventsCSV(c echo.Context, f store.EventFilter) error {
 	_ = cw.Write([]string{w.t(c, "events.col_seq"), w.t(c, "events.col_chain"), w.t(c, "events.col_index"), w.t(c, "audit.time"),
 		w.t(c, "audit.actor"), w.t(c, "events.col_role"), w.t(c, "audit.action"), w.t(c, "events.col_code"), w.t(c, "audit.stage"),
 		w.t(c, "events.col_draft"), w.t(c, "field.revision"), w.t(c, "events.col_reason"), w.t(c, "events.col_comment"),
-		w.t(c, "events.col_content"), w.t(c, "events.col_prev"), w.t(c, "audit.hash")})
+		w.t(c, "events.col_content"), w.t(c, "events.col_prev"), w.t(c, "audit.hash"), w.t(c, "events.col_detail")})
 	for _, e := range evs {
 		draft := ""
 		if e.DraftID > 0 {
@@ -135,7 +135,8 @@ func (w *Web) eventsCSV(c echo.Context, f store.EventFilter) error {
 		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.Chain, strconv.FormatInt(e.Index, 10),
 			e.At.In(domain.Beijing).Format("2006-01-02 15:04:05"), e.Actor, w.pages.or(lang, "role."+e.Role, e.Role),
 			w.pages.actionName(lang, e.Action), e.Action, e.Stage, draft, strconv.Itoa(e.Revision), e.Reason,
-			csvSafe(e.Comment), hex.EncodeToString(e.ContentSHA256), hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash)})
+			csvSafe(e.Comment), hex.EncodeToString(e.ContentSHA256), hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash),
+			csvSafe(w.pages.eventDetail(lang, e.Action, e.Reason, e.Comment).String())})
 	}
 	cw.Flush()
 	return cw.Error()

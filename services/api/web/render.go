@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -169,29 +168,13 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 		"actorRole": func(r string) string { return ps.or(lang, "role."+r, r) },
 		"stageName": func(st string) string { return ps.or(lang, "stage."+st, st) },
 		"action":    func(a string) string { return ps.actionName(lang, a) },
-		// eventDetail is an audit event's explanation in the reader's
-		// language: a refusal (denied:…) is stored with the rule's code and
-		// a message for the record in English, and shows the rule's own
-		// words, naming the draft or case the agency's chain refers to.
-		"eventDetail": func(action, reason, comment string) string {
-			if !strings.HasPrefix(action, "denied:") {
-				return comment
-			}
-			text, ok := ps.messages[lang]["rule."+reason]
-			if !ok {
-				return comment
-			}
-			if subject, _, found := strings.Cut(comment, ": "); found {
-				if kind, id, ok := strings.Cut(subject, " "); ok {
-					if _, err := strconv.ParseInt(id, 10, 64); err == nil {
-						if name, ok := ps.messages[lang]["audit.subject."+kind]; ok {
-							return fmt.Sprintf(name, id) + text
-						}
-					}
-				}
-			}
-			return text
+		// eventDetail is an audit event's comment told in the reader's
+		// language (detail.go), the stored text kept beside it; stored is
+		// a text a machine wrote elsewhere (a channel's error), told so.
+		"eventDetail": func(action, reason, comment string) detail {
+			return ps.eventDetail(lang, action, reason, comment)
 		},
+		"stored": func(s string) detail { return ps.storedDetail(lang, s) },
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""

@@ -48,7 +48,9 @@ func TestReviewInTheBrowser(t *testing.T) {
 	if f := zhao.text("#decide-error"); !strings.Contains(f, "退回时必须填写意见") {
 		t.Fatalf("return without comment: %q", f)
 	}
-	zhao.do(chromedp.SendKeys(chromedp.CSS("#comment"), "时间安排不清楚"), chromedp.Click(chromedp.CSS("#return")), chromedp.WaitVisible(chromedp.CSS("#decide-error")))
+	// (The refused page has a #decide-error too: wait for the new one's mark.)
+	zhao.do(chromedp.SendKeys(chromedp.CSS("#comment"), "时间安排不清楚"), chromedp.Click(chromedp.CSS("#return")),
+		chromedp.WaitVisible(chromedp.CSS(`#return-reason[aria-invalid="true"]`)))
 	state := zhao.eval(`[document.querySelector("#comment").value, document.querySelector("#return-reason").getAttribute("aria-invalid"),
 		document.activeElement.id].join("|")`)
 	if f := zhao.text("#decide-error"); !strings.Contains(f, "请选择退回原因") || state != "时间安排不清楚|true|return-reason" {
