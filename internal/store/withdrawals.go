@@ -216,6 +216,28 @@ type WithdrawnItem struct {
 	WithdrawnAt time.Time
 }
 
+// PublicWithdrawnFile finds the withdrawn item whose website revision had
+// the file sum attached under name, and its agency: a link to the file
+// answers as the item's page does. ErrNotFound when no such item (a file
+// of an item still published is PublicFile's).
+func (s *Store) PublicWithdrawnFile(ctx context.Context, sum, name string) (int64, WithdrawnItem, error) {
+	var agencyID int64
+	var w WithdrawnItem
+	err := s.Pool.QueryRow(ctx, `SELECT d.agency_id, r.title, p.withdraw_code, p.withdrawn_at FROM revision_attachments ra
+		JOIN drafts d ON d.id = ra.draft_id AND d.state = 'withdrawn' AND ra.revision = COALESCE(d.published_revision, d.revision)
+		JOIN publications p ON p.draft_id = d.id AND p.revision = ra.revision AND p.channel = 'website' AND p.withdrawn_at IS NOT NULL
+		JOIN revisions r ON r.draft_id = d.id AND r.revision = p.revision
+		WHERE ra.sha256 = $1 AND ra.name = $2
+		ORDER BY p.withdrawn_at DESC, d.id DESC LIMIT 1`, sum, name).Scan(&agencyID, &w.Title, &w.Code, &w.WithdrawnAt)
+	if err == pgx.ErrNoRows {
+		return 0, w, ErrNotFound
+	}
+	if err != nil {
+		return 0, w, fmt.Errorf("error loading the withdrawn item of file %s: %w", sum, err)
+	}
+	return agencyID, w, nil
+}
+
 // PublicWithdrawn finds an agency's item that was on its website and has
 // been withdrawn (agencyID 0: of any agency); ErrNotFound otherwise.
 func (s *Store) PublicWithdrawn(ctx context.Context, agencyID, id int64) (WithdrawnItem, error) {

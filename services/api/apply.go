@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"html/template"
 	"io"
 	"net/http"
 	"net/netip"
@@ -20,8 +19,6 @@ import (
 // applies online and gets a query code; with it, the status page shows the
 // case's state and dates, nothing else of it. The form is rate-limited per
 // client address and carries a honeypot field that people never see.
-
-var applyTemplates = template.Must(template.ParseFS(templateFS, "templates/apply.html"))
 
 // The form's limits per client address: applications taken, and status
 // look-ups (a query code is 12 characters of 31, too many to guess at this rate).
@@ -54,21 +51,29 @@ func (s *Server) renderApply(c echo.Context, status int, name string, data map[s
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	c.Response().WriteHeader(status)
-	return applyTemplates.ExecuteTemplate(c.Response(), name, data)
+	return applyTemplates[wordsOf(c).lang].ExecuteTemplate(c.Response(), name, data)
 }
 
-// applicantTypeNames are the form's choices, in the report's column order.
-var applicantTypeNames = map[domain.ApplicantType]string{domain.ApplicantNatural: "自然人", domain.ApplicantBusiness: "商业企业",
-	domain.ApplicantResearch: "科研机构", domain.ApplicantCharity: "社会公益组织", domain.ApplicantLegal: "法律服务机构", domain.ApplicantOtherOrg: "其他组织"}
+// applyPage is the data every page of the form reads: its title, the
+// agency, and the language its form and links keep (Lang, "" in Chinese).
+func applyPage(w publicWords, a store.Agency, titleKey string) map[string]any {
+	return map[string]any{"Title": w.T(titleKey), "Agency": a, "Lang": w.query()}
+}
 
-func (s *Server) applyData(a store.Agency, in ApplicationInput, problem string) map[string]any {
+// applyData is the form: the applicant types (in the report's column
+// order), what was typed, and the problem (a message) that sent it back.
+func (s *Server) applyData(w publicWords, a store.Agency, in ApplicationInput, problem string) map[string]any {
 	type choice struct{ Code, Name string }
 	var types []choice
 	for _, t := range domain.ApplicantTypes {
-		types = append(types, choice{string(t), applicantTypeNames[t]})
+		types = append(types, choice{string(t), w.T("public.applicant." + string(t))})
 	}
-	return map[string]any{"Title": "政府信息公开申请", "Agency": a, "In": in, "Types": types, "Error": problem,
-		"Documents": s.Blobs != nil, "MaxDocuments": store.MaxIntakeDocuments, "MaxDocumentMB": MaxIdentityDocument / media.MiB}
+	data := applyPage(w, a, "public.apply.title")
+	for k, v := range map[string]any{"In": in, "Types": types, "Error": problem,
+		"Documents": s.Blobs != nil, "MaxDocuments": store.MaxIntakeDocuments, "MaxDocumentMB": MaxIdentityDocument / media.MiB} {
+		data[k] = v
+	}
+	return data
 }
 
 // applyForm is GET /public/{slug}/apply.
@@ -77,7 +82,7 @@ func (s *Server) applyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderApply(c, http.StatusOK, "apply", s.applyData(a, ApplicationInput{ApplicantType: string(domain.ApplicantNatural)}, ""))
+	return s.renderApply(c, http.StatusOK, "apply", s.applyData(wordsOf(c), a, ApplicationInput{ApplicantType: string(domain.ApplicantNatural)}, ""))
 }
 
 // apply is POST /public/{slug}/apply: an online application, received the
@@ -87,32 +92,34 @@ func (s *Server) apply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	w := wordsOf(c)
 	in := ApplicationInput{Route: string(domain.RouteOnline), ApplicantType: c.FormValue("applicant_type"), ApplicantName: c.FormValue("applicant_name"),
 		ApplicantIDNumber: c.FormValue("applicant_id_number"), ApplicantPhone: c.FormValue("applicant_phone"),
 		ApplicantContact: c.FormValue("applicant_contact"), Description: c.FormValue("description"), Purpose: c.FormValue("purpose")}
 	if c.FormValue("website") != "" {
 		// The honeypot: a person never sees the field. Answer as if taken.
-		return s.renderApply(c, http.StatusOK, "apply_done", map[string]any{"Title": "申请已收到", "Agency": a,
-			"Code": "", "ReceivedOn": s.today().Format(domain.DateLayout)})
+		data := applyPage(w, a, "public.apply.done_title")
+		data["Code"], data["ReceivedOn"] = "", s.today().Format(domain.DateLayout)
+		return s.renderApply(c, http.StatusOK, "apply_done", data)
 	}
 	if ok, err := s.allowAddress(c, "apply", applyPerHour); err != nil {
 		return err
 	} else if !ok {
 		c.Response().Header().Set("Retry-After", "3600")
-		return s.renderApply(c, http.StatusTooManyRequests, "apply", s.applyData(a, in, "同一地址提交的申请过多，请一小时后再试，或以信函、当面方式提出申请。"))
+		return s.renderApply(c, http.StatusTooManyRequests, "apply", s.applyData(w, a, in, w.T("public.apply.too_many")))
 	}
 	if strings.TrimSpace(in.ApplicantContact) == "" {
-		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(a, in, "请填写通信地址或电子邮箱，以便送达答复。"))
+		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(w, a, in, w.T("public.apply.no_contact")))
 	}
 	ctx := c.Request().Context()
 	files, problem := applyFiles(c)
 	if problem != "" {
-		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(a, in, problem))
+		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(w, a, in, w.T(problem)))
 	}
 	docs, err := s.files().IntakeDocuments(ctx, files)
 	var ae *apiError
 	if errors.As(err, &ae) {
-		return s.renderApply(c, ae.Status, "apply", s.applyData(a, in, ae.MessageZH+"未收到申请，请重新选择文件后提交。"))
+		return s.renderApply(c, ae.Status, "apply", s.applyData(w, a, in, fileProblem(w, ae)+w.T("public.apply.not_received")))
 	}
 	if err != nil {
 		return err
@@ -123,20 +130,37 @@ func (s *Server) apply(c echo.Context) error {
 	app, err := s.Store.AddApplication(ctx, store.PublicApplicant(a.ID), n, s.Now())
 	var r *domain.Refusal
 	if errors.As(err, &r) {
-		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(a, in, "申请内容不完整或过长：请填写申请人类型、姓名或名称，以及所需政府信息的描述。"))
+		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(w, a, in, w.T("public.apply.incomplete")))
 	}
 	if err != nil {
 		return err
 	}
-	return s.renderApply(c, http.StatusCreated, "apply_done", map[string]any{"Title": "申请已收到", "Agency": a,
-		"Code": app.QueryCode, "ReceivedOn": app.ReceivedOn.Format(domain.DateLayout), "Documents": len(docs)})
+	data := applyPage(w, a, "public.apply.done_title")
+	data["Code"], data["ReceivedOn"], data["Documents"] = app.QueryCode, app.ReceivedOn.Format(domain.DateLayout), len(docs)
+	return s.renderApply(c, http.StatusCreated, "apply_done", data)
 }
 
-// unreadableFile is the form's answer to an upload it cannot read whole.
-const unreadableFile = "上传的文件无法读取，请重新选择文件后提交。"
+// fileProblem says, in the visitor's words, why an identity document was
+// refused (IntakeDocuments): by the refusal's code, the limit it names
+// where it has one.
+func fileProblem(w publicWords, ae *apiError) string {
+	switch ae.Code {
+	case media.CodeTooLarge:
+		return w.T("public.apply.file.too_large", MaxIdentityDocument/media.MiB)
+	case "too_many_files":
+		return w.T("public.apply.file.too_many_files", store.MaxIntakeDocuments)
+	case media.CodeEmpty, media.CodeUnsupportedType, media.CodeUnreadableImage, media.CodeUnreadableDocument, media.CodeInvalidName:
+		return w.T("public.apply.file." + ae.Code)
+	}
+	return w.T("public.apply.file.refused")
+}
+
+// unreadableFile is the form's answer (a locale key) to an upload it
+// cannot read whole.
+const unreadableFile = "public.apply.unreadable_file"
 
 // applyFiles reads the identity documents of the form (field identity):
-// none when the form has no file; a problem, in Chinese, when one cannot
+// none when the form has no file; a problem, a locale key, when one cannot
 // be read whole.
 func applyFiles(c echo.Context) ([]NamedFile, string) {
 	if !strings.HasPrefix(c.Request().Header.Get("Content-Type"), "multipart/form-data") {
@@ -165,11 +189,6 @@ func applyFiles(c echo.Context) ([]NamedFile, string) {
 	return out, ""
 }
 
-// caseStateNames are the states as the applicant reads them.
-var caseStateNames = map[domain.CaseState]string{domain.CaseReceived: "已收到", domain.CaseSupplementRequested: "待补正（请按告知补正申请）",
-	domain.CaseProcessing: "办理中", domain.CaseExtended: "已延长答复期限", domain.CaseReplyInReview: "答复审核中",
-	domain.CaseAnswered: "已答复", domain.CaseClosed: "已办结"}
-
 // applyStatus is GET /public/{slug}/apply/status?code=: the state and the
 // dates of the case the code names, nothing else.
 func (s *Server) applyStatus(c echo.Context) error {
@@ -177,8 +196,10 @@ func (s *Server) applyStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	w := wordsOf(c)
 	code := strings.TrimSpace(c.QueryParam("code"))
-	data := map[string]any{"Title": "查询办理进度", "Agency": a, "Code": code}
+	data := applyPage(w, a, "public.apply.status_title")
+	data["Code"] = code
 	if code == "" {
 		return s.renderApply(c, http.StatusOK, "apply_status", data)
 	}
@@ -186,12 +207,12 @@ func (s *Server) applyStatus(c echo.Context) error {
 		return err
 	} else if !ok {
 		c.Response().Header().Set("Retry-After", "3600")
-		data["Error"] = "查询过于频繁，请一小时后再试。"
+		data["Error"] = w.T("public.apply.status_too_many")
 		return s.renderApply(c, http.StatusTooManyRequests, "apply_status", data)
 	}
 	st, err := s.Store.ApplicationStatusByCode(c.Request().Context(), a.ID, code)
 	if errors.Is(err, store.ErrNotFound) || len(code) > 32 {
-		data["Error"] = "查询码不正确。"
+		data["Error"] = w.T("public.apply.wrong_code")
 		return s.renderApply(c, http.StatusNotFound, "apply_status", data)
 	}
 	if err != nil {
@@ -203,6 +224,6 @@ func (s *Server) applyStatus(c echo.Context) error {
 	if st.State.Open() {
 		dates["due"] = date(s.Calendar.ApplicationDeadline(st.Clock, s.today()).Due)
 	}
-	data["Status"], data["StateName"], data["Dates"] = st, caseStateNames[st.State], dates
+	data["Status"], data["StateName"], data["Dates"] = st, w.T("public.case_state."+string(st.State)), dates
 	return s.renderApply(c, http.StatusOK, "apply_status", data)
 }

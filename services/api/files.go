@@ -179,8 +179,9 @@ func (s *Server) getFile(c echo.Context) error {
 }
 
 // publicFile is GET /public/files/{sha256}/{name}: a file attached under
-// that name to an item that is published now. A withdrawn item's files
-// answer 404 like anything never published.
+// that name to an item that is published now. A visitor following a link
+// to the file of a withdrawn item reads the item's 410 page (when and why
+// it was taken down); to any other file, the 404 page (publicHTML).
 func (s *Server) publicFile(c echo.Context) error {
 	sum, name := c.Param("sha256"), c.Param("name")
 	if unescaped, err := url.PathUnescape(name); err == nil {
@@ -189,9 +190,25 @@ func (s *Server) publicFile(c echo.Context) error {
 	if !blob.ValidSum(sum) || s.Blobs == nil {
 		return echo.ErrNotFound
 	}
-	f, err := s.Store.PublicFile(c.Request().Context(), sum, name)
+	ctx := c.Request().Context()
+	f, err := s.Store.PublicFile(ctx, sum, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return echo.ErrNotFound
+		agencyID, gone, err := s.Store.PublicWithdrawnFile(ctx, sum, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return echo.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		a, err := s.Store.Agency(ctx, agencyID)
+		if err != nil {
+			return err
+		}
+		site, err := s.Store.AgencySite(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		return s.renderGone(c, a, site, gone)
 	}
 	if err != nil {
 		return err

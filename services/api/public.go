@@ -3,9 +3,6 @@ package api
 import (
 	"embed"
 	"errors"
-	"github.com/sanshen-gov/sanshen/internal/bodyhtml"
-	"github.com/sanshen-gov/sanshen/internal/domain"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,24 +10,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sanshen-gov/sanshen/internal/bodyhtml"
+	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
-
-// publicTemplates escape every value (html/template): draft text is shown
-// as text, whatever it contains.
-var publicTemplates = template.Must(template.ParseFS(templateFS, "templates/public.html"))
-
-// categoryNames are the Chinese names of the category codes, for readers.
-var categoryNames = map[string]string{
-	"regulation": "规章", "normative_document": "行政规范性文件", "agency_info": "机关职能、机构设置、联系方式",
-	"plan": "规划", "statistics": "统计信息", "license": "行政许可", "penalty": "行政处罚决定", "enforcement": "行政强制",
-	"budget": "财政预算决算", "fee": "行政事业性收费", "procurement": "政府集中采购", "major_project": "重大建设项目",
-	"public_service": "公共服务", "emergency": "突发公共事件", "inspection": "监督检查", "civil_service": "公务员招考",
-	"news": "工作动态", "annual_report": "年度报告", "other": "其他",
-}
 
 // publicCSP allows the pages' own stylesheet, script and images, and the
 // search form: nothing inline.
@@ -42,7 +28,7 @@ func (s *Server) render(c echo.Context, status int, name string, data any) error
 	h.Set("Content-Security-Policy", publicCSP)
 	h.Set("X-Content-Type-Options", "nosniff")
 	c.Response().WriteHeader(status)
-	return publicTemplates.ExecuteTemplate(c.Response(), name, data)
+	return publicTemplates[wordsOf(c).lang].ExecuteTemplate(c.Response(), name, data)
 }
 
 // publicIndex is the platform's index: every agency's column, and the
@@ -62,8 +48,9 @@ func (s *Server) publicIndex(c echo.Context) error {
 		slugs[a.ID] = a
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=30")
-	data := publicPage(nil, store.Site{}, "政府信息公开", "")
-	data["Agencies"], data["Items"] = as, listItems(items, slugs, nil)
+	w := wordsOf(c)
+	data := publicPage(nil, store.Site{}, w.T("public.site_name"), "")
+	data["Agencies"], data["Items"] = as, listItems(w, items, slugs, nil)
 	return s.render(c, http.StatusOK, "index", data)
 }
 
@@ -93,11 +80,12 @@ func (s *Server) publicItem(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=30")
+	w := wordsOf(c)
 	content := domain.Content{Body: it.Body, Attachments: it.Attachments}
 	var files []map[string]string // documents and videos, listed under the body
 	for _, x := range it.Attachments {
 		if x.Role == domain.RoleDocument || x.Role == domain.RoleVideo {
-			files = append(files, map[string]string{"Name": x.Name, "URL": PublicFileURL("", x), "Kind": roleZH[x.Role]})
+			files = append(files, map[string]string{"Name": x.Name, "URL": PublicFileURL("", x), "Kind": w.T("public.role." + string(x.Role))})
 		}
 	}
 	var cover string
@@ -110,7 +98,7 @@ func (s *Server) publicItem(c echo.Context) error {
 		x := it.Corrections[i]
 		corrections = append(corrections, map[string]string{"Date": x.At.In(domain.Beijing).Format(domain.DateLayout), "Note": x.Note})
 	}
-	validity, err := s.publicValidity(c, a, it)
+	validity, err := s.publicValidity(c, w, a, it)
 	if err != nil {
 		return err
 	}
@@ -119,41 +107,39 @@ func (s *Server) publicItem(c echo.Context) error {
 		topics = append(topics, map[string]string{"Name": t, "URL": "/public/" + a.Slug + "/topics/" + url.PathEscape(t)})
 	}
 	data := publicPage(&a, site, it.Title, "")
-	for k, v := range map[string]any{"Item": it, "Category": categoryNames[it.Category], "Cover": cover, "Files": files, "Corrections": corrections,
+	for k, v := range map[string]any{"Item": it, "Category": w.Category(it.Category), "Cover": cover, "Files": files, "Corrections": corrections,
 		"Validity": validity, "Published": it.PublishedAt.In(domain.Beijing).Format(domain.DateLayout), "Formed": it.FormedOn.Format(domain.DateLayout),
-		"DocNumber": docNumber(it.Body), "Topics": topics, "CarriesValidity": domain.CarriesValidity(it.Category),
+		"DocNumber": docNumber(it.Body), "Topics": topics,
 		"Body": bodyhtml.Render(content, func(x domain.Attachment) string { return PublicFileURL("", x) })} {
 		data[k] = v
 	}
 	return s.render(c, http.StatusOK, "item", data)
 }
 
-// withdrawalZH says why an item was taken down, for its public page.
-var withdrawalZH = map[domain.WithdrawalCode]string{
-	domain.WithdrawExpired:    "公开期限已届满",
-	domain.WithdrawRevoked:    "所依据的决定已被撤销",
-	domain.WithdrawSuperseded: "已有新的信息替代",
-	domain.WithdrawError:      "发布有误",
-	domain.WithdrawOther:      "其他原因",
-}
-
 // itemGone answers an item's URL that shows nothing: 410 with a page
 // saying when and why a withdrawn item was taken down, 404 with a page for
 // anything never published here.
 func (s *Server) itemGone(c echo.Context, a store.Agency, site store.Site, id int64) error {
-	w, err := s.Store.PublicWithdrawn(c.Request().Context(), a.ID, id)
+	gone, err := s.Store.PublicWithdrawn(c.Request().Context(), a.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return s.render(c, http.StatusNotFound, "missing", publicPage(&a, site, "未找到该信息", ""))
+		return s.render(c, http.StatusNotFound, "missing", publicPage(&a, site, wordsOf(c).T("public.missing.title"), ""))
 	}
 	if err != nil {
 		return err
 	}
-	why := withdrawalZH[w.Code]
-	if why == "" {
-		why = withdrawalZH[domain.WithdrawOther]
+	return s.renderGone(c, a, site, gone)
+}
+
+// renderGone is the 410 page of a withdrawn item: when and why it was
+// taken down.
+func (s *Server) renderGone(c echo.Context, a store.Agency, site store.Site, gone store.WithdrawnItem) error {
+	w := wordsOf(c)
+	code := gone.Code
+	if !code.Valid() {
+		code = domain.WithdrawOther
 	}
-	data := publicPage(&a, site, "该信息已撤下", "")
-	data["Item"], data["Why"], data["Date"] = w, why, w.WithdrawnAt.In(domain.Beijing).Format("2006年1月2日")
+	data := publicPage(&a, site, w.T("public.gone.title"), "")
+	data["Item"], data["Why"], data["Date"] = gone, w.T("public.withdrawal."+string(code)), w.LongDate(gone.WithdrawnAt.In(domain.Beijing))
 	return s.render(c, http.StatusGone, "gone", data)
 }
 
@@ -209,7 +195,7 @@ func (s *Server) publicFeed(c echo.Context) error {
 
 // platformFeed is every agency's items in one JSON Feed.
 func (s *Server) platformFeed(c echo.Context) error {
-	return s.feed(c, 0, "政府信息公开", "/public/", "/public/all.json")
+	return s.feed(c, 0, wordsOf(c).T("public.site_name"), "/public/", "/public/all.json")
 }
 
 func (s *Server) feed(c echo.Context, agencyID int64, title, home, self string) error {
@@ -231,7 +217,7 @@ func (s *Server) feed(c echo.Context, agencyID int64, title, home, self string) 
 		"title":         title,
 		"home_page_url": s.PublicURL + home,
 		"feed_url":      s.PublicURL + self,
-		"language":      "zh-CN",
+		"language":      wordsOf(c).T("public.html_lang"),
 		"items":         feedItems(s.PublicURL, slugs, items),
 	}
 	c.Response().Header().Set("Content-Type", "application/feed+json; charset=utf-8")

@@ -3,7 +3,6 @@ package api
 import (
 	"embed"
 	"errors"
-	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -25,6 +24,13 @@ import (
 // The public 政府信息公开 column of an agency (issue 19 point 1): its
 // standard columns, lists with pages, search with filters and highlighted
 // hits, and the settings its admins give it (store.Site).
+
+// publicCategories are the categories a visitor finds items of: every one
+// but the replies to applications (domain.CategoryApplicationReply), which
+// go to their applicants only and are never published.
+func publicCategories() []string {
+	return slices.DeleteFunc(slices.Clone(domain.Categories), func(c string) bool { return c == domain.CategoryApplicationReply })
+}
 
 // pageSize is how many items a list or search page shows.
 const pageSize = store.SearchPageSize
@@ -57,12 +63,12 @@ type listItem struct {
 	TitleHits, Snippet                             []fulltext.Segment
 }
 
-func listItems(items []store.PublicItem, slugs map[int64]store.Agency, runs []string) []listItem {
+func listItems(w publicWords, items []store.PublicItem, slugs map[int64]store.Agency, runs []string) []listItem {
 	out := make([]listItem, len(items))
 	for i, it := range items {
 		a := slugs[it.AgencyID]
 		out[i] = listItem{URL: "/public/" + a.Slug + "/items/" + strconv.FormatInt(it.ID, 10), Title: it.Title, Department: it.Department,
-			Category: categoryNames[it.Category], Date: it.PublishedAt.In(domain.Beijing).Format(domain.DateLayout)}
+			Category: w.Category(it.Category), Date: it.PublishedAt.In(domain.Beijing).Format(domain.DateLayout)}
 		if len(slugs) > 1 {
 			out[i].Agency = a.Name
 		}
@@ -88,7 +94,7 @@ type pageLink struct {
 
 // newPager links the pages of a list of total items (at least total when
 // capped) on page page, each URL made by at.
-func newPager(page int, total int64, capped bool, shown int, maxPage int, at func(int) string) *pager {
+func newPager(w publicWords, page int, total int64, capped bool, shown int, maxPage int, at func(int) string) *pager {
 	if total == 0 {
 		return nil
 	}
@@ -98,9 +104,9 @@ func newPager(page int, total int64, capped bool, shown int, maxPage int, at fun
 	}
 	p := &pager{First: at(1)}
 	if capped {
-		p.Summary = fmt.Sprintf("第%d页，共%d条以上", page, total)
+		p.Summary = w.T("public.pager.summary_capped", page, total)
 	} else {
-		p.Summary = fmt.Sprintf("第%d页，共%d页，%d条", page, last, total)
+		p.Summary = w.T("public.pager.summary", page, last, total)
 		p.Last = at(last)
 	}
 	if page > 1 {
@@ -138,7 +144,7 @@ func parseColumnQuery(c echo.Context) (columnQuery, bool) {
 		q.Q = string([]rune(q.Q)[:100])
 	}
 	q.Category = c.QueryParam("category")
-	if q.Category != "" && !domain.ValidCategory(q.Category) {
+	if q.Category != "" && !slices.Contains(publicCategories(), q.Category) {
 		return q, false
 	}
 	num := func(name string, lo, hi int) (int, bool) {
@@ -201,31 +207,32 @@ type columnView struct {
 
 // publicList is the column's home: its latest items, a page at a time.
 func (s *Server) publicList(c echo.Context) error {
-	return s.columnList(c, columnView{heading: "最新公开信息", nav: "home", base: ""})
+	return s.columnList(c, columnView{heading: wordsOf(c).T("public.latest"), nav: "home", base: ""})
 }
 
 // publicSearch is /public/{slug}/search: the column's items matching the
 // words and filters, hits marked.
 func (s *Server) publicSearch(c echo.Context) error {
-	return s.columnList(c, columnView{heading: "信息检索", nav: "home", base: "search", search: true})
+	return s.columnList(c, columnView{heading: wordsOf(c).T("public.search.title"), nav: "home", base: "search", search: true})
 }
 
 // publicCategory is one category's column, /public/{slug}/categories/{code}.
 func (s *Server) publicCategory(c echo.Context) error {
 	code := c.Param("code")
-	if !domain.ValidCategory(code) {
+	if !slices.Contains(publicCategories(), code) {
 		return echo.NewHTTPError(http.StatusNotFound, "no such category")
 	}
 	if code == "annual_report" {
 		return c.Redirect(http.StatusMovedPermanently, "../annual-reports")
 	}
-	return s.columnList(c, columnView{heading: categoryNames[code], nav: "categories", base: "categories/" + code, category: code})
+	return s.columnList(c, columnView{heading: wordsOf(c).Category(code), nav: "categories", base: "categories/" + code, category: code})
 }
 
 // publicAnnualReports is the 政府信息公开年报 column.
 func (s *Server) publicAnnualReports(c echo.Context) error {
-	return s.columnList(c, columnView{heading: "政府信息公开工作年度报告", nav: "annual", base: "annual-reports", category: "annual_report",
-		intro: "依照《中华人民共和国政府信息公开条例》第四十九条、第五十条，本机关每年1月31日前公布上一年度政府信息公开工作年度报告。"})
+	w := wordsOf(c)
+	return s.columnList(c, columnView{heading: w.T("public.annual.title"), nav: "annual", base: "annual-reports", category: "annual_report",
+		intro: w.T("public.annual.intro")})
 }
 
 // publicTopic is a topic's page, /public/{slug}/topics/{topic}: the items
@@ -235,8 +242,9 @@ func (s *Server) publicTopic(c echo.Context) error {
 	if err != nil || topic == "" || utf8.RuneCountInString(topic) > domain.MaxTopicRunes {
 		return echo.NewHTTPError(http.StatusNotFound, "no such topic")
 	}
-	return s.columnList(c, columnView{heading: "专题：" + topic, nav: "", base: "topics/" + url.PathEscape(topic), topic: topic,
-		intro: "本专题汇集各部门发布的有关信息，按发布时间先后排列。"})
+	w := wordsOf(c)
+	return s.columnList(c, columnView{heading: w.T("public.topic.title", topic), nav: "", base: "topics/" + url.PathEscape(topic), topic: topic,
+		intro: w.T("public.topic.intro")})
 }
 
 // columnList renders one page of a list or search of the column.
@@ -271,11 +279,12 @@ func (s *Server) columnList(c echo.Context, v columnView) error {
 	if err != nil {
 		return err
 	}
+	w := wordsOf(c)
 	data := publicPage(&a, site, v.heading, v.nav)
 	data["Heading"], data["Intro"], data["Q"] = v.heading, v.intro, q.Q
 	var cats []option
-	for _, code := range domain.Categories {
-		cats = append(cats, option{Code: code, Name: categoryNames[code], Selected: code == q.Category})
+	for _, code := range publicCategories() {
+		cats = append(cats, option{Code: code, Name: w.Category(code), Selected: code == q.Category})
 	}
 	data["CategoryOptions"] = cats
 	var dopts []map[string]any
@@ -288,27 +297,27 @@ func (s *Server) columnList(c echo.Context, v columnView) error {
 		yopts = append(yopts, map[string]any{"Y": y, "Selected": y == q.Year})
 	}
 	data["Years"] = yopts
-	data["Items"] = listItems(page.Items, map[int64]store.Agency{a.ID: a}, page.Runs)
+	data["Items"] = listItems(w, page.Items, map[int64]store.Agency{a.ID: a}, page.Runs)
 	searched := q.Q != "" || v.search
 	data["Searched"] = searched
 	switch {
 	case bad:
-		data["Found"] = "请输入要检索的文字（标点符号不参与检索）。"
+		data["Found"] = w.T("public.search.bad_query")
 	case q.Q == "" && v.search:
-		data["Found"] = "请输入关键词，或选择分类、部门、年份。"
+		data["Found"] = w.T("public.search.empty_query")
 	case page.Capped:
-		data["Found"] = fmt.Sprintf("找到%d条以上结果，按发布日期排列，请增加关键词或选择分类、部门、年份以缩小范围。", page.Total)
+		data["Found"] = w.T("public.search.found_capped", page.Total)
 	default:
-		data["Found"] = fmt.Sprintf("找到%d条结果，按发布日期排列。", page.Total)
+		data["Found"] = w.T("public.search.found", page.Total)
 	}
 	base := "/public/" + a.Slug + "/" + v.base
 	maxPage := 0
 	if v.search {
 		maxPage = store.MaxSearchPages
 	}
-	p := newPager(q.Page, page.Total, page.Capped, len(page.Items), maxPage, func(n int) string { return base + q.values(n, v.category != "") })
+	p := newPager(w, q.Page, page.Total, page.Capped, len(page.Items), maxPage, func(n int) string { return base + q.values(n, v.category != "") })
 	if p != nil && v.search && page.Capped {
-		p.Note = fmt.Sprintf("检索结果只列出前%d页；其余信息可在各栏目按年份逐页查看。", maxPage)
+		p.Note = w.T("public.pager.note_capped", maxPage)
 	}
 	data["Pager"] = p
 	if v.nav == "home" && !v.search {
@@ -337,14 +346,15 @@ func (s *Server) publicCategories(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	w := wordsOf(c)
 	var cats []map[string]any
-	for _, code := range domain.Categories {
+	for _, code := range publicCategories() {
 		if code == "annual_report" {
 			continue
 		}
-		cats = append(cats, map[string]any{"Name": categoryNames[code], "URL": "/public/" + a.Slug + "/categories/" + code, "Count": counts[code]})
+		cats = append(cats, map[string]any{"Name": w.Category(code), "URL": "/public/" + a.Slug + "/categories/" + code, "Count": counts[code]})
 	}
-	data := publicPage(&a, site, "法定主动公开内容", "categories")
+	data := publicPage(&a, site, w.T("public.categories.title"), "categories")
 	data["Categories"] = cats
 	c.Response().Header().Set("Cache-Control", "public, max-age=30")
 	return s.render(c, http.StatusOK, "categories", data)
@@ -363,37 +373,35 @@ func paragraphs(s string) []string {
 
 // publicGuide is the 政府信息公开指南 column, as the agency's admins wrote it.
 func (s *Server) publicGuide(c echo.Context) error {
-	return s.textPage(c, "guide", "政府信息公开指南", func(st store.Site) string { return st.Guide }, nil)
+	return s.textPage(c, "guide", "public.guide.title", func(st store.Site) string { return st.Guide }, "")
 }
 
 // publicRules is the 政府信息公开制度 column.
 func (s *Server) publicRules(c echo.Context) error {
-	return s.textPage(c, "rules", "政府信息公开制度", func(st store.Site) string { return st.Rules }, nil)
+	return s.textPage(c, "rules", "public.rules.title", func(st store.Site) string { return st.Rules }, "")
 }
 
 // publicApplication is the 依申请公开 column: what an application is and
 // where to make it (the online form is /public/{slug}/apply).
 func (s *Server) publicApplication(c echo.Context) error {
-	return s.textPage(c, "application", "依申请公开", func(store.Site) string {
-		return "公民、法人或者其他组织可以依照《中华人民共和国政府信息公开条例》第二十七条，向本机关申请获取主动公开以外的政府信息。\n" +
-			"申请可以通过网上提交、信函或者当面提交。申请时请写明申请人的姓名或者名称、身份证明、联系方式，所需政府信息的名称、文号或者便于查询的其他特征性描述，以及获取信息的方式、途径（条例第二十九条）。\n" +
-			"本机关收到申请后，能够当场答复的当场答复；不能当场答复的，自收到申请之日起20个工作日内予以答复；需要延长答复期限的，经政府信息公开工作机构负责人同意并告知申请人，延长期限最长不超过20个工作日（条例第三十三条）。"
-	}, &struct{ URL, Text string }{URL: "apply", Text: "在线提交政府信息公开申请"})
+	text := wordsOf(c).T("public.application.text")
+	return s.textPage(c, "application", "public.application.title", func(store.Site) string { return text }, "public.application.link")
 }
 
 // textPage renders one of the column's text pages from the agency's
-// settings: text picks the page's text from them.
-func (s *Server) textPage(c echo.Context, nav, heading string, text func(store.Site) string, link *struct{ URL, Text string }) error {
+// settings: text picks the page's text from them; headingKey names the
+// page, linkKey (when not "") a button to the online form.
+func (s *Server) textPage(c echo.Context, nav, headingKey string, text func(store.Site) string, linkKey string) error {
 	a, site, err := s.column(c)
 	if err != nil {
 		return err
 	}
+	w := wordsOf(c)
+	heading := w.T(headingKey)
 	data := publicPage(&a, site, heading, nav)
-	data["Heading"], data["Paragraphs"], data["Empty"] = heading, paragraphs(text(site)), "本机关尚未在此发布"+heading+"。"
-	if link != nil {
-		l := *link
-		l.URL = "/public/" + a.Slug + "/" + l.URL
-		data["Link"] = l
+	data["Heading"], data["Paragraphs"], data["Empty"] = heading, paragraphs(text(site)), w.T("public.text.empty", heading)
+	if linkKey != "" {
+		data["Link"] = struct{ URL, Text string }{URL: "/public/" + a.Slug + "/apply", Text: w.T(linkKey)}
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=60")
 	return s.render(c, http.StatusOK, "text", data)
@@ -428,31 +436,34 @@ func (s *Server) publicStaticFile(c echo.Context) error {
 }
 
 // publicHTML reports whether path is one of the public pages a person
-// reads (not a feed, a file or the transparency log's machine answers):
-// its errors are Chinese pages, not JSON.
+// reads, or an item's file a person follows a link to (not a feed, the
+// pages' static files or the transparency log's machine answers): its
+// errors are pages in the visitor's language (Chinese), not JSON.
 func publicHTML(p string) bool {
-	if !strings.HasPrefix(p, "/public/") || strings.HasPrefix(p, "/public/files/") || strings.HasPrefix(p, "/public/static/") {
+	if !strings.HasPrefix(p, "/public/") || strings.HasPrefix(p, "/public/static/") {
 		return false
 	}
 	return !slices.ContainsFunc([]string{".json", ".rss", ".atom", "/checkpoint", "/consistency"}, func(x string) bool { return strings.HasSuffix(p, x) })
 }
 
-// publicError renders an error of a public page as a Chinese page.
+// publicError renders an error of a public page as a page in the
+// visitor's language (Chinese).
 func (s *Server) publicError(c echo.Context, status int) {
-	data := publicPage(nil, store.Site{}, "未找到该页面", "")
+	w := wordsOf(c)
+	data := publicPage(nil, store.Site{}, w.T("public.error.not_found"), "")
 	name := "missing"
 	switch {
 	case status == http.StatusNotFound:
 		if a, err := s.Store.AgencyBySlug(c.Request().Context(), strings.SplitN(strings.TrimPrefix(c.Request().URL.Path, "/public/"), "/", 2)[0]); err == nil {
 			site, _ := s.Store.AgencySite(c.Request().Context(), a.ID)
-			data = publicPage(&a, site, "未找到该页面", "")
+			data = publicPage(&a, site, w.T("public.error.not_found"), "")
 		}
 	case status >= 500:
 		name = "failed"
-		data["Title"], data["Heading"], data["Message"] = "系统繁忙", "系统繁忙", "页面暂时无法显示，请稍后再试。"
+		data["Title"], data["Heading"], data["Message"] = w.T("public.error.busy"), w.T("public.error.busy"), w.T("public.error.busy_text")
 	default:
 		name = "failed"
-		data["Title"], data["Heading"], data["Message"] = "无法显示该页面", "无法显示该页面", "请求有误，请检查地址后重试。"
+		data["Title"], data["Heading"], data["Message"] = w.T("public.error.bad"), w.T("public.error.bad"), w.T("public.error.bad_text")
 	}
 	if err := s.render(c, status, name, data); err != nil {
 		s.Log.Error("error rendering a public error page", "err", err)

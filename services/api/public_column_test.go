@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sanshen-gov/sanshen/internal/checks/confidentiality"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/media/sample"
 )
 
 // validCredit is a unified social credit code on the prefix given.
@@ -143,7 +145,8 @@ func TestPublicColumn(t *testing.T) {
 	// The item's metadata.
 	item := get(fmt.Sprintf("/public/default/items/%d", first), http.StatusOK)
 	for _, want := range []string{fmt.Sprintf("<td>%s/%d-00001</td>", code, year), "<th scope=\"row\">主题分类</th><td>行政处罚决定</td>",
-		"<td>街执罚字〔2026〕12号</td>", "<time>2026-11-20</time>", "发布机构</th><td>本机关（综合办）</td>"} {
+		"<td>街执罚字〔2026〕12号</td>", "<time>2026-11-20</time>", "发布机构</th><td>本机关（综合办）</td>",
+		`有效性</th><td colspan="3" id="validity"><strong>有效</strong></td>`} {
 		if !strings.Contains(item, want) {
 			t.Errorf("the item's page lacks %s:\n%s", want, item)
 		}
@@ -178,5 +181,49 @@ func TestPublicColumn(t *testing.T) {
 	}
 	if status, _, _ := h.get("/public/static/..%2fpublic.html"); status != http.StatusNotFound {
 		t.Errorf("a path out of the static files: %d", status)
+	}
+}
+
+// TestPublicFileOfWithdrawnItem: a visitor following the link to a file
+// of a withdrawn item reads the item's Chinese 410 page (when and why it
+// was taken down), and to a file never published the Chinese 404 page,
+// never JSON.
+func TestPublicFileOfWithdrawnItem(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBlobs(t))
+	req := h.request("POST", "/api/v1/files?name="+url.QueryEscape("现场.png"), "officer", sample.PNG(12, 8, 90))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	up := h.want(h.send(req, expectation{}), http.StatusCreated, "")
+	sum := up.body["sha256"].(string)
+	b := draftBody("关于辖区消防通道检查情况的通报")
+	b["attachments"] = []map[string]string{{"name": "现场.png", "sha256": sum, "role": "cover"}}
+	id := h.publishedBy("officer", "head", "综合办", b)
+	file := "/public/files/" + sum + "/" + url.PathEscape("现场.png")
+
+	if status, hdr, _ := h.get(file); status != http.StatusOK || hdr.Get("Content-Type") != "image/png" {
+		t.Fatalf("the published item's file: %d %s", status, hdr.Get("Content-Type"))
+	}
+	status, hdr, page := h.get(fmt.Sprintf("/public/default/items/%d", id))
+	if status != http.StatusOK || !strings.Contains(page, `src="`+file+`"`) {
+		t.Fatalf("the item's page does not show its cover (%d):\n%s", status, page)
+	}
+	strictPage(t, "item", status, hdr, page)
+
+	h.want(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/withdraw", id), "admin", map[string]any{"reason": "照片有误", "code": "error"}), http.StatusOK, "")
+	status, hdr, page = h.get(file)
+	if status != http.StatusGone || !strings.Contains(page, "该信息已撤下") || !strings.Contains(page, "《关于辖区消防通道检查情况的通报》已于") ||
+		!strings.Contains(page, "原因：发布有误。") || !strings.Contains(page, `href="/public/default/"`) {
+		t.Errorf("the withdrawn item's file: %d\n%s", status, page)
+	}
+	strictPage(t, file, status, hdr, page)
+	if status, _, page := h.get(file + "?lang=en"); status != http.StatusGone || !strings.Contains(page, "Reason: it was published in error.") {
+		t.Errorf("the withdrawn item's file in English: %d\n%s", status, page)
+	}
+	for _, path := range []string{"/public/files/" + sum + "/other.png", "/public/files/" + strings.Repeat("0", 64) + "/x.pdf", "/public/files/nosum/x.pdf"} {
+		status, hdr, page := h.get(path)
+		if status != http.StatusNotFound || !strings.Contains(page, "未找到该信息") {
+			t.Errorf("%s: %d\n%s", path, status, page)
+		}
+		strictPage(t, path, status, hdr, page)
 	}
 }

@@ -65,31 +65,34 @@ type atomEntry struct {
 	Summary string `xml:"summary"`
 }
 
-// feedSource is the items of a feed and what it is called.
-func (s *Server) feedSource(c echo.Context, agencyScope bool) (title, home string, items []feedItem, err error) {
+// feedSource is the items of a feed, what it is called and how it
+// describes itself: an agency's feed by its name, the platform's as the
+// column of every agency.
+func (s *Server) feedSource(c echo.Context, agencyScope bool) (title, description, home string, items []feedItem, err error) {
 	ctx := c.Request().Context()
+	w := wordsOf(c)
 	var agencyID int64
-	title, home = "政府信息公开", "/public/"
+	title, description, home = w.T("public.site_name"), w.T("public.feed.description_all"), "/public/"
 	if agencyScope {
 		a, err := s.agency(c)
 		if err != nil {
-			return "", "", nil, err
+			return "", "", "", nil, err
 		}
-		agencyID, title, home = a.ID, a.Name, "/public/"+a.Slug+"/"
+		agencyID, title, description, home = a.ID, a.Name, w.T("public.feed.description_agency", a.Name), "/public/"+a.Slug+"/"
 	}
 	ps, err := s.Store.PublicItems(ctx, agencyID, 100)
 	if err != nil {
-		return "", "", nil, err
+		return "", "", "", nil, err
 	}
 	as, err := s.Store.Agencies(ctx)
 	if err != nil {
-		return "", "", nil, err
+		return "", "", "", nil, err
 	}
 	slugs := map[int64]string{}
 	for _, a := range as {
 		slugs[a.ID] = a.Slug
 	}
-	return title, home, feedItems(s.PublicURL, slugs, ps), nil
+	return title, description, home, feedItems(s.PublicURL, slugs, ps), nil
 }
 
 // summary is an item's text cut for a feed.
@@ -104,14 +107,15 @@ func summary(s string) string {
 // rss answers an agency's (or, with agencyScope false, every agency's) RSS.
 func (s *Server) rss(agencyScope bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		title, home, items, err := s.feedSource(c, agencyScope)
+		title, description, home, items, err := s.feedSource(c, agencyScope)
 		if err != nil {
 			return err
 		}
-		f := rssFeed{Version: "2.0", Channel: rssChannel{Title: title, Link: s.PublicURL + home, Description: title + "政府信息公开", Language: "zh-CN"}}
+		w := wordsOf(c)
+		f := rssFeed{Version: "2.0", Channel: rssChannel{Title: title, Link: s.PublicURL + home, Description: description, Language: w.T("public.html_lang")}}
 		for _, it := range items {
 			f.Channel.Items = append(f.Channel.Items, rssItem{Title: it.Title, Link: it.URL, GUID: it.URL, Description: summary(it.ContentText),
-				Category: categoryNames[firstTag(it.Tags)], PubDate: it.DatePublished.UTC().Format(time.RFC1123Z)})
+				Category: w.Category(firstTag(it.Tags)), PubDate: it.DatePublished.UTC().Format(time.RFC1123Z)})
 		}
 		return writeXML(c, "application/rss+xml; charset=utf-8", f)
 	}
@@ -120,11 +124,12 @@ func (s *Server) rss(agencyScope bool) echo.HandlerFunc {
 // atom answers an agency's (or every agency's) Atom feed.
 func (s *Server) atom(agencyScope bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		title, home, items, err := s.feedSource(c, agencyScope)
+		title, _, home, items, err := s.feedSource(c, agencyScope)
 		if err != nil {
 			return err
 		}
-		f := atomFeed{Lang: "zh-CN", Title: title, ID: s.PublicURL + home, Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
+		w := wordsOf(c)
+		f := atomFeed{Lang: w.T("public.html_lang"), Title: title, ID: s.PublicURL + home, Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
 			Links: []atomLink{{Href: s.PublicURL + home}, {Href: s.PublicURL + c.Request().URL.Path, Rel: "self"}}}
 		for i, it := range items {
 			at := it.DatePublished.UTC().Format(time.RFC3339)
@@ -135,7 +140,7 @@ func (s *Server) atom(agencyScope bool) echo.HandlerFunc {
 			if len(it.Authors) > 0 {
 				e.Author.Name = it.Authors[0].Name
 			}
-			e.Category.Term, e.Category.Label = firstTag(it.Tags), categoryNames[firstTag(it.Tags)]
+			e.Category.Term, e.Category.Label = firstTag(it.Tags), w.Category(firstTag(it.Tags))
 			f.Entries = append(f.Entries, e)
 		}
 		return writeXML(c, "application/atom+xml; charset=utf-8", f)

@@ -232,24 +232,20 @@ func (s *Server) draftReview(c echo.Context, d store.Draft) (*ReviewJSON, error)
 	return &out, nil
 }
 
-// validityZH names the validity statuses for the public pages.
-var validityZH = map[domain.Validity]string{
-	domain.ValidityValid:    "现行有效",
-	domain.ValidityAmended:  "已修改",
-	domain.ValidityRepealed: "已废止",
-}
-
-// publicValidityLine is what an item's public page says of its validity.
+// publicValidityLine is what an item's public page says of its validity
+// (有效性), which every item's metadata shows.
 type publicValidityLine struct {
 	Status, Date string
 	By, URL      string // the amending or repealing item, and its page when public
 }
 
-// publicValidity is the validity line of a public item: nil for a
-// category without one, or while none is recorded.
-func (s *Server) publicValidity(c echo.Context, a store.Agency, it store.PublicItem) (*publicValidityLine, error) {
+// publicValidity is the validity line of a public item. A regulation or
+// normative document shows the status its department recorded (nil, a
+// dash, while none is); any other item, published and not withdrawn, is in
+// force: 有效 (a withdrawn item is a 410 page).
+func (s *Server) publicValidity(c echo.Context, w publicWords, a store.Agency, it store.PublicItem) (*publicValidityLine, error) {
 	if !domain.CarriesValidity(it.Category) {
-		return nil, nil
+		return &publicValidityLine{Status: w.T("public.validity.in_force")}, nil
 	}
 	r, err := s.Store.ReviewOf(c.Request().Context(), it.ID)
 	if errors.Is(err, store.ErrNotFound) || err == nil && r.Validity == nil {
@@ -259,7 +255,7 @@ func (s *Server) publicValidity(c echo.Context, a store.Agency, it store.PublicI
 		return nil, err
 	}
 	v := r.Validity
-	out := &publicValidityLine{Status: validityZH[v.Status], Date: v.On.Format("2006年1月2日")}
+	out := &publicValidityLine{Status: w.T("public.validity." + string(v.Status)), Date: w.LongDate(v.On)}
 	if v.SupersededPublic { // a draft not public is not named here at all
 		out.By, out.URL = v.SupersededTitle, "/public/"+a.Slug+"/items/"+strconv.FormatInt(v.SupersededBy, 10)
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -97,15 +96,16 @@ func (s *Server) publicHeadsFeed(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	w := wordsOf(c)
 	items := make([]map[string]any, len(hs))
 	for i, h := range hs {
-		items[i] = map[string]any{"id": strconv.FormatInt(h.Size, 10), "title": fmt.Sprintf("审计日志树头：%d 条", h.Size),
+		items[i] = map[string]any{"id": strconv.FormatInt(h.Size, 10), "title": w.T("public.transparency.feed_item", h.Size),
 			"content_text": h.Note, "date_published": h.Time, "url": s.PublicURL + "/public/transparency/"}
 	}
 	c.Response().Header().Set("Content-Type", "application/feed+json; charset=utf-8")
-	return c.JSON(http.StatusOK, map[string]any{"version": "https://jsonfeed.org/version/1.1", "title": "审计日志签名树头",
+	return c.JSON(http.StatusOK, map[string]any{"version": "https://jsonfeed.org/version/1.1", "title": w.T("public.transparency.feed_title"),
 		"home_page_url": s.PublicURL + "/public/transparency/", "feed_url": s.PublicURL + "/public/transparency/feed.json",
-		"language": "zh-CN", "items": items})
+		"language": w.T("public.html_lang"), "items": items})
 }
 
 // transparencyPage explains the log to an inspector and shows its heads.
@@ -119,7 +119,7 @@ func (s *Server) transparencyPage(c echo.Context) error {
 		out[i] = toHeadJSON(h)
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=10")
-	return s.render(c, http.StatusOK, "transparency", map[string]any{"Title": "审计日志公开", "Origin": s.LogOrigin,
+	return s.render(c, http.StatusOK, "transparency", map[string]any{"Title": wordsOf(c).T("public.transparency.page_title"), "Origin": s.LogOrigin,
 		"Key": s.LogVerifierKey, "Heads": out, "Feed": "/public/transparency/feed.json"})
 }
 
