@@ -13,8 +13,10 @@ import (
 )
 
 // csp allows nothing but this origin's own files: no inline script or
-// style, so text that slipped into a page could not run.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+// style, so text that slipped into a page could not run. Images and media
+// are this origin's too: the draft page's previews show the draft's own
+// files (/web/drafts/{id}/files/…), a video among them.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; connect-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // secure sets the security headers on every page.
