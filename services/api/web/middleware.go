@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,14 +23,20 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 // secure sets the security headers on every page.
 func (w *Web) secure(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cache-Control", "no-store")
+		w.setSecurityHeaders(c)
 		return next(c)
 	}
+}
+
+// setSecurityHeaders sets the pages' headers: secure's, and an error
+// page's whose request never reached secure (statusPage).
+func (w *Web) setSecurityHeaders(c echo.Context) {
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
 }
 
 const (
@@ -63,29 +70,43 @@ func (w *Web) setSessionCookie(c echo.Context, value string, maxAge int) {
 // (ctxOwing), who reaches only that step's pages.
 func (w *Web) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ck, err := c.Cookie(cookieName(c))
-		if err == nil && ck.Value != "" {
-			u, sess, err := w.Store.SessionUser(c.Request().Context(), ck.Value, w.IdleTimeout)
-			switch {
-			case err == nil:
-				if sess.SecondFactor == store.SecondFactorDone {
-					c.Set(ctxUser, &u)
-				} else {
-					c.Set(ctxOwing, &u)
-				}
-				c.Set(ctxSession, sess)
-				c.Set(ctxSID, ck.Value)
-			case errors.Is(err, store.ErrNotFound):
-				w.setSessionCookie(c, "", -1)
-			default:
-				return err
-			}
+		if err := w.loadSession(c); err != nil {
+			return err
 		}
 		return next(c)
 	}
 }
 
-const ctxOwing = "web.owing"
+// loadSession reads the browser's session into c (session).
+func (w *Web) loadSession(c echo.Context) error {
+	c.Set(ctxSessionRead, true)
+	ck, err := c.Cookie(cookieName(c))
+	if err != nil || ck.Value == "" {
+		return nil
+	}
+	u, sess, err := w.Store.SessionUser(c.Request().Context(), ck.Value, w.IdleTimeout)
+	switch {
+	case err == nil:
+		if sess.SecondFactor == store.SecondFactorDone {
+			c.Set(ctxUser, &u)
+		} else {
+			c.Set(ctxOwing, &u)
+		}
+		c.Set(ctxSession, sess)
+		c.Set(ctxSID, ck.Value)
+	case errors.Is(err, store.ErrNotFound):
+		w.setSessionCookie(c, "", -1)
+	default:
+		return fmt.Errorf("error reading the session: %w", err)
+	}
+	return nil
+}
+
+const (
+	ctxOwing = "web.owing"
+	// ctxSessionRead marks a request whose session was read (loadSession).
+	ctxSessionRead = "web.session_read"
+)
 
 func currentUser(c echo.Context) *store.User {
 	u, _ := c.Get(ctxUser).(*store.User)
