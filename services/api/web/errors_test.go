@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -91,6 +92,63 @@ func TestStaffErrorPages(t *testing.T) {
 	res, body = wang.req("GET", "/web/drafts", nil)
 	wantErrorPage(t, "a failing page", res, body, http.StatusInternalServerError, "系统繁忙", "返回工作台")
 	s.exec(`ALTER TABLE draft_saves_away RENAME TO draft_saves`)
+}
+
+// TestSignInAgainAfterAFormPost: a form posted after the session ended
+// (a recall, a decision) asks to sign in again and then goes back to a
+// page that opens: the page the form was on, or the draft's page, never
+// the form's address, which takes a post only.
+func TestSignInAgainAfterAFormPost(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	wang := s.client()
+	wang.signIn("wang", password)
+	res, _ := wang.req("POST", "/web/drafts", wang.draftForm("登录过期后撤回的稿件"))
+	var id int64
+	if _, err := fmt.Sscanf(res.Header.Get("Location"), "/web/drafts/%d", &id); err != nil {
+		t.Fatalf("submitting: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	draftPage := fmt.Sprintf("/web/drafts/%d", id)
+	_, page := wang.req("GET", draftPage, nil)
+	csrf := csrfField.FindStringSubmatch(page)[1]
+	s.exec(`UPDATE sessions SET revoked_at = now()`)
+
+	for _, c := range []struct {
+		what, referer, path, next string
+	}{
+		{"no Referer", "", draftPage + "/recall", draftPage},
+		{"the page the form was on", s.base + "/web/queue?stage=compliance", draftPage + "/decide", "/web/queue?stage=compliance"},
+		{"another site's Referer", "http://elsewhere.example/web/queue", "/web/admin/notifications/deliveries/3/acknowledge", "/web/admin/notifications"},
+		{"a Referer that takes a post only", s.base + draftPage + "/decide", draftPage + "/decide", draftPage},
+		{"a saved form's discard", "", "/web/drafts/saved/abcdefghijklmnopqrst/discard", "/web/drafts"},
+		{"signing out", "", "/web/logout", "/web/"},
+	} {
+		wang.hdr.Del("Referer")
+		if c.referer != "" {
+			wang.hdr.Set("Referer", c.referer)
+		}
+		res, _ := wang.req("POST", c.path, url.Values{"_csrf": {csrf}, "decision": {"approve"}})
+		if want := "/web/login?next=" + url.QueryEscape(c.next); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+			t.Errorf("%s: POST %s after the session ended: %d %s; want %s", c.what, c.path, res.StatusCode, res.Header.Get("Location"), want)
+		}
+	}
+	wang.hdr.Del("Referer")
+
+	// Signing in again goes to the draft's page, which opens.
+	res, _ = wang.req("POST", draftPage+"/recall", url.Values{"_csrf": {csrf}})
+	next, _ := url.Parse(res.Header.Get("Location"))
+	_, login := wang.req("GET", next.RequestURI(), nil)
+	m := csrfField.FindStringSubmatch(login)
+	if m == nil || !strings.Contains(login, `value="`+draftPage+`"`) {
+		t.Fatalf("the sign-in form does not carry where to go: %s", login)
+	}
+	res, _ = wang.req("POST", "/web/login", url.Values{"_csrf": {m[1]}, "name": {"wang"}, "password": {password}, "next": {next.Query().Get("next")}})
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != draftPage {
+		t.Fatalf("signed in again: %d %s; want %s", res.StatusCode, loc, draftPage)
+	}
+	if res, _ := wang.req("GET", draftPage, nil); res.StatusCode != http.StatusOK {
+		t.Errorf("the page signing in went back to: %d", res.StatusCode)
+	}
 }
 
 // TestErrorPageInTheBrowser: the page of an address that does not exist

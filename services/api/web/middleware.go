@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -149,11 +150,66 @@ func (w *Web) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			if owingUser(c) != nil {
 				return c.Redirect(http.StatusSeeOther, owedStep(currentSession(c)))
 			}
-			next := c.Request().URL.RequestURI()
-			return c.Redirect(http.StatusSeeOther, "/web/login?next="+url.QueryEscape(next))
+			return c.Redirect(http.StatusSeeOther, "/web/login?next="+url.QueryEscape(returnTo(c)))
 		}
 		return next(c)
 	}
+}
+
+// returnTo is where signing in again goes back to: the address asked for,
+// or, for a form posted after the session ended (a decision, a password
+// reset: an address that answers POST only), the page the form was on
+// (the Referer, this site's), else the nearest page above its address
+// (/web/drafts/7/decide: the draft's page).
+func returnTo(c echo.Context) string {
+	r := c.Request()
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/web/") &&
+		!strings.HasPrefix(ref.Path, "/web/login") {
+		if page := pageAbove(c.Echo(), ref.Path); page == ref.Path {
+			return ref.RequestURI()
+		} else if page != "" {
+			return page
+		}
+	}
+	if page := pageAbove(c.Echo(), r.URL.Path); page != "" {
+		return page
+	}
+	return "/web/"
+}
+
+// pageAbove is the nearest page a GET opens at path or above it (path
+// with its last segments taken off), "" for none under /web/. A route's
+// :id is a number: /web/drafts/saved is no draft's page.
+func pageAbove(e *echo.Echo, path string) string {
+	gets := map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet {
+			gets[r.Path] = true
+		}
+	}
+	ctx := e.NewContext(nil, nil)
+	for p := strings.TrimSuffix(path, "/"); strings.HasPrefix(p, "/web/"); p = p[:strings.LastIndex(p, "/")] {
+		e.Router().Find(http.MethodGet, p, ctx)
+		if gets[ctx.Path()] && numericIDs(ctx) {
+			return p
+		}
+	}
+	return ""
+}
+
+// numericIDs reports whether the route's :id, if it has one, is a number.
+func numericIDs(c echo.Context) bool {
+	for i, name := range c.ParamNames() {
+		if name == "id" {
+			if _, err := strconv.ParseInt(c.ParamValues()[i], 10, 64); err != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // owedStep is the page of the step a partial session owes.
