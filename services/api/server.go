@@ -266,6 +266,13 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		_ = c.NoContent(ae.Status)
 		return
 	}
+	if page, ok := c.Get(ctxErrorPage).(ErrorPage); ok { // a staff page (web.Register)
+		err := page(c, ae)
+		if err == nil || c.Response().Committed {
+			return
+		}
+		s.Log.Error("error rendering an error page", "path", c.Request().URL.Path, "err", err)
+	}
 	if publicHTML(c.Request().URL.Path) { // a visitor reads a page, never JSON
 		s.publicError(c, ae.Status)
 		return
@@ -275,6 +282,28 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		body["message_zh"] = ae.MessageZH
 	}
 	_ = c.JSON(ae.Status, map[string]any{"error": body})
+}
+
+// ErrorPage answers an error as a page a person reads, in place of the
+// JSON answer: e is the error as the error handler classified it (its
+// status, its code, its message in Chinese where there is one). An error
+// of its own is logged and the JSON answer sent instead.
+type ErrorPage func(c echo.Context, e *Error) error
+
+// ctxErrorPage holds the ErrorPage of a request whose errors a page answers.
+const ctxErrorPage = "api.error_page"
+
+// UseErrorPage makes e answer with page the errors of the requests that
+// want selects: the error handler classifies the error (its status, what
+// it logs, its headers) as for any request, then page renders it.
+func UseErrorPage(e *echo.Echo, want func(echo.Context) bool, page ErrorPage) {
+	handle := e.HTTPErrorHandler
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if want(c) {
+			c.Set(ctxErrorPage, page)
+		}
+		handle(err, c)
+	}
 }
 
 func httpCode(status int) string {

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/csv"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -41,6 +42,9 @@ type eventsView struct {
 	Query       string // the filter as a query string (CSV, next page)
 	Next        int64  // the seq the next page starts before (0: last page)
 	Bad         string // a filter that could not be read
+	// Checkpoint: a tree head is signed, so there is one to download
+	// (before the first, the page says so instead of offering the link).
+	Checkpoint bool
 }
 
 // eventFilter reads the browser's filter from the query.
@@ -93,6 +97,12 @@ func (w *Web) eventsBrowser(c echo.Context) error {
 		return err
 	}
 	if v.Events, err = w.Store.Events(ctx, f); err != nil {
+		return err
+	}
+	switch _, err := w.Store.LatestHead(ctx); {
+	case err == nil:
+		v.Checkpoint = true
+	case !errors.Is(err, store.ErrNotFound):
 		return err
 	}
 	if len(v.Events) == eventsPage {

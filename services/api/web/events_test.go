@@ -1,12 +1,16 @@
 package web_test
 
 import (
+	"context"
+	"crypto/ed25519"
 	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 )
 
@@ -85,5 +89,45 @@ func TestEventBrowser(t *testing.T) {
 	}
 	if denied == 0 {
 		t.Errorf("no refusal in the CSV: %v", rows)
+	}
+}
+
+// TestCheckpointBeforeTheFirstHead: before the audit log has signed a
+// tree head, the event browser offers no download of one but says why,
+// and the checkpoint's address answers 404 with a text saying so in
+// Chinese (never a JSON error a browser would save as checkpoint.txt);
+// once a head is signed, the page offers it and the address serves it.
+func TestCheckpointBeforeTheFirstHead(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	qian := s.client()
+	qian.signIn("qian", password)
+	_, page := qian.req("GET", "/web/audit/events", nil)
+	if strings.Contains(page, `id="events-checkpoint"`) || !strings.Contains(page, `id="events-no-checkpoint"`) || !strings.Contains(page, "尚无签名树头") {
+		t.Errorf("the event browser before the first head: %s", page)
+	}
+	res, body := qian.req("GET", "/public/transparency/checkpoint", nil)
+	if res.StatusCode != http.StatusNotFound || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") ||
+		!strings.Contains(body, "尚无签名树头") || strings.Contains(body, "{") {
+		t.Errorf("the checkpoint before the first head: %d %s %q", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+
+	ctx := context.Background()
+	_, key, _ := ed25519.GenerateKey(nil)
+	lk, err := audit.NewLogKey("web.test/audit", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.sys.Store.Sequence(ctx, 10000); err != nil {
+		t.Fatal(err)
+	}
+	if _, signed, err := s.sys.Store.SignHead(ctx, lk, "web.test/audit", 1, 0, time.Now()); err != nil || !signed {
+		t.Fatalf("signing a head: %v %v", signed, err)
+	}
+	if _, page = qian.req("GET", "/web/audit/events", nil); !strings.Contains(page, `id="events-checkpoint"`) || strings.Contains(page, "events-no-checkpoint") {
+		t.Errorf("the event browser after a head is signed: %s", page)
+	}
+	if res, body = qian.req("GET", "/public/transparency/checkpoint", nil); res.StatusCode != http.StatusOK || !strings.HasPrefix(body, "web.test/audit\n") {
+		t.Errorf("the checkpoint: %d %q", res.StatusCode, body)
 	}
 }

@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/internal/media/sample"
 	"github.com/sanshen-gov/sanshen/internal/testenv"
 )
 
@@ -161,4 +163,40 @@ func TestWithdrawInTheBrowser(t *testing.T) {
 	}
 	li.do(chromedp.Navigate(public), chromedp.WaitVisible(chromedp.CSS("#gone")))
 	li.shot("public-410-390")
+}
+
+// TestVideoPreviewLoads: the draft page's Douyin preview plays the
+// draft's own video: the page's Content-Security-Policy lets a <video>
+// load this site's files (media-src 'self'), as it lets the images.
+func TestVideoPreviewLoads(t *testing.T) {
+	s := startSite(t)
+	video := filepath.Join(t.TempDir(), "宣传片.mp4")
+	if err := os.WriteFile(video, sample.MP4(30*time.Second, 720, 1280, 0), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wang := s.as("wang")
+	wang.do(chromedp.Navigate(s.base+"/web/drafts/new"),
+		chromedp.SendKeys(chromedp.CSS("#title"), "街道消防安全宣传短片"),
+		chromedp.SetValue(chromedp.CSS("#body"), body1),
+		chromedp.Click(chromedp.CSS(`input[name=channels][value=douyin]`)),
+		chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{video}),
+		chromedp.SetValue(chromedp.CSS("#files_role"), "video"),
+		chromedp.Click(chromedp.CSS("#submit-draft")), chromedp.WaitVisible(chromedp.CSS("#draft-state")))
+	if !wang.exists(`#previews [data-channel="douyin"] video`) {
+		t.Fatalf("the Douyin preview has no video: %s", wang.html())
+	}
+	// Load the video again, listening for the policy's refusal.
+	blocked := wang.eval(`new Promise(done => {
+		const v = document.querySelector('#previews [data-channel="douyin"] video');
+		let blocked = "";
+		document.addEventListener("securitypolicyviolation", e => { blocked += e.violatedDirective + " " + e.blockedURI + "; "; });
+		const settle = () => setTimeout(() => done(blocked), 500);
+		v.addEventListener("loadedmetadata", settle);
+		v.addEventListener("error", settle);
+		v.load();
+	})`)
+	if blocked != "" {
+		t.Errorf("the page's policy refuses the draft's video: %s", blocked)
+	}
+	wang.shot("video-preview")
 }

@@ -2,8 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -13,21 +15,29 @@ import (
 )
 
 // csp allows nothing but this origin's own files: no inline script or
-// style, so text that slipped into a page could not run.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+// style, so text that slipped into a page could not run. Images and media
+// are this origin's too: the draft page's previews show the draft's own
+// files (/web/drafts/{id}/files/…), a video among them.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; connect-src 'self'; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // secure sets the security headers on every page.
 func (w *Web) secure(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Content-Security-Policy", csp)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cache-Control", "no-store")
+		w.setSecurityHeaders(c)
 		return next(c)
 	}
+}
+
+// setSecurityHeaders sets the pages' headers: secure's, and an error
+// page's whose request never reached secure (statusPage).
+func (w *Web) setSecurityHeaders(c echo.Context) {
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", csp)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cache-Control", "no-store")
 }
 
 const (
@@ -61,29 +71,43 @@ func (w *Web) setSessionCookie(c echo.Context, value string, maxAge int) {
 // (ctxOwing), who reaches only that step's pages.
 func (w *Web) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ck, err := c.Cookie(cookieName(c))
-		if err == nil && ck.Value != "" {
-			u, sess, err := w.Store.SessionUser(c.Request().Context(), ck.Value, w.IdleTimeout)
-			switch {
-			case err == nil:
-				if sess.SecondFactor == store.SecondFactorDone {
-					c.Set(ctxUser, &u)
-				} else {
-					c.Set(ctxOwing, &u)
-				}
-				c.Set(ctxSession, sess)
-				c.Set(ctxSID, ck.Value)
-			case errors.Is(err, store.ErrNotFound):
-				w.setSessionCookie(c, "", -1)
-			default:
-				return err
-			}
+		if err := w.loadSession(c); err != nil {
+			return err
 		}
 		return next(c)
 	}
 }
 
-const ctxOwing = "web.owing"
+// loadSession reads the browser's session into c (session).
+func (w *Web) loadSession(c echo.Context) error {
+	c.Set(ctxSessionRead, true)
+	ck, err := c.Cookie(cookieName(c))
+	if err != nil || ck.Value == "" {
+		return nil
+	}
+	u, sess, err := w.Store.SessionUser(c.Request().Context(), ck.Value, w.IdleTimeout)
+	switch {
+	case err == nil:
+		if sess.SecondFactor == store.SecondFactorDone {
+			c.Set(ctxUser, &u)
+		} else {
+			c.Set(ctxOwing, &u)
+		}
+		c.Set(ctxSession, sess)
+		c.Set(ctxSID, ck.Value)
+	case errors.Is(err, store.ErrNotFound):
+		w.setSessionCookie(c, "", -1)
+	default:
+		return fmt.Errorf("error reading the session: %w", err)
+	}
+	return nil
+}
+
+const (
+	ctxOwing = "web.owing"
+	// ctxSessionRead marks a request whose session was read (loadSession).
+	ctxSessionRead = "web.session_read"
+)
 
 func currentUser(c echo.Context) *store.User {
 	u, _ := c.Get(ctxUser).(*store.User)
@@ -126,11 +150,66 @@ func (w *Web) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			if owingUser(c) != nil {
 				return c.Redirect(http.StatusSeeOther, owedStep(currentSession(c)))
 			}
-			next := c.Request().URL.RequestURI()
-			return c.Redirect(http.StatusSeeOther, "/web/login?next="+url.QueryEscape(next))
+			return c.Redirect(http.StatusSeeOther, "/web/login?next="+url.QueryEscape(returnTo(c)))
 		}
 		return next(c)
 	}
+}
+
+// returnTo is where signing in again goes back to: the address asked for,
+// or, for a form posted after the session ended (a decision, a password
+// reset: an address that answers POST only), the page the form was on
+// (the Referer, this site's), else the nearest page above its address
+// (/web/drafts/7/decide: the draft's page).
+func returnTo(c echo.Context) string {
+	r := c.Request()
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/web/") &&
+		!strings.HasPrefix(ref.Path, "/web/login") {
+		if page := pageAbove(c.Echo(), ref.Path); page == ref.Path {
+			return ref.RequestURI()
+		} else if page != "" {
+			return page
+		}
+	}
+	if page := pageAbove(c.Echo(), r.URL.Path); page != "" {
+		return page
+	}
+	return "/web/"
+}
+
+// pageAbove is the nearest page a GET opens at path or above it (path
+// with its last segments taken off), "" for none under /web/. A route's
+// :id is a number: /web/drafts/saved is no draft's page.
+func pageAbove(e *echo.Echo, path string) string {
+	gets := map[string]bool{}
+	for _, r := range e.Routes() {
+		if r.Method == http.MethodGet {
+			gets[r.Path] = true
+		}
+	}
+	ctx := e.NewContext(nil, nil)
+	for p := strings.TrimSuffix(path, "/"); strings.HasPrefix(p, "/web/"); p = p[:strings.LastIndex(p, "/")] {
+		e.Router().Find(http.MethodGet, p, ctx)
+		if gets[ctx.Path()] && numericIDs(ctx) {
+			return p
+		}
+	}
+	return ""
+}
+
+// numericIDs reports whether the route's :id, if it has one, is a number.
+func numericIDs(c echo.Context) bool {
+	for i, name := range c.ParamNames() {
+		if name == "id" {
+			if _, err := strconv.ParseInt(c.ParamValues()[i], 10, 64); err != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // owedStep is the page of the step a partial session owes.

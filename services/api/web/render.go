@@ -18,6 +18,7 @@ import (
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
 )
 
 //go:embed templates/*.html
@@ -329,11 +330,79 @@ func (w *Web) execute(c echo.Context, status int, lang, page, name string, p any
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
+// errorView is the error page's: a heading that names the kind of
+// problem (by the status) and the message that says what went wrong.
+type errorView struct {
+	Heading string
+	Message string
+}
+
 // errorPage shows a translated error with its status.
 func (w *Web) errorPage(c echo.Context, status int, key string, args ...any) error {
+	return w.showError(c, status, w.t(c, key, args...))
+}
+
+// showError renders the error page, in the staff layout, with status.
+func (w *Web) showError(c echo.Context, status int, msg string) error {
 	p := w.base(c, "error.title", "")
-	p.Error = w.t(c, key, args...)
+	v := errorView{Heading: w.t(c, statusKey("error.heading", status)), Message: msg}
+	p.Title, p.Data = v.Heading, v
 	return w.render(c, status, "error", p)
+}
+
+// statusKey is the locale key, under prefix, of what a person reads for an
+// HTTP status: the statuses a person meets have their own, any other 4xx
+// reads as a request that could not be handled, any 5xx as 系统繁忙.
+func statusKey(prefix string, status int) string {
+	switch status {
+	case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusConflict, http.StatusGone,
+		http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:
+		return prefix + "." + strconv.Itoa(status)
+	}
+	if status >= 500 {
+		return prefix + ".500"
+	}
+	return prefix + ".400"
+}
+
+// wantsPage reports whether the errors of a request are answered with a
+// staff page rather than JSON: a browser's request for a page under /web,
+// but not the draft form's autosave, whose script reads JSON, nor a
+// client that asks for JSON alone.
+func wantsPage(c echo.Context) bool {
+	path := c.Request().URL.Path
+	if path != "/web" && !strings.HasPrefix(path, "/web/") || c.Path() == "/web/drafts/autosave" {
+		return false
+	}
+	accept := c.Request().Header.Get(echo.HeaderAccept)
+	return !strings.Contains(accept, echo.MIMEApplicationJSON) || strings.Contains(accept, echo.MIMETextHTML)
+}
+
+// statusPage is the page of an error no handler answered itself (a
+// missing page, a refusal, a failure: api.UseErrorPage), in the person's
+// language and the staff layout. The message is the refused rule's, or
+// the Chinese one the error carries, or the status's; never the English
+// detail of the JSON answer on a Chinese page.
+func (w *Web) statusPage(c echo.Context, e *api.Error) error {
+	if c.Get(ctxSessionRead) == nil {
+		// An error before the pages' middleware ran (an address no route
+		// has, a body over the limit): the headers and the session now.
+		w.setSecurityHeaders(c)
+		if err := w.loadSession(c); err != nil {
+			w.Log.Warn("reading the session of an error page", "err", err)
+		}
+	}
+	c.Response().Header().Del(echo.HeaderContentDisposition)
+	lang := w.lang(c)
+	msg, ok := w.pages.messages[lang]["rule."+e.Code]
+	switch {
+	case ok:
+	case lang == langZH && e.MessageZH != "":
+		msg = e.MessageZH
+	default:
+		msg = w.t(c, statusKey("error.message", e.Status))
+	}
+	return w.showError(c, e.Status, msg)
 }
 
 // tokenRows is the token table (_tokens.html): the tokens, and where their

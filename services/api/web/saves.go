@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
+	"github.com/sanshen-gov/sanshen/services/api"
 )
 
 // A draft form is kept on the server before it is submitted (暂存), so an
@@ -74,7 +76,10 @@ func (w *Web) formOwner(f url.Values) (int64, string, bool) {
 }
 
 // savedFieldNames are the draft form's fields a saved copy keeps: not its
-// token, nor the files chosen (they are sent with the submission only).
+// token, nor the files chosen, which only a post with them sends (the 暂存
+// button stores them and keeps them as attachments: saveNow; autosave
+// sends no files, and the files of a post after the session expired are
+// not stored: form.restored_expired says to choose them again).
 var savedFieldNames = []string{"title", "body", "department", "category", "channels", "formed_on", "digest", "options",
 	"correction", "correcting", "publish_at", "expires_on", "attachment", "topics"}
 
@@ -138,16 +143,38 @@ func (w *Web) autosave(c echo.Context) error {
 }
 
 // saveNow is the form's 暂存 button: the form is kept, and shown again.
+// The files chosen in it are stored as a submission would store them and
+// kept as the saved form's attachments: the form comes back with them
+// listed (ticked, as kept attachments), and nothing has to be chosen again.
+// A file refused (its type, its size) is said as a submission's would be,
+// with the form as typed.
 func (w *Web) saveNow(c echo.Context, fd formData) error {
 	f, _ := c.FormParams()
 	if fd.FormKey == "" {
 		fd.FormKey = newFormKey()
 	}
+	fields := savedFields(f)
+	var in api.DraftInput
+	if form := c.Request().MultipartForm; form != nil && len(form.File["files"]) > 0 &&
+		!slices.Contains(domain.AttachmentRoles, domain.AttachmentRole(c.FormValue("files_role"))) {
+		return w.formError(c, fd, &api.Error{Status: http.StatusBadRequest, Code: "unknown_role", Message: "files_role: use one of cover, image, video, document",
+			MessageZH: "请选择所添加文件的用途。", Field: "files_role"})
+	}
+	if err := w.addFiles(c, &in, &fd); err != nil {
+		return w.formError(c, fd, err)
+	}
+	for _, a := range in.Attachments {
+		fields.Add("attachment", a.SHA256+":"+a.Role+":"+a.Name) // as the form's kept attachments (readValues)
+	}
 	u := currentUser(c)
-	if err := w.Store.SaveForm(c.Request().Context(), u.ID, store.SavedForm{Key: fd.FormKey, DraftID: fd.DraftID, Title: fd.Title, Fields: savedFields(f)}); err != nil {
+	if err := w.Store.SaveForm(c.Request().Context(), u.ID, store.SavedForm{Key: fd.FormKey, DraftID: fd.DraftID, Title: fd.Title, Fields: fields}); err != nil {
 		return err
 	}
-	flash(c, "flash.saved")
+	if len(in.Attachments) > 0 {
+		flash(c, "flash.saved_files")
+	} else {
+		flash(c, "flash.saved")
+	}
 	return c.Redirect(http.StatusSeeOther, formPage(fd.DraftID, fd.FormKey))
 }
 

@@ -1,13 +1,18 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sanshen-gov/sanshen/internal/media/sample"
 )
 
 var (
@@ -128,4 +133,82 @@ func (s *site) userID(name string) int64 {
 		s.t.Fatal(err)
 	}
 	return id
+}
+
+// multipart posts fields and one file (field "files") as the draft form
+// with a file chosen does.
+func (c *client) multipart(path string, f url.Values, name string, data []byte) *http.Response {
+	c.t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, vs := range f {
+		for _, v := range vs {
+			_ = mw.WriteField(k, v)
+		}
+	}
+	fw, err := mw.CreateFormFile("files", name)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	r, _ := http.NewRequest("POST", c.base+path, &b)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	res, err := c.http.Do(r)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res
+}
+
+var keptAttachment = regexp.MustCompile(`name="attachment" value="([0-9a-f]{64}:image:现场\.png)" checked`)
+
+// TestSaveKeepsTheFiles: 暂存 with a file chosen keeps the file too: the
+// form comes back with it among the attachments, the message says it need
+// not be chosen again, and the form submitted from there has it.
+func TestSaveKeepsTheFiles(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	wang := s.client()
+	wang.signIn("wang", password)
+	f := wang.draftForm("暂存时带附件的稿件")
+	f.Set("files_role", "image")
+	f.Set("save", "1")
+	res := wang.multipart("/web/drafts", f, "现场.png", sample.PNG(90, 50, 10))
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || loc != "/web/drafts/new?resume="+f.Get("form_key") {
+		t.Fatalf("暂存: %d %s", res.StatusCode, loc)
+	}
+	_, page := wang.req("GET", loc, nil)
+	m := keptAttachment.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, "提交时无需重新选择") {
+		t.Fatalf("the saved form does not keep the file chosen, or does not say so: %s", page)
+	}
+	f.Del("save")
+	f.Del("files_role")
+	f.Set("attachment", m[1])
+	res, _ = wang.req("POST", "/web/drafts", f)
+	var id int64
+	if _, err := fmt.Sscanf(res.Header.Get("Location"), "/web/drafts/%d", &id); err != nil {
+		t.Fatalf("submitting the saved form: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	d, err := s.sys.Store.Draft(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Content.Attachments) != 1 || d.Content.Attachments[0].Name != "现场.png" {
+		t.Errorf("the draft's attachments: %+v", d.Content.Attachments)
+	}
+
+	// A file of no known use is refused with the form as typed, nothing saved.
+	g := wang.draftForm("用途不明的附件")
+	g.Set("files_role", "poster")
+	g.Set("save", "1")
+	if res := wang.multipart("/web/drafts", g, "现场.png", sample.PNG(90, 50, 10)); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("暂存 with a file of no known use: %d", res.StatusCode)
+	}
+	if n := s.count(`SELECT count(*) FROM draft_saves WHERE title = '用途不明的附件'`); n != 0 {
+		t.Errorf("%d forms saved with a file of no known use", n)
+	}
 }

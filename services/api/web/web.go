@@ -98,6 +98,8 @@ func (w *Web) Register(ctx context.Context, e *echo.Echo) error {
 	if w.pages, err = loadPages(); err != nil {
 		return err
 	}
+	// An error no page answered itself is a page too, never JSON.
+	api.UseErrorPage(e, wantsPage, w.statusPage)
 	w.events = newHub(w.Store, w.Log)
 	if w.NATS != nil {
 		sub, err := w.NATS.Subscribe(bus.SubjectEvents, func(m *nats.Msg) { w.events.broadcast(string(m.Data)) })
