@@ -53,7 +53,9 @@ func (s *Server) publicCheckpoint(c echo.Context) error {
 		// Text, as the head would be: a witness reads the status, a person
 		// who opens the link reads why (never a JSON error saved as the head).
 		c.Response().Header().Set("Cache-Control", "no-store")
-		return c.String(http.StatusNotFound, noHeadYet)
+		// Both languages: a witness program reads neither, a person either.
+		zh, en := publicWords{lang: publicZH}, publicWords{lang: publicEN}
+		return c.String(http.StatusNotFound, zh.T("public.no_head_yet")+"\n"+en.T("public.no_head_yet")+"\n")
 	}
 	if err != nil {
 		return err
@@ -61,10 +63,6 @@ func (s *Server) publicCheckpoint(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=10")
 	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(h.Note))
 }
-
-// noHeadYet is the checkpoint's answer before the first head is signed.
-const noHeadYet = "尚无签名树头：审计日志还没有签署第一个树头，签署后可在此下载。请稍后再试。\n" +
-	"No signed tree head yet: the audit log has not signed its first head.\n"
 
 // publicConsistency proves that the log at size to extends the log at size
 // from: ?from=&to= (to: the newest head's size when left out).
