@@ -123,7 +123,11 @@ func (s *Server) apply(c echo.Context) error {
 	app, err := s.Store.AddApplication(ctx, store.PublicApplicant(a.ID), n, s.Now())
 	var r *domain.Refusal
 	if errors.As(err, &r) {
-		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(a, in, "申请内容不完整或过长：请填写申请人类型、姓名或名称，以及所需政府信息的描述。"))
+		problem := r.MessageZH // names the field at fault
+		if problem == "" {
+			problem = "申请内容不完整或过长：请填写申请人类型、姓名或名称，以及所需政府信息的描述。"
+		}
+		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(a, in, problem))
 	}
 	if err != nil {
 		return err
