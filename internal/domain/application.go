@@ -206,7 +206,9 @@ const (
 	CaseSupplementArrived  CaseAction = "supplement_received"
 	CasePauseStart         CaseAction = "pause_started"
 	CasePauseEnd           CaseAction = "pause_ended"
-	CaseExtend             CaseAction = "extended"
+	CaseRequestExtension   CaseAction = "extension_requested" // a handler asks the head for the extension
+	CaseDeclineExtension   CaseAction = "extension_declined"  // the head declines the request
+	CaseExtend             CaseAction = "extended"            // the head approves the extension (CanApproveExtension)
 	CaseRecordOutcome      CaseAction = "outcome"
 	CaseStartReply         CaseAction = "reply_started"
 	CaseReplyPublished     CaseAction = "answered" // the system's: the reply was approved at 终审
@@ -214,6 +216,9 @@ const (
 	CaseClose              CaseAction = "closed"
 	CaseRecordFee          CaseAction = "fee"
 	CaseRecordAppeal       CaseAction = "appeal"
+	CaseAssignHandler      CaseAction = "handler_assigned" // a handler (承办人) given the case: at intake, or by the head or an admin
+	CaseRemoveHandler      CaseAction = "handler_removed"  // by the head or an admin
+	CaseTake               CaseAction = "taken"            // a case handler takes a case that has no handler
 	CaseDocumentAdded      CaseAction = "document_added"
 	CaseDocumentRead       CaseAction = "document_read"
 	CaseDocumentDeleted    CaseAction = "document_deleted"
@@ -223,12 +228,43 @@ const (
 // AuditAction is the action's name in the trail.
 func (a CaseAction) AuditAction() string { return "application_" + string(a) }
 
+// caseActionZH names the actions in the refusals' Chinese.
+var caseActionZH = map[CaseAction]string{
+	CaseIntake: "登记申请", CaseRequestSupplement: "告知补正", CaseSupplementArrived: "记录收到补正", CasePauseStart: "暂停期限（征求意见）",
+	CasePauseEnd: "结束征求意见", CaseRequestExtension: "申请延期", CaseDeclineExtension: "不批准延期", CaseExtend: "批准延长答复期限",
+	CaseRecordOutcome: "记录办理结果", CaseStartReply: "起草答复书", CaseReplyPublished: "答复", CaseRecordDelivery: "记录送达",
+	CaseClose: "办结", CaseRecordFee: "记录收费", CaseRecordAppeal: "记录行政复议或行政诉讼", CaseAssignHandler: "指定承办人",
+	CaseRemoveHandler: "撤销承办人", CaseTake: "领办", CaseDocumentAdded: "上传身份证明材料", CaseDocumentRead: "查看身份证明材料",
+	CaseDocumentDeleted: "删除身份证明材料", CaseDocumentsRetention: "设置身份证明材料保存期限",
+}
+
+// NameZH is the action's Chinese name (the code for an unknown one).
+func (a CaseAction) NameZH() string {
+	if n, ok := caseActionZH[a]; ok {
+		return n
+	}
+	return string(a)
+}
+
+// caseStateZH names the states as the pages do.
+var caseStateZH = map[CaseState]string{CaseReceived: "已收到", CaseSupplementRequested: "待补正", CaseProcessing: "办理中",
+	CaseExtended: "已延期", CaseReplyInReview: "答复书审核中", CaseAnswered: "已答复", CaseClosed: "已办结"}
+
+// NameZH is the state's Chinese name (the code for an unknown one).
+func (s CaseState) NameZH() string {
+	if n, ok := caseStateZH[s]; ok {
+		return n
+	}
+	return string(s)
+}
+
 // caseActive are the states in which the handler works the case.
 var caseActive = []CaseState{CaseReceived, CaseProcessing, CaseExtended}
 
 // NextCase is the state action a moves a case in state from to; every
 // change of a case's state is asked of it. Recording a fee, an appeal or a
-// document changes no state and is possible in any state.
+// document, and who handles the case, changes no state and is possible in
+// any state (a closed case's handlers answer its appeals).
 func NextCase(from CaseState, a CaseAction) (CaseState, error) {
 	active := slices.Contains(caseActive, from)
 	switch a {
@@ -251,6 +287,10 @@ func NextCase(from CaseState, a CaseAction) (CaseState, error) {
 		if from == CaseReceived || from == CaseProcessing {
 			return CaseExtended, nil
 		}
+	case CaseRequestExtension, CaseDeclineExtension:
+		if from == CaseReceived || from == CaseProcessing {
+			return from, nil
+		}
 	case CaseStartReply:
 		if active {
 			return CaseReplyInReview, nil
@@ -267,17 +307,22 @@ func NextCase(from CaseState, a CaseAction) (CaseState, error) {
 		if from == CaseAnswered || active || from == CaseSupplementRequested {
 			return CaseClosed, nil
 		}
-	case CaseRecordFee, CaseRecordAppeal, CaseDocumentAdded, CaseDocumentRead, CaseDocumentDeleted:
+	case CaseRecordFee, CaseRecordAppeal, CaseDocumentAdded, CaseDocumentRead, CaseDocumentDeleted,
+		CaseAssignHandler, CaseRemoveHandler, CaseTake:
 		return from, nil
 	}
-	return "", &Refusal{Rule: RuleNoSuchTransition,
+	zh := fmt.Sprintf("申请处于“%s”状态，不能%s。", from.NameZH(), a.NameZH())
+	if a == CaseExtend || a == CaseRequestExtension {
+		zh = fmt.Sprintf("申请处于“%s”状态，不能%s：延期只能在办理中（未延期、未在补正、答复书未送审）时申请和批准，且只能延期一次。", from.NameZH(), a.NameZH())
+	}
+	return "", &Refusal{Rule: RuleNoSuchTransition, MessageZH: zh,
 		Message: fmt.Sprintf("action %q is not possible on an application in state %q", a, from)}
 }
 
 // RoleCaseHandler handles applications (依申请公开承办人): takes them in,
-// runs the clock's records, drafts the reply and reads the applicants'
-// identity documents. Admins oversee the cases but read no identity
-// document unless they hold this role too.
+// runs the clock's records and drafts the reply. The identity documents
+// of a case are read by its own handlers only (CanReadIdentity). Admins
+// oversee the cases but read no identity document.
 const RoleCaseHandler Role = "case_handler"
 
 // CanHandleCases reports whether a may act on its agency's applications.
@@ -285,16 +330,61 @@ func CanHandleCases(a Actor) error {
 	if a.Has(RoleCaseHandler) || a.Has(RoleAdmin) {
 		return nil
 	}
-	return refuse(RuleRole, "handling applications needs the case_handler or admin role")
+	return refuseZH(RuleRole, "办理依申请公开需要“依申请公开承办人”或管理员角色。",
+		"handling applications needs the case_handler or admin role")
 }
 
-// CanReadIdentity reports whether a may read an applicant's identity
-// documents: the agency's case handlers only (PIPL: least access).
-func CanReadIdentity(a Actor) error {
+// IsCaseHead reports whether a is the head of the agency's
+// 政府信息公开工作机构 as sanshen knows them: a case handler who is also a
+// head (dept_head), the 负责人 who approves an extension (Article 33).
+// An admin gives the two roles on the users page.
+func IsCaseHead(a Actor) bool { return a.Has(RoleCaseHandler) && a.Has(RoleDeptHead) }
+
+// CanApproveExtension reports whether a may approve (or decline) a
+// case's one extension: the head (IsCaseHead) only — not a handler alone,
+// not an admin.
+func CanApproveExtension(a Actor) error {
+	if IsCaseHead(a) {
+		return nil
+	}
+	return refuseZH(RuleRole, "延长答复期限须经政府信息公开工作机构负责人（同时具有“依申请公开承办人”和“科室负责人”角色的人员）批准；承办人可提出延期申请，由负责人批准。",
+		"an extension is approved by the head of the disclosure office (a case_handler who is also a dept_head); a handler requests it")
+}
+
+// CanAssignHandlers reports whether a may give a case its handlers or
+// take them off it: the head (IsCaseHead) or an admin.
+func CanAssignHandlers(a Actor) error {
+	if IsCaseHead(a) || a.Has(RoleAdmin) {
+		return nil
+	}
+	return refuseZH(RuleRole, "指定或撤销承办人须由政府信息公开工作机构负责人或管理员操作；没有承办人的案件，承办人可以自行领办。",
+		"assigning a case's handlers needs the head of the disclosure office (case_handler and dept_head) or an admin")
+}
+
+// CanTakeCase reports whether a may take a case that has no handler: a
+// case handler.
+func CanTakeCase(a Actor) error {
 	if a.Has(RoleCaseHandler) {
 		return nil
 	}
-	return refuse(RuleRole, "identity documents are readable only by the case handlers")
+	return refuseZH(RuleRole, "只有“依申请公开承办人”可以领办案件。", "taking a case needs the case_handler role")
+}
+
+// CanReadIdentity reports whether a may add or read the identity
+// documents of a case whose handlers are handlers: one of those handlers,
+// holding the case_handler role still (PIPL: least access). Nobody else —
+// not another handler of the agency, not an admin, not an auditor (who
+// reads in the trail who read them).
+func CanReadIdentity(a Actor, handlers []int64) error {
+	if !a.Has(RoleCaseHandler) {
+		return refuseZH(RuleRole, "申请人的身份证明材料仅限本案的依申请公开承办人上传和查看。",
+			"identity documents are readable only by the case's handlers")
+	}
+	if a.ID == 0 || !slices.Contains(handlers, a.ID) {
+		return refuseZH(RuleNotCaseHandler, "您不是本案的承办人：申请人的身份证明材料仅限本案的承办人上传和查看。如需办理本案，请由负责人指定。",
+			"identity documents are readable only by the case's handlers, and %s is not one of them", a.Name)
+	}
+	return nil
 }
 
 // ApplicantIdentity is what a case records of who applied: their own reply

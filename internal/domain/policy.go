@@ -48,12 +48,18 @@ const (
 	RuleRecallDecided     Rule = "recall_after_decision"     // a reviewer decided the revision: too late to recall
 	RuleReplyChannel      Rule = "reply_channel"             // a reply goes only to its applicant (CheckReplyChannels)
 	RuleCaseInput         Rule = "invalid_application"       // an application's record that breaks its rules (dates, the one 补正 or extension)
+	RuleNotCaseHandler    Rule = "not_case_handler"          // not one of the case's handlers (承办人): its identity documents are theirs only
 )
 
 // Refusal is an action refused by a rule.
 type Refusal struct {
 	Rule    Rule
 	Message string
+	// MessageZH is the message in Chinese, naming the problem as Message
+	// does, where there is one (the applications' refusals all have one):
+	// the API sends it as message_zh and the pages show it instead of
+	// Message, which a Chinese page never shows.
+	MessageZH string
 }
 
 func (r *Refusal) Error() string { return fmt.Sprintf("%s: %s", r.Rule, r.Message) }
@@ -80,6 +86,11 @@ func (r *Refusal) Invalid() bool {
 
 func refuse(rule Rule, format string, args ...any) error {
 	return &Refusal{Rule: rule, Message: fmt.Sprintf(format, args...)}
+}
+
+// refuseZH is refuse with the message in Chinese too.
+func refuseZH(rule Rule, zh, format string, args ...any) error {
+	return &Refusal{Rule: rule, Message: fmt.Sprintf(format, args...), MessageZH: zh}
 }
 
 // Actor is who is asking: a person, or the system. A person belongs to one

@@ -16,8 +16,9 @@ import (
 
 // Identity documents of applications (依申请公开, Article 29): the copies of
 // an ID card, a business licence or a power of attorney with which an
-// applicant proves who they are. Only the agency's case handlers
-// (domain.CanReadIdentity) add and read them; every addition and every read
+// applicant proves who they are. Only the case's own handlers
+// (domain.CanReadIdentity: not another handler of the agency, not an
+// admin) add and read them; every addition and every read
 // is an audit event in the case's chain, written in the transaction that
 // allows it, before any byte is sent. A document is deleted once the
 // agency's retention (agencies.identity_retention_days) has passed since the
@@ -81,10 +82,18 @@ func docComment(d ApplicationDocument) string {
 }
 
 // MayAddApplicationDocument asks, before an upload is judged, whether by
-// may add an identity document to case id; a refusal is audited as the
-// store's own check would audit it (AddApplicationDocument asks again).
+// may add an identity document to case id (ErrNotFound: no such case of
+// by's agency); a refusal is audited as the store's own check would audit
+// it (AddApplicationDocument asks again).
 func (s *Store) MayAddApplicationDocument(ctx context.Context, by domain.Actor, id int64) error {
-	if err := domain.CanReadIdentity(by); err != nil {
+	if err := domain.CanReadIdentity(by, []int64{by.ID}); err != nil {
+		return s.refuseCase(ctx, by, id, domain.CaseDocumentAdded, err) // not a case handler at all
+	}
+	handlers, err := caseHandlerIDs(ctx, s.Pool, by.AgencyID, id, false)
+	if err != nil {
+		return err
+	}
+	if err := domain.CanReadIdentity(by, handlers); err != nil {
 		return s.refuseCase(ctx, by, id, domain.CaseDocumentAdded, err)
 	}
 	return nil
@@ -92,9 +101,10 @@ func (s *Store) MayAddApplicationDocument(ctx context.Context, by domain.Actor, 
 
 // AddApplicationDocument records an identity document on case id of by's
 // agency and audits it, in one transaction; put stores the bytes in that
-// transaction (a failure leaves no record). Only case handlers add them.
+// transaction (a failure leaves no record). Only the case's handlers add
+// them; anyone else's attempt is refused and audited.
 func (s *Store) AddApplicationDocument(ctx context.Context, by domain.Actor, id int64, d NewApplicationDocument, put BlobPutter, now time.Time) (ApplicationDocument, error) {
-	if err := domain.CanReadIdentity(by); err != nil {
+	if err := domain.CanReadIdentity(by, []int64{by.ID}); err != nil {
 		return ApplicationDocument{}, s.refuseCase(ctx, by, id, domain.CaseDocumentAdded, err)
 	}
 	if err := checkDocumentName(&d); err != nil {
@@ -112,15 +122,26 @@ func (s *Store) AddApplicationDocument(ctx context.Context, by domain.Actor, id 
 		if err != nil {
 			return fmt.Errorf("error locking application %d: %w", id, err)
 		}
+		handlers, err := caseHandlerIDs(ctx, tx, by.AgencyID, id, false) // the case's lock holds them
+		if err != nil {
+			return err
+		}
+		if err := domain.CanReadIdentity(by, handlers); err != nil {
+			return err
+		}
 		if _, err := domain.NextCase(state, domain.CaseDocumentAdded); err != nil {
 			return err
 		}
 		if live >= MaxCaseDocuments {
-			return invalidCase("a case keeps at most %d identity documents", MaxCaseDocuments)
+			return invalidCase("每个案件最多保存%d个身份证明材料。", "a case keeps at most %d identity documents", MaxCaseDocuments)
 		}
 		doc, err = addDocument(ctx, tx, by, id, d, put, now)
 		return err
 	})
+	var r *domain.Refusal
+	if errors.As(err, &r) && r.Rule == domain.RuleNotCaseHandler {
+		return doc, s.refuseCase(ctx, by, id, domain.CaseDocumentAdded, err)
+	}
 	return doc, err
 }
 
@@ -147,7 +168,7 @@ func addDocument(ctx context.Context, tx pgx.Tx, by domain.Actor, id int64, d Ne
 func checkDocumentName(d *NewApplicationDocument) error {
 	d.Name = strings.TrimSpace(d.Name)
 	if d.Name == "" || utf8.RuneCountInString(d.Name) > 255 {
-		return invalidCase("a document's name is required (at most 255 characters)")
+		return invalidCase("请填写文件名（最多255个字符）。", "a document's name is required (at most 255 characters)")
 	}
 	return nil
 }
@@ -155,19 +176,31 @@ func checkDocumentName(d *NewApplicationDocument) error {
 // ReadApplicationDocument authorises by to read document doc of case id
 // and audits the read (application_document_read, in the case's chain) in
 // one transaction; the caller sends the bytes only after it returns nil.
-// A refusal (not a case handler) reads nothing and is audited as
-// denied:application_document_read in the agency's chain; a document of
+// A refusal (not one of the case's handlers) reads nothing and is audited
+// as denied:application_document_read in the agency's chain; a document of
 // another agency's case is ErrNotFound; a deleted one ErrDocumentDeleted.
+// The handler's row is locked while the read is audited: a removal waits
+// for it, and a read after the removal is refused.
 func (s *Store) ReadApplicationDocument(ctx context.Context, by domain.Actor, id, doc int64) (ApplicationDocument, error) {
-	if err := domain.CanReadIdentity(by); err != nil {
+	if err := domain.CanReadIdentity(by, []int64{by.ID}); err != nil {
 		// An attempt on an applicant's identity is audited, unlike other
 		// refused reads: PIPL asks who tried to see personal data.
 		return ApplicationDocument{}, s.refuseCase(ctx, by, id, domain.CaseDocumentRead, err)
 	}
 	var d ApplicationDocument
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		handlers, err := caseHandlerIDs(ctx, tx, by.AgencyID, id, true)
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("document %d of application %d: %w", doc, id, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if err := domain.CanReadIdentity(by, handlers); err != nil {
+			return err
+		}
 		var del *time.Time
-		err := tx.QueryRow(ctx, `SELECT d.id, d.sha256, d.name, d.content_type, d.size, d.added_at, d.deleted_at
+		err = tx.QueryRow(ctx, `SELECT d.id, d.sha256, d.name, d.content_type, d.size, d.added_at, d.deleted_at
 			FROM application_documents d JOIN applications a ON a.id = d.application_id
 			WHERE d.id = $1 AND d.application_id = $2 AND a.agency_id = $3 FOR SHARE OF d`, doc, id, by.AgencyID).
 			Scan(&d.ID, &d.SHA256, &d.Name, &d.ContentType, &d.Size, &d.AddedAt, &del)
@@ -183,6 +216,10 @@ func (s *Store) ReadApplicationDocument(ctx context.Context, by domain.Actor, id
 		}
 		return appendEvent(ctx, tx, caseEvent(by.AgencyID, id, by, domain.CaseDocumentRead, docComment(d)))
 	})
+	var r *domain.Refusal
+	if errors.As(err, &r) {
+		return ApplicationDocument{}, s.refuseCase(ctx, by, id, domain.CaseDocumentRead, err)
+	}
 	return d, err
 }
 
@@ -211,10 +248,11 @@ const (
 // application_retention_set.
 func (s *Store) SetIdentityRetention(ctx context.Context, by domain.Actor, days int) error {
 	if !by.Has(domain.RoleAdmin) {
-		return &domain.Refusal{Rule: domain.RuleRole, Message: "setting the identity documents' retention needs the admin role"}
+		return &domain.Refusal{Rule: domain.RuleRole, Message: "setting the identity documents' retention needs the admin role",
+			MessageZH: "设置身份证明材料的保存期限需要管理员角色。"}
 	}
 	if days < MinIdentityRetention || days > MaxIdentityRetention {
-		return invalidCase("the retention is %d to %d days, not %d", MinIdentityRetention, MaxIdentityRetention, days)
+		return invalidCase("保存期限应为%d至%d天，不能是%d天。", "the retention is %d to %d days, not %d", MinIdentityRetention, MaxIdentityRetention, days)
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var was int

@@ -37,8 +37,16 @@ type Application struct {
 	SupplementNote        string
 	SupplementReceivedOn  time.Time
 	ExtendedOn            time.Time
-	ExtensionApprover     string
+	ExtensionApprover     string // the approving head's name, as recorded
+	ExtensionApproverID   int64  // the approving head (0: recorded before migration 035, a name typed)
 	ExtensionNote         string
+
+	// The extension's request, pending until the head approves or
+	// declines it (zero: none pending).
+	ExtensionRequestedOn     time.Time
+	ExtensionRequestedBy     int64
+	ExtensionRequestedByName string
+	ExtensionRequestNote     string
 
 	Outcome        domain.Outcome
 	ConcludedOn    time.Time
@@ -57,6 +65,43 @@ type Application struct {
 	Pauses    []ApplicationPause
 	Appeals   []ApplicationAppeal
 	Documents []ApplicationDocument
+	// Handlers: the case's handlers (承办人), first assigned first.
+	Handlers []CaseHandler
+}
+
+// CaseHandler is one of a case's handlers.
+type CaseHandler struct {
+	UserID     int64
+	Name       string
+	AssignedAt time.Time
+}
+
+// HandlerIDs are the ids of the case's handlers.
+func (a Application) HandlerIDs() []int64 {
+	ids := make([]int64, len(a.Handlers))
+	for i, h := range a.Handlers {
+		ids[i] = h.UserID
+	}
+	return ids
+}
+
+// HandledBy reports whether user id is one of the case's handlers.
+func (a Application) HandledBy(id int64) bool {
+	for _, h := range a.Handlers {
+		if h.UserID == id && id != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ExtensionPending reports whether a handler's request for the extension
+// waits for the head: asked for, not decided, and the case still where an
+// extension may be approved (a request left when the reply was started
+// waits for nothing).
+func (a Application) ExtensionPending() bool {
+	return !a.ExtensionRequestedOn.IsZero() && a.ExtendedOn.IsZero() &&
+		(a.State == domain.CaseReceived || a.State == domain.CaseProcessing)
 }
 
 // ApplicationPause is an interval the clock does not count.
@@ -137,9 +182,11 @@ func PublicApplicant(agencyID int64) domain.Actor {
 	return domain.Actor{Name: "申请人（网上）", AgencyID: agencyID, Roles: []domain.Role{"anonymous"}}
 }
 
-// invalidCase is a refusal of a case's input.
-func invalidCase(format string, args ...any) error {
-	return &domain.Refusal{Rule: domain.RuleCaseInput, Message: fmt.Sprintf(format, args...)}
+// invalidCase is a refusal of a case's input, in Chinese (zh) and in
+// English (en), both formats taking args: a person reads it on the case
+// page in their language, the API sends both (message_zh, message).
+func invalidCase(zh, en string, args ...any) error {
+	return &domain.Refusal{Rule: domain.RuleCaseInput, MessageZH: fmt.Sprintf(zh, args...), Message: fmt.Sprintf(en, args...)}
 }
 
 // check validates the intake; today is the civil date now.
@@ -149,19 +196,26 @@ func (n *NewApplication) check(today time.Time) error {
 	n.ApplicantContact, n.Purpose = strings.TrimSpace(n.ApplicantContact), strings.TrimSpace(n.Purpose)
 	switch {
 	case !n.Route.Valid():
-		return invalidCase("route must be online, letter or visit, not %q", n.Route)
+		return invalidCase("申请方式应为网上申请、信函或当面提交，不能是“%s”。", "route must be online, letter or visit, not %q", n.Route)
 	case !n.ApplicantType.Valid():
-		return invalidCase("applicant_type must be one of natural, business, research, charity, legal, other_org, not %q", n.ApplicantType)
+		return invalidCase("申请人类型应为自然人、商业企业、科研机构、社会公益组织、法律服务机构或其他组织，不能是“%s”。",
+			"applicant_type must be one of natural, business, research, charity, legal, other_org, not %q", n.ApplicantType)
 	case n.ApplicantName == "" || utf8.RuneCountInString(n.ApplicantName) > 200:
-		return invalidCase("the applicant's name is required (at most 200 characters)")
+		return invalidCase("请填写申请人姓名或名称（最多200个字）。", "the applicant's name is required (at most 200 characters)")
 	case n.Description == "" || utf8.RuneCountInString(n.Description) > 5000:
-		return invalidCase("the description of the information asked for is required (at most 5000 characters)")
-	case utf8.RuneCountInString(n.Purpose) > 2000 || utf8.RuneCountInString(n.ApplicantContact) > 500 ||
-		len(n.ApplicantIDNumber) > 64 || len(n.ApplicantPhone) > 64:
-		return invalidCase("a field is too long")
+		return invalidCase("请填写所需政府信息的名称、文号或者便于查询的其他特征性描述（最多5000个字）。",
+			"the description of the information asked for is required (at most 5000 characters)")
+	case utf8.RuneCountInString(n.Purpose) > 2000:
+		return invalidCase("用途最多2000个字。", "the purpose is at most 2000 characters")
+	case utf8.RuneCountInString(n.ApplicantContact) > 500:
+		return invalidCase("通信地址或电子邮箱最多500个字。", "the applicant's contact is at most 500 characters")
+	case len(n.ApplicantIDNumber) > 64:
+		return invalidCase("身份证件号码或统一社会信用代码最多64个字符。", "the applicant's ID number is at most 64 characters")
+	case len(n.ApplicantPhone) > 64:
+		return invalidCase("联系电话最多64个字符。", "the applicant's phone is at most 64 characters")
 	}
 	if len(n.Documents) > MaxIntakeDocuments {
-		return invalidCase("an application brings at most %d identity documents", MaxIntakeDocuments)
+		return invalidCase("一份申请最多附%d个身份证明材料。", "an application brings at most %d identity documents", MaxIntakeDocuments)
 	}
 	for i := range n.Documents {
 		if err := checkDocumentName(&n.Documents[i].NewApplicationDocument); err != nil {
@@ -172,7 +226,7 @@ func (n *NewApplication) check(today time.Time) error {
 		n.ReceivedOn = today
 	}
 	if n.ReceivedOn.IsZero() || n.ReceivedOn.After(today) || n.ReceivedOn.Before(today.AddDate(-1, 0, 0)) {
-		return invalidCase("received_on must be a date within the last year, not after today")
+		return invalidCase("收到日期应在最近一年之内，且不能晚于今天。", "received_on must be a date within the last year, not after today")
 	}
 	return nil
 }
@@ -223,11 +277,14 @@ func (s *Store) refuseCase(ctx context.Context, by domain.Actor, id int64, a dom
 
 // AddApplication takes an application in and audits it, in one
 // transaction. Staff (case handlers, admins) take in letters and visits;
-// the public form (by = PublicApplicant) takes in online ones.
+// the public form (by = PublicApplicant) takes in online ones. A case
+// handler who takes one in is its first handler (application_handler_assigned
+// in the same transaction); an online case, or one an admin took in, has
+// none until the head assigns one or a case handler takes it.
 func (s *Store) AddApplication(ctx context.Context, by domain.Actor, n NewApplication, now time.Time) (Application, error) {
 	if n.Route == domain.RouteOnline {
 		if by.ID != 0 {
-			return Application{}, invalidCase("online applications come from the public column's form")
+			return Application{}, invalidCase("网上申请只能通过公开专栏的申请表提交。", "online applications come from the public column's form")
 		}
 	} else if err := domain.CanHandleCases(by); err != nil {
 		return Application{}, s.refuseCase(ctx, by, 0, domain.CaseIntake, err)
@@ -254,6 +311,11 @@ func (s *Store) AddApplication(ctx context.Context, by domain.Actor, n NewApplic
 			fmt.Sprintf("route=%s applicant_type=%s received_on=%s", n.Route, n.ApplicantType, n.ReceivedOn.Format(domain.DateLayout)))); err != nil {
 			return err
 		}
+		if by.ID != 0 && by.Has(domain.RoleCaseHandler) {
+			if err := addHandler(ctx, tx, by, id, now); err != nil {
+				return err
+			}
+		}
 		for _, d := range n.Documents {
 			if _, err := addDocument(ctx, tx, by, id, d.NewApplicationDocument, d.Put, now); err != nil {
 				return err
@@ -270,7 +332,9 @@ func (s *Store) AddApplication(ctx context.Context, by domain.Actor, n NewApplic
 const applicationColumns = `id, agency_id, query_code, route, applicant_type, applicant_name, applicant_id_number, applicant_phone,
 	applicant_contact, description, purpose, received_on, state, supplement_requested_on, supplement_note, supplement_received_on,
 	extended_on, extension_approver, extension_note, COALESCE(outcome, ''), concluded_on, outcome_note, COALESCE(reply_draft_id, 0),
-	COALESCE(delivery_method, ''), delivered_on, closed_on, fee_notice_on, COALESCE(fee_amount_fen, 0), fee_paid_on, created_at`
+	COALESCE(delivery_method, ''), delivered_on, closed_on, fee_notice_on, COALESCE(fee_amount_fen, 0), fee_paid_on, created_at,
+	COALESCE(extension_approver_id, 0), extension_requested_on, COALESCE(extension_requested_by, 0),
+	COALESCE((SELECT name FROM users WHERE id = extension_requested_by), ''), extension_request_note`
 
 // dates scans nullable dates into zero times.
 type nullDates []*time.Time
@@ -289,9 +353,10 @@ func scanApplication(r pgx.Row) (Application, error) {
 	err := r.Scan(&a.ID, &a.AgencyID, &a.QueryCode, &a.Route, &a.ApplicantType, &a.ApplicantName, &a.ApplicantIDNumber, &a.ApplicantPhone,
 		&a.ApplicantContact, &a.Description, &a.Purpose, &a.ReceivedOn, &a.State, &nd[0], &a.SupplementNote, &nd[1],
 		&nd[2], &a.ExtensionApprover, &a.ExtensionNote, &a.Outcome, &nd[3], &a.OutcomeNote, &a.ReplyDraftID,
-		&a.DeliveryMethod, &nd[4], &nd[5], &nd[6], &a.FeeAmountFen, &nd[7], &a.CreatedAt)
+		&a.DeliveryMethod, &nd[4], &nd[5], &nd[6], &a.FeeAmountFen, &nd[7], &a.CreatedAt,
+		&a.ExtensionApproverID, &nd[8], &a.ExtensionRequestedBy, &a.ExtensionRequestedByName, &a.ExtensionRequestNote)
 	nd.set(&a.SupplementRequestedOn, &a.SupplementReceivedOn, &a.ExtendedOn, &a.ConcludedOn, &a.DeliveredOn, &a.ClosedOn,
-		&a.FeeNoticeOn, &a.FeePaidOn)
+		&a.FeeNoticeOn, &a.FeePaidOn, &a.ExtensionRequestedOn)
 	return a, err
 }
 
@@ -349,6 +414,11 @@ func (s *Store) application(ctx context.Context, q caseReader, agency, id int64)
 	if err != nil {
 		return a, fmt.Errorf("error reading the documents of application %d: %w", id, err)
 	}
+	hs, err := caseHandlers(ctx, q, []int64{id})
+	if err != nil {
+		return a, err
+	}
+	a.Handlers = hs[id]
 	return a, nil
 }
 
@@ -361,15 +431,26 @@ func (s *Store) Application(ctx context.Context, by domain.Actor, id int64) (App
 	return s.application(ctx, s.Pool, by.AgencyID, id)
 }
 
+// CaseQuery selects the queue's cases.
+type CaseQuery struct {
+	// All: the answered and closed cases of the last two years too, not
+	// the open ones only.
+	All bool
+	// Mine: only the cases the actor handles.
+	Mine bool
+}
+
 // Applications lists the actor's agency's applications, oldest received
-// first: the open ones, or (all) every one of the last two years too. The
-// list carries the pauses (for the clock), not the appeals or documents.
-func (s *Store) Applications(ctx context.Context, by domain.Actor, all bool) ([]Application, error) {
+// first: the open ones, or (q.All) every one of the last two years too;
+// with q.Mine only those the actor handles. The list carries the pauses
+// (for the clock) and the handlers, not the appeals or documents.
+func (s *Store) Applications(ctx context.Context, by domain.Actor, q CaseQuery) ([]Application, error) {
 	if err := domain.CanHandleCases(by); err != nil {
 		return nil, err
 	}
 	return s.listApplications(ctx, `agency_id = $1 AND (state NOT IN ('answered', 'closed') OR ($2 AND received_on > now() - interval '2 years'))
-		ORDER BY received_on, id LIMIT 1000`, by.AgencyID, all)
+		AND (NOT $3 OR EXISTS (SELECT 1 FROM application_handlers h WHERE h.application_id = applications.id AND h.user_id = $4))
+		ORDER BY received_on, id LIMIT 1000`, by.AgencyID, q.All, q.Mine, by.ID)
 }
 
 // OpenApplications lists every agency's open cases with their pauses, for
@@ -408,6 +489,13 @@ func (s *Store) listApplications(ctx context.Context, where string, args ...any)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("error reading the pauses: %w", err)
+	}
+	hs, err := caseHandlers(ctx, s.Pool, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		list[i].Handlers = hs[list[i].ID]
 	}
 	return list, nil
 }
@@ -454,8 +542,6 @@ type CaseAct struct {
 	Note   string
 	// Pause.
 	Reason domain.PauseReason
-	// Extension: the head of the 政府信息公开工作机构 who approved it.
-	Approver string
 	// Outcome.
 	Outcome domain.Outcome
 	// Delivery.
@@ -468,16 +554,39 @@ type CaseAct struct {
 	AppealKind   domain.AppealKind
 	AfterReview  bool
 	AppealResult domain.AppealOutcome
+	// Handler: the person assigned (handler_assigned) or removed
+	// (handler_removed).
+	HandlerID int64
 }
 
 // maxCaseNote bounds a note on a case's record.
 const maxCaseNote = 2000
 
+// mayAct is the role an action needs beyond the case handlers' (or
+// admins'): the head approves or declines the extension, the head or an
+// admin assigns and removes handlers, a case handler takes a case.
+func mayAct(by domain.Actor, a domain.CaseAction) error {
+	if err := domain.CanHandleCases(by); err != nil {
+		return err
+	}
+	switch a {
+	case domain.CaseExtend, domain.CaseDeclineExtension:
+		return domain.CanApproveExtension(by)
+	case domain.CaseAssignHandler, domain.CaseRemoveHandler:
+		return domain.CanAssignHandlers(by)
+	case domain.CaseTake:
+		return domain.CanTakeCase(by)
+	}
+	return nil
+}
+
 // ActOnApplication records one action on a case: it asks domain.NextCase,
 // holds the action to the clock's rules (cal: the working-day calendar),
-// and writes the change and its audit event in one transaction.
+// and writes the change and its audit event in one transaction. A refusal
+// for want of the role (a handler approving an extension, say) is audited
+// in the agency's chain.
 func (s *Store) ActOnApplication(ctx context.Context, cal *calendar.Calendar, by domain.Actor, id int64, act CaseAct, now time.Time) (Application, error) {
-	if err := domain.CanHandleCases(by); err != nil {
+	if err := mayAct(by, act.Action); err != nil {
 		return Application{}, s.refuseCase(ctx, by, id, act.Action, err)
 	}
 	today := DigestDay(now)
@@ -486,10 +595,10 @@ func (s *Store) ActOnApplication(ctx context.Context, cal *calendar.Calendar, by
 	}
 	act.Note = strings.TrimSpace(act.Note)
 	if utf8.RuneCountInString(act.Note) > maxCaseNote {
-		return Application{}, invalidCase("a note is at most %d characters", maxCaseNote)
+		return Application{}, invalidCase("说明最多%d个字。", "a note is at most %d characters", maxCaseNote)
 	}
 	if act.On.After(today) {
-		return Application{}, invalidCase("the date %s is after today", act.On.Format(domain.DateLayout))
+		return Application{}, invalidCase("日期%s晚于今天：只能记录已经发生的事。", "the date %s is after today", act.On.Format(domain.DateLayout))
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		// Lock first: another handler may be acting on it.
@@ -505,9 +614,10 @@ func (s *Store) ActOnApplication(ctx context.Context, cal *calendar.Calendar, by
 			return err
 		}
 		if act.On.Before(a.ReceivedOn) {
-			return invalidCase("the date %s is before the application was received (%s)", act.On.Format(domain.DateLayout), a.ReceivedOn.Format(domain.DateLayout))
+			return invalidCase("日期%s早于收到申请之日（%s）：请填写收到申请当天或之后的日期。",
+				"the date %s is before the application was received (%s)", act.On.Format(domain.DateLayout), a.ReceivedOn.Format(domain.DateLayout))
 		}
-		comment, err := applyCaseAct(ctx, tx, cal, a, act, today)
+		comment, err := applyCaseAct(ctx, tx, cal, by, a, act, today, now)
 		if err != nil {
 			return err
 		}
@@ -526,7 +636,7 @@ func (s *Store) ActOnApplication(ctx context.Context, cal *calendar.Calendar, by
 }
 
 // applyCaseAct writes what act records and says it for the trail.
-func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, a Application, act CaseAct, today time.Time) (string, error) {
+func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, by domain.Actor, a Application, act CaseAct, today, now time.Time) (string, error) {
 	on := act.On.Format(domain.DateLayout)
 	dl := cal.ApplicationDeadline(a.Clock(), today)
 	exec := func(sql string, args ...any) error {
@@ -538,28 +648,32 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, a Appl
 	switch act.Action {
 	case domain.CaseRequestSupplement:
 		if act.On.After(dl.SupplementBy) {
-			return "", invalidCase("a 补正 request must go out within %d working days of receipt, by %s (Article 30)",
+			return "", invalidCase("补正告知应在收到申请之日起%d个工作日内一次性发出（《条例》第三十条），本案截止%s，已经逾期。",
+				"a 补正 request must go out within %d working days of receipt, by %s (Article 30)",
 				calendar.SupplementWorkingDays, dl.SupplementBy.Format(domain.DateLayout))
 		}
 		if act.Note == "" {
-			return "", invalidCase("say what the applicant must correct or add")
+			return "", invalidCase("请写明需要申请人补正的事项。", "say what the applicant must correct or add")
 		}
 		return "on=" + on + " " + act.Note, exec(`UPDATE applications SET supplement_requested_on = $2, supplement_note = $3 WHERE id = $1`, act.On, act.Note)
 	case domain.CaseSupplementArrived:
 		if act.On.Before(a.SupplementRequestedOn) {
-			return "", invalidCase("the corrected application cannot arrive before the 补正 request (%s)", a.SupplementRequestedOn.Format(domain.DateLayout))
+			return "", invalidCase("收到补正的日期不能早于告知补正的日期（%s）。", "the corrected application cannot arrive before the 补正 request (%s)",
+				a.SupplementRequestedOn.Format(domain.DateLayout))
 		}
 		return "on=" + on, exec(`UPDATE applications SET supplement_received_on = $2 WHERE id = $1`, act.On)
 	case domain.CasePauseStart:
 		if !act.Reason.Valid() {
-			return "", invalidCase("a pause's reason must be third_party or agencies, not %q", act.Reason)
+			return "", invalidCase("暂停期限的原因应为征求第三方意见或征求其他机关意见，不能是“%s”。",
+				"a pause's reason must be third_party or agencies, not %q", act.Reason)
 		}
 		if a.OpenPause() != nil {
-			return "", invalidCase("a pause is already running; end it first")
+			return "", invalidCase("已有一次征求意见的暂停尚未结束：请先记录它结束。", "a pause is already running; end it first")
 		}
 		for _, p := range a.Pauses {
 			if act.On.Before(p.EndedOn) {
-				return "", invalidCase("a pause cannot start before the last one ended (%s)", p.EndedOn.Format(domain.DateLayout))
+				return "", invalidCase("新的暂停不能早于上一次暂停结束的日期（%s）。", "a pause cannot start before the last one ended (%s)",
+					p.EndedOn.Format(domain.DateLayout))
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO application_pauses (application_id, reason, started_on, note) VALUES ($1, $2, $3, $4)`,
@@ -570,72 +684,126 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, a Appl
 	case domain.CasePauseEnd:
 		p := a.OpenPause()
 		if p == nil {
-			return "", invalidCase("no pause is running")
+			return "", invalidCase("没有正在进行的暂停。", "no pause is running")
 		}
 		if act.On.Before(p.StartedOn) {
-			return "", invalidCase("a pause cannot end before it started (%s)", p.StartedOn.Format(domain.DateLayout))
+			return "", invalidCase("暂停结束的日期不能早于它开始的日期（%s）。", "a pause cannot end before it started (%s)",
+				p.StartedOn.Format(domain.DateLayout))
 		}
 		if _, err := tx.Exec(ctx, `UPDATE application_pauses SET ended_on = $2, note = CASE WHEN $3 = '' THEN note ELSE note || ' ' || $3 END WHERE id = $1`,
 			p.ID, act.On, act.Note); err != nil {
 			return "", fmt.Errorf("error ending a pause on application %d: %w", a.ID, err)
 		}
 		return fmt.Sprintf("reason=%s from=%s on=%s %s", p.Reason, p.StartedOn.Format(domain.DateLayout), on, act.Note), nil
+	case domain.CaseRequestExtension:
+		switch {
+		case !a.ExtendedOn.IsZero():
+			return "", invalidCase("本案已经延期一次，不能再次延期（《条例》第三十三条）。", "the case was extended already; there is one extension (Article 33)")
+		case a.ExtensionPending():
+			return "", invalidCase("已有一份延期申请（%s）等待负责人批准。", "an extension request (%s) waits for the head already",
+				a.ExtensionRequestedOn.Format(domain.DateLayout))
+		case act.Note == "":
+			return "", invalidCase("请写明需要延长答复期限的理由。", "say why the case needs the extension")
+		case act.On.After(dl.Due):
+			return "", invalidCase("延期申请应在答复期限（%s）届满前提出。", "an extension is asked for before the deadline (%s) passes", dl.Due.Format(domain.DateLayout))
+		}
+		return fmt.Sprintf("on=%s %s", on, act.Note),
+			exec(`UPDATE applications SET extension_requested_on = $2, extension_requested_by = $3, extension_request_note = $4 WHERE id = $1`,
+				act.On, by.ID, act.Note)
+	case domain.CaseDeclineExtension:
+		if !a.ExtensionPending() {
+			return "", invalidCase("没有等待批准的延期申请。", "no extension request is pending")
+		}
+		if act.Note == "" {
+			return "", invalidCase("请写明不批准延期的理由。", "say why the extension is declined")
+		}
+		return fmt.Sprintf("requested_by=%d requested_on=%s on=%s %s", a.ExtensionRequestedBy, a.ExtensionRequestedOn.Format(domain.DateLayout), on, act.Note),
+			exec(`UPDATE applications SET extension_requested_on = NULL, extension_requested_by = NULL, extension_request_note = '' WHERE id = $1`)
 	case domain.CaseExtend:
-		act.Approver = strings.TrimSpace(act.Approver)
-		if act.Approver == "" || utf8.RuneCountInString(act.Approver) > 100 {
-			return "", invalidCase("name the head of the 政府信息公开工作机构 who approved the extension")
+		// The head approves as themselves: the approver is the person
+		// signed in, never a name typed in.
+		note := act.Note
+		if note == "" && a.ExtensionPending() {
+			note = a.ExtensionRequestNote
+		}
+		if note == "" {
+			return "", invalidCase("请写明延长答复期限的理由。", "say why the case needs the extension")
 		}
 		if act.On.After(dl.Due) {
-			return "", invalidCase("an extension is approved before the deadline (%s) passes", dl.Due.Format(domain.DateLayout))
+			return "", invalidCase("延期应在答复期限（%s）届满前批准。", "an extension is approved before the deadline (%s) passes", dl.Due.Format(domain.DateLayout))
 		}
-		return fmt.Sprintf("approved_by=%s on=%s %s", act.Approver, on, act.Note),
-			exec(`UPDATE applications SET extended_on = $2, extension_approver = $3, extension_note = $4 WHERE id = $1`, act.On, act.Approver, act.Note)
+		comment := fmt.Sprintf("approved_by=%d %s on=%s", by.ID, by.Name, on)
+		if a.ExtensionPending() {
+			comment += fmt.Sprintf(" requested_by=%d requested_on=%s", a.ExtensionRequestedBy, a.ExtensionRequestedOn.Format(domain.DateLayout))
+		}
+		return comment + " " + note,
+			exec(`UPDATE applications SET extended_on = $2, extension_approver = $3, extension_approver_id = $4, extension_note = $5 WHERE id = $1`,
+				act.On, by.Name, by.ID, note)
 	case domain.CaseRecordOutcome:
 		if !act.Outcome.Valid() {
-			return "", invalidCase("unknown outcome %q", act.Outcome)
+			return "", invalidCase("未知的办理结果“%s”：请从年度报告表三的分类中选择。", "unknown outcome %q", act.Outcome)
 		}
 		if a.State == domain.CaseSupplementRequested && act.Outcome != "other_no_supplement" && act.Outcome != "other" {
-			return "", invalidCase("while a 补正 is out, the only outcomes are other_no_supplement and other")
+			return "", invalidCase("补正期间只能记录“申请人无正当理由逾期不补正”或“其他”两种办理结果。",
+				"while a 补正 is out, the only outcomes are other_no_supplement and other")
 		}
 		return fmt.Sprintf("outcome=%s on=%s %s", act.Outcome, on, act.Note),
 			exec(`UPDATE applications SET outcome = $2, concluded_on = $3, outcome_note = $4 WHERE id = $1`, act.Outcome, act.On, act.Note)
 	case domain.CaseRecordDelivery:
 		if !act.Method.Valid() {
-			return "", invalidCase("the delivery method must be email, post or collection, not %q", act.Method)
+			return "", invalidCase("送达方式应为电子邮件、邮寄或当面领取，不能是“%s”。", "the delivery method must be email, post or collection, not %q", act.Method)
 		}
 		return fmt.Sprintf("method=%s on=%s %s", act.Method, on, act.Note),
 			exec(`UPDATE applications SET delivery_method = $2, delivered_on = $3 WHERE id = $1`, act.Method, act.On)
 	case domain.CaseClose:
 		switch {
 		case a.State == domain.CaseAnswered && a.DeliveredOn.IsZero():
-			return "", invalidCase("record the reply's delivery to the applicant before closing")
+			return "", invalidCase("请先记录答复书已送达申请人，再办结。", "record the reply's delivery to the applicant before closing")
 		case a.State != domain.CaseAnswered && (a.Outcome == "" || !a.Outcome.Info().NeedsNo && a.Outcome != "other"):
-			return "", invalidCase("a case closes without a reply only with the outcome other_no_supplement, other_no_fee or other; otherwise send the reply")
+			return "", invalidCase("只有办理结果为“逾期不补正”“逾期未缴费”或“其他”的案件可以不经答复办结；其他案件请先起草答复书，经审核后送达。",
+				"a case closes without a reply only with the outcome other_no_supplement, other_no_fee or other; otherwise send the reply")
 		}
 		return "on=" + on + " " + act.Note, exec(`UPDATE applications SET closed_on = $2 WHERE id = $1`, act.On)
 	case domain.CaseRecordFee:
 		if act.FeePaid {
 			if a.FeeNoticeOn.IsZero() {
-				return "", invalidCase("record the fee notice before the payment")
+				return "", invalidCase("请先记录收费通知，再记录缴费。", "record the fee notice before the payment")
 			}
 			return "paid_on=" + on, exec(`UPDATE applications SET fee_paid_on = $2 WHERE id = $1`, act.On)
 		}
 		if act.FeeAmountFen <= 0 {
-			return "", invalidCase("a fee notice needs an amount above zero")
+			return "", invalidCase("收费通知的金额应大于0。", "a fee notice needs an amount above zero")
 		}
 		return fmt.Sprintf("notice_on=%s amount_fen=%d %s", on, act.FeeAmountFen, act.Note),
 			exec(`UPDATE applications SET fee_notice_on = $2, fee_amount_fen = $3, fee_paid_on = NULL WHERE id = $1`, act.On, act.FeeAmountFen)
 	case domain.CaseRecordAppeal:
 		return recordAppeal(ctx, tx, a, act)
+	case domain.CaseAssignHandler:
+		return assignHandler(ctx, tx, by, a, act.HandlerID, now)
+	case domain.CaseRemoveHandler:
+		return removeHandler(ctx, tx, a, act.HandlerID)
+	case domain.CaseTake:
+		if a.HandledBy(by.ID) {
+			return "", invalidCase("您已是本案的承办人。", "you handle the case already")
+		}
+		if len(a.Handlers) > 0 {
+			return "", invalidCase("本案已有承办人（%s）：如需参与办理，请由负责人指定。", "the case has its handlers (%s); the head assigns more",
+				handlerNames(a.Handlers))
+		}
+		if err := insertHandler(ctx, tx, by, a.ID, by.ID, now); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("handler=%d %s", by.ID, by.Name), nil
 	}
-	return "", invalidCase("action %q is not recorded this way", act.Action)
+	return "", invalidCase("操作“%s”不能这样记录。", "action %q is not recorded this way", act.Action)
 }
 
 // recordAppeal adds an appeal, or records the outcome of one.
 func recordAppeal(ctx context.Context, tx pgx.Tx, a Application, act CaseAct) (string, error) {
 	on := act.On.Format(domain.DateLayout)
 	if !act.AppealResult.Valid() {
-		return "", invalidCase("an appeal's outcome must be upheld, corrected, other or pending, not %q", act.AppealResult)
+		return "", invalidCase("行政复议或行政诉讼的结果应为维持、纠正、其他或尚未审结，不能是“%s”。",
+			"an appeal's outcome must be upheld, corrected, other or pending, not %q", act.AppealResult)
 	}
 	var decided *time.Time
 	if act.AppealResult != domain.AppealPending {
@@ -643,10 +811,10 @@ func recordAppeal(ctx context.Context, tx pgx.Tx, a Application, act CaseAct) (s
 	}
 	if act.AppealID == 0 {
 		if !act.AppealKind.Valid() {
-			return "", invalidCase("an appeal is a review or a lawsuit, not %q", act.AppealKind)
+			return "", invalidCase("类别应为行政复议或行政诉讼，不能是“%s”。", "an appeal is a review or a lawsuit, not %q", act.AppealKind)
 		}
 		if act.AfterReview && act.AppealKind != domain.AppealLawsuit {
-			return "", invalidCase("only a lawsuit follows a review")
+			return "", invalidCase("只有行政诉讼才有“复议后起诉”。", "only a lawsuit follows a review")
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO application_appeals (application_id, kind, after_review, filed_on, outcome, decided_on, note)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, act.AppealKind, act.AfterReview, act.On, act.AppealResult, decided, act.Note); err != nil {
@@ -665,7 +833,7 @@ func recordAppeal(ctx context.Context, tx pgx.Tx, a Application, act CaseAct) (s
 		return "", fmt.Errorf("error recording an appeal's outcome: %w", err)
 	}
 	if decided != nil && act.On.Before(filed) {
-		return "", invalidCase("an appeal is decided after it was filed (%s)", filed.Format(domain.DateLayout))
+		return "", invalidCase("行政复议或行政诉讼的结果日期不能早于提起日期（%s）。", "an appeal is decided after it was filed (%s)", filed.Format(domain.DateLayout))
 	}
 	return fmt.Sprintf("appeal=%d outcome=%s on=%s %s", act.AppealID, act.AppealResult, on, act.Note), nil
 }
@@ -864,7 +1032,8 @@ func (s *Store) StartReply(ctx context.Context, cal *calendar.Calendar, by domai
 		return a, Draft{}, err
 	}
 	if len(by.Departments) == 0 {
-		return a, Draft{}, invalidCase("the reply is written in a department: the handler needs the officer role in one")
+		return a, Draft{}, invalidCase("答复书作为稿件在科室中起草：承办人还需要在一个科室具有“信息员”角色，请管理员在用户页面设置。",
+			"the reply is written in a department: the handler needs the officer role in one")
 	}
 	today := DigestDay(now)
 	dl := cal.ApplicationDeadline(a.Clock(), today)
@@ -963,7 +1132,7 @@ func replyTo(state domain.CaseState, outcome domain.Outcome, reply domain.State)
 		return to, err
 	}
 	if outcome == "" {
-		return to, invalidCase("record the outcome before drafting the reply: the reply states it")
+		return to, invalidCase("请先记录办理结果，再起草答复书：答复书要写明办理结果。", "record the outcome before drafting the reply: the reply states it")
 	}
 	return to, nil
 }

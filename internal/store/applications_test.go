@@ -31,6 +31,22 @@ func newHandler(t *testing.T, s *store.Store) domain.Actor {
 	return u.Actor()
 }
 
+// newHead is the head of the 政府信息公开工作机构: a case handler who is a
+// dept_head (of a department of their own).
+func newHead(t *testing.T, s *store.Store) domain.Actor {
+	t.Helper()
+	dep, err := s.AddDepartment(context.Background(), admin, "政务公开办")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := s.AddUser(context.Background(), admin, store.NewUser{Name: "公开办主任", Roles: []domain.Role{domain.RoleCaseHandler, domain.RoleDeptHead},
+		Departments: []int64{dep.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Actor()
+}
+
 func refusedAs(t *testing.T, err error, rule domain.Rule) {
 	t.Helper()
 	var r *domain.Refusal
@@ -41,12 +57,15 @@ func refusedAs(t *testing.T, err error, rule domain.Rule) {
 
 // A letter's case through the clock's records: a late 补正 is refused, a
 // timely one stops the clock until the corrected application arrives, the
-// extension needs its approver, and every step is an event in the case's
-// chain, which verifies.
+// extension is asked for by the handler and approved (or declined) by the
+// head of the 政府信息公开工作机构 as themselves — never by the handler
+// alone, nor by an admin — and every step is an event in the case's chain,
+// which verifies.
 func TestApplicationClockRecords(t *testing.T) {
 	ctx := context.Background()
 	s := testenv.Store(t)
 	h := newHandler(t, s)
+	head := newHead(t, s)
 	cal := calendar.Official()
 	in := store.NewApplication{Route: domain.RouteLetter, ApplicantType: domain.ApplicantNatural, ApplicantName: "张三",
 		ApplicantIDNumber: "110101199003071234", Description: "2025年本街道老旧小区改造项目的资金使用情况", ReceivedOn: day(t, "2025-09-15")}
@@ -73,12 +92,13 @@ func TestApplicationClockRecords(t *testing.T) {
 		!strings.HasPrefix(denied[1], fmt.Sprintf("denied:application_closed application %d: ", a.ID)) {
 		t.Fatalf("the refused writes' events: %q", denied)
 	}
-	if a.State != domain.CaseReceived || len(a.QueryCode) != 12 {
+	if a.State != domain.CaseReceived || len(a.QueryCode) != 12 || len(a.Handlers) != 1 || a.Handlers[0].UserID != h.ID {
 		t.Fatalf("new case: %+v", a)
 	}
-	act := func(now string, x store.CaseAct) (store.Application, error) {
-		return s.ActOnApplication(ctx, cal, h, a.ID, x, noonOn(t, now))
+	actBy := func(by domain.Actor, now string, x store.CaseAct) (store.Application, error) {
+		return s.ActOnApplication(ctx, cal, by, a.ID, x, noonOn(t, now))
 	}
+	act := func(now string, x store.CaseAct) (store.Application, error) { return actBy(h, now, x) }
 	// 7 working days from 9-15 end on 9-24.
 	_, err = act("2025-09-25", store.CaseAct{Action: domain.CaseRequestSupplement, On: day(t, "2025-09-25"), Note: "请写明项目名称"})
 	refusedAs(t, err, domain.RuleCaseInput)
@@ -88,19 +108,49 @@ func TestApplicationClockRecords(t *testing.T) {
 	if dl := cal.ApplicationDeadline(a.Clock(), day(t, "2025-09-19")); !dl.Waiting || !dl.Due.IsZero() {
 		t.Fatalf("a 补正 out: %+v", dl)
 	}
-	_, err = act("2025-09-19", store.CaseAct{Action: domain.CaseExtend, Approver: "李主任"})
+	_, err = actBy(head, "2025-09-19", store.CaseAct{Action: domain.CaseExtend, Note: "需调取档案"})
 	refusedAs(t, err, domain.RuleNoSuchTransition)
 	if a, err = act("2025-09-24", store.CaseAct{Action: domain.CaseSupplementArrived}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = act("2025-10-09", store.CaseAct{Action: domain.CaseExtend})
+	// The handler alone cannot extend (refused and audited), nor can an
+	// admin; the handler asks, with the reason.
+	_, err = act("2025-10-09", store.CaseAct{Action: domain.CaseExtend, Note: "需调取档案"})
+	refusedAs(t, err, domain.RuleRole)
+	_, err = actBy(admin, "2025-10-09", store.CaseAct{Action: domain.CaseExtend, Note: "需调取档案"})
+	refusedAs(t, err, domain.RuleRole)
+	_, err = act("2025-10-09", store.CaseAct{Action: domain.CaseRequestExtension})
 	refusedAs(t, err, domain.RuleCaseInput)
-	if a, err = act("2025-10-09", store.CaseAct{Action: domain.CaseExtend, Approver: "李主任", Note: "需调取档案"}); err != nil {
+	if a, err = act("2025-10-09", store.CaseAct{Action: domain.CaseRequestExtension, Note: "需调取档案"}); err != nil {
 		t.Fatal(err)
 	}
-	if a.State != domain.CaseExtended || a.ExtensionApprover != "李主任" {
+	if !a.ExtensionPending() || a.ExtensionRequestedBy != h.ID || a.State != domain.CaseProcessing {
+		t.Fatalf("requested: %+v", a)
+	}
+	_, err = act("2025-10-09", store.CaseAct{Action: domain.CaseRequestExtension, Note: "再次申请"})
+	refusedAs(t, err, domain.RuleCaseInput)
+	// Declined, with the head's reason; asked again; approved by the head
+	// as themselves, the request's reason kept.
+	_, err = act("2025-10-09", store.CaseAct{Action: domain.CaseDeclineExtension, Note: "理由不充分"})
+	refusedAs(t, err, domain.RuleRole)
+	if a, err = actBy(head, "2025-10-09", store.CaseAct{Action: domain.CaseDeclineExtension, Note: "请写明需调取哪些档案"}); err != nil {
+		t.Fatal(err)
+	}
+	if a.ExtensionPending() || !a.ExtendedOn.IsZero() {
+		t.Fatalf("declined: %+v", a)
+	}
+	if a, err = act("2025-10-09", store.CaseAct{Action: domain.CaseRequestExtension, Note: "需调取2019年至2021年的城建档案"}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = actBy(head, "2025-10-09", store.CaseAct{Action: domain.CaseExtend}); err != nil {
+		t.Fatal(err)
+	}
+	if a.State != domain.CaseExtended || a.ExtensionApprover != head.Name || a.ExtensionApproverID != head.ID ||
+		a.ExtensionNote != "需调取2019年至2021年的城建档案" || a.ExtensionPending() {
 		t.Fatalf("extended: %+v", a)
 	}
+	_, err = act("2025-10-10", store.CaseAct{Action: domain.CaseRequestExtension, Note: "再延一次"})
+	refusedAs(t, err, domain.RuleNoSuchTransition)
 	// The hand-computed date of internal/calendar's test: 2025-11-25.
 	if dl := cal.ApplicationDeadline(a.Clock(), day(t, "2025-10-09")); dl.Due.Format(domain.DateLayout) != "2025-11-25" {
 		t.Fatalf("due %s, want 2025-11-25", dl.Due.Format(domain.DateLayout))
@@ -131,7 +181,8 @@ func TestApplicationClockRecords(t *testing.T) {
 	for _, e := range events {
 		actions = append(actions, e.Action)
 	}
-	want := []string{"application_received", "application_supplement_requested", "application_supplement_received", "application_extended",
+	want := []string{"application_received", "application_handler_assigned", "application_supplement_requested", "application_supplement_received",
+		"application_extension_requested", "application_extension_declined", "application_extension_requested", "application_extended",
 		"application_pause_started", "application_pause_ended", "application_outcome"}
 	if len(actions) != len(want) {
 		t.Fatalf("events %v, want %v", actions, want)
@@ -140,6 +191,14 @@ func TestApplicationClockRecords(t *testing.T) {
 		if actions[i] != want[i] {
 			t.Fatalf("events %v, want %v", actions, want)
 		}
+	}
+	if e := events[7]; e.ActorID != head.ID || !strings.Contains(e.Comment, fmt.Sprintf("approved_by=%d %s", head.ID, head.Name)) ||
+		!strings.Contains(e.Comment, fmt.Sprintf("requested_by=%d", h.ID)) {
+		t.Fatalf("the extension's event: %+v", e)
+	}
+	var deniedExtensions int
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'denied:application_extended'`).Scan(&deniedExtensions); err != nil || deniedExtensions != 2 {
+		t.Fatalf("the refused extensions' events: %d %v", deniedExtensions, err)
 	}
 	res, err := s.VerifyAgency(ctx, 1)
 	if err != nil || !res.OK {

@@ -77,6 +77,7 @@ var appPrivileges = map[string]string{
 	"application_pauses":    "INSERT, UPDATE", // a pause started, ended
 	"application_appeals":   "INSERT, UPDATE", // an appeal recorded, decided
 	"application_documents": "INSERT, UPDATE", // an identity document added, deleted after the retention
+	"application_handlers":  "INSERT, DELETE", // a case's handlers assigned, taken, removed (migration 035)
 	// The public column (migration 027).
 	"agency_sites":  "INSERT, UPDATE", // an agency's column settings
 	"index_serials": "INSERT, UPDATE", // the 索引号 counters

@@ -59,15 +59,19 @@ func ApplyUpload(r *http.Request) bool {
 	return r.Method == http.MethodPost && applyPath.MatchString(r.URL.Path)
 }
 
-// notHandlerZH is the refusal of anyone but a case handler.
-const notHandlerZH = "申请人的身份证明材料仅限本机关的依申请公开承办人上传和查看。"
+// notHandlerZH is the refusal of anyone but the case's handlers.
+const notHandlerZH = "申请人的身份证明材料仅限本案的承办人上传和查看。"
 
-// identityRefusal answers a refusal of domain.CanReadIdentity in both
-// languages; other errors pass.
+// identityRefusal answers a refusal of domain.CanReadIdentity (not a case
+// handler, or not one of this case's) in both languages; other errors pass.
 func identityRefusal(err error) error {
 	var r *domain.Refusal
-	if errors.As(err, &r) && r.Rule == domain.RuleRole {
-		return failZH(http.StatusForbidden, string(r.Rule), notHandlerZH, "%s", r.Message)
+	if errors.As(err, &r) && (r.Rule == domain.RuleRole || r.Rule == domain.RuleNotCaseHandler) {
+		zh := r.MessageZH
+		if zh == "" {
+			zh = notHandlerZH
+		}
+		return failZH(http.StatusForbidden, string(r.Rule), zh, "%s", r.Message)
 	}
 	if errors.Is(err, store.ErrDocumentDeleted) {
 		return failZH(http.StatusGone, "document_deleted", "该身份证明材料已按本机关规定的保存期限删除。", "%v", err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -73,6 +74,9 @@ type ApplicationJSON struct {
 	SupplementReceivedOn  string                `json:"supplement_received_on,omitempty"`
 	ExtendedOn            string                `json:"extended_on,omitempty"`
 	ExtensionApprover     string                `json:"extension_approver,omitempty"`
+	ExtensionApproverID   int64                 `json:"extension_approver_id,omitempty"`
+	ExtensionNote         string                `json:"extension_note,omitempty"`
+	ExtensionRequest      *ExtensionRequestJSON `json:"extension_request,omitempty"`
 	Outcome               domain.Outcome        `json:"outcome,omitempty"`
 	ConcludedOn           string                `json:"concluded_on,omitempty"`
 	ReplyDraftID          int64                 `json:"reply_draft_id,omitempty"`
@@ -85,6 +89,23 @@ type ApplicationJSON struct {
 	Pauses                []PauseJSON           `json:"pauses"`
 	Appeals               []AppealJSON          `json:"appeals"`
 	Documents             []DocumentJSON        `json:"documents"`
+	Handlers              []HandlerJSON         `json:"handlers"`
+}
+
+// HandlerJSON is one of a case's handlers (承办人).
+type HandlerJSON struct {
+	ID         int64  `json:"id"`
+	Name       string `json:"name"`
+	AssignedAt string `json:"assigned_at"`
+}
+
+// ExtensionRequestJSON is a handler's request for the extension, waiting
+// for the head.
+type ExtensionRequestJSON struct {
+	On     string `json:"on"`
+	ByID   int64  `json:"by_id"`
+	By     string `json:"by"`
+	Reason string `json:"reason"`
 }
 
 // PauseJSON is a pause of the clock.
@@ -123,10 +144,18 @@ func ApplicationOut(cal *calendar.Calendar, a store.Application, today time.Time
 		ApplicantIDNumber: a.ApplicantIDNumber, ApplicantPhone: a.ApplicantPhone, ApplicantContact: a.ApplicantContact,
 		Description: a.Description, Purpose: a.Purpose, ReceivedOn: date(a.ReceivedOn), State: a.State, Deadline: dl,
 		SupplementRequestedOn: date(a.SupplementRequestedOn), SupplementNote: a.SupplementNote, SupplementReceivedOn: date(a.SupplementReceivedOn),
-		ExtendedOn: date(a.ExtendedOn), ExtensionApprover: a.ExtensionApprover, Outcome: a.Outcome, ConcludedOn: date(a.ConcludedOn),
+		ExtendedOn: date(a.ExtendedOn), ExtensionApprover: a.ExtensionApprover, ExtensionApproverID: a.ExtensionApproverID, ExtensionNote: a.ExtensionNote,
+		Outcome: a.Outcome, ConcludedOn: date(a.ConcludedOn),
 		ReplyDraftID: a.ReplyDraftID, DeliveryMethod: a.DeliveryMethod, DeliveredOn: date(a.DeliveredOn), ClosedOn: date(a.ClosedOn),
 		FeeNoticeOn: date(a.FeeNoticeOn), FeeAmountFen: a.FeeAmountFen, FeePaidOn: date(a.FeePaidOn),
-		Pauses: []PauseJSON{}, Appeals: []AppealJSON{}, Documents: []DocumentJSON{}}
+		Pauses: []PauseJSON{}, Appeals: []AppealJSON{}, Documents: []DocumentJSON{}, Handlers: []HandlerJSON{}}
+	if a.ExtensionPending() {
+		out.ExtensionRequest = &ExtensionRequestJSON{On: date(a.ExtensionRequestedOn), ByID: a.ExtensionRequestedBy, By: a.ExtensionRequestedByName,
+			Reason: a.ExtensionRequestNote}
+	}
+	for _, h := range a.Handlers {
+		out.Handlers = append(out.Handlers, HandlerJSON{ID: h.UserID, Name: h.Name, AssignedAt: h.AssignedAt.Format(time.RFC3339)})
+	}
 	for _, p := range a.Pauses {
 		out.Pauses = append(out.Pauses, PauseJSON{ID: p.ID, Reason: p.Reason, StartedOn: date(p.StartedOn), EndedOn: date(p.EndedOn), Note: p.Note})
 	}
@@ -188,7 +217,7 @@ type CaseActInput struct {
 	On            string `json:"on"`
 	Note          string `json:"note"`
 	Reason        string `json:"reason"`
-	Approver      string `json:"approver"`
+	Approver      string `json:"approver"` // refused (approver_not_typed): the head approves an extension as themselves
 	Outcome       string `json:"outcome"`
 	Method        string `json:"method"`
 	FeeAmountFen  int64  `json:"fee_amount_fen"`
@@ -197,22 +226,25 @@ type CaseActInput struct {
 	AppealKind    string `json:"appeal_kind"`
 	AfterReview   bool   `json:"after_review"`
 	AppealOutcome string `json:"appeal_outcome"`
+	HandlerID     int64  `json:"handler_id"`
 }
 
 // staffActions are the actions a person records with this input; the
 // reply and the documents have their own routes.
 var staffActions = []domain.CaseAction{domain.CaseRequestSupplement, domain.CaseSupplementArrived, domain.CasePauseStart,
-	domain.CasePauseEnd, domain.CaseExtend, domain.CaseRecordOutcome, domain.CaseRecordDelivery, domain.CaseClose,
-	domain.CaseRecordFee, domain.CaseRecordAppeal}
+	domain.CasePauseEnd, domain.CaseRequestExtension, domain.CaseExtend, domain.CaseDeclineExtension, domain.CaseRecordOutcome,
+	domain.CaseRecordDelivery, domain.CaseClose, domain.CaseRecordFee, domain.CaseRecordAppeal,
+	domain.CaseAssignHandler, domain.CaseRemoveHandler, domain.CaseTake}
 
 // StaffActions lists them, for the pages.
 func StaffActions() []domain.CaseAction { return staffActions }
 
 // Act reads the input; an empty date is today.
 func (in CaseActInput) Act(today time.Time) (store.CaseAct, error) {
-	a := store.CaseAct{Action: domain.CaseAction(in.Action), Note: in.Note, Reason: domain.PauseReason(in.Reason), Approver: in.Approver,
+	a := store.CaseAct{Action: domain.CaseAction(in.Action), Note: in.Note, Reason: domain.PauseReason(in.Reason),
 		Outcome: domain.Outcome(in.Outcome), Method: domain.DeliveryMethod(in.Method), FeeAmountFen: in.FeeAmountFen, FeePaid: in.FeePaid,
-		AppealID: in.AppealID, AppealKind: domain.AppealKind(in.AppealKind), AfterReview: in.AfterReview, AppealResult: domain.AppealOutcome(in.AppealOutcome)}
+		AppealID: in.AppealID, AppealKind: domain.AppealKind(in.AppealKind), AfterReview: in.AfterReview, AppealResult: domain.AppealOutcome(in.AppealOutcome),
+		HandlerID: in.HandlerID}
 	known := false
 	for _, k := range staffActions {
 		known = known || k == a.Action
@@ -222,7 +254,13 @@ func (in CaseActInput) Act(today time.Time) (store.CaseAct, error) {
 		for i, k := range staffActions {
 			names[i] = string(k)
 		}
-		return a, failZH(http.StatusBadRequest, "unknown_action", "未知的操作。", "action must be one of: %s; not %q", strings.Join(names, ", "), in.Action)
+		return a, failZH(http.StatusBadRequest, "unknown_action", fmt.Sprintf("未知的操作“%s”。", in.Action),
+			"action must be one of: %s; not %q", strings.Join(names, ", "), in.Action)
+	}
+	if strings.TrimSpace(in.Approver) != "" {
+		return a, failZH(http.StatusBadRequest, "approver_not_typed",
+			"延期不再填写批准人姓名：由政府信息公开工作机构负责人本人登录批准（action extended），承办人提出延期申请（action extension_requested）。",
+			"approver is not typed any more: the head of the disclosure office approves the extension as themselves (action extended); a handler requests it (action extension_requested)")
 	}
 	var err error
 	a.On, err = parseDate("on", in.On, today)
@@ -230,9 +268,11 @@ func (in CaseActInput) Act(today time.Time) (store.CaseAct, error) {
 }
 
 // listApplications is GET /api/v1/applications: the open cases, or with
-// ?all=1 the last two years' too, oldest received first.
+// ?all=1 the last two years' too, oldest received first; with ?mine=1
+// only the caller's (those they handle).
 func (s *Server) listApplications(c echo.Context) error {
-	list, err := s.Store.Applications(c.Request().Context(), user(c).Actor(), c.QueryParam("all") == "1")
+	list, err := s.Store.Applications(c.Request().Context(), user(c).Actor(),
+		store.CaseQuery{All: c.QueryParam("all") == "1", Mine: c.QueryParam("mine") == "1"})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/store"
@@ -65,7 +66,10 @@ func TestApplicationsAPI(t *testing.T) {
 	if r.body["state"] != "supplement_requested" || r.body["deadline"].(map[string]any)["waiting"] != true {
 		t.Fatalf("after the 补正 request: %v", r.body)
 	}
-	act("handler", map[string]any{"action": "extended", "approver": "刘主任"}, http.StatusConflict, "no_such_transition")
+	r = act("handler", map[string]any{"action": "extension_requested", "note": "需调取档案"}, http.StatusConflict, "no_such_transition")
+	if !strings.Contains(r.zh(), "待补正") {
+		t.Fatalf("a refused transition's Chinese: %s", r.raw)
+	}
 	act("handler", map[string]any{"action": "supplement_received"}, http.StatusOK, "")
 	act("handler", map[string]any{"action": "pause_started", "reason": "third_party"}, http.StatusOK, "")
 	r = act("admin", map[string]any{"action": "pause_ended"}, http.StatusOK, "")
@@ -77,8 +81,8 @@ func TestApplicationsAPI(t *testing.T) {
 	act("handler", map[string]any{"action": "fee", "fee_amount_fen": 5000}, http.StatusOK, "")
 	h.want(h.do("GET", path, "officer", nil), http.StatusForbidden, "role_required")
 	r = h.want(h.do("GET", path+"/audit", "handler", nil), http.StatusOK, "")
-	if n := len(r.body["events"].([]any)); n != 8 {
-		t.Fatalf("%d events, want 8: %v", n, r.body["events"])
+	if n := len(r.body["events"].([]any)); n != 9 { // with the intake's handler_assigned
+		t.Fatalf("%d events, want 9: %v", n, r.body["events"])
 	}
 	r = h.want(h.do("GET", "/api/v1/applications", "handler", nil), http.StatusOK, "")
 	if len(r.body["items"].([]any)) != 1 {
@@ -88,6 +92,97 @@ func TestApplicationsAPI(t *testing.T) {
 	cols := r.body["columns"].(map[string]any)
 	if cols["business"].(map[string]any)["new"].(float64) != 1 {
 		t.Fatalf("report: %v", r.body)
+	}
+}
+
+// addUser adds a person of the default agency to the harness as key.
+func (h *harness) addUser(key, name string, roles []domain.Role, depts ...int64) {
+	h.t.Helper()
+	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
+	u, tok, err := h.store.AddUser(context.Background(), admin, store.NewUser{Name: name, Roles: roles, Departments: depts})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.tokens[key], h.ids[key] = tok, u.ID
+}
+
+// A case's handlers and its extension through the API: the handler who
+// took the letter in handles it; another handler is refused its identity
+// document (403 not_case_handler, in Chinese) until the head of the
+// 政府信息公开工作机构 assigns them; ?mine=1 lists one's own cases. The
+// handler asks for the extension and cannot approve it (403, in Chinese);
+// the head approves it as themselves; a typed approver is refused. Every
+// refusal carries message_zh naming the problem.
+func TestCaseHandlersAPI(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withBlobs(t))
+	h.addHandler(false)
+	h.addUser("handler2", "冯承办", []domain.Role{domain.RoleCaseHandler})
+	h.addUser("casehead", "公开办主任", []domain.Role{domain.RoleCaseHandler, domain.RoleDeptHead}, h.deps["综合办"])
+	received := time.Now().In(domain.Beijing).AddDate(0, 0, -2).Format(domain.DateLayout)
+	r := h.want(h.do("POST", "/api/v1/applications", "handler", map[string]any{"route": "letter", "applicant_type": "natural",
+		"applicant_name": "张三", "description": "本社区2026年停车位规划", "received_on": received}), http.StatusCreated, "")
+	id := int64(r.body["id"].(float64))
+	if hs := r.body["handlers"].([]any); len(hs) != 1 || int64(hs[0].(map[string]any)["id"].(float64)) != h.ids["handler"] {
+		t.Fatalf("the intake's handlers: %v", r.body["handlers"])
+	}
+	path := fmt.Sprintf("/api/v1/applications/%d", id)
+	act := func(who string, b map[string]any, status int, code string) resp {
+		t.Helper()
+		return h.want(h.do("POST", path+"/actions", who, b), status, code)
+	}
+	r = h.want(h.upload(path+"/documents", "handler", "身份证.png", idCard), http.StatusCreated, "")
+	docPath := fmt.Sprintf("%s/documents/%d", path, int64(r.body["id"].(float64)))
+	for _, who := range []string{"handler2", "casehead"} {
+		r = h.want(h.do("GET", docPath, who, nil), http.StatusForbidden, "not_case_handler")
+		if !strings.Contains(r.zh(), "不是本案的承办人") {
+			t.Fatalf("%s's refusal: %s", who, r.raw)
+		}
+	}
+	r = act("handler2", map[string]any{"action": "handler_assigned", "handler_id": h.ids["handler2"]}, http.StatusForbidden, "role_required")
+	if !strings.Contains(r.zh(), "负责人") {
+		t.Fatalf("a handler assigning: %s", r.raw)
+	}
+	r = act("handler2", map[string]any{"action": "taken"}, http.StatusUnprocessableEntity, "invalid_application")
+	if !strings.Contains(r.zh(), "郑承办") {
+		t.Fatalf("taking a handled case: %s", r.raw)
+	}
+	r = act("casehead", map[string]any{"action": "handler_assigned", "handler_id": h.ids["handler2"]}, http.StatusOK, "")
+	if hs := r.body["handlers"].([]any); len(hs) != 2 {
+		t.Fatalf("after the assignment: %v", hs)
+	}
+	h.want(h.do("GET", docPath, "handler2", nil), http.StatusOK, "")
+	for who, n := range map[string]int{"handler2": 1, "casehead": 0, "admin": 0} {
+		r = h.want(h.do("GET", "/api/v1/applications?mine=1", who, nil), http.StatusOK, "")
+		if got := len(r.body["items"].([]any)); got != n {
+			t.Errorf("%s's own cases: %d, want %d", who, got, n)
+		}
+	}
+
+	// The extension.
+	r = act("handler", map[string]any{"action": "extended", "note": "需调取档案"}, http.StatusForbidden, "role_required")
+	if !strings.Contains(r.zh(), "政府信息公开工作机构负责人") {
+		t.Fatalf("a handler extending: %s", r.raw)
+	}
+	r = h.want(h.doInvalid("POST", path+"/actions", "casehead", map[string]any{"action": "extended", "approver": "刘主任"}),
+		http.StatusBadRequest, "approver_not_typed")
+	if !strings.Contains(r.zh(), "负责人本人") {
+		t.Fatalf("a typed approver: %s", r.raw)
+	}
+	r = act("handler", map[string]any{"action": "extension_requested", "note": "需调取档案"}, http.StatusOK, "")
+	if req, ok := r.body["extension_request"].(map[string]any); !ok || req["by"] != "郑承办" || req["reason"] != "需调取档案" || r.body["state"] != "received" {
+		t.Fatalf("the request: %v", r.body)
+	}
+	r = act("casehead", map[string]any{"action": "extended"}, http.StatusOK, "")
+	if r.body["state"] != "extended" || r.body["extension_approver"] != "公开办主任" ||
+		int64(r.body["extension_approver_id"].(float64)) != h.ids["casehead"] || r.body["extension_request"] != nil {
+		t.Fatalf("approved: %v", r.body)
+	}
+
+	// A refusal of the record names the problem in Chinese.
+	r = act("handler", map[string]any{"action": "outcome", "outcome": "disclosed", "on": "2020-01-01"}, http.StatusUnprocessableEntity, "invalid_application")
+	if want := fmt.Sprintf("日期2020-01-01早于收到申请之日（%s）", received); !strings.Contains(r.zh(), want) {
+		t.Fatalf("a date before the receipt: %s", r.raw)
 	}
 }
 

@@ -130,7 +130,15 @@ func (s *Server) apply(c echo.Context) error {
 	app, err := s.Store.AddApplication(ctx, store.PublicApplicant(a.ID), n, s.Now())
 	var r *domain.Refusal
 	if errors.As(err, &r) {
-		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(w, a, in, w.T("public.apply.incomplete")))
+		// The refusal names the field at fault, in either language.
+		problem := r.MessageZH
+		if w.lang == publicEN {
+			problem = r.Message
+		}
+		if problem == "" {
+			problem = w.T("public.apply.incomplete")
+		}
+		return s.renderApply(c, http.StatusUnprocessableEntity, "apply", s.applyData(w, a, in, problem))
 	}
 	if err != nil {
 		return err

@@ -401,31 +401,29 @@ func newMatrix(t *testing.T) *mxFixture {
 			t.Fatal(err)
 		}
 	}
-	// Applications: one letter taken in by each agency's operator.
-	f.apps = map[string]int64{}
-	for key, agency := range map[string]int64{"A1": 1, "A2": a2.ID} {
-		a, err := h.store.AddApplication(ctx, f.ops[agency], store.NewApplication{Route: domain.RouteLetter, ApplicantType: domain.ApplicantNatural,
-			ApplicantName: "mx-app-" + strings.ToLower(key), Description: "mx-app-" + strings.ToLower(key) + " 所需信息", ReceivedOn: f.cal.AddWorkingDays(time.Now().AddDate(0, 0, -7), 0)}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.apps[key] = a.ID
-	}
-	// An identity document on each (added as a case handler of the agency).
-	f.docs = map[string]int64{}
+	// Applications: one letter taken in by each agency's operator, with an
+	// identity document (taken in with it). The default agency's case is
+	// handled by the case_handler principal (assigned by the operator, an
+	// admin): its documents are its handlers' only.
+	f.apps, f.docs = map[string]int64{}, map[string]int64{}
 	for key, agency := range map[string]int64{"A1": 1, "A2": a2.ID} {
 		img := mxPNG(map[string]uint8{"A1": 40, "A2": 41}[key])
 		sum := sha256.Sum256(img)
 		hexSum := fmt.Sprintf("%x", sum)
-		handler := domain.Actor{Name: "mx-handler", AgencyID: agency, Roles: []domain.Role{domain.RoleCaseHandler}}
-		d, err := h.store.AddApplicationDocument(ctx, handler, f.apps[key], store.NewApplicationDocument{SHA256: hexSum, Name: "mx-doc.png",
-			ContentType: "image/png", Size: int64(len(img))}, func(ctx context.Context) error {
-			return blobs.Put(ctx, hexSum, int64(len(img)), "image/png", bytes.NewReader(img))
-		}, time.Now())
+		a, err := h.store.AddApplication(ctx, f.ops[agency], store.NewApplication{Route: domain.RouteLetter, ApplicantType: domain.ApplicantNatural,
+			ApplicantName: "mx-app-" + strings.ToLower(key), Description: "mx-app-" + strings.ToLower(key) + " 所需信息", ReceivedOn: f.cal.AddWorkingDays(time.Now().AddDate(0, 0, -7), 0),
+			Documents: []store.IntakeDocument{{NewApplicationDocument: store.NewApplicationDocument{SHA256: hexSum, Name: "mx-doc.png",
+				ContentType: "image/png", Size: int64(len(img))}, Put: func(ctx context.Context) error {
+				return blobs.Put(ctx, hexSum, int64(len(img)), "image/png", bytes.NewReader(img))
+			}}}}, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.docs[key] = d.ID
+		f.apps[key], f.docs[key] = a.ID, a.Documents[0].ID
+	}
+	if _, err := h.store.ActOnApplication(ctx, f.cal, f.ops[1], f.apps["A1"], store.CaseAct{Action: domain.CaseAssignHandler,
+		HandlerID: h.ids["handler"]}, time.Now()); err != nil {
+		t.Fatal(err)
 	}
 	// Word lists: each agency's additions and the platform's list.
 	f.words = map[int64][]string{1: {"东城敏感词"}, a2.ID: {"新街敏感词"}, store.PlatformList: {"平台敏感词"}}
@@ -1445,7 +1443,11 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			})
 		}},
 		// Applications (依申请公开): the agency's case handlers and admins.
-		"GET /api/v1/applications":         {phase: mxRead, list: true, vars: mxGet("/api/v1/applications")},
+		// ?mine=1: the cases the principal handles.
+		"GET /api/v1/applications": {phase: mxRead, list: true, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "GET", path: "/api/v1/applications"}),
+				mxFixed("mine=1", mxReq{method: "GET", path: "/api/v1/applications?mine=1"})}
+		}},
 		"GET /api/v1/reports/applications": {phase: mxRead, vars: mxGet("/api/v1/reports/applications")},
 		"GET /api/v1/applications/:id": {phase: mxRead, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
 			return f.appVars(p, func(id int64) mxReq { return mxReq{method: "GET", path: fmt.Sprintf("/api/v1/applications/%d", id)} })
@@ -1459,10 +1461,29 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/api/v1/applications", json: map[string]any{"route": "visit",
 				"applicant_type": "natural", "applicant_name": "来访人", "description": "来访所需信息"}})}
 		}},
+		// A fee (any of the agency's case handlers and admins); the
+		// extension (the head of the 政府信息公开工作机构 only: a case
+		// handler who is a dept_head, no principal here); a handler
+		// assigned (the head or an admin; the case_handler principal
+		// handles the default agency's case already, so nothing changes).
 		"POST /api/v1/applications/:id/actions": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
-			return f.appVars(p, func(id int64) mxReq {
-				return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/applications/%d/actions", id), json: map[string]any{"action": "fee", "fee_amount_fen": 100}}
-			})
+			var out []mxVar
+			for _, v := range []struct {
+				name string
+				body map[string]any
+			}{
+				{"", map[string]any{"action": "fee", "fee_amount_fen": 100}},
+				{"extend ", map[string]any{"action": "extended", "note": "需调取档案"}},
+				{"assign ", map[string]any{"action": "handler_assigned", "handler_id": f.h.ids["handler"]}},
+			} {
+				for _, x := range f.appVars(p, func(id int64) mxReq {
+					return mxReq{method: "POST", path: fmt.Sprintf("/api/v1/applications/%d/actions", id), json: v.body}
+				}) {
+					x.scope = v.name + x.scope
+					out = append(out, x)
+				}
+			}
+			return out
 		}},
 		// No outcome is recorded on the fixture's cases: an allowed reply is refused (422) and writes nothing.
 		"POST /api/v1/applications/:id/reply": {phase: mxWrite, vars: func(f *mxFixture, p *mxPrincipal) []mxVar {
@@ -1502,7 +1523,10 @@ func (f *mxFixture) routes() map[string]*mxRoute {
 		"POST /public/:slug/apply": {phase: mxWrite, everyone: true, vars: func(*mxFixture, *mxPrincipal) []mxVar {
 			return []mxVar{mxFixed("-", mxReq{method: "POST", path: "/public/default/apply", form: url.Values{"website": {"x"}, "applicant_name": {"x"}}})}
 		}},
-		"GET /web/applications":     {phase: mxRead, list: true, vars: mxGet("/web/applications")},
+		"GET /web/applications": {phase: mxRead, list: true, vars: func(*mxFixture, *mxPrincipal) []mxVar {
+			return []mxVar{mxFixed("-", mxReq{method: "GET", path: "/web/applications"}),
+				mxFixed("mine=1", mxReq{method: "GET", path: "/web/applications?mine=1"})}
+		}},
 		"GET /web/applications/new": {phase: mxRead, vars: mxGet("/web/applications/new")},
 		"POST /web/applications": {phase: mxWrite, vars: mxForm("/web/applications", url.Values{"route": {"visit"}, "applicant_type": {"natural"},
 			"applicant_name": {"来访人"}, "description": {"来访所需信息"}})},

@@ -232,7 +232,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		c.Response().Header().Set("Retry-After", "5")
 		ae = &apiError{Status: http.StatusServiceUnavailable, Code: "busy", Message: err.Error()}
 	case errors.As(err, &ref):
-		ae = &apiError{Status: http.StatusForbidden, Code: string(ref.Rule), Message: ref.Message}
+		ae = &apiError{Status: http.StatusForbidden, Code: string(ref.Rule), Message: ref.Message, MessageZH: ref.MessageZH}
 		if ref.Conflict() {
 			ae.Status = http.StatusConflict
 		} else if ref.Invalid() {

@@ -43,7 +43,7 @@ func (w *Web) caseRowOf(a store.Application) caseRow {
 }
 
 // applicationsPage is the case queue: open cases oldest first, or with
-// ?all=1 the answered and closed ones too.
+// ?all=1 the answered and closed ones too; with ?mine=1 only the viewer's.
 func (w *Web) applicationsPage(c echo.Context) error {
 	return w.renderQueue(c, http.StatusOK, "")
 }
@@ -51,9 +51,9 @@ func (w *Web) applicationsPage(c echo.Context) error {
 // renderQueue renders the queue, with the admins' retention form and its
 // problem.
 func (w *Web) renderQueue(c echo.Context, status int, problem string) error {
-	all := c.QueryParam("all") == "1"
+	all, mine := c.QueryParam("all") == "1", c.QueryParam("mine") == "1"
 	ctx, by := c.Request().Context(), currentUser(c).Actor()
-	list, err := w.Store.Applications(ctx, by, all)
+	list, err := w.Store.Applications(ctx, by, store.CaseQuery{All: all, Mine: mine})
 	if isRefusal(err) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
@@ -69,7 +69,8 @@ func (w *Web) renderQueue(c echo.Context, status int, problem string) error {
 		return err
 	}
 	p := w.base(c, "app.title", "applications")
-	p.Data = map[string]any{"Rows": rows, "All": all, "Retention": retention, "Admin": by.Has(domain.RoleAdmin), "Error": problem}
+	p.Data = map[string]any{"Rows": rows, "All": all, "Mine": mine, "Handler": by.Has(domain.RoleCaseHandler), "Me": by.ID,
+		"Retention": retention, "Admin": by.Has(domain.RoleAdmin), "Error": problem}
 	return w.render(c, status, "applications", p)
 }
 
@@ -118,18 +119,31 @@ func (w *Web) addApplication(c echo.Context) error {
 }
 
 // problem is an input error or a refusal as the page shows it; false for
-// any other error.
+// any other error. A Chinese page shows the Chinese message that names the
+// problem (every case refusal has one), or else the rule's own Chinese
+// words, never the English detail; an English page shows the rule and the
+// detail.
 func (w *Web) problem(c echo.Context, err error) (string, bool) {
 	var ae *api.Error
 	var r *domain.Refusal
+	zh := w.lang(c) == langZH
 	switch {
 	case errors.As(err, &ae):
-		if ae.MessageZH != "" && w.lang(c) == langZH {
-			return ae.MessageZH, true
+		if zh {
+			if ae.MessageZH != "" {
+				return ae.MessageZH, true
+			}
+			return w.pages.or(langZH, "rule."+ae.Code, w.t(c, "app.refused")), true
 		}
 		return ae.Message, true
 	case errors.As(err, &r):
-		return w.pages.or(w.lang(c), "rule."+string(r.Rule), r.Message) + "（" + r.Message + "）", true
+		if zh {
+			if r.MessageZH != "" {
+				return r.MessageZH, true
+			}
+			return w.pages.or(langZH, "rule."+string(r.Rule), w.t(c, "app.refused")), true
+		}
+		return w.pages.or(w.lang(c), "rule."+string(r.Rule), w.t(c, "app.refused")) + " (" + r.Message + ")", true
 	}
 	return "", false
 }
@@ -147,8 +161,15 @@ type caseView struct {
 	// May: the actions domain.NextCase allows in the case's state.
 	May   map[string]bool
 	Error string
-	// Identity: the viewer may read (and add) the identity documents.
+	// Identity: the viewer may read (and add) the identity documents: they
+	// are one of the case's handlers.
 	Identity bool
+	// Head: the viewer is the head of the 政府信息公开工作机构, who
+	// approves or declines the extension; Assign: the viewer may assign
+	// and remove handlers (the head, an admin).
+	Head, Assign bool
+	// Choices: the case handlers the head may assign (not the case's own).
+	Choices []store.CaseHandler
 	// Retention: the days the agency keeps them after the case is closed.
 	Retention int
 	Today     string
@@ -191,8 +212,20 @@ func (w *Web) renderCase(c echo.Context, status int, problem string) error {
 	}
 	v := caseView{Retention: retention, caseRow: w.caseRowOf(a), Events: evs, Outcomes: domain.OutcomeTable, Reasons: domain.PauseReasons,
 		Methods: domain.DeliveryMethods, Kinds: domain.AppealKinds, Results: domain.AppealOutcomes, OpenPause: a.OpenPause(),
-		May: map[string]bool{}, Error: problem, Identity: domain.CanReadIdentity(by) == nil,
+		May: map[string]bool{}, Error: problem, Identity: domain.CanReadIdentity(by, a.HandlerIDs()) == nil,
+		Head: domain.IsCaseHead(by), Assign: domain.CanAssignHandlers(by) == nil,
 		Today: checks.Today(w.Now()).Format(domain.DateLayout), Reply: store.ReplyContent(a, checks.Today(w.Now())).Body}
+	if v.Assign {
+		all, err := w.Store.CaseHandlerChoices(ctx, by)
+		if err != nil {
+			return err
+		}
+		for _, h := range all {
+			if !a.HandledBy(h.UserID) {
+				v.Choices = append(v.Choices, h)
+			}
+		}
+	}
 	for _, act := range append(api.StaffActions(), domain.CaseStartReply) {
 		_, err := domain.NextCase(a.State, act)
 		v.May[string(act)] = err == nil
@@ -201,8 +234,13 @@ func (w *Web) renderCase(c echo.Context, status int, problem string) error {
 	may(domain.CasePauseStart, v.OpenPause == nil)
 	may(domain.CasePauseEnd, v.OpenPause != nil)
 	may(domain.CaseRequestSupplement, a.SupplementRequestedOn.IsZero())
-	may(domain.CaseExtend, a.ExtendedOn.IsZero())
+	may(domain.CaseRequestExtension, a.ExtendedOn.IsZero() && !a.ExtensionPending())
+	may(domain.CaseExtend, a.ExtendedOn.IsZero() && v.Head)
+	may(domain.CaseDeclineExtension, a.ExtensionPending() && v.Head)
 	may(domain.CaseRecordDelivery, a.DeliveredOn.IsZero())
+	may(domain.CaseTake, len(a.Handlers) == 0 && domain.CanTakeCase(by) == nil)
+	may(domain.CaseAssignHandler, v.Assign && len(v.Choices) > 0)
+	may(domain.CaseRemoveHandler, v.Assign && len(a.Handlers) > 0)
 	p := w.base(c, "app.case", "applications")
 	p.Title = w.t(c, "app.case") + " " + strconv.FormatInt(a.ID, 10)
 	p.Data = v
@@ -220,9 +258,9 @@ func (w *Web) actOnApplication(c echo.Context) error {
 		return n
 	}
 	in := api.CaseActInput{Action: c.FormValue("action"), On: c.FormValue("on"), Note: c.FormValue("note"), Reason: c.FormValue("reason"),
-		Approver: c.FormValue("approver"), Outcome: c.FormValue("outcome"), Method: c.FormValue("method"),
+		Outcome: c.FormValue("outcome"), Method: c.FormValue("method"),
 		FeePaid: c.FormValue("fee_paid") == "1", AppealID: num("appeal_id"), AppealKind: c.FormValue("appeal_kind"),
-		AfterReview: c.FormValue("after_review") == "1", AppealOutcome: c.FormValue("appeal_outcome")}
+		AfterReview: c.FormValue("after_review") == "1", AppealOutcome: c.FormValue("appeal_outcome"), HandlerID: num("handler_id")}
 	if yuan := strings.TrimSpace(c.FormValue("fee_yuan")); yuan != "" {
 		f, perr := strconv.ParseFloat(yuan, 64)
 		if perr != nil || f < 0 || f > 1e9 {

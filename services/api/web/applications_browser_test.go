@@ -83,7 +83,7 @@ func TestApplicationInTheBrowser(t *testing.T) {
 
 	var a store.Application
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		list, err := s.sys.Store.Applications(ctx, admin, true)
+		list, err := s.sys.Store.Applications(ctx, admin, store.CaseQuery{All: true})
 		if err != nil || len(list) != 1 {
 			t.Fatalf("cases: %v %v", list, err)
 		}
