@@ -24,7 +24,7 @@ lint: ## gofmt, go mod tidy -diff and go vet
 	@$(GO) mod tidy -diff || (echo "go.mod or go.sum is not tidy: run go mod tidy and commit what it changes"; exit 1)
 	$(GO) vet ./...
 
-browser: ## the browser tests' full matrix: every role's pages at phone width (CI tours two roles)
+browser: ## the browser tests' full matrix: every page for every role at 390 and 1280 px (CI checks each page once, at 390)
 	SANSHEN_BROWSER_MATRIX=full $(GO) test -count=1 -timeout 30m -run 'Browser|Phone|Session' ./services/api/web
 
 bench: ## run the Go benchmarks
