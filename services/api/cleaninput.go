@@ -24,12 +24,12 @@ import (
 func (s *Server) cleanInput(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if err := cleanText("the path", r.URL.Path); err != nil {
+		if err := cleanText("the path", "地址", r.URL.Path); err != nil {
 			return err
 		}
 		for i, name := range c.ParamNames() {
 			if i < len(c.ParamValues()) {
-				if err := cleanText("path parameter "+strconv.Quote(name), c.ParamValues()[i]); err != nil {
+				if err := cleanText("path parameter "+strconv.Quote(name), "地址参数“"+name+"”", c.ParamValues()[i]); err != nil {
 					return err
 				}
 			}
@@ -38,7 +38,7 @@ func (s *Server) cleanInput(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return fail(http.StatusBadRequest, "invalid_query", "the query string cannot be read: %v", err)
 		}
-		if err := cleanValues("parameter", q); err != nil {
+		if err := cleanValues("parameter", "查询参数", q); err != nil {
 			return err
 		}
 		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead ||
@@ -55,11 +55,11 @@ func (s *Server) cleanInput(next echo.HandlerFunc) echo.HandlerFunc {
 				}
 				return fail(http.StatusBadRequest, "invalid_form", "the form cannot be read: %v", err)
 			}
-			if err := cleanValues("form field", r.PostForm); err != nil {
+			if err := cleanValues("form field", "表单字段", r.PostForm); err != nil {
 				return err
 			}
 			if r.MultipartForm != nil {
-				if err := cleanValues("form field", r.MultipartForm.Value); err != nil {
+				if err := cleanValues("form field", "表单字段", r.MultipartForm.Value); err != nil {
 					return err
 				}
 			}
@@ -81,13 +81,13 @@ func (s *Server) cleanInput(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func cleanValues(kind string, vs url.Values) error {
+func cleanValues(kind, kindZH string, vs url.Values) error {
 	for k, list := range vs {
-		if err := cleanText(kind+" name", k); err != nil {
+		if err := cleanText(kind+" name", kindZH+"名", k); err != nil {
 			return err
 		}
 		for _, v := range list {
-			if err := cleanText(kind+" "+strconv.Quote(k), v); err != nil {
+			if err := cleanText(kind+" "+strconv.Quote(k), kindZH+"“"+k+"”", v); err != nil {
 				return err
 			}
 		}
@@ -95,13 +95,14 @@ func cleanValues(kind string, vs url.Values) error {
 	return nil
 }
 
-// cleanText refuses text with a NUL character or that is not UTF-8.
-func cleanText(what, v string) error {
+// cleanText refuses text with a NUL character or that is not UTF-8,
+// naming what holds it (what, and whatZH in Chinese).
+func cleanText(what, whatZH, v string) error {
 	if !utf8.ValidString(v) {
-		return fail(http.StatusBadRequest, "invalid_utf8", "%s is not valid UTF-8", printable(what))
+		return failZH(http.StatusBadRequest, "invalid_utf8", printable(whatZH)+"不是有效的UTF-8文本，请检查后重新输入。", "%s is not valid UTF-8", printable(what))
 	}
 	if strings.ContainsRune(v, 0) {
-		return fail(http.StatusBadRequest, "invalid_text", "%s holds a NUL character", printable(what))
+		return failZH(http.StatusBadRequest, "invalid_text", printable(whatZH)+"含有空字符（NUL），请删除后重新输入。", "%s holds a NUL character", printable(what))
 	}
 	return nil
 }

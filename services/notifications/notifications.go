@@ -31,6 +31,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sanshen-gov/sanshen/internal/assessment"
 	"github.com/sanshen-gov/sanshen/internal/calendar"
 	"github.com/sanshen-gov/sanshen/internal/domain"
 	"github.com/sanshen-gov/sanshen/internal/schedule"
@@ -160,6 +161,9 @@ func (n *Notifier) describe(e store.WebhookEvent) (store.NotificationKind, strin
 	switch {
 	case e.Action == string(domain.ActionReturn):
 		t := fmt.Sprintf("您的稿件《%%s》在%s被%s退回修改。", stageZH(e.Stage), who)
+		if name := assessment.ReturnReasonNames[e.Reason]; name != "" {
+			t += "\n退回原因：" + name
+		}
 		if e.Comment != "" {
 			t += "\n意见：" + escapePercent(e.Comment)
 		}

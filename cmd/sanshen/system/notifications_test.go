@@ -144,7 +144,7 @@ func (f *notifyFixture) returnDraft(title, comment string) int64 {
 	f.t.Helper()
 	id := f.submitTo(title, "website")
 	f.waitFor(id, domain.StateCompliance)
-	f.mustStatus(f.decide(id, "head", "compliance", 1, "return", map[string]any{"comment": comment}), http.StatusOK)
+	f.mustStatus(f.decide(id, "head", "compliance", 1, "return", map[string]any{"comment": comment, "reason": "incomplete"}), http.StatusOK)
 	return id
 }
 
@@ -189,7 +189,7 @@ func TestNotificationsReachPeopleOnce(t *testing.T) {
 		t.Errorf("Message-ID %q, want %q", m.MessageID, want)
 	}
 	if len(m.To) != 1 || m.To[0] != "wang@example.gov.cn" || !strings.Contains(m.Subject, "稿件被退回") ||
-		!strings.Contains(m.Body, "关于做好冬季供暖保障工作的通知") || !strings.Contains(m.Body, "请补充供暖热线电话") ||
+		!strings.Contains(m.Body, "关于做好冬季供暖保障工作的通知") || !strings.Contains(m.Body, "请补充供暖热线电话") || !strings.Contains(m.Body, "退回原因：要素不全") ||
 		!strings.Contains(m.Body, "http://public.test/web/drafts/"+jsonNum(id)) {
 		t.Errorf("the mail: %+v", m)
 	}

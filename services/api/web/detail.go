@@ -671,7 +671,10 @@ var caseFields = map[string]field{
 	"on":             {label: "detail.key.on"},
 	"reason":         {label: "detail.key.reason", kind: 'n', names: "app.reason."},
 	"from":           {label: "detail.key.from"},
-	"approved_by":    {label: "detail.key.approved_by"},
+	"approved_by":    {label: "detail.key.approved_by", kind: 'p'},
+	"handler":        {label: "detail.key.handler", kind: 'p'},
+	"requested_by":   {label: "detail.key.requested_by"},
+	"requested_on":   {label: "detail.key.requested_on"},
 	"outcome":        {label: "detail.key.outcome", kind: 'n', names: "app.outcome."},
 	"method":         {label: "detail.key.method", kind: 'n', names: "app.method."},
 	"paid_on":        {label: "detail.key.paid_on"},
@@ -690,6 +693,9 @@ var caseFields = map[string]field{
 	"size":           {label: "detail.key.size", kind: 's'},
 }
 
+// reIDName is a person named by number and name in a case's event.
+var reIDName = regexp.MustCompile(`\b(handler|approved_by)=\d+ ([^\s=]+)`)
+
 // appealFields are caseFields, an appeal's outcome by the appeals' results.
 var appealFields = func() map[string]field {
 	fs := map[string]field{"outcome": {label: "detail.key.outcome", kind: 'n', names: "app.appeal_result."}}
@@ -707,6 +713,13 @@ func (t *teller) caseEvent(action, c string) {
 	if m := reTransition.FindStringSubmatch(c); m != nil {
 		t.say("detail.case_moved", t.named("app.state.", m[1]), t.named("app.state.", m[2]))
 		c = c[len(m[0]):]
+	}
+	// A person the event names by number and name ("handler=9 郑承办",
+	// "approved_by=7 王主任"): told by the name, the number left out.
+	c = reIDName.ReplaceAllString(c, "$1=$2")
+	if rest, ok := strings.CutSuffix(c, " intake"); ok && action == "handler_assigned" {
+		c = rest
+		defer func() { t.sep(); t.say("detail.at_intake") }()
 	}
 	switch {
 	case action == "retention_set" && reRetention.MatchString(c):
@@ -760,6 +773,8 @@ func (t *teller) pairs(s string, fs map[string]field) string {
 			val = code(val.(string))
 		case 'c':
 			val = code(v)
+		case 'p': // a person's name: in <code> when written in Latin letters
+			val = t.value(v)
 		default:
 			if v == "" {
 				val = t.ps.T(t.lang, "detail.empty")

@@ -106,6 +106,13 @@ var detailFormats = []detailFormat{
 	{"applications.go pause", "application", "application_pause_started", "", "reason=third_party on=2025-03-06 征求第三方意见", "原因：征求第三方意见"},
 	{"applications.go pause ended", "application", "application_pause_ended", "", "reason=agencies from=2025-03-06 on=2025-03-10", "开始日期：2025-03-06"},
 	{"applications.go extension", "application", "application_extended", "", "processing→extended approved_by=李主任 on=2025-03-20 情况复杂", "批准人：李主任"},
+	{"applications.go extension, by the head", "application", "application_extended", "", "processing→extended approved_by=7 李主任 on=2025-03-20 requested_by=9 requested_on=2025-03-18 情况复杂", "批准人：李主任"},
+	{"applications.go extension requested", "application", "application_extension_requested", "", "on=2025-03-18 需征求第三方意见", "需征求第三方意见"},
+	{"applications.go extension declined", "application", "application_extension_declined", "", "requested_by=9 requested_on=2025-03-18 on=2025-03-19 期限内可以答复", "期限内可以答复"},
+	{"application_handlers.go intake", "application", "application_handler_assigned", "", "handler=9 zheng intake", "收件时指定"},
+	{"application_handlers.go assigned", "application", "application_handler_assigned", "", "handler=9 郑承办", "承办人：郑承办"},
+	{"application_handlers.go removed", "application", "application_handler_removed", "", "handler=9 郑承办", "承办人：郑承办"},
+	{"applications.go taken", "application", "application_taken", "", "handler=9 郑承办", "承办人：郑承办"},
 	{"applications.go outcome", "application", "application_outcome", "", "outcome=partly_disclosed on=2025-03-25", "结果：部分公开"},
 	{"applications.go reply", "application", "application_reply_started", "", "processing→reply_in_review draft=9", "答复书稿件编号：9"},
 	{"applications.go answered", "application", "application_answered", "", "reply_in_review→answered draft=9", "答复书审核中 → 已答复"},
@@ -218,5 +225,18 @@ func TestDetailInEnglish(t *testing.T) {
 		if got := visibleOutsideCode(renderDetail(t, ps, langEN, d)); !strings.Contains(got, c.want) || strings.ContainsFunc(got, func(r rune) bool { return r >= 0x3000 }) {
 			t.Errorf("%s %q in English: %q, want %q", c.action, c.comment, got, c.want)
 		}
+	}
+}
+
+// A notification's English lines, written for mail, stay off Chinese
+// pages; an English page shows the text as written.
+func TestNoticeIn(t *testing.T) {
+	text := "您的稿件《通知》在复审被李科长退回修改。\n意见：please check 第3段\n请到“发布情况”页处理。 / A channel send failed.\nYour draft was returned for revision."
+	want := "您的稿件《通知》在复审被李科长退回修改。\n意见：please check 第3段\n请到“发布情况”页处理。"
+	if got := noticeIn("zh", text); got != want {
+		t.Errorf("zh: %q, want %q", got, want)
+	}
+	if got := noticeIn("en", text); got != text {
+		t.Errorf("en: %q", got)
 	}
 }

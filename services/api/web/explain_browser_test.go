@@ -44,8 +44,8 @@ func TestExplainAStageOneBlockInTheBrowser(t *testing.T) {
 		t.Fatalf("the head sees %q", e)
 	}
 	li.shot("explained-draft")
-	li.do(chromedp.Click(chromedp.CSS("#approve")), chromedp.WaitVisible(chromedp.CSS("#flash")))
-	if f := li.text("#flash"); !strings.Contains(f, "放行理由") {
+	li.do(chromedp.Click(chromedp.CSS("#approve")), chromedp.WaitVisible(chromedp.CSS(`#comment[aria-invalid="true"]`)))
+	if f := li.text("#decide-error"); !strings.Contains(f, "放行理由") {
 		t.Fatalf("approve without an override: %q", f)
 	}
 	li.decide(id, "approve", "已核实形成日期，同意放行。")

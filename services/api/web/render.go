@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -177,6 +178,10 @@ func (ps *pageSet) funcs(lang string) template.FuncMap {
 			return ps.eventDetail(lang, action, reason, comment)
 		},
 		"stored": func(s string) detail { return ps.storedDetail(lang, s) },
+		// notice is a notification's text for the page: it is written in
+		// Chinese with an English line for mail readers, which a Chinese
+		// page leaves out.
+		"notice": func(s string) string { return noticeIn(lang, s) },
 		"datetime": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -336,6 +341,7 @@ func (w *Web) execute(c echo.Context, status int, lang, page, name string, p any
 type errorView struct {
 	Heading string
 	Message string
+	Code    string // the error's code, for whoever the person asks for help
 }
 
 // errorPage shows a translated error with its status.
@@ -345,8 +351,13 @@ func (w *Web) errorPage(c echo.Context, status int, key string, args ...any) err
 
 // showError renders the error page, in the staff layout, with status.
 func (w *Web) showError(c echo.Context, status int, msg string) error {
+	return w.showErrorCode(c, status, msg, "")
+}
+
+// showErrorCode is showError with the error's code shown beneath.
+func (w *Web) showErrorCode(c echo.Context, status int, msg, code string) error {
 	p := w.base(c, "error.title", "")
-	v := errorView{Heading: w.t(c, statusKey("error.heading", status)), Message: msg}
+	v := errorView{Heading: w.t(c, statusKey("error.heading", status)), Message: msg, Code: code}
 	p.Title, p.Data = v.Heading, v
 	return w.render(c, status, "error", p)
 }
@@ -403,7 +414,13 @@ func (w *Web) statusPage(c echo.Context, e *api.Error) error {
 	default:
 		msg = w.t(c, statusKey("error.message", e.Status))
 	}
-	return w.showError(c, e.Status, msg)
+	code := e.Code
+	switch {
+	case code == "internal", code == "not_found", code == "method_not_allowed", code == "body_too_large", code == "unauthorized",
+		strings.HasPrefix(code, "http_"):
+		code = "" // says nothing the heading does not
+	}
+	return w.showErrorCode(c, e.Status, msg, code)
 }
 
 // tokenRows is the token table (_tokens.html): the tokens, and where their
@@ -420,4 +437,27 @@ type lockRows struct {
 	Locks []store.SignInLock
 	CSRF  string
 	Back  string
+}
+
+// noticeIn is a notification's text as a page in lang shows it: on a
+// Chinese page without its English lines (and the English half of a line
+// written "中文 / English"), which services/notifications adds for mail.
+func noticeIn(lang, text string) string {
+	if lang == "en" {
+		return text
+	}
+	var keep []string
+	for _, line := range strings.Split(text, "\n") {
+		if zh, en, ok := strings.Cut(line, " / "); ok && hasHan(zh) && !hasHan(en) {
+			line = zh
+		}
+		if hasHan(line) || !strings.ContainsFunc(line, unicode.IsLetter) {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+func hasHan(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
 }

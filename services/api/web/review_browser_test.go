@@ -245,8 +245,9 @@ func TestKeyboardOnly(t *testing.T) {
 	s.waitState(id, domain.StateCompliance)
 	p.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#decide-form")),
 		chromedp.Focus(chromedp.CSS("#comment")))
-	// From the comment, Tab reaches the reason and then the approve button.
-	p.do(chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab))
+	// From the comment, Tab reaches the return's reason, the reject's and
+	// then the approve button.
+	p.do(chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab))
 	if id := p.eval(`document.activeElement.id`); id != "approve" {
 		t.Fatalf("Tab order reached %q, want approve", id)
 	}
