@@ -62,7 +62,7 @@ func (w *Web) parseCalendarForm(c echo.Context) (calendarView, *calendar.Calenda
 		v.Preview, v.Problems, err = calendar.ParseDateList(v.Year, v.Off, v.Work)
 	}
 	if err != nil {
-		v.Refused = err.Error()
+		v.Refused = oneLanguage(w.lang(c), err.Error())
 		return v, nil
 	}
 	if calendar.Blocking(v.Problems) {
@@ -70,7 +70,7 @@ func (w *Web) parseCalendarForm(c echo.Context) (calendarView, *calendar.Calenda
 	}
 	cal, err := w.Calendar.WithYears(v.Preview)
 	if err != nil {
-		v.Refused = err.Error()
+		v.Refused = oneLanguage(w.lang(c), err.Error())
 		return v, nil
 	}
 	v.CanAdd = true
@@ -115,4 +115,17 @@ func dateList(ds []time.Time) string {
 		out[i] = d.Format("1月2日")
 	}
 	return strings.Join(out, "、")
+}
+
+// oneLanguage is a message the calendar package writes in both languages,
+// "中文 (English)", in lang alone.
+func oneLanguage(lang, msg string) string {
+	i := strings.LastIndex(msg, " (")
+	if i < 0 || !strings.HasSuffix(msg, ")") {
+		return msg
+	}
+	if lang == langZH {
+		return msg[:i]
+	}
+	return msg[i+2 : len(msg)-1]
 }
