@@ -25,6 +25,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -342,8 +343,9 @@ func (n *Notifier) Scan(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	}
 
 	// Applications whose Article 33 deadline is near or passed, to the
-	// agency's case handlers; once near, once passed, per deadline (an
-	// extension or a pause moves it, and the new one is told again).
+	// case's handlers (承办人; the agency's case handlers while it has
+	// none); once near, once passed, per deadline (an extension or a pause
+	// moves it, and the new one is told again).
 	apps, err := n.Store.OpenApplications(ctx)
 	if err != nil {
 		return err
@@ -357,6 +359,9 @@ func (n *Notifier) Scan(ctx context.Context, tx pgx.Tx, now time.Time) error {
 		to, err := store.NotifyRecipients(ctx, tx, a.AgencyID, domain.RoleCaseHandler, 0)
 		if err != nil {
 			return err
+		}
+		if mine := a.HandlerIDs(); len(mine) > 0 {
+			to = slices.DeleteFunc(to, func(u int64) bool { return !slices.Contains(mine, u) })
 		}
 		due, link := dl.Due.Format(domain.DateLayout), n.link("/web/applications/"+strconv.FormatInt(a.ID, 10))
 		if left < 0 {

@@ -13,14 +13,19 @@ import (
 )
 
 // TestNotificationsApplicationDeadline: a case past its Article 33
-// deadline tells the agency's case handlers, once however often the scan
-// runs; a case with weeks left tells nobody.
+// deadline tells its own handlers (承办人), once however often the scan
+// runs, not the agency's other case handlers; a case with weeks left
+// tells nobody.
 func TestNotificationsApplicationDeadline(t *testing.T) {
 	t.Parallel()
 	h := start(t, nil)
 	ctx := context.Background()
 	op := domain.Actor{Name: "运维", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 	handler, _, err := h.sys.Store.AddUser(ctx, op, store.NewUser{Name: "承办人", Roles: []domain.Role{domain.RoleCaseHandler}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := h.sys.Store.AddUser(ctx, op, store.NewUser{Name: "另一位承办人", Roles: []domain.Role{domain.RoleCaseHandler}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +48,9 @@ func TestNotificationsApplicationDeadline(t *testing.T) {
 	}
 	if len(ns) != 1 || ns[0].Kind != store.KindApplicationDue {
 		t.Fatalf("the handler's notifications: %+v", ns)
+	}
+	if ns, _ := h.sys.Store.Notifications(ctx, other.ID, 100); len(ns) != 0 {
+		t.Errorf("a case handler who does not handle the case was told: %+v", ns)
 	}
 	if admin, _ := h.sys.Store.Notifications(ctx, h.ids["admin"], 100); len(admin) != 0 {
 		t.Errorf("the admin was told: %+v", admin)
