@@ -54,7 +54,8 @@ func (s *Store) SetAssessmentWeights(ctx context.Context, by domain.Actor, w ass
 // (assessment.Line, unscored): two queries, one over the drafts created
 // or published in the period, one over the decisions made in it.
 // doublePublicity are the categories on the 双公示 clock; every other
-// publication is on Article 26's. A draft is on time when published by
+// publication is on Article 26's, but the replies to applicants (on the
+// case's clock, not counted here). A draft is on time when published by
 // its stored deadline (the earlier clock's, computed at submission).
 func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Time, doublePublicity []string) (officers, departments []assessment.Line, err error) {
 	type key struct{ author, dept int64 }
@@ -79,11 +80,13 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 			count(*) FILTER (WHERE i.created_at >= $2),
 			count(*) FILTER (WHERE i.pub),
 			count(*) FILTER (WHERE i.pub AND NOT i.returned),
-			count(*) FILTER (WHERE i.pub AND NOT i.dp), count(*) FILTER (WHERE i.pub AND NOT i.dp AND i.on_time),
+			count(*) FILTER (WHERE i.pub AND NOT i.dp AND NOT i.reply), count(*) FILTER (WHERE i.pub AND NOT i.dp AND NOT i.reply AND i.on_time),
 			count(*) FILTER (WHERE i.pub AND i.dp), count(*) FILTER (WHERE i.pub AND i.dp AND i.on_time)`+perChannel.String()+`
 		FROM (SELECT d.author_id, d.department_id, d.created_at,
 				COALESCE(d.published_at >= $2 AND d.published_at < $3, false) AS pub,
 				COALESCE(r.category = ANY($4), false) AS dp,
+				-- a reply to an applicant is on Article 33's clock, the case's
+				COALESCE(r.category = '`+domain.CategoryApplicationReply+`', false) AS reply,
 				COALESCE((d.published_at AT TIME ZONE INTERVAL '+08:00')::date <= d.deadline, false) AS on_time,
 				r.channels, rt.draft_id IS NOT NULL AS returned
 			FROM drafts d LEFT JOIN revisions r ON r.draft_id = d.id AND r.revision = d.published_revision

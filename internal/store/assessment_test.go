@@ -49,3 +49,29 @@ func TestAssessmentStageTimeAcrossThePeriodsStart(t *testing.T) {
 	}
 	t.Fatalf("the officer is not in March's assessment: %+v", officers)
 }
+
+// A reply to an applicant is on its case's clock (Article 33), not Article
+// 26's: the assessment's Article 26 timeliness leaves it out, though it is
+// the officer's published work. (Fails if it counts under Article 26.)
+func TestAssessmentLeavesRepliesOffArticle26(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	o := newReviewOffice(t)
+	news := o.publishOn(t, 1, "news", []domain.Channel{domain.ChannelWebsite}, "2025-03-10")
+	reply := o.publishOn(t, 2, "news", []domain.Channel{domain.ChannelWebsite}, "2025-03-12")
+	exec(t, o.s, fmt.Sprintf(`UPDATE revisions SET category = '%s', channels = '{applicant}' WHERE draft_id = %d`, domain.CategoryApplicationReply, reply.id))
+	march := time.Date(2025, 3, 1, 0, 0, 0, 0, domain.Beijing)
+	officers, _, err := o.s.Assessment(ctx, 1, march, march.AddDate(0, 1, 0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range officers {
+		if l.ID == o.officers[0].ID {
+			if l.Published != 2 || l.Article26.Published != 1 {
+				t.Errorf("published %d, on Article 26's clock %d; want 2 and 1 (the news item %d, not the reply)", l.Published, l.Article26.Published, news.id)
+			}
+			return
+		}
+	}
+	t.Fatalf("the officer is not in March's assessment: %+v", officers)
+}
