@@ -23,12 +23,12 @@ import (
 // newest first; the same filter as CSV for the inspector's spreadsheet; and
 // the latest signed tree head (the public checkpoint) to keep beside it.
 
-// eventsPage is how many events a page shows; a CSV holds at most
-// eventsCSVMax.
-const (
-	eventsPage   = 200
-	eventsCSVMax = 100000
-)
+// eventsPage is how many events a page shows.
+const eventsPage = 200
+
+// eventsCSVChunk is how many events a CSV reads at a time: all of them,
+// however many (a variable for a test).
+var eventsCSVChunk = 5000
 
 type eventsView struct {
 	Events      []audit.Event
@@ -117,9 +117,11 @@ func (w *Web) eventsBrowser(c echo.Context) error {
 }
 
 // eventsCSV sends the filtered events as CSV (UTF-8 with a BOM, so that
-// Excel reads the Chinese), the newest first, with every hash.
+// Excel reads the Chinese), the newest first, with every hash: every
+// event the filter passes, read a chunk at a time (the first before the
+// answer starts, so that a failure is still an error page).
 func (w *Web) eventsCSV(c echo.Context, f store.EventFilter) error {
-	f.Limit = eventsCSVMax
+	f.Limit = eventsCSVChunk
 	evs, err := w.Store.Events(c.Request().Context(), f)
 	if err != nil {
 		return err
@@ -137,16 +139,28 @@ func (w *Web) eventsCSV(c echo.Context, f store.EventFilter) error {
 		w.t(c, "audit.actor"), w.t(c, "events.col_role"), w.t(c, "audit.action"), w.t(c, "events.col_code"), w.t(c, "audit.stage"),
 		w.t(c, "events.col_draft"), w.t(c, "field.revision"), w.t(c, "events.col_reason"), w.t(c, "events.col_comment"),
 		w.t(c, "events.col_content"), w.t(c, "events.col_prev"), w.t(c, "audit.hash"), w.t(c, "events.col_detail")})
-	for _, e := range evs {
-		draft := ""
-		if e.DraftID > 0 {
-			draft = strconv.FormatInt(e.DraftID, 10)
+	for {
+		for _, e := range evs {
+			draft := ""
+			if e.DraftID > 0 {
+				draft = strconv.FormatInt(e.DraftID, 10)
+			}
+			_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.Chain, strconv.FormatInt(e.Index, 10),
+				e.At.In(domain.Beijing).Format("2006-01-02 15:04:05"), e.Actor, w.pages.or(lang, "role."+e.Role, e.Role),
+				w.pages.actionName(lang, e.Action), e.Action, e.Stage, draft, strconv.Itoa(e.Revision), e.Reason,
+				csvSafe(e.Comment), hex.EncodeToString(e.ContentSHA256), hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash),
+				csvSafe(w.pages.eventDetail(lang, e.Action, e.Reason, e.Comment).String())})
 		}
-		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), e.Chain, strconv.FormatInt(e.Index, 10),
-			e.At.In(domain.Beijing).Format("2006-01-02 15:04:05"), e.Actor, w.pages.or(lang, "role."+e.Role, e.Role),
-			w.pages.actionName(lang, e.Action), e.Action, e.Stage, draft, strconv.Itoa(e.Revision), e.Reason,
-			csvSafe(e.Comment), hex.EncodeToString(e.ContentSHA256), hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash),
-			csvSafe(w.pages.eventDetail(lang, e.Action, e.Reason, e.Comment).String())})
+		if len(evs) < f.Limit {
+			break
+		}
+		f.Before = evs[len(evs)-1].Seq
+		if evs, err = w.Store.Events(c.Request().Context(), f); err != nil {
+			// The answer has begun: the file ends short, and says so.
+			_ = cw.Write([]string{w.t(c, "events.csv_cut")})
+			cw.Flush()
+			return err
+		}
 	}
 	cw.Flush()
 	return cw.Error()

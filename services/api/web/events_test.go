@@ -12,6 +12,7 @@ import (
 
 	"github.com/sanshen-gov/sanshen/internal/audit"
 	"github.com/sanshen-gov/sanshen/internal/domain"
+	"github.com/sanshen-gov/sanshen/services/api/web"
 )
 
 // TestEventBrowser: an auditor filters the trail by action, draft and date,
@@ -70,10 +71,20 @@ func TestEventBrowser(t *testing.T) {
 	}
 	// Every action reads in Chinese, a refusal's as on the page (the
 	// author's refused look at the trail above is one), its code beside it.
+	// The file holds every event, read three at a time here.
+	restore := web.SetEventsCSVChunk(3)
 	_, body = qian.req("GET", "/web/audit/events?format=csv", nil)
+	restore()
 	rows, err = csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
 	if err != nil {
 		t.Fatal(err)
+	}
+	var all int
+	if err := s.sys.Store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE agency_id = 1 AND seq <= $1`, rows[1][0]).Scan(&all); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows)-1 != all || all < 10 {
+		t.Errorf("the CSV holds %d events, the trail %d up to the newest exported", len(rows)-1, all)
 	}
 	denied := 0
 	for _, r := range rows[1:] {
