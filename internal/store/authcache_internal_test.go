@@ -97,5 +97,14 @@ func SetWindowItems(t *testing.T, n float64) {
 	t.Cleanup(func() { windowItems = was })
 }
 
+// SetTopicDirect sets how many items a topic may have for a search in it
+// to read its hits at once, until the test ends. Only for tests that do
+// not run in parallel.
+func SetTopicDirect(t *testing.T, n int) {
+	was := topicDirect
+	topicDirect = n
+	t.Cleanup(func() { topicDirect = was })
+}
+
 // DayKeys is dayKeys, for the tests.
 var DayKeys = dayKeys

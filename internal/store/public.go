@@ -68,7 +68,8 @@ func queueIndex(b *pgx.Batch, x *indexColumns) {
 	}
 	const rows = `unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[]) AS x(id, rev, category, terms, topics)`
 	b.Queue(`UPDATE public_items p SET revision = x.rev, category = x.category,
-			terms = x.terms::tsvector || public_item_keys(x.category, d.department_id, p.published_at),
+			terms = x.terms::tsvector || public_item_keys(x.category, d.department_id, p.published_at)
+				|| public_item_topic_keys(string_to_array(x.topics, E'\x1f')),
 			topics = string_to_array(x.topics, E'\x1f'), department_id = d.department_id, withdrawn = false
 		FROM `+rows+` JOIN drafts d ON d.id = x.id WHERE p.draft_id = x.id AND p.revision < x.rev`,
 		x.draftID, x.revision, x.category, x.terms, x.topics)
@@ -83,7 +84,7 @@ func queueIndex(b *pgx.Batch, x *indexColumns) {
 		f AS (SELECT fresh.*, counter.last - fresh.k + fresh.n AS serial FROM fresh JOIN counter USING (agency_id))
 		INSERT INTO public_items (draft_id, agency_id, department_id, revision, category, topics, published_at, year, index_serial, index_no, terms)
 		SELECT f.id, f.agency_id, f.department_id, f.rev, f.category, string_to_array(f.topics, E'\x1f'), now(), f.y, f.serial, `+indexSerial+`,
-			f.terms::tsvector || public_item_keys(f.category, f.department_id, now())
+			f.terms::tsvector || public_item_keys(f.category, f.department_id, now()) || public_item_topic_keys(string_to_array(f.topics, E'\x1f'))
 		FROM f JOIN agencies a ON a.id = f.agency_id LEFT JOIN agency_sites st ON st.agency_id = f.agency_id`,
 		x.draftID, x.revision, x.category, x.terms, x.topics)
 }
@@ -124,6 +125,7 @@ func (s *Store) fillSearchTerms(ctx context.Context) error {
 			return nil
 		}
 		if _, err := s.Pool.Exec(ctx, `UPDATE public_items p SET terms = x.t::tsvector || public_item_keys(p.category, p.department_id, p.published_at)
+				|| public_item_topic_keys(p.topics)
 			FROM unnest($1::bigint[], $2::int[], $3::text[]) AS x(id, rev, t) WHERE p.draft_id = x.id AND p.revision = x.rev`, ids, revs, terms); err != nil {
 			return fmt.Errorf("error indexing published items: %w", err)
 		}
@@ -178,11 +180,12 @@ var ErrBadQuery = errors.New("the query holds no words")
 type listSQL struct {
 	cond string // every filter, for a list and a search's bounds
 	args []any
-	// A search's windows keep only keep (the agency, the topic) as SQL,
+	// A search's windows keep only keep (the agency) as SQL,
 	// with their arguments; its words and other filters are one tsquery
 	// (words, keys) the GIN index answers alone (searchHits).
 	keep     string
 	keepArgs []any
+	topic    bool // a topic's items only (a row filter, not a key)
 	words    string
 	keys     []string
 	runs     []string
@@ -237,7 +240,8 @@ func publicListSQL(q PublicQuery) (listSQL, error) {
 	}
 	if q.Topic != "" {
 		where = append(where, "p.topics @> "+arg([]string{q.Topic}))
-		keep = append(keep, "p.topics @> "+keepArg([]string{q.Topic}))
+		l.keys = append(l.keys, fulltext.Quote(topicKey+q.Topic))
+		l.topic = true
 	}
 	l.cond, l.keep = strings.Join(where, " AND "), strings.Join(keep, " AND ")
 	if strings.TrimSpace(q.Q) != "" {
@@ -249,11 +253,13 @@ func publicListSQL(q PublicQuery) (listSQL, error) {
 }
 
 // The keys of an item's filters in its terms (public_item_keys, migration
-// 031): its category, department and Beijing year, month and day. A word
+// 031): its category, department and Beijing year, month and day; and its
+// topics (public_item_topic_keys, migration 037). A word
 // is letters, digits or Han only, so no query of words matches a key.
 const (
 	categoryKey   = "#c:"
 	departmentKey = "#g:"
+	topicKey      = "#t:" // public_item_topic_keys, migration 037
 )
 
 // dayKeys are the keys that cover the Beijing days from through to (both
@@ -362,6 +368,10 @@ func (s *Store) publicList(ctx context.Context, q PublicQuery, explain *strings.
 // firstWindow is how many days of publications a search reads first.
 const firstWindow = 7
 
+// topicDirect is how many items a topic may have for a search within it
+// to read its hits at once (topicHits). (A variable for the tests.)
+var topicDirect = 5000
+
 // windowItems bounds how many items (at the column's mean rate) a
 // search's window spans. (A variable for the tests.)
 var windowItems = 50000.0
@@ -386,6 +396,11 @@ var windowItems = 50000.0
 // eight times after an empty one), so a common word takes one narrow
 // window and a rare one a few wide ones.
 func searchHits(ctx context.Context, tx pgx.Tx, run func(string, []any) (pgx.Rows, error), l listSQL, oldest bool, limit int) ([]int64, error) {
+	if l.topic {
+		if hits, ok, err := topicHits(run, l, oldest, limit); ok || err != nil {
+			return hits, err
+		}
+	}
 	var lo, hi *time.Time
 	var items float64 // the whole column's, as PostgreSQL last counted them (-1: not yet)
 	rows, err := run(`SELECT min(p.published_at), max(p.published_at), (SELECT reltuples FROM pg_class WHERE oid = 'public_items'::regclass)::float8
@@ -455,6 +470,31 @@ func searchHits(ctx context.Context, tx pgx.Tx, run func(string, []any) (pgx.Row
 			to = from.AddDate(0, 0, -1)
 		}
 	}
+}
+
+// topicHits are searchHits within a topic of at most topicDirect items
+// (ok false for a larger one): all its hits in one query. A topic gathers
+// a project's items, tens or hundreds; the topics' GIN index finds them and
+// their terms are checked one by one (4 ms). The windows, with the topic's
+// key, would find the few hits of a small topic window after window back
+// to the first day. A larger topic takes the windows.
+func topicHits(run func(string, []any) (pgx.Rows, error), l listSQL, oldest bool, limit int) ([]int64, bool, error) {
+	rows, err := run(`SELECT count(*) FROM (SELECT 1 FROM public_items p WHERE `+l.cond+fmt.Sprintf(` LIMIT %d) x`, topicDirect+1), l.args)
+	if err != nil {
+		return nil, false, err
+	}
+	n, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int])
+	if err != nil || n > topicDirect {
+		return nil, false, err
+	}
+	k := len(l.args)
+	rows, err = run(`SELECT p.draft_id FROM public_items p WHERE `+l.cond+
+		fmt.Sprintf(` AND p.terms @@ $%d::tsquery ORDER BY %s LIMIT $%d`, k+1, listOrder(oldest), k+2), append(l.args[:k:k], l.words, limit+1))
+	if err != nil {
+		return nil, false, err
+	}
+	hits, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	return hits, err == nil, err
 }
 
 // publicItemsByID loads the public items ids, in that order.

@@ -52,11 +52,12 @@ func TestSearchWindows(t *testing.T) { // not parallel: it sets the cap
 	ctx := context.Background()
 	o := newReviewOffice(t)
 	type item struct {
-		id   int64
-		dep  int
-		cat  string
-		at   time.Time
-		body string
+		id    int64
+		dep   int
+		cat   string
+		at    time.Time
+		body  string
+		topic bool // of 老旧小区改造
 	}
 	cats := []string{"penalty", "license", "news"}
 	base := time.Date(2025, 6, 30, 12, 0, 0, 0, domain.Beijing)
@@ -75,9 +76,12 @@ func TestSearchWindows(t *testing.T) { // not parallel: it sets the cap
 		if i > 30 {
 			days = 30 + (i-30)*(i-30)*3/2
 		}
-		it := item{dep: i % 2, cat: cats[i%3], body: body, at: base.AddDate(0, 0, -days)}
+		it := item{dep: i % 2, cat: cats[i%3], body: body, at: base.AddDate(0, 0, -days), topic: i%4 == 1}
 		c := domain.Content{Title: fmt.Sprintf("第%d号通知", i), Body: body, Department: o.deps[it.dep].Name, Category: it.cat,
 			Channels: []domain.Channel{domain.ChannelWebsite}, FormedOn: time.Date(2022, 1, 2, 0, 0, 0, 0, time.UTC)}
+		if it.topic {
+			c.Topics = []string{"老旧小区改造"}
+		}
 		d, err := o.s.Submit(ctx, o.officers[it.dep], o.deps[it.dep].ID, c, time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC))
 		if err != nil {
 			t.Fatal(err)
@@ -93,9 +97,15 @@ func TestSearchWindows(t *testing.T) { // not parallel: it sets the cap
 			t.Fatal(err)
 		}
 	}
+	// Publishing wrote each topic's key (public_item_topic_keys).
+	var keyed int
+	if err := o.s.Pool.QueryRow(ctx, `SELECT count(*) FROM public_items WHERE terms @@ $1::tsquery`, "'#t:老旧小区改造'").Scan(&keyed); err != nil || keyed != 15 {
+		t.Fatalf("%d items with the topic's key (%v), want 15", keyed, err)
+	}
 	for _, it := range items { // move each item to its time, its keys with it
 		if _, err := o.s.Pool.Exec(ctx, `UPDATE public_items SET published_at = $2,
 			terms = array_to_tsvector(ARRAY(SELECT x FROM unnest(tsvector_to_array(terms)) x WHERE x NOT LIKE '#%')) || public_item_keys(category, department_id, $2)
+				|| public_item_topic_keys(topics)
 			WHERE draft_id = $1`, it.id, it.at); err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +115,8 @@ func TestSearchWindows(t *testing.T) { // not parallel: it sets the cap
 		for _, it := range items {
 			in := (q.Category == "" || it.cat == q.Category) && (q.Categories == nil || slices.Contains(q.Categories, it.cat)) &&
 				(q.DepartmentID == 0 || o.deps[it.dep].ID == q.DepartmentID) &&
-				(q.Year == 0 || it.at.Year() == q.Year && (q.Month == 0 || int(it.at.Month()) == q.Month))
+				(q.Year == 0 || it.at.Year() == q.Year && (q.Month == 0 || int(it.at.Month()) == q.Month)) &&
+				(q.Topic == "" || it.topic)
 			for _, w := range strings.Fields(q.Q) {
 				in = in && strings.Contains(it.body, w)
 			}
@@ -158,6 +169,7 @@ func TestSearchWindows(t *testing.T) { // not parallel: it sets the cap
 		{Q: "消防", Category: "penalty"}, {Q: "安全", Categories: []string{"license", "news"}},
 		{Q: "安全", DepartmentID: o.deps[1].ID}, {Q: "安全", Year: 2024}, {Q: "安全", Year: 2025, Month: 5},
 		{Q: "消防", Year: 2023, Category: "penalty", DepartmentID: o.deps[0].ID}, {Q: "税"},
+		{Q: "安全", Topic: "老旧小区改造", Oldest: true}, {Q: "消防", Topic: "老旧小区改造"}, {Q: "低保", Topic: "老旧小区改造", Category: "news"},
 	}
 	for _, q := range queries {
 		q.AgencyID = a
@@ -168,6 +180,12 @@ func TestSearchWindows(t *testing.T) { // not parallel: it sets the cap
 	exec(t, o.s, `ANALYZE public_items`)
 	store.SetWindowItems(t, 1)
 	for _, q := range queries {
+		q.AgencyID = a
+		check(q, 1000)
+	}
+	// A topic too large to read at once: through the windows, the same.
+	store.SetTopicDirect(t, 3)
+	for _, q := range queries[len(queries)-3:] {
 		q.AgencyID = a
 		check(q, 1000)
 	}

@@ -67,6 +67,20 @@ var searchExtras = []struct {
 	{0.5, 0.4, "落实疫情防控措施，排查重点人员%d人，设置检测点%d个。"},
 }
 
+// benchTopic is an item's topic (专题) in the bench corpus: one item in
+// 2,000 is of a project's topic (500 of a million, the size of a topic
+// an office gathers), one in 20 of a campaign's (50,000, a topic too large
+// to read at once).
+func benchTopic(i int) []string {
+	switch {
+	case i%2000 == 7:
+		return []string{"老旧小区改造"}
+	case i%20 == 3:
+		return []string{"安全生产"}
+	}
+	return []string{}
+}
+
 // benchQueries are the column's queries the search benchmark runs.
 func benchQueries(depts map[string]int64) []struct {
 	name string
@@ -91,6 +105,10 @@ func benchQueries(depts map[string]int64) []struct {
 		{"list: column page 1", store.PublicQuery{AgencyID: 1}},
 		{"list: category penalty page 1", store.PublicQuery{AgencyID: 1, Category: "penalty"}},
 		{"list: year 2022 page 10", store.PublicQuery{AgencyID: 1, Year: 2022, Page: 10}},
+		{"topic 老旧小区改造 (500 items): list", store.PublicQuery{AgencyID: 1, Topic: "老旧小区改造", Oldest: true}},
+		{"topic 老旧小区改造: search 消防", store.PublicQuery{AgencyID: 1, Topic: "老旧小区改造", Q: "消防", Oldest: true}},
+		{"topic 安全生产 (50,000 items): search 安全", store.PublicQuery{AgencyID: 1, Topic: "安全生产", Q: "安全", Oldest: true}},
+		{"topic 安全生产: search 低保 (rare)", store.PublicQuery{AgencyID: 1, Topic: "安全生产", Q: "低保", Oldest: true}},
 	}
 }
 
@@ -209,7 +227,7 @@ func measureSearch(ctx context.Context, dbURL string, log *slog.Logger, res Sear
 // years 2021–2025, and reports their bodies' mean length in runes.
 func loadItems(ctx context.Context, s *store.Store, depts map[string]int64, author int64, n int, seed uint64, progress io.Writer) (float64, error) {
 	if _, err := s.Pool.Exec(ctx, `CREATE UNLOGGED TABLE bench_items (id bigint, dept bigint, category text, at timestamptz,
-		title text, body text, sum bytea, terms text)`); err != nil {
+		title text, body text, sum bytea, terms text, topics text[])`); err != nil {
 		return 0, err
 	}
 	c := newCorpus(seed, DefaultDepartments, 0, 0, time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC))
@@ -237,9 +255,9 @@ func loadItems(ctx context.Context, s *store.Store, depts map[string]int64, auth
 		if i%100000 == 0 {
 			fmt.Fprintf(progress, "generated %d items\n", i)
 		}
-		return []any{int64(i), depts[d.Department], d.Category, at, d.Title, body, sum[:], store.SearchTerms(content)}, nil
+		return []any{int64(i), depts[d.Department], d.Category, at, d.Title, body, sum[:], store.SearchTerms(content), benchTopic(i - 1)}, nil
 	})
-	if _, err := s.Pool.CopyFrom(ctx, pgx.Identifier{"bench_items"}, []string{"id", "dept", "category", "at", "title", "body", "sum", "terms"}, src); err != nil {
+	if _, err := s.Pool.CopyFrom(ctx, pgx.Identifier{"bench_items"}, []string{"id", "dept", "category", "at", "title", "body", "sum", "terms", "topics"}, src); err != nil {
 		return 0, fmt.Errorf("error loading the items: %w", err)
 	}
 	// The index's own indexes are built after the load (buildIndexes).
@@ -260,12 +278,12 @@ func loadItems(ctx context.Context, s *store.Store, depts map[string]int64, auth
 	for _, q := range []string{
 		`INSERT INTO drafts (id, author_id, department_id, agency_id, state, revision, step_done, formed_on, deadline, published_at, published_revision)
 			SELECT id, $1, dept, 1, 'published', 1, true, (at AT TIME ZONE 'Asia/Shanghai')::date, (at AT TIME ZONE 'Asia/Shanghai')::date, at, 1 FROM bench_items`,
-		`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256)
-			SELECT id, 1, title, body, category, '{website}', (at AT TIME ZONE 'Asia/Shanghai')::date, sum FROM bench_items`,
+		`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256, topics)
+			SELECT id, 1, title, body, category, '{website}', (at AT TIME ZONE 'Asia/Shanghai')::date, sum, topics FROM bench_items`,
 		`INSERT INTO publications (draft_id, revision, channel, status, delivered_at) SELECT id, 1, 'website', 'delivered', at FROM bench_items`,
-		`INSERT INTO public_items (draft_id, agency_id, department_id, revision, category, published_at, year, index_serial, index_no, terms)
-			SELECT id, 1, dept, 1, category, at, y, serial, 'BENCH/' || y || '-' || lpad(serial::text, 5, '0'),
-				terms::tsvector || public_item_keys(category, dept, at)
+		`INSERT INTO public_items (draft_id, agency_id, department_id, revision, category, published_at, year, index_serial, index_no, topics, terms)
+			SELECT id, 1, dept, 1, category, at, y, serial, 'BENCH/' || y || '-' || lpad(serial::text, 5, '0'), topics,
+				terms::tsvector || public_item_keys(category, dept, at) || public_item_topic_keys(topics)
 			FROM (SELECT *, EXTRACT(year FROM at AT TIME ZONE 'Asia/Shanghai')::int AS y,
 				row_number() OVER (PARTITION BY EXTRACT(year FROM at AT TIME ZONE 'Asia/Shanghai') ORDER BY id)::int AS serial FROM bench_items) b`,
 		`SELECT setval('drafts_id_seq', (SELECT max(id) FROM drafts))`,
