@@ -60,6 +60,10 @@ type Refusal struct {
 	// the API sends it as message_zh and the pages show it instead of
 	// Message, which a Chinese page never shows.
 	MessageZH string
+	// Field is the input field at fault, where there is one (an
+	// application's note, its date): the pages mark it and move the focus
+	// there. Not part of the API's answer.
+	Field string
 }
 
 func (r *Refusal) Error() string { return fmt.Sprintf("%s: %s", r.Rule, r.Message) }

@@ -252,7 +252,7 @@ func (s *Store) SetIdentityRetention(ctx context.Context, by domain.Actor, days 
 			MessageZH: "设置身份证明材料的保存期限需要管理员角色。"}
 	}
 	if days < MinIdentityRetention || days > MaxIdentityRetention {
-		return invalidCase("保存期限应为%d至%d天，不能是%d天。", "the retention is %d to %d days, not %d", MinIdentityRetention, MaxIdentityRetention, days)
+		return invalidField("days", "保存期限应为%d至%d天，不能是%d天。", "the retention is %d to %d days, not %d", MinIdentityRetention, MaxIdentityRetention, days)
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var was int

@@ -51,14 +51,14 @@ func addHandler(ctx context.Context, tx pgx.Tx, by domain.Actor, id int64, now t
 // its handlers already.
 func assignHandler(ctx context.Context, tx pgx.Tx, by domain.Actor, a Application, user int64, now time.Time) (string, error) {
 	if user == 0 {
-		return "", invalidCase("请选择要指定的承办人。", "handler_id: whom to assign is required")
+		return "", invalidField("handler_id", "请选择要指定的承办人。", "handler_id: whom to assign is required")
 	}
 	var name string
 	var roles []string
 	var disabled bool
 	err := tx.QueryRow(ctx, `SELECT name, roles, disabled FROM users WHERE id = $1 AND agency_id = $2`, user, a.AgencyID).Scan(&name, &roles, &disabled)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && (disabled || !slices.Contains(roles, string(domain.RoleCaseHandler))) {
-		return "", invalidCase("所选人员（编号%d）不是本机关在用的“依申请公开承办人”：承办人须具有该角色，且账号未停用。",
+		return "", invalidField("handler_id", "所选人员（编号%d）不是本机关在用的“依申请公开承办人”：承办人须具有该角色，且账号未停用。",
 			"user %d is not an enabled case handler of the agency", user)
 	}
 	if err != nil {

@@ -54,18 +54,24 @@ func TestApplicationRefusalsHaveChinese(t *testing.T) {
 			if !ok {
 				return true
 			}
-			if id, ok := call.Fun.(*ast.Ident); !ok || id.Name != "invalidCase" {
+			// invalidField's messages follow the field's name.
+			id, ok := call.Fun.(*ast.Ident)
+			if !ok || id.Name != "invalidCase" && id.Name != "invalidField" {
 				return true
+			}
+			first := 0
+			if id.Name == "invalidField" {
+				first = 1
 			}
 			calls++
 			pos := fset.Position(call.Pos())
-			if len(call.Args) < 2 {
-				t.Errorf("%s: invalidCase without its two messages", pos)
+			if len(call.Args) < first+2 {
+				t.Errorf("%s: %s without its two messages", pos, id.Name)
 				return true
 			}
 			var msgs [2]string
 			for i := range msgs {
-				lit, ok := call.Args[i].(*ast.BasicLit)
+				lit, ok := call.Args[first+i].(*ast.BasicLit)
 				if !ok || lit.Kind != token.STRING {
 					t.Errorf("%s: message %d is not a literal", pos, i)
 					return true
@@ -86,7 +92,7 @@ func TestApplicationRefusalsHaveChinese(t *testing.T) {
 		})
 	}
 	if calls < 40 {
-		t.Fatalf("found only %d invalidCase calls: the scan no longer sees them", calls)
+		t.Fatalf("found only %d invalidCase and invalidField calls: the scan no longer sees them", calls)
 	}
 }
 

@@ -189,6 +189,12 @@ func invalidCase(zh, en string, args ...any) error {
 	return &domain.Refusal{Rule: domain.RuleCaseInput, MessageZH: fmt.Sprintf(zh, args...), Message: fmt.Sprintf(en, args...)}
 }
 
+// invalidField is invalidCase about one input field (the API's name of
+// it: note, on, fee_amount_fen…), which the case page marks.
+func invalidField(field, zh, en string, args ...any) error {
+	return &domain.Refusal{Rule: domain.RuleCaseInput, MessageZH: fmt.Sprintf(zh, args...), Message: fmt.Sprintf(en, args...), Field: field}
+}
+
 // check validates the intake; today is the civil date now.
 func (n *NewApplication) check(today time.Time) error {
 	n.ApplicantName, n.Description = strings.TrimSpace(n.ApplicantName), strings.TrimSpace(n.Description)
@@ -196,23 +202,23 @@ func (n *NewApplication) check(today time.Time) error {
 	n.ApplicantContact, n.Purpose = strings.TrimSpace(n.ApplicantContact), strings.TrimSpace(n.Purpose)
 	switch {
 	case !n.Route.Valid():
-		return invalidCase("申请方式应为网上申请、信函或当面提交，不能是“%s”。", "route must be online, letter or visit, not %q", n.Route)
+		return invalidField("route", "申请方式应为网上申请、信函或当面提交，不能是“%s”。", "route must be online, letter or visit, not %q", n.Route)
 	case !n.ApplicantType.Valid():
-		return invalidCase("申请人类型应为自然人、商业企业、科研机构、社会公益组织、法律服务机构或其他组织，不能是“%s”。",
+		return invalidField("applicant_type", "申请人类型应为自然人、商业企业、科研机构、社会公益组织、法律服务机构或其他组织，不能是“%s”。",
 			"applicant_type must be one of natural, business, research, charity, legal, other_org, not %q", n.ApplicantType)
 	case n.ApplicantName == "" || utf8.RuneCountInString(n.ApplicantName) > 200:
-		return invalidCase("请填写申请人姓名或名称（最多200个字）。", "the applicant's name is required (at most 200 characters)")
+		return invalidField("applicant_name", "请填写申请人姓名或名称（最多200个字）。", "the applicant's name is required (at most 200 characters)")
 	case n.Description == "" || utf8.RuneCountInString(n.Description) > 5000:
-		return invalidCase("请填写所需政府信息的名称、文号或者便于查询的其他特征性描述（最多5000个字）。",
+		return invalidField("description", "请填写所需政府信息的名称、文号或者便于查询的其他特征性描述（最多5000个字）。",
 			"the description of the information asked for is required (at most 5000 characters)")
 	case utf8.RuneCountInString(n.Purpose) > 2000:
-		return invalidCase("用途最多2000个字。", "the purpose is at most 2000 characters")
+		return invalidField("purpose", "用途最多2000个字。", "the purpose is at most 2000 characters")
 	case utf8.RuneCountInString(n.ApplicantContact) > 500:
-		return invalidCase("通信地址或电子邮箱最多500个字。", "the applicant's contact is at most 500 characters")
+		return invalidField("applicant_contact", "通信地址或电子邮箱最多500个字。", "the applicant's contact is at most 500 characters")
 	case len(n.ApplicantIDNumber) > 64:
-		return invalidCase("身份证件号码或统一社会信用代码最多64个字符。", "the applicant's ID number is at most 64 characters")
+		return invalidField("applicant_id_number", "身份证件号码或统一社会信用代码最多64个字符。", "the applicant's ID number is at most 64 characters")
 	case len(n.ApplicantPhone) > 64:
-		return invalidCase("联系电话最多64个字符。", "the applicant's phone is at most 64 characters")
+		return invalidField("applicant_phone", "联系电话最多64个字符。", "the applicant's phone is at most 64 characters")
 	}
 	if len(n.Documents) > MaxIntakeDocuments {
 		return invalidCase("一份申请最多附%d个身份证明材料。", "an application brings at most %d identity documents", MaxIntakeDocuments)
@@ -226,7 +232,7 @@ func (n *NewApplication) check(today time.Time) error {
 		n.ReceivedOn = today
 	}
 	if n.ReceivedOn.IsZero() || n.ReceivedOn.After(today) || n.ReceivedOn.Before(today.AddDate(-1, 0, 0)) {
-		return invalidCase("收到日期应在最近一年之内，且不能晚于今天。", "received_on must be a date within the last year, not after today")
+		return invalidField("received_on", "收到日期应在最近一年之内，且不能晚于今天。", "received_on must be a date within the last year, not after today")
 	}
 	return nil
 }
@@ -595,10 +601,10 @@ func (s *Store) ActOnApplication(ctx context.Context, cal *calendar.Calendar, by
 	}
 	act.Note = strings.TrimSpace(act.Note)
 	if utf8.RuneCountInString(act.Note) > maxCaseNote {
-		return Application{}, invalidCase("说明最多%d个字。", "a note is at most %d characters", maxCaseNote)
+		return Application{}, invalidField("note", "说明最多%d个字。", "a note is at most %d characters", maxCaseNote)
 	}
 	if act.On.After(today) {
-		return Application{}, invalidCase("日期%s晚于今天：只能记录已经发生的事。", "the date %s is after today", act.On.Format(domain.DateLayout))
+		return Application{}, invalidField("on", "日期%s晚于今天：只能记录已经发生的事。", "the date %s is after today", act.On.Format(domain.DateLayout))
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		// Lock first: another handler may be acting on it.
@@ -614,7 +620,7 @@ func (s *Store) ActOnApplication(ctx context.Context, cal *calendar.Calendar, by
 			return err
 		}
 		if act.On.Before(a.ReceivedOn) {
-			return invalidCase("日期%s早于收到申请之日（%s）：请填写收到申请当天或之后的日期。",
+			return invalidField("on", "日期%s早于收到申请之日（%s）：请填写收到申请当天或之后的日期。",
 				"the date %s is before the application was received (%s)", act.On.Format(domain.DateLayout), a.ReceivedOn.Format(domain.DateLayout))
 		}
 		comment, err := applyCaseAct(ctx, tx, cal, by, a, act, today, now)
@@ -653,18 +659,18 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, by dom
 				calendar.SupplementWorkingDays, dl.SupplementBy.Format(domain.DateLayout))
 		}
 		if act.Note == "" {
-			return "", invalidCase("请写明需要申请人补正的事项。", "say what the applicant must correct or add")
+			return "", invalidField("note", "请写明需要申请人补正的事项。", "say what the applicant must correct or add")
 		}
 		return "on=" + on + " " + act.Note, exec(`UPDATE applications SET supplement_requested_on = $2, supplement_note = $3 WHERE id = $1`, act.On, act.Note)
 	case domain.CaseSupplementArrived:
 		if act.On.Before(a.SupplementRequestedOn) {
-			return "", invalidCase("收到补正的日期不能早于告知补正的日期（%s）。", "the corrected application cannot arrive before the 补正 request (%s)",
+			return "", invalidField("on", "收到补正的日期不能早于告知补正的日期（%s）。", "the corrected application cannot arrive before the 补正 request (%s)",
 				a.SupplementRequestedOn.Format(domain.DateLayout))
 		}
 		return "on=" + on, exec(`UPDATE applications SET supplement_received_on = $2 WHERE id = $1`, act.On)
 	case domain.CasePauseStart:
 		if !act.Reason.Valid() {
-			return "", invalidCase("暂停期限的原因应为征求第三方意见或征求其他机关意见，不能是“%s”。",
+			return "", invalidField("reason", "暂停期限的原因应为征求第三方意见或征求其他机关意见，不能是“%s”。",
 				"a pause's reason must be third_party or agencies, not %q", act.Reason)
 		}
 		if a.OpenPause() != nil {
@@ -672,7 +678,7 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, by dom
 		}
 		for _, p := range a.Pauses {
 			if act.On.Before(p.EndedOn) {
-				return "", invalidCase("新的暂停不能早于上一次暂停结束的日期（%s）。", "a pause cannot start before the last one ended (%s)",
+				return "", invalidField("on", "新的暂停不能早于上一次暂停结束的日期（%s）。", "a pause cannot start before the last one ended (%s)",
 					p.EndedOn.Format(domain.DateLayout))
 			}
 		}
@@ -687,7 +693,7 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, by dom
 			return "", invalidCase("没有正在进行的暂停。", "no pause is running")
 		}
 		if act.On.Before(p.StartedOn) {
-			return "", invalidCase("暂停结束的日期不能早于它开始的日期（%s）。", "a pause cannot end before it started (%s)",
+			return "", invalidField("on", "暂停结束的日期不能早于它开始的日期（%s）。", "a pause cannot end before it started (%s)",
 				p.StartedOn.Format(domain.DateLayout))
 		}
 		if _, err := tx.Exec(ctx, `UPDATE application_pauses SET ended_on = $2, note = CASE WHEN $3 = '' THEN note ELSE note || ' ' || $3 END WHERE id = $1`,
@@ -703,7 +709,7 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, by dom
 			return "", invalidCase("已有一份延期申请（%s）等待负责人批准。", "an extension request (%s) waits for the head already",
 				a.ExtensionRequestedOn.Format(domain.DateLayout))
 		case act.Note == "":
-			return "", invalidCase("请写明需要延长答复期限的理由。", "say why the case needs the extension")
+			return "", invalidField("note", "请写明需要延长答复期限的理由。", "say why the case needs the extension")
 		case act.On.After(dl.Due):
 			return "", invalidCase("延期申请应在答复期限（%s）届满前提出。", "an extension is asked for before the deadline (%s) passes", dl.Due.Format(domain.DateLayout))
 		}
@@ -715,7 +721,7 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, by dom
 			return "", invalidCase("没有等待批准的延期申请。", "no extension request is pending")
 		}
 		if act.Note == "" {
-			return "", invalidCase("请写明不批准延期的理由。", "say why the extension is declined")
+			return "", invalidField("note", "请写明不批准延期的理由。", "say why the extension is declined")
 		}
 		return fmt.Sprintf("requested_by=%d requested_on=%s on=%s %s", a.ExtensionRequestedBy, a.ExtensionRequestedOn.Format(domain.DateLayout), on, act.Note),
 			exec(`UPDATE applications SET extension_requested_on = NULL, extension_requested_by = NULL, extension_request_note = '' WHERE id = $1`)
@@ -727,7 +733,7 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, by dom
 			note = a.ExtensionRequestNote
 		}
 		if note == "" {
-			return "", invalidCase("请写明延长答复期限的理由。", "say why the case needs the extension")
+			return "", invalidField("note", "请写明延长答复期限的理由。", "say why the case needs the extension")
 		}
 		if act.On.After(dl.Due) {
 			return "", invalidCase("延期应在答复期限（%s）届满前批准。", "an extension is approved before the deadline (%s) passes", dl.Due.Format(domain.DateLayout))
@@ -741,17 +747,17 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, by dom
 				act.On, by.Name, by.ID, note)
 	case domain.CaseRecordOutcome:
 		if !act.Outcome.Valid() {
-			return "", invalidCase("未知的办理结果“%s”：请从年度报告表三的分类中选择。", "unknown outcome %q", act.Outcome)
+			return "", invalidField("outcome", "未知的办理结果“%s”：请从年度报告表三的分类中选择。", "unknown outcome %q", act.Outcome)
 		}
 		if a.State == domain.CaseSupplementRequested && act.Outcome != "other_no_supplement" && act.Outcome != "other" {
-			return "", invalidCase("补正期间只能记录“申请人无正当理由逾期不补正”或“其他”两种办理结果。",
+			return "", invalidField("outcome", "补正期间只能记录“申请人无正当理由逾期不补正”或“其他”两种办理结果。",
 				"while a 补正 is out, the only outcomes are other_no_supplement and other")
 		}
 		return fmt.Sprintf("outcome=%s on=%s %s", act.Outcome, on, act.Note),
 			exec(`UPDATE applications SET outcome = $2, concluded_on = $3, outcome_note = $4 WHERE id = $1`, act.Outcome, act.On, act.Note)
 	case domain.CaseRecordDelivery:
 		if !act.Method.Valid() {
-			return "", invalidCase("送达方式应为电子邮件、邮寄或当面领取，不能是“%s”。", "the delivery method must be email, post or collection, not %q", act.Method)
+			return "", invalidField("method", "送达方式应为电子邮件、邮寄或当面领取，不能是“%s”。", "the delivery method must be email, post or collection, not %q", act.Method)
 		}
 		return fmt.Sprintf("method=%s on=%s %s", act.Method, on, act.Note),
 			exec(`UPDATE applications SET delivery_method = $2, delivered_on = $3 WHERE id = $1`, act.Method, act.On)
@@ -772,7 +778,7 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, by dom
 			return "paid_on=" + on, exec(`UPDATE applications SET fee_paid_on = $2 WHERE id = $1`, act.On)
 		}
 		if act.FeeAmountFen <= 0 {
-			return "", invalidCase("收费通知的金额应大于0。", "a fee notice needs an amount above zero")
+			return "", invalidField("fee_amount_fen", "收费通知的金额应大于0。", "a fee notice needs an amount above zero")
 		}
 		return fmt.Sprintf("notice_on=%s amount_fen=%d %s", on, act.FeeAmountFen, act.Note),
 			exec(`UPDATE applications SET fee_notice_on = $2, fee_amount_fen = $3, fee_paid_on = NULL WHERE id = $1`, act.On, act.FeeAmountFen)
@@ -802,7 +808,7 @@ func applyCaseAct(ctx context.Context, tx pgx.Tx, cal *calendar.Calendar, by dom
 func recordAppeal(ctx context.Context, tx pgx.Tx, a Application, act CaseAct) (string, error) {
 	on := act.On.Format(domain.DateLayout)
 	if !act.AppealResult.Valid() {
-		return "", invalidCase("行政复议或行政诉讼的结果应为维持、纠正、其他或尚未审结，不能是“%s”。",
+		return "", invalidField("appeal_outcome", "行政复议或行政诉讼的结果应为维持、纠正、其他或尚未审结，不能是“%s”。",
 			"an appeal's outcome must be upheld, corrected, other or pending, not %q", act.AppealResult)
 	}
 	var decided *time.Time
@@ -811,10 +817,10 @@ func recordAppeal(ctx context.Context, tx pgx.Tx, a Application, act CaseAct) (s
 	}
 	if act.AppealID == 0 {
 		if !act.AppealKind.Valid() {
-			return "", invalidCase("类别应为行政复议或行政诉讼，不能是“%s”。", "an appeal is a review or a lawsuit, not %q", act.AppealKind)
+			return "", invalidField("appeal_kind", "类别应为行政复议或行政诉讼，不能是“%s”。", "an appeal is a review or a lawsuit, not %q", act.AppealKind)
 		}
 		if act.AfterReview && act.AppealKind != domain.AppealLawsuit {
-			return "", invalidCase("只有行政诉讼才有“复议后起诉”。", "only a lawsuit follows a review")
+			return "", invalidField("after_review", "只有行政诉讼才有“复议后起诉”。", "only a lawsuit follows a review")
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO application_appeals (application_id, kind, after_review, filed_on, outcome, decided_on, note)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, act.AppealKind, act.AfterReview, act.On, act.AppealResult, decided, act.Note); err != nil {
@@ -833,7 +839,7 @@ func recordAppeal(ctx context.Context, tx pgx.Tx, a Application, act CaseAct) (s
 		return "", fmt.Errorf("error recording an appeal's outcome: %w", err)
 	}
 	if decided != nil && act.On.Before(filed) {
-		return "", invalidCase("行政复议或行政诉讼的结果日期不能早于提起日期（%s）。", "an appeal is decided after it was filed (%s)", filed.Format(domain.DateLayout))
+		return "", invalidField("on", "行政复议或行政诉讼的结果日期不能早于提起日期（%s）。", "an appeal is decided after it was filed (%s)", filed.Format(domain.DateLayout))
 	}
 	return fmt.Sprintf("appeal=%d outcome=%s on=%s %s", act.AppealID, act.AppealResult, on, act.Note), nil
 }

@@ -48,6 +48,7 @@ var appPrivileges = map[string]string{
 	"goose_db_version":     "",                       // the services check the schema's version
 	"idempotency_keys":     "INSERT, UPDATE, DELETE", // a client's retried request answered once; kept a day
 	"draft_saves":          "INSERT, UPDATE, DELETE", // forms saved before submission (暂存, autosave); their author's
+	"kept_forms":           "INSERT, UPDATE, DELETE", // a staff form posted after its session expired, until it is put back (036)
 	"outbox":               "INSERT, UPDATE, DELETE",
 	"publications":         "INSERT, UPDATE",
 	"request_leases":       "INSERT, UPDATE, DELETE", // the api processes' leases on their Idempotency-Key claims

@@ -90,3 +90,59 @@ func (s *Store) DiscardForm(ctx context.Context, authorID int64, key string) err
 	}
 	return nil
 }
+
+// KeptFormTTL is how long a form posted after its session expired is kept
+// for its person to sign in again and find it back.
+const KeptFormTTL = 24 * time.Hour
+
+// KeptForm is a staff page's form posted after its person's session had
+// expired (migration 036): kept, never applied, until it is put back into
+// the form on its page after signing in again.
+type KeptForm struct {
+	Key       string
+	Action    string     // the address the form posted to
+	Page      string     // the page the form was on
+	Fields    url.Values // what was typed, without its secrets
+	CreatedAt time.Time
+}
+
+// KeepForm keeps a form for the person userID, replacing what was kept
+// under its key; copies older than KeptFormTTL, anyone's, go.
+func (s *Store) KeepForm(ctx context.Context, userID int64, f KeptForm) error {
+	size := len(f.Action) + len(f.Page)
+	for k, vs := range f.Fields {
+		for _, v := range vs {
+			size += len(k) + len(v)
+		}
+	}
+	if size > MaxSavedForm {
+		return fmt.Errorf("a kept form holds at most %d bytes of text", MaxSavedForm)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`DELETE FROM kept_forms WHERE created_at < now() - make_interval(secs => $1)`, KeptFormTTL.Seconds())
+	b.Queue(`INSERT INTO kept_forms (user_id, form_key, action, page, form) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (user_id, form_key) DO UPDATE SET action = EXCLUDED.action, page = EXCLUDED.page, form = EXCLUDED.form,
+			created_at = now()`, userID, f.Key, f.Action, f.Page, f.Fields)
+	if err := s.Pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("error keeping a form: %w", err)
+	}
+	return nil
+}
+
+// TakeKeptForm is the form kept for userID under key, deleted as it is
+// read: it is put back once (ErrNotFound: none, or one older than
+// KeptFormTTL).
+func (s *Store) TakeKeptForm(ctx context.Context, userID int64, key string) (KeptForm, error) {
+	f := KeptForm{Key: key}
+	var fresh bool
+	err := s.Pool.QueryRow(ctx, `DELETE FROM kept_forms WHERE user_id = $1 AND form_key = $2
+		RETURNING action, page, form, created_at, created_at >= now() - make_interval(secs => $3)`,
+		userID, key, KeptFormTTL.Seconds()).Scan(&f.Action, &f.Page, &f.Fields, &f.CreatedAt, &fresh)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && !fresh {
+		return f, ErrNotFound
+	}
+	if err != nil {
+		return f, fmt.Errorf("error reading a kept form: %w", err)
+	}
+	return f, nil
+}

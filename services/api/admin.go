@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -240,15 +241,28 @@ func CleanWords(in []string) ([]string, error) {
 			continue
 		}
 		if len([]rune(w)) > 50 || strings.ContainsRune(w, 0) {
-			return nil, fail(http.StatusBadRequest, "invalid_word", "word %q is longer than 50 characters or holds a NUL", w) // a NUL: typed in a form's text
+			// (a NUL: typed in a form's text)
+			return nil, failField("words", http.StatusBadRequest, "invalid_word", fmt.Sprintf("词语“%s”超过50个字或含有不允许的字符。", shortWord(w)),
+				"word %q is longer than 50 characters or holds a NUL", w)
 		}
 		seen[w] = true
 		out = append(out, w)
 	}
 	if len(out) > maxWords {
-		return nil, fail(http.StatusBadRequest, "too_many_words", "the list has %d words; the limit is %d", len(out), maxWords)
+		return nil, failField("words", http.StatusBadRequest, "too_many_words", fmt.Sprintf("词表有%d个词语，最多%d个。", len(out), maxWords),
+			"the list has %d words; the limit is %d", len(out), maxWords)
 	}
 	return out, nil
+}
+
+// shortWord is a refused word as a message names it: its first 20
+// characters, without NULs.
+func shortWord(w string) string {
+	r := []rune(strings.ReplaceAll(w, "\x00", ""))
+	if len(r) > 20 {
+		return string(r[:20]) + "…"
+	}
+	return string(r)
 }
 
 func (s *Server) setWordList(c echo.Context) error {

@@ -206,7 +206,7 @@ func parseDate(field, v string, def time.Time) (time.Time, error) {
 	}
 	t, err := time.Parse(domain.DateLayout, strings.TrimSpace(v))
 	if err != nil {
-		return t, failZH(http.StatusBadRequest, "invalid_date", "日期须为 YYYY-MM-DD 格式。", "%s must be a date YYYY-MM-DD, not %q", field, v)
+		return t, failField(field, http.StatusBadRequest, "invalid_date", "日期须为 YYYY-MM-DD 格式。", "%s must be a date YYYY-MM-DD, not %q", field, v)
 	}
 	return t, nil
 }

@@ -48,18 +48,15 @@ func (w *Web) renameDepartment(c echo.Context) error {
 	}
 	name := strings.TrimSpace(c.FormValue("name"))
 	if err := api.ValidName("department", name); err != nil {
-		var ae *api.Error
-		errors.As(err, &ae)
-		return w.errorPage(c, http.StatusUnprocessableEntity, "input."+ae.Code)
+		return w.refuse(c, "name", w.nameProblem(c, err), w.departmentsPage)
 	}
 	err = w.Store.RenameDepartment(c.Request().Context(), currentUser(c).Actor(), id, name)
 	switch {
 	case errors.Is(err, store.ErrExists):
-		flash(c, "departments.exists")
+		return w.refuse(c, "name", w.t(c, "departments.exists"), w.departmentsPage)
 	case err != nil:
 		return w.managed(c, err)
-	default:
-		flash(c, "flash.department_renamed")
 	}
+	flash(c, "flash.department_renamed")
 	return c.Redirect(http.StatusSeeOther, "/web/admin/departments")
 }

@@ -149,18 +149,23 @@ func (w *Web) addUser(c echo.Context) error {
 	ctx := c.Request().Context()
 	f, _ := c.FormParams()
 	nu, err := api.ResolveNewUser(ctx, w.Store, currentUser(c).AgencyID, f.Get("name"), f["roles"], f["departments"])
+	field := "name"
 	if err == nil && f.Get("password") != "" {
+		field = "password"
 		nu.PasswordHash, err = api.NewPasswordHash(ctx, w.Store, w.Passwords, store.User{Name: nu.Name, AgencyID: nu.AgencyID}, f.Get("password"))
 	}
 	if msg, ok := w.inputError(c, err); ok {
-		return w.showUsers(c, http.StatusUnprocessableEntity, msg, "", "")
+		// The form as typed (but its password), the field marked.
+		return w.refuse(c, cmp.Or(fieldOf(err), field), msg, func(c echo.Context) error {
+			return w.showUsers(c, http.StatusUnprocessableEntity, msg, "", "")
+		})
 	}
 	if err != nil {
 		return err
 	}
 	u, token, err := w.Store.AddUser(ctx, currentUser(c).Actor(), nu)
 	if errors.Is(err, store.ErrExists) {
-		return w.showUsers(c, http.StatusConflict, w.t(c, "users.exists", nu.Name), "", "")
+		return w.refuse(c, "name", w.t(c, "users.exists", nu.Name), w.usersPage)
 	}
 	var r *domain.Refusal
 	if errors.As(err, &r) {
@@ -337,14 +342,31 @@ func (w *Web) clearSignInLock(c echo.Context) error {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
 	name, address := strings.TrimSpace(c.FormValue("name")), strings.TrimSpace(c.FormValue("address"))
-	if name == "" && address == "" {
-		return w.errorPage(c, http.StatusUnprocessableEntity, "input.missing_field")
-	}
-	if _, err := w.Store.ClearSignInLock(c.Request().Context(), currentUser(c).Actor(), name, address); err != nil {
+	back := safeNext(c.FormValue("back"))
+	_, err := w.Store.ClearSignInLock(c.Request().Context(), currentUser(c).Actor(), name, address)
+	var r *domain.Refusal
+	switch {
+	case errors.As(err, &r) && r.Rule != domain.RuleAgency:
+		// Refused (no name nor address, a platform admin's brake, an
+		// address's for an agency's admin): said on the page the table is
+		// on, not a bare error page.
+		flash(c, "rule."+string(r.Rule))
+		return c.Redirect(http.StatusSeeOther, back)
+	case err != nil:
 		return w.managed(c, err)
 	}
 	flash(c, "flash.lock_cleared")
-	return c.Redirect(http.StatusSeeOther, safeNext(c.FormValue("back")))
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// nameProblem is what a refused name's error (api.ValidName) says, in the
+// page's language.
+func (w *Web) nameProblem(c echo.Context, err error) string {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return w.pages.or(w.lang(c), "rule."+ae.Code, w.t(c, "input.invalid_name"))
+	}
+	return w.t(c, "input.invalid_name")
 }
 
 func (w *Web) departmentsPage(c echo.Context) error {
@@ -366,18 +388,16 @@ func (w *Web) addDepartment(c echo.Context) error {
 	}
 	name := strings.TrimSpace(c.FormValue("name"))
 	if err := api.ValidName("department", name); err != nil {
-		var ae *api.Error
-		errors.As(err, &ae)
-		return w.errorPage(c, http.StatusUnprocessableEntity, "input."+ae.Code)
+		return w.refuse(c, "name", w.nameProblem(c, err), w.departmentsPage)
 	}
 	_, err := w.Store.AddDepartment(c.Request().Context(), currentUser(c).Actor(), name)
 	if errors.Is(err, store.ErrExists) {
-		flash(c, "departments.exists")
-	} else if err != nil {
-		return err
-	} else {
-		flash(c, "flash.department_added")
+		return w.refuse(c, "name", w.t(c, "departments.exists"), w.departmentsPage)
 	}
+	if err != nil {
+		return err
+	}
+	flash(c, "flash.department_added")
 	return c.Redirect(http.StatusSeeOther, "/web/admin/departments")
 }
 
@@ -464,11 +484,10 @@ func (w *Web) setWords(c echo.Context) error {
 		list = store.PlatformList
 	}
 	ws, err := api.CleanWords(strings.Split(strings.ReplaceAll(c.FormValue("words"), "\r", ""), "\n"))
+	if msg, ok := w.problem(c, err); ok {
+		return w.refuse(c, "words", msg, w.wordsPage) // the list as typed, the word named
+	}
 	if err != nil {
-		var ae *api.Error
-		if errors.As(err, &ae) {
-			return w.errorPage(c, ae.Status, "input."+ae.Code)
-		}
 		return err
 	}
 	if _, err := w.Store.SetWordList(c.Request().Context(), currentUser(c).Actor(), list, ws); err != nil {
@@ -523,8 +542,11 @@ func (w *Web) recordOnChannel(c echo.Context, record func(context.Context, domai
 	id, err := strconv.ParseInt(c.FormValue("draft"), 10, 64)
 	ch := domain.Channel(c.FormValue("channel"))
 	note := strings.TrimSpace(c.FormValue("note"))
-	if err != nil || !ch.Valid() || note == "" {
+	if err != nil || !ch.Valid() {
 		return w.errorPage(c, http.StatusUnprocessableEntity, "publications.invalid")
+	}
+	if note == "" {
+		return w.refuse(c, "note", w.t(c, "publications.invalid"), w.publicationsPage)
 	}
 	err = record(c.Request().Context(), currentUser(c).Actor(), id, ch, note)
 	if errors.Is(err, store.ErrNotFound) || isRefusal(err) {
@@ -547,11 +569,16 @@ func (w *Web) resolvePublication(c echo.Context) error {
 	ch := domain.Channel(c.FormValue("channel"))
 	outcome := c.FormValue("outcome")
 	note := strings.TrimSpace(c.FormValue("note"))
-	if err != nil || !ch.Valid() || (outcome != "delivered" && outcome != "failed") || note == "" {
+	switch {
+	case err != nil || !ch.Valid():
 		return w.errorPage(c, http.StatusUnprocessableEntity, "publications.invalid")
+	case outcome != "delivered" && outcome != "failed":
+		return w.refuse(c, "outcome", w.t(c, "publications.invalid"), w.publicationsPage)
+	case note == "":
+		return w.refuse(c, "note", w.t(c, "publications.invalid"), w.publicationsPage)
 	}
 	if u := strings.TrimSpace(c.FormValue("url")); u != "" && domain.ValidPublicationURL(u) != nil {
-		return w.errorPage(c, http.StatusUnprocessableEntity, "rule.invalid_url")
+		return w.refuse(c, "url", w.t(c, "rule.invalid_url"), w.publicationsPage)
 	}
 	err = w.Store.ResolvePublication(c.Request().Context(), currentUser(c).Actor(), id, ch, outcome == "delivered",
 		strings.TrimSpace(c.FormValue("url")), note)

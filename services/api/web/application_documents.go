@@ -68,7 +68,7 @@ func (w *Web) document(c echo.Context) error {
 func (w *Web) setRetention(c echo.Context) error {
 	days, err := strconv.Atoi(strings.TrimSpace(c.FormValue("days")))
 	if err != nil || days < store.MinIdentityRetention || days > store.MaxIdentityRetention {
-		return w.renderQueue(c, http.StatusUnprocessableEntity, w.t(c, "app.retention_bad", store.MinIdentityRetention, store.MaxIdentityRetention))
+		return w.refuse(c, "days", w.t(c, "app.retention_bad", store.MinIdentityRetention, store.MaxIdentityRetention), w.applicationsPage)
 	}
 	err = w.Store.SetIdentityRetention(c.Request().Context(), currentUser(c).Actor(), days)
 	if isRefusal(err) {

@@ -45,12 +45,6 @@ func (w *Web) caseRowOf(a store.Application) caseRow {
 // applicationsPage is the case queue: open cases oldest first, or with
 // ?all=1 the answered and closed ones too; with ?mine=1 only the viewer's.
 func (w *Web) applicationsPage(c echo.Context) error {
-	return w.renderQueue(c, http.StatusOK, "")
-}
-
-// renderQueue renders the queue, with the admins' retention form and its
-// problem.
-func (w *Web) renderQueue(c echo.Context, status int, problem string) error {
 	all, mine := c.QueryParam("all") == "1", c.QueryParam("mine") == "1"
 	ctx, by := c.Request().Context(), currentUser(c).Actor()
 	list, err := w.Store.Applications(ctx, by, store.CaseQuery{All: all, Mine: mine})
@@ -70,15 +64,14 @@ func (w *Web) renderQueue(c echo.Context, status int, problem string) error {
 	}
 	p := w.base(c, "app.title", "applications")
 	p.Data = map[string]any{"Rows": rows, "All": all, "Mine": mine, "Handler": by.Has(domain.RoleCaseHandler), "Me": by.ID,
-		"Retention": retention, "Admin": by.Has(domain.RoleAdmin), "Error": problem}
-	return w.render(c, status, "applications", p)
+		"Retention": retention, "Admin": by.Has(domain.RoleAdmin)}
+	return w.render(c, http.StatusOK, "applications", p)
 }
 
-// intakeView is the intake form, with what was typed and its problem.
+// intakeView is the intake form, with what was typed.
 type intakeView struct {
 	In    api.ApplicationInput
 	Types []domain.ApplicantType
-	Error string
 }
 
 // newApplicationForm is the intake form for a letter or a visit.
@@ -113,9 +106,20 @@ func (w *Web) addApplication(c echo.Context) error {
 		}
 	}
 	if msg, ok := w.problem(c, err); ok {
-		return w.renderIntake(c, http.StatusUnprocessableEntity, intakeView{In: in, Error: msg})
+		return w.refuse(c, caseField(err), msg, func(c echo.Context) error {
+			return w.renderIntake(c, http.StatusUnprocessableEntity, intakeView{In: in})
+		})
 	}
 	return err
+}
+
+// caseField is the case form's field an error is about: the API's name,
+// but for the fee's amount, which the form takes in yuan.
+func caseField(err error) string {
+	if f := fieldOf(err); f != "fee_amount_fen" {
+		return f
+	}
+	return "fee_yuan"
 }
 
 // problem is an input error or a refusal as the page shows it; false for
@@ -159,8 +163,7 @@ type caseView struct {
 	Results   []domain.AppealOutcome
 	OpenPause *store.ApplicationPause
 	// May: the actions domain.NextCase allows in the case's state.
-	May   map[string]bool
-	Error string
+	May map[string]bool
 	// Identity: the viewer may read (and add) the identity documents: they
 	// are one of the case's handlers.
 	Identity bool
@@ -182,11 +185,8 @@ func (v caseView) Row() caseRow { return v.caseRow }
 
 // applicationPage is a case with its clock, its records, its trail and
 // the actions its state allows.
+// A refused record shows the page again (refuse), the form as typed.
 func (w *Web) applicationPage(c echo.Context) error {
-	return w.renderCase(c, http.StatusOK, "")
-}
-
-func (w *Web) renderCase(c echo.Context, status int, problem string) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
@@ -212,7 +212,7 @@ func (w *Web) renderCase(c echo.Context, status int, problem string) error {
 	}
 	v := caseView{Retention: retention, caseRow: w.caseRowOf(a), Events: evs, Outcomes: domain.OutcomeTable, Reasons: domain.PauseReasons,
 		Methods: domain.DeliveryMethods, Kinds: domain.AppealKinds, Results: domain.AppealOutcomes, OpenPause: a.OpenPause(),
-		May: map[string]bool{}, Error: problem, Identity: domain.CanReadIdentity(by, a.HandlerIDs()) == nil,
+		May: map[string]bool{}, Identity: domain.CanReadIdentity(by, a.HandlerIDs()) == nil,
 		Head: domain.IsCaseHead(by), Assign: domain.CanAssignHandlers(by) == nil,
 		Today: checks.Today(w.Now()).Format(domain.DateLayout), Reply: store.ReplyContent(a, checks.Today(w.Now())).Body}
 	if v.Assign {
@@ -244,7 +244,7 @@ func (w *Web) renderCase(c echo.Context, status int, problem string) error {
 	p := w.base(c, "app.case", "applications")
 	p.Title = w.t(c, "app.case") + " " + strconv.FormatInt(a.ID, 10)
 	p.Data = v
-	return w.render(c, status, "application", p)
+	return w.render(c, http.StatusOK, "application", p)
 }
 
 // actOnApplication records one of the case page's forms.
@@ -264,7 +264,7 @@ func (w *Web) actOnApplication(c echo.Context) error {
 	if yuan := strings.TrimSpace(c.FormValue("fee_yuan")); yuan != "" {
 		f, perr := strconv.ParseFloat(yuan, 64)
 		if perr != nil || f < 0 || f > 1e9 {
-			return w.renderCase(c, http.StatusUnprocessableEntity, w.t(c, "app.bad_amount"))
+			return w.refuse(c, "fee_yuan", w.t(c, "app.bad_amount"), w.applicationPage)
 		}
 		in.FeeAmountFen = int64(f*100 + 0.5)
 	}
@@ -276,14 +276,15 @@ func (w *Web) actOnApplication(c echo.Context) error {
 }
 
 // caseWritten answers a write on a case page: a missing case is the 404
-// page, a refusal the case page with its problem marked (422), else the
-// flash and the page to go to.
+// page, a refusal the case page again (422) with the form as typed, its
+// field at fault marked and its problem said there, else the flash and
+// the page to go to.
 func (w *Web) caseWritten(c echo.Context, err error, flashKey, next string) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
 	if msg, ok := w.problem(c, err); ok {
-		return w.renderCase(c, http.StatusUnprocessableEntity, msg)
+		return w.refuse(c, caseField(err), msg, w.applicationPage)
 	}
 	if err != nil {
 		return err

@@ -66,8 +66,8 @@ func (c *client) caseForm(id int64, form url.Values) (*http.Response, string) {
 
 var latinRun = regexp.MustCompile(`[A-Za-z]{3,}`)
 
-// appError is the case page's error paragraph.
-var appError = regexp.MustCompile(`id="app-error">([^<]*)<`)
+// appError is the case page's error paragraph (a refused record).
+var appError = regexp.MustCompile(`id="error">([^<]*)<`)
 
 // TestApplicationRefusalsInChinese: a refused record on the case page says
 // what is wrong in Chinese only — the date before the receipt a person met

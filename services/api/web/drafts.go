@@ -94,11 +94,11 @@ type formData struct {
 	Correction string
 	PublishAt  string
 	ExpiresOn  string
-	// The form's key and the token that lets it be saved when the session
-	// has expired (saves.go); Restored says why saved content is shown.
-	FormKey   string
-	FormToken string
-	Restored  string
+	// The form's key (its token, which lets it be saved when the session
+	// has expired, is added with every form's: withFormOwner); Restored
+	// says why saved content is shown.
+	FormKey  string
+	Restored string
 	// ErrorField is the field a refused submission is about: the form
 	// marks it and puts the focus there.
 	ErrorField string
@@ -307,7 +307,6 @@ func (w *Web) formError(c echo.Context, fd formData, err error) error {
 	if fd.FormKey == "" {
 		fd.FormKey = newFormKey()
 	}
-	fd.FormToken = w.formToken(u.ID, fd.FormKey)
 	p.Data = fd
 	return w.render(c, http.StatusUnprocessableEntity, "form", p)
 }
@@ -764,6 +763,10 @@ func (w *Web) withdraw(c echo.Context) error {
 		code = domain.WithdrawOther
 	}
 	err := w.Store.Withdraw(c.Request().Context(), currentUser(c).Actor(), id, code, strings.TrimSpace(c.FormValue("reason")))
+	var r *domain.Refusal
+	if errors.As(err, &r) && (r.Rule == domain.RuleWithdrawNeedsText || r.Rule == domain.RuleTooLong) {
+		return w.refuse(c, "reason", w.t(c, "rule."+string(r.Rule)), w.draftPage) // the reason as typed, marked
+	}
 	return w.backToDraft(c, id, err, "flash.withdrawn")
 }
 
@@ -787,8 +790,7 @@ func (w *Web) setExpiry(c echo.Context) error {
 	v := c.FormValue("expires_on")
 	day, err := api.ExpiryInput{ExpiresOn: &v}.LastDay()
 	if err != nil {
-		flash(c, "flash.bad_date")
-		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+		return w.refuse(c, "expires_on", w.t(c, "flash.bad_date"), w.draftPage) // the comment kept, the date marked
 	}
 	err = w.Store.ChangeExpiry(c.Request().Context(), currentUser(c).Actor(), id, day, strings.TrimSpace(c.FormValue("comment")))
 	return w.backToDraft(c, id, err, "flash.expiry_set")

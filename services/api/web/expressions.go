@@ -83,13 +83,13 @@ func (w *Web) setExpressions(c echo.Context) error {
 	case store.KindOrgan:
 		os, perr := expressions.ParseOrgans(text)
 		if perr != nil {
-			return w.showExpressions(c, http.StatusUnprocessableEntity, w.t(c, "expressions.invalid", perr.Error()))
+			return w.refuse(c, "entries", w.t(c, "expressions.invalid", perr.Error()), w.expressionsPage)
 		}
 		_, err = w.Store.SetOrgans(ctx, a, list, os)
 	case store.KindLeader:
 		ls, perr := expressions.ParseLeaders(text)
 		if perr != nil {
-			return w.showExpressions(c, http.StatusUnprocessableEntity, w.t(c, "expressions.invalid", perr.Error()))
+			return w.refuse(c, "entries", w.t(c, "expressions.invalid", perr.Error()), w.expressionsPage)
 		}
 		_, err = w.Store.SetLeaders(ctx, a, list, ls)
 	default:
@@ -100,7 +100,7 @@ func (w *Web) setExpressions(c echo.Context) error {
 	case errors.As(err, &r):
 		return w.errorPage(c, http.StatusForbidden, "rule."+string(r.Rule))
 	case errors.Is(err, store.ErrInvalidEntry):
-		return w.showExpressions(c, http.StatusUnprocessableEntity, w.t(c, "expressions.invalid", err.Error()))
+		return w.refuse(c, "entries", w.t(c, "expressions.invalid", err.Error()), w.expressionsPage)
 	case err != nil:
 		return err
 	}
@@ -113,7 +113,7 @@ func (w *Web) setLocality(c echo.Context) error {
 	a := currentUser(c).Actor()
 	loc := strings.TrimSpace(c.FormValue("locality"))
 	if len([]rune(loc)) > 100 {
-		return w.errorPage(c, http.StatusUnprocessableEntity, "input.invalid_name")
+		return w.refuse(c, "locality", w.t(c, "input.invalid_name"), w.expressionsPage)
 	}
 	if err := w.Store.SetLocality(c.Request().Context(), a, a.AgencyID, loc); err != nil {
 		if isRefusal(err) {

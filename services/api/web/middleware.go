@@ -130,8 +130,8 @@ func currentSession(c echo.Context) store.Session {
 func (w *Web) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if currentUser(c) == nil {
-			// A draft form posted after the session expired is kept and
-			// comes back after signing in (saves.go).
+			// A form posted after the session expired is kept, never
+			// applied, and comes back after signing in (saves.go).
 			back, err := w.keepExpired(c)
 			if err != nil {
 				return err

@@ -257,6 +257,13 @@ type pageData struct {
 	// drafts, each queue's drafts (nil when they could not be read).
 	ToDo *store.ToDo
 	Data any
+	// FormKey is the key of the page's forms (withFormOwner): the draft
+	// form's own, or "" for one made for the page.
+	FormKey string
+	// Posted is a form to show again as it was posted (posted.go): after
+	// signing in again, with Restored saying so; or refused, with Error.
+	Posted   *postedForm
+	Restored string
 }
 
 func (w *Web) lang(c echo.Context) string {
@@ -315,8 +322,25 @@ func flash(c echo.Context, key string) {
 
 // render executes a page (its file's "content" inside "layout") into a
 // buffer first, so a template error never sends half a page.
+//
+// A signed-in person's page carries, in every form, the fields that keep
+// a post arriving after the session expired (withFormOwner); it puts back
+// a form so kept (restoreForm, ?restore=key) or one refused (refuse).
 func (w *Web) render(c echo.Context, status int, page string, p pageData) error {
-	return w.execute(c, status, p.Lang, page, "layout", p)
+	if status < 400 {
+		if err := w.restoreForm(c, &p); err != nil {
+			return err
+		}
+	}
+	status = w.refusedPage(c, &p, status)
+	if fd, ok := p.Data.(formData); ok && p.FormKey == "" {
+		p.FormKey = fd.FormKey
+	}
+	out, err := w.executeBytes(p.Lang, page, "layout", p)
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, w.withFormOwner(out, p))
 }
 
 // fragment renders a partial (a {{define}} in a _*.html file) alone, for htmx.
@@ -325,15 +349,23 @@ func (w *Web) fragment(c echo.Context, name string, data any) error {
 }
 
 func (w *Web) execute(c echo.Context, status int, lang, page, name string, p any) error {
+	out, err := w.executeBytes(lang, page, name, p)
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, out)
+}
+
+func (w *Web) executeBytes(lang, page, name string, p any) ([]byte, error) {
 	t := w.pages.pages[lang][page]
 	if t == nil {
-		return fmt.Errorf("no page %q", page)
+		return nil, fmt.Errorf("no page %q", page)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, name, p); err != nil {
-		return fmt.Errorf("error rendering %s/%s: %w", page, name, err)
+		return nil, fmt.Errorf("error rendering %s/%s: %w", page, name, err)
 	}
-	return c.HTMLBlob(status, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
 // errorView is the error page's: a heading that names the kind of

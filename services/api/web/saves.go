@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -93,7 +94,7 @@ func savedFields(f url.Values) url.Values {
 	return out
 }
 
-// prepareForm gives the form its key and token and, where the address asks
+// prepareForm gives the form its key and, where the address asks
 // (?resume=key), what its person saved under that key for this draft.
 func (w *Web) prepareForm(c echo.Context, fd *formData) error {
 	u := currentUser(c)
@@ -119,7 +120,6 @@ func (w *Web) prepareForm(c echo.Context, fd *formData) error {
 	if fd.FormKey == "" {
 		fd.FormKey = newFormKey()
 	}
-	fd.FormToken = w.formToken(u.ID, fd.FormKey)
 	return nil
 }
 
@@ -201,11 +201,51 @@ func (w *Web) discardSaved(c echo.Context) error {
 // savedFormPaths are the routes whose post carries a draft form.
 var savedFormPaths = map[string]bool{"/web/drafts": true, "/web/drafts/:id": true, "/web/drafts/autosave": true}
 
-// keepExpired saves a draft form posted after its session expired, for the
+// Every other form of the staff pages is kept too when its post arrives
+// after the session expired (kept_forms, migration 036): each carries its
+// person's sealed token (render.go adds form_user, form_key and
+// form_token after every form's CSRF field), the post is kept for the
+// person the token names, never applied, and after signing in again the
+// person is back on the form's page (?restore=key), where app.js puts what
+// was typed back into the form, with a message (form.session_restored).
+
+// secretFields are the fields never kept: passwords (password, current,
+// new, again), the notification robots' secrets and addresses (the
+// address carries the robot's key: wecom_url, dingtalk_url,
+// dingtalk_secret), anything named like a password, secret or token, and
+// the form's own CSRF and owner fields. A TOTP or recovery code (code) is
+// posted only to the sign-in's code step and the enrolment, which are
+// not behind requireUser, and unkeptPaths leaves the account's
+// secret-bearing forms out whole.
+var secretFields = map[string]bool{"password": true, "current": true, "new": true, "again": true, "recovery_code": true, "totp": true,
+	"wecom_url": true, "dingtalk_url": true, "dingtalk_secret": true,
+	"_csrf": true, "form_user": true, "form_key": true, "form_token": true}
+
+// unkeptPaths are the posts never kept: signing out, and the account's
+// password, second factor, recovery codes and API tokens.
+var unkeptPaths = map[string]bool{"/web/logout": true, "/web/account/password": true, "/web/account/second-factor/remove": true,
+	"/web/account/recovery-codes": true, "/web/account/tokens": true, "/web/account/tokens/:id/revoke": true}
+
+// keptFields are a posted form's fields without its secrets.
+func keptFields(f url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range f {
+		low := strings.ToLower(k)
+		if secretFields[low] || strings.Contains(low, "password") || strings.Contains(low, "secret") || strings.Contains(low, "token") {
+			continue
+		}
+		out[k] = vs
+	}
+	return out
+}
+
+// keepExpired keeps a form posted after its session expired, for the
 // person its token names, and says where it comes back after signing in
-// ("" when the post is no such form).
+// ("" when the post is no such form): a draft form in draft_saves, on its
+// form's page (?resume=key); any other in kept_forms, on the page the
+// form was on (?restore=key).
 func (w *Web) keepExpired(c echo.Context) (string, error) {
-	if c.Request().Method != http.MethodPost || !savedFormPaths[c.Path()] {
+	if c.Request().Method != http.MethodPost || unkeptPaths[c.Path()] {
 		return "", nil
 	}
 	f, err := c.FormParams()
@@ -216,13 +256,74 @@ func (w *Web) keepExpired(c echo.Context) (string, error) {
 	if !ok {
 		return "", nil
 	}
+	ctx := c.Request().Context()
+	if !savedFormPaths[c.Path()] {
+		page := withoutQuery(returnTo(c), "restore")
+		err := w.Store.KeepForm(ctx, uid, store.KeptForm{Key: key, Action: c.Request().URL.Path, Page: page, Fields: keptFields(f)})
+		if err != nil {
+			return "", err
+		}
+		return withQuery(page, "restore", key), nil
+	}
 	id, _ := strconv.ParseInt(c.Param("id"), 10, 64)
 	if id == 0 {
 		id, _ = strconv.ParseInt(f.Get("draft_id"), 10, 64)
 	}
-	err = w.Store.SaveForm(c.Request().Context(), uid, store.SavedForm{Key: key, DraftID: id, Title: f.Get("title"), Fields: savedFields(f), Expired: true})
+	err = w.Store.SaveForm(ctx, uid, store.SavedForm{Key: key, DraftID: id, Title: f.Get("title"), Fields: savedFields(f), Expired: true})
 	if err != nil {
 		return "", err
 	}
 	return formPage(id, key), nil
+}
+
+// withQuery is the page's address with name=value set in its query.
+func withQuery(page, name, value string) string {
+	u, err := url.Parse(page)
+	if err != nil {
+		return page
+	}
+	q := u.Query()
+	q.Set(name, value)
+	u.RawQuery = q.Encode()
+	return u.RequestURI() + fragmentOf(u)
+}
+
+// withoutQuery is the page's address without name in its query.
+func withoutQuery(page, name string) string {
+	u, err := url.Parse(page)
+	if err != nil {
+		return page
+	}
+	q := u.Query()
+	q.Del(name)
+	u.RawQuery = q.Encode()
+	return u.RequestURI() + fragmentOf(u)
+}
+
+func fragmentOf(u *url.URL) string {
+	if u.Fragment == "" {
+		return ""
+	}
+	return "#" + u.EscapedFragment()
+}
+
+// restoreForm is, for a page opened with ?restore=key after signing in
+// again, the form kept under key for its person (deleted as it is read),
+// to be put back into the form; nil when there is none (put back
+// already, a day old, another person's).
+func (w *Web) restoreForm(c echo.Context, p *pageData) error {
+	key := c.QueryParam("restore")
+	if p.User == nil || c.Request().Method != http.MethodGet || !formKeyRE.MatchString(key) {
+		return nil
+	}
+	kept, err := w.Store.TakeKeptForm(c.Request().Context(), p.User.ID, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p.Restored = w.t(c, "form.session_restored", kept.CreatedAt.In(domain.Beijing).Format("15:04"))
+	p.Posted = postedOf("restored", kept.Action, kept.Fields, "", "form-restored", w.t(c, "form.session_lost"))
+	return nil
 }
