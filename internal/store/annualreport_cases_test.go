@@ -98,7 +98,9 @@ func TestAnnualReportFromRealCases(t *testing.T) {
 			early = append(early, i)
 		}
 	}
-	after := func(i, days int) string { return day(t, cases[i].concluded).AddDate(0, 0, days).Format(domain.DateLayout) }
+	after := func(i, days int) string {
+		return day(t, cases[i].concluded).AddDate(0, 0, days).Format(domain.DateLayout)
+	}
 	for i, res := range []domain.AppealOutcome{domain.AppealUpheld, domain.AppealCorrected, domain.AppealOther, domain.AppealPending} {
 		appeal(ids[early[i]], domain.AppealReview, false, after(early[i], 5), res, after(early[i], 60))
 		appeal(ids[early[i+4]], domain.AppealLawsuit, false, after(early[i+4], 5), res, after(early[i+4], 90))
