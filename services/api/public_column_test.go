@@ -64,6 +64,25 @@ func TestPublicColumn(t *testing.T) {
 	if n != 1 {
 		t.Errorf("the settings' change is not audited")
 	}
+	// The agency's name, in the column's header, is set with the settings:
+	// a name that is not one is refused with nothing written.
+	h.want(h.do("PUT", "/api/v1/agency/site", "admin", map[string]any{"credit_code": code, "sponsor": "别的主办单位", "name": " 前后有空格 "}),
+		http.StatusOK, "") // trimmed
+	h.want(h.do("PUT", "/api/v1/agency/site", "admin", map[string]any{"credit_code": code, "sponsor": "不应写入", "name": "名\u200b字"}),
+		http.StatusUnprocessableEntity, "invalid_name")
+	r = h.want(h.do("PUT", "/api/v1/agency/site", "admin", map[string]any{"credit_code": code, "sponsor": "建国门街道办事处",
+		"site_code": "1101010001", "icp": "京ICP备12345678号", "guide": "一、主动公开\n二、依申请公开", "rules": "政府信息公开保密审查制度",
+		"name": "北京市东城区建国门街道办事处"}), http.StatusOK, "")
+	if r.body["name"] != "北京市东城区建国门街道办事处" || r.body["sponsor"] != "建国门街道办事处" {
+		t.Fatalf("the settings with the name: %s", r.raw)
+	}
+	h.want(h.do("PUT", "/api/v1/agency/site", "admin", map[string]any{"credit_code": code, "sponsor": "建国门街道办事处",
+		"site_code": "1101010001", "icp": "京ICP备12345678号", "guide": "一、主动公开\n二、依申请公开", "rules": "政府信息公开保密审查制度",
+		"name": "本机关"}), http.StatusOK, "") // as the pages below expect
+	h.store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'agency_rename'`).Scan(&n)
+	if n != 3 {
+		t.Errorf("%d renames audited, want 3", n)
+	}
 
 	penalty := draftBody("关于某某公司消防通道堵塞的行政处罚决定")
 	penalty["category"], penalty["body"] = "penalty", "决定书文号：街执罚字〔2026〕12号\n当事人：某某公司\n经查，当事人堵塞消防通道。"

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -58,39 +59,77 @@ func CheckSite(st *store.Site) error {
 	return nil
 }
 
+// siteJSON is the column's settings with the agency's name, which its
+// header shows beside the emblem.
+type siteJSON struct {
+	store.Site
+	Name string `json:"name"`
+}
+
 // getSite is GET /api/v1/agency/site: the admin's agency's column settings.
 func (s *Server) getSite(c echo.Context) error {
 	if err := requireRole(c, domain.RoleAdmin); err != nil {
 		return err
 	}
-	st, err := s.Store.AgencySite(c.Request().Context(), user(c).AgencyID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, st)
+	return s.siteAnswer(c)
 }
 
-// setSite is PUT /api/v1/agency/site: every setting, audited.
-func (s *Server) setSite(c echo.Context) error {
-	if err := requireRole(c, domain.RoleAdmin); err != nil {
-		return err
-	}
-	var st store.Site
-	if err := decode(c, &st); err != nil {
-		return err
-	}
-	if err := CheckSite(&st); err != nil {
-		return err
-	}
+func (s *Server) siteAnswer(c echo.Context) error {
 	ctx := c.Request().Context()
-	if err := s.Store.SetAgencySite(ctx, user(c).Actor(), st); err != nil {
-		return err
-	}
 	st, err := s.Store.AgencySite(ctx, user(c).AgencyID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, st)
+	a, err := s.Store.Agency(ctx, user(c).AgencyID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, siteJSON{Site: st, Name: a.Name})
+}
+
+// setSite is PUT /api/v1/agency/site: every setting, audited; a name
+// renames the agency (audited too: agency_rename).
+func (s *Server) setSite(c echo.Context) error {
+	if err := requireRole(c, domain.RoleAdmin); err != nil {
+		return err
+	}
+	var in siteJSON
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if err := CheckSite(&in.Site); err != nil {
+		return err
+	}
+	if err := SaveSite(c.Request().Context(), s.Store, user(c).Actor(), in.Site, in.Name); err != nil {
+		return err
+	}
+	return s.siteAnswer(c)
+}
+
+// SaveSite stores the column's settings and, when name is given and not
+// the agency's, renames the agency: a name that is not one is refused
+// before anything is written.
+func SaveSite(ctx context.Context, st *store.Store, by domain.Actor, site store.Site, name string) error {
+	name = strings.TrimSpace(name)
+	rename := false
+	if name != "" {
+		a, err := st.Agency(ctx, by.AgencyID)
+		if err != nil {
+			return err
+		}
+		if rename = name != a.Name; rename {
+			if err := domain.ValidName(name); err != nil {
+				return err
+			}
+		}
+	}
+	if err := st.SetAgencySite(ctx, by, site); err != nil {
+		return err
+	}
+	if rename {
+		return st.RenameAgency(ctx, by, by.AgencyID, name)
+	}
+	return nil
 }
 
 // EmblemPath is where the column shows agency slug's emblem, uploaded as

@@ -105,6 +105,11 @@ func (w *Web) addApplication(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/applications/%d", a.ID))
 		}
 	}
+	if r := (*domain.Refusal)(nil); errors.As(err, &r) && !r.Invalid() {
+		// Not what was typed but who typed it (no case handler): 403.
+		msg, _ := w.problem(c, err)
+		return w.showError(c, http.StatusForbidden, msg)
+	}
 	if msg, ok := w.problem(c, err); ok {
 		return w.refuse(c, caseField(err), msg, func(c echo.Context) error {
 			return w.renderIntake(c, http.StatusUnprocessableEntity, intakeView{In: in})

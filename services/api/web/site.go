@@ -46,6 +46,9 @@ func (w *Web) siteForm(c echo.Context, status int, st store.Site, problem, field
 	p := w.base(c, "site.title", "site")
 	p.Error = problem
 	v := siteView{S: st, Slug: a.Slug, Name: a.Name, ErrorField: field, Pattern: store.DefaultIndexPattern, Refused: problem != ""}
+	if field == "agency_name" {
+		v.Name = c.FormValue("agency_name") // as typed, to mend
+	}
 	if v.Refused && st.Emblem != "" {
 		// An emblem uploaded with the refused save is not served yet
 		// (only the saved one is): it is named, not shown.
@@ -101,7 +104,11 @@ func (w *Web) setSite(c echo.Context) error {
 	if err := api.CheckSite(&st); err != nil {
 		return w.siteRefused(c, st, err)
 	}
-	if err := w.Store.SetAgencySite(ctx, u.Actor(), st); err != nil {
+	var r *domain.Refusal
+	switch err := api.SaveSite(ctx, w.Store, u.Actor(), st, c.FormValue("agency_name")); {
+	case errors.As(err, &r):
+		return w.siteForm(c, http.StatusUnprocessableEntity, st, w.t(c, "rule."+string(r.Rule)), "agency_name")
+	case err != nil:
 		return err
 	}
 	flash(c, "flash.site_saved")
