@@ -61,4 +61,18 @@ func TestAdminEditsPeopleAndDepartments(t *testing.T) {
 	if !strings.Contains(page, "<ins>机密</ins>") || !strings.Contains(page, "<del>绝密</del>") {
 		t.Errorf("the versions' differences are not shown")
 	}
+	// The page lists the last ten versions and offers every one.
+	for i := range 10 {
+		if _, err := s.sys.Store.SetWordList(ctx, a, 1, []string{"内部资料", fmt.Sprintf("词%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page = admin.req("GET", "/web/admin/words", nil)
+	if n := strings.Count(page, "<del>"); n != 10 || !strings.Contains(page, `href="/web/admin/words?history=all"`) {
+		t.Errorf("%d versions' removals shown, want 10, with a link to every version", n)
+	}
+	_, page = admin.req("GET", "/web/admin/words?history=all", nil)
+	if !strings.Contains(page, "<del>绝密</del>") || strings.Contains(page, `href="/web/admin/words?history=all"`) {
+		t.Errorf("every version: %v", strings.Contains(page, "<del>绝密</del>"))
+	}
 }

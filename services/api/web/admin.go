@@ -441,7 +441,16 @@ type wordList struct {
 	Text    string
 	Edit    bool
 	History []store.WordListChange // the last versions, with what each changed
+	More    bool                   // there are older versions than History shows
+	All     bool                   // History is every version (?history=all)
 }
+
+// wordHistoryShort and wordHistoryAll are how many versions the word
+// list's page shows, by default and with ?history=all.
+const (
+	wordHistoryShort = 10
+	wordHistoryAll   = 1000
+)
 
 // wordsView is the word-list page: the agency's additions (for its people)
 // and the platform's list.
@@ -455,13 +464,19 @@ func (w *Web) wordsPage(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	a := currentUser(c).Actor()
+	all := c.QueryParam("history") == "all"
+	limit := wordHistoryShort
+	if all {
+		limit = wordHistoryAll
+	}
 	load := func(list int64, edit bool) (*wordList, error) {
 		l, err := w.Store.CurrentWordList(ctx, list)
 		if err != nil {
 			return nil, err
 		}
-		h, err := w.Store.WordListHistory(ctx, list, 10)
-		return &wordList{List: l, Text: strings.Join(l.Words, "\n"), Edit: edit, History: h}, err
+		h, err := w.Store.WordListHistory(ctx, list, limit)
+		return &wordList{List: l, Text: strings.Join(l.Words, "\n"), Edit: edit, History: h, All: all,
+			More: len(h) >= limit && l.Version > limit}, err
 	}
 	var v wordsView
 	var err error
