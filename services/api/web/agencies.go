@@ -48,16 +48,26 @@ func (w *Web) addAgency(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	slug, name := strings.TrimSpace(c.FormValue("slug")), strings.TrimSpace(c.FormValue("name"))
+	// A refusal of what was typed: the form again as typed (but the
+	// password), the field at fault marked (posted.go).
+	refused := func(field, msg string) error {
+		return w.refuse(c, field, msg, func(c echo.Context) error {
+			return w.showAgencies(c, http.StatusUnprocessableEntity, msg, agenciesView{})
+		})
+	}
+	field := "name"
 	err := api.ValidName("agency", name)
 	var nu store.NewUser
 	if err == nil {
+		field = "admin"
 		nu, err = api.ResolveNewUser(ctx, w.Store, 0, c.FormValue("admin"), []string{string(domain.RoleAdmin)}, nil)
 	}
 	if err == nil && c.FormValue("password") != "" {
+		field = "password"
 		nu.PasswordHash, err = api.NewPasswordHash(ctx, w.Store, w.Passwords, store.User{Name: nu.Name}, c.FormValue("password"))
 	}
 	if msg, ok := w.inputError(c, err); ok {
-		return w.showAgencies(c, http.StatusUnprocessableEntity, msg, agenciesView{})
+		return refused(field, msg)
 	}
 	if err != nil {
 		return err
@@ -68,7 +78,11 @@ func (w *Web) addAgency(c echo.Context) error {
 	case errors.Is(err, store.ErrExists):
 		return w.showAgencies(c, http.StatusConflict, w.t(c, "agencies.exists", slug, nu.Name), agenciesView{})
 	case errors.As(err, &r):
-		return w.showAgencies(c, http.StatusUnprocessableEntity, w.t(c, "rule."+string(r.Rule)), agenciesView{})
+		field := "name"
+		if r.Rule == domain.RuleInvalidSlug {
+			field = "slug"
+		}
+		return refused(field, w.t(c, "rule."+string(r.Rule)))
 	case err != nil:
 		return err
 	}

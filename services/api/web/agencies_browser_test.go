@@ -33,11 +33,16 @@ func TestAgenciesInTheBrowser(t *testing.T) {
 		t.Fatalf("created: %q", txt)
 	}
 	plat.shot("agency-created")
-	// A reserved slug is refused with the rule's words.
+	// A reserved slug is refused with the rule's words, the form kept as
+	// typed and the slug's field marked.
 	plat.do(chromedp.SendKeys(chromedp.CSS("#a-name"), "某机关"), chromedp.SendKeys(chromedp.CSS("#a-slug"), "items"),
-		chromedp.SendKeys(chromedp.CSS("#a-admin"), "某管理员"), chromedp.Click(chromedp.CSS("#add-agency button")), chromedp.WaitVisible(chromedp.CSS("#error")))
+		chromedp.SendKeys(chromedp.CSS("#a-admin"), "某管理员"), chromedp.Click(chromedp.CSS("#add-agency button")),
+		chromedp.WaitVisible(chromedp.CSS(`#a-slug[aria-invalid="true"]`)))
 	if e := plat.text("#error"); !strings.Contains(e, "保留名称") {
 		t.Fatalf("reserved slug: %q", e)
+	}
+	if v := plat.eval(`[document.querySelector("#a-name").value, document.querySelector("#a-admin").value].join("|")`); v != "某机关|某管理员" {
+		t.Fatalf("the refused form as typed: %q", v)
 	}
 
 	x := s.as("xadmin")

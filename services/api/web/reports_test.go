@@ -62,9 +62,11 @@ func TestAssessmentPage(t *testing.T) {
 	if _, page := c.req("GET", "/web/reports/assessment?period=2025-Q1", nil); !strings.Contains(page, "权重：发布 3，一次通过 10，按时 10，退回 5") {
 		t.Errorf("the weights after saving:\n%s", page)
 	}
+	// A weight that is not one: the form again, as typed, that field marked.
 	form.Set("returned", "-1")
-	if r, _ := c.req("POST", "/web/reports/assessment/weights", form); r.StatusCode != http.StatusBadRequest {
-		t.Errorf("a negative weight: %d", r.StatusCode)
+	if r, page := c.req("POST", "/web/reports/assessment/weights", form); r.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(page, `data-kind="refused"`) || !strings.Contains(page, `data-field="returned"`) {
+		t.Errorf("a negative weight: %d\n%s", r.StatusCode, page)
 	}
 	o := s.client()
 	o.signIn("wang", password)
