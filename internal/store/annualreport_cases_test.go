@@ -73,17 +73,7 @@ func TestAnnualReportFromRealCases(t *testing.T) {
 
 	appeal := func(id int64, kind domain.AppealKind, after bool, filed string, result domain.AppealOutcome, decided string) {
 		t.Helper()
-		a, err := s.ActOnApplication(ctx, cal, h, id, store.CaseAct{Action: domain.CaseRecordAppeal, AppealKind: kind, AfterReview: after,
-			AppealResult: domain.AppealPending, On: day(t, filed)}, noonOn(t, filed))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if result != domain.AppealPending {
-			if _, err := s.ActOnApplication(ctx, cal, h, id, store.CaseAct{Action: domain.CaseRecordAppeal, AppealID: a.Appeals[len(a.Appeals)-1].ID,
-				AppealResult: result, On: day(t, decided)}, noonOn(t, decided)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		recordAppeal(t, s, cal, h, id, kind, after, filed, result, decided)
 	}
 	type filed struct {
 		group  string

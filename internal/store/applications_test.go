@@ -256,17 +256,7 @@ func TestApplicationReportCounts(t *testing.T) {
 	}
 	appeal := func(id int64, kind domain.AppealKind, after bool, filed string, result domain.AppealOutcome, decided string) {
 		t.Helper()
-		a, err := s.ActOnApplication(ctx, cal, h, id, store.CaseAct{Action: domain.CaseRecordAppeal, AppealKind: kind, AfterReview: after,
-			AppealResult: domain.AppealPending, On: day(t, filed)}, noonOn(t, filed))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if result != domain.AppealPending {
-			if _, err := s.ActOnApplication(ctx, cal, h, id, store.CaseAct{Action: domain.CaseRecordAppeal, AppealID: a.Appeals[len(a.Appeals)-1].ID,
-				AppealResult: result, On: day(t, decided)}, noonOn(t, decided)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		recordAppeal(t, s, cal, h, id, kind, after, filed, result, decided)
 	}
 	appeal(ids[1], domain.AppealReview, false, "2026-02-01", domain.AppealUpheld, "2026-04-01")
 	appeal(ids[1], domain.AppealLawsuit, true, "2026-04-20", domain.AppealCorrected, "2027-01-10") // decided after the year: pending
@@ -453,5 +443,24 @@ func TestStartReplyOnce(t *testing.T) {
 	}
 	if res, err := s.VerifyAgency(ctx, 1); err != nil || !res.OK {
 		t.Fatalf("verify: %+v %v", res, err)
+	}
+}
+
+// recordAppeal records an appeal of case id filed on filed, pending, and
+// its result decided on decided unless it stays pending.
+func recordAppeal(t *testing.T, s *store.Store, cal *calendar.Calendar, h domain.Actor, id int64, kind domain.AppealKind, after bool,
+	filed string, result domain.AppealOutcome, decided string) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := s.ActOnApplication(ctx, cal, h, id, store.CaseAct{Action: domain.CaseRecordAppeal, AppealKind: kind, AfterReview: after,
+		AppealResult: domain.AppealPending, On: day(t, filed)}, noonOn(t, filed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if result != domain.AppealPending {
+		if _, err := s.ActOnApplication(ctx, cal, h, id, store.CaseAct{Action: domain.CaseRecordAppeal, AppealID: a.Appeals[len(a.Appeals)-1].ID,
+			AppealResult: result, On: day(t, decided)}, noonOn(t, decided)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

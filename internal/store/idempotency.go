@@ -204,16 +204,16 @@ func (s *Store) HoldRequests(ctx context.Context, name string) {
 	for {
 		id := s.holder()
 		if id == nil {
+			// Registering, it also drops dead processes' leases of a day ago.
 			var got int64
-			if err := s.Pool.QueryRow(ctx, `INSERT INTO request_leases (name) VALUES ($1) RETURNING id`, name).Scan(&got); err == nil {
+			if err := s.Pool.QueryRow(ctx, `WITH gone AS (DELETE FROM request_leases WHERE seen_at < now() - interval '1 day')
+				INSERT INTO request_leases (name) VALUES ($1) RETURNING id`, name).Scan(&got); err == nil {
 				s.lease.Store(got)
 			}
 		} else {
-			// A lease deleted under it (a restore) is written again; dead
-			// processes' leases go after a day.
+			// A lease deleted under it (a restore) is written again.
 			_, _ = s.Pool.Exec(ctx, `INSERT INTO request_leases (id, name) VALUES ($1, $2)
 				ON CONFLICT (id) DO UPDATE SET seen_at = now()`, *id, name)
-			_, _ = s.Pool.Exec(ctx, `DELETE FROM request_leases WHERE seen_at < now() - interval '1 day'`)
 		}
 		select {
 		case <-ctx.Done():
