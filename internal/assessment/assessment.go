@@ -93,7 +93,7 @@ type Line struct {
 	Name string `json:"name"`
 	// Department is an officer's department (several joined by 、).
 	Department string `json:"department,omitempty"`
-	Submitted  int    `json:"submitted"` // drafts created in the period
+	Submitted  int    `json:"submitted"` // drafts first submitted in the period (a saved draft counts when submitted)
 	Published  int    `json:"published"` // drafts first published in the period
 	// FirstPass: of those published, the ones never returned, by a
 	// reviewer or by stage 1's machine checks.

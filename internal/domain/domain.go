@@ -24,9 +24,10 @@ const (
 	StateReturned  State = "returned"
 	StateRejected  State = "rejected"
 	StateWithdrawn State = "withdrawn"
-	// StateUnsubmitted (暂存): a draft its author recalled before anyone
-	// decided on it; only its author sees it, and resubmits it as a
-	// revision (ActionRevise).
+	// StateUnsubmitted (暂存): a draft its author saved and never submitted
+	// (ActionSave; submitted with ActionSubmit), or recalled before anyone
+	// decided on it (resubmitted with ActionRevise); only its author sees
+	// it.
 	StateUnsubmitted State = "unsubmitted"
 )
 
@@ -142,6 +143,10 @@ const (
 	// ActionRecall: the author takes a submitted draft back before anyone
 	// decided on it (撤回); it waits, unsubmitted, for their revision.
 	ActionRecall Action = "recall"
+	// ActionSave keeps a draft unsubmitted (暂存): a new draft, or a new
+	// revision of one still unsubmitted, seen only by its author, neither
+	// checked nor sent anywhere until it is submitted.
+	ActionSave Action = "save"
 )
 
 // ActionFor maps a verdict to its action.
@@ -155,9 +160,13 @@ func Next(from State, a Action) (State, error) {
 	sp, _ := Spec(stage)
 	decided := atStage && sp.Person != PersonNever
 	switch a {
-	case ActionSubmit:
-		if from == "" {
+	case ActionSubmit: // a new draft, or one saved and never submitted (DraftFacts.Saved)
+		if from == "" || from == StateUnsubmitted {
 			return FirstStage().State(), nil
+		}
+	case ActionSave:
+		if from == "" || from == StateUnsubmitted {
+			return StateUnsubmitted, nil
 		}
 	case ActionRevise:
 		if from == StateReturned || from == StateUnsubmitted {

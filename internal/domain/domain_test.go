@@ -8,26 +8,29 @@ import (
 )
 
 var allActions = []Action{ActionSubmit, ActionRevise, ActionChecksPass, ActionChecksBlock, ActionChecksDone,
-	ActionApprove, ActionReturn, ActionReject, ActionPublished, ActionWithdraw, ActionCorrect, ActionRelease, ActionRecall}
+	ActionApprove, ActionReturn, ActionReject, ActionPublished, ActionWithdraw, ActionCorrect, ActionRelease, ActionRecall, ActionSave}
 
 // TestNextEveryStateAndAction checks every state × action against the
 // lifecycle written out by hand from the brief.
 func TestNextEveryStateAndAction(t *testing.T) {
 	allowed := map[State]map[Action]State{
-		"": {ActionSubmit: StateCompleteness},
+		// A new draft is submitted, or saved unsubmitted (暂存).
+		"": {ActionSubmit: StateCompleteness, ActionSave: StateUnsubmitted},
 		// Stage 1: the machine checks pass or return it; where the agency
 		// asks for an initial reviewer, it waits for one (checks_done).
 		// At every stage the author may recall it (CanRecall says until when).
 		StateCompleteness:    {ActionChecksPass: StateCompliance, ActionChecksBlock: StateReturned, ActionChecksDone: StateCompleteness, ActionApprove: StateCompliance, ActionReturn: StateReturned, ActionReject: StateRejected, ActionRecall: StateUnsubmitted},
 		StateCompliance:      {ActionChecksDone: StateCompliance, ActionApprove: StateConfidentiality, ActionReturn: StateReturned, ActionReject: StateRejected, ActionRecall: StateUnsubmitted},
 		StateConfidentiality: {ActionChecksDone: StateConfidentiality, ActionApprove: StatePublishing, ActionReturn: StateReturned, ActionReject: StateRejected, ActionRecall: StateUnsubmitted},
-		StateUnsubmitted:     {ActionRevise: StateCompleteness},
-		StatePublishing:      {ActionPublished: StatePublished},
-		StatePublished:       {ActionWithdraw: StateWithdrawn, ActionCorrect: StateCompleteness},
-		StateScheduled:       {ActionRelease: StatePublishing, ActionWithdraw: StateWithdrawn},
-		StateReturned:        {ActionRevise: StateCompleteness},
-		StateRejected:        {},
-		StateWithdrawn:       {},
+		// Unsubmitted: saved again, or sent to stage 1 — its first
+		// submission if it was saved, a revision if it was recalled.
+		StateUnsubmitted: {ActionRevise: StateCompleteness, ActionSubmit: StateCompleteness, ActionSave: StateUnsubmitted},
+		StatePublishing:  {ActionPublished: StatePublished},
+		StatePublished:   {ActionWithdraw: StateWithdrawn, ActionCorrect: StateCompleteness},
+		StateScheduled:   {ActionRelease: StatePublishing, ActionWithdraw: StateWithdrawn},
+		StateReturned:    {ActionRevise: StateCompleteness},
+		StateRejected:    {},
+		StateWithdrawn:   {},
 	}
 	for _, from := range append([]State{""}, States()...) {
 		for _, a := range allActions {
@@ -302,6 +305,38 @@ func TestViewAndRevise(t *testing.T) {
 	}
 	if rule := refusalRule(CanRevise(Actor{ID: author}, facts(StateCompliance))); rule != RuleNoSuchTransition {
 		t.Errorf("revise outside returned: %q", rule)
+	}
+}
+
+// TestCanSave: only its author keeps an unsubmitted draft unsubmitted, in
+// its own department; its first submission is a submit, a recalled one's
+// a revision.
+func TestCanSave(t *testing.T) {
+	const author, other, dept = 1, 2, 10
+	a := Actor{ID: author, Roles: []Role{RoleOfficer}, Departments: []int64{dept}}
+	f := DraftFacts{AuthorID: author, DepartmentID: dept, State: StateUnsubmitted, Saved: true}
+	if err := CanSave(a, f, dept); err != nil {
+		t.Errorf("the author cannot save their draft: %v", err)
+	}
+	if rule := refusalRule(CanSave(Actor{ID: other, Roles: []Role{RoleOfficer}, Departments: []int64{dept}}, f, dept)); rule != RuleNotAuthor {
+		t.Errorf("another saves it: %q", rule)
+	}
+	if rule := refusalRule(CanSave(a, f, 11)); rule != RuleDepartmentChange {
+		t.Errorf("saved into another department: %q", rule)
+	}
+	for _, st := range []State{StateReturned, StateCompleteness, StatePublished} {
+		g := f
+		g.State = st
+		if rule := refusalRule(CanSave(a, g, dept)); rule != RuleNoSuchTransition {
+			t.Errorf("a %s draft saved unsubmitted: %q", st, rule)
+		}
+	}
+	if got := ReviseAction(f); got != ActionSubmit {
+		t.Errorf("a saved draft's first submission is %q", got)
+	}
+	f.Saved = false // recalled
+	if got := ReviseAction(f); got != ActionRevise {
+		t.Errorf("a recalled draft's resubmission is %q", got)
 	}
 }
 

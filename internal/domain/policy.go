@@ -140,6 +140,8 @@ type DraftFacts struct {
 	// PublishedRevision is the revision the public pages and channels show
 	// (0: never published). Above it, Revision is a correction under review.
 	PublishedRevision int
+	// Saved: the draft was kept unsubmitted (暂存) and never submitted.
+	Saved bool
 }
 
 // PersonDecides reports whether a person decides stage sp of this draft:
@@ -272,6 +274,19 @@ func CanRevise(a Actor, d DraftFacts) error {
 	return nil
 }
 
+// CanSave reports whether the actor may keep a new revision of the draft
+// unsubmitted (暂存): its author, while it is unsubmitted (saved, or
+// recalled), keeping its department as a revision does.
+func CanSave(a Actor, d DraftFacts, dept int64) error {
+	if a.ID != d.AuthorID {
+		return refuse(RuleNotAuthor, "only the draft's author may save it")
+	}
+	if d.State != StateUnsubmitted {
+		return refuse(RuleNoSuchTransition, "only an unsubmitted draft can be saved unsubmitted; this one is %q", d.State)
+	}
+	return CanReviseInto(a, d, dept)
+}
+
 // CanRecall reports whether the actor may take the draft back (撤回): its
 // author, while it is at a stage and before any person decided on its
 // current revision (d.Decisions), and not a correction, whose published
@@ -295,10 +310,14 @@ func CanRecall(a Actor, d DraftFacts) error {
 }
 
 // ReviseAction is the action a new revision of d is: a correction of a
-// published draft, or the revision of a returned one.
+// published draft, the first submission of a saved one (暂存, never
+// submitted), or the revision of a returned or recalled one.
 func ReviseAction(d DraftFacts) Action {
 	if d.State == StatePublished {
 		return ActionCorrect
+	}
+	if d.State == StateUnsubmitted && d.Saved {
+		return ActionSubmit // its first submission
 	}
 	return ActionRevise
 }

@@ -1055,7 +1055,7 @@ func (s *Store) StartReply(ctx context.Context, cal *calendar.Calendar, by domai
 		return a, Draft{}, fmt.Errorf("error reading the handler's department: %w", err)
 	}
 	link := &replyLink{by: by, agencyID: by.AgencyID, caseID: id}
-	d, err := s.submit(ctx, by, by.Departments[0], c, due, link)
+	d, err := s.submit(ctx, by, by.Departments[0], c, due, link, false)
 	if err != nil {
 		return a, d, unwrapRefused(err)
 	}

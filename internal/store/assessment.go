@@ -77,12 +77,12 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 		fmt.Fprintf(&perChannel, ", count(*) FILTER (WHERE i.pub AND '%s' = ANY(i.channels))", c)
 	}
 	rows, _ := s.Pool.Query(ctx, `SELECT g.*, u.name, dep.name FROM (SELECT i.author_id, i.department_id,
-			count(*) FILTER (WHERE i.created_at >= $2),
+			count(*) FILTER (WHERE i.submitted_at >= $2), -- a saved draft never submitted: NULL, not counted
 			count(*) FILTER (WHERE i.pub),
 			count(*) FILTER (WHERE i.pub AND NOT i.returned),
 			count(*) FILTER (WHERE i.pub AND NOT i.dp AND NOT i.reply), count(*) FILTER (WHERE i.pub AND NOT i.dp AND NOT i.reply AND i.on_time),
 			count(*) FILTER (WHERE i.pub AND i.dp), count(*) FILTER (WHERE i.pub AND i.dp AND i.on_time)`+perChannel.String()+`
-		FROM (SELECT d.author_id, d.department_id, d.created_at,
+		FROM (SELECT d.author_id, d.department_id, d.submitted_at,
 				COALESCE(d.published_at >= $2 AND d.published_at < $3, false) AS pub,
 				COALESCE(r.category = ANY($4), false) AS dp,
 				-- a reply to an applicant is on Article 33's clock, the case's
@@ -92,7 +92,7 @@ func (s *Store) Assessment(ctx context.Context, agencyID int64, from, to time.Ti
 			FROM drafts d LEFT JOIN revisions r ON r.draft_id = d.id AND r.revision = d.published_revision
 			LEFT JOIN (SELECT draft_id FROM decisions WHERE decision = 'return'
 				UNION SELECT draft_id FROM findings WHERE stage = 'completeness' AND severity = 'block') rt ON rt.draft_id = d.id
-			WHERE d.agency_id = $1 AND (d.created_at >= $2 AND d.created_at < $3 OR d.published_at >= $2 AND d.published_at < $3)) i
+			WHERE d.agency_id = $1 AND (d.submitted_at >= $2 AND d.submitted_at < $3 OR d.published_at >= $2 AND d.published_at < $3)) i
 		GROUP BY i.author_id, i.department_id) g
 		JOIN users u ON u.id = g.author_id JOIN departments dep ON dep.id = g.department_id`, agencyID, from, to, doublePublicity)
 	var k key

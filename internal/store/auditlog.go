@@ -156,9 +156,9 @@ func checkDraftChains(ctx context.Context, tx pgx.Tx, v *audit.Verifier) error {
 	rows, _ := tx.Query(ctx, `SELECT 'draft/' || d.id, 0::bigint, 'the draft exists but its chain is gone'
 		FROM drafts d WHERE NOT EXISTS (SELECT 1 FROM audit_chains c WHERE c.chain = 'draft/' || d.id AND c.length > 0)
 		UNION ALL
-		SELECT 'draft/' || r.draft_id, r.revision::bigint, 'revision ' || r.revision || ' has no submit, revise or explain event in the chain'
+		SELECT 'draft/' || r.draft_id, r.revision::bigint, 'revision ' || r.revision || ' has no submit, revise, correct or save event in the chain'
 		FROM revisions r WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.chain = 'draft/' || r.draft_id
-			AND e.revision = r.revision AND e.action IN ('submit', 'revise'))
+			AND e.revision = r.revision AND e.action IN ('submit', 'revise', 'correct', 'save'))
 		UNION ALL
 		SELECT 'draft/' || x.draft_id, x.revision::bigint, 'the ' || x.stage || ' ' || x.decision || ' of revision ' || x.revision || ' has no event in the chain'
 		FROM decisions x WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.chain = 'draft/' || x.draft_id

@@ -35,6 +35,8 @@ type Draft struct {
 	// PublishedRevision is the revision the public pages and channels show
 	// (0: never published); a correction under review is a later one.
 	PublishedRevision int `json:"published_revision,omitempty"`
+	// Saved: kept unsubmitted (暂存, Save) and never submitted.
+	Saved bool `json:"saved,omitempty"`
 	// ExpiresOn is the last day the item stays public, as stage 2 settled
 	// it or a reviewer set it (nil: no limit).
 	ExpiresOn     *time.Time     `json:"-"`
@@ -49,7 +51,7 @@ type Draft struct {
 // Facts is the draft as the rules see it.
 func (d Draft) Facts() domain.DraftFacts {
 	return domain.DraftFacts{AuthorID: d.AuthorID, AgencyID: d.AgencyID, DepartmentID: d.DepartmentID, State: d.State, Revision: d.Revision, StepDone: d.StepDone, Policy: d.Policy,
-		PublishedRevision: d.PublishedRevision}
+		PublishedRevision: d.PublishedRevision, Saved: d.Saved}
 }
 
 // Decision is a recorded reviewer decision.
@@ -115,7 +117,7 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	b := &pgx.Batch{}
 	b.Queue(batchPlans)
 	b.Queue(`SELECT d.author_id, d.agency_id, d.department_id, d.state, d.revision, d.step_done, d.state_entered_at, c.length, c.head, r.content_sha256,
-			`+policyColumn+`, `+returnedByPersonColumn+`, COALESCE(d.published_revision, 0)
+			`+policyColumn+`, `+returnedByPersonColumn+`, COALESCE(d.published_revision, 0), d.submitted_at IS NULL
 		FROM drafts d JOIN audit_chains c ON c.chain = 'draft/' || d.id
 		JOIN revisions r ON r.draft_id = d.id AND r.revision = d.revision
 		WHERE d.id = $1 FOR NO KEY UPDATE OF d, c`, id)
@@ -126,7 +128,7 @@ func lockDraft(ctx context.Context, tx pgx.Tx, id int64) (lockedDraft, error) {
 	}
 	var people []string
 	err := br.QueryRow().Scan(&d.AuthorID, &d.AgencyID, &d.DepartmentID, &d.State, &d.Revision, &d.StepDone, &d.EnteredAt, &d.ChainLen, &d.ChainHead, &d.Content, &people,
-		&d.ReturnedByPerson, &d.PublishedRevision)
+		&d.ReturnedByPerson, &d.PublishedRevision, &d.Saved)
 	d.Policy = policyOf(people)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, ErrNotFound
@@ -157,8 +159,9 @@ func queueRevision(b *pgx.Batch, id int64, rev int, c domain.Content, sum []byte
 	queueAttachments(b, []int64{id}, []int32{int32(rev)}, []domain.Content{c})
 }
 
-// Revise stores a new revision of a returned draft by its author and sends
-// it to stage 1 again; of a published draft, it starts a correction (更正):
+// Revise stores a new revision of a returned or unsubmitted draft by its
+// author and sends it to stage 1 (a saved draft's first submission, in the
+// trail as a submit); of a published draft, it starts a correction (更正):
 // the revision goes through the stages while the published one stays
 // public (domain.CheckCorrection says what a correction must keep).
 func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
@@ -192,7 +195,8 @@ func (s *Store) Revise(ctx context.Context, by domain.Actor, id, deptID int64, c
 		rev := cur.Revision + 1
 		queueRevision(b, id, rev, c, sum)
 		queueIdemDone(b, idempotencyOf(ctx), id)
-		b.Queue(`UPDATE drafts SET formed_on = $2, deadline = $3 WHERE id = $1`, id, c.FormedOn, deadline)
+		// A saved draft's first submission (ActionSubmit) is its submission.
+		b.Queue(`UPDATE drafts SET formed_on = $2, deadline = $3, submitted_at = COALESCE(submitted_at, now()) WHERE id = $1`, id, c.FormedOn, deadline)
 		set.move(&cur, move{to: next, revision: rev, event: audit.Event{ActorID: by.ID, Actor: by.Name,
 			Role: string(domain.RoleOfficer), Stage: string(domain.FirstStage()), Action: string(action),
 			Revision: rev, ContentSHA256: sum, Comment: c.Correction}})
@@ -237,6 +241,47 @@ func (s *Store) Explain(ctx context.Context, by domain.Actor, id int64, revision
 		set.move(&cur, move{to: to, revision: cur.Revision, stepDone: to == first || !to.MachineStep(),
 			event: audit.Event{Actor: SystemActor.Name, Role: string(domain.RoleSystem), Stage: string(stage), Action: string(action),
 				Revision: cur.Revision, ContentSHA256: cur.Content, Comment: "起草人已提交说明：阻断性问题交下一位审核人核实，须写明理由方可通过"}})
+		return nil
+	})
+	if err != nil {
+		return Draft{}, unwrapRefused(err)
+	}
+	return s.Draft(ctx, id)
+}
+
+// Save keeps a draft unsubmitted (暂存): with id 0 a new draft, stored at
+// revision 1 in state unsubmitted; otherwise a new revision of the
+// author's unsubmitted draft id (saved, or recalled), which stays
+// unsubmitted. Either is in the draft's trail as a save, seen only by its
+// author, and neither checked nor sent anywhere: Revise submits it. The
+// content is held to what a submission's is (the caller validates it).
+func (s *Store) Save(ctx context.Context, by domain.Actor, id, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
+	if id == 0 {
+		return s.submit(ctx, by, deptID, c, deadline, nil, true)
+	}
+	sum := c.SHA256()
+	err := s.moveTx(ctx, func(tx pgx.Tx, set *moveSet, b *pgx.Batch) error {
+		cur, err := lockDraft(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanSave(by, cur.DraftFacts, deptID); err != nil {
+			return s.refuseOrHide(ctx, tx, &cur, by, string(domain.ActionSave), err)
+		}
+		if err := domain.CheckCorrection(cur.DraftFacts, domain.Content{}, c); err != nil {
+			return s.refuse(ctx, tx, &cur, by, string(domain.ActionSave), err)
+		}
+		next, err := domain.Next(cur.State, domain.ActionSave)
+		if err != nil {
+			return err
+		}
+		rev := cur.Revision + 1
+		queueRevision(b, id, rev, c, sum)
+		queueIdemDone(b, idempotencyOf(ctx), id)
+		b.Queue(`UPDATE drafts SET formed_on = $2, deadline = $3 WHERE id = $1`, id, c.FormedOn, deadline)
+		set.move(&cur, move{to: next, revision: rev, stepDone: true, event: audit.Event{ActorID: by.ID, Actor: by.Name,
+			Role: string(domain.RoleOfficer), Stage: string(next), Action: string(domain.ActionSave),
+			Revision: rev, ContentSHA256: sum}})
 		return nil
 	})
 	if err != nil {
@@ -411,7 +456,7 @@ func unwrapRefused(err error) error {
 }
 
 var draftColumns = `d.id, d.agency_id, d.author_id, u.name, d.department_id, dep.name, d.state, d.revision, d.step_done, d.state_entered_at,
-	d.deadline, d.created_at, d.updated_at, d.published_at, COALESCE(d.published_revision, 0), d.expires_on,
+	d.deadline, d.created_at, d.updated_at, d.published_at, COALESCE(d.published_revision, 0), d.submitted_at IS NULL, d.expires_on,
 	r.title, r.body, r.category, r.channels, r.formed_on, r.content_sha256, ` + policyColumn + `, r.explanation, r.digest, r.options, ` + revisionTerms + `, ` + attachmentsColumn(false)
 
 // revisionTerms are a revision's after-publication fields: its correction
@@ -450,7 +495,7 @@ type draftScan struct {
 func (x *draftScan) Targets(d *Draft) []any {
 	x.d = d
 	return append([]any{&d.ID, &d.AgencyID, &d.AuthorID, &d.Author, &d.DepartmentID, &d.Content.Department, &d.State, &d.Revision, &d.StepDone,
-		&d.StateEnteredAt, &x.deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt, &d.PublishedRevision, &d.ExpiresOn,
+		&d.StateEnteredAt, &x.deadline, &d.CreatedAt, &d.UpdatedAt, &d.PublishedAt, &d.PublishedRevision, &d.Saved, &d.ExpiresOn,
 		&d.Content.Title, &d.Content.Body, &d.Content.Category, &x.chans, &x.formed, &x.sum, &x.people, &d.Explanation, &d.Content.Digest,
 		&d.Content.Options}, append(x.terms.targets(&d.Content), &x.attached)...)
 }

@@ -295,7 +295,10 @@ type submitJob struct {
 	deadline time.Time
 	// link, for a reply to an application, answers the case with the
 	// draft in the same transaction (StartReply); nil for every other.
-	link  *replyLink
+	link *replyLink
+	// save keeps the new draft unsubmitted (暂存, Save): no checks, no
+	// submission time, in the trail as a save.
+	save  bool
 	draft Draft
 	err   error
 }
@@ -305,17 +308,22 @@ type submitJob struct {
 // place; a refusal is audited in the system chain. Concurrent submissions
 // are committed together (internal/groupcommit).
 func (s *Store) Submit(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time) (Draft, error) {
-	return s.submit(ctx, by, deptID, c, deadline, nil)
+	return s.submit(ctx, by, deptID, c, deadline, nil, false)
 }
 
 // submit is Submit, with a reply's case to link in the same transaction
 // (link): such a submission goes alone, not in a group, so that a case
-// that no longer allows its reply fails it alone.
-func (s *Store) submit(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time, link *replyLink) (Draft, error) {
+// that no longer allows its reply fails it alone. With save, the new draft
+// is kept unsubmitted (Save), alone too.
+func (s *Store) submit(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time, link *replyLink, save bool) (Draft, error) {
 	if rerr := domain.CanSubmit(by, deptID); rerr != nil {
 		r := rerr.(*domain.Refusal)
+		action := domain.ActionSubmit
+		if save {
+			action = domain.ActionSave
+		}
 		err := s.tx(ctx, func(tx pgx.Tx) error {
-			e := agencyEvent(by.AgencyID, by, "denied:"+string(domain.ActionSubmit), fmt.Sprintf("department %d: %s", deptID, r.Message))
+			e := agencyEvent(by.AgencyID, by, "denied:"+string(action), fmt.Sprintf("department %d: %s", deptID, r.Message))
 			e.Reason = string(r.Rule)
 			return appendEvent(ctx, tx, e)
 		})
@@ -324,8 +332,8 @@ func (s *Store) submit(ctx context.Context, by domain.Actor, deptID int64, c dom
 		}
 		return Draft{}, r
 	}
-	j := &submitJob{by: by, deptID: deptID, content: c, deadline: deadline, idem: idempotencyOf(ctx), link: link}
-	if link != nil {
+	j := &submitJob{by: by, deptID: deptID, content: c, deadline: deadline, idem: idempotencyOf(ctx), link: link, save: save}
+	if link != nil || save {
 		if err := s.submitTx(ctx, []*submitJob{j}); err != nil {
 			return Draft{}, err
 		}
@@ -368,7 +376,7 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		rev                                     []int32
 		content                                 []domain.Content
 		sum                                     [][]byte
-		chain                                   []string
+		chain, state                            []string
 	}
 	var rows draftRow
 	created := make([]time.Time, len(js))
@@ -377,6 +385,10 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		return err
 	}
 	stage, _ := domain.StageOf(first)
+	saved, err := domain.Next("", domain.ActionSave)
+	if err != nil {
+		return err
+	}
 	// The ids come first: each draft's audit chain is named after its id.
 	ids := func(b *pgx.Batch) {
 		b.Queue(batchPlans)
@@ -432,14 +444,22 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 			rows.chain = append(rows.chain, audit.DraftChain(id))
 			cur := &lockedDraft{ID: id}
 			cur.AgencyID = j.by.AgencyID // its department's (CanSubmit)
-			set.event(cur, audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: string(domain.RoleOfficer),
-				Stage: string(stage), Action: string(domain.ActionSubmit), Revision: 1, ContentSHA256: sum})
-			set.work(work.Item{DraftID: id, Revision: 1, State: first})
-			set.notes = append(set.notes, News{DraftID: id, AgencyID: j.by.AgencyID, DepartmentID: j.deptID, AuthorID: j.by.ID,
-				State: first, Revision: 1}.String())
+			state := first
+			if j.save { // kept unsubmitted: in the trail, seen by its author, nothing to check yet
+				state = saved
+				set.event(cur, audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: string(domain.RoleOfficer),
+					Stage: string(saved), Action: string(domain.ActionSave), Revision: 1, ContentSHA256: sum})
+			} else {
+				set.event(cur, audit.Event{ActorID: j.by.ID, Actor: j.by.Name, Role: string(domain.RoleOfficer),
+					Stage: string(stage), Action: string(domain.ActionSubmit), Revision: 1, ContentSHA256: sum})
+				set.work(work.Item{DraftID: id, Revision: 1, State: first})
+				set.notes = append(set.notes, News{DraftID: id, AgencyID: j.by.AgencyID, DepartmentID: j.deptID, AuthorID: j.by.ID,
+					State: first, Revision: 1}.String())
+			}
+			rows.state = append(rows.state, string(state))
 			created[i] = now
-			j.draft = Draft{ID: id, AgencyID: j.by.AgencyID, AuthorID: j.by.ID, Author: j.by.Name, DepartmentID: j.deptID, State: first,
-				Revision: 1, Deadline: j.deadline.Format(domain.DateLayout), Content: c, ContentSHA256: hex.EncodeToString(sum)}
+			j.draft = Draft{ID: id, AgencyID: j.by.AgencyID, AuthorID: j.by.ID, Author: j.by.Name, DepartmentID: j.deptID, State: state,
+				Revision: 1, Deadline: j.deadline.Format(domain.DateLayout), Content: c, ContentSHA256: hex.EncodeToString(sum), Saved: j.save}
 			if j.link != nil {
 				j.link.draftID = id
 				j.link.event(&set)
@@ -448,9 +468,12 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		return nil
 	}, func(b *pgx.Batch) {
 		// The department's agency is the draft's.
-		b.Queue(`INSERT INTO drafts (id, author_id, department_id, agency_id, state, revision, formed_on, deadline)
-			SELECT i, a, d, (SELECT agency_id FROM departments WHERE id = d), $6::text, 1, f, l FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::date[], $5::date[]) AS x(i, a, d, f, l)`,
-			rows.id, rows.author, rows.dept, rows.formed, rows.deadline, first)
+		// A saved draft (state unsubmitted) has no submission time yet, nor a
+		// machine step owed.
+		b.Queue(`INSERT INTO drafts (id, author_id, department_id, agency_id, state, revision, formed_on, deadline, submitted_at, step_done)
+			SELECT i, a, d, (SELECT agency_id FROM departments WHERE id = d), s, 1, f, l, CASE WHEN s = $7 THEN NULL ELSE now() END, s = $7
+			FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::date[], $5::date[], $6::text[]) AS x(i, a, d, f, l, s)`,
+			rows.id, rows.author, rows.dept, rows.formed, rows.deadline, rows.state, saved)
 		b.Queue(`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256, digest, options)
 			SELECT i, 1, t, b, c, string_to_array(ch, ','), f, s, g, string_to_array(o, ',') FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::bytea[], $8::text[], $9::text[]) AS x(i, t, b, c, ch, f, s, g, o)`,
 			rows.id, rows.title, rows.body, rows.category, rows.channels, rows.formed, rows.sum, rows.digest, rows.options)
@@ -473,7 +496,7 @@ func (s *Store) submitTx(ctx context.Context, js []*submitJob) error {
 		j.err = nil // committed
 		j.draft.CreatedAt, j.draft.UpdatedAt, j.draft.StateEnteredAt = created[i], created[i], created[i]
 		if s.OnTransition != nil {
-			s.OnTransition("", first, 0)
+			s.OnTransition("", j.draft.State, 0)
 		}
 	}
 	return nil

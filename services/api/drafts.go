@@ -51,6 +51,8 @@ type draftJSON struct {
 	PublishAt         *time.Time `json:"publish_at,omitempty"`
 	ExpiresOn         string     `json:"expires_on,omitempty"`
 	Topics            []string   `json:"topics,omitempty"` // 专题
+	// Saved: kept unsubmitted (暂存) and never submitted yet.
+	Saved bool `json:"saved,omitempty"`
 }
 
 // draftDetailJSON is GET /drafts/{id}: the draft with its findings,
@@ -69,7 +71,7 @@ func toJSON(d store.Draft) draftJSON {
 		ContentSHA256: d.ContentSHA256, Author: d.Author, AuthorID: d.AuthorID, WaitingSince: d.StateEnteredAt,
 		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishedAt: d.PublishedAt, Explanation: d.Explanation,
 		Digest: d.Content.Digest, Attachments: d.Content.Attachments, Options: d.Content.Options,
-		PublishedRevision: d.PublishedRevision, Correction: d.Content.Correction, Topics: d.Content.Topics}
+		PublishedRevision: d.PublishedRevision, Correction: d.Content.Correction, Topics: d.Content.Topics, Saved: d.Saved}
 	if !d.Content.PublishAt.IsZero() {
 		at := d.Content.PublishAt.In(domain.Beijing)
 		out.PublishAt = &at
@@ -105,35 +107,43 @@ func ResolveAttachments(ctx context.Context, st *store.Store, content domain.Con
 }
 
 // readContent decodes and validates a draft body, resolving its department.
-func (s *Server) readContent(c echo.Context) (domain.Content, int64, error) {
+// readContent reads a draft's body, and whether it is to be kept
+// unsubmitted (DraftInput.Unsubmitted, 暂存).
+func (s *Server) readContent(c echo.Context) (domain.Content, int64, bool, error) {
 	var in DraftInput
 	if err := decode(c, &in); err != nil {
-		return domain.Content{}, 0, err
+		return domain.Content{}, 0, false, err
 	}
 	content, err := in.Content()
 	if err != nil {
-		return content, 0, err
+		return content, 0, false, err
 	}
 	if err := CheckPublishAt(content, s.Now()); err != nil {
-		return content, 0, err
+		return content, 0, false, err
 	}
 	if content, err = ResolveAttachments(c.Request().Context(), s.Store, content); err != nil {
-		return content, 0, err
+		return content, 0, false, err
 	}
 	dep, err := s.Store.DepartmentByName(c.Request().Context(), user(c).AgencyID, content.Department)
 	if errors.Is(err, store.ErrNotFound) {
-		return content, 0, fail(http.StatusUnprocessableEntity, "unknown_department", "unknown department %q", content.Department)
+		return content, 0, false, fail(http.StatusUnprocessableEntity, "unknown_department", "unknown department %q", content.Department)
 	}
-	return content, dep.ID, err
+	return content, dep.ID, in.Unsubmitted, err
 }
 
 func (s *Server) submitDraft(c echo.Context) error {
 	u := user(c)
-	content, deptID, err := s.readContent(c)
+	content, deptID, save, err := s.readContent(c)
 	if err != nil {
 		return err
 	}
-	d, err := s.Store.Submit(c.Request().Context(), u.Actor(), deptID, content, Deadline(s.Calendar, content))
+	submit := s.Store.Submit
+	if save {
+		submit = func(ctx context.Context, by domain.Actor, deptID int64, c domain.Content, deadline time.Time) (store.Draft, error) {
+			return s.Store.Save(ctx, by, 0, deptID, c, deadline)
+		}
+	}
+	d, err := submit(c.Request().Context(), u.Actor(), deptID, content, Deadline(s.Calendar, content))
 	if err != nil {
 		return err
 	}
@@ -149,11 +159,15 @@ func (s *Server) reviseDraft(c echo.Context) error {
 	if err := s.visible(c, id); err != nil {
 		return err
 	}
-	content, deptID, err := s.readContent(c)
+	content, deptID, save, err := s.readContent(c)
 	if err != nil {
 		return err
 	}
-	d, err := s.Store.Revise(c.Request().Context(), u.Actor(), id, deptID, content, Deadline(s.Calendar, content))
+	revise := s.Store.Revise
+	if save {
+		revise = s.Store.Save
+	}
+	d, err := revise(c.Request().Context(), u.Actor(), id, deptID, content, Deadline(s.Calendar, content))
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,11 @@ type DraftInput struct {
 	// (有效期至, YYYY-MM-DD).
 	PublishAt *string `json:"publish_at"`
 	ExpiresOn *string `json:"expires_on"`
+	// Unsubmitted keeps the draft unsubmitted (暂存): POST stores a new
+	// draft in state unsubmitted, PUT a new revision of one; it is in the
+	// trail (a save), seen only by its author, and neither checked nor
+	// sent anywhere until a PUT without it submits it.
+	Unsubmitted bool `json:"unsubmitted"`
 	// Topics are the item's 专题 (such as 老旧小区改造), shown on its public
 	// page and gathering it on the topic's page: at most
 	// domain.MaxTopics, each at most domain.MaxTopicRunes characters.

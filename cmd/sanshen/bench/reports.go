@@ -143,9 +143,9 @@ func seedYear(ctx context.Context, st *store.Store, n, year int) error {
 		args []any
 	}{
 		{`INSERT INTO drafts (author_id, department_id, state, revision, step_done, formed_on, deadline, created_at, updated_at,
-				published_at, published_revision, agency_id)
+				submitted_at, published_at, published_revision, agency_id)
 			SELECT ($1::bigint[])[1 + i % cardinality($1::bigint[])], ($2::bigint[])[1 + i % cardinality($1::bigint[])], 'published', 1, true,
-				t::date, t::date + 28, t, t, t + (i % 30) * interval '1 day', 1, 1
+				t::date, t::date + 28, t, t, t, t + (i % 30) * interval '1 day', 1, 1
 			FROM generate_series(0, $3 - 1) g(i), LATERAL (SELECT $4::timestamptz + i * ($5 / $3::float8) * interval '1 second' AS t) x`,
 			[]any{authors, depts, n, from, float64(335 * 86400)}},
 		{`INSERT INTO revisions (draft_id, revision, title, body, category, channels, formed_on, content_sha256)

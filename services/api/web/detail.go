@@ -306,7 +306,7 @@ func (ps *pageSet) eventDetail(lang, action, reason, comment string) detail {
 
 // personActions are the actions whose comment is what a person wrote, or
 // a name they gave.
-var personActions = map[string]bool{"submit": true, "revise": true, "correct": true, "recall": true, "explain": true,
+var personActions = map[string]bool{"submit": true, "save": true, "revise": true, "correct": true, "recall": true, "explain": true,
 	"approve": true, "return": true, "reject": true, "review_kept": true, "agency_rename": true, "agency_locality": true,
 	"department_add": true, "department_rename": true}
 

@@ -270,6 +270,12 @@ func (w *Web) content(c echo.Context, in *api.DraftInput, fd *formData) (domain.
 	if err := w.addFiles(c, in, fd); err != nil {
 		return domain.Content{}, err
 	}
+	return w.validContent(c, *in)
+}
+
+// validContent validates a form's draft, its files stored: its fields,
+// then its files.
+func (w *Web) validContent(c echo.Context, in api.DraftInput) (domain.Content, error) {
 	content, err := in.Content()
 	if err != nil {
 		return content, err
@@ -317,7 +323,7 @@ func (w *Web) createDraft(c echo.Context) error {
 	in, fd := readForm(c)
 	fd.Action = "/web/drafts"
 	if c.FormValue("save") != "" {
-		return w.saveNow(c, fd)
+		return w.saveNow(c, in, fd)
 	}
 	content, err := w.content(c, &in, &fd)
 	if err != nil {
@@ -633,7 +639,7 @@ func (w *Web) reviseDraft(c echo.Context) error {
 	in, fd := readForm(c)
 	fd.Action, fd.DraftID = fmt.Sprintf("/web/drafts/%d", id), id
 	if c.FormValue("save") != "" {
-		return w.saveNow(c, fd)
+		return w.saveNow(c, in, fd)
 	}
 	content, err := w.content(c, &in, &fd)
 	if err != nil {
@@ -647,10 +653,14 @@ func (w *Web) reviseDraft(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	done := "flash.revised"
+	if d, err := w.Store.Draft(ctx, id); err == nil && d.Saved {
+		done = "flash.submitted" // a saved draft's first submission
+	}
 	return w.submitOnce(c, fd, func(ctx context.Context) (int64, error) {
 		_, err := w.Store.Revise(ctx, u.Actor(), id, dep.ID, content, api.Deadline(w.Calendar, content))
 		return id, err
-	}, "flash.revised")
+	}, done)
 }
 
 // decide applies the decision form. A refusal — including the 409 of a
@@ -819,7 +829,7 @@ type historyItem struct {
 
 // historyActions are the trail's actions a draft's page lists: what moved
 // it, not the machine's routine steps nor the refused attempts.
-var historyActions = map[string]bool{"submit": true, "revise": true, "correct": true, "recall": true, "explain": true,
+var historyActions = map[string]bool{"submit": true, "save": true, "revise": true, "correct": true, "recall": true, "explain": true,
 	"checks_block": true, "approve": true, "return": true, "reject": true, "release": true, "published": true,
 	"withdraw": true, "expiry_set": true, "review_kept": true, "validity_set": true}
 

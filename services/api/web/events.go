@@ -79,7 +79,7 @@ func (w *Web) eventFilter(c echo.Context, v *eventsView) store.EventFilter {
 
 // browsableActions are the actions the filter offers (any other can be
 // typed into the address).
-var browsableActions = []string{"submit", "revise", "correct", "recall", "explain", "checks_pass", "checks_block", "checks_done",
+var browsableActions = []string{"submit", "save", "revise", "correct", "recall", "explain", "checks_pass", "checks_block", "checks_done",
 	"approve", "return", "reject", "release", "published", "withdraw", "expiry_set", "denied:"}
 
 func (w *Web) eventsBrowser(c echo.Context) error {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"cmp"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -113,6 +115,9 @@ func (w *Web) prepareForm(c echo.Context, fd *formData) error {
 				msg = "form.restored_expired"
 			}
 			fd.Restored = w.t(c, msg, saved.UpdatedAt.In(domain.Beijing).Format("2006-01-02 15:04"))
+			if field := c.QueryParam("lacking"); field != "" { // 暂存 of a form not complete yet (saveNow)
+				fd.Restored = w.t(c, "form.saved_incomplete", w.fieldName(c, field))
+			}
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return err
 		}
@@ -142,40 +147,151 @@ func (w *Web) autosave(c echo.Context) error {
 		"message": w.t(c, "form.autosaved", localTime(w.Now())[11:])})
 }
 
-// saveNow is the form's 暂存 button: the form is kept, and shown again.
-// The files chosen in it are stored as a submission would store them and
-// kept as the saved form's attachments: the form comes back with them
-// listed (ticked, as kept attachments), and nothing has to be chosen again.
-// A file refused (its type, its size) is said as a submission's would be,
-// with the form as typed.
-func (w *Web) saveNow(c echo.Context, fd formData) error {
+// saveNow is the form's 暂存 button. A complete form of a new draft, or of
+// the author's unsubmitted one, is kept as a draft in state unsubmitted
+// (store.Save): numbered, in its trail as a save, seen only by its author,
+// neither checked nor sent anywhere until it is submitted; the page is
+// then that draft's form. Any other form — one not complete yet, or a
+// returned or published draft's revision in progress — is kept as the
+// form (draft_saves), listed on 我的稿件, and shown again; an incomplete
+// one says what it still lacks to become a draft.
+// The files chosen in it are stored as a submission would store them: the
+// form comes back with them listed (ticked, as kept attachments), and
+// nothing has to be chosen again. A file refused (its type, its size) is
+// said as a submission's would be, with the form as typed.
+func (w *Web) saveNow(c echo.Context, in api.DraftInput, fd formData) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
 	f, _ := c.FormParams()
 	if fd.FormKey == "" {
 		fd.FormKey = newFormKey()
 	}
 	fields := savedFields(f)
-	var in api.DraftInput
 	if form := c.Request().MultipartForm; form != nil && len(form.File["files"]) > 0 &&
 		!slices.Contains(domain.AttachmentRoles, domain.AttachmentRole(c.FormValue("files_role"))) {
 		return w.formError(c, fd, &api.Error{Status: http.StatusBadRequest, Code: "unknown_role", Message: "files_role: use one of cover, image, video, document",
 			MessageZH: "请选择所添加文件的用途。", Field: "files_role"})
 	}
+	kept := len(in.Attachments)
 	if err := w.addFiles(c, &in, &fd); err != nil {
 		return w.formError(c, fd, err)
 	}
-	for _, a := range in.Attachments {
+	for _, a := range in.Attachments[kept:] {
 		fields.Add("attachment", a.SHA256+":"+a.Role+":"+a.Name) // as the form's kept attachments (readValues)
 	}
-	u := currentUser(c)
-	if err := w.Store.SaveForm(c.Request().Context(), u.ID, store.SavedForm{Key: fd.FormKey, DraftID: fd.DraftID, Title: fd.Title, Fields: fields}); err != nil {
+	savable, err := w.savable(c, fd.DraftID)
+	if err != nil {
 		return err
 	}
-	if len(in.Attachments) > 0 {
+	lacking := ""
+	if savable {
+		content, err := w.validContent(c, in)
+		var dep store.Department
+		if err == nil {
+			dep, err = w.Store.DepartmentByName(ctx, u.AgencyID, content.Department)
+			if errors.Is(err, store.ErrNotFound) {
+				err = &api.Error{Status: 422, Code: "unknown_department", Message: content.Department,
+					MessageZH: fmt.Sprintf("科室“%s”不存在，请从列表中选择。", content.Department), Field: "department"}
+			}
+		}
+		var ae *api.Error
+		switch {
+		case err == nil:
+			return w.saveDraft(c, fd, dep.ID, content)
+		case errors.As(err, &ae):
+			lacking = cmp.Or(ae.Field, "form") // what it lacks to be a draft: said on the form (prepareForm)
+		default:
+			return err
+		}
+	}
+	if err := w.Store.SaveForm(ctx, u.ID, store.SavedForm{Key: fd.FormKey, DraftID: fd.DraftID, Title: fd.Title, Fields: fields}); err != nil {
+		return err
+	}
+	page := formPage(fd.DraftID, fd.FormKey)
+	switch {
+	case lacking != "":
+		page = withQuery(page, "lacking", lacking)
+	case len(in.Attachments) > kept:
 		flash(c, "flash.saved_files")
-	} else {
+	default:
 		flash(c, "flash.saved")
 	}
-	return c.Redirect(http.StatusSeeOther, formPage(fd.DraftID, fd.FormKey))
+	return c.Redirect(http.StatusSeeOther, page)
+}
+
+// fieldName is a draft form's field by its name on the form ("form": the
+// form as a whole).
+func (w *Web) fieldName(c echo.Context, field string) string {
+	return w.pages.or(w.lang(c), "field."+field, w.t(c, "form.saved_incomplete_form"))
+}
+
+// savable reports whether 暂存 keeps the form of draft id (0: a new one) as
+// a draft: a new draft, or the person's own unsubmitted one.
+func (w *Web) savable(c echo.Context, id int64) (bool, error) {
+	if id == 0 {
+		return true, nil
+	}
+	d, err := w.Store.Draft(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return d.State == domain.StateUnsubmitted && d.AuthorID == currentUser(c).ID, nil
+}
+
+// saveDraft keeps the form as a draft in state unsubmitted: a new one, once
+// per form (a second 暂存 of the same new form, or a double click, saves a
+// new revision of the draft the first made), or a new revision of the
+// unsubmitted draft the form revises. The form's saved copy goes.
+func (w *Web) saveDraft(c echo.Context, fd formData, deptID int64, content domain.Content) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	id := fd.DraftID
+	deadline := api.Deadline(w.Calendar, content)
+	if id == 0 {
+		key := "save:" + fd.FormKey
+		claim, err := w.Store.ClaimIdempotency(ctx, u.ID, key, []byte(key))
+		if err != nil {
+			return err
+		}
+		switch claim.Outcome {
+		case store.IdemDone, store.IdemMismatch:
+			id = claim.DraftID
+		case store.IdemInFlight:
+			return w.formError(c, fd, formInFlight)
+		default:
+			d, err := w.Store.Save(store.WithIdempotency(ctx, u.ID, key, claim.Claimed), u.Actor(), 0, deptID, content, deadline)
+			if err != nil {
+				if rerr := w.Store.ReleaseIdempotency(context.WithoutCancel(ctx), u.ID, key, claim.Claimed); rerr != nil {
+					return rerr
+				}
+				if isRefusal(err) || errors.Is(err, store.ErrIdempotencyLost) {
+					return w.formError(c, fd, err)
+				}
+				return err
+			}
+			return w.savedDraft(c, fd, d.ID)
+		}
+	}
+	if _, err := w.Store.Save(ctx, u.Actor(), id, deptID, content, deadline); err != nil {
+		if isRefusal(err) {
+			return w.formError(c, fd, err)
+		}
+		return err
+	}
+	return w.savedDraft(c, fd, id)
+}
+
+// savedDraft answers a form kept as draft id: its saved copy goes, and the
+// person is on the draft's form again.
+func (w *Web) savedDraft(c echo.Context, fd formData, id int64) error {
+	if err := w.Store.DiscardForm(c.Request().Context(), currentUser(c).ID, fd.FormKey); err != nil {
+		w.Log.Warn("a saved form's copy stays", "err", err)
+	}
+	flash(c, "flash.saved_draft")
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d/edit", id))
 }
 
 // formPage is the address of a form that resumes what was saved under key.

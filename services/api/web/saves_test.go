@@ -24,9 +24,16 @@ var (
 // draftForm opens the new-draft form and returns its fields as posted.
 func (c *client) draftForm(title string) url.Values {
 	c.t.Helper()
-	res, page := c.req("GET", "/web/drafts/new", nil)
+	return c.formAt("/web/drafts/new", title)
+}
+
+// formAt opens the draft form at path (a new draft's, or a draft's edit
+// form) and returns its fields as posted, with title.
+func (c *client) formAt(path, title string) url.Values {
+	c.t.Helper()
+	res, page := c.req("GET", path, nil)
 	if res.StatusCode != http.StatusOK {
-		c.t.Fatalf("new-draft form: %d", res.StatusCode)
+		c.t.Fatalf("draft form %s: %d", path, res.StatusCode)
 	}
 	f := url.Values{"title": {title}, "body": {"为进一步做好辖区环境整治工作，街道办事处组织开展了专项检查。"},
 		"department": {"综合办"}, "category": {"news"}, "channels": {"website"}, "formed_on": {"2026-11-20"}}
@@ -165,8 +172,8 @@ func (c *client) multipart(path string, f url.Values, name string, data []byte) 
 var keptAttachment = regexp.MustCompile(`name="attachment" value="([0-9a-f]{64}:image:现场\.png)" checked`)
 
 // TestSaveKeepsTheFiles: 暂存 with a file chosen keeps the file too: the
-// form comes back with it among the attachments, the message says it need
-// not be chosen again, and the form submitted from there has it.
+// draft it saves has it among its attachments, listed on its form, and
+// submitted from there, has it still.
 func TestSaveKeepsTheFiles(t *testing.T) {
 	t.Parallel()
 	s := startSite(t)
@@ -176,29 +183,27 @@ func TestSaveKeepsTheFiles(t *testing.T) {
 	f.Set("files_role", "image")
 	f.Set("save", "1")
 	res := wang.multipart("/web/drafts", f, "现场.png", sample.PNG(90, 50, 10))
-	loc := res.Header.Get("Location")
-	if res.StatusCode != http.StatusSeeOther || loc != "/web/drafts/new?resume="+f.Get("form_key") {
-		t.Fatalf("暂存: %d %s", res.StatusCode, loc)
-	}
-	_, page := wang.req("GET", loc, nil)
-	m := keptAttachment.FindStringSubmatch(page)
-	if m == nil || !strings.Contains(page, "提交时无需重新选择") {
-		t.Fatalf("the saved form does not keep the file chosen, or does not say so: %s", page)
-	}
-	f.Del("save")
-	f.Del("files_role")
-	f.Set("attachment", m[1])
-	res, _ = wang.req("POST", "/web/drafts", f)
 	var id int64
-	if _, err := fmt.Sscanf(res.Header.Get("Location"), "/web/drafts/%d", &id); err != nil {
-		t.Fatalf("submitting the saved form: %d %s", res.StatusCode, res.Header.Get("Location"))
+	if _, err := fmt.Sscanf(res.Header.Get("Location"), "/web/drafts/%d/edit", &id); res.StatusCode != http.StatusSeeOther || err != nil {
+		t.Fatalf("暂存: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	_, page := wang.req("GET", res.Header.Get("Location"), nil)
+	m := keptAttachment.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the saved draft's form does not list the file chosen: %s", page)
+	}
+	edit := wang.formAt(fmt.Sprintf("/web/drafts/%d/edit", id), "暂存时带附件的稿件")
+	edit.Set("attachment", m[1])
+	res, _ = wang.req("POST", fmt.Sprintf("/web/drafts/%d", id), edit)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != fmt.Sprintf("/web/drafts/%d", id) {
+		t.Fatalf("submitting the saved draft: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 	d, err := s.sys.Store.Draft(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(d.Content.Attachments) != 1 || d.Content.Attachments[0].Name != "现场.png" {
-		t.Errorf("the draft's attachments: %+v", d.Content.Attachments)
+	if d.State == "unsubmitted" || d.Saved || len(d.Content.Attachments) != 1 || d.Content.Attachments[0].Name != "现场.png" {
+		t.Errorf("the draft submitted: %s, attachments %+v", d.State, d.Content.Attachments)
 	}
 
 	// A file of no known use is refused with the form as typed, nothing saved.
@@ -210,5 +215,101 @@ func TestSaveKeepsTheFiles(t *testing.T) {
 	}
 	if n := s.count(`SELECT count(*) FROM draft_saves WHERE title = '用途不明的附件'`); n != 0 {
 		t.Errorf("%d forms saved with a file of no known use", n)
+	}
+}
+
+// TestSaveAsDraft: 暂存 of a complete form keeps it as a draft in state
+// unsubmitted — numbered, in its trail, seen by its author alone, on their
+// list — once per form however often pressed; 暂存 on its form saves a new
+// revision; submitted, it goes to stage 1 as a submission. A form not
+// complete yet is kept as the form, saying what it lacks.
+func TestSaveAsDraft(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	wang := s.client()
+	wang.signIn("wang", password)
+	f := wang.draftForm("暂存为稿件")
+	f.Set("save", "1")
+	first, _ := wang.req("POST", "/web/drafts", f)
+	second, _ := wang.req("POST", "/web/drafts", f) // a double click
+	var id int64
+	if _, err := fmt.Sscanf(first.Header.Get("Location"), "/web/drafts/%d/edit", &id); first.StatusCode != http.StatusSeeOther || err != nil {
+		t.Fatalf("暂存: %d %s", first.StatusCode, first.Header.Get("Location"))
+	}
+	if second.Header.Get("Location") != first.Header.Get("Location") {
+		t.Errorf("pressed twice: %s, then %s", first.Header.Get("Location"), second.Header.Get("Location"))
+	}
+	if n := s.count(`SELECT count(*) FROM drafts WHERE state = 'unsubmitted' AND submitted_at IS NULL AND revision = 2`); n != 1 {
+		t.Errorf("%d saved drafts at revision 2 from one form saved twice", n)
+	}
+	if n := s.count(`SELECT count(*) FROM draft_saves`); n != 0 {
+		t.Errorf("%d saved forms beside the saved draft", n)
+	}
+	draft := fmt.Sprintf("/web/drafts/%d", id)
+	_, page := wang.req("GET", first.Header.Get("Location"), nil)
+	if !strings.Contains(page, "已暂存为稿件") || !strings.Contains(page, `value="暂存为稿件"`) {
+		t.Errorf("the saved draft's form: %s", page)
+	}
+	if _, list := wang.req("GET", "/web/drafts", nil); !strings.Contains(list, `data-id="`+strconv.FormatInt(id, 10)+`"`) || !strings.Contains(list, "暂存（未提交）") {
+		t.Errorf("the saved draft is not on its author's list: %s", list)
+	}
+	if _, page := wang.req("GET", draft, nil); !strings.Contains(page, "该稿件已暂存，尚未提交") {
+		t.Errorf("the saved draft's page does not say it is saved: %s", page)
+	}
+	for _, name := range []string{"chen", "li"} {
+		other := s.client()
+		other.signIn(name, password)
+		if res, _ := other.req("GET", draft, nil); res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s opens wang's saved draft: %d", name, res.StatusCode)
+		}
+	}
+
+	// 暂存 on its form: a new revision, still unsubmitted; then submitted.
+	edit := wang.formAt(draft+"/edit", "暂存为稿件（续）")
+	edit.Set("save", "1")
+	if res, _ := wang.req("POST", draft, edit); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != draft+"/edit" {
+		t.Fatalf("暂存 on the draft's form: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	edit.Del("save")
+	if res, _ := wang.req("POST", draft, edit); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != draft {
+		t.Fatalf("submitting it: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if n := s.count(fmt.Sprintf(`SELECT count(*) FROM drafts WHERE id = %d AND state IN ('completeness', 'compliance') AND revision = 4 AND submitted_at IS NOT NULL`, id)); n != 1 {
+		var st string
+		var rev int
+		_ = s.sys.Store.Pool.QueryRow(context.Background(), `SELECT state, revision FROM drafts WHERE id = $1`, id).Scan(&st, &rev)
+		t.Errorf("the saved draft was not submitted as revision 4: %s %d", st, rev)
+	}
+	var actions []string
+	rows, err := s.sys.Store.Pool.Query(context.Background(), `SELECT action FROM audit_events WHERE chain = $1 ORDER BY idx`, fmt.Sprintf("draft/%d", id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var a string
+		_ = rows.Scan(&a)
+		actions = append(actions, a)
+	}
+	if got := strings.Join(actions, " "); !strings.HasPrefix(got, "save save save submit") {
+		t.Errorf("the trail: %s", got)
+	}
+
+	// Not complete yet (no body): kept as the form, which says so.
+	g := wang.draftForm("还没写正文")
+	g.Set("body", "")
+	g.Set("save", "1")
+	res, _ := wang.req("POST", "/web/drafts", g)
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/web/drafts/new?") || !strings.Contains(loc, "lacking=body") {
+		t.Fatalf("暂存 of an incomplete form: %d %s", res.StatusCode, loc)
+	}
+	if n := s.count(`SELECT count(*) FROM draft_saves WHERE title = '还没写正文'`); n != 1 {
+		t.Errorf("%d copies of the incomplete form", n)
+	}
+	if _, page := wang.req("GET", loc, nil); !strings.Contains(page, "请补全或改正“正文”") || !strings.Contains(page, `value="还没写正文"`) {
+		t.Errorf("the incomplete form does not say what it lacks: %s", page)
+	}
+	if n := s.count(`SELECT count(*) FROM drafts d JOIN revisions r ON r.draft_id = d.id WHERE r.title = '还没写正文'`); n != 0 {
+		t.Error("an incomplete form became a draft")
 	}
 }
