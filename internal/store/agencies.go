@@ -120,16 +120,20 @@ func (s *Store) RenameAgency(ctx context.Context, by domain.Actor, id int64, nam
 	if err := domain.ValidName(name); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		ct, err := tx.Exec(ctx, `UPDATE agencies SET name = $2 WHERE id = $1`, id, name)
-		if err != nil {
-			return fmt.Errorf("error renaming agency: %w", err)
-		}
-		if ct.RowsAffected() == 0 {
-			return fmt.Errorf("agency %d: %w", id, ErrNotFound)
-		}
-		return appendEvent(ctx, tx, agencyEvent(id, by, "agency_rename", name))
-	})
+	return s.tx(ctx, func(tx pgx.Tx) error { return renameAgency(ctx, tx, by, id, name) })
+}
+
+// renameAgency renames agency id in tx, audited; the caller checked who
+// may and the name.
+func renameAgency(ctx context.Context, tx pgx.Tx, by domain.Actor, id int64, name string) error {
+	ct, err := tx.Exec(ctx, `UPDATE agencies SET name = $2 WHERE id = $1`, id, name)
+	if err != nil {
+		return fmt.Errorf("error renaming agency: %w", err)
+	}
+	if ct.RowsAffected() == 0 {
+		return fmt.Errorf("agency %d: %w", id, ErrNotFound)
+	}
+	return appendEvent(ctx, tx, agencyEvent(id, by, "agency_rename", name))
 }
 
 // agencyEvent is an event of an agency's own chain: its people,

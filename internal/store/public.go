@@ -566,12 +566,23 @@ func (s *Store) AgencySite(ctx context.Context, agencyID int64) (Site, error) {
 // SetAgencySite stores the column settings of the admin's agency, audited
 // in its chain with the fields that changed. The caller checked them
 // (api.checkSite); a new 索引号 pattern numbers the items published from
-// then on, the numbers given stay.
-func (s *Store) SetAgencySite(ctx context.Context, by domain.Actor, st Site) error {
+// then on, the numbers given stay. A rename ("" for none) renames the
+// agency in the same transaction, audited as agency_rename.
+func (s *Store) SetAgencySite(ctx context.Context, by domain.Actor, st Site, rename string) error {
 	if err := domain.CanManage(by, by.AgencyID); err != nil {
 		return err
 	}
+	if rename != "" {
+		if err := domain.ValidName(rename); err != nil {
+			return err
+		}
+	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		if rename != "" {
+			if err := renameAgency(ctx, tx, by, by.AgencyID, rename); err != nil {
+				return err
+			}
+		}
 		old := Site{IndexPattern: DefaultIndexPattern}
 		err := tx.QueryRow(ctx, `SELECT credit_code, index_pattern, emblem, sponsor, site_code, icp, guide, rules FROM agency_sites WHERE agency_id = $1 FOR UPDATE`, by.AgencyID).
 			Scan(&old.CreditCode, &old.IndexPattern, &old.Emblem, &old.Sponsor, &old.SiteCode, &old.ICP, &old.Guide, &old.Rules)

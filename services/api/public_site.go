@@ -123,13 +123,10 @@ func SaveSite(ctx context.Context, st *store.Store, by domain.Actor, site store.
 			}
 		}
 	}
-	if err := st.SetAgencySite(ctx, by, site); err != nil {
-		return err
+	if !rename {
+		name = ""
 	}
-	if rename {
-		return st.RenameAgency(ctx, by, by.AgencyID, name)
-	}
-	return nil
+	return st.SetAgencySite(ctx, by, site, name) // one transaction: both, or neither
 }
 
 // EmblemPath is where the column shows agency slug's emblem, uploaded as

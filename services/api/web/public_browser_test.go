@@ -46,7 +46,7 @@ func TestPublicColumnInTheBrowser(t *testing.T) {
 	ctx := context.Background()
 	admin := domain.Actor{Name: "test", AgencyID: 1, Roles: []domain.Role{domain.RoleAdmin}}
 	if err := s.sys.Store.SetAgencySite(ctx, admin, store.Site{IndexPattern: store.DefaultIndexPattern, Sponsor: "北京市东城区建国门街道办事处",
-		SiteCode: "1101010029", ICP: "京ICP备05060933号", Guide: "一、概述\n为了更好地提供政府信息公开服务，编制本指南。"}); err != nil {
+		SiteCode: "1101010029", ICP: "京ICP备05060933号", Guide: "一、概述\n为了更好地提供政府信息公开服务，编制本指南。"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	wang, li, zhao := s.as("wang"), s.as("li"), s.as("zhao")
