@@ -20,12 +20,13 @@ import (
 // t, the Go code publicWords.T.
 //
 // The column is a government's 政府信息公开 column: Chinese unless a
-// request asks ?lang=en. The choice holds for that one answer only (the
-// column's links lead to its Chinese pages; the application form and its
-// status page keep it through their own form and links): the language is
-// in the URL, never in a cookie or Accept-Language, so that the pages'
-// public caching (Cache-Control: public) never serves one visitor's
-// language to another.
+// request asks ?lang=en. The language is in the URL, never in a cookie or
+// Accept-Language, so that the pages' public caching (Cache-Control:
+// public) never serves one visitor's language to another; so an English
+// page's links to the column's pages carry it (the templates' link, the
+// search form's hidden lang field), and the application form and its
+// status page keep it through their own form and links. Files and the
+// transparency log's machine-readable answers have no language.
 
 //go:embed web/locales/*.json
 var publicLocaleFS embed.FS
@@ -128,7 +129,7 @@ func mustPublicTemplates(file string) map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, lang := range publicLangs {
 		w := publicWords{lang: lang}
-		out[lang] = template.Must(template.New("").Funcs(template.FuncMap{"t": w.T}).ParseFS(templateFS, file))
+		out[lang] = template.Must(template.New("").Funcs(template.FuncMap{"t": w.T, "link": w.Link, "lang": w.param}).ParseFS(templateFS, file))
 	}
 	return out
 }
@@ -167,6 +168,34 @@ func (w publicWords) Category(code string) string {
 
 // LongDate is a date as a sentence writes it (2026年1月2日).
 func (w publicWords) LongDate(t time.Time) string { return t.Format(w.T("public.date_long")) }
+
+// Link is the address of a public page u as a page in w's language links
+// to it: as it is in Chinese, with lang=en added in English, so that a
+// visitor who asked for English stays in English from link to link.
+func (w publicWords) Link(u string) string {
+	if w.lang == publicZH {
+		return u
+	}
+	u, frag, hasFrag := strings.Cut(u, "#")
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	u += sep + "lang=" + w.lang
+	if hasFrag {
+		u += "#" + frag
+	}
+	return u
+}
+
+// param is the lang parameter's value that asks for w's language: "" for
+// Chinese, which needs none.
+func (w publicWords) param() string {
+	if w.lang == publicZH {
+		return ""
+	}
+	return w.lang
+}
 
 // query is what keeps the language in a link of the application form: ""
 // in Chinese, ?lang=en in English.

@@ -6,7 +6,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"html"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -287,5 +289,90 @@ func TestPublicPagesInEnglish(t *testing.T) {
 		if status != http.StatusOK || !strings.Contains(body, want) || strings.Contains(body, "政府信息公开政府信息公开") {
 			t.Errorf("%s: %d, want %q:\n%s", path, status, want, body)
 		}
+	}
+}
+
+// TestPublicLinksStayInEnglish: a visitor who asked for English stays in
+// English from link to link. From the English index, every link to a
+// page of the column carries lang=en and leads to an English page: the
+// agencies, the columns, the categories, a topic, the items, the pager's
+// pages, the application form and the feeds; the search form asks in
+// English too. Files and the transparency log's machine-readable answers
+// have no language and are not followed.
+func TestPublicLinksStayInEnglish(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	b := draftBody("老旧小区改造项目启动")
+	b["topics"] = []string{"老旧小区改造"}
+	h.publishedBy("officer", "head", "综合办", b)
+	for i := range 21 { // a second page
+		h.published(fmt.Sprintf("社区简讯第%02d期", i+1))
+	}
+	link := regexp.MustCompile(`href="([^"]*)"`)
+	languageless := regexp.MustCompile(`^/public/(static/|files/|[^/]+/emblem/|transparency/(checkpoint|heads\.json))`)
+	reached := map[string]bool{}
+	seen := map[string]bool{}
+	queue := []string{"/public/?lang=en"}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		status, hdr, body := h.get(p)
+		if status != http.StatusOK {
+			t.Errorf("%s: %d", p, status)
+			continue
+		}
+		for _, r := range []string{"?page=2&", "/items/", "/categories/", "/topics/", "/guide?", "/apply?", "/transparency/?", "feed.json", "feed.rss", "feed.atom"} {
+			if strings.Contains(p, r) {
+				reached[r] = true
+			}
+		}
+		english := map[string]string{"application/feed+json": `"language":"en"`, "application/rss+xml": "<language>en</language>",
+			"application/atom+xml": `xml:lang="en"`, "text/html": `<html lang="en">`}
+		ct, _, _ := strings.Cut(hdr.Get("Content-Type"), ";")
+		if want, ok := english[ct]; !ok || !strings.Contains(body, want) {
+			t.Errorf("%s (%s) is not in English", p, ct)
+		}
+		if ct != "text/html" {
+			continue
+		}
+		for _, m := range link.FindAllStringSubmatch(body, -1) {
+			u, err := url.Parse(html.UnescapeString(m[1]))
+			if err != nil || u.Host != "" || !strings.HasPrefix(u.Path, "/public/") || languageless.MatchString(u.Path) {
+				continue // another site's, a file, the log's own
+			}
+			if u.Query().Get("lang") != "en" {
+				t.Errorf("%s links to %s, a Chinese page", p, m[1])
+				continue
+			}
+			u.Fragment = ""
+			queue = append(queue, u.String())
+		}
+		if len(seen) > 300 {
+			t.Fatalf("more than 300 pages: %v", seen)
+		}
+	}
+	for _, r := range []string{"?page=2&", "/items/", "/categories/", "/topics/", "/guide?", "/apply?", "/transparency/?", "feed.json", "feed.rss", "feed.atom"} {
+		if !reached[r] {
+			t.Errorf("no English link reached %q (%d pages)", r, len(seen))
+		}
+	}
+	// The search form asks in English, and its answer links in English.
+	_, _, home := h.get("/public/default/?lang=en")
+	form := regexp.MustCompile(`(?s)<form class="search"[^>]*>.*?</form>`).FindString(home)
+	if !strings.Contains(form, `<input type="hidden" name="lang" value="en">`) {
+		t.Errorf("the English search form does not ask in English: %s", form)
+	}
+	_, _, found := h.get("/public/default/search?lang=en&q=" + url.QueryEscape("简讯"))
+	if !strings.Contains(found, "Results: 21") || !strings.Contains(found, `rel="next"`) ||
+		!regexp.MustCompile(`href="/public/default/search\?page=2&amp;q=[^"]*&amp;lang=en" rel="next"`).MatchString(found) {
+		t.Errorf("the English search's answer:\n%s", found)
+	}
+	// In Chinese the links are as they were: no lang at all.
+	if _, _, zh := h.get("/public/default/"); regexp.MustCompile(`(\?|&amp;)lang=|name="lang"`).MatchString(zh) {
+		t.Errorf("a Chinese page's links ask for a language")
 	}
 }

@@ -13,28 +13,48 @@ import (
 	"github.com/sanshen-gov/sanshen/services/api"
 )
 
-// setAccess changes a person's roles and departments from their page.
+// setAccess changes a person's roles and departments from their page. A
+// form that names no role, or a role or department there is not, comes
+// back as it was posted, the field marked (posted.go); a person the admin
+// may not manage is refused as on every action about them (managed).
 func (w *Web) setAccess(c echo.Context) error {
+	if !w.requireRoles(c, domain.RoleAdmin) {
+		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	id, ok := personID(c)
+	if !ok {
+		return w.errorPage(c, http.StatusNotFound, "error.not_found")
+	}
+	refused := func(field, key string) error { return w.refuse(c, field, w.t(c, key), w.personPage) }
 	f, _ := c.FormParams()
 	var roles []domain.Role
 	for _, r := range f["roles"] {
-		if domain.Role(r).Valid() {
-			roles = append(roles, domain.Role(r))
+		if !domain.Role(r).Valid() {
+			return refused("roles", "input.unknown_role")
 		}
+		roles = append(roles, domain.Role(r))
+	}
+	if len(roles) == 0 {
+		return refused("roles", "person.access_no_role")
 	}
 	var deps []int64
 	for _, d := range f["departments"] {
-		if id, err := strconv.ParseInt(d, 10, 64); err == nil {
-			deps = append(deps, id)
+		dep, err := strconv.ParseInt(d, 10, 64)
+		if err != nil {
+			return refused("departments", "input.unknown_department")
 		}
+		deps = append(deps, dep)
 	}
-	return w.personAction(c, func(by domain.Actor, id int64) error {
-		err := w.Store.SetAccess(c.Request().Context(), by, id, roles, deps)
-		if errors.Is(err, store.ErrForeignDepartment) {
-			return store.ErrNotFound
-		}
-		return err
-	}, "flash.access_set")
+	err := w.Store.SetAccess(c.Request().Context(), currentUser(c).Actor(), id, roles, deps)
+	switch {
+	case errors.Is(err, store.ErrForeignDepartment):
+		// Another agency's or none: the same words, so neither is told.
+		return refused("departments", "input.unknown_department")
+	case err != nil:
+		return w.managed(c, err)
+	}
+	flash(c, "flash.access_set")
+	return c.Redirect(http.StatusSeeOther, "/web/admin/users/"+strconv.FormatInt(id, 10))
 }
 
 // renameDepartment renames a department from the departments page.

@@ -2,8 +2,12 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"html"
+	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -75,4 +79,94 @@ func TestAdminEditsPeopleAndDepartments(t *testing.T) {
 	if !strings.Contains(page, "<del>绝密</del>") || strings.Contains(page, `href="/web/admin/words?history=all"`) {
 		t.Errorf("every version: %v", strings.Contains(page, "<del>绝密</del>"))
 	}
+}
+
+// TestAccessRefusedInPlace: a person's roles and departments refused for
+// what the form says (no role, a department not the agency's) come back
+// on the person's page, 422, as posted, the field at fault marked; the
+// person's access is as it was.
+func TestAccessRefusedInPlace(t *testing.T) {
+	s := startSite(t)
+	admin := s.client()
+	admin.signIn("admin", password)
+	ctx := context.Background()
+	chen := s.userID("chen")
+	before, err := s.sys.Store.PersonByID(ctx, 1, chen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, err := s.sys.Store.Departments(ctx, 1)
+	if err != nil || len(deps) != 2 {
+		t.Fatalf("departments: %v %v", deps, err)
+	}
+	path := fmt.Sprintf("/web/admin/users/%d/access", chen)
+	_, page := admin.req("GET", fmt.Sprintf("/web/admin/users/%d", chen), nil)
+	tok := csrfField.FindStringSubmatch(page)[1]
+	dep := fmt.Sprint(deps[1].ID)
+	for _, tc := range []struct {
+		name  string
+		form  url.Values
+		field string
+		want  string
+	}{
+		{"no role", url.Values{"_csrf": {tok}, "departments": {dep}}, "roles", "请至少选择一个角色"},
+		{"a role there is not", url.Values{"_csrf": {tok}, "roles": {"officer", "boss"}, "departments": {dep}}, "roles", "未知角色"},
+		{"another agency's department", url.Values{"_csrf": {tok}, "roles": {"officer", "auditor"}, "departments": {dep, "999999"}}, "departments", "未知的科室"},
+	} {
+		r, page := admin.req("POST", path, tc.form)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, tc.want) || !strings.Contains(page, `id="access-form"`) {
+			t.Errorf("%s: %d, the person's form with %q?\n%s", tc.name, r.StatusCode, tc.want, page)
+			continue
+		}
+		p := postedBack(t, page)
+		if p.kind != "refused" || p.action != path || p.field != tc.field {
+			t.Errorf("%s: posted back %+v", tc.name, p)
+		}
+		for _, k := range []string{"roles", "departments"} {
+			if fmt.Sprint(p.fields[k]) != fmt.Sprint(tc.form[k]) {
+				t.Errorf("%s: %s posted back %v, typed %v", tc.name, k, p.fields[k], tc.form[k])
+			}
+		}
+		if _, ok := p.fields["_csrf"]; ok {
+			t.Errorf("%s: the CSRF token posted back", tc.name)
+		}
+	}
+	after, err := s.sys.Store.PersonByID(ctx, 1, chen)
+	if err != nil || fmt.Sprint(after.Roles, after.Departments) != fmt.Sprint(before.Roles, before.Departments) {
+		t.Errorf("a refused form changed the access: %v %v → %v %v (%v)", before.Roles, before.Departments, after.Roles, after.Departments, err)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_events WHERE action = 'user_access'`); n != 0 {
+		t.Errorf("%d refused changes audited", n)
+	}
+	// A good one still saves, and goes back to the person's page.
+	r, _ := admin.req("POST", path, url.Values{"_csrf": {tok}, "roles": {"officer", "auditor"}, "departments": {dep}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != fmt.Sprintf("/web/admin/users/%d", chen) {
+		t.Fatalf("a good change: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	if p, _ := s.sys.Store.PersonByID(ctx, 1, chen); fmt.Sprint(p.Roles) != "[officer auditor]" || fmt.Sprint(p.Departments) != "["+dep+"]" {
+		t.Errorf("after the good change: %v %v", p.Roles, p.Departments)
+	}
+}
+
+// posted is a page's form posted back (layout.html, #posted-form).
+type posted struct {
+	kind, action, field string
+	fields              url.Values
+}
+
+var postedForm = regexp.MustCompile(`<div hidden id="posted-form" data-kind="([^"]*)" data-action="([^"]*)" data-fields="([^"]*)" data-field="([^"]*)"`)
+
+// postedBack is the form the page puts back, as posted (posted.go).
+func postedBack(t *testing.T, page string) posted {
+	t.Helper()
+	m := postedForm.FindStringSubmatch(page)
+	if m == nil {
+		t.Errorf("no form posted back")
+		return posted{}
+	}
+	p := posted{kind: m[1], action: html.UnescapeString(m[2]), field: html.UnescapeString(m[4])}
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[3])), &p.fields); err != nil {
+		t.Errorf("the posted fields %q: %v", m[3], err)
+	}
+	return p
 }

@@ -76,7 +76,8 @@ func (w *Web) showPrefs(c echo.Context, status int, errMsg string, prefs store.N
 }
 
 // setPrefs saves the form: the address, the digest, and a checkbox per
-// kind and channel (mail_K, wecom_K, dingtalk_K).
+// kind and channel (mail_K, wecom_K, dingtalk_K). An address that is not
+// one comes back as posted, marked (posted.go).
 func (w *Web) setPrefs(c echo.Context) error {
 	form, err := c.FormParams()
 	if err != nil {
@@ -89,7 +90,8 @@ func (w *Web) setPrefs(c echo.Context) error {
 	}
 	err = w.Store.SetNotificationPrefs(c.Request().Context(), currentUser(c).ID, p)
 	if errors.Is(err, store.ErrBadEmail) {
-		return w.showPrefs(c, http.StatusUnprocessableEntity, w.t(c, "input.bad_email"), p)
+		msg := w.t(c, "input.bad_email")
+		return w.refuse(c, "email", msg, func(c echo.Context) error { return w.showPrefs(c, http.StatusUnprocessableEntity, msg, p) })
 	}
 	if err != nil {
 		return err
@@ -138,10 +140,15 @@ func (w *Web) showNotifyAdmin(c echo.Context, status int, errKey string) error {
 
 // setRobots saves the agency's robots. An empty URL field leaves a robot
 // as it is (the stored URL is never shown back); "remove" removes it. A
-// DingTalk secret is given with its URL; none means unsigned.
+// DingTalk secret is given with its URL; none means unsigned. A refused
+// form comes back with the field at fault marked (posted.go), but not
+// its URLs and secret, which carry the robots' credentials (keptFields).
 func (w *Web) setRobots(c echo.Context) error {
 	if !w.requireRoles(c, domain.RoleAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
+	}
+	refused := func(field, key string) error {
+		return w.refuse(c, field, w.t(c, key), func(c echo.Context) error { return w.showNotifyAdmin(c, http.StatusUnprocessableEntity, key) })
 	}
 	u := currentUser(c)
 	ctx := c.Request().Context()
@@ -156,16 +163,16 @@ func (w *Web) setRobots(c echo.Context) error {
 	for _, ch := range changes {
 		if !ch.remove && ch.url == "" {
 			if ch.secret != "" {
-				return w.showNotifyAdmin(c, http.StatusUnprocessableEntity, "rule.robot_secret_without_url")
+				return refused(ch.ch+"_url", "rule.robot_secret_without_url")
 			}
 			continue
 		}
 		if !ch.remove {
 			if key := robotURLProblem(ch.ch, ch.url); key != "" {
-				return w.showNotifyAdmin(c, http.StatusUnprocessableEntity, key)
+				return refused(ch.ch+"_url", key)
 			}
 			if ch.secret != "" && (!strings.HasPrefix(ch.secret, "SEC") || len(ch.secret) > 200) {
-				return w.showNotifyAdmin(c, http.StatusUnprocessableEntity, "rule.bad_robot_secret")
+				return refused(ch.ch+"_secret", "rule.bad_robot_secret")
 			}
 		}
 	}
@@ -209,14 +216,17 @@ func robotURLProblem(channel, raw string) string {
 	return ""
 }
 
-// setQueueLimit saves the agency's queue limit in working days.
+// setQueueLimit saves the agency's queue limit in working days; a number
+// that is not one comes back as typed, marked (posted.go).
 func (w *Web) setQueueLimit(c echo.Context) error {
 	if !w.requireRoles(c, domain.RoleAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(c.FormValue("days")))
 	if err != nil || n < 1 || n > 60 {
-		return w.showNotifyAdmin(c, http.StatusUnprocessableEntity, "rule.bad_queue_days")
+		return w.refuse(c, "days", w.t(c, "rule.bad_queue_days"), func(c echo.Context) error {
+			return w.showNotifyAdmin(c, http.StatusUnprocessableEntity, "rule.bad_queue_days")
+		})
 	}
 	u := currentUser(c)
 	if err := w.Store.SetQueueLimit(c.Request().Context(), u.Actor(), u.AgencyID, n); err != nil {

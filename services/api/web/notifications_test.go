@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -158,6 +159,109 @@ func TestNotificationPages(t *testing.T) {
 	// Not an admin: refused.
 	if r, _ := wc.req("GET", "/web/admin/notifications", nil); r.StatusCode != http.StatusForbidden {
 		t.Errorf("an officer on the notification settings: %d", r.StatusCode)
+	}
+}
+
+// TestNotificationSettingsRefusedInPlace: a person's preferences and the
+// admin's robots and queue limit, refused for what they say, come back on
+// their page, 422, as posted (the robots' URLs and secret never: they
+// carry the credentials), the field at fault marked; nothing is saved. A
+// good post still saves.
+func TestNotificationSettingsRefusedInPlace(t *testing.T) {
+	t.Parallel()
+	s := startSite(t)
+	ctx := context.Background()
+	wang := s.userID("wang")
+	wc := s.client()
+	wc.signIn("wang", password)
+	_, page := wc.req("GET", "/web/account/notifications", nil)
+	tok := csrfField.FindStringSubmatch(page)[1]
+	before, err := s.sys.Store.NotificationPrefs(ctx, wang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typed := url.Values{"_csrf": {tok}, "email": {"wang@不是邮箱"}, "digest": {"on"}, "mail_returned": {"on"}}
+	r, page := wc.req("POST", "/web/account/notifications", typed)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "邮箱地址格式不正确") || !strings.Contains(page, `id="notify-prefs"`) {
+		t.Fatalf("a bad address: %d\n%s", r.StatusCode, page)
+	}
+	if p := postedBack(t, page); p.kind != "refused" || p.action != "/web/account/notifications" || p.field != "email" ||
+		fmt.Sprint(p.fields["email"], p.fields["digest"], p.fields["mail_returned"]) != "[wang@不是邮箱] [on] [on]" {
+		t.Errorf("a bad address posted back: %+v", p)
+	}
+	if p, err := s.sys.Store.NotificationPrefs(ctx, wang); err != nil || fmt.Sprint(p) != fmt.Sprint(before) {
+		t.Errorf("a refused form changed the preferences: %+v → %+v (%v)", before, p, err)
+	}
+	typed.Set("email", "wang@example.gov.cn")
+	if r, _ := wc.req("POST", "/web/account/notifications", typed); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a good address: %d", r.StatusCode)
+	}
+	if p, _ := s.sys.Store.NotificationPrefs(ctx, wang); p.Email != "wang@example.gov.cn" || !p.Digest || !p.Kinds[store.KindReturned].Email {
+		t.Errorf("the good preferences not saved: %+v", p)
+	}
+
+	ac := s.client()
+	ac.signIn("admin", password)
+	_, page = ac.req("GET", "/web/admin/notifications", nil)
+	tok = csrfField.FindStringSubmatch(page)[1]
+	days, err := s.sys.Store.QueueLimit(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		wecom = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=wecom-secret-key"
+		ding  = "https://oapi.dingtalk.com/robot/send?access_token=ding-secret-token"
+	)
+	for _, tc := range []struct {
+		name, path, field, want string
+		form                    url.Values
+	}{
+		{"a WeCom URL without its key", "/web/admin/notifications/robots", "wecom_url", "机器人地址不正确",
+			url.Values{"wecom_url": {"https://qyapi.weixin.qq.com/cgi-bin/webhook/send"}, "dingtalk_url": {ding}, "dingtalk_secret": {"SECsigning-secret"}}},
+		{"a DingTalk secret that is not one", "/web/admin/notifications/robots", "dingtalk_secret", "钉钉加签密钥应以SEC开头",
+			url.Values{"wecom_url": {wecom}, "dingtalk_url": {ding}, "dingtalk_secret": {"signing-secret"}}},
+		{"a DingTalk secret without its URL", "/web/admin/notifications/robots", "dingtalk_url", "请同时填写机器人地址",
+			url.Values{"dingtalk_secret": {"SECsigning-secret"}}},
+		{"a queue limit out of range", "/web/admin/notifications/queue-limit", "days", "待审时限应为1到60个工作日",
+			url.Values{"days": {"61"}}},
+	} {
+		tc.form.Set("_csrf", tok)
+		r, page := ac.req("POST", tc.path, tc.form)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, tc.want) || !strings.Contains(page, `id="robots"`) {
+			t.Errorf("%s: %d, the settings page with %q?\n%s", tc.name, r.StatusCode, tc.want, page)
+			continue
+		}
+		p := postedBack(t, page)
+		if p.kind != "refused" || p.action != tc.path || p.field != tc.field || fmt.Sprint(p.fields["days"]) != fmt.Sprint(tc.form["days"]) {
+			t.Errorf("%s: posted back %+v", tc.name, p)
+		}
+		for _, secret := range []string{"wecom_url", "dingtalk_url", "dingtalk_secret", "_csrf"} {
+			if _, ok := p.fields[secret]; ok {
+				t.Errorf("%s: %s posted back", tc.name, secret)
+			}
+		}
+		if strings.Contains(page, "secret-key") || strings.Contains(page, "secret-token") || strings.Contains(page, "signing-secret") {
+			t.Errorf("%s: a credential shown back", tc.name)
+		}
+	}
+	if rs, err := s.sys.Store.AgencyRobots(ctx, 1); err != nil || len(rs) != 0 {
+		t.Errorf("refused forms saved robots: %v %v", rs, err)
+	}
+	if n, err := s.sys.Store.QueueLimit(ctx, 1); err != nil || n != days {
+		t.Errorf("a refused form changed the queue limit: %d → %d (%v)", days, n, err)
+	}
+	if r, _ := ac.req("POST", "/web/admin/notifications/queue-limit", url.Values{"_csrf": {tok}, "days": {"7"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a good queue limit: %d", r.StatusCode)
+	}
+	if n, _ := s.sys.Store.QueueLimit(ctx, 1); n != 7 {
+		t.Errorf("the good queue limit not saved: %d", n)
+	}
+	good := url.Values{"_csrf": {tok}, "wecom_url": {wecom}, "dingtalk_url": {ding}, "dingtalk_secret": {"SECsigning-secret"}}
+	if r, _ := ac.req("POST", "/web/admin/notifications/robots", good); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("good robots: %d", r.StatusCode)
+	}
+	if rs, _ := s.sys.Store.AgencyRobots(ctx, 1); len(rs) != 2 {
+		t.Errorf("the good robots not saved: %v", rs)
 	}
 }
 

@@ -37,7 +37,8 @@ func (w *Web) policyPage(c echo.Context) error {
 	return w.render(c, http.StatusOK, "policy", p)
 }
 
-// setPolicy saves the form: a checkbox "person" per optional stage.
+// setPolicy saves the form: a checkbox "person" per optional stage. A
+// stage that is not one comes back on the page as posted (posted.go).
 func (w *Web) setPolicy(c echo.Context) error {
 	if !w.requireRoles(c, domain.RoleAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
@@ -50,7 +51,7 @@ func (w *Web) setPolicy(c echo.Context) error {
 	for _, v := range form["person"] {
 		st := domain.Stage(v)
 		if !slices.Contains(domain.OptionalPeople(), st) {
-			return w.errorPage(c, http.StatusUnprocessableEntity, "rule.invalid_policy")
+			return w.refuse(c, "person", w.t(c, "rule.invalid_policy"), w.policyPage)
 		}
 		pol.People = append(pol.People, st)
 	}

@@ -165,6 +165,11 @@ func (w *Web) setReviewPolicy(c echo.Context) error {
 	if !w.requireRoles(c, domain.RoleAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
+	// A period that is not one: the form again as typed, on the policy
+	// page, the first such field marked (posted.go).
+	refused := func(field string) error {
+		return w.refuse(c, field, w.t(c, "rule.review_policy_invalid"), w.policyPage)
+	}
 	p := domain.ReviewPolicy{}
 	for _, cat := range domain.Categories {
 		s := strings.TrimSpace(c.FormValue("months." + cat))
@@ -173,14 +178,14 @@ func (w *Web) setReviewPolicy(c echo.Context) error {
 			continue
 		}
 		n, err := strconv.Atoi(s)
-		if err != nil {
-			return w.errorPage(c, http.StatusUnprocessableEntity, "rule.review_policy_invalid")
+		if err != nil || (domain.ReviewPolicy{cat: n}).Check() != nil {
+			return refused("months." + cat)
 		}
 		p[cat] = n
 	}
 	err := w.Store.SetReviewPolicy(c.Request().Context(), currentUser(c).Actor(), p)
 	if isRefusal(err) {
-		return w.errorPage(c, http.StatusUnprocessableEntity, "rule.review_policy_invalid")
+		return refused("")
 	}
 	if err != nil {
 		return err
