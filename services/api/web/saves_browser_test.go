@@ -68,3 +68,57 @@ func TestSessionExpiryKeepsTheForm(t *testing.T) {
 		t.Error("the submitted form is still listed as saved")
 	}
 }
+
+// TestSaveAsDraftInTheBrowser: an officer types half a draft and presses
+// 暂存: it is kept as the form and says what it lacks; she completes it
+// and presses 暂存 again: it is a draft, unsubmitted, hers alone, on her
+// list; she continues it from its page and submits it. Screenshots at 1280
+// and 390 px, with axe on each page.
+func TestSaveAsDraftInTheBrowser(t *testing.T) {
+	s := startSite(t)
+	wang := s.as("wang")
+	title := "关于2027年元旦期间办事大厅开放时间的通告"
+	wang.do(chromedp.Navigate(s.base+"/web/drafts/new"),
+		chromedp.SendKeys(chromedp.CSS("#title"), title),
+		chromedp.Click(chromedp.CSS("#save-draft")), chromedp.WaitVisible(chromedp.CSS("#restored")))
+	if msg := wang.text("#restored"); !strings.Contains(msg, "正文") {
+		t.Errorf("an incomplete form's 暂存 says: %q", msg)
+	}
+	wang.shot("save-incomplete")
+	wang.do(chromedp.SetValue(chromedp.CSS("#body"), "元旦期间（2027年1月1日至3日）街道办事大厅暂停对外办公，1月4日起恢复正常。"),
+		chromedp.Click(chromedp.CSS("#save-draft")), chromedp.WaitVisible(chromedp.CSS("#flash")))
+	if msg := wang.text("#flash"); !strings.Contains(msg, "已暂存为稿件") {
+		t.Errorf("暂存 of a complete form says: %q", msg)
+	}
+	if v := wang.axe(); v != "" {
+		t.Errorf("axe on the saved draft's form: %s", v)
+	}
+	wang.do(chromedp.Navigate(s.base+"/web/drafts"), chromedp.WaitVisible(chromedp.CSS("#my-drafts")))
+	if wang.exists("#saved-forms") {
+		t.Error("the form saved as a draft is still listed as a form")
+	}
+	wang.do(chromedp.Click(chromedp.CSS("#my-drafts a")), chromedp.WaitVisible(chromedp.CSS("#unsubmitted-note")))
+	id := wang.draftIDFromURL()
+	if st := wang.text("#draft-state"); st != "暂存（未提交）" {
+		t.Errorf("the saved draft's state: %q", st)
+	}
+	if !wang.exists("#not-checked") {
+		t.Error("the saved draft's page does not say it is not checked yet")
+	}
+	if v := wang.axe(); v != "" {
+		t.Errorf("axe on the saved draft's page: %s", v)
+	}
+	wang.shot("saved-draft")
+	wang.do(chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#unsubmitted-note")))
+	wang.noSideways("the saved draft's page")
+	wang.shot("saved-draft-390")
+	wang.do(chromedp.EmulateViewport(1280, 900))
+	li := s.as("li")
+	li.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("main")))
+	if li.exists("#draft-body") {
+		t.Error("the head reads a saved draft")
+	}
+	wang.do(chromedp.Click(chromedp.CSS("#revise")), chromedp.WaitVisible(chromedp.CSS("#submit-draft")),
+		chromedp.Click(chromedp.CSS("#submit-draft")), chromedp.WaitVisible(chromedp.CSS("#draft-state")))
+	s.waitState(id, domain.StateCompliance)
+}
