@@ -2,7 +2,6 @@ package calendar
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -67,6 +66,30 @@ const (
 	ProblemIgnored           = "ignored"             // warning: a sentence's dates are neither off nor worked
 )
 
+// Error is a text or a year the calendar does not take as a whole (no
+// holiday line, a gap between years), said in both languages as a Problem
+// is, so that a page shows its reader's and a log both.
+type Error struct {
+	Code      string // what is wrong (the Error codes)
+	MessageZH string
+	MessageEN string
+}
+
+func (e *Error) Error() string { return e.MessageZH + " (" + e.MessageEN + ")" }
+
+// Error codes.
+const (
+	ErrorInvalidYear = "invalid-year" // not a year from 1 to 9999
+	ErrorTooLong     = "too-long"     // a text far longer than a notice
+	ErrorNoHolidays  = "no-holidays"  // a notice without a holiday line
+	ErrorNoDaysOff   = "no-days-off"  // a date list, or a year, without a day off
+	ErrorYearTwice   = "year-twice"   // a year given twice to WithYears
+	ErrorOtherYear   = "other-year"   // a year's date in another year
+	ErrorYearMissing = "year-missing" // a gap between the years covered
+)
+
+func refuse(code, zh, en string) error { return &Error{Code: code, MessageZH: zh, MessageEN: en} }
+
 // Blocking reports whether any problem stops the year from being saved.
 func Blocking(ps []Problem) bool {
 	return slices.ContainsFunc(ps, func(p Problem) bool { return !p.Warning })
@@ -95,8 +118,8 @@ var (
 // ParseNotice reads the State Council's annual notice (国务院办公厅关于XXXX年部分
 // 节假日安排的通知) as pasted: one holiday per numbered line, its days off with
 // the weekday in brackets, then its make-up working days. The title, preamble
-// and signature are skipped. The error is for a text with no holiday line at
-// all; everything else is a Problem, and the Year is returned for the preview
+// and signature are skipped. The error (an *Error) is for a text with no
+// holiday line at all, or not a year; everything else is a Problem, and the Year is returned for the preview
 // even when some problem blocks it.
 func ParseNotice(year int, text string) (Year, []Problem, error) {
 	if err := checkInput(year, text); err != nil {
@@ -128,7 +151,7 @@ func ParseNotice(year int, text string) (Year, []Problem, error) {
 		}
 	}
 	if !seen {
-		return Year{}, nil, errors.New("没有找到节假日安排：每个假期应单独一行，如“一、元旦：1月1日（周三）放假1天，不调休。” (no holiday lines found)")
+		return Year{}, nil, refuse(ErrorNoHolidays, "没有找到节假日安排：每个假期应单独一行，如“一、元旦：1月1日（周三）放假1天，不调休。”", "no holiday lines found")
 	}
 	y := b.finish()
 	y.Holidays = holidays
@@ -139,8 +162,8 @@ func ParseNotice(year int, text string) (Year, []Problem, error) {
 // the days off (every day of each block, weekends included) and the weekend
 // days made working days, one a line or separated by commas or 、, written as
 // 2027-01-01, 2027/1/1 or 1月1日 (optionally followed by the weekday in
-// brackets, which is checked). The error is for lists with no day off and
-// nothing wrong to show instead.
+// brackets, which is checked). The error (an *Error) is for lists with no
+// day off and nothing wrong to show instead, or not a year.
 func ParseDateList(year int, off, workdays string) (Year, []Problem, error) {
 	if err := checkInput(year, off+workdays); err != nil {
 		return Year{}, nil, err
@@ -188,7 +211,7 @@ func ParseDateList(year int, off, workdays string) (Year, []Problem, error) {
 	}
 	y := b.finish()
 	if len(y.Off) == 0 && len(b.problems) == 0 {
-		return Year{}, nil, errors.New("没有列出放假日期 (no days off listed)")
+		return Year{}, nil, refuse(ErrorNoDaysOff, "没有列出放假日期", "no days off listed")
 	}
 	return y, b.problems, nil
 }
@@ -196,7 +219,7 @@ func ParseDateList(year int, off, workdays string) (Year, []Problem, error) {
 // WithYears returns a calendar of c's years and ys. A year in ys replaces
 // the same year of c (a corrected or supplementary notice). The years must
 // stay contiguous: a missing year between two covered ones would count as
-// covered, with no holidays. c is left as it was.
+// covered, with no holidays. c is left as it was. The error is an *Error.
 func (c *Calendar) WithYears(ys ...Year) (*Calendar, error) {
 	tb := c.t.Load()
 	n := &tables{off: map[int]bool{}, work: map[int]bool{}, first: tb.first, end: tb.end}
@@ -204,16 +227,16 @@ func (c *Calendar) WithYears(ys ...Year) (*Calendar, error) {
 	for _, y := range ys {
 		switch {
 		case y.Year < 1 || y.Year > 9999:
-			return nil, fmt.Errorf("年份%d无效 (invalid year %d)", y.Year, y.Year)
+			return nil, refuse(ErrorInvalidYear, fmt.Sprintf("年份%d无效", y.Year), fmt.Sprintf("invalid year %d", y.Year))
 		case given[y.Year]:
-			return nil, fmt.Errorf("%d年给了两次 (year %d given twice)", y.Year, y.Year)
+			return nil, refuse(ErrorYearTwice, fmt.Sprintf("%d年给了两次", y.Year), fmt.Sprintf("year %d given twice", y.Year))
 		case len(y.Off) == 0:
-			return nil, fmt.Errorf("%d年没有放假日期 (year %d has no days off)", y.Year, y.Year)
+			return nil, refuse(ErrorNoDaysOff, fmt.Sprintf("%d年没有放假日期", y.Year), fmt.Sprintf("year %d has no days off", y.Year))
 		}
 		given[y.Year] = true
 		for _, d := range slices.Concat(y.Off, y.Workdays) {
 			if d.Year() != y.Year {
-				return nil, fmt.Errorf("%s不在%d年 (%s is not in %d)", cnDate(d), y.Year, d.Format(time.DateOnly), y.Year)
+				return nil, refuse(ErrorOtherYear, fmt.Sprintf("%s不在%d年", cnDate(d), y.Year), fmt.Sprintf("%s is not in %d", d.Format(time.DateOnly), y.Year))
 			}
 		}
 		if n.first == 0 || y.Year < n.first {
@@ -223,7 +246,7 @@ func (c *Calendar) WithYears(ys ...Year) (*Calendar, error) {
 	}
 	for y := n.first; n.first != 0 && y <= n.end; y++ {
 		if !given[y] && (tb.first == 0 || y < tb.first || y > tb.end) {
-			return nil, fmt.Errorf("缺少%d年的节假日安排：%d年至%d年的每一年都要有 (year %d is missing)", y, n.first, n.end, y)
+			return nil, refuse(ErrorYearMissing, fmt.Sprintf("缺少%d年的节假日安排：%d年至%d年的每一年都要有", y, n.first, n.end), fmt.Sprintf("year %d is missing", y))
 		}
 	}
 	for k := range tb.off {
@@ -298,9 +321,9 @@ func (y *Year) UnmarshalJSON(data []byte) error {
 func checkInput(year int, text string) error {
 	switch {
 	case year < 1 || year > 9999:
-		return fmt.Errorf("年份%d无效 (invalid year %d)", year, year)
+		return refuse(ErrorInvalidYear, fmt.Sprintf("年份%d无效", year), fmt.Sprintf("invalid year %d", year))
 	case len(text) > maxText:
-		return fmt.Errorf("文本超过%d KB，不像一份节假日通知 (text longer than %d KB)", maxText>>10, maxText>>10)
+		return refuse(ErrorTooLong, fmt.Sprintf("文本超过%d KB，不像一份节假日通知", maxText>>10), fmt.Sprintf("text longer than %d KB", maxText>>10))
 	}
 	return nil
 }

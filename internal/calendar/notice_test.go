@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -301,11 +302,12 @@ func TestNoticeWithoutHolidayLines(t *testing.T) {
 			t.Errorf("ParseNotice(%q) error = %v", text, err)
 		}
 	}
-	if _, _, err := ParseNotice(0, notice2025); err == nil {
-		t.Error("year 0 accepted")
+	var e *Error
+	if _, _, err := ParseNotice(0, notice2025); !errors.As(err, &e) || e.Code != ErrorInvalidYear {
+		t.Errorf("year 0: %v", err)
 	}
-	if _, _, err := ParseNotice(2025, strings.Repeat(notice2025, 200)); err == nil {
-		t.Error("a 200-fold notice accepted")
+	if _, _, err := ParseNotice(2025, strings.Repeat(notice2025, 200)); !errors.As(err, &e) || e.Code != ErrorTooLong {
+		t.Errorf("a 200-fold notice: %v", err)
 	}
 }
 
@@ -475,16 +477,22 @@ func TestWithYearsReplacesAYear(t *testing.T) {
 func TestWithYearsRefuses(t *testing.T) {
 	y2027, _, _ := ParseNotice(2027, notice2027)
 	y2028 := Year{Year: 2028, Off: []time.Time{day("2028-01-01")}}
-	cases := map[string][]Year{
-		"a gap":                {y2028},
-		"a year twice":         {y2027, y2027},
-		"no days off":          {{Year: 2027, Workdays: []time.Time{day("2027-02-20")}}},
-		"a date of other year": {{Year: 2027, Off: []time.Time{day("2028-01-01")}}},
-		"year 0":               {{Off: []time.Time{day("2027-01-01")}}},
+	cases := map[string]struct {
+		ys   []Year
+		code string
+	}{
+		"a gap":                {[]Year{y2028}, ErrorYearMissing},
+		"a year twice":         {[]Year{y2027, y2027}, ErrorYearTwice},
+		"no days off":          {[]Year{{Year: 2027, Workdays: []time.Time{day("2027-02-20")}}}, ErrorNoDaysOff},
+		"a date of other year": {[]Year{{Year: 2027, Off: []time.Time{day("2028-01-01")}}}, ErrorOtherYear},
+		"year 0":               {[]Year{{Off: []time.Time{day("2027-01-01")}}}, ErrorInvalidYear},
 	}
-	for name, ys := range cases {
-		if _, err := Official().WithYears(ys...); err == nil {
-			t.Errorf("%s accepted", name)
+	for name, tc := range cases {
+		// Said in both languages, for a page to show its reader's.
+		_, err := Official().WithYears(tc.ys...)
+		var e *Error
+		if !errors.As(err, &e) || e.Code != tc.code || e.MessageZH == "" || e.MessageEN == "" {
+			t.Errorf("%s: %#v, want an *Error %s", name, err, tc.code)
 		}
 	}
 	if _, err := Official().WithYears(y2027, y2028); err != nil {

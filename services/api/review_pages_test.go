@@ -114,6 +114,16 @@ func TestReviewPages(t *testing.T) {
 		t.Errorf("an officer's review queue: %d", res.StatusCode)
 	}
 
+	// The validity from the queue, its superseding item not a number:
+	// refused in place, the queue again with the form as typed (422), that
+	// field marked.
+	res, page = head.req("POST", fmt.Sprintf("/web/drafts/%d/validity", norm), url.Values{"status": {"amended"}, "superseded_by": {"第3号"}, "back": {"review"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, `id="item-`+fmt.Sprint(norm)+`"`) || !strings.Contains(page, `data-kind="refused"`) ||
+		!strings.Contains(page, fmt.Sprintf(`data-action="/web/drafts/%d/validity"`, norm)) || !strings.Contains(page, `data-field="superseded_by"`) ||
+		!strings.Contains(page, "第3号") || !strings.Contains(page, "修改或废止文件须为本机关的另一份稿件") {
+		t.Errorf("a superseding item that is not a number, from the queue: %d\n%s", res.StatusCode, page)
+	}
+
 	// Keep from the queue: back to it, and the item has left it.
 	res, _ = head.req("POST", fmt.Sprintf("/web/drafts/%d/review", norm), url.Values{"note": {"内容仍然适用"}, "back": {"review"}})
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != fmt.Sprintf("/web/review#item-%d", norm) {
@@ -127,10 +137,18 @@ func TestReviewPages(t *testing.T) {
 		t.Errorf("the other head kept it: %d", res.StatusCode)
 	}
 
-	// The validity, from the draft page's form; a bad date is refused.
-	res, _ = head.req("POST", fmt.Sprintf("/web/drafts/%d/validity", norm), url.Values{"status": {"amended"}, "on": {"明天"}})
-	if res.StatusCode != http.StatusSeeOther || cookieValue(res, "flash") != "rule.validity_invalid_date" {
-		t.Errorf("a bad date: %d %q", res.StatusCode, cookieValue(res, "flash"))
+	// The validity, from the draft page's form. A bad date, and a date
+	// before the publication, are refused in place: the draft's page again
+	// with the form as typed (422), the date marked.
+	for _, on := range []string{"明天", today.AddDate(-3, 0, 0).Format(domain.DateLayout)} {
+		res, page = head.req("POST", fmt.Sprintf("/web/drafts/%d/validity", norm), url.Values{"status": {"amended"}, "on": {on}, "comment": {"第五条已修改"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, fmt.Sprintf(`id="validity-form-%d"`, norm)) || !strings.Contains(page, `data-kind="refused"`) ||
+			!strings.Contains(page, `data-field="on"`) || !strings.Contains(page, on) || !strings.Contains(page, "第五条已修改") || !strings.Contains(page, "有效性日期须为") {
+			t.Errorf("the date %s: %d\n%s", on, res.StatusCode, page)
+		}
+	}
+	if it, err := h.store.ReviewOf(context.Background(), norm); err != nil || it.Validity != nil {
+		t.Fatalf("a refused validity was set: %+v (%v)", it.Validity, err)
 	}
 	on := today.AddDate(0, 0, -2)
 	res, _ = head.req("POST", fmt.Sprintf("/web/drafts/%d/validity", norm), url.Values{"status": {"amended"},
@@ -176,8 +194,9 @@ func TestReviewPages(t *testing.T) {
 
 	a := h.want(h.do("GET", fmt.Sprintf("/api/v1/drafts/%d/audit", norm), "auditor", nil), http.StatusOK, "")
 	// The bad date never reached the store (a form that cannot be read
-	// is not an attempt); the other head's keep did, and was refused.
-	for _, action := range []string{`"review_kept"`, `"validity_set"`, `"denied:review_kept"`} {
+	// is not an attempt); the early one did, and was refused, as was the
+	// other head's keep.
+	for _, action := range []string{`"review_kept"`, `"validity_set"`, `"denied:validity_set"`, `"denied:review_kept"`} {
 		if !strings.Contains(a.raw, action) {
 			t.Errorf("the draft's trail lacks %s", action)
 		}

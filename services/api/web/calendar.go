@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,8 +25,7 @@ type calendarView struct {
 	Parsed      bool
 	Preview     calendar.Year
 	Problems    []calendar.Problem
-	CanAdd      bool   // parsed without a blocking problem, and the calendar takes it
-	Refused     string // why the calendar does not take it (a gap between years)
+	CanAdd      bool // parsed without a blocking problem, and the calendar takes it
 }
 
 // calendarPage shows the working-day calendar's years and the form that
@@ -51,54 +51,80 @@ func (w *Web) showCalendar(c echo.Context, status int, v calendarView) error {
 }
 
 // parseCalendarForm reads the year and the notice (or the date lists) and
-// parses them, checking that the calendar would take the year.
-func (w *Web) parseCalendarForm(c echo.Context) (calendarView, *calendar.Calendar) {
-	v := calendarView{Notice: c.FormValue("notice"), Off: c.FormValue("off"), Work: c.FormValue("workdays"), Parsed: true}
+// parses them, checking that the calendar would take the year. When it
+// would not, it says why in the reader's language (msg) and which field
+// is at fault.
+func (w *Web) parseCalendarForm(c echo.Context) (v calendarView, cal *calendar.Calendar, field, msg string) {
+	v = calendarView{Notice: c.FormValue("notice"), Off: c.FormValue("off"), Work: c.FormValue("workdays"), Parsed: true}
 	v.Year, _ = strconv.Atoi(strings.TrimSpace(c.FormValue("year")))
+	listed := strings.TrimSpace(v.Notice) == ""
+	text := "notice"
+	if listed {
+		text = "off"
+	}
 	var err error
-	if strings.TrimSpace(v.Notice) != "" {
+	if !listed {
 		v.Preview, v.Problems, err = calendar.ParseNotice(v.Year, v.Notice)
 	} else {
 		v.Preview, v.Problems, err = calendar.ParseDateList(v.Year, v.Off, v.Work)
 	}
-	if err != nil {
-		v.Refused = oneLanguage(w.lang(c), err.Error())
-		return v, nil
+	if err == nil && calendar.Blocking(v.Problems) {
+		// The problems are listed in the preview. A date list's do not say
+		// which list they are in: the days off when those block alone.
+		if listed {
+			if _, ps, _ := calendar.ParseDateList(v.Year, v.Off, ""); !calendar.Blocking(ps) {
+				text = "workdays"
+			}
+		}
+		return v, nil, text, w.t(c, "calendar.blocked")
 	}
-	if calendar.Blocking(v.Problems) {
-		return v, nil
+	if err == nil {
+		cal, err = w.Calendar.WithYears(v.Preview)
 	}
-	cal, err := w.Calendar.WithYears(v.Preview)
-	if err != nil {
-		v.Refused = oneLanguage(w.lang(c), err.Error())
-		return v, nil
+	if err == nil {
+		v.CanAdd = true
+		return v, cal, "", ""
 	}
-	v.CanAdd = true
-	return v, cal
+	var e *calendar.Error
+	if !errors.As(err, &e) {
+		e = &calendar.Error{MessageZH: err.Error(), MessageEN: err.Error()}
+	}
+	field = text
+	switch e.Code {
+	case calendar.ErrorInvalidYear, calendar.ErrorYearTwice, calendar.ErrorYearMissing:
+		field = "year"
+	}
+	msg = e.MessageZH
+	if w.lang(c) != langZH {
+		msg = e.MessageEN
+	}
+	return v, nil, field, msg
 }
 
 // previewCalendar parses what the admin pasted and shows the holidays and
 // the problems found, with the button that adds the year when nothing
-// blocks it.
+// blocks it; when something does, the form comes back refused (422, the
+// field at fault marked).
 func (w *Web) previewCalendar(c echo.Context) error {
-	v, _ := w.parseCalendarForm(c)
-	status := http.StatusOK
-	if !v.CanAdd {
-		status = http.StatusUnprocessableEntity
+	v, _, field, msg := w.parseCalendarForm(c)
+	if msg != "" {
+		return w.refuse(c, field, msg, func(c echo.Context) error { return w.showCalendar(c, http.StatusUnprocessableEntity, v) })
 	}
-	return w.showCalendar(c, status, v)
+	return w.showCalendar(c, http.StatusOK, v)
 }
 
 // addCalendarYear parses the same text again and, when nothing blocks it,
 // stores the year (audited) and makes this process count with it at once;
-// the others reload it within seconds.
+// the others reload it within seconds. (What blocks it now and did not at
+// the preview, the calendar having changed since, shows the preview again
+// with what blocks it.)
 func (w *Web) addCalendarYear(c echo.Context) error {
 	if !w.requireRoles(c, domain.RolePlatformAdmin) {
 		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
 	}
-	v, cal := w.parseCalendarForm(c)
-	if !v.CanAdd {
-		return w.showCalendar(c, http.StatusUnprocessableEntity, v)
+	v, cal, field, msg := w.parseCalendarForm(c)
+	if msg != "" {
+		return w.refuse(c, field, msg, func(c echo.Context) error { return w.showCalendar(c, http.StatusUnprocessableEntity, v) })
 	}
 	if err := w.Store.SetCalendarYear(c.Request().Context(), currentUser(c).Actor(), v.Preview, v.Notice); err != nil {
 		return err
@@ -115,17 +141,4 @@ func dateList(ds []time.Time) string {
 		out[i] = d.Format("1月2日")
 	}
 	return strings.Join(out, "、")
-}
-
-// oneLanguage is a message the calendar package writes in both languages,
-// "中文 (English)", in lang alone.
-func oneLanguage(lang, msg string) string {
-	i := strings.LastIndex(msg, " (")
-	if i < 0 || !strings.HasSuffix(msg, ")") {
-		return msg
-	}
-	if lang == langZH {
-		return msg[:i]
-	}
-	return msg[i+2 : len(msg)-1]
 }

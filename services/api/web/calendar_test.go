@@ -50,13 +50,48 @@ func TestAddACalendarYear(t *testing.T) {
 	}
 	csrf := csrfField.FindStringSubmatch(page)[1]
 
+	// What the calendar does not take comes back refused (422): the form
+	// as typed, the field at fault marked, the message in the reader's
+	// language. A wrong weekday: the notice, its line named; a year after
+	// a gap: the year (in English for a reader in English).
 	wrong := strings.Replace(notice2027, "4月3日（周六）", "4月3日（周日）", 1)
-	r, page := c.req("POST", "/web/platform/calendar/preview", url.Values{"_csrf": {csrf}, "year": {"2027"}, "notice": {wrong}})
-	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "第8行") || strings.Contains(page, `id="calendar-confirm"`) {
-		t.Errorf("a wrong weekday: %d\n%s", r.StatusCode, page)
+	for _, tc := range []struct {
+		lang, path string
+		form       url.Values
+		field      string
+		says       []string
+	}{
+		{"zh", "/web/platform/calendar/preview", url.Values{"year": {"2027"}, "notice": {wrong}}, "notice", []string{"预览发现须改正的问题", "第8行"}},
+		{"zh", "/web/platform/calendar", url.Values{"year": {"2027"}, "notice": {wrong}}, "notice", []string{"预览发现须改正的问题", "第8行"}},
+		{"zh", "/web/platform/calendar/preview", url.Values{"year": {"2029"}, "off": {"2029-01-01"}, "workdays": {""}}, "year",
+			[]string{`id="error">缺少2027年的节假日安排：2024年至2029年的每一年都要有</p>`}},
+		{"en", "/web/platform/calendar/preview", url.Values{"year": {"2029"}, "off": {"2029-01-01"}, "workdays": {""}}, "year",
+			[]string{`id="error">year 2027 is missing</p>`}},
+		{"zh", "/web/platform/calendar/preview", url.Values{"year": {"2027"}, "off": {"2027-01-01"}, "workdays": {"2027-02-30"}}, "workdays",
+			[]string{"上班日期：2027-02-30不存在。"}},
+	} {
+		u, _ := url.Parse(s.base)
+		c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: tc.lang, Path: "/"}})
+		tc.form.Set("_csrf", csrf)
+		r, page := c.req("POST", tc.path, tc.form)
+		p, ok := postedBack(t, page)
+		if r.StatusCode != http.StatusUnprocessableEntity || !ok || p.Kind != "refused" || p.Action != tc.path || p.Field != tc.field ||
+			p.Fields.Get("year") != tc.form.Get("year") || p.Fields.Get("notice") != tc.form.Get("notice") || p.Fields.Get("off") != tc.form.Get("off") ||
+			strings.Contains(page, `id="calendar-confirm"`) || !strings.Contains(page, `id="calendar-form"`) {
+			t.Errorf("%s %s %s: %d, given back %+v\n%s", tc.lang, tc.path, tc.field, r.StatusCode, p, page)
+		}
+		for _, want := range tc.says {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s %s %s: the page does not say %q", tc.lang, tc.path, tc.field, want)
+			}
+		}
+		c.http.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: "zh", Path: "/"}})
+	}
+	if s.sys.Calendar.Covers(time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)) || s.count(`SELECT count(*) FROM audit_events WHERE action = 'calendar_year_set'`) != 0 {
+		t.Fatal("a refused year was added")
 	}
 
-	r, page = c.req("POST", "/web/platform/calendar/preview", url.Values{"_csrf": {csrf}, "year": {"2027"}, "notice": {notice2027}})
+	r, page := c.req("POST", "/web/platform/calendar/preview", url.Values{"_csrf": {csrf}, "year": {"2027"}, "notice": {notice2027}})
 	if r.StatusCode != http.StatusOK || !strings.Contains(page, "春节") || !strings.Contains(page, "2月13日") || !strings.Contains(page, `id="calendar-confirm"`) {
 		t.Fatalf("the preview: %d\n%s", r.StatusCode, page)
 	}

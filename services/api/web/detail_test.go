@@ -240,17 +240,3 @@ func TestNoticeIn(t *testing.T) {
 		t.Errorf("en: %q", got)
 	}
 }
-
-// The calendar's refusals are written "中文 (English)": a page shows one.
-func TestOneLanguage(t *testing.T) {
-	msg := "缺少2027年的节假日安排：2024年至2027年的每一年都要有 (year 2027 is missing)"
-	if got := oneLanguage("zh", msg); got != "缺少2027年的节假日安排：2024年至2027年的每一年都要有" {
-		t.Errorf("zh: %q", got)
-	}
-	if got := oneLanguage("en", msg); got != "year 2027 is missing" {
-		t.Errorf("en: %q", got)
-	}
-	if got := oneLanguage("zh", "只有中文"); got != "只有中文" {
-		t.Errorf("one language only: %q", got)
-	}
-}

@@ -735,6 +735,16 @@ func (w *Web) explain(c echo.Context) error {
 		return w.errorPage(c, http.StatusBadRequest, "input.missing_field")
 	}
 	_, err = w.Store.Explain(c.Request().Context(), currentUser(c).Actor(), id, rev, c.FormValue("explanation"))
+	var r *domain.Refusal
+	if errors.As(err, &r) && (r.Rule == domain.RuleExplanationNeeded || r.Rule == domain.RuleTooLong) {
+		// What the author wrote is wrong: the page again, the explanation as
+		// typed and marked (posted.go).
+		msg := w.t(c, "rule."+string(r.Rule))
+		if r.Rule == domain.RuleTooLong {
+			msg = w.t(c, "draft.note_too_long", domain.MaxComment)
+		}
+		return w.refuse(c, "explanation", msg, w.draftPage)
+	}
 	return w.backToDraft(c, id, err, "flash.explained")
 }
 

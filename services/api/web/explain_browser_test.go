@@ -29,7 +29,14 @@ func TestExplainAStageOneBlockInTheBrowser(t *testing.T) {
 	wang.do(chromedp.Navigate(fmt.Sprintf("%s/web/drafts/%d", s.base, id)), chromedp.WaitVisible(chromedp.CSS("#explain")))
 	wang.do(chromedp.Click(chromedp.CSS("#explain summary")), chromedp.WaitVisible(chromedp.CSS("#explanation")))
 	wang.shot("explain-form")
-	wang.do(chromedp.SendKeys(chromedp.CSS("#explanation"), "信息形成日期按上级文件要求预填，经核实无误。"),
+	// Only a space (the ideographic one) says nothing: refused in place,
+	// the form open again, the space kept and the field marked.
+	wang.do(chromedp.SetValue(chromedp.CSS("#explanation"), "\u3000"), chromedp.Click(chromedp.CSS("#send-explained")),
+		chromedp.WaitVisible(chromedp.CSS(`#explanation[aria-invalid="true"]`)))
+	if v := wang.eval(`[JSON.stringify(document.querySelector("#explanation").value), document.activeElement.id, document.querySelector("#explain-form #error").textContent].join("|")`); v != "\"\u3000\"|explanation|请写明为什么机器检查的问题是误判。" {
+		t.Fatalf("an explanation of a space: %q", v)
+	}
+	wang.do(chromedp.SetValue(chromedp.CSS("#explanation"), "信息形成日期按上级文件要求预填，经核实无误。"),
 		chromedp.Click(chromedp.CSS("#send-explained")), chromedp.WaitVisible(chromedp.CSS("#flash")))
 	if f := wang.text("#flash"); !strings.Contains(f, "已提交说明") {
 		t.Fatalf("after explaining: %q", f)

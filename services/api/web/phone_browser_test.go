@@ -389,9 +389,7 @@ func TestPhoneWidth(t *testing.T) {
 		tr.walk(p, "/web/", starts...)
 		if p == plat {
 			// The calendar's preview of the next year's notice: its holidays'
-			// table. (A year the calendar cannot take, one after a gap, is
-			// refused in English: calendar.go shows the error of
-			// Calendar.WithYears as it is, a gap noted for its owner.)
+			// table.
 			p.do(chromedp.Navigate(s.base+"/web/platform/calendar"), chromedp.WaitVisible(chromedp.CSS("#calendar-form")),
 				chromedp.SetValue(chromedp.CSS("#notice"), "一、元旦：1月1日放假1天。\n二、春节：2月1日至2月7日放假，共7天。"),
 				chromedp.Click(chromedp.CSS("#calendar-preview")), chromedp.WaitVisible(chromedp.CSS("#calendar-result")))

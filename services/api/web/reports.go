@@ -21,7 +21,9 @@ import (
 // records give it, printable, with the form that submits it as a draft.
 type annualView struct {
 	Year        int
-	Fees        string
+	YearText    string // the year as asked for (typed, when it is not one)
+	Fees        string // as typed, when it is not an amount
+	Field       string // the year form's field at fault: year or fees
 	R           ar.Report
 	Organs      []string // the 法人或其他组织 columns' names
 	Outcomes    []string // table 四's outcome names
@@ -35,7 +37,8 @@ func (w *Web) annualPage(c echo.Context) error {
 }
 
 // showAnnual shows the page for the query's year, with the problem of a
-// submission when there is one.
+// submission when there is one. A year or an amount that is not one is
+// shown as typed, its field marked (a GET: the page itself does it).
 func (w *Web) showAnnual(c echo.Context, status int, problem error) error {
 	u := currentUser(c)
 	if !w.requireRoles(c, api.ReportReaders...) {
@@ -47,12 +50,18 @@ func (w *Web) showAnnual(c echo.Context, status int, problem error) error {
 		v.Organs = append(v.Organs, a.NameZH)
 	}
 	v.Outcomes = ar.AppealOutcomeNames[:]
-	year, err := api.ReadYear(c.FormValue("year"), w.Now())
+	v.YearText, v.Fees = strings.TrimSpace(c.FormValue("year")), strings.TrimSpace(c.FormValue("fees"))
+	year, err := api.ReadYear(v.YearText, w.Now())
+	v.Field = "year"
 	if err == nil {
-		v.Year = year
-		v.Fees, err = api.ReadFees(strings.TrimSpace(c.FormValue("fees")))
+		v.Year, v.YearText, v.Field = year, strconv.Itoa(year), "fees"
+		var fees string
+		if fees, err = api.ReadFees(v.Fees); err == nil {
+			v.Fees = fees
+		}
 	}
 	if err == nil {
+		v.Field = ""
 		v.R, err = api.AnnualReport(c.Request().Context(), w.Store, w.Cases, u.AgencyID, v.Year, v.Fees)
 	}
 	if err == nil {
@@ -132,7 +141,19 @@ func (w *Web) submitAnnual(c echo.Context) error {
 	in := api.AnnualDraftInput{Year: year, Department: c.FormValue("department"), Fees: strings.TrimSpace(c.FormValue("fees"))}
 	d, err := api.SubmitAnnualReport(c.Request().Context(), w.Store, w.Cases, w.Calendar, *u, in, w.Now())
 	if err != nil {
-		return w.showAnnual(c, http.StatusUnprocessableEntity, err)
+		// The page again: a refusal of what the form says comes back in
+		// it as posted (posted.go), the department marked when it is the
+		// one at fault; one of who may submit stays a refusal (403).
+		msg, ok := w.apiMessage(c, err)
+		if !ok {
+			return err
+		}
+		var ae *api.Error
+		field := ""
+		if errors.As(err, &ae) && ae.Code == "unknown_department" {
+			field = "department"
+		}
+		return w.refuse(c, field, msg, func(c echo.Context) error { return w.showAnnual(c, http.StatusUnprocessableEntity, err) })
 	}
 	flash(c, "flash.submitted")
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", d.ID))

@@ -21,8 +21,16 @@ func TestAnnualReportPage(t *testing.T) {
 		!strings.Contains(page, "<td>2.5</td>") || strings.Contains(page, `id="report-no-cases"`) { // the cases are recorded: no "not recorded" notice
 		t.Fatalf("the page: %d\n%s", r.StatusCode, page)
 	}
-	if r, _ := c.req("GET", "/web/reports/annual?year=1999", nil); r.StatusCode != http.StatusBadRequest {
-		t.Errorf("year 1999: %d", r.StatusCode)
+	// A year or an amount that is not one: the page says so, with the
+	// field as typed and marked.
+	for _, tc := range []struct{ query, field string }{
+		{"year=1999", `id="year" name="year" type="number" min="2000" max="2100" required value="1999" aria-invalid="true" aria-describedby="error" autofocus`},
+		{"year=2025&fees=" + url.QueryEscape("十二万"), `id="fees" name="fees" inputmode="decimal" value="十二万" aria-invalid="true" aria-describedby="error fees-hint" autofocus`},
+	} {
+		if r, page := c.req("GET", "/web/reports/annual?"+tc.query, nil); r.StatusCode != http.StatusBadRequest || !strings.Contains(page, tc.field) ||
+			strings.Count(page, `role="alert"`) != 1 {
+			t.Errorf("%s: %d\n%s", tc.query, r.StatusCode, page)
+		}
 	}
 	if r, body := c.req("GET", "/web/reports/annual.xlsx?year=2025", nil); r.StatusCode != http.StatusOK || !strings.HasPrefix(body, "PK") {
 		t.Errorf("the workbook: %d", r.StatusCode)
@@ -31,6 +39,17 @@ func TestAnnualReportPage(t *testing.T) {
 	dept := regexpOption.FindStringSubmatch(page)
 	if dept == nil {
 		t.Fatalf("no department to submit for:\n%s", page)
+	}
+	// A department that is not one (gone since the page was shown): the
+	// page again (422), the form as posted, the department marked.
+	r, page = c.req("POST", "/web/reports/annual", url.Values{"_csrf": {csrf}, "year": {"2025"}, "fees": {"2.5"}, "department": {"已撤销的科室"}})
+	if p, ok := postedBack(t, page); r.StatusCode != http.StatusUnprocessableEntity || !ok || p.Kind != "refused" || p.Action != "/web/reports/annual" ||
+		p.Field != "department" || p.Fields.Get("department") != "已撤销的科室" || p.Fields.Get("fees") != "2.5" ||
+		!strings.Contains(page, "没有这个部门：“已撤销的科室”。") || !strings.Contains(page, `id="report-submit"`) {
+		t.Errorf("an unknown department: %d, given back %+v\n%s", r.StatusCode, p, page)
+	}
+	if n := s.count(`SELECT count(*) FROM drafts`); n != 0 {
+		t.Fatalf("%d drafts after the refusal", n)
 	}
 	r, _ = c.req("POST", "/web/reports/annual", url.Values{"_csrf": {csrf}, "year": {"2025"}, "fees": {"2.5"}, "department": {dept[1]}})
 	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/web/drafts/") {

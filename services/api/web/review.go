@@ -111,7 +111,9 @@ func (w *Web) keepReviewed(c echo.Context) error {
 }
 
 // setValidity is POST /web/drafts/:id/validity: status, on (default
-// today), superseded_by (optional), comment.
+// today), superseded_by (optional), comment. A refusal of what the form
+// says comes back in place (validityRefused); any other goes back where
+// the form was, as a flash.
 func (w *Web) setValidity(c echo.Context) error {
 	id, ok := draftID(c)
 	if !ok {
@@ -121,7 +123,7 @@ func (w *Web) setValidity(c echo.Context) error {
 	if s := strings.TrimSpace(c.FormValue("superseded_by")); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n <= 0 {
-			return w.backFromReview(c, id, &domain.Refusal{Rule: domain.RuleInvalidSuperseding}, "")
+			return w.validityRefused(c, "superseded_by", w.t(c, "rule."+string(domain.RuleInvalidSuperseding)))
 		}
 		in.SupersededBy = n
 	}
@@ -132,11 +134,29 @@ func (w *Web) setValidity(c echo.Context) error {
 	}
 	var r *domain.Refusal
 	var bad *api.Error
-	if errors.As(err, &bad) || errors.As(err, &r) && r.Rule == domain.RuleInvalidDate {
+	switch {
+	case errors.As(err, &bad) || errors.As(err, &r) && r.Rule == domain.RuleInvalidDate:
 		// rule.invalid_date speaks of the forming date's floor: say this one's.
-		err = &domain.Refusal{Rule: "validity_invalid_date"}
+		return w.validityRefused(c, "on", w.t(c, "rule.validity_invalid_date"))
+	case errors.As(err, &r) && r.Rule == domain.RuleInvalidSuperseding:
+		return w.validityRefused(c, "superseded_by", w.t(c, "rule."+string(r.Rule)))
+	case errors.As(err, &r) && r.Rule == domain.RuleTooLong:
+		return w.validityRefused(c, "comment", w.t(c, "draft.note_too_long", domain.MaxComment))
+	case errors.As(err, &r) && r.Rule == domain.RuleNoValidity && !v.Status.Valid():
+		return w.validityRefused(c, "status", w.t(c, "rule."+string(r.Rule)))
 	}
 	return w.backFromReview(c, id, err, "flash.validity_set")
+}
+
+// validityRefused shows the page the validity form was posted from again
+// (the review queue or the draft's page), the form as typed and field
+// marked (posted.go).
+func (w *Web) validityRefused(c echo.Context, field, msg string) error {
+	page := w.draftPage
+	if c.FormValue("back") == "review" {
+		page = w.reviewPage
+	}
+	return w.refuse(c, field, msg, page)
 }
 
 // reviewPolicyRow is one category's review period on the settings page.
