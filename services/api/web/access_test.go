@@ -2,12 +2,9 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -118,16 +115,16 @@ func TestAccessRefusedInPlace(t *testing.T) {
 			t.Errorf("%s: %d, the person's form with %q?\n%s", tc.name, r.StatusCode, tc.want, page)
 			continue
 		}
-		p := postedBack(t, page)
-		if p.kind != "refused" || p.action != path || p.field != tc.field {
+		p := mustPostedBack(t, page)
+		if p.Kind != "refused" || p.Action != path || p.Field != tc.field {
 			t.Errorf("%s: posted back %+v", tc.name, p)
 		}
 		for _, k := range []string{"roles", "departments"} {
-			if fmt.Sprint(p.fields[k]) != fmt.Sprint(tc.form[k]) {
-				t.Errorf("%s: %s posted back %v, typed %v", tc.name, k, p.fields[k], tc.form[k])
+			if fmt.Sprint(p.Fields[k]) != fmt.Sprint(tc.form[k]) {
+				t.Errorf("%s: %s posted back %v, typed %v", tc.name, k, p.Fields[k], tc.form[k])
 			}
 		}
-		if _, ok := p.fields["_csrf"]; ok {
+		if _, ok := p.Fields["_csrf"]; ok {
 			t.Errorf("%s: the CSRF token posted back", tc.name)
 		}
 	}
@@ -146,27 +143,4 @@ func TestAccessRefusedInPlace(t *testing.T) {
 	if p, _ := s.sys.Store.PersonByID(ctx, 1, chen); fmt.Sprint(p.Roles) != "[officer auditor]" || fmt.Sprint(p.Departments) != "["+dep+"]" {
 		t.Errorf("after the good change: %v %v", p.Roles, p.Departments)
 	}
-}
-
-// posted is a page's form posted back (layout.html, #posted-form).
-type posted struct {
-	kind, action, field string
-	fields              url.Values
-}
-
-var postedForm = regexp.MustCompile(`<div hidden id="posted-form" data-kind="([^"]*)" data-action="([^"]*)" data-fields="([^"]*)" data-field="([^"]*)"`)
-
-// postedBack is the form the page puts back, as posted (posted.go).
-func postedBack(t *testing.T, page string) posted {
-	t.Helper()
-	m := postedForm.FindStringSubmatch(page)
-	if m == nil {
-		t.Errorf("no form posted back")
-		return posted{}
-	}
-	p := posted{kind: m[1], action: html.UnescapeString(m[2]), field: html.UnescapeString(m[4])}
-	if err := json.Unmarshal([]byte(html.UnescapeString(m[3])), &p.fields); err != nil {
-		t.Errorf("the posted fields %q: %v", m[3], err)
-	}
-	return p
 }

@@ -185,8 +185,8 @@ func TestNotificationSettingsRefusedInPlace(t *testing.T) {
 	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "邮箱地址格式不正确") || !strings.Contains(page, `id="notify-prefs"`) {
 		t.Fatalf("a bad address: %d\n%s", r.StatusCode, page)
 	}
-	if p := postedBack(t, page); p.kind != "refused" || p.action != "/web/account/notifications" || p.field != "email" ||
-		fmt.Sprint(p.fields["email"], p.fields["digest"], p.fields["mail_returned"]) != "[wang@不是邮箱] [on] [on]" {
+	if p := mustPostedBack(t, page); p.Kind != "refused" || p.Action != "/web/account/notifications" || p.Field != "email" ||
+		fmt.Sprint(p.Fields["email"], p.Fields["digest"], p.Fields["mail_returned"]) != "[wang@不是邮箱] [on] [on]" {
 		t.Errorf("a bad address posted back: %+v", p)
 	}
 	if p, err := s.sys.Store.NotificationPrefs(ctx, wang); err != nil || fmt.Sprint(p) != fmt.Sprint(before) {
@@ -231,12 +231,12 @@ func TestNotificationSettingsRefusedInPlace(t *testing.T) {
 			t.Errorf("%s: %d, the settings page with %q?\n%s", tc.name, r.StatusCode, tc.want, page)
 			continue
 		}
-		p := postedBack(t, page)
-		if p.kind != "refused" || p.action != tc.path || p.field != tc.field || fmt.Sprint(p.fields["days"]) != fmt.Sprint(tc.form["days"]) {
+		p := mustPostedBack(t, page)
+		if p.Kind != "refused" || p.Action != tc.path || p.Field != tc.field || fmt.Sprint(p.Fields["days"]) != fmt.Sprint(tc.form["days"]) {
 			t.Errorf("%s: posted back %+v", tc.name, p)
 		}
 		for _, secret := range []string{"wecom_url", "dingtalk_url", "dingtalk_secret", "_csrf"} {
-			if _, ok := p.fields[secret]; ok {
+			if _, ok := p.Fields[secret]; ok {
 				t.Errorf("%s: %s posted back", tc.name, secret)
 			}
 		}

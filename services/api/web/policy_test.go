@@ -54,13 +54,13 @@ func TestPolicyRefusedInPlace(t *testing.T) {
 			t.Errorf("%s: %d, the policy page with %q?\n%s", tc.name, r.StatusCode, tc.want, page)
 			continue
 		}
-		p := postedBack(t, page)
-		if p.kind != "refused" || p.action != tc.path || p.field != tc.field {
+		p := mustPostedBack(t, page)
+		if p.Kind != "refused" || p.Action != tc.path || p.Field != tc.field {
 			t.Errorf("%s: posted back %+v", tc.name, p)
 		}
 		for k, v := range tc.form {
-			if k != "_csrf" && fmt.Sprint(p.fields[k]) != fmt.Sprint(v) {
-				t.Errorf("%s: %s posted back %v, typed %v", tc.name, k, p.fields[k], v)
+			if k != "_csrf" && fmt.Sprint(p.Fields[k]) != fmt.Sprint(v) {
+				t.Errorf("%s: %s posted back %v, typed %v", tc.name, k, p.Fields[k], v)
 			}
 		}
 	}

@@ -32,3 +32,13 @@ func postedBack(t *testing.T, page string) (postedForm, bool) {
 	}
 	return f, true
 }
+
+// mustPostedBack is postedBack of a page that must give a form back.
+func mustPostedBack(t *testing.T, page string) postedForm {
+	t.Helper()
+	f, ok := postedBack(t, page)
+	if !ok {
+		t.Errorf("no form posted back")
+	}
+	return f
+}
