@@ -188,4 +188,8 @@ func TestReviewUnderCorrection(t *testing.T) {
 		t.Errorf("public page under correction lacks validity")
 	}
 	h.want(h.do("POST", fmt.Sprintf("/api/v1/drafts/%d/reviews", norm), "head", map[string]any{"decision": "keep"}), http.StatusOK, "")
+	// The correction's revision has its event (correct) in the trail.
+	if res, err := h.store.VerifyAll(context.Background()); err != nil || !res.OK {
+		t.Errorf("the trail under correction does not verify: %+v %v", res.Breaks, err)
+	}
 }
