@@ -46,12 +46,29 @@ var ErrInvalidWeights = errors.New("invalid weights")
 
 // Check refuses a weight that is negative, above MaxWeight or not a number.
 func (w Weights) Check() error {
-	for _, v := range []float64{w.Published, w.FirstPass, w.OnTime, w.Returned} {
-		if math.IsNaN(v) || v < 0 || v > MaxWeight {
-			return fmt.Errorf("%w: each weight is from 0 to %d, not %v", ErrInvalidWeights, MaxWeight, v)
-		}
+	if name, v := w.invalid(); name != "" {
+		return fmt.Errorf("%w: each weight is from 0 to %d, not %v (%s)", ErrInvalidWeights, MaxWeight, v, name)
 	}
 	return nil
+}
+
+// Invalid is the name of the first weight Check refuses (published,
+// first_pass, on_time, returned: the form's and the API's), "" for none.
+func (w Weights) Invalid() string {
+	name, _ := w.invalid()
+	return name
+}
+
+func (w Weights) invalid() (string, float64) {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"published", w.Published}, {"first_pass", w.FirstPass}, {"on_time", w.OnTime}, {"returned", w.Returned}} {
+		if math.IsNaN(f.v) || f.v < 0 || f.v > MaxWeight {
+			return f.name, f.v
+		}
+	}
+	return "", 0
 }
 
 // Period is the span assessed: a month, a quarter or a year, in Beijing.

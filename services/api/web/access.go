@@ -15,46 +15,35 @@ import (
 
 // setAccess changes a person's roles and departments from their page. A
 // form that names no role, or a role or department there is not, comes
-// back as it was posted, the field marked (posted.go); a person the admin
-// may not manage is refused as on every action about them (managed).
+// back as it was posted, the field marked (personAction, fieldRefusal).
 func (w *Web) setAccess(c echo.Context) error {
-	if !w.requireRoles(c, domain.RoleAdmin) {
-		return w.errorPage(c, http.StatusForbidden, "rule.role_required")
-	}
-	id, ok := personID(c)
-	if !ok {
-		return w.errorPage(c, http.StatusNotFound, "error.not_found")
-	}
-	refused := func(field, key string) error { return w.refuse(c, field, w.t(c, key), w.personPage) }
-	f, _ := c.FormParams()
-	var roles []domain.Role
-	for _, r := range f["roles"] {
-		if !domain.Role(r).Valid() {
-			return refused("roles", "input.unknown_role")
+	return w.personAction(c, func(by domain.Actor, id int64) error {
+		f, _ := c.FormParams()
+		var roles []domain.Role
+		for _, r := range f["roles"] {
+			if !domain.Role(r).Valid() {
+				return &fieldRefusal{"roles", "input.unknown_role"}
+			}
+			roles = append(roles, domain.Role(r))
 		}
-		roles = append(roles, domain.Role(r))
-	}
-	if len(roles) == 0 {
-		return refused("roles", "person.access_no_role")
-	}
-	var deps []int64
-	for _, d := range f["departments"] {
-		dep, err := strconv.ParseInt(d, 10, 64)
-		if err != nil {
-			return refused("departments", "input.unknown_department")
+		if len(roles) == 0 {
+			return &fieldRefusal{"roles", "person.access_no_role"}
 		}
-		deps = append(deps, dep)
-	}
-	err := w.Store.SetAccess(c.Request().Context(), currentUser(c).Actor(), id, roles, deps)
-	switch {
-	case errors.Is(err, store.ErrForeignDepartment):
-		// Another agency's or none: the same words, so neither is told.
-		return refused("departments", "input.unknown_department")
-	case err != nil:
-		return w.managed(c, err)
-	}
-	flash(c, "flash.access_set")
-	return c.Redirect(http.StatusSeeOther, "/web/admin/users/"+strconv.FormatInt(id, 10))
+		var deps []int64
+		for _, d := range f["departments"] {
+			dep, err := strconv.ParseInt(d, 10, 64)
+			if err != nil {
+				return &fieldRefusal{"departments", "input.unknown_department"}
+			}
+			deps = append(deps, dep)
+		}
+		err := w.Store.SetAccess(c.Request().Context(), by, id, roles, deps)
+		if errors.Is(err, store.ErrForeignDepartment) {
+			// Another agency's or none: the same words, so neither is told.
+			return &fieldRefusal{"departments", "input.unknown_department"}
+		}
+		return err
+	}, "flash.access_set")
 }
 
 // renameDepartment renames a department from the departments page.

@@ -295,12 +295,23 @@ func (w *Web) personAction(c echo.Context, act func(domain.Actor, int64) error, 
 	if !ok {
 		return w.errorPage(c, http.StatusNotFound, "error.not_found")
 	}
-	if err := act(currentUser(c).Actor(), id); err != nil {
+	var fr *fieldRefusal
+	switch err := act(currentUser(c).Actor(), id); {
+	case errors.As(err, &fr):
+		return w.refuse(c, fr.field, w.t(c, fr.key), w.personPage)
+	case err != nil:
 		return w.managed(c, err)
 	}
 	flash(c, done)
 	return c.Redirect(http.StatusSeeOther, "/web/admin/users/"+strconv.FormatInt(id, 10))
 }
+
+// fieldRefusal is a person action's refusal of what a field of its form
+// says (the locale key of the message): the form comes back on the
+// person's page as posted, the field marked (refuse).
+type fieldRefusal struct{ field, key string }
+
+func (e *fieldRefusal) Error() string { return e.field + ": " + e.key }
 
 func (w *Web) disableUser(c echo.Context) error {
 	return w.personAction(c, func(by domain.Actor, id int64) error {

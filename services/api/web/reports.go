@@ -247,17 +247,7 @@ func (w *Web) setWeights(c echo.Context) error {
 		}
 		// A weight that is not one: the form again as typed, that field
 		// marked (posted.go).
-		field := ""
-		for _, f := range []struct {
-			name string
-			v    float64
-		}{{"published", wt.Published}, {"first_pass", wt.FirstPass}, {"on_time", wt.OnTime}, {"returned", wt.Returned}} {
-			if (assessment.Weights{Published: f.v}).Check() != nil {
-				field = f.name
-				break
-			}
-		}
-		return w.refuse(c, field, msg, func(c echo.Context) error { return w.showAssessment(c, http.StatusUnprocessableEntity, msg) })
+		return w.refuse(c, wt.Invalid(), msg, func(c echo.Context) error { return w.showAssessment(c, http.StatusUnprocessableEntity, msg) })
 	}
 	flash(c, "report.weights_saved")
 	return c.Redirect(http.StatusSeeOther, "/web/reports/assessment?period="+url.QueryEscape(c.FormValue("period")))
