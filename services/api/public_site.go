@@ -107,26 +107,20 @@ func (s *Server) setSite(c echo.Context) error {
 }
 
 // SaveSite stores the column's settings and, when name is given and not
-// the agency's, renames the agency: a name that is not one is refused
-// before anything is written.
+// the agency's, renames the agency, in one transaction: a name that is not
+// one is refused before anything is written (SetAgencySite).
 func SaveSite(ctx context.Context, st *store.Store, by domain.Actor, site store.Site, name string) error {
 	name = strings.TrimSpace(name)
-	rename := false
 	if name != "" {
 		a, err := st.Agency(ctx, by.AgencyID)
 		if err != nil {
 			return err
 		}
-		if rename = name != a.Name; rename {
-			if err := domain.ValidName(name); err != nil {
-				return err
-			}
+		if name == a.Name {
+			name = "" // no rename, none audited
 		}
 	}
-	if !rename {
-		name = ""
-	}
-	return st.SetAgencySite(ctx, by, site, name) // one transaction: both, or neither
+	return st.SetAgencySite(ctx, by, site, name)
 }
 
 // EmblemPath is where the column shows agency slug's emblem, uploaded as

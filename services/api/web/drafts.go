@@ -353,26 +353,43 @@ var formInFlight = &api.Error{Status: http.StatusConflict, Code: "form_in_flight
 // the first made, and the form's saved copy is dropped once it is a draft.
 // A refused submission frees the key, so the corrected form can be sent.
 func (w *Web) submitOnce(c echo.Context, fd formData, run func(context.Context) (int64, error), done string) error {
+	return w.formOnce(c, fd, "form:", func(ctx context.Context, made int64) (int64, string, error) {
+		if made > 0 {
+			return made, "flash.already_submitted", nil
+		}
+		id, err := run(ctx)
+		return id, done, err
+	}, func(id int64) string { return fmt.Sprintf("/web/drafts/%d", id) })
+}
+
+// formOnce runs a draft form's post once per form key and purpose (prefix):
+// run is given the draft a first post of the same form made (made, 0 for
+// none: then ctx carries the claimed key, which the store marks done with
+// the draft), and says which draft it is and the message to flash. A
+// refusal frees the key and shows the form again as typed; on success the
+// form's saved copy goes and the person is sent to page(id).
+func (w *Web) formOnce(c echo.Context, fd formData, prefix string, run func(ctx context.Context, made int64) (int64, string, error),
+	page func(int64) string) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	key := ""
+	key, made := "", int64(0)
 	var claimed time.Time
 	if fd.FormKey != "" {
-		key = "form:" + fd.FormKey
+		key = prefix + fd.FormKey
 		claim, err := w.Store.ClaimIdempotency(ctx, u.ID, key, []byte(key))
 		if err != nil {
 			return err
 		}
 		switch claim.Outcome {
 		case store.IdemDone, store.IdemMismatch:
-			flash(c, "flash.already_submitted")
-			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", claim.DraftID))
+			made, key = claim.DraftID, "" // nothing claimed, nothing to free
 		case store.IdemInFlight:
 			return w.formError(c, fd, formInFlight)
+		default:
+			ctx, claimed = store.WithIdempotency(ctx, u.ID, key, claim.Claimed), claim.Claimed
 		}
-		ctx, claimed = store.WithIdempotency(ctx, u.ID, key, claim.Claimed), claim.Claimed
 	}
-	id, err := run(ctx)
+	id, done, err := run(ctx, made)
 	if err != nil && key != "" {
 		if rerr := w.Store.ReleaseIdempotency(context.WithoutCancel(ctx), u.ID, key, claimed); rerr != nil {
 			return rerr
@@ -392,11 +409,11 @@ func (w *Web) submitOnce(c echo.Context, fd formData, run func(context.Context) 
 	}
 	if fd.FormKey != "" {
 		if err := w.Store.DiscardForm(ctx, u.ID, fd.FormKey); err != nil {
-			w.Log.Warn("a submitted form's saved copy stays", "err", err)
+			w.Log.Warn("a form's saved copy stays", "err", err)
 		}
 	}
 	flash(c, done)
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d", id))
+	return c.Redirect(http.StatusSeeOther, page(id))
 }
 
 func draftID(c echo.Context) (int64, bool) {

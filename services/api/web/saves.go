@@ -226,7 +226,8 @@ func (w *Web) fieldName(c echo.Context, field string) string {
 }
 
 // savable reports whether 暂存 keeps the form of draft id (0: a new one) as
-// a draft: a new draft, or the person's own unsubmitted one.
+// a draft: a new draft, or one the rules let them save (domain.CanSave:
+// their own unsubmitted one; its department is held to by store.Save).
 func (w *Web) savable(c echo.Context, id int64) (bool, error) {
 	if id == 0 {
 		return true, nil
@@ -238,60 +239,20 @@ func (w *Web) savable(c echo.Context, id int64) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return d.State == domain.StateUnsubmitted && d.AuthorID == currentUser(c).ID, nil
+	return domain.CanSave(currentUser(c).Actor(), d.Facts(), d.DepartmentID) == nil, nil
 }
 
 // saveDraft keeps the form as a draft in state unsubmitted: a new one, once
 // per form (a second 暂存 of the same new form, or a double click, saves a
 // new revision of the draft the first made), or a new revision of the
-// unsubmitted draft the form revises. The form's saved copy goes.
-func (w *Web) saveDraft(c echo.Context, fd formData, deptID int64, content domain.Content) error {
-	ctx := c.Request().Context()
-	u := currentUser(c)
-	id := fd.DraftID
-	deadline := api.Deadline(w.Calendar, content)
-	if id == 0 {
-		key := "save:" + fd.FormKey
-		claim, err := w.Store.ClaimIdempotency(ctx, u.ID, key, []byte(key))
-		if err != nil {
-			return err
-		}
-		switch claim.Outcome {
-		case store.IdemDone, store.IdemMismatch:
-			id = claim.DraftID
-		case store.IdemInFlight:
-			return w.formError(c, fd, formInFlight)
-		default:
-			d, err := w.Store.Save(store.WithIdempotency(ctx, u.ID, key, claim.Claimed), u.Actor(), 0, deptID, content, deadline)
-			if err != nil {
-				if rerr := w.Store.ReleaseIdempotency(context.WithoutCancel(ctx), u.ID, key, claim.Claimed); rerr != nil {
-					return rerr
-				}
-				if isRefusal(err) || errors.Is(err, store.ErrIdempotencyLost) {
-					return w.formError(c, fd, err)
-				}
-				return err
-			}
-			return w.savedDraft(c, fd, d.ID)
-		}
-	}
-	if _, err := w.Store.Save(ctx, u.Actor(), id, deptID, content, deadline); err != nil {
-		if isRefusal(err) {
-			return w.formError(c, fd, err)
-		}
-		return err
-	}
-	return w.savedDraft(c, fd, id)
-}
-
-// savedDraft answers a form kept as draft id: its saved copy goes, and the
+// unsubmitted draft the form revises. The form's saved copy goes, and the
 // person is on the draft's form again.
-func (w *Web) savedDraft(c echo.Context, fd formData, id int64) error {
-	if err := w.Store.DiscardForm(c.Request().Context(), currentUser(c).ID, fd.FormKey); err != nil {
-		w.Log.Warn("a saved form's copy stays", "err", err)
-	}
-	flash(c, "flash.saved_draft")
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/web/drafts/%d/edit", id))
+func (w *Web) saveDraft(c echo.Context, fd formData, deptID int64, content domain.Content) error {
+	u := currentUser(c)
+	return w.formOnce(c, fd, "save:", func(ctx context.Context, made int64) (int64, string, error) {
+		d, err := w.Store.Save(ctx, u.Actor(), cmp.Or(made, fd.DraftID), deptID, content, api.Deadline(w.Calendar, content))
+		return d.ID, "flash.saved_draft", err
+	}, func(id int64) string { return fmt.Sprintf("/web/drafts/%d/edit", id) })
 }
 
 // formPage is the address of a form that resumes what was saved under key.
