@@ -289,11 +289,20 @@ func (p *person) text(sel string) string {
 	p.s.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
+	for {
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err == nil {
+			return s
+		}
+		// The node was found in a document that was replaced before its
+		// text was read (a page answered twice under load: the DOM agent
+		// forgot the node): ask the new document, until the time is up.
+		if strings.Contains(err.Error(), "No node with given id found") && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		p.s.t.Fatalf("%s: text of %s: %v", p.name, sel, err)
 	}
-	return s
 }
 
 func (p *person) html() string {
