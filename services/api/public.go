@@ -212,13 +212,18 @@ func (s *Server) feed(c echo.Context, agencyID int64, title, home, self string) 
 	for _, a := range as {
 		slugs[a.ID] = a.Slug
 	}
+	w := wordsOf(c)
+	fs := feedItems(s.PublicURL, slugs, items)
+	for i := range fs {
+		fs[i].URL = w.Link(fs[i].URL) // the item in the feed's language; its id is the same in any
+	}
 	feed := map[string]any{
 		"version":       "https://jsonfeed.org/version/1.1",
 		"title":         title,
-		"home_page_url": s.PublicURL + home,
-		"feed_url":      s.PublicURL + self,
-		"language":      wordsOf(c).T("public.html_lang"),
-		"items":         feedItems(s.PublicURL, slugs, items),
+		"home_page_url": w.Link(s.PublicURL + home),
+		"feed_url":      w.Link(s.PublicURL + self),
+		"language":      w.T("public.html_lang"),
+		"items":         fs,
 	}
 	c.Response().Header().Set("Content-Type", "application/feed+json; charset=utf-8")
 	return c.JSON(http.StatusOK, feed)

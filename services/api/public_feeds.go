@@ -112,9 +112,11 @@ func (s *Server) rss(agencyScope bool) echo.HandlerFunc {
 			return err
 		}
 		w := wordsOf(c)
-		f := rssFeed{Version: "2.0", Channel: rssChannel{Title: title, Link: s.PublicURL + home, Description: description, Language: w.T("public.html_lang")}}
+		f := rssFeed{Version: "2.0", Channel: rssChannel{Title: title, Link: w.Link(s.PublicURL + home), Description: description, Language: w.T("public.html_lang")}}
 		for _, it := range items {
-			f.Channel.Items = append(f.Channel.Items, rssItem{Title: it.Title, Link: it.URL, GUID: it.URL, Description: summary(it.ContentText),
+			// The guid is the item's address in any language, so a reader
+			// never sees an item twice; the link opens it in the feed's.
+			f.Channel.Items = append(f.Channel.Items, rssItem{Title: it.Title, Link: w.Link(it.URL), GUID: it.URL, Description: summary(it.ContentText),
 				Category: w.Category(firstTag(it.Tags)), PubDate: it.DatePublished.UTC().Format(time.RFC1123Z)})
 		}
 		return writeXML(c, "application/rss+xml; charset=utf-8", f)
@@ -130,13 +132,13 @@ func (s *Server) atom(agencyScope bool) echo.HandlerFunc {
 		}
 		w := wordsOf(c)
 		f := atomFeed{Lang: w.T("public.html_lang"), Title: title, ID: s.PublicURL + home, Updated: time.Unix(0, 0).UTC().Format(time.RFC3339),
-			Links: []atomLink{{Href: s.PublicURL + home}, {Href: s.PublicURL + c.Request().URL.Path, Rel: "self"}}}
+			Links: []atomLink{{Href: w.Link(s.PublicURL + home)}, {Href: w.Link(s.PublicURL + c.Request().URL.Path), Rel: "self"}}}
 		for i, it := range items {
 			at := it.DatePublished.UTC().Format(time.RFC3339)
 			if i == 0 {
 				f.Updated = at
 			}
-			e := atomEntry{Title: it.Title, ID: it.URL, Link: atomLink{Href: it.URL}, Updated: at, Published: at, Summary: summary(it.ContentText)}
+			e := atomEntry{Title: it.Title, ID: it.URL, Link: atomLink{Href: w.Link(it.URL)}, Updated: at, Published: at, Summary: summary(it.ContentText)}
 			if len(it.Authors) > 0 {
 				e.Author.Name = it.Authors[0].Name
 			}

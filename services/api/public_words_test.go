@@ -309,6 +309,8 @@ func TestPublicLinksStayInEnglish(t *testing.T) {
 		h.published(fmt.Sprintf("社区简讯第%02d期", i+1))
 	}
 	link := regexp.MustCompile(`href="([^"]*)"`)
+	feedLink := regexp.MustCompile(`<link>([^<]*)</link>|<link href="([^"]*)"|"(?:url|home_page_url|feed_url)":"([^"]*)"`)
+	feedID := regexp.MustCompile(`<guid>([^<]*)</guid>|<id>([^<]*)</id>|"id":"([^"]*)"`)
 	languageless := regexp.MustCompile(`^/public/(static/|files/|[^/]+/emblem/|transparency/(checkpoint|heads\.json))`)
 	reached := map[string]bool{}
 	seen := map[string]bool{}
@@ -337,6 +339,23 @@ func TestPublicLinksStayInEnglish(t *testing.T) {
 			t.Errorf("%s (%s) is not in English", p, ct)
 		}
 		if ct != "text/html" {
+			// A feed's links open its items in English; their ids stay
+			// the items' own, so a reader never sees an item twice.
+			links := feedLink.FindAllStringSubmatch(body, -1)
+			if len(links) == 0 {
+				t.Errorf("%s has no links", p)
+			}
+			for _, m := range links {
+				l := strings.Join(m[1:], "") // the one alternative that matched
+				if u, err := url.Parse(html.UnescapeString(l)); err != nil || u.Query().Get("lang") != "en" {
+					t.Errorf("%s links to %s, a Chinese page", p, l)
+				}
+			}
+			for _, m := range feedID.FindAllStringSubmatch(body, -1) {
+				if id := strings.Join(m[1:], ""); strings.Contains(id, "lang=") {
+					t.Errorf("%s names an item %s: its id changes with the language", p, id)
+				}
+			}
 			continue
 		}
 		for _, m := range link.FindAllStringSubmatch(body, -1) {

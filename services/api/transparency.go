@@ -105,11 +105,11 @@ func (s *Server) publicHeadsFeed(c echo.Context) error {
 	items := make([]map[string]any, len(hs))
 	for i, h := range hs {
 		items[i] = map[string]any{"id": strconv.FormatInt(h.Size, 10), "title": w.T("public.transparency.feed_item", h.Size),
-			"content_text": h.Note, "date_published": h.Time, "url": s.PublicURL + "/public/transparency/"}
+			"content_text": h.Note, "date_published": h.Time, "url": w.Link(s.PublicURL + "/public/transparency/")}
 	}
 	c.Response().Header().Set("Content-Type", "application/feed+json; charset=utf-8")
 	return c.JSON(http.StatusOK, map[string]any{"version": "https://jsonfeed.org/version/1.1", "title": w.T("public.transparency.feed_title"),
-		"home_page_url": s.PublicURL + "/public/transparency/", "feed_url": s.PublicURL + "/public/transparency/feed.json",
+		"home_page_url": w.Link(s.PublicURL + "/public/transparency/"), "feed_url": w.Link(s.PublicURL + "/public/transparency/feed.json"),
 		"language": w.T("public.html_lang"), "items": items})
 }
 
