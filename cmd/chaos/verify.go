@@ -222,12 +222,17 @@ func (s *suite) check(ctx context.Context, db *pgxpool.Pool, d *driver, ids []in
 	}
 	fmt.Fprintf(o, "  %-40s %3d\n", "all", total)
 	fmt.Fprintln(o, "\nexits the suite did not cause (a service that lost its NATS or database for too long exits and is started again):")
+	exited := false
 	for _, p := range append(append(slices.Clone(s.services), s.nats.nodes...), s.pgProcs()...) {
 		p.mu.Lock()
 		if p.exits > 0 {
 			fmt.Fprintf(o, "  %-28s %d (started %d times)\n", p.name, p.exits, p.starts)
+			exited = true
 		}
 		p.mu.Unlock()
+	}
+	if !exited {
+		fmt.Fprintln(o, "  none")
 	}
 	s.shares.report(s)
 	nc.report(s)
