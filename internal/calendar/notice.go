@@ -119,8 +119,8 @@ var (
 // 节假日安排的通知) as pasted: one holiday per numbered line, its days off with
 // the weekday in brackets, then its make-up working days. The title, preamble
 // and signature are skipped. The error (an *Error) is for a text with no
-// holiday line at all, or not a year; everything else is a Problem, and the Year is returned for the preview
-// even when some problem blocks it.
+// holiday line at all, or not a year; everything else is a Problem, and the
+// Year is returned for the preview even when some problem blocks it.
 func ParseNotice(year int, text string) (Year, []Problem, error) {
 	if err := checkInput(year, text); err != nil {
 		return Year{}, nil, err

@@ -215,7 +215,7 @@ func (s *Server) feed(c echo.Context, agencyID int64, title, home, self string) 
 	w := wordsOf(c)
 	fs := feedItems(s.PublicURL, slugs, items)
 	for i := range fs {
-		fs[i].URL = w.Link(fs[i].URL) // the item in the feed's language; its id is the same in any
+		fs[i].URL = w.Link(fs[i].URL) // opens the item in the feed's language; its id has none
 	}
 	feed := map[string]any{
 		"version":       "https://jsonfeed.org/version/1.1",
